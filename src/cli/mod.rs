@@ -1,0 +1,90 @@
+//! Command-line layer: clap parsing, one module per subcommand, errors mapped to exit codes.
+//!
+//! Exit codes (../shared/CONTRACT.md): 0 success, 1 invalid input or failed run, 2 usage error
+//! (clap's default). The library never sees clap types; each command turns its `Args` into
+//! library calls and prints results.
+
+mod analyze;
+mod check;
+mod fit;
+mod list;
+mod power;
+mod report;
+mod schema;
+mod show;
+mod simulate;
+mod timeline;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Plan, simulate, analyze and size preclinical xenograft and in vitro cancer studies.
+#[derive(Debug, Parser)]
+#[command(name = "xenoplan", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  xenoplan report protocols/tamr_mcf7_xenograft.toml
+  xenoplan check protocols/*.toml
+  xenoplan timeline protocols/tamr_mcf7_xenograft.toml --start 2027-01-04
+  xenoplan simulate protocols/tamr_mcf7_xenograft.toml --seed 1
+  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000
+  xenoplan analyze output/tamr-mcf7-xenograft/animals.csv --control vehicle";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the protocols in a folder (default: protocols/).
+    List(list::Args),
+    /// Parse and validate protocol files; report every problem.
+    Check(check::Args),
+    /// Print a readable summary of a protocol, every parameter with its source.
+    Show(show::Args),
+    /// Print the JSON Schema of the protocol file format.
+    Schema(schema::Args),
+    /// Dated dry run of a protocol: events, workload, resources, iCalendar, Gantt chart.
+    Timeline(timeline::Args),
+    /// Simulate one synthetic study (xenograft) or a derivation / assay run (in vitro).
+    Simulate(simulate::Args),
+    /// Analyze measured (or simulated) tumor volumes: TGI, T/C, mRECIST, tests, endpoints.
+    Analyze(analyze::Args),
+    /// Monte Carlo power per comparison and endpoint; recommended n per arm.
+    Power(power::Args),
+    /// Estimate growth-model parameters from pilot data; prints a protocol fragment.
+    Fit(fit::Args),
+    /// Timeline + simulation + analysis + power in one self-contained HTML report.
+    Report(report::Args),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::List(a) => list::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Schema(a) => schema::run(a),
+        Command::Timeline(a) => timeline::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Power(a) => power::run(a),
+        Command::Fit(a) => fit::run(a),
+        Command::Report(a) => report::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Writing results: atomic files (temp file + rename) and `manifest.json`.
+//!
+//! An interrupted run must never leave a truncated CSV, so every output goes through
+//! [`write_atomic`]: the bytes are written to a hidden temporary file in the same directory,
+//! flushed, then renamed over the target (rename is atomic within one filesystem).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Errors while writing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The file or directory could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// Path that failed.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// A CSV record could not be serialized.
+    #[error("cannot format CSV for {path}: {message}")]
+    Csv {
+        /// Path being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io { path: path.to_path_buf(), source }
+}
+
+/// Creates `dir` (and parents) if needed.
+pub fn ensure_dir(dir: &Path) -> Result<(), OutputError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))
+}
+
+/// Writes `bytes` to `path` atomically, creating parent directories.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    ensure_dir(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(OutputError::Io { path: path.to_path_buf(), source: e });
+    }
+    Ok(())
+}
+
+/// Serializes rows into CSV bytes (header from the struct's field names) and writes them
+/// atomically. Floats are written by `csv`/`serde` with `.` as decimal separator.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OutputError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+    }
+    let bytes = w.into_inner().map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+    write_atomic(path, &bytes)
+}
+
+/// Writes a CSV from an explicit header and string rows (for layouts with dynamic columns such
+/// as `volumes_wide.csv`).
+pub fn write_csv_rows(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), OutputError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    w.write_record(header).map_err(csv_err)?;
+    for r in rows {
+        w.write_record(r).map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+    write_atomic(path, &bytes)
+}
+
+/// Formats a float for CSV with a fixed number of decimals; non-finite values become empty
+/// cells (Prism, Excel, R and pandas all read an empty cell as missing).
+pub fn fmt_f(x: f64, decimals: usize) -> String {
+    if x.is_finite() { format!("{x:.decimals$}") } else { String::new() }
+}
+
+/// Lowercase hex SHA-256 of bytes (recorded in manifests for protocol files).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `manifest.json` written beside every output (../shared/CONTRACT.md): tool version,
+/// protocol id and sha256, seed, RNG algorithm, the full command line and the parameters used.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// `xenoplan` version.
+    pub tool_version: String,
+    /// Subcommand that produced the outputs.
+    pub command: String,
+    /// Full command line as invoked.
+    pub command_line: Vec<String>,
+    /// Protocol id, when a protocol was read.
+    pub protocol_id: Option<String>,
+    /// Protocol file path as given.
+    pub protocol_path: Option<String>,
+    /// SHA-256 of the protocol (or input data) file bytes.
+    pub input_sha256: Option<String>,
+    /// Seed used, if the command is random.
+    pub seed: Option<u64>,
+    /// Generator name and seeding scheme.
+    pub rng_algorithm: String,
+    /// Parameters actually used (command-specific JSON).
+    pub parameters: serde_json::Value,
+    /// Files written, relative to the output directory.
+    pub files: Vec<String>,
+}
+
+impl Manifest {
+    /// A manifest for `command`, with tool version, command line and RNG name filled in.
+    pub fn new(command: &str) -> Self {
+        Manifest {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: command.to_string(),
+            command_line: std::env::args().collect(),
+            protocol_id: None,
+            protocol_path: None,
+            input_sha256: None,
+            seed: None,
+            rng_algorithm: crate::rng::RNG_ALGORITHM.to_string(),
+            parameters: serde_json::Value::Null,
+            files: Vec::new(),
+        }
+    }
+
+    /// Records the input file and its hash.
+    pub fn with_input(mut self, path: &Path, bytes: &[u8]) -> Self {
+        self.protocol_path = Some(path.display().to_string());
+        self.input_sha256 = Some(sha256_hex(bytes));
+        self
+    }
+
+    /// Writes `manifest.json` into `dir` atomically.
+    ///
+    /// The command line is excluded from byte-identity checks by design: it is the only field
+    /// that legitimately differs between two runs with the same seed (e.g. `--threads`).
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        let mut files = self.files.clone();
+        files.sort();
+        let m = Manifest { files, ..self.clone() };
+        let json = serde_json::to_string_pretty(&m).unwrap_or_else(|_| "{}".into());
+        write_atomic(&dir.join("manifest.json"), format!("{json}\n").as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = std::env::temp_dir().join(format!("xenoplan-out-{}", std::process::id()));
+        let p = dir.join("a.csv");
+        write_atomic(&p, b"x\n1\n").unwrap();
+        write_atomic(&p, b"x\n2\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"x\n2\n");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn sha_and_fmt() {
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(fmt_f(1.23456, 2), "1.23");
+        assert_eq!(fmt_f(f64::NAN, 2), "");
+    }
+}

@@ -1,0 +1,140 @@
+//! Figures: every plot is written as SVG (for papers) and PNG (for slides), atomically.
+//!
+//! Fonts come from the bundled DejaVu Sans (`dejavu` crate) registered with plotters'
+//! `ab_glyph` backend, so no system fonts or fontconfig are needed. PNG bytes are encoded by
+//! the `png` crate from plotters' RGB buffer.
+//!
+//! A figure is any type implementing [`Figure`]; [`XyChart`] covers line/point/error-bar/band
+//! charts (growth curves, spaghetti, TGI, power, survival, population), and domain modules add
+//! their own figures (waterfall, Gantt) on the same [`save`] path.
+
+mod xy;
+
+pub use xy::{Band, Marker, RefLine, Series, SeriesStyle, XyChart};
+
+use crate::output::{OutputError, write_atomic};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// Font family name registered for all figures.
+pub const FONT: &str = "sans-serif";
+
+/// Colour-blind-safe palette (Okabe & Ito 2008), first colour black for the control arm.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 0, 0),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(204, 121, 167),
+    RGBColor(240, 228, 66),
+];
+
+/// Colour `i` of the palette (cycles).
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Errors while drawing or writing a figure.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// plotters reported a drawing error.
+    #[error("drawing {what}: {message}")]
+    Draw {
+        /// Figure being drawn.
+        what: String,
+        /// plotters' message.
+        message: String,
+    },
+    /// Writing the file failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Maps any plotters error into a [`PlotError`] (plotters' error types are generic over the
+/// backend, so figures convert with `.map_err(draw_err("growth"))`).
+pub fn draw_err<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> PlotError + '_ {
+    move |e| PlotError::Draw { what: what.to_string(), message: e.to_string() }
+}
+
+static FONTS: Once = Once::new();
+
+/// Registers the bundled DejaVu fonts once per process.
+pub fn init_fonts() {
+    FONTS.call_once(|| {
+        // The bytes are valid TTF shipped by the `dejavu` crate; a failure would be a build
+        // defect, and then text simply does not render (no panic).
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+        let _ = plotters::style::register_font(FONT, FontStyle::Italic, dejavu::sans::oblique());
+    });
+}
+
+/// Something that can draw itself on any plotters backend.
+pub trait Figure {
+    /// Draws the whole figure into `root` (already sized).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+}
+
+/// Renders `fig` to `<stem>.svg` and `<stem>.png` (size in pixels) and returns both paths.
+pub fn save<F: Figure>(fig: &F, stem: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>, PlotError> {
+    init_fonts();
+    let svg_path = stem.with_extension("svg");
+    let png_path = stem.with_extension("png");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err("svg background"))?;
+        fig.draw(&root)?;
+        root.present().map_err(draw_err("svg"))?;
+    }
+    write_atomic(&svg_path, svg.as_bytes())?;
+
+    let (w, h) = size;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err("png background"))?;
+        fig.draw(&root)?;
+        root.present().map_err(draw_err("png"))?;
+    }
+    let png_bytes = encode_png(&buf, w, h).map_err(draw_err("png encoding"))?;
+    write_atomic(&png_path, &png_bytes)?;
+    Ok(vec![svg_path, png_path])
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(rgb)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xy_chart_writes_svg_and_png_with_text() {
+        let dir = std::env::temp_dir().join(format!("xenoplan-plot-{}", std::process::id()));
+        let mut chart = XyChart::new("Test growth", "Study day", "Tumor volume (mm³)");
+        chart.note = Some("seed 1".into());
+        chart.series.push(Series::line("vehicle", vec![(0.0, 150.0), (7.0, 300.0), (14.0, 600.0)]).with_errors(vec![10.0, 20.0, 40.0]));
+        chart.series.push(Series::points("drug", vec![(0.0, 150.0), (7.0, 160.0), (14.0, 140.0)]));
+        chart.log_y = true;
+        let files = save(&chart, &dir.join("growth"), (800, 600)).unwrap();
+        let svg = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(svg.contains("Test growth") && svg.contains("vehicle"));
+        let png = std::fs::read(&files[1]).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,386 @@
+//! Types shared by all protocol kinds: identity, references, phases, steps and schedules.
+
+use jiff::civil::{Time, Weekday};
+
+/// A validated protocol of any kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protocol {
+    /// Stable identifier (kebab-case), used for output folders: `output/<id>/`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Free-text description.
+    pub description: String,
+    /// Documents the protocol encodes (seed documents first).
+    pub references: Vec<Reference>,
+    /// Ordered phases; the timeline places them back to back.
+    pub phases: Vec<Phase>,
+    /// One-off and recurring steps placed inside phases.
+    pub steps: Vec<Step>,
+    /// Weekend / holiday policy for the timeline.
+    pub calendar: CalendarPolicy,
+    /// Kind-specific content.
+    pub body: Body,
+}
+
+impl Protocol {
+    /// The protocol kind.
+    pub fn kind(&self) -> ProtocolKind {
+        match &self.body {
+            Body::Xenograft(_) => ProtocolKind::Xenograft,
+            Body::Derivation(_) => ProtocolKind::Derivation,
+            Body::Assay(_) => ProtocolKind::Assay,
+            Body::Procedure(_) => ProtocolKind::Procedure,
+        }
+    }
+
+    /// Index of the phase whose start is study day 0 (e.g. randomization); the first phase
+    /// when none is marked.
+    pub fn day0_phase(&self) -> usize {
+        self.phases.iter().position(|p| p.day0).unwrap_or(0)
+    }
+
+    /// Phase by name.
+    pub fn phase(&self, name: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    /// The xenograft body, if this is a xenograft protocol.
+    pub fn xenograft(&self) -> Option<&super::Xenograft> {
+        match &self.body {
+            Body::Xenograft(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+/// The four protocol kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolKind {
+    /// In vivo efficacy study.
+    Xenograft,
+    /// Long-term in vitro resistant-line derivation.
+    Derivation,
+    /// In vitro dose-response / proliferation assay.
+    Assay,
+    /// Pure step schedule (NGS, proteomics…): timeline only.
+    Procedure,
+}
+
+impl ProtocolKind {
+    /// Lowercase name as written in protocol files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolKind::Xenograft => "xenograft",
+            ProtocolKind::Derivation => "derivation",
+            ProtocolKind::Assay => "assay",
+            ProtocolKind::Procedure => "procedure",
+        }
+    }
+}
+
+/// Kind-specific content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// In vivo study.
+    Xenograft(super::Xenograft),
+    /// Resistant-line derivation.
+    Derivation(super::Derivation),
+    /// Dose-response assay.
+    Assay(super::Assay),
+    /// Step schedule.
+    Procedure(super::Procedure),
+}
+
+/// A cited document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Short key used in `source` strings (e.g. `shafie1981`).
+    pub id: String,
+    /// Full citation.
+    pub citation: String,
+    /// DOI or URL, if any.
+    pub url: Option<String>,
+}
+
+/// A number together with where it comes from ("Shafie & Grantham 1981", "assumed; …").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sourced {
+    /// The value, in the unit named by the field holding it.
+    pub value: f64,
+    /// Literature source, or `assumed; <why>`.
+    pub source: String,
+}
+
+impl Sourced {
+    /// Convenience constructor.
+    pub fn new(value: f64, source: &str) -> Self {
+        Sourced { value, source: source.to_string() }
+    }
+    /// True when the source marks the value as an assumption rather than a literature value.
+    pub fn is_assumed(&self) -> bool {
+        self.source.trim_start().to_ascii_lowercase().starts_with("assumed")
+    }
+}
+
+/// A model parameter: population (typical) value, between-animal coefficient of variation of a
+/// log-normal random effect (0 = identical in every animal), and its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Typical (median) value.
+    pub value: f64,
+    /// CV of the log-normal between-subject variability; `sdlog = sqrt(ln(1 + cv²))`.
+    pub cv: f64,
+    /// Source of the value (and of the CV).
+    pub source: String,
+}
+
+impl Param {
+    /// Convenience constructor.
+    pub fn new(value: f64, cv: f64, source: &str) -> Self {
+        Param { value, cv, source: source.to_string() }
+    }
+    /// Standard deviation on the log scale corresponding to `cv`.
+    pub fn sdlog(&self) -> f64 {
+        (1.0 + self.cv * self.cv).ln().sqrt()
+    }
+}
+
+/// An ordered phase of the protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    /// Unique name (referenced by steps and measurements).
+    pub name: String,
+    /// How the phase ends.
+    pub end: PhaseEnd,
+    /// This phase's first day is study day 0 (e.g. randomization / start of treatment).
+    pub day0: bool,
+    /// Free text.
+    pub description: String,
+}
+
+/// How a phase ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhaseEnd {
+    /// After a fixed number of days (> 0).
+    Fixed {
+        /// Duration in days.
+        days: u32,
+    },
+    /// When a measured quantity reaches a window (e.g. tumors 150–200 mm³), at most
+    /// `max_wait_days` after the phase starts. The timeline asks the simulator for the date.
+    Until {
+        /// Name of the measurement that decides (must exist).
+        measurement: String,
+        /// Lower bound of the window (e.g. mm³).
+        min: f64,
+        /// Upper bound of the window.
+        max: f64,
+        /// Maximum wait in days; animals not eligible by then are excluded.
+        max_wait_days: u32,
+    },
+}
+
+impl PhaseEnd {
+    /// Planned duration: the fixed days, or the maximum wait for conditional phases.
+    pub fn max_days(&self) -> u32 {
+        match self {
+            PhaseEnd::Fixed { days } => *days,
+            PhaseEnd::Until { max_wait_days, .. } => *max_wait_days,
+        }
+    }
+}
+
+/// What kind of event a step is (drives timeline labels, workload and resources).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// Animal arrival / acclimation.
+    Arrival,
+    /// Estrogen (or other hormone) pellet implantation.
+    PelletImplant,
+    /// Pellet removal.
+    PelletRemoval,
+    /// Tumor cell / fragment implantation.
+    Implantation,
+    /// Randomization into arms.
+    Randomization,
+    /// Drug or vehicle administration (generated from arms).
+    Dosing,
+    /// Caliper measurement (generated from measurements).
+    Caliper,
+    /// Body-weight measurement (generated from measurements).
+    BodyWeight,
+    /// Health check.
+    HealthCheck,
+    /// Necropsy / tissue harvest.
+    Harvest,
+    /// Cell passage (in vitro).
+    Passage,
+    /// Medium change (in vitro).
+    MediumChange,
+    /// Drug concentration step-up (in vitro).
+    DoseEscalation,
+    /// Single-cell cloning.
+    Cloning,
+    /// Assay (plate) set-up or read-out.
+    Assay,
+    /// Any other task (procedures).
+    Task,
+}
+
+impl EventKind {
+    /// kebab-case name used in files and CSV outputs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::Arrival => "arrival",
+            EventKind::PelletImplant => "pellet-implant",
+            EventKind::PelletRemoval => "pellet-removal",
+            EventKind::Implantation => "implantation",
+            EventKind::Randomization => "randomization",
+            EventKind::Dosing => "dosing",
+            EventKind::Caliper => "caliper",
+            EventKind::BodyWeight => "body-weight",
+            EventKind::HealthCheck => "health-check",
+            EventKind::Harvest => "harvest",
+            EventKind::Passage => "passage",
+            EventKind::MediumChange => "medium-change",
+            EventKind::DoseEscalation => "dose-escalation",
+            EventKind::Cloning => "cloning",
+            EventKind::Assay => "assay",
+            EventKind::Task => "task",
+        }
+    }
+}
+
+/// Which animals / cultures a step applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything in the study.
+    All,
+    /// One cohort (tumor model) by name.
+    Cohort(String),
+    /// One arm of one cohort.
+    Arm {
+        /// Cohort name.
+        cohort: String,
+        /// Arm name.
+        arm: String,
+    },
+}
+
+/// A one-off or recurring step inside a phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Unique name.
+    pub name: String,
+    /// Event type.
+    pub kind: EventKind,
+    /// Phase the step belongs to (its day offsets are relative to the phase start).
+    pub phase: String,
+    /// When it happens.
+    pub schedule: Schedule,
+    /// Who it applies to.
+    pub scope: Scope,
+    /// Free text shown in timeline details.
+    pub details: String,
+}
+
+/// When a step or a dosing regimen happens, relative to the start of its phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// How often.
+    pub frequency: Frequency,
+    /// First day (offset from the phase start, ≥ 0).
+    pub start_day: u32,
+    /// Last day included (offset from the phase start); `None` = until the phase ends.
+    pub end_day: Option<u32>,
+    /// Clock times for multiple daily administrations (BID: two times) or timed events.
+    pub times: Vec<Time>,
+}
+
+impl Schedule {
+    /// A single event on `day` of the phase.
+    pub fn once(day: u32) -> Self {
+        Schedule { frequency: Frequency::Once, start_day: day, end_day: Some(day), times: Vec::new() }
+    }
+}
+
+/// Recurrence of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frequency {
+    /// A single occurrence on `start_day`.
+    Once,
+    /// `per_day` administrations every day (QD = 1, BID = 2, TID = 3).
+    Daily {
+        /// Administrations per day (1–4).
+        per_day: u8,
+    },
+    /// Every `n` days from `start_day` (Q3D = 3, QW = 7, Q2W = 14).
+    EveryNDays {
+        /// Interval in days (≥ 1).
+        n: u32,
+    },
+    /// On named weekdays (e.g. calipers Monday and Thursday).
+    Weekdays {
+        /// Days of the week (non-empty, no duplicates).
+        days: Vec<Weekday>,
+    },
+}
+
+impl Frequency {
+    /// Administrations per dosing day.
+    pub fn per_day(&self) -> u8 {
+        match self {
+            Frequency::Daily { per_day } => *per_day,
+            _ => 1,
+        }
+    }
+    /// Conventional abbreviation (QD, BID, TID, Q3D, QW, Mon/Thu, once).
+    pub fn label(&self) -> String {
+        match self {
+            Frequency::Once => "once".into(),
+            Frequency::Daily { per_day: 1 } => "QD".into(),
+            Frequency::Daily { per_day: 2 } => "BID".into(),
+            Frequency::Daily { per_day: 3 } => "TID".into(),
+            Frequency::Daily { per_day } => format!("{per_day}x daily"),
+            Frequency::EveryNDays { n: 7 } => "QW".into(),
+            Frequency::EveryNDays { n: 14 } => "Q2W".into(),
+            Frequency::EveryNDays { n } => format!("Q{n}D"),
+            Frequency::Weekdays { days } => days.iter().map(|d| weekday_abbrev(*d)).collect::<Vec<_>>().join("/"),
+        }
+    }
+}
+
+/// Three-letter English weekday abbreviation.
+pub fn weekday_abbrev(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
+
+/// What the timeline does with events falling on weekends or holidays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeekendPolicy {
+    /// Keep the date; no flag.
+    Allow,
+    /// Move one-off and sparse recurring events to the next working day (daily dosing stays).
+    ShiftToNextWorkingDay,
+    /// Keep the date and flag it as weekend/holiday work.
+    #[default]
+    KeepAndFlag,
+}
+
+/// Calendar settings of a protocol (may be overridden on the command line).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CalendarPolicy {
+    /// Weekend handling.
+    pub weekend: WeekendPolicy,
+    /// Holidays (dates) listed in the protocol.
+    pub holidays: Vec<jiff::civil::Date>,
+}

@@ -1,0 +1,184 @@
+//! Domain types of in vitro protocols: resistant-line derivation and dose-response assays.
+
+use super::{Param, Sourced};
+
+/// Long-term derivation of a resistant line (e.g. anastrozole-resistant MCF-7aro).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derivation {
+    /// Parental line, e.g. "MCF-7aro".
+    pub parental_line: String,
+    /// Name of the derived line, e.g. "Res-Ana".
+    pub derived_line: String,
+    /// Culture conditions.
+    pub culture: Culture,
+    /// Selecting drug.
+    pub drug: String,
+    /// Starting concentration, nM (near the parental IC50).
+    pub start_concentration_nm: Sourced,
+    /// Planned concentration steps.
+    pub escalation: Vec<EscalationStep>,
+    /// Total duration of continuous exposure, days (6–12 months).
+    pub duration_days: u32,
+    /// Single-cell cloning at the end, if done.
+    pub cloning: Option<Cloning>,
+    /// Validation dose-response assay (derived vs parental).
+    pub validation: Option<AssayDesign>,
+    /// Population model.
+    pub model: DerivationModel,
+}
+
+/// Culture conditions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Culture {
+    /// e.g. "phenol red-free IMEM".
+    pub medium: String,
+    /// e.g. "10% charcoal-stripped FBS".
+    pub serum: String,
+    /// Androgen substrate for aromatase (name), if any.
+    pub substrate: Option<String>,
+    /// Substrate concentration, nM.
+    pub substrate_nm: Option<f64>,
+    /// Vessel, e.g. "T75".
+    pub vessel: String,
+    /// Medium volume per vessel, mL.
+    pub medium_ml: f64,
+    /// Cells seeded per vessel after a passage.
+    pub seeding_cells: f64,
+    /// Cells per vessel at confluence (carrying capacity).
+    pub confluent_cells: f64,
+    /// Passage when the culture reaches this fraction of confluence (e.g. 0.8).
+    pub passage_at_confluence: f64,
+    /// Split ratio at passage (e.g. 1:4 → 4).
+    pub split_ratio: f64,
+    /// Medium change interval, days.
+    pub medium_change_days: u32,
+}
+
+/// When and how the drug concentration steps up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EscalationStep {
+    /// New concentration, nM.
+    pub concentration_nm: f64,
+    /// Trigger.
+    pub trigger: EscalationTrigger,
+}
+
+/// What triggers a dose-escalation step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EscalationTrigger {
+    /// On a fixed day of the derivation.
+    Day(u32),
+    /// When the population doubling time under drug falls below this many hours
+    /// ("growth recovered"), checked at passages.
+    GrowthRecovered {
+        /// Doubling time threshold, h.
+        doubling_h: f64,
+    },
+}
+
+/// Single-cell cloning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cloning {
+    /// Number of clones picked.
+    pub clones: u32,
+    /// Days to expand a clone before validation.
+    pub expansion_days: u32,
+}
+
+/// Population model for a derivation. The aromatase inhibitor acts through estrogen made from
+/// the androgen substrate: drug inhibits aromatase (Hill curve on concentration), the remaining
+/// estrogen fraction sets the growth rate between `doubling_h_without_e2` and
+/// `doubling_h_with_e2`; resistant cells grow estrogen-independently (or with a shifted IC50).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivationModel {
+    /// Doubling time with estrogen (Wiese 1992: 33 h).
+    pub doubling_h_with_e2: Sourced,
+    /// Doubling time without estrogen (Wiese 1992: 55 h).
+    pub doubling_h_without_e2: Sourced,
+    /// Basal death rate per day under full estrogen deprivation beyond stasis (≥ 0).
+    pub death_rate_per_day: Sourced,
+    /// Drug IC50 of sensitive cells, nM.
+    pub ic50_sensitive_nm: Sourced,
+    /// Drug IC50 of resistant cells, nM.
+    pub ic50_resistant_nm: Sourced,
+    /// Hill coefficient.
+    pub hill: Sourced,
+    /// Pre-existing resistant fraction at the start.
+    pub resistant_fraction: Sourced,
+    /// Probability per division that a sensitive cell switches to the adapting state.
+    pub switch_rate_per_division: Sourced,
+    /// Adapting (intermediate) state: IC50 multiplier relative to sensitive; `None` = no
+    /// intermediate state.
+    pub intermediate_ic50_factor: Option<Sourced>,
+}
+
+/// Readout of an assay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readout {
+    /// MTT absorbance.
+    Mtt,
+    /// Crystal violet absorbance.
+    CrystalViolet,
+    /// Sytox Green live/dead counts (imaging).
+    SytoxGreen,
+}
+
+impl Readout {
+    /// Name as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Readout::Mtt => "mtt",
+            Readout::CrystalViolet => "crystal-violet",
+            Readout::SytoxGreen => "sytox-green",
+        }
+    }
+}
+
+/// Plate design of a dose-response assay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssayDesign {
+    /// Drug.
+    pub drug: String,
+    /// Concentrations, nM (0 = vehicle control allowed).
+    pub doses_nm: Vec<f64>,
+    /// Replicate wells per dose and line.
+    pub replicates: u32,
+    /// Assay duration, days.
+    pub duration_days: f64,
+    /// Cells seeded per well.
+    pub seeding_cells: f64,
+    /// Wells per plate (96 or 384).
+    pub plate_wells: u32,
+    /// Readout.
+    pub readout: Readout,
+    /// Readout noise (CV).
+    pub noise_cv: Sourced,
+    /// Edge-effect reduction of signal in outer wells (fraction, 0 = none).
+    pub edge_effect: f64,
+}
+
+/// A line tested in an assay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssayLine {
+    /// Name, e.g. "MCF7".
+    pub name: String,
+    /// True IC50, nM.
+    pub ic50_nm: Sourced,
+    /// Hill coefficient.
+    pub hill: Sourced,
+    /// Doubling time in assay medium, h.
+    pub doubling_h: Sourced,
+    /// Maximal inhibition (0–1): the fraction of growth removed at saturating dose.
+    pub max_inhibition: Param,
+}
+
+/// A dose-response / proliferation assay protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assay {
+    /// Medium and serum description.
+    pub medium: String,
+    /// Lines tested.
+    pub lines: Vec<AssayLine>,
+    /// Plate design.
+    pub design: AssayDesign,
+}
