@@ -7,6 +7,7 @@
 //! - [`plot`]: SVG + PNG figures with a bundled font;
 //! - [`cli`]: the command-line layer (clap stays here).
 
+pub mod analysis;
 pub mod cli;
 pub mod output;
 pub mod plot;
