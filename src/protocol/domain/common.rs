@@ -123,26 +123,44 @@ impl Sourced {
     }
 }
 
-/// A model parameter: population (typical) value, between-animal coefficient of variation of a
-/// log-normal random effect (0 = identical in every animal), and its source.
+/// Between-animal variability of a model parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Variability {
+    /// Identical in every animal.
+    None,
+    /// Log-normal random effect: value·exp(η), η ~ N(0, sdlog²), sdlog = sqrt(ln(1 + cv²)).
+    LogNormal {
+        /// Coefficient of variation (≥ 0).
+        cv: f64,
+    },
+    /// Additive normal random effect: value + η, η ~ N(0, sd²) (e.g. bench P1 growth rates).
+    Normal {
+        /// Standard deviation in the parameter's unit (≥ 0).
+        sd: f64,
+    },
+}
+
+/// A model parameter: population (typical) value, its between-animal variability, and its
+/// source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
-    /// Typical (median) value.
+    /// Typical value (the median for log-normal variability, the mean for normal).
     pub value: f64,
-    /// CV of the log-normal between-subject variability; `sdlog = sqrt(ln(1 + cv²))`.
-    pub cv: f64,
-    /// Source of the value (and of the CV).
+    /// Between-animal variability.
+    pub variability: Variability,
+    /// Source of the value (and of the variability).
     pub source: String,
 }
 
 impl Param {
-    /// Convenience constructor.
+    /// A parameter with log-normal variability of coefficient `cv` (0 = none).
     pub fn new(value: f64, cv: f64, source: &str) -> Self {
-        Param { value, cv, source: source.to_string() }
+        let variability = if cv > 0.0 { Variability::LogNormal { cv } } else { Variability::None };
+        Param { value, variability, source: source.to_string() }
     }
-    /// Standard deviation on the log scale corresponding to `cv`.
-    pub fn sdlog(&self) -> f64 {
-        (1.0 + self.cv * self.cv).ln().sqrt()
+    /// A parameter identical in every animal.
+    pub fn fixed(value: f64, source: &str) -> Self {
+        Param { value, variability: Variability::None, source: source.to_string() }
     }
 }
 

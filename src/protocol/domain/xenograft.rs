@@ -449,6 +449,9 @@ pub enum EnrollmentMode {
     SingleDay,
     /// Each animal starts (its own study day 0) on the caliper day it becomes eligible.
     Rolling,
+    /// No pre-treatment growth is simulated: each tumor is V0 on study day 0 and every animal
+    /// is enrolled as drawn (designs specified at randomization, e.g. ../shared/bench/P1.md).
+    AtBaseline,
 }
 
 /// Enrollment window and randomization.
@@ -503,14 +506,31 @@ impl VolumeFormula {
 pub struct CaliperModel {
     /// Formula.
     pub formula: VolumeFormula,
-    /// Proportional error CV of each diameter reading.
-    pub cv: Sourced,
+    /// Measurement error model.
+    pub error: CaliperError,
     /// Systematic observer bias (fraction, e.g. 0.05 = reads 5% large).
     pub observer_bias: Sourced,
     /// Below this true volume the tumor is "not palpable" (recorded as 0 / missing).
     pub detection_floor_mm3: Sourced,
     /// Width/length ratio of the ellipsoid (typical value, between-animal CV).
     pub width_ratio: Param,
+}
+
+/// Caliper measurement error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaliperError {
+    /// Each diameter (length, width) read with independent proportional error of this CV
+    /// (Jensen 2008: caliper intra-observer CV 14% of volume).
+    Diameters {
+        /// CV of each diameter reading.
+        cv: Sourced,
+    },
+    /// Measured volume = true volume·exp(ε), ε ~ N(0, sd²) (bench P1: sd = 0.10); length and
+    /// width are then derived from the volume with the width ratio.
+    LogVolume {
+        /// SD of the log-volume error.
+        sd: Sourced,
+    },
 }
 
 /// Multiplicity adjustment.
@@ -530,7 +550,24 @@ pub struct AnalysisPlan {
     pub tests: Vec<String>,
     /// Two-sided significance level.
     pub alpha: f64,
-    /// Multiplicity adjustment.
+    /// Caliper measurement error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaliperError {
+    /// Each diameter (length, width) read with independent proportional error of this CV
+    /// (Jensen 2008: caliper intra-observer CV 14% of volume).
+    Diameters {
+        /// CV of each diameter reading.
+        cv: Sourced,
+    },
+    /// Measured volume = true volume·exp(ε), ε ~ N(0, sd²) (bench P1: sd = 0.10); length and
+    /// width are then derived from the volume with the width ratio.
+    LogVolume {
+        /// SD of the log-volume error.
+        sd: Sourced,
+    },
+}
+
+/// Multiplicity adjustment.
     pub adjust: Adjustment,
     /// Fixed analysis day; `None` = last day with ≥ 80% of control animals on study.
     pub analysis_day: Option<f64>,
