@@ -550,24 +550,7 @@ pub struct AnalysisPlan {
     pub tests: Vec<String>,
     /// Two-sided significance level.
     pub alpha: f64,
-    /// Caliper measurement error.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CaliperError {
-    /// Each diameter (length, width) read with independent proportional error of this CV
-    /// (Jensen 2008: caliper intra-observer CV 14% of volume).
-    Diameters {
-        /// CV of each diameter reading.
-        cv: Sourced,
-    },
-    /// Measured volume = true volume·exp(ε), ε ~ N(0, sd²) (bench P1: sd = 0.10); length and
-    /// width are then derived from the volume with the width ratio.
-    LogVolume {
-        /// SD of the log-volume error.
-        sd: Sourced,
-    },
-}
-
-/// Multiplicity adjustment.
+    /// Multiplicity adjustment.
     pub adjust: Adjustment,
     /// Fixed analysis day; `None` = last day with ≥ 80% of control animals on study.
     pub analysis_day: Option<f64>,
