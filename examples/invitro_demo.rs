@@ -1,6 +1,8 @@
-//! Runs the in vitro simulator: `cargo run --release --example invitro_demo -- [PROTOCOL] [SEED] [REPS]`.
-//! Without a protocol file, a built-in anastrozole-like derivation (assumed test values) is used.
-use std::path::Path;
+//! Runs the in vitro simulator:
+//! `cargo run --release --example invitro_demo -- [PROTOCOL.toml | derivation | assay] [SEED] [REPS]`.
+//! `derivation` / `assay` use built-in domain values (assumed test numbers); a path loads a
+//! protocol file. Outputs go to `output/<protocol-id>/`.
+use std::path::{Path, PathBuf};
 use xenoplan::invitro::{InvitroOptions, simulate_to_dir, testutil};
 use xenoplan::protocol::Body;
 
@@ -9,11 +11,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let reps = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
     let (protocol, path) = match args.get(1).map(String::as_str) {
-        Some("assay") => (testutil::protocol(Body::Assay(testutil::assay())), None),
-        _ => (
+        None | Some("derivation") => (
             testutil::protocol(Body::Derivation(testutil::derivation())),
             None,
         ),
+        Some("assay") => (testutil::protocol(Body::Assay(testutil::assay())), None),
+        Some(p) => {
+            let loaded = xenoplan::protocol::load(Path::new(p))?;
+            (loaded.protocol, Some(PathBuf::from(p)))
+        }
     };
     let opts = InvitroOptions {
         seed,
@@ -21,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         threads: None,
         protocol_path: path,
     };
-    let out = Path::new("output").join(format!("invitro-demo-{}", protocol.kind().as_str()));
+    let out = Path::new("output").join(&protocol.id);
     let t = std::time::Instant::now();
     let report = simulate_to_dir(&protocol, &opts, &out)?;
     println!("{report}");
