@@ -151,7 +151,7 @@ fn semantic_errors_are_all_collected() {
     let bad = text
         .replace("min = 150, max = 200", "min = 250, max = 200")
         .replace("dose = 30,", "dose = -30,");
-    let e = parse(&bad, "t.toml").err().expect("must fail");
+    let e = parse(&bad, "t.toml").expect_err("must fail");
     let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
     assert!(
         msgs.iter()
