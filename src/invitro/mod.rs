@@ -235,6 +235,8 @@ pub struct Variability {
     pub passages: Option<Interval>,
     /// IC50 fold shift among runs with both fits.
     pub ic50_shift: Option<Interval>,
+    /// IC50 fold shift among runs that ended resistant.
+    pub ic50_shift_resistant: Option<Interval>,
     /// Fraction of runs that died out.
     pub extinct_fraction: f64,
     /// Fraction of runs with ≤ 50% resistant cells at the end.
@@ -254,6 +256,12 @@ impl Variability {
             ),
             passages: Interval::of(results.iter().map(|r| f64::from(r.passages))),
             ic50_shift: Interval::of(results.iter().filter_map(|r| r.shift())),
+            ic50_shift_resistant: Interval::of(
+                results
+                    .iter()
+                    .filter(|r| r.outcome == Outcome::Resistant)
+                    .filter_map(|r| r.shift()),
+            ),
             extinct_fraction: results
                 .iter()
                 .filter(|r| r.outcome == Outcome::Extinct)
@@ -439,6 +447,14 @@ impl fmt::Display for InvitroReport {
                             i.n
                         )?,
                         None => writeln!(f, "  IC50 fold shift: not estimable")?,
+                    }
+                    if let Some(i) = &v.ic50_shift_resistant {
+                        writeln!(
+                            f,
+                            "  IC50 fold shift, runs that ended resistant: {} ({} runs)",
+                            fmt_interval(i, "x", 1),
+                            i.n
+                        )?;
                     }
                     writeln!(
                         f,
