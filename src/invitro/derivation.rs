@@ -1,0 +1,665 @@
+//! Population simulator for the derivation of a drug-resistant line.
+//!
+//! # Model
+//!
+//! The culture holds up to three subpopulations — sensitive (S), optionally adapting (A), and
+//! resistant (R) — counted as whole cells. Time advances in steps of one day.
+//!
+//! **Drug effect through estrogen.** For an aromatase inhibitor (the culture lists an
+//! androgen substrate such as testosterone), estrogen is made by the cells' aromatase from the
+//! substrate; the drug inhibits aromatase with a Hill curve, so the fraction of estrogen left
+//! for a subpopulation with IC50 `K` is `f(C) = 1 / (1 + (C/K)^h)`. Without any substrate
+//! (`substrate_nm = 0`) no estrogen is made, `f = 0`. When the culture lists no substrate the
+//! drug is taken to act on ER signalling directly with the same Hill curve (e.g. a SERM/SERD in
+//! estrogen-containing medium). The estrogen fraction sets the division (birth) rate between
+//! the rates of the two doubling times measured by Wiese et al. 1992 (33 h with 10 pM E2, 55 h
+//! without), and full deprivation adds a death rate:
+//!
+//! ```text
+//! birth(C) = ln2·24/Td_without + (ln2·24/Td_with − ln2·24/Td_without)·f(C)   [1/day]
+//! death(C) = death_rate_per_day · (1 − f(C))
+//! ```
+//!
+//! Resistant cells follow the same curve with their (higher) IC50 `ic50_resistant_nm`, the
+//! adapting state with `ic50_sensitive_nm · intermediate_ic50_factor`. Births slow down near
+//! confluence, `birth · max(0, 1 − (N/N_confluent)^4)` (θ-logistic crowding with θ = 4 —
+//! assumed; MCF-7 stays in near-exponential log phase until close to confluence, which is why
+//! cultures are split at ~80%; evaluated at the start of each day).
+//!
+//! **Stochastic births and deaths.** Each subpopulation moves over one day by the exact
+//! transition law of a linear birth–death process (Kendall 1948, Ann Math Stat 19:1;
+//! Bailey 1964, *The Elements of Stochastic Processes*, §8.6): of `n` cells, each founds a
+//! lineage that survives the day with probability `1 − α`, and a surviving lineage has a
+//! geometric size with parameter `β`, where with `g = b − d`, `E = e^{g·t}`:
+//! `α = d(E − 1)/(bE − d)`, `β = b(E − 1)/(bE − d)` (both `bt/(1 + bt)` when `b = d`).
+//! So `X = K + NegBin(K, 1 − β)`, `K ~ Binomial(n, 1 − α)`, drawn as a Poisson–Gamma mixture.
+//! Large populations behave deterministically; a handful of cells drift and can die out.
+//!
+//! **Where resistance comes from.** A pre-existing resistant fraction at seeding (binomial draw
+//! of the seeded cells; selection of a pre-existing clone is the documented mechanism,
+//! PMC2732824) plus rare switching at division: the number of switching divisions in a day is
+//! Poisson with mean `μ · expected divisions`. With an adapting state, S → A and A → R both
+//! switch at rate μ; without it S → R directly.
+//!
+//! **Culture handling.** Seeding with `seeding_cells`; a passage whenever the culture reaches
+//! `passage_at_confluence · confluent_cells`, keeping each cell with probability
+//! `1/split_ratio` (binomial thinning per subpopulation, so rare clones can be lost); medium
+//! changes every `medium_change_days` (fresh drug; the drug is taken as constant between
+//! changes — assumed; anastrozole is chemically stable in medium over days). Dose escalation
+//! follows the protocol's steps in order: a `Day(d)` step on day d (done with a medium
+//! change), a `GrowthRecovered` step at the first passage where the population doubling time
+//! since the previous passage is below the threshold. At the end, single-cell cloning picks
+//! `clones` cells, each resistant with the resistant fraction of the population.
+
+use crate::protocol::{Culture, Derivation, DerivationModel, EscalationTrigger};
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+
+/// Resistant fraction above which a culture counts as resistant (issue 7: > 50%).
+pub const RESISTANT_THRESHOLD: f64 = 0.5;
+
+/// Exponent θ of the θ-logistic crowding term (assumed; see module docs).
+pub const CROWDING_THETA: i32 = 4;
+
+/// Division and death rates per day of one subpopulation at one concentration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Division rate, 1/day.
+    pub birth: f64,
+    /// Death rate, 1/day.
+    pub death: f64,
+}
+
+impl Rates {
+    /// Net exponential growth rate, 1/day.
+    pub fn net(&self) -> f64 {
+        self.birth - self.death
+    }
+}
+
+/// The per-subpopulation dose response of a derivation model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrowthModel {
+    /// Division rate with full estrogen, 1/day.
+    pub r_with: f64,
+    /// Division rate without estrogen, 1/day.
+    pub r_without: f64,
+    /// Extra death rate at full deprivation, 1/day.
+    pub death: f64,
+    /// Hill coefficient of aromatase (or ER) inhibition.
+    pub hill: f64,
+    /// Whether estrogen can be made or is supplied at all (false: substrate concentration 0).
+    pub estrogen_source: bool,
+}
+
+impl GrowthModel {
+    /// Builds the growth model of a derivation protocol.
+    pub fn new(m: &DerivationModel, culture: &Culture) -> Self {
+        let per_day = |td_h: f64| std::f64::consts::LN_2 * 24.0 / td_h;
+        GrowthModel {
+            r_with: per_day(m.doubling_h_with_e2.value),
+            r_without: per_day(m.doubling_h_without_e2.value),
+            death: m.death_rate_per_day.value.max(0.0),
+            hill: m.hill.value,
+            estrogen_source: culture.substrate.is_none()
+                || culture.substrate_nm.is_none_or(|s| s > 0.0),
+        }
+    }
+
+    /// Remaining estrogen (signalling) fraction for IC50 `ic50` at concentration `c` (nM).
+    pub fn estrogen_fraction(&self, c: f64, ic50: f64) -> f64 {
+        if !self.estrogen_source {
+            return 0.0;
+        }
+        if c <= 0.0 {
+            return 1.0;
+        }
+        1.0 / (1.0 + (c / ic50).powf(self.hill))
+    }
+
+    /// Rates of a subpopulation with IC50 `ic50` at concentration `c`.
+    pub fn rates(&self, c: f64, ic50: f64) -> Rates {
+        let f = self.estrogen_fraction(c, ic50);
+        Rates {
+            birth: self.r_without + (self.r_with - self.r_without) * f,
+            death: self.death * (1.0 - f),
+        }
+    }
+}
+
+/// Draws the size after `t` days of a linear birth–death process started from `n` cells
+/// (exact law, see module docs).
+pub fn birth_death_step<R: Rng + ?Sized>(rng: &mut R, n: u64, rates: Rates, t: f64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let (b, d) = (rates.birth.max(0.0), rates.death.max(0.0));
+    let g = b - d;
+    let (alpha, beta) = if (g * t).abs() < 1e-9 {
+        let q = b * t / (1.0 + b * t);
+        (q, q)
+    } else {
+        let e = (g * t).exp();
+        let den = b * e - d;
+        (d * (e - 1.0) / den, b * (e - 1.0) / den)
+    };
+    let alpha = alpha.clamp(0.0, 1.0);
+    let beta = beta.clamp(0.0, 1.0 - 1e-15);
+    let k = match Binomial::new(n, 1.0 - alpha) {
+        Ok(bin) => bin.sample(rng),
+        Err(_) => return 0,
+    };
+    if k == 0 || beta <= 0.0 {
+        return k;
+    }
+    // NegBin(k, 1 − β) failures = Poisson(Gamma(k, β/(1 − β))).
+    let lambda = match Gamma::new(k as f64, beta / (1.0 - beta)) {
+        Ok(gd) => gd.sample(rng),
+        Err(_) => return k,
+    };
+    k + poisson(rng, lambda)
+}
+
+/// Poisson draw as an integer (0 for non-positive or non-finite means).
+pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
+    if lambda.is_nan() || lambda <= 0.0 || !lambda.is_finite() {
+        return 0;
+    }
+    match Poisson::new(lambda.min(Poisson::<f64>::MAX_LAMBDA)) {
+        Ok(p) => {
+            let v: f64 = p.sample(rng);
+            v as u64
+        }
+        Err(_) => 0,
+    }
+}
+
+/// Binomial draw (0 on invalid p).
+pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    if n == 0 || p.is_nan() || p <= 0.0 {
+        return 0;
+    }
+    Binomial::new(n, p.min(1.0))
+        .map(|b| b.sample(rng))
+        .unwrap_or(0)
+}
+
+/// What happened on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEvent {
+    /// Nothing recorded.
+    None,
+    /// Seeding (day 0).
+    Seeding,
+    /// Passage (split).
+    Passage,
+    /// Medium change.
+    MediumChange,
+    /// Dose escalation (with a medium change or passage).
+    Escalation,
+    /// The culture died out.
+    Extinct,
+}
+
+impl DayEvent {
+    /// Name written in `population.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayEvent::None => "",
+            DayEvent::Seeding => "seeding",
+            DayEvent::Passage => "passage",
+            DayEvent::MediumChange => "medium-change",
+            DayEvent::Escalation => "dose-escalation",
+            DayEvent::Extinct => "extinct",
+        }
+    }
+}
+
+/// One day of the culture (recorded after that day's growth and handling).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRecord {
+    /// Day of the derivation (0 = seeding).
+    pub day: u32,
+    /// Sensitive cells in the vessel.
+    pub sensitive: u64,
+    /// Adapting cells.
+    pub adapting: u64,
+    /// Resistant cells.
+    pub resistant: u64,
+    /// Drug concentration in the medium, nM.
+    pub drug_nm: f64,
+    /// Passages so far.
+    pub passage: u32,
+    /// Event of the day (after the passage, the counts are those kept).
+    pub event: DayEvent,
+    /// Cumulative population doublings since seeding (splits accounted for).
+    pub cumulative_doublings: f64,
+}
+
+impl DayRecord {
+    /// Cells in the vessel.
+    pub fn total(&self) -> u64 {
+        self.sensitive + self.adapting + self.resistant
+    }
+    /// Resistant fraction (NaN when the culture is empty).
+    pub fn resistant_fraction(&self) -> f64 {
+        let t = self.total();
+        if t == 0 {
+            f64::NAN
+        } else {
+            self.resistant as f64 / t as f64
+        }
+    }
+}
+
+/// How a derivation run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Resistant fraction > 50% at the end.
+    Resistant,
+    /// The culture died out.
+    Extinct,
+    /// Cells remain but the resistant fraction is ≤ 50% at the end.
+    NotResistant,
+}
+
+impl Outcome {
+    /// True for extinction or no resistance by the end.
+    pub fn failed(self) -> bool {
+        self != Outcome::Resistant
+    }
+    /// Name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resistant => "resistant",
+            Outcome::Extinct => "extinct",
+            Outcome::NotResistant => "not-resistant",
+        }
+    }
+}
+
+/// Result of one derivation run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivationRun {
+    /// Daily records, day 0 to the last simulated day.
+    pub days: Vec<DayRecord>,
+    /// First day with resistant fraction > 50%.
+    pub time_to_resistance_days: Option<u32>,
+    /// Total passages.
+    pub passages: u32,
+    /// Days on which the concentration stepped up, with the new concentration.
+    pub escalations: Vec<(u32, f64)>,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Clones picked / of which resistant (None without cloning or after extinction).
+    pub clones: Option<(u32, u32)>,
+}
+
+impl DerivationRun {
+    /// The last record.
+    pub fn last(&self) -> Option<&DayRecord> {
+        self.days.last()
+    }
+}
+
+/// Per-subpopulation IC50s (S, A, R) of a derivation model, nM.
+pub fn subpop_ic50s(m: &DerivationModel) -> [f64; 3] {
+    let s = m.ic50_sensitive_nm.value;
+    let a = m
+        .intermediate_ic50_factor
+        .as_ref()
+        .map_or(s, |f| s * f.value);
+    [s, a, m.ic50_resistant_nm.value]
+}
+
+/// Runs one derivation with the given random stream.
+pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> DerivationRun {
+    let m = &d.model;
+    let cul = &d.culture;
+    let gm = GrowthModel::new(m, cul);
+    let ic50 = subpop_ic50s(m);
+    let has_adapting = m.intermediate_ic50_factor.is_some();
+    let mu = m.switch_rate_per_division.value.clamp(0.0, 1.0);
+    let capacity = cul.confluent_cells.max(1.0);
+    let passage_at = (cul.passage_at_confluence * capacity).max(1.0);
+    let keep = (1.0 / cul.split_ratio.max(1.0)).min(1.0);
+
+    let seed_n = cul.seeding_cells.max(0.0).round() as u64;
+    let r0 = binomial(rng, seed_n, m.resistant_fraction.value.clamp(0.0, 1.0));
+    let mut pop = [seed_n - r0, 0u64, r0];
+    let mut conc = d.start_concentration_nm.value.max(0.0);
+    let mut passages = 0u32;
+    let mut next_step = 0usize;
+    let mut escalations = Vec::new();
+    let mut last_feed = 0u32;
+    let mut cum_doublings = 0.0f64;
+    // Population size after the last split and its day, for the growth-recovered trigger.
+    let mut since_split = (0u32, seed_n as f64);
+    let mut days = vec![DayRecord {
+        day: 0,
+        sensitive: pop[0],
+        adapting: 0,
+        resistant: pop[2],
+        drug_nm: conc,
+        passage: 0,
+        event: DayEvent::Seeding,
+        cumulative_doublings: 0.0,
+    }];
+    let mut ttr = None;
+    let mut outcome = Outcome::NotResistant;
+
+    for day in 1..=d.duration_days {
+        let mut event = DayEvent::None;
+        // Scheduled escalation: new drug is added with a medium change that day.
+        if let Some(step) = d.escalation.get(next_step)
+            && let EscalationTrigger::Day(at) = step.trigger
+            && day >= at
+        {
+            conc = step.concentration_nm;
+            escalations.push((day, conc));
+            next_step += 1;
+            last_feed = day;
+            event = DayEvent::Escalation;
+        }
+
+        // One day of growth.
+        let total_before: u64 = pop.iter().sum();
+        let crowd = (1.0 - (total_before as f64 / capacity).powi(CROWDING_THETA)).max(0.0);
+        let mut new = [0u64; 3];
+        let mut switched = [0u64; 3]; // cells leaving state i for i + 1 (or S → R)
+        for i in 0..3 {
+            if pop[i] == 0 {
+                continue;
+            }
+            let mut r = gm.rates(conc, ic50[i]);
+            r.birth *= crowd;
+            new[i] = birth_death_step(rng, pop[i], r, 1.0);
+            if i < 2 && mu > 0.0 {
+                let g = r.net();
+                let expected_births = if g.abs() < 1e-9 {
+                    pop[i] as f64 * r.birth
+                } else {
+                    pop[i] as f64 * r.birth * (g.exp() - 1.0) / g
+                };
+                switched[i] = poisson(rng, mu * expected_births).min(new[i]);
+            }
+        }
+        let total_after_growth: u64 = new.iter().sum();
+        if has_adapting {
+            new[0] -= switched[0];
+            new[1] += switched[0];
+            new[1] -= switched[1].min(new[1]);
+            new[2] += switched[1];
+        } else {
+            new[0] -= switched[0];
+            new[2] += switched[0];
+        }
+        pop = new;
+        if total_before > 0 && total_after_growth > 0 {
+            cum_doublings += (total_after_growth as f64 / total_before as f64).log2();
+        }
+
+        let total: u64 = pop.iter().sum();
+        if total == 0 {
+            outcome = Outcome::Extinct;
+            days.push(DayRecord {
+                day,
+                sensitive: 0,
+                adapting: 0,
+                resistant: 0,
+                drug_nm: conc,
+                passage: passages,
+                event: DayEvent::Extinct,
+                cumulative_doublings: cum_doublings,
+            });
+            break;
+        }
+
+        if total as f64 >= passage_at {
+            // Growth-recovered trigger, judged on growth since the previous split.
+            let elapsed = (day - since_split.0) as f64;
+            if let Some(step) = d.escalation.get(next_step)
+                && let EscalationTrigger::GrowthRecovered { doubling_h } = step.trigger
+                && elapsed > 0.0
+                && (total as f64) > since_split.1
+            {
+                let td_h =
+                    24.0 * elapsed * std::f64::consts::LN_2 / (total as f64 / since_split.1).ln();
+                if td_h < doubling_h {
+                    conc = step.concentration_nm;
+                    escalations.push((day, conc));
+                    next_step += 1;
+                    event = DayEvent::Escalation;
+                }
+            }
+            for p in pop.iter_mut() {
+                *p = binomial(rng, *p, keep);
+            }
+            passages += 1;
+            last_feed = day;
+            since_split = (day, pop.iter().sum::<u64>() as f64);
+            if event == DayEvent::None {
+                event = DayEvent::Passage;
+            }
+        } else if cul.medium_change_days > 0 && day - last_feed >= cul.medium_change_days {
+            last_feed = day;
+            if event == DayEvent::None {
+                event = DayEvent::MediumChange;
+            }
+        }
+
+        let rec = DayRecord {
+            day,
+            sensitive: pop[0],
+            adapting: pop[1],
+            resistant: pop[2],
+            drug_nm: conc,
+            passage: passages,
+            event,
+            cumulative_doublings: cum_doublings,
+        };
+        if ttr.is_none() && rec.resistant_fraction() > RESISTANT_THRESHOLD {
+            ttr = Some(day);
+        }
+        let empty = rec.total() == 0;
+        days.push(rec);
+        if empty {
+            // A split can leave nothing behind when only a few cells were passaged.
+            outcome = Outcome::Extinct;
+            if let Some(last) = days.last_mut() {
+                last.event = DayEvent::Extinct;
+            }
+            break;
+        }
+    }
+
+    if outcome != Outcome::Extinct {
+        let frac = days.last().map_or(0.0, |r| r.resistant_fraction());
+        outcome = if frac > RESISTANT_THRESHOLD {
+            Outcome::Resistant
+        } else {
+            Outcome::NotResistant
+        };
+    }
+    let clones = match (&d.cloning, outcome) {
+        (Some(c), o) if o != Outcome::Extinct => {
+            let frac = days.last().map_or(0.0, |r| r.resistant_fraction());
+            Some((c.clones, binomial(rng, c.clones as u64, frac) as u32))
+        }
+        _ => None,
+    };
+    DerivationRun {
+        days,
+        time_to_resistance_days: ttr,
+        passages,
+        escalations,
+        outcome,
+        clones,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invitro::testutil;
+    use crate::protocol::EscalationStep;
+
+    fn no_drug_fast_growth() -> Derivation {
+        let mut d = testutil::derivation();
+        d.start_concentration_nm.value = 0.0;
+        d.escalation.clear();
+        d.model.death_rate_per_day.value = 0.0;
+        d.culture.confluent_cells = 1e15; // no crowding, no passage
+        d.duration_days = 10;
+        d
+    }
+
+    #[test]
+    fn growth_without_drug_matches_the_doubling_time() {
+        let d = no_drug_fast_growth();
+        let run = simulate_derivation(&d, &mut crate::rng::stream(3, &[0]));
+        let n0 = run.days[0].total() as f64;
+        let n10 = run.last().unwrap().total() as f64;
+        let td_h = 24.0 * 10.0 * std::f64::consts::LN_2 / (n10 / n0).ln();
+        // 1e6 cells: the relative SD of the growth factor is ~1e-3, so 33 h ± 0.1 h.
+        assert!((td_h - 33.0).abs() < 0.1, "doubling {td_h} h");
+        assert!((run.last().unwrap().cumulative_doublings - 240.0 / 33.0).abs() < 0.01);
+        // Full aromatase inhibition: the estrogen-free doubling time (Wiese 1992: 55 h).
+        let gm = GrowthModel::new(&d.model, &d.culture);
+        let r = gm.rates(1e9, d.model.ic50_sensitive_nm.value);
+        assert!((std::f64::consts::LN_2 * 24.0 / r.birth - 55.0).abs() < 1e-3);
+        // No androgen substrate: no estrogen whatever the dose.
+        let mut c = d.culture.clone();
+        c.substrate_nm = Some(0.0);
+        assert_eq!(
+            GrowthModel::new(&d.model, &c).estrogen_fraction(0.0, 10.0),
+            0.0
+        );
+    }
+
+    #[test]
+    fn birth_death_step_has_the_exact_mean_and_extinction_probability() {
+        let rates = Rates {
+            birth: 0.5,
+            death: 0.3,
+        };
+        let reps = 40_000;
+        let mut rng = crate::rng::stream(11, &[]);
+        let draws: Vec<u64> = (0..reps)
+            .map(|_| birth_death_step(&mut rng, 1, rates, 2.0))
+            .collect();
+        let mean = draws.iter().sum::<u64>() as f64 / reps as f64;
+        let g: f64 = 0.2;
+        let e = (g * 2.0).exp();
+        // Kendall 1948: E[X] = e^{gt}, Var = (b + d)/g · e^{gt}(e^{gt} − 1), P(0) = α.
+        let var = (0.8 / g) * e * (e - 1.0);
+        assert!(
+            (mean - e).abs() < 4.0 * (var / reps as f64).sqrt(),
+            "mean {mean} vs {e}"
+        );
+        let alpha = 0.3 * (e - 1.0) / (0.5 * e - 0.3);
+        let p0 = draws.iter().filter(|&&x| x == 0).count() as f64 / reps as f64;
+        assert!(
+            (p0 - alpha).abs() < 4.0 * (alpha * (1.0 - alpha) / reps as f64).sqrt(),
+            "P0 {p0} vs {alpha}"
+        );
+    }
+
+    #[test]
+    fn tiny_populations_drift_and_can_die_out() {
+        let mut d = testutil::derivation();
+        d.culture.seeding_cells = 5.0;
+        d.model.resistant_fraction.value = 0.0;
+        d.model.switch_rate_per_division.value = 0.0;
+        d.start_concentration_nm.value = 30.0; // net growth slightly negative for sensitive cells
+        d.model.death_rate_per_day.value = 0.4;
+        d.escalation.clear();
+        d.duration_days = 60;
+        let outcomes: Vec<(Outcome, u64)> = (0..200)
+            .map(|r| {
+                let run = simulate_derivation(&d, &mut crate::rng::stream(5, &[r]));
+                (run.outcome, run.last().unwrap().total())
+            })
+            .collect();
+        let extinct = outcomes.iter().filter(|o| o.0 == Outcome::Extinct).count();
+        let alive: Vec<u64> = outcomes
+            .iter()
+            .filter(|o| o.0 != Outcome::Extinct)
+            .map(|o| o.1)
+            .collect();
+        assert!(extinct > 20 && extinct < 200, "extinct {extinct} of 200");
+        // Survivors differ widely: drift, not a deterministic curve.
+        let (lo, hi) = (
+            alive.iter().min().copied().unwrap_or(0),
+            alive.iter().max().copied().unwrap_or(0),
+        );
+        assert!(hi > 4 * lo.max(1), "survivor sizes {lo}..{hi}");
+    }
+
+    #[test]
+    fn passages_thin_binomially_and_lose_rare_clones() {
+        let mut rng = crate::rng::stream(9, &[]);
+        let reps = 20_000;
+        // Three resistant cells at a 1:4 split: all lost with probability (3/4)^3.
+        let lost = (0..reps)
+            .filter(|_| binomial(&mut rng, 3, 0.25) == 0)
+            .count() as f64
+            / reps as f64;
+        let p = 0.75f64.powi(3);
+        assert!((lost - p).abs() < 4.0 * (p * (1.0 - p) / reps as f64).sqrt());
+    }
+
+    #[test]
+    fn same_seed_same_run_different_seed_differs() {
+        let d = testutil::derivation();
+        let a = simulate_derivation(&d, &mut crate::rng::stream(1, &[0]));
+        let b = simulate_derivation(&d, &mut crate::rng::stream(1, &[0]));
+        let c = simulate_derivation(&d, &mut crate::rng::stream(2, &[0]));
+        assert_eq!(a, b);
+        assert_ne!(a.days, c.days);
+    }
+
+    #[test]
+    fn selection_escalation_and_cloning() {
+        let d = testutil::derivation();
+        let run = simulate_derivation(&d, &mut crate::rng::stream(1, &[0]));
+        assert_eq!(run.outcome, Outcome::Resistant);
+        let t = run.time_to_resistance_days.unwrap();
+        assert!(
+            run.days[t as usize].resistant_fraction() > 0.5
+                && run.days[t as usize - 1].resistant_fraction() <= 0.5
+        );
+        // Growth-recovered step first (at a passage), then the day-180 step.
+        assert_eq!(run.escalations.len(), 2);
+        assert!(run.escalations[0].0 < 180 && run.escalations[1] == (180, 1000.0));
+        let ev = &run.days[run.escalations[0].0 as usize];
+        assert_eq!(ev.event, DayEvent::Escalation);
+        assert_eq!(run.clones, Some((12, 12)));
+        assert!(run.passages > 20);
+
+        // Without any source of resistance the culture never becomes resistant.
+        let mut none = d.clone();
+        none.model.resistant_fraction.value = 0.0;
+        none.model.switch_rate_per_division.value = 0.0;
+        none.escalation = vec![EscalationStep {
+            concentration_nm: 20.0,
+            trigger: EscalationTrigger::Day(30),
+        }];
+        let r = simulate_derivation(&none, &mut crate::rng::stream(1, &[0]));
+        assert_eq!(r.outcome, Outcome::NotResistant);
+        assert_eq!(r.time_to_resistance_days, None);
+        assert_eq!(r.clones, Some((12, 0)));
+    }
+
+    #[test]
+    fn switching_feeds_the_adapting_state() {
+        let mut d = testutil::derivation();
+        d.model.resistant_fraction.value = 0.0;
+        d.model.switch_rate_per_division.value = 1e-4;
+        d.model.intermediate_ic50_factor = Some(crate::protocol::Sourced::new(5.0, "assumed"));
+        d.duration_days = 60;
+        let run = simulate_derivation(&d, &mut crate::rng::stream(4, &[0]));
+        assert!(run.days.iter().any(|r| r.adapting > 0));
+        assert!(run.days.iter().any(|r| r.resistant > 0));
+    }
+}

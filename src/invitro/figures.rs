@@ -1,0 +1,278 @@
+//! Figures of the in vitro simulator: the population over the derivation and the
+//! dose-response curves.
+
+use super::assay::{LineFit, Well};
+use super::derivation::DerivationRun;
+use crate::plot::{FONT, Figure, PlotError, RefLine, Series, XyChart, color, draw_err};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Three stacked panels: cells in the vessel (log), resistant fraction, drug concentration;
+/// dose escalations marked by vertical dashed lines.
+pub struct PopulationFigure {
+    panels: [XyChart; 3],
+}
+
+impl PopulationFigure {
+    /// Builds the figure from one run.
+    pub fn new(run: &DerivationRun, title: &str, note: &str) -> Self {
+        let x_max = run.days.last().map_or(1.0, |r| r.day as f64).max(1.0);
+        let mut cells = XyChart::new(title, "Day", "Cells per vessel");
+        cells.log_y = true;
+        cells.series.push(
+            Series::thin(
+                "total",
+                run.days
+                    .iter()
+                    .filter(|r| r.total() > 0)
+                    .map(|r| (r.day as f64, r.total() as f64))
+                    .collect(),
+            )
+            .with_color(0),
+        );
+        cells.series.push(
+            Series::thin(
+                "resistant",
+                run.days
+                    .iter()
+                    .filter(|r| r.resistant > 0)
+                    .map(|r| (r.day as f64, r.resistant as f64))
+                    .collect(),
+            )
+            .with_color(4),
+        );
+        if run.days.iter().any(|r| r.adapting > 0) {
+            cells.series.push(
+                Series::thin(
+                    "adapting",
+                    run.days
+                        .iter()
+                        .filter(|r| r.adapting > 0)
+                        .map(|r| (r.day as f64, r.adapting as f64))
+                        .collect(),
+                )
+                .with_color(1),
+            );
+        }
+        let mut frac = XyChart::new("", "Day", "Resistant fraction");
+        frac.y_range = Some((0.0, 1.05));
+        frac.series.push(
+            Series::thin(
+                "resistant fraction",
+                run.days
+                    .iter()
+                    .filter(|r| r.total() > 0)
+                    .map(|r| (r.day as f64, r.resistant_fraction()))
+                    .collect(),
+            )
+            .with_color(4),
+        );
+        frac.ref_lines.push(RefLine {
+            at: 0.5,
+            horizontal: true,
+            label: "50% resistant".into(),
+        });
+        let mut drug = XyChart::new("", "Day", "Drug (nM)");
+        drug.series.push(
+            Series::step(
+                "drug concentration",
+                run.days.iter().map(|r| (r.day as f64, r.drug_nm)).collect(),
+            )
+            .with_color(5),
+        );
+        drug.note = Some(note.to_string());
+        for (i, p) in [&mut cells, &mut frac, &mut drug].into_iter().enumerate() {
+            p.x_range = Some((0.0, x_max));
+            for &(day, c) in &run.escalations {
+                let label = if i == 0 {
+                    format!("{} nM", fmt_num(c))
+                } else {
+                    String::new()
+                };
+                p.ref_lines.push(RefLine {
+                    at: day as f64,
+                    horizontal: false,
+                    label,
+                });
+            }
+        }
+        if let Some(t) = run.time_to_resistance_days {
+            frac.ref_lines.push(RefLine {
+                at: t as f64,
+                horizontal: false,
+                label: format!("day {t}: >50%"),
+            });
+        }
+        PopulationFigure {
+            panels: [cells, frac, drug],
+        }
+    }
+}
+
+impl Figure for PopulationFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let h = root.dim_in_pixel().1 as i32;
+        let (top, rest) = root.split_vertically(h * 48 / 100);
+        let (mid, bottom) = rest.split_vertically(h * 28 / 100);
+        self.panels[0].draw(&top)?;
+        self.panels[1].draw(&mid)?;
+        self.panels[2].draw(&bottom)
+    }
+}
+
+/// Compact number for labels (1, 2.5, 100, 1e+04).
+pub fn fmt_num(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x.abs() >= 1e4 || x.abs() < 1e-2 {
+        format!("{x:.1e}")
+    } else {
+        // Three significant digits.
+        let mag = x.abs().log10().floor() as i32;
+        let dec = (2 - mag).clamp(0, 4) as usize;
+        let s = format!("{x:.dec$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
+}
+
+/// Dose-response points and fitted 4PL curves on a log dose axis.
+pub struct DoseResponseFigure {
+    /// Title.
+    pub title: String,
+    /// Wells (vehicle wells are not drawn on the log axis; they define 100%).
+    pub wells: Vec<Well>,
+    /// Fits per line, in line order.
+    pub fits: Vec<LineFit>,
+    /// Corner note.
+    pub note: String,
+    /// Y axis label.
+    pub y_label: String,
+}
+
+impl Figure for DoseResponseFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let e = draw_err(&self.title);
+        let pos: Vec<f64> = self
+            .wells
+            .iter()
+            .map(|w| w.dose_nm)
+            .filter(|d| *d > 0.0 && d.is_finite())
+            .collect();
+        let (dmin, dmax) = pos
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| {
+                (a.min(d), b.max(d))
+            });
+        let (dmin, dmax) = if dmin.is_finite() && dmax > dmin {
+            (dmin / 2.0, dmax * 2.0)
+        } else {
+            (0.01, 1e4)
+        };
+        let ys: Vec<f64> = self
+            .wells
+            .iter()
+            .filter(|w| w.dose_nm > 0.0)
+            .map(|w| w.response_pct)
+            .filter(|y| y.is_finite())
+            .collect();
+        let ymax = ys.iter().copied().fold(100.0f64, f64::max) * 1.08;
+        let ymin = ys.iter().copied().fold(0.0f64, f64::min) - 5.0;
+        let (w, hgt) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            self.note.clone(),
+            (
+                w as i32 - self.note.chars().count() as i32 * 7 - 8,
+                hgt as i32 - 18,
+            ),
+            TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110)),
+        ))
+        .map_err(&e)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 22, FontStyle::Bold))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            .build_cartesian_2d((dmin..dmax).log_scale(), ymin..ymax)
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .x_desc("Dose (nM, log scale)")
+            .y_desc(&self.y_label)
+            .axis_desc_style((FONT, 17))
+            .label_style((FONT, 14))
+            .x_label_formatter(&|v| fmt_num(*v))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(&e)?;
+        for (i, lf) in self.fits.iter().enumerate() {
+            let c = color(if i == 0 { 0 } else { i + 3 });
+            let pts: Vec<(f64, f64)> = self
+                .wells
+                .iter()
+                .filter(|w| w.line == lf.line && w.dose_nm > 0.0 && w.response_pct.is_finite())
+                .map(|w| (w.dose_nm, w.response_pct))
+                .collect();
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.mix(0.7).filled())))
+                .map_err(&e)?;
+            let label = match &lf.fit {
+                Ok(f) => format!(
+                    "{}: IC50 {} nM [{}, {}]",
+                    lf.line,
+                    fmt_num(f.ic50()),
+                    fmt_num(f.ic50_ci_low),
+                    fmt_num(f.ic50_ci_high)
+                ),
+                Err(_) => format!("{}: no fit", lf.line),
+            };
+            if let Ok(f) = &lf.fit {
+                let n = 200;
+                let curve: Vec<(f64, f64)> = (0..=n)
+                    .map(|k| {
+                        let d = dmin * (dmax / dmin).powf(k as f64 / n as f64);
+                        (d, f.predict(d))
+                    })
+                    .filter(|p| p.1 >= ymin && p.1 <= ymax)
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(curve, c.stroke_width(2)))
+                    .map_err(&e)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                    });
+                let ic = f.ic50();
+                if ic > dmin && ic < dmax {
+                    let style = ShapeStyle::from(&c.mix(0.6)).stroke_width(1);
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            vec![(ic, ymin), (ic, f.predict(ic))],
+                            5,
+                            4,
+                            style,
+                        ))
+                        .map_err(&e)?;
+                }
+            } else {
+                chart
+                    .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                    .map_err(&e)?
+                    .label(label)
+                    .legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font((FONT, 14))
+            .draw()
+            .map_err(&e)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,1131 @@
+//! In vitro simulation: deriving a drug-resistant line over months, and dose-response assays
+//! with 4PL IC50 estimates.
+//!
+//! - [`derivation`]: the stochastic population simulator (sensitive / adapting / resistant
+//!   cells, estrogen-mediated aromatase-inhibitor effect, passages, escalation, cloning) — the
+//!   model is described in that module's docs;
+//! - [`assay`]: the plate simulator (dose series × replicates × lines, readout noise, edge
+//!   effects);
+//! - [`fit`]: the four-parameter logistic fit (Levenberg–Marquardt) with a 95% CI of the IC50;
+//! - [`figures`]: `plots/population` and `plots/dose_response`.
+//!
+//! [`simulate_to_dir`] runs a `derivation` or `assay` protocol and writes every file. For a
+//! derivation, `reps` replicate runs (each with its own stream `rng::stream(seed, &[rep])`,
+//! its validation assay with `rng::stream(seed, &[rep, 1])`) give the run-to-run variability;
+//! replicate 0 is the run whose population and assay are written out. Results are collected in
+//! replicate order, so they do not depend on the thread count.
+
+pub mod assay;
+pub mod derivation;
+pub mod figures;
+pub mod fit;
+#[doc(hidden)]
+pub mod testutil;
+
+use crate::output::{Manifest, OutputError, fmt_f, write_atomic, write_csv_rows};
+use crate::plot::{PlotError, save};
+use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
+use assay::{LineFit, LineModel, LineSpec, Well, fit_lines, simulate_plate};
+use derivation::{DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s};
+use figures::{DoseResponseFigure, PopulationFigure, fmt_num};
+use rayon::prelude::*;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Stream id of a replicate's validation assay (below the replicate id).
+const ASSAY_STREAM: u64 = 1;
+
+/// Options of an in vitro simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvitroOptions {
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Replicate derivations (≥ 1); replicate 0 is written out in full.
+    pub reps: u32,
+    /// Worker threads for the replicates (`None` = rayon's global pool). Results do not
+    /// depend on it.
+    pub threads: Option<usize>,
+    /// Protocol file, recorded with its SHA-256 in `manifest.json`.
+    pub protocol_path: Option<PathBuf>,
+}
+
+impl Default for InvitroOptions {
+    fn default() -> Self {
+        InvitroOptions {
+            seed: 1,
+            reps: 1,
+            threads: None,
+            protocol_path: None,
+        }
+    }
+}
+
+/// Errors of the in vitro simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum InvitroError {
+    /// The protocol is neither a derivation nor an assay.
+    #[error(
+        "protocol '{id}' is a {kind} protocol; the in vitro simulator runs derivation and assay protocols"
+    )]
+    WrongKind {
+        /// Protocol id.
+        id: String,
+        /// Its kind.
+        kind: &'static str,
+    },
+    /// An option is out of range.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    /// Writing a file failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Drawing a figure failed.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// One line's IC50 estimate as reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ic50Row {
+    /// Line name.
+    pub line: String,
+    /// IC50, nM (NaN when the fit failed).
+    pub ic50: f64,
+    /// 95% CI low, nM.
+    pub ci_low: f64,
+    /// 95% CI high, nM.
+    pub ci_high: f64,
+    /// Hill slope.
+    pub hill: f64,
+    /// Top asymptote, % of vehicle.
+    pub top: f64,
+    /// Bottom asymptote, % of vehicle.
+    pub bottom: f64,
+    /// Why the fit failed, or a caveat (parameter on a bound).
+    pub note: String,
+}
+
+impl Ic50Row {
+    fn from_fit(lf: &LineFit) -> Self {
+        match &lf.fit {
+            Ok(f) => Ic50Row {
+                line: lf.line.clone(),
+                ic50: f.ic50(),
+                ci_low: f.ic50_ci_low,
+                ci_high: f.ic50_ci_high,
+                hill: f.hill,
+                top: f.top,
+                bottom: f.bottom,
+                note: if f.at_bound {
+                    "a parameter is at its bound; CI unreliable".into()
+                } else {
+                    String::new()
+                },
+            },
+            Err(e) => Ic50Row {
+                line: lf.line.clone(),
+                ic50: f64::NAN,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+                hill: f64::NAN,
+                top: f64::NAN,
+                bottom: f64::NAN,
+                note: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Summary of one assay (a protocol's plate or a derivation's validation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssaySummary {
+    /// Readout name.
+    pub readout: &'static str,
+    /// Assay duration, days.
+    pub duration_days: f64,
+    /// Wells simulated.
+    pub wells: usize,
+    /// Per-line estimates.
+    pub lines: Vec<Ic50Row>,
+}
+
+/// Result of one replicate derivation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepResult {
+    /// Replicate index (0-based).
+    pub rep: u32,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Day the resistant fraction first exceeded 50%.
+    pub time_to_resistance_days: Option<u32>,
+    /// Passages.
+    pub passages: u32,
+    /// Resistant fraction at the end (NaN after extinction).
+    pub final_resistant_fraction: f64,
+    /// Clones picked and resistant clones.
+    pub clones: Option<(u32, u32)>,
+    /// Days and concentrations of the escalation steps.
+    pub escalations: Vec<(u32, f64)>,
+    /// Fitted parental IC50, nM.
+    pub ic50_parental: Option<f64>,
+    /// Fitted derived IC50, nM.
+    pub ic50_derived: Option<f64>,
+}
+
+impl RepResult {
+    /// Fold shift of the IC50, derived / parental.
+    pub fn shift(&self) -> Option<f64> {
+        match (self.ic50_parental, self.ic50_derived) {
+            (Some(p), Some(d)) if p > 0.0 => Some(d / p),
+            _ => None,
+        }
+    }
+}
+
+/// Median and 90% interval (5th and 95th percentiles) of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Median.
+    pub median: f64,
+    /// 5th percentile.
+    pub low: f64,
+    /// 95th percentile.
+    pub high: f64,
+    /// Values summarized.
+    pub n: usize,
+}
+
+/// Sample quantile, Hyndman & Fan 1996 type 7 (R's default): linear interpolation between
+/// order statistics at h = (n − 1)·p.
+pub fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+impl Interval {
+    /// Median and 90% interval of `values` (non-finite values dropped); `None` if empty.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        Some(Interval {
+            median: quantile(&v, 0.5),
+            low: quantile(&v, 0.05),
+            high: quantile(&v, 0.95),
+            n: v.len(),
+        })
+    }
+}
+
+/// Run-to-run variability over replicate derivations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variability {
+    /// Replicates run.
+    pub reps: u32,
+    /// Time to resistance among runs that reached it.
+    pub time_to_resistance: Option<Interval>,
+    /// Passages over all runs.
+    pub passages: Option<Interval>,
+    /// IC50 fold shift among runs with both fits.
+    pub ic50_shift: Option<Interval>,
+    /// IC50 fold shift among runs that ended resistant.
+    pub ic50_shift_resistant: Option<Interval>,
+    /// Fraction of runs that died out.
+    pub extinct_fraction: f64,
+    /// Fraction of runs with ≤ 50% resistant cells at the end.
+    pub not_resistant_fraction: f64,
+}
+
+impl Variability {
+    /// Summarizes replicate results.
+    pub fn of(results: &[RepResult]) -> Self {
+        let n = results.len().max(1) as f64;
+        Variability {
+            reps: results.len() as u32,
+            time_to_resistance: Interval::of(
+                results
+                    .iter()
+                    .filter_map(|r| r.time_to_resistance_days.map(f64::from)),
+            ),
+            passages: Interval::of(results.iter().map(|r| f64::from(r.passages))),
+            ic50_shift: Interval::of(results.iter().filter_map(|r| r.shift())),
+            ic50_shift_resistant: Interval::of(
+                results
+                    .iter()
+                    .filter(|r| r.outcome == Outcome::Resistant)
+                    .filter_map(|r| r.shift()),
+            ),
+            extinct_fraction: results
+                .iter()
+                .filter(|r| r.outcome == Outcome::Extinct)
+                .count() as f64
+                / n,
+            not_resistant_fraction: results
+                .iter()
+                .filter(|r| r.outcome == Outcome::NotResistant)
+                .count() as f64
+                / n,
+        }
+    }
+    /// Fraction of failed runs (extinction or no resistance by the end).
+    pub fn failed_fraction(&self) -> f64 {
+        self.extinct_fraction + self.not_resistant_fraction
+    }
+}
+
+/// Summary of a derivation simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivationSummary {
+    /// Parental line.
+    pub parental: String,
+    /// Derived line.
+    pub derived: String,
+    /// Drug.
+    pub drug: String,
+    /// Days of exposure.
+    pub duration_days: u32,
+    /// Replicate 0.
+    pub first: RepResult,
+    /// Replicate 0's validation assay.
+    pub validation: Option<AssaySummary>,
+    /// Over all replicates (when reps > 1).
+    pub variability: Option<Variability>,
+}
+
+/// What was simulated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportBody {
+    /// A derivation.
+    Derivation(Box<DerivationSummary>),
+    /// An assay protocol.
+    Assay(AssaySummary),
+}
+
+/// Result of [`simulate_to_dir`]; its `Display` is the text `simulate` prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvitroReport {
+    /// Protocol id.
+    pub protocol_id: String,
+    /// Protocol title.
+    pub title: String,
+    /// Seed.
+    pub seed: u64,
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Files written, relative to `out_dir`.
+    pub files: Vec<String>,
+    /// Results.
+    pub body: ReportBody,
+}
+
+fn fmt_ic(r: &Ic50Row) -> String {
+    if r.ic50.is_finite() {
+        format!(
+            "{} {} nM (95% CI {}–{})",
+            r.line,
+            fmt_num(r.ic50),
+            fmt_num(r.ci_low),
+            fmt_num(r.ci_high)
+        )
+    } else {
+        format!("{} not estimable ({})", r.line, r.note)
+    }
+}
+
+fn fmt_interval(i: &Interval, unit: &str, digits: usize) -> String {
+    format!(
+        "median {:.digits$}{unit} (90% interval {:.digits$}–{:.digits$}{unit})",
+        i.median, i.low, i.high
+    )
+}
+
+impl fmt::Display for InvitroReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} ({}), seed {}",
+            self.title, self.protocol_id, self.seed
+        )?;
+        match &self.body {
+            ReportBody::Assay(a) => {
+                writeln!(
+                    f,
+                    "Assay: {} readout, {} days, {} wells",
+                    a.readout,
+                    fmt_num(a.duration_days),
+                    a.wells
+                )?;
+                for r in &a.lines {
+                    writeln!(f, "  IC50 {}", fmt_ic(r))?;
+                }
+            }
+            ReportBody::Derivation(d) => {
+                let r = &d.first;
+                writeln!(
+                    f,
+                    "Derivation of {} from {} under {}, {} days",
+                    d.derived, d.parental, d.drug, d.duration_days
+                )?;
+                let ttr = match r.time_to_resistance_days {
+                    Some(t) => format!("resistant fraction > 50% on day {t}"),
+                    None => "resistant fraction never exceeded 50%".to_string(),
+                };
+                writeln!(
+                    f,
+                    "  Run 1: {ttr}; {} passages; outcome {}; final resistant fraction {}",
+                    r.passages,
+                    r.outcome.as_str(),
+                    fmt_f(100.0 * r.final_resistant_fraction, 1) + "%"
+                )?;
+                if !r.escalations.is_empty() {
+                    let steps: Vec<String> = r
+                        .escalations
+                        .iter()
+                        .map(|(day, c)| format!("day {day} → {} nM", fmt_num(*c)))
+                        .collect();
+                    writeln!(f, "  Dose steps: {}", steps.join(", "))?;
+                }
+                if let Some((n, k)) = r.clones {
+                    writeln!(f, "  Cloning: {k} of {n} clones resistant")?;
+                }
+                match &d.validation {
+                    Some(a) => {
+                        let lines: Vec<String> = a.lines.iter().map(fmt_ic).collect();
+                        writeln!(
+                            f,
+                            "  Validation ({}, {} days): IC50 {}",
+                            a.readout,
+                            fmt_num(a.duration_days),
+                            lines.join("; ")
+                        )?;
+                        match r.shift() {
+                            Some(s) => writeln!(
+                                f,
+                                "  IC50 fold shift ({} / {}): {}x",
+                                d.derived,
+                                d.parental,
+                                fmt_num(s)
+                            )?,
+                            None => writeln!(f, "  IC50 fold shift: not estimable")?,
+                        }
+                    }
+                    None if r.outcome == Outcome::Extinct => {
+                        writeln!(f, "  No validation assay: the culture died out")?
+                    }
+                    None => writeln!(f, "  No validation assay in the protocol")?,
+                }
+                if let Some(v) = &d.variability {
+                    writeln!(f, "Over {} runs:", v.reps)?;
+                    match &v.time_to_resistance {
+                        Some(i) => writeln!(
+                            f,
+                            "  time to resistance (>50% resistant): {} ({} of {} runs reached it)",
+                            fmt_interval(i, " d", 0),
+                            i.n,
+                            v.reps
+                        )?,
+                        None => writeln!(
+                            f,
+                            "  time to resistance: no run reached 50% resistant cells"
+                        )?,
+                    }
+                    if let Some(i) = &v.passages {
+                        writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
+                    }
+                    match &v.ic50_shift {
+                        Some(i) => writeln!(
+                            f,
+                            "  IC50 fold shift: {} over {} runs with both fits",
+                            fmt_interval(i, "x", 1),
+                            i.n
+                        )?,
+                        None => writeln!(f, "  IC50 fold shift: not estimable")?,
+                    }
+                    if let Some(i) = &v.ic50_shift_resistant {
+                        writeln!(
+                            f,
+                            "  IC50 fold shift, runs that ended resistant: {} ({} runs)",
+                            fmt_interval(i, "x", 1),
+                            i.n
+                        )?;
+                    }
+                    writeln!(
+                        f,
+                        "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
+                        100.0 * v.failed_fraction(),
+                        100.0 * v.extinct_fraction,
+                        d.duration_days,
+                        100.0 * v.not_resistant_fraction
+                    )?;
+                }
+            }
+        }
+        write!(
+            f,
+            "Files in {}: {}",
+            self.out_dir.display(),
+            self.files.join(", ")
+        )
+    }
+}
+
+/// Everything one replicate derivation produces.
+struct RepOutput {
+    run: DerivationRun,
+    assay: Option<(Vec<Well>, Vec<LineFit>)>,
+    result: RepResult,
+}
+
+/// The validation lines of a finished run: parental, and the derived clone or population.
+fn validation_lines(d: &Derivation, run: &DerivationRun) -> Option<Vec<LineSpec>> {
+    let last = run.last()?;
+    if last.total() == 0 {
+        return None;
+    }
+    let growth = GrowthModel::new(&d.model, &d.culture);
+    let [s, a, r] = subpop_ic50s(&d.model);
+    let subpops = match run.clones {
+        // The scientist validates a resistant clone when any was found; otherwise the most
+        // common non-resistant state.
+        Some((_, k)) if k > 0 => vec![(1.0, r)],
+        Some(_) => vec![(1.0, if last.adapting > last.sensitive { a } else { s })],
+        None => {
+            let t = last.total() as f64;
+            vec![
+                (last.sensitive as f64 / t, s),
+                (last.adapting as f64 / t, a),
+                (last.resistant as f64 / t, r),
+            ]
+            .into_iter()
+            .filter(|p| p.0 > 0.0)
+            .collect()
+        }
+    };
+    Some(vec![
+        LineSpec {
+            name: d.parental_line.clone(),
+            model: LineModel::Mechanistic {
+                growth: growth.clone(),
+                subpops: vec![(1.0, s)],
+            },
+        },
+        LineSpec {
+            name: d.derived_line.clone(),
+            model: LineModel::Mechanistic { growth, subpops },
+        },
+    ])
+}
+
+fn run_rep(d: &Derivation, seed: u64, rep: u32) -> RepOutput {
+    let mut rng = crate::rng::stream(seed, &[u64::from(rep)]);
+    let run = simulate_derivation(d, &mut rng);
+    let assay = match (&d.validation, validation_lines(d, &run)) {
+        (Some(design), Some(lines)) => {
+            let mut arng = crate::rng::stream(seed, &[u64::from(rep), ASSAY_STREAM]);
+            let wells = simulate_plate(design, &lines, &mut arng);
+            let fits = fit_lines(&wells, &lines);
+            Some((wells, fits))
+        }
+        _ => None,
+    };
+    let ic = |i: usize| {
+        assay
+            .as_ref()
+            .and_then(|(_, f)| f.get(i))
+            .and_then(|lf| lf.fit.as_ref().ok())
+            .map(|f| f.ic50())
+    };
+    let result = RepResult {
+        rep,
+        outcome: run.outcome,
+        time_to_resistance_days: run.time_to_resistance_days,
+        passages: run.passages,
+        final_resistant_fraction: run.last().map_or(f64::NAN, |r| r.resistant_fraction()),
+        clones: run.clones,
+        escalations: run.escalations.clone(),
+        ic50_parental: ic(0),
+        ic50_derived: ic(1),
+    };
+    RepOutput { run, assay, result }
+}
+
+/// Runs `reps` replicate derivations in parallel; results in replicate order.
+pub fn run_replicates(
+    d: &Derivation,
+    seed: u64,
+    reps: u32,
+    threads: Option<usize>,
+) -> Result<Vec<RepResult>, InvitroError> {
+    let go = || {
+        (0..reps)
+            .into_par_iter()
+            .map(|r| run_rep(d, seed, r).result)
+            .collect::<Vec<_>>()
+    };
+    match threads {
+        Some(t) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map_err(|e| InvitroError::InvalidOption(format!("thread pool: {e}")))?;
+            Ok(pool.install(go))
+        }
+        None => Ok(go()),
+    }
+}
+
+/// Significant-digit formatting for CSV (plain decimal, `.` separator, empty if missing).
+fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let dec = (5 - mag).clamp(0, 12) as usize;
+    format!("{x:.dec$}")
+}
+
+fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {
+    let header: Vec<String> = [
+        "day",
+        "total_cells",
+        "resistant_fraction",
+        "drug_nM",
+        "passage",
+        "sensitive_cells",
+        "adapting_cells",
+        "resistant_cells",
+        "event",
+        "cumulative_doublings",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = run
+        .days
+        .iter()
+        .map(|r| {
+            vec![
+                r.day.to_string(),
+                r.total().to_string(),
+                fmt_f(r.resistant_fraction(), 6),
+                sig(r.drug_nm),
+                r.passage.to_string(),
+                r.sensitive.to_string(),
+                r.adapting.to_string(),
+                r.resistant.to_string(),
+                r.event.as_str().to_string(),
+                fmt_f(r.cumulative_doublings, 3),
+            ]
+        })
+        .collect();
+    write_csv_rows(&dir.join("population.csv"), &header, &rows)
+}
+
+fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
+    let header: Vec<String> = [
+        "line",
+        "plate",
+        "well",
+        "dose_nM",
+        "replicate",
+        "edge",
+        "seeded_cells",
+        "expected_cells",
+        "signal",
+        "dead_count",
+        "response_pct",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = wells
+        .iter()
+        .map(|w| {
+            vec![
+                w.line.clone(),
+                w.plate.to_string(),
+                w.well.clone(),
+                sig(w.dose_nm),
+                w.replicate.to_string(),
+                w.edge.to_string(),
+                w.seeded.to_string(),
+                fmt_f(w.cells, 1),
+                if w.signal.fract() == 0.0 {
+                    format!("{}", w.signal)
+                } else {
+                    fmt_f(w.signal, 4)
+                },
+                w.dead_count.map(|d| d.to_string()).unwrap_or_default(),
+                fmt_f(w.response_pct, 3),
+            ]
+        })
+        .collect();
+    write_csv_rows(&dir.join("assay.csv"), &header, &rows)
+}
+
+fn write_ic50(dir: &Path, rows: &[Ic50Row]) -> Result<(), OutputError> {
+    let header: Vec<String> = [
+        "line", "ic50", "ci_low", "ci_high", "hill", "top", "bottom", "note",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.line.clone(),
+                sig(r.ic50),
+                sig(r.ci_low),
+                sig(r.ci_high),
+                fmt_f(r.hill, 4),
+                fmt_f(r.top, 3),
+                fmt_f(r.bottom, 3),
+                r.note.clone(),
+            ]
+        })
+        .collect();
+    write_csv_rows(&dir.join("ic50.csv"), &header, &body)
+}
+
+fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError> {
+    let header: Vec<String> = [
+        "rep",
+        "outcome",
+        "time_to_resistance_days",
+        "passages",
+        "final_resistant_fraction",
+        "clones",
+        "resistant_clones",
+        "ic50_parental_nM",
+        "ic50_derived_nM",
+        "ic50_shift",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let body: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                (r.rep + 1).to_string(),
+                r.outcome.as_str().to_string(),
+                r.time_to_resistance_days
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                r.passages.to_string(),
+                fmt_f(r.final_resistant_fraction, 6),
+                r.clones.map(|c| c.0.to_string()).unwrap_or_default(),
+                r.clones.map(|c| c.1.to_string()).unwrap_or_default(),
+                r.ic50_parental.map(sig).unwrap_or_default(),
+                r.ic50_derived.map(sig).unwrap_or_default(),
+                r.shift().map(sig).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    write_csv_rows(&dir.join("replicates.csv"), &header, &body)
+}
+
+fn y_label(design: &AssayDesign) -> String {
+    let what = match design.readout {
+        crate::protocol::Readout::Mtt => "MTT absorbance",
+        crate::protocol::Readout::CrystalViolet => "Crystal violet absorbance",
+        crate::protocol::Readout::SytoxGreen => "Live cells (Sytox Green)",
+    };
+    format!("{what}, % of vehicle")
+}
+
+fn assay_outputs(
+    dir: &Path,
+    title: &str,
+    note: &str,
+    design: &AssayDesign,
+    wells: Vec<Well>,
+    fits: Vec<LineFit>,
+    files: &mut Vec<String>,
+) -> Result<AssaySummary, InvitroError> {
+    write_assay(dir, &wells)?;
+    files.push("assay.csv".into());
+    let rows: Vec<Ic50Row> = fits.iter().map(Ic50Row::from_fit).collect();
+    write_ic50(dir, &rows)?;
+    files.push("ic50.csv".into());
+    let n = wells.len();
+    let fig = DoseResponseFigure {
+        title: title.to_string(),
+        wells,
+        fits,
+        note: note.to_string(),
+        y_label: y_label(design),
+    };
+    save(&fig, &dir.join("plots").join("dose_response"), (900, 620))?;
+    files.extend([
+        "plots/dose_response.svg".to_string(),
+        "plots/dose_response.png".to_string(),
+    ]);
+    Ok(AssaySummary {
+        readout: design.readout.as_str(),
+        duration_days: design.duration_days,
+        wells: n,
+        lines: rows,
+    })
+}
+
+fn manifest(
+    protocol: &Protocol,
+    opts: &InvitroOptions,
+    parameters: serde_json::Value,
+    files: &[String],
+) -> Manifest {
+    let mut m = Manifest::new("simulate");
+    if let Some(p) = &opts.protocol_path
+        && let Ok(bytes) = std::fs::read(p)
+    {
+        m = m.with_input(p, &bytes);
+    }
+    m.protocol_id = Some(protocol.id.clone());
+    m.seed = Some(opts.seed);
+    m.parameters = parameters;
+    m.files = files.to_vec();
+    m
+}
+
+fn derivation_parameters(d: &Derivation, opts: &InvitroOptions) -> serde_json::Value {
+    let m = &d.model;
+    let sourced =
+        |s: &crate::protocol::Sourced| serde_json::json!({ "value": s.value, "source": s.source });
+    serde_json::json!({
+        "kind": "derivation",
+        "reps": opts.reps,
+        "drug": d.drug,
+        "start_concentration_nm": sourced(&d.start_concentration_nm),
+        "escalation": d.escalation.iter().map(|s| serde_json::json!({
+            "concentration_nm": s.concentration_nm,
+            "trigger": match s.trigger {
+                crate::protocol::EscalationTrigger::Day(day) => serde_json::json!({ "day": day }),
+                crate::protocol::EscalationTrigger::GrowthRecovered { doubling_h } => serde_json::json!({ "growth_recovered_doubling_h": doubling_h }),
+            }
+        })).collect::<Vec<_>>(),
+        "duration_days": d.duration_days,
+        "culture": {
+            "substrate": d.culture.substrate, "substrate_nm": d.culture.substrate_nm,
+            "seeding_cells": d.culture.seeding_cells, "confluent_cells": d.culture.confluent_cells,
+            "passage_at_confluence": d.culture.passage_at_confluence, "split_ratio": d.culture.split_ratio,
+            "medium_change_days": d.culture.medium_change_days,
+        },
+        "model": {
+            "doubling_h_with_e2": sourced(&m.doubling_h_with_e2),
+            "doubling_h_without_e2": sourced(&m.doubling_h_without_e2),
+            "death_rate_per_day": sourced(&m.death_rate_per_day),
+            "ic50_sensitive_nm": sourced(&m.ic50_sensitive_nm),
+            "ic50_resistant_nm": sourced(&m.ic50_resistant_nm),
+            "hill": sourced(&m.hill),
+            "resistant_fraction": sourced(&m.resistant_fraction),
+            "switch_rate_per_division": sourced(&m.switch_rate_per_division),
+            "intermediate_ic50_factor": m.intermediate_ic50_factor.as_ref().map(sourced),
+        },
+        "cloning": d.cloning.as_ref().map(|c| serde_json::json!({ "clones": c.clones, "expansion_days": c.expansion_days })),
+        "validation": d.validation.as_ref().map(design_json),
+        "assay_readout_constants": "MTT blank 0.06 OD + 1.5e-5 OD/cell; crystal violet 0.05 + 1.0e-5; reader SD 0.003 OD; Sytox dead background 5% (assumed)",
+        "ci_method": "Wald CI on log10 IC50 from the asymptotic covariance s²(JᵀJ)⁻¹, t(n−4) quantile",
+    })
+}
+
+fn design_json(a: &AssayDesign) -> serde_json::Value {
+    serde_json::json!({
+        "drug": a.drug, "doses_nm": a.doses_nm, "replicates": a.replicates, "duration_days": a.duration_days,
+        "seeding_cells": a.seeding_cells, "plate_wells": a.plate_wells, "readout": a.readout.as_str(),
+        "noise_cv": { "value": a.noise_cv.value, "source": a.noise_cv.source }, "edge_effect": a.edge_effect,
+    })
+}
+
+fn simulate_derivation_dir(
+    protocol: &Protocol,
+    d: &Derivation,
+    opts: &InvitroOptions,
+    dir: &Path,
+) -> Result<InvitroReport, InvitroError> {
+    let mut files = Vec::new();
+    let first = run_rep(d, opts.seed, 0);
+    write_population(dir, &first.run)?;
+    files.push("population.csv".into());
+    let note = format!("xenoplan · seed {} · run 1", opts.seed);
+    let fig = PopulationFigure::new(
+        &first.run,
+        &format!("{}: {} under {}", d.derived_line, d.parental_line, d.drug),
+        &note,
+    );
+    save(&fig, &dir.join("plots").join("population"), (1000, 860))?;
+    files.extend([
+        "plots/population.svg".to_string(),
+        "plots/population.png".to_string(),
+    ]);
+    let validation = match (&d.validation, first.assay) {
+        (Some(design), Some((wells, fits))) => {
+            let title = format!(
+                "Validation: {} vs {} ({})",
+                d.derived_line, d.parental_line, design.drug
+            );
+            Some(assay_outputs(
+                dir, &title, &note, design, wells, fits, &mut files,
+            )?)
+        }
+        _ => None,
+    };
+    let results = if opts.reps > 1 {
+        run_replicates(d, opts.seed, opts.reps, opts.threads)?
+    } else {
+        vec![first.result.clone()]
+    };
+    write_replicates(dir, &results)?;
+    files.push("replicates.csv".into());
+    let variability = (opts.reps > 1).then(|| Variability::of(&results));
+    let report = InvitroReport {
+        protocol_id: protocol.id.clone(),
+        title: protocol.title.clone(),
+        seed: opts.seed,
+        out_dir: dir.to_path_buf(),
+        files: Vec::new(),
+        body: ReportBody::Derivation(Box::new(DerivationSummary {
+            parental: d.parental_line.clone(),
+            derived: d.derived_line.clone(),
+            drug: d.drug.clone(),
+            duration_days: d.duration_days,
+            first: first.result,
+            validation,
+            variability,
+        })),
+    };
+    finish(
+        protocol,
+        opts,
+        dir,
+        derivation_parameters(d, opts),
+        files,
+        report,
+    )
+}
+
+fn simulate_assay_dir(
+    protocol: &Protocol,
+    a: &Assay,
+    opts: &InvitroOptions,
+    dir: &Path,
+) -> Result<InvitroReport, InvitroError> {
+    let mut files = Vec::new();
+    let lines: Vec<LineSpec> = a.lines.iter().map(LineSpec::from_assay_line).collect();
+    let mut rng = crate::rng::stream(opts.seed, &[0]);
+    let wells = simulate_plate(&a.design, &lines, &mut rng);
+    let fits = fit_lines(&wells, &lines);
+    let note = format!("xenoplan · seed {}", opts.seed);
+    let title = format!("{} dose response ({} readout)", a.design.drug, a.design.readout.as_str());
+    let summary = assay_outputs(dir, &title, &note, &a.design, wells, fits, &mut files)?;
+    let params = serde_json::json!({
+        "kind": "assay",
+        "medium": a.medium,
+        "design": design_json(&a.design),
+        "lines": a.lines.iter().map(|l| serde_json::json!({
+            "name": l.name,
+            "ic50_nm": { "value": l.ic50_nm.value, "source": l.ic50_nm.source },
+            "hill": { "value": l.hill.value, "source": l.hill.source },
+            "doubling_h": { "value": l.doubling_h.value, "source": l.doubling_h.source },
+            "max_inhibition": { "value": l.max_inhibition.value, "source": l.max_inhibition.source },
+        })).collect::<Vec<_>>(),
+        "ci_method": "Wald CI on log10 IC50 from the asymptotic covariance s²(JᵀJ)⁻¹, t(n−4) quantile",
+    });
+    let report = InvitroReport {
+        protocol_id: protocol.id.clone(),
+        title: protocol.title.clone(),
+        seed: opts.seed,
+        out_dir: dir.to_path_buf(),
+        files: Vec::new(),
+        body: ReportBody::Assay(summary),
+    };
+    finish(protocol, opts, dir, params, files, report)
+}
+
+fn finish(
+    protocol: &Protocol,
+    opts: &InvitroOptions,
+    dir: &Path,
+    params: serde_json::Value,
+    mut files: Vec<String>,
+    mut report: InvitroReport,
+) -> Result<InvitroReport, InvitroError> {
+    write_atomic(
+        &dir.join("summary.txt"),
+        format!("{}\n", SummaryText(&report)).as_bytes(),
+    )?;
+    files.push("summary.txt".into());
+    files.push("manifest.json".into());
+    manifest(protocol, opts, params, &files).write(dir)?;
+    report.files = files;
+    Ok(report)
+}
+
+/// The report text without the file list (written to `summary.txt`).
+struct SummaryText<'a>(&'a InvitroReport);
+
+impl fmt::Display for SummaryText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let full = self.0.to_string();
+        let text = full
+            .rsplit_once("\nFiles in ")
+            .map_or(full.as_str(), |(a, _)| a);
+        f.write_str(text)
+    }
+}
+
+/// Runs a `derivation` or `assay` protocol and writes every output into `out_dir`:
+/// derivation → `population.csv`, `plots/population.{svg,png}`, `replicates.csv` and, with a
+/// validation assay, `assay.csv`, `ic50.csv`, `plots/dose_response.{svg,png}`; assay →
+/// `assay.csv`, `ic50.csv`, `plots/dose_response.{svg,png}`; always `summary.txt` and
+/// `manifest.json`.
+pub fn simulate_to_dir(
+    protocol: &Protocol,
+    opts: &InvitroOptions,
+    out_dir: &Path,
+) -> Result<InvitroReport, InvitroError> {
+    if opts.reps == 0 {
+        return Err(InvitroError::InvalidOption(
+            "--reps must be at least 1".into(),
+        ));
+    }
+    if opts.threads == Some(0) {
+        return Err(InvitroError::InvalidOption(
+            "--threads must be at least 1".into(),
+        ));
+    }
+    match &protocol.body {
+        Body::Derivation(d) => simulate_derivation_dir(protocol, d, opts, out_dir),
+        Body::Assay(a) => simulate_assay_dir(protocol, a, opts, out_dir),
+        _ => Err(InvitroError::WrongKind {
+            id: protocol.id.clone(),
+            kind: protocol.kind().as_str(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("xenoplan-invitro-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn quantile_type7_matches_r() {
+        // R: quantile(c(1, 2, 3, 4, 10), c(0.05, 0.5, 0.95)) → 1.2, 3, 8.8
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert!((quantile(&v, 0.05) - 1.2).abs() < 1e-12);
+        assert!((quantile(&v, 0.5) - 3.0).abs() < 1e-12);
+        assert!((quantile(&v, 0.95) - 8.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn replicates_do_not_depend_on_thread_count() {
+        let mut d = testutil::derivation();
+        d.duration_days = 120;
+        let a = run_replicates(&d, 3, 8, Some(1)).unwrap();
+        let b = run_replicates(&d, 3, 8, Some(2)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            a.iter().map(|r| r.rep).collect::<Vec<_>>(),
+            (0..8).collect::<Vec<_>>()
+        );
+        assert_ne!(a[0], a[1]);
+    }
+
+    #[test]
+    fn derivation_writes_all_files_and_is_reproducible() {
+        let p = testutil::protocol(Body::Derivation(testutil::derivation()));
+        let opts = InvitroOptions {
+            seed: 1,
+            reps: 4,
+            ..Default::default()
+        };
+        let (d1, d2) = (tmp("der1"), tmp("der2"));
+        let rep = simulate_to_dir(&p, &opts, &d1).unwrap();
+        simulate_to_dir(&p, &opts, &d2).unwrap();
+        for f in [
+            "population.csv",
+            "plots/population.svg",
+            "plots/population.png",
+            "assay.csv",
+            "ic50.csv",
+            "plots/dose_response.svg",
+            "plots/dose_response.png",
+            "replicates.csv",
+            "summary.txt",
+            "manifest.json",
+        ] {
+            assert!(rep.files.iter().any(|x| x == f), "{f} not listed");
+            let a = std::fs::read(d1.join(f)).unwrap();
+            if f.ends_with(".csv") || f.ends_with(".txt") {
+                assert_eq!(a, std::fs::read(d2.join(f)).unwrap(), "{f} differs");
+            }
+        }
+        let pop = std::fs::read_to_string(d1.join("population.csv")).unwrap();
+        assert!(pop.starts_with("day,total_cells,resistant_fraction,drug_nM,passage"));
+        let ic = std::fs::read_to_string(d1.join("ic50.csv")).unwrap();
+        assert!(ic.starts_with("line,ic50,ci_low,ci_high,hill,top,bottom"));
+        assert_eq!(ic.lines().count(), 3);
+        let text = rep.to_string();
+        assert!(
+            text.contains("IC50 fold shift")
+                && text.contains("Over 4 runs")
+                && text.contains("failed runs"),
+            "{text}"
+        );
+        let ReportBody::Derivation(s) = &rep.body else {
+            panic!("kind")
+        };
+        assert!(s.first.shift().unwrap() > 10.0);
+        std::fs::remove_dir_all(&d1).ok();
+        std::fs::remove_dir_all(&d2).ok();
+    }
+
+    #[test]
+    fn assay_protocol_writes_its_files() {
+        let p = testutil::protocol(Body::Assay(testutil::assay()));
+        let dir = tmp("assay");
+        let rep = simulate_to_dir(&p, &InvitroOptions::default(), &dir).unwrap();
+        assert!(dir.join("plots/dose_response.png").exists() && dir.join("manifest.json").exists());
+        assert!(!dir.join("population.csv").exists());
+        let ic = std::fs::read_to_string(dir.join("ic50.csv")).unwrap();
+        assert!(ic.contains("\nMCF7,") && ic.contains("\nCAMA-1,"));
+        assert!(rep.to_string().contains("IC50 MCF7"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn rejects_other_kinds_and_bad_options() {
+        let p = testutil::protocol(Body::Procedure(crate::protocol::Procedure {
+            tasks: Vec::new(),
+            samples: 1,
+        }));
+        assert!(matches!(
+            simulate_to_dir(&p, &InvitroOptions::default(), &tmp("x")),
+            Err(InvitroError::WrongKind { .. })
+        ));
+        let a = testutil::protocol(Body::Assay(testutil::assay()));
+        let bad = InvitroOptions {
+            reps: 0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            simulate_to_dir(&a, &bad, &tmp("y")),
+            Err(InvitroError::InvalidOption(_))
+        ));
+    }
+}
