@@ -927,7 +927,11 @@ fn simulate_assay_dir(
     let wells = simulate_plate(&a.design, &lines, &mut rng);
     let fits = fit_lines(&wells, &lines);
     let note = format!("xenoplan · seed {}", opts.seed);
-    let title = format!("{} dose response ({} readout)", a.design.drug, a.design.readout.as_str());
+    let title = format!(
+        "{} dose response ({} readout)",
+        a.design.drug,
+        a.design.readout.as_str()
+    );
     let summary = assay_outputs(dir, &title, &note, &a.design, wells, fits, &mut files)?;
     let params = serde_json::json!({
         "kind": "assay",

@@ -4,6 +4,7 @@
 //! The report composes from the files each command writes (CSV tables, SVG figures) so it
 //! depends only on the user-facing contract of ../shared/CONTRACT.md, not on module internals.
 
+pub mod build;
 pub mod html;
 pub mod methods;
 pub mod summary;

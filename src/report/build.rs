@@ -1,0 +1,365 @@
+//! Assembles the report page from an output folder written by the other commands.
+
+use super::html::{Block, Page, Section, Table};
+use super::{methods::methods_blocks, summary::protocol_blocks};
+use crate::protocol::{Protocol, ProtocolKind};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Facts shown under the title and the texts produced while running the stages.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInfo {
+    /// Seed used by simulation and power.
+    pub seed: u64,
+    /// Monte Carlo replicates used by power (0 = power not run).
+    pub power_reps: usize,
+    /// Timeline start date.
+    pub start: String,
+    /// Report date (YYYY-MM-DD).
+    pub date: String,
+    /// Text printed by the simulation stage (enrollment, in vitro summaries).
+    pub simulate_text: String,
+    /// Recommendation and justification paragraphs from power.
+    pub power_text: Vec<String>,
+    /// Stages that failed, with their error, shown in the report instead of hiding them.
+    pub failures: Vec<(String, String)>,
+    /// Wall time per stage, seconds.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// SVG figures under `dir/plots` whose file stem starts with `prefix`, sorted by name.
+fn figures(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("plots"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+                .filter(|p| {
+                    p.file_stem()
+                        .is_some_and(|s| s.to_string_lossy().starts_with(prefix))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn figure_blocks(dir: &Path, prefix: &str, caption: &str) -> Vec<Block> {
+    figures(dir, prefix)
+        .into_iter()
+        .filter_map(|p| {
+            let svg = std::fs::read_to_string(&p).ok()?;
+            let stem = p.file_stem()?.to_string_lossy().into_owned();
+            let png = format!("plots/{stem}.png");
+            let suffix = stem
+                .strip_prefix(prefix)
+                .unwrap_or("")
+                .trim_start_matches('_')
+                .replace('_', " ");
+            let cap = if suffix.is_empty() {
+                caption.to_string()
+            } else {
+                format!("{caption} ({suffix})")
+            };
+            Some(Block::Figure {
+                svg,
+                caption: cap,
+                png_link: Some(png),
+            })
+        })
+        .collect()
+}
+
+fn csv_table(dir: &Path, file: &str, caption: &str, max_rows: Option<usize>) -> Option<Block> {
+    let p = dir.join(file);
+    if !p.exists() {
+        return None;
+    }
+    Table::from_csv(&p, caption, max_rows)
+        .ok()
+        .filter(|t| !t.rows.is_empty())
+        .map(Block::Table)
+}
+
+/// Weekly digest of `timeline.csv`: one row per week with its dates, study days and the count
+/// of each event type (the full event list stays in the CSV / Markdown / iCalendar files).
+fn weekly_timeline(dir: &Path) -> Option<Block> {
+    let mut rdr = csv::Reader::from_path(dir.join("timeline.csv")).ok()?;
+    let headers = rdr.headers().ok()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (cd, cs, ce, cp) = (
+        col("date")?,
+        col("study_day")?,
+        col("event")?,
+        col("phase")?,
+    );
+    // week key (Monday date) → (first date, last date, min day, max day, phases, event counts)
+    type Week = (
+        String,
+        String,
+        i64,
+        i64,
+        Vec<String>,
+        BTreeMap<String, usize>,
+    );
+    let mut weeks: BTreeMap<String, Week> = BTreeMap::new();
+    for rec in rdr.records().flatten() {
+        let date = rec.get(cd).unwrap_or("").to_string();
+        let Ok(d) = date.parse::<jiff::civil::Date>() else {
+            continue;
+        };
+        let monday = d
+            .checked_sub(jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset())))
+            .ok()?;
+        let day: i64 = rec
+            .get(cs)
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .map(|x| x as i64)
+            .unwrap_or(0);
+        let w = weeks.entry(monday.to_string()).or_insert_with(|| {
+            (
+                date.clone(),
+                date.clone(),
+                day,
+                day,
+                Vec::new(),
+                BTreeMap::new(),
+            )
+        });
+        if date < w.0 {
+            w.0 = date.clone();
+        }
+        if date > w.1 {
+            w.1 = date.clone();
+        }
+        w.2 = w.2.min(day);
+        w.3 = w.3.max(day);
+        let phase = rec.get(cp).unwrap_or("").to_string();
+        if !phase.is_empty() && !w.4.contains(&phase) {
+            w.4.push(phase);
+        }
+        *w.5.entry(rec.get(ce).unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    if weeks.is_empty() {
+        return None;
+    }
+    let rows = weeks
+        .into_iter()
+        .map(|(monday, (first, last, d0, d1, phases, counts))| {
+            let events = counts
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                monday,
+                format!("{first} – {last}"),
+                format!("{d0} to {d1}"),
+                phases.join(", "),
+                events,
+            ]
+        })
+        .collect();
+    Some(Block::Table(Table {
+        caption: "Timeline by week (event counts; every event with its date is in timeline.csv, timeline.md and timeline.ics)".into(),
+        header: vec!["week of".into(), "dates".into(), "study days".into(), "phases".into(), "events".into()],
+        rows,
+    }))
+}
+
+/// Builds the whole page for `protocol` from the files in `dir`.
+pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
+    let kind = protocol.kind();
+    let mut sections = Vec::new();
+
+    let mut s = Section::new("summary", "Protocol");
+    let refs = protocol
+        .references
+        .iter()
+        .map(|r| r.citation.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    s.push(Block::Facts(vec![
+        ("id".into(), protocol.id.clone()),
+        ("kind".into(), kind.as_str().into()),
+        (
+            "seed documents".into(),
+            if refs.is_empty() { "—".into() } else { refs },
+        ),
+        ("seed".into(), info.seed.to_string()),
+        ("timeline start".into(), info.start.clone()),
+    ]));
+    s.blocks.extend(protocol_blocks(protocol));
+    sections.push(s);
+
+    let mut s = Section::new("timeline", "Timeline and resources");
+    s.blocks.extend(figure_blocks(
+        dir,
+        "gantt",
+        "Gantt chart: phases as bars, recurring events as ticks, uncertain windows shaded",
+    ));
+    s.blocks.extend(weekly_timeline(dir));
+    s.blocks.extend(csv_table(
+        dir,
+        "resources.csv",
+        "Resources to order and prepare",
+        None,
+    ));
+    sections.push(s);
+
+    match kind {
+        ProtocolKind::Xenograft => {
+            let mut s = Section::new("study", "Simulated study");
+            if !info.simulate_text.is_empty() {
+                s.push(Block::Pre(info.simulate_text.clone()));
+            }
+            s.blocks.extend(figure_blocks(
+                dir,
+                "growth",
+                "Tumor volume, mean ± SEM per arm",
+            ));
+            s.blocks.extend(figure_blocks(
+                dir,
+                "spaghetti",
+                "Every animal, colored by arm",
+            ));
+            s.blocks.extend(figure_blocks(
+                dir,
+                "tgi",
+                "TGI% over time with bootstrap 95% CI",
+            ));
+            s.blocks.extend(figure_blocks(
+                dir,
+                "waterfall",
+                "Best response per animal (mRECIST bands)",
+            ));
+            s.blocks.extend(figure_blocks(
+                dir,
+                "survival",
+                "Kaplan–Meier time to endpoint",
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "tests.csv",
+                "Tests, each arm vs its control (raw and Holm-adjusted p-values)",
+                None,
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "tgi.csv",
+                "TGI and T/C by arm and day",
+                Some(60),
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "response.csv",
+                "mRECIST per animal",
+                Some(80),
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "summary.csv",
+                "Tumor volume summary by arm and day",
+                Some(60),
+            ));
+            sections.push(s);
+
+            let mut s = Section::new("power", "Power and arm size");
+            s.blocks.extend(figure_blocks(
+                dir,
+                "power",
+                "Monte Carlo power vs n per arm with Wilson 95% band",
+            ));
+            for (i, t) in info.power_text.iter().enumerate() {
+                s.push(if i + 1 == info.power_text.len() {
+                    Block::Callout(t.clone())
+                } else {
+                    Block::Para(t.clone())
+                });
+            }
+            s.blocks.extend(csv_table(
+                dir,
+                "power.csv",
+                "Power by n per arm, comparison and endpoint",
+                Some(120),
+            ));
+            sections.push(s);
+        }
+        ProtocolKind::Derivation | ProtocolKind::Assay => {
+            let mut s = Section::new(
+                "invitro",
+                if kind == ProtocolKind::Derivation {
+                    "Simulated derivation"
+                } else {
+                    "Simulated assay"
+                },
+            );
+            if !info.simulate_text.is_empty() {
+                s.push(Block::Pre(info.simulate_text.clone()));
+            }
+            s.blocks.extend(figure_blocks(
+                dir,
+                "population",
+                "Cells (log scale), resistant fraction and drug over time",
+            ));
+            s.blocks.extend(figure_blocks(
+                dir,
+                "dose_response",
+                "Dose response with fitted four-parameter logistic curves",
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "ic50.csv",
+                "IC50 estimates with 95% CI",
+                None,
+            ));
+            s.blocks.extend(csv_table(
+                dir,
+                "replicates.csv",
+                "Replicate derivations",
+                Some(40),
+            ));
+            sections.push(s);
+        }
+        ProtocolKind::Procedure => {}
+    }
+
+    if !info.failures.is_empty() || !info.timings.is_empty() {
+        let mut s = Section::new("run", "Run details");
+        if !info.failures.is_empty() {
+            s.push(Block::List(
+                info.failures
+                    .iter()
+                    .map(|(stage, e)| format!("{stage} failed: {e}"))
+                    .collect(),
+            ));
+        }
+        if !info.timings.is_empty() {
+            s.push(Block::Facts(
+                info.timings
+                    .iter()
+                    .map(|(k, t)| (k.clone(), format!("{t:.2} s")))
+                    .collect(),
+            ));
+        }
+        sections.push(s);
+    }
+
+    let mut s = Section::new("methods", "Methods and definitions");
+    s.blocks = methods_blocks(kind);
+    sections.push(s);
+
+    Page {
+        title: protocol.title.clone(),
+        subtitle: format!(
+            "{} protocol `{}` · seed {} · xenoplan {} · {}",
+            kind.as_str(),
+            protocol.id,
+            info.seed,
+            env!("CARGO_PKG_VERSION"),
+            info.date
+        ),
+        sections,
+    }
+}
