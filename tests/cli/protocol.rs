@@ -130,6 +130,16 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"17:9: error: dependency cycle through task `extract`"#],
     ),
     (
+        "several_type_errors",
+        &[
+            r#"25:7: error: `animals.sex`: invalid type: integer `1`, expected a string"#,
+            r#"47:13: error: `cohorts[0].implantation.volume-ul`: invalid type: string "100", expected a number"#,
+            r#"64:5: error: `cohorts[0].arms[0].n`: invalid type: string "eight", expected an integer"#,
+            r#"69:5: error: `cohorts[0].arms[1].n`: invalid type: string "eight", expected an integer"#,
+            r#"94:9: error: `analysis.tests`: invalid type: string "welch-log", expected a sequence"#,
+        ],
+    ),
+    (
         "step_after_phase_end",
         &[r#"20:7: error: day 40 is after the end of phase `treatment` (28 days)"#],
     ),
