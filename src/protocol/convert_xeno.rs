@@ -759,6 +759,12 @@ fn cohort(
                 format!("`interaction` must be between -1 and 1, got {interaction}"),
             );
         }
+        if interaction != 0.0 && a.treatments.len() < 2 {
+            cx.warn_key(
+                &arat.k("interaction"),
+                format!("`interaction` only applies to combination arms; arm `{}` has one treatment (remove it)", a.name),
+            );
+        }
         if a.treatments.is_empty() && !a.control {
             cx.error(
                 &arat.k("name"),
