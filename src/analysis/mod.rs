@@ -2,5 +2,6 @@
 //! mRECIST, statistical tests and time to endpoint.
 
 pub mod data;
+pub mod stats;
 
 pub use data::{Dataset, Observation};
