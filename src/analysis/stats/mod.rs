@@ -26,7 +26,7 @@ pub use growth::{auc_log_relative, slope};
 pub use multiplicity::holm;
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use survival::{KmPoint, LogRank, kaplan_meier, logrank};
-pub use ttest::{TTest, welch_from_moments, welch_t};
+pub use ttest::{TTest, mean_var, welch_from_moments, welch_t};
 
 #[cfg(test)]
 mod reference_tests;
