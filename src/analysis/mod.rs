@@ -50,3 +50,6 @@ pub enum AnalysisError {
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
 }
+
+#[cfg(test)]
+mod pipeline_tests;
