@@ -12,4 +12,5 @@ pub mod cli;
 pub mod output;
 pub mod plot;
 pub mod protocol;
+pub mod report;
 pub mod rng;
