@@ -163,6 +163,8 @@ impl Figure for Waterfall {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let e = draw_err(&self.title);
         let n = self.bars.len().max(1) as f64;
+        // Room right of the bars for the zone labels.
+        let x1 = n + 1.0 + 0.06 * n;
         let y0 = -105.0;
         let y1 = self.y_cap * 1.08;
         let mut chart = ChartBuilder::on(root)
@@ -170,7 +172,7 @@ impl Figure for Waterfall {
             .margin(14)
             .x_label_area_size(30)
             .y_label_area_size(78)
-            .build_cartesian_2d(0.0..n, y0..y1)
+            .build_cartesian_2d(0.0..x1, y0..y1)
             .map_err(&e)?;
         chart
             .configure_mesh()
@@ -187,32 +189,32 @@ impl Figure for Waterfall {
         let zones = [
             (y0, -95.0, RGBColor(0, 120, 60), "mCR"),
             (-95.0, -50.0, RGBColor(90, 170, 90), "mPR"),
-            (-50.0, 35.0, RGBColor(200, 200, 120), "mSD"),
+            (-50.0, 35.0, RGBColor(150, 140, 40), "mSD"),
             (35.0, y1, RGBColor(220, 120, 110), "mPD"),
         ];
         for (lo, hi, c, label) in zones {
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, lo), (n, hi)],
+                    [(0.0, lo), (x1, hi)],
                     c.mix(0.12).filled(),
                 )))
                 .map_err(&e)?;
             let y = if hi > 100.0 {
-                35.0 + 0.06 * (y1 - 35.0)
+                35.0 + 0.08 * (y1 - 35.0)
             } else {
-                0.5 * (lo + hi)
+                0.5 * (lo + hi) + 0.02 * (y1 - y0)
             };
             chart
                 .draw_series(std::iter::once(Text::new(
                     label.to_string(),
-                    (n - 0.02 * n - 0.6, y),
+                    (n + 0.3, y),
                     (FONT, 14).into_font().color(&c),
                 )))
                 .map_err(&e)?;
         }
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, 0.0), (n, 0.0)],
+                vec![(0.0, 0.0), (x1, 0.0)],
                 RGBColor(80, 80, 80).stroke_width(1),
             )))
             .map_err(&e)?;
