@@ -53,3 +53,6 @@ pub enum AnalysisError {
 
 #[cfg(test)]
 mod pipeline_tests;
+
+#[cfg(test)]
+mod calibration_tests;
