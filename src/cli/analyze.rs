@@ -105,6 +105,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     m.files = files.clone();
     m.write(&out)?;
     for c in &res.cohorts {
+        let measured = res
+            .animals
+            .iter()
+            .filter(|a| a.cohort == c.name && a.arm == c.arms[0] && a.at(c.analysis_day).is_some())
+            .count();
+        if measured < 2 {
+            eprintln!(
+                "warning: {measured} control animal(s){} measured on day {}; the single-day tests are undefined (choose a measurement day with --day)",
+                if c.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of cohort {}", c.name)
+                },
+                c.analysis_day
+            );
+        }
         let label = if c.name.is_empty() {
             String::new()
         } else {
