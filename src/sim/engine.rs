@@ -155,6 +155,19 @@ impl Engine {
     pub fn is_fast_path(&self, c: usize) -> bool {
         self.plan.cohorts[c].fast
     }
+    /// Slug of the cohort name used in animal ids and file names.
+    pub fn cohort_slug(&self, c: usize) -> &str {
+        &self.plan.cohorts[c].slug
+    }
+    /// Absolute day (from the protocol start) of implantation (start of the phase ending on
+    /// the enrollment window), or of study day 0 without such a phase.
+    pub fn implantation_abs_day(&self) -> u32 {
+        self.plan.pre_start_abs
+    }
+    /// The humane volume limit, if any (mm³).
+    pub fn humane_volume_limit(&self) -> Option<f64> {
+        Some(self.plan.endpoints.max_volume).filter(|v| v.is_finite())
+    }
     /// The protocol's enrollment window (min, max) in mm³.
     pub fn window(&self) -> (f64, f64) {
         (self.plan.enroll.min, self.plan.enroll.max)
