@@ -27,7 +27,7 @@ fn in_cohort<'a>(
 pub fn arms_in_order(ds: &Dataset, cohort: Option<&str>) -> Vec<String> {
     let mut arms: Vec<String> = Vec::new();
     for r in in_cohort(ds, cohort) {
-        if !arms.iter().any(|a| *a == r.arm) {
+        if !arms.contains(&r.arm) {
             arms.push(r.arm.clone());
         }
     }
@@ -108,11 +108,11 @@ pub fn spaghetti_chart(
     let mut current: Option<(String, usize)> = None;
     let mut pts: Vec<(f64, f64)> = Vec::new();
     let flush = |chart: &mut XyChart, cur: &Option<(String, usize)>, pts: &mut Vec<(f64, f64)>| {
-        if let Some((_, ai)) = cur {
-            if !pts.is_empty() {
-                let s = Series::thin(&arms[*ai], std::mem::take(pts)).with_color(*ai);
-                chart.series.push(s);
-            }
+        if let Some((_, ai)) = cur
+            && !pts.is_empty()
+        {
+            let s = Series::thin(&arms[*ai], std::mem::take(pts)).with_color(*ai);
+            chart.series.push(s);
         }
         pts.clear();
     };
