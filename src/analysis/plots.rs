@@ -1,6 +1,7 @@
 //! Figures of the analysis: TGI% over time with bootstrap bands, a waterfall of best response
 //! with mRECIST bands, and Kaplan–Meier curves of time to endpoint with censor marks.
 
+use super::data::Dataset;
 use super::pipeline::{AnalysisOptions, AnalysisResult, CohortInfo};
 use crate::plot::{
     Band, FONT, Figure, Marker, PlotError, RefLine, Series, XyChart, color, draw_err,
@@ -271,9 +272,44 @@ impl Figure for Waterfall {
     }
 }
 
-/// Writes `plots/tgi`, `plots/waterfall` and `plots/survival` (SVG + PNG) per cohort (file
-/// names get `_<cohort>` when the data has cohorts); returns the paths relative to `dir`.
+/// The rows of one cohort ordered control first, then the other arms as in `cohort.arms`, each
+/// animal's rows together by day, so the growth figures (colour = arm position) use the same
+/// colours as the analysis figures.
+fn cohort_dataset(ds: &Dataset, cohort: &CohortInfo) -> Dataset {
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, r) in ds.rows.iter().enumerate() {
+        first.entry(r.animal_id.as_str()).or_insert(i);
+    }
+    let mut rows: Vec<_> = ds
+        .rows
+        .iter()
+        .filter(|r| r.cohort == cohort.name)
+        .cloned()
+        .collect();
+    rows.sort_by(|a, b| {
+        let ai = cohort
+            .arms
+            .iter()
+            .position(|x| x == &a.arm)
+            .unwrap_or(usize::MAX);
+        let bi = cohort
+            .arms
+            .iter()
+            .position(|x| x == &b.arm)
+            .unwrap_or(usize::MAX);
+        let fa = first.get(a.animal_id.as_str()).copied().unwrap_or(0);
+        let fb = first.get(b.animal_id.as_str()).copied().unwrap_or(0);
+        ai.cmp(&bi).then(fa.cmp(&fb)).then(a.day.total_cmp(&b.day))
+    });
+    Dataset { rows }
+}
+
+/// Writes `plots/growth` (mean ± SEM), `plots/spaghetti` (every animal, log scale) — both drawn
+/// by [`crate::plot::growth`], shared with `simulate` — and `plots/tgi`, `plots/waterfall`,
+/// `plots/survival` (SVG + PNG) per cohort (file names get `_<cohort>` when the data has
+/// cohorts); returns the paths relative to `dir`.
 pub fn write_plots(
+    ds: &Dataset,
     res: &AnalysisResult,
     opt: &AnalysisOptions,
     dir: &std::path::Path,
@@ -294,6 +330,30 @@ pub fn write_plots(
             }
             let _ = stem;
         };
+        let cds = cohort_dataset(ds, c);
+        let title_suffix = if c.name.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", c.name)
+        };
+        let s = format!("growth{suffix}");
+        let chart = crate::plot::growth::growth_chart(
+            &cds,
+            None,
+            &format!("Tumor growth{title_suffix}"),
+            None,
+        );
+        rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
+        let s = format!("spaghetti{suffix}");
+        let chart = crate::plot::growth::spaghetti_chart(
+            &cds,
+            None,
+            &format!("Individual tumors{title_suffix}"),
+            None,
+            true,
+            None,
+        );
+        rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
         if c.arms.len() > 1 {
             let s = format!("tgi{suffix}");
             rel(

@@ -87,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     ensure_dir(&out)?;
     let mut files = analysis::write_outputs(&res, &out)?;
-    files.extend(analysis::plots::write_plots(&res, &opt, &out)?);
+    files.extend(analysis::plots::write_plots(&ds, &res, &opt, &out)?);
     let mut m = Manifest::new("analyze").with_input(&args.data, &bytes);
     m.seed = Some(opt.seed);
     m.parameters = serde_json::json!({

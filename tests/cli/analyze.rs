@@ -51,7 +51,7 @@ fn analyze_study_matches_r_and_writes_every_file() {
     ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
-    for f in ["tgi", "waterfall", "survival"] {
+    for f in ["growth", "spaghetti", "tgi", "waterfall", "survival"] {
         for ext in ["svg", "png"] {
             assert!(
                 out.join("plots").join(format!("{f}.{ext}")).is_file(),
