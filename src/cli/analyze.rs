@@ -133,9 +133,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             c.arms[0],
             c.analysis_day
         );
-        for t in res.tests.iter().filter(|t| t.cohort == c.name) {
+        let tests: Vec<_> = res.tests.iter().filter(|t| t.cohort == c.name).collect();
+        let w = tests
+            .iter()
+            .map(|t| t.comparison.chars().count())
+            .max()
+            .unwrap_or(0);
+        for t in tests {
             println!(
-                "  {:<28} {:<34} p = {:<10} p_adj = {}",
+                "  {:<w$}  {:<10} p = {:<10} p_adj = {}",
                 t.comparison,
                 t.key,
                 fmt_p(t.p_value),

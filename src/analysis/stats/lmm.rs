@@ -342,16 +342,21 @@ pub fn fit_reml(groups: &[LmmGroup<'_>], p: usize, q: usize) -> Result<LmmFit, L
     if !m.f.is_finite() {
         return Err(LmmError::NotConverged);
     }
-    let polish_step: Vec<f64> = m.x.iter().map(|v| 0.01 * v.abs().max(1e-3)).collect();
-    let m2 = nelder_mead(
-        |t| data.reml_profiled(t),
-        &m.x,
-        &polish_step,
-        1e-9,
-        1e-8,
-        2_000,
-    );
-    let best = if m2.f <= m.f { m2 } else { m };
+    // A polishing run from a small simplex only when the restarts did not settle.
+    let best = if m.converged {
+        m
+    } else {
+        let polish_step: Vec<f64> = m.x.iter().map(|v| 0.01 * v.abs().max(1e-3)).collect();
+        let m2 = nelder_mead(
+            |t| data.reml_profiled(t),
+            &m.x,
+            &polish_step,
+            1e-9,
+            1e-8,
+            2_000,
+        );
+        if m2.f <= m.f { m2 } else { m }
+    };
     let e = data.eval(&best.x).ok_or(LmmError::NotConverged)?;
     let sigma2 = e.r2 / (data.n - p) as f64;
     let inv = chol_inverse(&e.chol_xthx, p);
