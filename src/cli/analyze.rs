@@ -66,6 +66,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             anyhow::bail!("{name} must be a positive finite number, got {v}");
         }
     }
+    // Bootstrap values are kept per arm and day for the percentile intervals.
+    if args.bootstrap_reps > 1_000_000 {
+        anyhow::bail!(
+            "--bootstrap-reps {} is more than 1000000 (percentile CIs are stable long before)",
+            args.bootstrap_reps
+        );
+    }
     let mut opt = AnalysisOptions::new(&control);
     opt.analysis_day = args.day;
     opt.bootstrap_reps = args.bootstrap_reps;
