@@ -53,6 +53,11 @@ pub fn tgi(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions) -> 
         horizontal: true,
         label: "stasis".into(),
     });
+    c.ref_lines.push(RefLine {
+        at: cohort.analysis_day,
+        horizontal: false,
+        label: format!("analysis day {}", cohort.analysis_day),
+    });
     c.note = Some(if opt.bootstrap_reps > 0 {
         format!(
             "bands: bootstrap 95% CI, {} reps, seed {}",
