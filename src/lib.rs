@@ -6,13 +6,17 @@
 //! - [`output`]: atomic file writing and `manifest.json`;
 //! - [`plot`]: SVG + PNG figures with a bundled font;
 //! - [`invitro`]: resistant-line derivation and dose-response assay simulation (4PL IC50);
+//! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
+//! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
 //! - [`cli`]: the command-line layer (clap stays here).
 
 pub mod analysis;
 pub mod cli;
 pub mod invitro;
+pub mod model;
 pub mod output;
 pub mod plot;
 pub mod protocol;
 pub mod report;
 pub mod rng;
+pub mod sim;

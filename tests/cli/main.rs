@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod protocol;
+mod analyze;
 
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
