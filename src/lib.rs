@@ -5,6 +5,7 @@
 //! - [`rng`]: the named, portable random generator and per-replicate streams;
 //! - [`output`]: atomic file writing and `manifest.json`;
 //! - [`plot`]: SVG + PNG figures with a bundled font;
+//! - [`timeline`]: dated dry run (events, workload, resources, iCalendar, Gantt chart);
 //! - [`cli`]: the command-line layer (clap stays here).
 
 pub mod analysis;
@@ -13,3 +14,4 @@ pub mod output;
 pub mod plot;
 pub mod protocol;
 pub mod rng;
+pub mod timeline;
