@@ -307,3 +307,83 @@ pub(crate) const EPOCH: Date = jiff::civil::date(1970, 1, 1);
 
 #[cfg(test)]
 mod tests;
+
+/// Errors while writing the timeline files.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A file could not be written.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// The Gantt chart could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+}
+
+/// Writes `timeline.csv`, `timeline.md`, `timeline.ics`, `resources.csv`, `workload.csv` and
+/// `plots/gantt.{svg,png}` into `dir`; returns the written paths relative to `dir`.
+/// `dtstamp` is the iCalendar creation stamp (the only non-reproducible byte, by RFC 5545).
+pub fn write_all(
+    protocol: &Protocol,
+    tl: &Timeline,
+    dir: &std::path::Path,
+    enrollment_yield: f64,
+    dtstamp: jiff::Timestamp,
+) -> Result<Vec<String>, WriteError> {
+    use crate::output::{write_atomic, write_csv, write_csv_rows};
+    let header: Vec<String> = TIMELINE_CSV_HEADER.iter().map(|s| s.to_string()).collect();
+    write_csv_rows(&dir.join("timeline.csv"), &header, &timeline_csv_rows(tl))?;
+    write_atomic(&dir.join("timeline.md"), markdown(tl).as_bytes())?;
+    write_atomic(&dir.join("timeline.ics"), ics(tl, dtstamp).as_bytes())?;
+    write_csv(
+        &dir.join("resources.csv"),
+        &resources(protocol, tl, enrollment_yield),
+    )?;
+    let wl_header: Vec<String> = [
+        "date",
+        "procedures",
+        "animals_handled",
+        "hands_on_h",
+        "by_kind",
+        "flag",
+        "peak",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let wl_rows: Vec<Vec<String>> = workload(tl)
+        .iter()
+        .map(|l| {
+            vec![
+                tl.calendar
+                    .date(l.day)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                l.procedures.to_string(),
+                l.animals.to_string(),
+                crate::output::fmt_f(l.hands_on_h, 1),
+                l.by_kind
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                l.flag.map(|f| f.as_str().to_string()).unwrap_or_default(),
+                if l.peak { "1".into() } else { "0".into() },
+            ]
+        })
+        .collect();
+    write_csv_rows(&dir.join("workload.csv"), &wl_header, &wl_rows)?;
+    let g = Gantt::new(tl);
+    crate::plot::save(&g, &dir.join("plots").join("gantt"), g.size())?;
+    Ok([
+        "timeline.csv",
+        "timeline.md",
+        "timeline.ics",
+        "resources.csv",
+        "workload.csv",
+        "plots/gantt.svg",
+        "plots/gantt.png",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect())
+}

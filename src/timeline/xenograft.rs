@@ -94,6 +94,14 @@ impl Ctx<'_> {
         {
             det.push(format!("moved from {d} ({})", flag_name(cal, from)));
         }
+        if let Some(p) = layout
+            .phases
+            .iter()
+            .find(|p| p.start == occ.day && p.moved_from.is_some())
+            && let Some(d) = p.moved_from.and_then(|m| cal.date(m))
+        {
+            det.push(format!("phase `{}` start moved from {d}", p.name));
+        }
         if let Some(u) = layout.uncertainty(cal, occ.day) {
             det.push(u);
         }
@@ -467,11 +475,13 @@ pub(super) fn expand(
                     if formulation.is_empty() { "" } else { "; " },
                     formulation
                 );
-                let series = if multi {
-                    format!("{} · {} · {}", cohort.name, arm.name, t.agent)
-                } else {
-                    format!("{} · {}", arm.name, t.agent)
-                };
+                let mut series = format!("dosing · {}", arm.name);
+                if arm.treatments.len() > 1 {
+                    series = format!("{series} · {}", t.agent);
+                }
+                if multi {
+                    series = format!("{series} · {}", cohort.name);
+                }
                 for o in ctx.occ(ci, &t.phase, &t.schedule) {
                     tl.doses.push(DoseRecord {
                         cohort: cohort.name.clone(),
