@@ -103,6 +103,20 @@ impl ConditionEstimate {
     }
 }
 
+impl ConditionEstimate {
+    /// The estimate when no simulated cohort was filled: the phase lasts its maximum wait.
+    pub fn unfilled(max_wait_days: u32, n_sims: usize) -> Self {
+        let d = f64::from(max_wait_days);
+        ConditionEstimate {
+            median_day: d,
+            p05: d,
+            p95: d,
+            n_sims,
+            n_failed: n_sims,
+        }
+    }
+}
+
 /// Hyndman & Fan (1996) type-7 quantile of sorted, non-empty data: h = (n−1)p,
 /// Q = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]).
 fn quantile7(sorted: &[f64], p: f64) -> f64 {
@@ -143,9 +157,19 @@ pub struct Options {
     pub enrollment_yield: f64,
 }
 
-/// Default enrollment yield: assumed; no published value (DOMAIN.md lists the time to reach
-/// 150–200 mm³ as n/f), 0.8 is a planning value — override with `--enrollment-yield`.
-pub const DEFAULT_ENROLLMENT_YIELD: f64 = 0.8;
+/// Default enrollment yield: the fraction of tumour-bearing animals that can be enrolled.
+/// Assumed (no published value; DOMAIN.md lists the time to reach 150–200 mm³ as n/f) and kept
+/// equal to the simulator's implant factor (`sim::Engine::implanted`: 2.5× for single-day,
+/// 1.25× for rolling enrollment) so that `resources.csv` orders what the simulation implants:
+/// single-day 0.4, rolling 0.8, at-baseline 1. Override with `--enrollment-yield`.
+pub fn default_enrollment_yield(protocol: &Protocol) -> f64 {
+    use crate::protocol::EnrollmentMode;
+    match protocol.xenograft().map(|x| x.enrollment.mode) {
+        Some(EnrollmentMode::SingleDay) => 0.4,
+        Some(EnrollmentMode::Rolling) => 0.8,
+        _ => 1.0,
+    }
+}
 
 /// One dated event (one row of `timeline.csv`).
 #[derive(Debug, Clone, PartialEq)]
