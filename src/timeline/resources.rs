@@ -257,14 +257,15 @@ fn xenograft(x: &Xenograft, tl: &Timeline, enrollment_yield: f64) -> Vec<Resourc
         }
         if let Some(cells) = imp.cells {
             out.push(row(
-                format!("cells to expand · {} ({})", c.name, c.line),
+                format!("cells to expand · {}", c.name),
                 f64::from(k.implanted) * cells * (1.0 + PREP_OVERAGE),
                 0,
                 "cells",
                 format!(
-                    "{} animals x {cells:.3e} cells x {} (prep overage, assumed)",
+                    "{} animals x {cells:.3e} cells x {} (prep overage, assumed); {}",
                     k.implanted,
-                    fmt_num(1.0 + PREP_OVERAGE)
+                    fmt_num(1.0 + PREP_OVERAGE),
+                    c.line
                 ),
             ));
         }

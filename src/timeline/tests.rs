@@ -494,17 +494,6 @@ fn gantt_renders() {
     let files = crate::plot::save(&g, &dir.join("gantt"), g.size()).unwrap();
     let svg = std::fs::read_to_string(&files[0]).unwrap();
     assert!(svg.contains("growth") && svg.contains("calipers"));
-    if std::env::var("KEEP_GANTT").is_ok() {
-        std::fs::copy(&files[1], "/tmp/gantt_test.png").ok();
-        let d = expand(
-            &derivation(),
-            &options(WeekendPolicy::ShiftToNextWorkingDay),
-            &Estimates::default(),
-        )
-        .unwrap();
-        let g = Gantt::new(&d);
-        crate::plot::save(&g, std::path::Path::new("/tmp/gantt_deriv"), g.size()).unwrap();
-    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

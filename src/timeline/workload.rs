@@ -14,7 +14,8 @@ pub struct DayLoad {
     /// Total procedures.
     pub procedures: u32,
     /// Distinct animals handled (per cohort: the larger of the cohort-wide events and the sum
-    /// of the arm-level events, so one mouse dosed and weighed counts once).
+    /// of the arm-level events, so one mouse dosed and weighed counts once; events without a
+    /// cohort cover all cohorts).
     pub animals: u32,
     /// Hands-on hours (procedure tasks).
     pub hands_on_h: f64,
@@ -57,9 +58,21 @@ pub fn workload(tl: &Timeline) -> Vec<DayLoad> {
             }
         }
     }
-    for ((day, _), (wide, arms)) in handled {
+    // Events without a cohort cover every cohort: the day's count is the larger of those and
+    // the sum over cohorts.
+    let mut per_day: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+    for ((day, cohort), (wide, arms)) in handled {
+        let n = wide.max(arms.values().sum());
+        let e = per_day.entry(day).or_default();
+        if cohort.is_empty() {
+            e.0 = e.0.max(n);
+        } else {
+            e.1 += n;
+        }
+    }
+    for (day, (all, sum)) in per_day {
         if let Some(d) = days.get_mut(&day) {
-            d.animals += wide.max(arms.values().sum());
+            d.animals = all.max(sum);
         }
     }
     let mut loads: Vec<DayLoad> = days.into_values().collect();

@@ -83,6 +83,7 @@ impl Ctx<'_> {
         let layout = &self.layouts[ci.unwrap_or(0)];
         let cal = &self.options.calendar;
         let mut det: Vec<String> = Vec::new();
+        let details = details.trim().trim_end_matches('.');
         if !details.is_empty() {
             det.push(details.to_string());
         }

@@ -118,6 +118,47 @@ fn tamr_golden_files() {
     }
 }
 
+/// The TamR protocol with rolling enrollment: the simulator fills the cohorts, so the
+/// conditional phase gets a median and a 5–95% range that the events carry.
+#[test]
+fn tamr_rolling_enrollment_places_events_at_the_simulated_median() {
+    let dir = scratch("timeline_rolling_protocol");
+    let text = std::fs::read_to_string(root().join(TAMR)).expect("protocol");
+    assert!(text.contains("mode = \"single-day\""));
+    let rolling = dir.join("tamr_rolling.toml");
+    std::fs::write(
+        &rolling,
+        text.replace("mode = \"single-day\"", "mode = \"rolling\""),
+    )
+    .expect("write");
+    let out = run_timeline("timeline_rolling", &rolling.to_string_lossy(), &[]);
+    golden(&out, "timeline.csv", "tamr_rolling_timeline.csv");
+    let rows = csv_rows(&out.join("timeline.csv"));
+    let rand: Vec<&Vec<String>> = rows.iter().filter(|r| r[9] == "randomization").collect();
+    assert_eq!(rand.len(), 2, "one randomization per cohort");
+    for r in &rand {
+        assert_eq!(r[1], "0");
+        assert!(r[6].contains("enrollment 5-95%: 2027-"), "{r:?}");
+    }
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    for c in m["parameters"]["conditional_phases"]
+        .as_array()
+        .expect("array")
+    {
+        assert_eq!(c["n_sims"], 200);
+        let (p05, med, p95) = (
+            c["p05"].as_f64().unwrap_or(-1.0),
+            c["median_day"].as_f64().unwrap_or(-1.0),
+            c["p95"].as_f64().unwrap_or(-1.0),
+        );
+        assert!(0.0 < p05 && p05 <= med && med <= p95 && p95 <= 70.0, "{c}");
+        assert!(c["n_failed"].as_u64().unwrap_or(200) < 200);
+    }
+}
+
 #[test]
 fn tamr_ics_is_rfc5545_and_parses_back() {
     let out = run_timeline("timeline_ics", TAMR, &[]);
