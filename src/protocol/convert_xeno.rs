@@ -271,11 +271,14 @@ pub(crate) fn xenograft(
                 None
             }
         };
-        if let (Some(a), Some(b)) = (min, max) {
+        // Only a window written here is checked: one taken from the `until` phase was
+        // already checked there.
+        if let (Some(a), Some(b), true) = (min, max, e.min_mm3.is_some() || e.max_mm3.is_some()) {
             if a > b {
                 cx.error(&at.k("min-mm3"), format!("enrollment window min-mm3 ({a}) is greater than max-mm3 ({b})"));
             }
             if let (Some((ua, ub, _)), Some(_), Some(_)) = (until, e.min_mm3, e.max_mm3)
+                && a <= b
                 && (ua != a || ub != b)
             {
                 cx.error(

@@ -132,18 +132,21 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
     };
     let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
-        let diags = syntax
-            .iter()
-            .map(|e| {
-                Diagnostic::at(
-                    Severity::Error,
-                    e.message().to_string(),
-                    path_label,
-                    text,
-                    e.span().unwrap_or(0..0),
-                )
-            })
-            .collect();
+        // Recovery can report several errors at one spot; keep the first per position.
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        for e in &syntax {
+            let span = e.span().unwrap_or(0..0);
+            let d = Diagnostic::at(
+                Severity::Error,
+                e.message().to_string(),
+                path_label,
+                text,
+                span,
+            );
+            if !diags.iter().any(|x| x.line == d.line && x.col == d.col) {
+                diags.push(d);
+            }
+        }
         return Err(invalid(diags));
     }
     let spans = SpanIndex::new(&doc);
@@ -159,9 +162,14 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
         Ok(f) => f,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
+            // serde names Rust types; say it in the file's terms.
+            let m = e
+                .message()
+                .replace("expected i64", "expected an integer")
+                .replace("expected f64", "expected a number");
             let msg = match spans.path_at(&span) {
-                Some(p) if !p.0.is_empty() => format!("`{p}`: {}", e.message()),
-                _ => e.message().to_string(),
+                Some(p) if !p.0.is_empty() => format!("`{p}`: {m}"),
+                _ => m,
             };
             let mut diags = cx.diags;
             diags.insert(
