@@ -130,7 +130,10 @@ pub struct StudyBuffer {
 impl StudyBuffer {
     /// An empty buffer sized on first use.
     pub fn new(engine: &Engine) -> Self {
-        StudyBuffer { log_volumes: engine.options().log_volumes, ..Default::default() }
+        StudyBuffer {
+            log_volumes: engine.options().log_volumes,
+            ..Default::default()
+        }
     }
 
     #[inline]

@@ -28,6 +28,8 @@ fn default_hours(per_day: u8) -> &'static [f64] {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RParam {
     pub typ: f64,
+    /// ln(typ), precomputed for the hot loop.
+    ln_typ: f64,
     kind: RKind,
 }
 
@@ -48,7 +50,11 @@ impl RParam {
             Variability::Normal { sd } if sd > 0.0 => RKind::Norm(sd),
             Variability::Normal { .. } => RKind::Fixed,
         };
-        RParam { typ: p.value, kind }
+        RParam {
+            typ: p.value,
+            ln_typ: p.value.ln(),
+            kind,
+        }
     }
     /// One animal's value (consumes a normal only when the parameter varies).
     #[inline]
@@ -63,8 +69,8 @@ impl RParam {
     #[inline]
     pub fn draw_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self.kind {
-            RKind::Fixed => self.typ.ln(),
-            RKind::LogN(s) => self.typ.ln() + s * rng.sample::<f64, _>(StandardNormal),
+            RKind::Fixed => self.ln_typ,
+            RKind::LogN(s) => self.ln_typ + s * rng.sample::<f64, _>(StandardNormal),
             RKind::Norm(s) => (self.typ + s * rng.sample::<f64, _>(StandardNormal))
                 .max(1e-9)
                 .ln(),
@@ -298,6 +304,17 @@ pub(crate) struct Plan {
     pub start_wd: u32,
     pub body_weight: bool,
     pub diameters: bool,
+    /// Logs precomputed for the closed-form loop.
+    pub fast: FastLogs,
+}
+
+/// ln of thresholds used by the closed-form loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FastLogs {
+    pub ln_bias: f64,
+    pub ln_floor: f64,
+    pub ln_max: f64,
+    pub ln_event: f64,
 }
 
 fn unsupported(p: &Protocol, message: impl Into<String>) -> SimError {
@@ -756,6 +773,12 @@ impl Plan {
             visits,
             max_visits,
             start_wd,
+            fast: FastLogs {
+                ln_bias: caliper.bias.ln(),
+                ln_floor: caliper.floor.ln(),
+                ln_max: endpoints.max_volume.ln(),
+                ln_event: endpoints.event_volume.ln(),
+            },
             body_weight: opts.body_weight || weight_endpoint,
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })
