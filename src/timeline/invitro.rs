@@ -129,7 +129,7 @@ pub(super) fn expand_steps(
             continue;
         };
         for o in occurrences(cal, &step.schedule, p.start, p.len, &mut merged) {
-            let mut det = step.details.clone();
+            let mut det = step.details.trim().trim_end_matches('.').to_string();
             if let Some(from) = o.moved_from
                 && let Some(d) = cal.date(from)
             {
@@ -190,7 +190,9 @@ pub(super) fn expand_derivation(
     let cal = &options.calendar;
     let layout = Layout::place(protocol, cal, estimates, "", 0)?;
     phase_spans(&layout, tl);
+    let first_step = tl.events.len();
     expand_steps(protocol, &layout, cal, tl);
+    let n_steps = tl.events.len();
     let origin = layout.day0;
     let em = Emitter {
         cal,
@@ -501,7 +503,37 @@ pub(super) fn expand_derivation(
     totals.medium_ml = medium_ml;
     totals.drug_nmol = drug_nmol;
     tl.invitro = Some(totals);
+    merge_into_steps(tl, first_step, n_steps);
     Ok(())
+}
+
+/// A generated event on the same day and of the same kind as one of the protocol's own steps
+/// (events `first..n_steps`) is folded into that step's details instead of being listed twice
+/// (e.g. the protocol's "limiting dilution" step and the generated cloning event).
+fn merge_into_steps(tl: &mut Timeline, first: usize, n_steps: usize) {
+    let mut used = vec![false; n_steps];
+    let mut keep = vec![true; tl.events.len()];
+    for g in n_steps..tl.events.len() {
+        let hit = (first..n_steps).find(|&i| {
+            !used[i]
+                && tl.events[i].day == tl.events[g].day
+                && tl.events[i].kind == tl.events[g].kind
+        });
+        if let Some(i) = hit {
+            used[i] = true;
+            keep[g] = false;
+            let add = format!("{}: {}", tl.events[g].label, tl.events[g].details);
+            let d = &mut tl.events[i].details;
+            let base = d.trim().trim_end_matches('.').to_string();
+            *d = if base.is_empty() {
+                add
+            } else {
+                format!("{base}; {add}")
+            };
+        }
+    }
+    let mut k = keep.into_iter();
+    tl.events.retain(|_| k.next().unwrap_or(true));
 }
 
 /// Seeding, drug addition and read-out of a dose-response assay starting on `day`; returns the
@@ -598,7 +630,9 @@ pub(super) fn expand_assay(
     let cal = &options.calendar;
     let layout = Layout::place(protocol, cal, estimates, "", 0)?;
     phase_spans(&layout, tl);
+    let first_step = tl.events.len();
     expand_steps(protocol, &layout, cal, tl);
+    let n_steps = tl.events.len();
     let em = Emitter {
         cal,
         layout: &layout,
@@ -625,5 +659,6 @@ pub(super) fn expand_assay(
         drug: a.design.drug.clone(),
         details: vec![("medium".into(), a.medium.clone())],
     });
+    merge_into_steps(tl, first_step, n_steps);
     Ok(())
 }

@@ -75,8 +75,9 @@ pub(super) fn expand(
             .map(|d| d.to_string())
             .unwrap_or_default();
         let mut det = Vec::new();
-        if !t.details.is_empty() {
-            det.push(t.details.clone());
+        let own = t.details.trim().trim_end_matches('.');
+        if !own.is_empty() {
+            det.push(own.to_string());
         }
         det.push(format!("{} samples", p.samples));
         if t.duration_days > 0.0 {
