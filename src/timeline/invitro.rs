@@ -513,7 +513,7 @@ pub(super) fn expand_derivation(
 fn merge_into_steps(tl: &mut Timeline, first: usize, n_steps: usize) {
     let mut used = vec![false; n_steps];
     let mut keep = vec![true; tl.events.len()];
-    for g in n_steps..tl.events.len() {
+    for (g, kg) in keep.iter_mut().enumerate().skip(n_steps) {
         let hit = (first..n_steps).find(|&i| {
             !used[i]
                 && tl.events[i].day == tl.events[g].day
@@ -521,7 +521,7 @@ fn merge_into_steps(tl: &mut Timeline, first: usize, n_steps: usize) {
         });
         if let Some(i) = hit {
             used[i] = true;
-            keep[g] = false;
+            *kg = false;
             let add = format!("{}: {}", tl.events[g].label, tl.events[g].details);
             let d = &mut tl.events[i].details;
             let base = d.trim().trim_end_matches('.').to_string();
