@@ -88,6 +88,7 @@ impl Gantt {
         let mut windows: Vec<(i64, i64)> = tl.spans.iter().filter_map(|s| s.uncertain).collect();
         windows.dedup();
         let n_flag = tl.events.iter().filter(|e| e.flag.is_some()).count();
+        let shaded = !windows.is_empty();
         Gantt {
             title: format!("{} — timeline from {}", tl.title, tl.calendar.start),
             start: tl.calendar.start,
@@ -96,7 +97,17 @@ impl Gantt {
             windows,
             weekends,
             note: format!(
-                "bars: phases; ticks: events (red = weekend/holiday work, {n_flag}); shaded orange: 5–95% enrollment window; grey: weekends/holidays"
+                "bars: phases (blue), activities (green), tasks (pink); ticks: events, triangles: one-off events (red = weekend/holiday work, {n_flag}){}{}",
+                if !shaded {
+                    ""
+                } else {
+                    "; shaded orange: 5–95% range of the simulated enrollment day"
+                },
+                if days <= 150 {
+                    "; grey: weekends/holidays"
+                } else {
+                    ""
+                }
             ),
         }
     }

@@ -613,3 +613,34 @@ fn quantiles_type7() {
     assert_eq!(e.n_failed, 1);
     assert!(ConditionEstimate::from_samples("g", &[None, None]).is_err());
 }
+
+#[test]
+fn two_cohorts_enroll_on_their_own_days_and_animals_are_not_double_counted() {
+    let mut pr = tamr();
+    let Body::Xenograft(x) = &mut pr.body else {
+        unreachable!()
+    };
+    let mut c2 = x.cohorts[0].clone();
+    c2.name = "MCF-7".into();
+    x.cohorts.push(c2);
+    let mut est = estimates();
+    let mut e2 = *est.get("growth", "TamR-MCF-7").unwrap();
+    e2.median_day = 28.0;
+    est.insert("growth", "MCF-7", e2);
+    let tl = expand(&pr, &options(WeekendPolicy::KeepAndFlag), &est).unwrap();
+    let rand: Vec<&Event> = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Randomization)
+        .collect();
+    assert_eq!(rand.len(), 2);
+    assert_eq!(rand[0].cohort.as_deref(), Some("MCF-7"));
+    assert_eq!(rand[0].day, 7 + 28);
+    assert_eq!(rand[1].day, 7 + 35);
+    // Implantation day 7: one implantation event per cohort (34 each) plus calipers per
+    // cohort; the same mice are handled → 68 animals, not 136.
+    let w = workload(&tl);
+    let d7 = w.iter().find(|d| d.day == 7).unwrap();
+    assert_eq!(d7.animals, 68);
+    assert_eq!(d7.procedures, 34 * 4);
+}
