@@ -98,7 +98,7 @@ impl Ctx<'_> {
         if let Some(p) = layout
             .phases
             .iter()
-            .find(|p| p.start == occ.day && p.moved_from.is_some())
+            .find(|p| p.name == phase && p.start == occ.day && p.moved_from.is_some())
             && let Some(d) = p.moved_from.and_then(|m| cal.date(m))
         {
             det.push(format!("phase `{}` start moved from {d}", p.name));

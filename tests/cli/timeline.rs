@@ -273,6 +273,22 @@ fn derivation_and_ngs_protocols_produce_all_files() {
     );
     let rows = csv_rows(&out.join("timeline.csv"));
     assert!(rows.iter().all(|r| r[9] == "task" || !r[9].is_empty()));
+    // Multi-day tasks are all-day events whose exclusive DTEND lies after DTSTART.
+    let text = std::fs::read_to_string(out.join("timeline.ics")).expect("ics");
+    let cal: icalendar::Calendar = text.parse().expect("ics parses");
+    use icalendar::Component;
+    let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), rows.len());
+    let unfolded = text.replace("\r\n ", "");
+    let multi = unfolded
+        .split("BEGIN:VEVENT")
+        .skip(1)
+        .filter(|ev| {
+            let get = |k: &str| ev.split("\r\n").find_map(|l| l.strip_prefix(k)).and_then(|v| v.parse::<u32>().ok());
+            matches!((get("DTSTART;VALUE=DATE:"), get("DTEND;VALUE=DATE:")), (Some(a), Some(b)) if b > a + 1)
+        })
+        .count();
+    assert!(multi > 0, "no multi-day task in the NGS calendar");
     for r in rows.iter().filter(|r| r[9] == "task") {
         let d: jiff::civil::Date = r[0].parse().expect("date");
         assert!(
