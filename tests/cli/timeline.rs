@@ -276,7 +276,6 @@ fn derivation_and_ngs_protocols_produce_all_files() {
     // Multi-day tasks are all-day events whose exclusive DTEND lies after DTSTART.
     let text = std::fs::read_to_string(out.join("timeline.ics")).expect("ics");
     let cal: icalendar::Calendar = text.parse().expect("ics parses");
-    use icalendar::Component;
     let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
     assert_eq!(events.len(), rows.len());
     let unfolded = text.replace("\r\n ", "");
