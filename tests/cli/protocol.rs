@@ -416,3 +416,248 @@ fn schema_is_json_describing_the_format() {
         assert!(props.contains_key(k), "{k}");
     }
 }
+
+// ---------------------------------------------------------------- mutation (no-panic) tests
+
+use rand::RngExt;
+
+/// Replacement values for numbers: non-finite, extreme, negative, zero, overflow, wrong type.
+const NUMBER_SWAPS: &[&str] = &[
+    "nan",
+    "-nan",
+    "inf",
+    "-inf",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "\"12\"",
+    "true",
+    "[]",
+    "{}",
+];
+
+/// Spans of numeric literals that are values (`= 12.5`), as byte ranges.
+fn number_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 2 < b.len() {
+        if b[i] == b'=' && b[i + 1] == b' ' && (b[i + 2].is_ascii_digit() || b[i + 2] == b'-') {
+            let s = i + 2;
+            let mut e = s + 1;
+            while e < b.len()
+                && (b[e].is_ascii_alphanumeric()
+                    || b[e] == b'.'
+                    || b[e] == b'-'
+                    || b[e] == b'+'
+                    || b[e] == b'_')
+            {
+                e += 1;
+            }
+            out.push(s..e);
+            i = e;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One random mutation of `bytes` (bytes, so invalid UTF-8 is produced too).
+fn mutate(bytes: &[u8], rng: &mut xenoplan::rng::XRng) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    match rng.random_range(0..8u32) {
+        // Truncation anywhere (possibly inside a multi-byte character).
+        0 => bytes[..rng.random_range(0..bytes.len().max(1))].to_vec(),
+        // Byte flips.
+        1 => {
+            let mut v = bytes.to_vec();
+            for _ in 0..rng.random_range(1..4) {
+                if v.is_empty() {
+                    break;
+                }
+                let i = rng.random_range(0..v.len());
+                v[i] = rng.random_range(0..=255u8);
+            }
+            v
+        }
+        // Deleted line (deleted keys, headers).
+        2 if !lines.is_empty() => {
+            let k = rng.random_range(0..lines.len());
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .map(|(_, l)| *l)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes()
+        }
+        // Number → string / NaN / inf / 1e308 / …
+        3 | 4 => {
+            let spans = number_spans(&text);
+            if spans.is_empty() {
+                return bytes.to_vec();
+            }
+            let r = spans[rng.random_range(0..spans.len())].clone();
+            let swap = if rng.random_range(0..3u32) == 0 {
+                format!("\"{}\"", &text[r.clone()])
+            } else {
+                NUMBER_SWAPS[rng.random_range(0..NUMBER_SWAPS.len())].to_string()
+            };
+            format!("{}{}{}", &text[..r.start], swap, &text[r.end..]).into_bytes()
+        }
+        // Duplicated line (duplicate keys / tables).
+        5 if !lines.is_empty() => {
+            let k = rng.random_range(0..lines.len());
+            let mut v: Vec<&str> = lines.clone();
+            v.insert(k, lines[k]);
+            v.join("\n").into_bytes()
+        }
+        // Swapped lines (keys moved into other tables).
+        6 if lines.len() > 1 => {
+            let mut v: Vec<&str> = lines.clone();
+            let a = rng.random_range(0..v.len());
+            let b = rng.random_range(0..v.len());
+            v.swap(a, b);
+            v.join("\n").into_bytes()
+        }
+        // Replaced string value (unknown names, units, references).
+        _ => {
+            let mut v = text.clone().into_bytes();
+            if let Some(p) = text
+                .match_indices("= \"")
+                .map(|(i, _)| i)
+                .nth(rng.random_range(0..50))
+            {
+                let junk: &[u8] = [&b"zz"[..], b"", b"\\u0000", b"mg/kg", b"treatment", b"\xc3"]
+                    [rng.random_range(0..6)];
+                let at = p + 3;
+                v.splice(at..at, junk.iter().copied());
+            }
+            v
+        }
+    }
+}
+
+fn sources() -> Vec<(String, Vec<u8>)> {
+    bundled()
+        .into_iter()
+        .map(|f| {
+            let b = std::fs::read(crate::root().join(&f)).expect("read");
+            (f, b)
+        })
+        .collect()
+}
+
+/// Runs the library parser on `per_file` mutants of each bundled protocol (1–3 stacked
+/// mutations each) and asserts it never panics. Returns the number of inputs run.
+fn library_mutants(seed: u64, per_file: u64) -> u64 {
+    let mut ran = 0;
+    for (fi, (name, bytes)) in sources().iter().enumerate() {
+        for k in 0..per_file {
+            let mut rng = xenoplan::rng::stream(seed, &[fi as u64, k]);
+            let mut m = bytes.clone();
+            for _ in 0..rng.random_range(1..4u32) {
+                m = mutate(&m, &mut rng);
+            }
+            let text = String::from_utf8_lossy(&m).into_owned();
+            let r = std::panic::catch_unwind(|| {
+                match xenoplan::protocol::parse(&text, "mutant.toml") {
+                    Ok(l) => l
+                        .warnings
+                        .iter()
+                        .map(|w| w.to_string().len())
+                        .sum::<usize>(),
+                    Err(e) => e.to_string().len() + e.errors().count(),
+                }
+            });
+            assert!(
+                r.is_ok(),
+                "panic on mutant {k} of {name} (seed {seed}):\n{text}"
+            );
+            ran += 1;
+        }
+    }
+    ran
+}
+
+#[test]
+fn mutated_protocols_never_panic_the_parser() {
+    // 8 bundled files × 500 = 4000 mutants; the ignored test below runs 80 000.
+    let ran = library_mutants(20_261_122, 500);
+    assert_eq!(ran, 4000);
+}
+
+#[test]
+#[ignore = "long: 80 000 mutants; run with --ignored --release"]
+fn mutated_protocols_never_panic_the_parser_long() {
+    let ran = library_mutants(7, 10_000);
+    eprintln!("ran {ran} mutants");
+}
+
+#[test]
+fn mutated_protocols_exit_zero_or_one_from_the_cli() {
+    let dir = crate::scratch("protocol_mutants");
+    let mut files = Vec::new();
+    for (fi, (_, bytes)) in sources().iter().enumerate() {
+        for k in 0..6u64 {
+            let mut rng = xenoplan::rng::stream(99, &[fi as u64, k]);
+            let m = mutate(bytes, &mut rng);
+            let p = dir.join(format!("m{fi}_{k}.toml"));
+            std::fs::write(&p, m).expect("write");
+            files.push(p.to_string_lossy().into_owned());
+        }
+    }
+    for f in &files {
+        for cmd in ["check", "show"] {
+            let o = xenoplan(&[cmd, f]);
+            let code = o.status.code();
+            assert!(
+                matches!(code, Some(0) | Some(1)),
+                "{cmd} {f}: exit {code:?}\n{}",
+                stderr(&o)
+            );
+        }
+    }
+    // All at once too: one failing file makes the run fail with 1, never 101.
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let o = xenoplan(&args);
+    assert!(matches!(o.status.code(), Some(0) | Some(1)));
+}
+
+// ---------------------------------------------------------------- schema test
+
+/// Validates every bundled protocol (TOML → JSON) against the `schema` output with an
+/// independent JSON Schema implementation (the `jsonschema` crate), and checks the schema
+/// rejects a wrong type, so it is not vacuous.
+#[test]
+fn bundled_protocols_validate_against_the_schema_output() {
+    let o = xenoplan(&["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    for f in bundled() {
+        let text = std::fs::read_to_string(crate::root().join(&f)).expect("read");
+        let value: toml::Value = toml::from_str(&text).expect("toml");
+        let json = serde_json::to_value(&value).expect("to json");
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{f}: {errors:?}");
+    }
+    let text = std::fs::read_to_string(crate::root().join("tests/fixtures/bad/wrong_type.toml"))
+        .expect("read");
+    let json =
+        serde_json::to_value(toml::from_str::<toml::Value>(&text).expect("toml")).expect("json");
+    assert!(
+        !validator.is_valid(&json),
+        "schema must reject n = \"eight\""
+    );
+}
