@@ -22,7 +22,8 @@ pub enum WriteError {
 /// What the files need besides the engine and the buffer.
 #[derive(Debug, Clone)]
 pub struct StudyInfo {
-    /// Title used in plot headings (the protocol title).
+    /// Title used in plot headings of single-cohort studies (keep it short: the protocol id
+    /// or title); multi-cohort studies use the cohort names.
     pub title: String,
     /// Seed, printed in the plot corner.
     pub seed: u64,
@@ -213,7 +214,11 @@ pub fn write_growth_plots(
     dir: &Path,
 ) -> Result<Vec<String>, WriteError> {
     let mut files = Vec::new();
-    let note = format!("xenoplan simulate · seed {}", info.seed);
+    let note = format!(
+        "{} · xenoplan simulate · seed {}",
+        engine.protocol_id(),
+        info.seed
+    );
     let limit = engine
         .humane_volume_limit()
         .map(|v| (v, format!("humane limit {v:.0} mm³")));
@@ -231,19 +236,14 @@ pub fn write_growth_plots(
         let charts = [
             (
                 "growth",
-                growth::growth_chart(
-                    ds,
-                    filter,
-                    &format!("{}{label}: tumor growth", info.title),
-                    Some(&note),
-                ),
+                growth::growth_chart(ds, filter, &format!("{label}: tumor growth"), Some(&note)),
             ),
             (
                 "spaghetti",
                 growth::spaghetti_chart(
                     ds,
                     filter,
-                    &format!("{}{label}: individual tumors", info.title),
+                    &format!("{label}: individual tumors"),
                     Some(&note),
                     false,
                     limit.as_ref().map(|(v, l)| (*v, l.as_str())),
@@ -254,7 +254,7 @@ pub fn write_growth_plots(
                 growth::spaghetti_chart(
                     ds,
                     filter,
-                    &format!("{}{label}: individual tumors (log scale)", info.title),
+                    &format!("{label}: individual tumors (log scale)"),
                     Some(&note),
                     true,
                     limit.as_ref().map(|(v, l)| (*v, l.as_str())),

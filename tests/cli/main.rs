@@ -57,3 +57,4 @@ fn usage_error_exits_two() {
     let o = xenoplan(&["no-such-command"]);
     assert_eq!(o.status.code(), Some(2));
 }
+mod simulate;
