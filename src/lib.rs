@@ -6,6 +6,7 @@
 //! - [`output`]: atomic file writing and `manifest.json`;
 //! - [`plot`]: SVG + PNG figures with a bundled font;
 //! - [`invitro`]: resistant-line derivation and dose-response assay simulation (4PL IC50);
+//! - [`timeline`]: dated dry run (events, workload, resources, iCalendar, Gantt chart);
 //! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
 //! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
 //! - [`cli`]: the command-line layer (clap stays here).
@@ -19,4 +20,5 @@ pub mod plot;
 pub mod protocol;
 pub mod report;
 pub mod rng;
+pub mod timeline;
 pub mod sim;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 mod protocol;
 mod analyze;
+mod timeline;
 
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
@@ -57,3 +58,4 @@ fn usage_error_exits_two() {
     let o = xenoplan(&["no-such-command"]);
     assert_eq!(o.status.code(), Some(2));
 }
+mod simulate;

@@ -1,0 +1,393 @@
+//! `resources.csv`: what must be ordered or prepared, with the arithmetic in `details`.
+
+use super::Timeline;
+use super::xenograft::{cohort_counts, fmt_num};
+use crate::protocol::{Body, EventKind, PelletRemoval, Protocol, Route, Xenograft};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One row of `resources.csv` (`item,quantity,unit,details`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResourceRow {
+    /// What.
+    pub item: String,
+    /// How much (formatted; integers for counts).
+    pub quantity: String,
+    /// Unit.
+    pub unit: String,
+    /// How it was computed.
+    pub details: String,
+}
+
+fn row(item: String, q: f64, decimals: usize, unit: &str, details: String) -> ResourceRow {
+    ResourceRow {
+        item,
+        quantity: crate::output::fmt_f(q, decimals),
+        unit: unit.to_string(),
+        details,
+    }
+}
+
+/// Extra cells and Matrigel prepared beyond the injected amount: assumed; 20% for syringe dead
+/// volume and pipetting loss (common practice, n/f).
+pub const PREP_OVERAGE: f64 = 0.2;
+/// Oral dosing volume when the protocol gives none: 10 mL/kg (DOMAIN.md: institutional
+/// guidelines, PO 10 mL/kg, max 50).
+pub const DEFAULT_PO_ML_PER_KG: f64 = 10.0;
+/// Drug stock concentration used to express in vitro drug needs as a volume: assumed; 10 mM in
+/// DMSO is the usual stock.
+pub const STOCK_MM: f64 = 10.0;
+
+/// Resources of the expanded timeline `tl` of `protocol`.
+pub fn resources(protocol: &Protocol, tl: &Timeline, enrollment_yield: f64) -> Vec<ResourceRow> {
+    match &protocol.body {
+        Body::Xenograft(x) => xenograft(x, tl, enrollment_yield),
+        Body::Procedure(p) => {
+            let tasks = tl
+                .events
+                .iter()
+                .filter(|e| e.kind == EventKind::Task)
+                .count();
+            let hours: f64 = p.tasks.iter().map(|t| t.hands_on_h).sum();
+            let first = tl.events.iter().map(|e| e.day).min().unwrap_or(0);
+            let last = tl
+                .events
+                .iter()
+                .map(|e| e.end_day.unwrap_or(e.day + 1))
+                .max()
+                .unwrap_or(0);
+            vec![
+                row(
+                    "samples".into(),
+                    f64::from(p.samples),
+                    0,
+                    "samples",
+                    "processed through every task".into(),
+                ),
+                row(
+                    "tasks".into(),
+                    tasks as f64,
+                    0,
+                    "tasks",
+                    "scheduled from the dependency graph".into(),
+                ),
+                row(
+                    "hands-on time".into(),
+                    hours,
+                    1,
+                    "h",
+                    "sum of hands-on hours per task".into(),
+                ),
+                row(
+                    "calendar span".into(),
+                    (last - first) as f64,
+                    0,
+                    "days",
+                    "first task start to last task end, weekends and holidays included".into(),
+                ),
+            ]
+        }
+        Body::Derivation(_) | Body::Assay(_) => invitro(tl),
+    }
+}
+
+fn invitro(tl: &Timeline) -> Vec<ResourceRow> {
+    let Some(t) = &tl.invitro else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (v, n) in &t.flasks {
+        out.push(row(
+            format!("culture vessels ({v})"),
+            f64::from(*n),
+            0,
+            "vessels",
+            "one per culture at the start plus one per passage (derived and parental lines)".into(),
+        ));
+    }
+    for (v, n) in &t.plates {
+        out.push(row(
+            format!("plates ({v})"),
+            f64::from(*n),
+            0,
+            "plates",
+            "cloning and assay plates".into(),
+        ));
+    }
+    out.push(row(
+        "culture medium".into(),
+        t.medium_ml,
+        0,
+        "mL",
+        "every seeding, passage and medium change at the vessel's volume; assay wells at 100 uL (96) / 25 uL (384), twice".into(),
+    ));
+    out.push(row(
+        format!("{} (drug)", t.drug),
+        t.drug_nmol,
+        3,
+        "nmol",
+        "concentration x medium volume of every drug-containing feed".into(),
+    ));
+    out.push(row(
+        format!("{} stock at {} mM", t.drug, fmt_num(STOCK_MM)),
+        t.drug_nmol / STOCK_MM,
+        2,
+        "uL",
+        format!(
+            "{} nmol / {} nmol/uL (stock concentration assumed)",
+            crate::output::fmt_f(t.drug_nmol, 3),
+            fmt_num(STOCK_MM)
+        ),
+    ));
+    for (k, v) in &t.details {
+        out.push(row(k.clone(), f64::NAN, 0, "", v.clone()));
+    }
+    out
+}
+
+fn xenograft(x: &Xenograft, tl: &Timeline, enrollment_yield: f64) -> Vec<ResourceRow> {
+    let mut out = Vec::new();
+    let mut total_ordered = 0u32;
+    let per_cage = x.husbandry.per_cage.max(1);
+    for c in &x.cohorts {
+        let k = cohort_counts(x, c, enrollment_yield);
+        total_ordered += k.ordered;
+        let explicit = c.implantation.animals.is_some();
+        out.push(row(
+            format!("mice to order · {}", c.name),
+            f64::from(k.ordered),
+            0,
+            "mice",
+            if explicit {
+                format!(
+                    "{} implanted (protocol) + {} spares ({}%); {} {} {}",
+                    k.implanted,
+                    k.spares,
+                    fmt_num(x.husbandry.spare_fraction * 100.0),
+                    x.animals.sex,
+                    x.animals.strain,
+                    if x.animals.ovariectomized { "ovariectomized" } else { "" }
+                )
+            } else {
+                format!(
+                    "{} per arm x {} arms = {} / take {} / enrollment yield {} = {} implanted (rounded up) + {} spares ({}%); {} {}{}",
+                    c.arms.iter().map(|a| a.n.to_string()).collect::<Vec<_>>().join("+"),
+                    c.arms.len(),
+                    k.enrolled,
+                    fmt_num(c.take_rate.value),
+                    fmt_num(enrollment_yield),
+                    k.implanted,
+                    k.spares,
+                    fmt_num(x.husbandry.spare_fraction * 100.0),
+                    x.animals.sex,
+                    x.animals.strain,
+                    if x.animals.ovariectomized { ", ovariectomized" } else { "" }
+                )
+            },
+        ));
+        out.push(row(
+            format!("cages before randomization · {}", c.name),
+            f64::from(k.ordered.div_ceil(per_cage)),
+            0,
+            "cages",
+            format!("{} mice at <= {per_cage} per cage", k.ordered),
+        ));
+        let after: u32 = c.arms.iter().map(|a| a.n.div_ceil(per_cage)).sum();
+        out.push(row(
+            format!("cages after randomization · {}", c.name),
+            f64::from(after),
+            0,
+            "cages",
+            format!("one arm per cage group, <= {per_cage} per cage"),
+        ));
+        if let Some(h) = &c.hormone {
+            // Days the pellet must release: from implant to removal (or the end of the study).
+            let implant = tl
+                .events
+                .iter()
+                .find(|e| {
+                    e.kind == EventKind::PelletImplant
+                        && e.cohort.as_deref().is_none_or(|n| n == c.name)
+                })
+                .map(|e| e.day);
+            let removal = match h.removal {
+                PelletRemoval::Never => None,
+                _ => tl
+                    .events
+                    .iter()
+                    .find(|e| {
+                        e.kind == EventKind::PelletRemoval
+                            && e.cohort.as_deref().is_none_or(|n| n == c.name)
+                    })
+                    .map(|e| e.day),
+            };
+            let end = removal.unwrap_or_else(|| tl.last_day());
+            let days = implant.map_or(0, |i| (end - i).max(0));
+            let per_animal = ((days as f64 / h.release_days.max(1.0)).ceil() as u32).max(1);
+            out.push(row(
+                format!("estrogen pellets · {}", c.name),
+                f64::from(k.implanted * per_animal),
+                0,
+                "pellets",
+                format!(
+                    "{} implanted x {per_animal} pellet(s) each ({} days of support / {}-day release); {}",
+                    k.implanted,
+                    days,
+                    fmt_num(h.release_days),
+                    h.name
+                ),
+            ));
+        }
+        let imp = &c.implantation;
+        let inj_ml = f64::from(k.implanted) * imp.volume_ul / 1000.0;
+        if imp.matrigel_fraction > 0.0 {
+            out.push(row(
+                format!("Matrigel · {}", c.name),
+                inj_ml * imp.matrigel_fraction * (1.0 + PREP_OVERAGE),
+                2,
+                "mL",
+                format!(
+                    "{} animals x {} uL x {}% Matrigel x {} (prep overage {}%, assumed)",
+                    k.implanted,
+                    fmt_num(imp.volume_ul),
+                    fmt_num(imp.matrigel_fraction * 100.0),
+                    fmt_num(1.0 + PREP_OVERAGE),
+                    fmt_num(PREP_OVERAGE * 100.0)
+                ),
+            ));
+        }
+        if let Some(cells) = imp.cells {
+            out.push(row(
+                format!("cells to expand · {}", c.name),
+                f64::from(k.implanted) * cells * (1.0 + PREP_OVERAGE),
+                0,
+                "cells",
+                format!(
+                    "{} animals x {cells:.3e} cells x {} (prep overage, assumed); {}",
+                    k.implanted,
+                    fmt_num(1.0 + PREP_OVERAGE),
+                    c.line
+                ),
+            ));
+        }
+    }
+    if x.cohorts.len() > 1 {
+        out.push(row(
+            "mice to order (total)".into(),
+            f64::from(total_ordered),
+            0,
+            "mice",
+            "sum over cohorts".into(),
+        ));
+    }
+
+    // Drugs and dosing volumes from every administration on the body-weight trajectory.
+    let bw0 = x.animals.body_weight_g.value;
+    let gain = x.animals.weight_gain_g_per_day.value;
+    let overage = 1.0 + x.husbandry.drug_overage_fraction.max(0.0);
+    // agent → (mg, mL, administrations, mL/kg text)
+    let mut per_agent: BTreeMap<String, (f64, f64, u64, BTreeSet<String>)> = BTreeMap::new();
+    let mut no_volume: BTreeSet<String> = BTreeSet::new();
+    for d in &tl.doses {
+        let Some(t) = x
+            .cohort(&d.cohort)
+            .and_then(|c| c.arms.iter().find(|a| a.name == d.arm))
+            .and_then(|a| a.treatments.iter().find(|t| t.agent == d.agent))
+        else {
+            continue;
+        };
+        let bw = (bw0 + gain * d.study_day as f64).max(1.0);
+        let mg = t.unit.mg_per_animal(t.dose, bw) * f64::from(d.animals);
+        let ml_per_kg = t
+            .volume_ml_per_kg
+            .or((t.route == Route::Po).then_some(DEFAULT_PO_ML_PER_KG));
+        let e = per_agent.entry(d.agent.clone()).or_default();
+        e.0 += mg;
+        e.2 += u64::from(d.animals);
+        if let Some(v) = ml_per_kg {
+            e.1 += v * bw / 1000.0 * f64::from(d.animals);
+            e.3.insert(format!("{} mL/kg {}", fmt_num(v), t.route.as_str()));
+        } else {
+            no_volume.insert(format!("{} ({})", d.agent, t.route.as_str()));
+        }
+    }
+    let traj = format!(
+        "body weight {} g at day 0 + {} g/day",
+        fmt_num(bw0),
+        fmt_num(gain)
+    );
+    let mut vehicle_ml = 0.0;
+    for (agent, (mg, ml, n, vols)) in &per_agent {
+        let is_vehicle = x.agent(agent).is_some_and(|a| a.vehicle);
+        if !is_vehicle && *mg > 0.0 {
+            out.push(row(
+                format!("{agent} (drug)"),
+                mg * overage,
+                1,
+                "mg",
+                format!(
+                    "{} administrations, dose x {traj}: {} mg x {} (overage {}%)",
+                    n,
+                    crate::output::fmt_f(*mg, 1),
+                    fmt_num(overage),
+                    fmt_num(x.husbandry.drug_overage_fraction * 100.0)
+                ),
+            ));
+        }
+        if *ml > 0.0 {
+            vehicle_ml += ml * overage;
+            let formulation = x.agent(agent).map_or("", |a| a.formulation.as_str());
+            out.push(row(
+                format!("dosing solution · {agent}"),
+                ml * overage,
+                1,
+                "mL",
+                format!(
+                    "{n} administrations at {} on the {traj}, x {} overage; {formulation}",
+                    vols.iter().cloned().collect::<Vec<_>>().join(", "),
+                    fmt_num(overage)
+                ),
+            ));
+        }
+    }
+    if vehicle_ml > 0.0 {
+        out.push(row(
+            "vehicle volume (total)".into(),
+            vehicle_ml,
+            1,
+            "mL",
+            if no_volume.is_empty() {
+                "all dosing solutions together".into()
+            } else {
+                format!(
+                    "all dosing solutions together; no dosing volume for {}",
+                    no_volume.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            },
+        ));
+    }
+    for (kind, name) in [
+        (EventKind::Caliper, "caliper"),
+        (EventKind::BodyWeight, "body-weight"),
+    ] {
+        let ev: Vec<_> = tl.events.iter().filter(|e| e.kind == kind).collect();
+        if ev.is_empty() {
+            continue;
+        }
+        let sessions: BTreeSet<(i64, Option<String>)> =
+            ev.iter().map(|e| (e.day, e.cohort.clone())).collect();
+        let dates: BTreeSet<i64> = ev.iter().map(|e| e.day).collect();
+        let animals: u32 = ev.iter().filter_map(|e| e.animals).sum();
+        out.push(row(
+            format!("{name} sessions"),
+            sessions.len() as f64,
+            0,
+            "sessions",
+            format!(
+                "{} dates, {} animal measurements (per cohort per date)",
+                dates.len(),
+                animals
+            ),
+        ));
+    }
+    out
+}

@@ -1,0 +1,646 @@
+//! Unit tests of the whole expansion on protocols built in Rust.
+
+use super::*;
+use crate::protocol::*;
+use jiff::civil::{Time, Weekday, date};
+
+fn s(v: f64) -> Sourced {
+    Sourced::new(v, "assumed; test")
+}
+
+fn p(v: f64) -> Param {
+    Param::fixed(v, "assumed; test")
+}
+
+fn sched(frequency: Frequency, start: u32, end: Option<u32>, times: Vec<Time>) -> Schedule {
+    Schedule {
+        frequency,
+        start_day: start,
+        end_day: end,
+        times,
+    }
+}
+
+fn treat(agent: &str, dose: f64, freq: Frequency, times: Vec<Time>) -> Treatment {
+    Treatment {
+        agent: agent.into(),
+        dose,
+        unit: DoseUnit::MgPerKg,
+        route: Route::Po,
+        schedule: sched(freq, 0, None, times),
+        phase: "treatment".into(),
+        volume_ml_per_kg: Some(10.0),
+    }
+}
+
+fn arm(name: &str, control: bool, n: u32, t: Vec<Treatment>) -> Arm {
+    Arm {
+        name: name.into(),
+        control,
+        treatments: t,
+        n,
+        interaction: 0.0,
+    }
+}
+
+fn agent(name: &str, vehicle: bool) -> Agent {
+    Agent {
+        name: name.into(),
+        class: if vehicle { "vehicle" } else { "SERD" }.into(),
+        vehicle,
+        formulation: "0.5% methylcellulose".into(),
+        pk: None,
+        weight_loss_pct_per_week: None,
+    }
+}
+
+/// A small TamR-like study: one cohort, vehicle QD and a BID drug, calipers Mon/Thu, a
+/// conditional growth phase.
+pub(super) fn tamr() -> Protocol {
+    let cohort = Cohort {
+        name: "TamR-MCF-7".into(),
+        model_type: TumorModelType::CellLine,
+        line: "TamR-MCF-7".into(),
+        implantation: Implantation {
+            cells: Some(5e6),
+            matrigel_fraction: 0.5,
+            volume_ul: 100.0,
+            site: "s.c. right flank".into(),
+            animals: None,
+        },
+        hormone: Some(HormoneSupport {
+            name: "17b-estradiol 0.72 mg 60-day pellet".into(),
+            dose_mg: 0.72,
+            release_days: 60.0,
+            implant_offset_days: -1,
+            removal: PelletRemoval::AtRandomization,
+        }),
+        growth: GrowthModel::Exponential {
+            v0_mm3: p(20.0),
+            rate: p(0.05),
+        },
+        take_rate: s(0.9),
+        latency_days: p(21.0),
+        growth_without_estrogen: s(1.0),
+        effects: vec![],
+        resistant: None,
+        arms: vec![
+            arm(
+                "vehicle",
+                true,
+                8,
+                vec![treat(
+                    "vehicle",
+                    0.0,
+                    Frequency::Daily { per_day: 1 },
+                    vec![],
+                )],
+            ),
+            arm(
+                "drug BID",
+                false,
+                8,
+                vec![treat(
+                    "drug",
+                    25.0,
+                    Frequency::Daily { per_day: 2 },
+                    vec![Time::constant(8, 0, 0, 0), Time::constant(18, 0, 0, 0)],
+                )],
+            ),
+            arm(
+                "fulvestrant",
+                false,
+                8,
+                vec![Treatment {
+                    unit: DoseUnit::MgPerAnimal,
+                    route: Route::Im,
+                    volume_ml_per_kg: None,
+                    ..treat("fulvestrant", 5.0, Frequency::EveryNDays { n: 7 }, vec![])
+                }],
+            ),
+        ],
+    };
+    let x = Xenograft {
+        animals: Animals {
+            species: "mouse".into(),
+            strain: "BALB/c nude".into(),
+            sex: "female".into(),
+            ovariectomized: true,
+            age_weeks: Some(6.0),
+            body_weight_g: p(20.0),
+            weight_gain_g_per_day: s(0.05),
+            weight_noise_cv: s(0.02),
+        },
+        agents: vec![
+            agent("vehicle", true),
+            agent("drug", false),
+            agent("fulvestrant", false),
+        ],
+        cohorts: vec![cohort],
+        measurements: vec![
+            Measurement {
+                name: "calipers".into(),
+                kind: MeasurementKind::Caliper,
+                schedule: sched(
+                    Frequency::Weekdays {
+                        days: vec![Weekday::Monday, Weekday::Thursday],
+                    },
+                    0,
+                    None,
+                    vec![],
+                ),
+                phases: vec!["growth".into(), "treatment".into()],
+            },
+            Measurement {
+                name: "body weight".into(),
+                kind: MeasurementKind::BodyWeight,
+                schedule: sched(Frequency::EveryNDays { n: 3 }, 0, None, vec![]),
+                phases: vec!["treatment".into()],
+            },
+        ],
+        enrollment: Enrollment {
+            min_mm3: 150.0,
+            max_mm3: 200.0,
+            max_wait_days: 70,
+            randomization: Randomization::VolumeBalanced,
+            mode: EnrollmentMode::SingleDay,
+        },
+        endpoints: Endpoints {
+            max_volume_mm3: None,
+            max_diameter_mm: None,
+            max_weight_loss_pct: None,
+            event_volume_mm3: 1000.0,
+        },
+        end_of_study: vec!["tumors excised: Western blot (ERa), IHC (Ki-67)".into()],
+        caliper: CaliperModel {
+            formula: VolumeFormula::HalfLw2,
+            error: CaliperError::Diameters { cv: s(0.07) },
+            observer_bias: s(0.0),
+            detection_floor_mm3: s(20.0),
+            width_ratio: p(0.8),
+        },
+        analysis: AnalysisPlan {
+            tests: vec![],
+            alpha: 0.05,
+            adjust: Adjustment::Holm,
+            analysis_day: None,
+            target_power: 0.8,
+        },
+        husbandry: Husbandry {
+            per_cage: 5,
+            spare_fraction: 0.1,
+            drug_overage_fraction: 0.2,
+            attrition: s(0.05),
+        },
+    };
+    Protocol {
+        id: "tamr-test".into(),
+        title: "TamR test".into(),
+        description: String::new(),
+        references: vec![],
+        phases: vec![
+            Phase {
+                name: "acclimation".into(),
+                end: PhaseEnd::Fixed { days: 7 },
+                day0: false,
+                description: String::new(),
+            },
+            Phase {
+                name: "growth".into(),
+                end: PhaseEnd::Until {
+                    measurement: "calipers".into(),
+                    min: 150.0,
+                    max: 200.0,
+                    max_wait_days: 70,
+                },
+                day0: false,
+                description: String::new(),
+            },
+            Phase {
+                name: "treatment".into(),
+                end: PhaseEnd::Fixed { days: 28 },
+                day0: true,
+                description: String::new(),
+            },
+        ],
+        steps: vec![
+            Step {
+                name: "arrival".into(),
+                kind: EventKind::Arrival,
+                phase: "acclimation".into(),
+                schedule: Schedule::once(0),
+                scope: Scope::All,
+                details: "quarantine".into(),
+            },
+            Step {
+                name: "tumor implantation".into(),
+                kind: EventKind::Implantation,
+                phase: "growth".into(),
+                schedule: Schedule::once(0),
+                scope: Scope::All,
+                details: String::new(),
+            },
+        ],
+        calendar: CalendarPolicy::default(),
+        body: Body::Xenograft(x),
+    }
+}
+
+fn estimates() -> Estimates {
+    let mut e = Estimates::default();
+    e.insert(
+        "growth",
+        "TamR-MCF-7",
+        ConditionEstimate {
+            median_day: 35.0,
+            p05: 30.0,
+            p95: 42.0,
+            n_sims: 200,
+            n_failed: 0,
+        },
+    );
+    e
+}
+
+fn options(policy: WeekendPolicy) -> Options {
+    Options {
+        calendar: Calendar::new(date(2027, 1, 4), policy, &[]),
+        enrollment_yield: 0.8,
+    }
+}
+
+#[test]
+fn conditional_phase_placed_at_median_with_range() {
+    let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    // acclimation 7 days, growth median 35 → randomization on day 42 = 2027-02-15.
+    let r = tl
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::Randomization)
+        .unwrap();
+    assert_eq!(r.date, date(2027, 2, 15));
+    assert_eq!(r.study_day, 0);
+    // Range: 30..42 days after 2027-01-11 → 2027-02-10..2027-02-22.
+    assert!(
+        r.details.contains("2027-02-10..2027-02-22"),
+        "{}",
+        r.details
+    );
+    let span = tl.spans.iter().find(|s| s.label == "growth").unwrap();
+    assert_eq!(span.uncertain, Some((37, 49)));
+    // Arrival is study day −42; no uncertainty before the conditional end.
+    let a = tl
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::Arrival)
+        .unwrap();
+    assert_eq!(a.study_day, -42);
+    assert!(!a.details.contains("5-95"));
+    assert!(
+        expand(
+            &tamr(),
+            &options(WeekendPolicy::Allow),
+            &Estimates::default()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn bid_arm_gets_56_doses_per_animal_over_28_days() {
+    let tl = expand(
+        &tamr(),
+        &options(WeekendPolicy::ShiftToNextWorkingDay),
+        &estimates(),
+    )
+    .unwrap();
+    let bid: Vec<_> = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Dosing && e.arm.as_deref() == Some("drug BID"))
+        .collect();
+    assert_eq!(bid.len(), 56);
+    assert!(bid.iter().all(|e| e.animals == Some(8) && e.time.is_some()));
+    // Weekends keep their doses (flagged), daily dosing stays daily.
+    assert!(
+        bid.iter()
+            .filter(|e| e.flag == Some(DayFlag::Weekend))
+            .count()
+            == 16
+    );
+    let fulv: Vec<_> = tl
+        .events
+        .iter()
+        .filter(|e| e.arm.as_deref() == Some("fulvestrant"))
+        .collect();
+    assert_eq!(fulv.len(), 4);
+    assert!(fulv.iter().all(|e| e.flag.is_none()));
+}
+
+#[test]
+fn weekend_shift_moves_sparse_events_only() {
+    let tl = expand(
+        &tamr(),
+        &options(WeekendPolicy::ShiftToNextWorkingDay),
+        &estimates(),
+    )
+    .unwrap();
+    let cal = &tl.calendar;
+    for e in &tl.events {
+        if !matches!(e.kind, EventKind::Dosing) {
+            assert!(
+                cal.is_working(e.day),
+                "{} on {} ({:?})",
+                e.label,
+                e.date,
+                e.kind
+            );
+        }
+    }
+    // Body weight every 3 days keeps ≥ 3 days spacing.
+    let bw: Vec<i64> = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::BodyWeight)
+        .map(|e| e.day)
+        .collect();
+    assert!(bw.windows(2).all(|w| w[1] - w[0] >= 3), "{bw:?}");
+    // Under keep-and-flag the same body weights are every 3 days exactly, some flagged.
+    let tl2 = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    let bw2: Vec<&Event> = tl2
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::BodyWeight)
+        .collect();
+    assert!(bw2.windows(2).all(|w| w[1].day - w[0].day == 3));
+    assert!(bw2.iter().any(|e| e.flag.is_some()));
+}
+
+#[test]
+fn resources_by_hand() {
+    let pr = tamr();
+    let tl = expand(&pr, &options(WeekendPolicy::Allow), &estimates()).unwrap();
+    let rows = resources(&pr, &tl, 0.8);
+    let get = |item: &str| {
+        rows.iter()
+            .find(|r| r.item == item)
+            .unwrap_or_else(|| panic!("{item} missing: {rows:?}"))
+            .quantity
+            .clone()
+    };
+    // 24 enrolled / 0.9 / 0.8 = 33.33 → 34 implanted; spares ⌈3.4⌉ = 4 → 38.
+    assert_eq!(get("mice to order · TamR-MCF-7"), "38");
+    assert_eq!(get("cages before randomization · TamR-MCF-7"), "8");
+    assert_eq!(get("cages after randomization · TamR-MCF-7"), "6");
+    // Pellet implanted day 6 (implantation day 7 − 1), removed day 42: 36 days < 60 → 1 each.
+    assert_eq!(get("estrogen pellets · TamR-MCF-7"), "34");
+    // 34 × 100 µL × 0.5 × 1.2 = 2.04 mL.
+    assert_eq!(get("Matrigel · TamR-MCF-7"), "2.04");
+    // BID drug: Σ_{d=0}^{27} 2 × 25 mg/kg × (20 + 0.05 d) g × 8 animals × 1.2.
+    let mg: f64 = (0..28)
+        .map(|d| 2.0 * 25.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 8.0)
+        .sum::<f64>()
+        * 1.2;
+    assert_eq!(get("drug (drug)"), format!("{mg:.1}"));
+    // Fulvestrant 5 mg/animal on days 0, 7, 14, 21 × 8 animals × 1.2 = 192 mg.
+    assert_eq!(get("fulvestrant (drug)"), "192.0");
+    // Vehicle: 28 doses × 10 mL/kg × (20 + 0.05 d) g × 8.
+    let ml: f64 = (0..28)
+        .map(|d| 10.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 8.0)
+        .sum::<f64>()
+        * 1.2;
+    assert_eq!(get("dosing solution · vehicle"), format!("{ml:.1}"));
+    // Calipers Mon/Thu from 2027-01-11 to 2027-03-14 (growth + treatment).
+    let cal_sessions = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Caliper)
+        .count();
+    assert_eq!(get("caliper sessions"), cal_sessions.to_string());
+    assert_eq!(cal_sessions, 18);
+}
+
+#[test]
+fn workload_and_peaks() {
+    let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    let w = workload(&tl);
+    let day0 = w.iter().find(|d| d.day == 42).unwrap();
+    // Randomization (24), pellet removal (24), calipers (24), body weight (24), vehicle 8,
+    // BID 2 × 8, fulvestrant 8.
+    assert_eq!(day0.procedures, 24 * 4 + 8 + 16 + 8);
+    assert_eq!(day0.animals, 24);
+    assert!(day0.peak);
+    assert!(w.iter().any(|d| !d.peak));
+}
+
+#[test]
+fn markdown_has_weekly_tables_and_peaks() {
+    let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    let md = markdown(&tl);
+    assert!(md.contains("## Week 2027-W01"));
+    assert!(md.contains("## Week 2027-W07"));
+    assert!(md.contains("**PEAK**"));
+    assert!(md.contains("⚠ weekend"));
+}
+
+#[test]
+fn ics_is_rfc5545_and_parses_back() {
+    let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    let stamp: jiff::Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+    let text = ics(&tl, stamp);
+    assert!(text.ends_with("END:VCALENDAR\r\n"));
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "{line}");
+        assert!(!line.contains('\n') && !line.contains('\r'));
+    }
+    let unfolded = text.replace("\r\n ", "");
+    let n = tl.events.len();
+    assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), n);
+    assert_eq!(unfolded.matches("DTSTAMP:20270101T000000Z").count(), n);
+    let uids: std::collections::BTreeSet<&str> =
+        unfolded.lines().filter(|l| l.starts_with("UID:")).collect();
+    assert_eq!(uids.len(), n);
+    assert!(unfolded.contains("DTSTART:20270215T080000"));
+    assert!(unfolded.contains("DTSTART;VALUE=DATE:20270104"));
+    // Independent parser.
+    let parsed: icalendar::Calendar = text.parse().unwrap();
+    use icalendar::Component;
+    let events: Vec<_> = parsed
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .collect();
+    assert_eq!(events.len(), n);
+    let first = events[0];
+    assert_eq!(first.get_summary(), Some("arrival"));
+    assert!(first.get_description().unwrap_or("").contains("quarantine"));
+    assert!(matches!(
+        first.get_start(),
+        Some(icalendar::DatePerhapsTime::Date(_))
+    ));
+    let timed = events
+        .iter()
+        .filter(|e| matches!(e.get_start(), Some(icalendar::DatePerhapsTime::DateTime(_))))
+        .count();
+    assert_eq!(timed, 56);
+    assert!(first.get_uid().is_some());
+}
+
+#[test]
+fn gantt_renders() {
+    let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    let g = Gantt::new(&tl);
+    let dir = std::env::temp_dir().join(format!("xenoplan-gantt-{}", std::process::id()));
+    let files = crate::plot::save(&g, &dir.join("gantt"), g.size()).unwrap();
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(svg.contains("growth") && svg.contains("calipers"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn derivation() -> Protocol {
+    let d = Derivation {
+        parental_line: "MCF-7aro".into(),
+        derived_line: "Res-Ana".into(),
+        culture: Culture {
+            medium: "phenol red-free IMEM".into(),
+            serum: "10% CS-FBS".into(),
+            substrate: Some("testosterone".into()),
+            substrate_nm: Some(10.0),
+            vessel: "T75".into(),
+            medium_ml: 12.0,
+            seeding_cells: 1e6,
+            confluent_cells: 8e6,
+            passage_at_confluence: 0.8,
+            split_ratio: 4.0,
+            medium_change_days: 3,
+        },
+        drug: "anastrozole".into(),
+        start_concentration_nm: s(100.0),
+        escalation: vec![
+            EscalationStep {
+                concentration_nm: 300.0,
+                trigger: EscalationTrigger::Day(60),
+            },
+            EscalationStep {
+                concentration_nm: 1000.0,
+                trigger: EscalationTrigger::GrowthRecovered { doubling_h: 60.0 },
+            },
+        ],
+        duration_days: 240,
+        cloning: Some(Cloning {
+            clones: 12,
+            expansion_days: 28,
+        }),
+        validation: Some(AssayDesign {
+            drug: "anastrozole".into(),
+            doses_nm: vec![0.0, 1.0, 10.0, 100.0, 1000.0, 10000.0],
+            replicates: 3,
+            duration_days: 6.0,
+            seeding_cells: 3000.0,
+            plate_wells: 96,
+            readout: Readout::Mtt,
+            noise_cv: s(0.1),
+            edge_effect: 0.1,
+        }),
+        model: DerivationModel {
+            doubling_h_with_e2: s(33.0),
+            doubling_h_without_e2: s(55.0),
+            death_rate_per_day: s(0.01),
+            ic50_sensitive_nm: s(100.0),
+            ic50_resistant_nm: s(5000.0),
+            hill: s(1.0),
+            resistant_fraction: s(1e-4),
+            switch_rate_per_division: s(1e-6),
+            intermediate_ic50_factor: None,
+        },
+    };
+    Protocol {
+        id: "deriv".into(),
+        title: "Derivation".into(),
+        description: String::new(),
+        references: vec![],
+        phases: vec![],
+        steps: vec![],
+        calendar: CalendarPolicy::default(),
+        body: Body::Derivation(d),
+    }
+}
+
+#[test]
+fn derivation_spans_months_with_passages_escalation_cloning_validation() {
+    let pr = derivation();
+    let tl = expand(
+        &pr,
+        &options(WeekendPolicy::ShiftToNextWorkingDay),
+        &Estimates::default(),
+    )
+    .unwrap();
+    let count = |k: EventKind| tl.events.iter().filter(|e| e.kind == k).count();
+    assert!(
+        count(EventKind::Passage) > 40,
+        "{}",
+        count(EventKind::Passage)
+    );
+    assert!(count(EventKind::MediumChange) > 10);
+    assert_eq!(count(EventKind::Cloning), 2);
+    assert_eq!(count(EventKind::Assay), 3);
+    let esc: Vec<_> = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::DoseEscalation)
+        .collect();
+    assert!(!esc.is_empty());
+    assert_eq!(esc[0].day, 60); // day 60 = 2027-03-05, a Friday
+    assert!(tl.events.iter().all(|e| tl.calendar.is_working(e.day)));
+    assert!(tl.last_day() > 240 + 28);
+    let rows = resources(&pr, &tl, 0.8);
+    // 13 lines (parental + 12 clones) × 6 doses × 3 = 234 wells / 60 inner → 4 plates, plus
+    // ⌈12 / (96 × 0.1516)⌉ = 1 cloning plate.
+    let plates = rows.iter().find(|r| r.item.starts_with("plates")).unwrap();
+    assert_eq!(plates.quantity, "5");
+}
+
+#[test]
+fn quantiles_type7() {
+    let v: Vec<Option<f64>> = (1..=10).map(|x| Some(x as f64)).chain([None]).collect();
+    let e = ConditionEstimate::from_samples("g", &v).unwrap();
+    // R: quantile(1:10, c(.05,.5,.95)) = 1.45 5.5 9.55
+    assert!(
+        (e.p05 - 1.45).abs() < 1e-12
+            && (e.median_day - 5.5).abs() < 1e-12
+            && (e.p95 - 9.55).abs() < 1e-12
+    );
+    assert_eq!(e.n_failed, 1);
+    assert!(ConditionEstimate::from_samples("g", &[None, None]).is_err());
+}
+
+#[test]
+fn two_cohorts_enroll_on_their_own_days_and_animals_are_not_double_counted() {
+    let mut pr = tamr();
+    let Body::Xenograft(x) = &mut pr.body else {
+        unreachable!()
+    };
+    let mut c2 = x.cohorts[0].clone();
+    c2.name = "MCF-7".into();
+    x.cohorts.push(c2);
+    let mut est = estimates();
+    let mut e2 = *est.get("growth", "TamR-MCF-7").unwrap();
+    e2.median_day = 28.0;
+    est.insert("growth", "MCF-7", e2);
+    let tl = expand(&pr, &options(WeekendPolicy::KeepAndFlag), &est).unwrap();
+    let rand: Vec<&Event> = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Randomization)
+        .collect();
+    assert_eq!(rand.len(), 2);
+    assert_eq!(rand[0].cohort.as_deref(), Some("MCF-7"));
+    assert_eq!(rand[0].day, 7 + 28);
+    assert_eq!(rand[1].day, 7 + 35);
+    // Implantation day 7: one implantation event per cohort (34 each) plus calipers per
+    // cohort; the same mice are handled → 68 animals, not 136.
+    let w = workload(&tl);
+    let d7 = w.iter().find(|d| d.day == 7).unwrap();
+    assert_eq!(d7.animals, 68);
+    assert_eq!(d7.procedures, 34 * 4);
+}

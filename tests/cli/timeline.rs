@@ -1,0 +1,332 @@
+//! `xenoplan timeline`: golden files for the TamR study, RFC 5545 checks of the iCalendar
+//! (parsed back by the independent `icalendar` crate), weekend shifting, holidays, the other
+//! protocol kinds and input errors.
+//!
+//! Golden files live in `tests/fixtures/timeline/`; regenerate them after an intended change
+//! with `UPDATE_GOLDEN=1 cargo test --test cli timeline`.
+
+use super::{root, scratch, stderr, stdout, xenoplan};
+use std::path::Path;
+
+const TAMR: &str = "protocols/tamr_mcf7_xenograft.toml";
+
+fn run_timeline(name: &str, protocol: &str, extra: &[&str]) -> std::path::PathBuf {
+    let out = scratch(name);
+    let out_s = out.to_string_lossy().into_owned();
+    let mut args = vec![
+        "timeline",
+        protocol,
+        "--start",
+        "2027-01-04",
+        "--seed",
+        "7",
+        "--sims",
+        "200",
+        "--out",
+        &out_s,
+    ];
+    args.extend_from_slice(extra);
+    let o = xenoplan(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    for f in [
+        "timeline.csv",
+        "timeline.md",
+        "timeline.ics",
+        "resources.csv",
+        "workload.csv",
+        "plots/gantt.svg",
+        "plots/gantt.png",
+        "manifest.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing in {}", out.display());
+    }
+    out
+}
+
+fn golden(out: &Path, file: &str, golden_name: &str) {
+    let got = std::fs::read_to_string(out.join(file)).expect("output");
+    let path = root().join("tests/fixtures/timeline").join(golden_name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &got).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden {}", path.display()));
+    if got != want {
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{file} differs from {golden_name} at line {}:\n got: {}\nwant: {}",
+            line + 1,
+            got.lines().nth(line).unwrap_or(""),
+            want.lines().nth(line).unwrap_or("")
+        );
+    }
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).expect("csv");
+    r.records()
+        .map(|x| x.expect("record").iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn tamr_golden_files() {
+    let out = run_timeline("timeline_tamr", TAMR, &[]);
+    golden(&out, "timeline.csv", "tamr_timeline.csv");
+    golden(&out, "resources.csv", "tamr_resources.csv");
+    golden(&out, "timeline.md", "tamr_timeline.md");
+    let header = std::fs::read_to_string(out.join("timeline.csv")).expect("csv");
+    assert!(header.starts_with("date,study_day,phase,event,arm,animals,details"));
+    let res = std::fs::read_to_string(out.join("resources.csv")).expect("csv");
+    assert!(res.starts_with("item,quantity,unit,details"));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(m["protocol_id"], "tamr-mcf7-xenograft");
+    assert_eq!(m["seed"], 7);
+    assert!(
+        m["parameters"]["conditional_phases"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    // Same seed → byte-identical CSVs.
+    let again = run_timeline("timeline_tamr_again", TAMR, &[]);
+    for f in [
+        "timeline.csv",
+        "resources.csv",
+        "workload.csv",
+        "timeline.md",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).ok(),
+            std::fs::read(again.join(f)).ok(),
+            "{f}"
+        );
+    }
+}
+
+/// The TamR protocol with rolling enrollment: the simulator fills the cohorts, so the
+/// conditional phase gets a median and a 5–95% range that the events carry.
+#[test]
+fn tamr_rolling_enrollment_places_events_at_the_simulated_median() {
+    let dir = scratch("timeline_rolling_protocol");
+    let text = std::fs::read_to_string(root().join(TAMR)).expect("protocol");
+    assert!(text.contains("mode = \"single-day\""));
+    let rolling = dir.join("tamr_rolling.toml");
+    std::fs::write(
+        &rolling,
+        text.replace("mode = \"single-day\"", "mode = \"rolling\""),
+    )
+    .expect("write");
+    let out = run_timeline("timeline_rolling", &rolling.to_string_lossy(), &[]);
+    golden(&out, "timeline.csv", "tamr_rolling_timeline.csv");
+    let rows = csv_rows(&out.join("timeline.csv"));
+    let rand: Vec<&Vec<String>> = rows.iter().filter(|r| r[9] == "randomization").collect();
+    assert_eq!(rand.len(), 2, "one randomization per cohort");
+    for r in &rand {
+        assert_eq!(r[1], "0");
+        assert!(r[6].contains("enrollment 5-95%: 2027-"), "{r:?}");
+    }
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    for c in m["parameters"]["conditional_phases"]
+        .as_array()
+        .expect("array")
+    {
+        assert_eq!(c["n_sims"], 200);
+        let (p05, med, p95) = (
+            c["p05"].as_f64().unwrap_or(-1.0),
+            c["median_day"].as_f64().unwrap_or(-1.0),
+            c["p95"].as_f64().unwrap_or(-1.0),
+        );
+        assert!(0.0 < p05 && p05 <= med && med <= p95 && p95 <= 70.0, "{c}");
+        assert!(c["n_failed"].as_u64().unwrap_or(200) < 200);
+    }
+}
+
+#[test]
+fn tamr_ics_is_rfc5545_and_parses_back() {
+    let out = run_timeline("timeline_ics", TAMR, &[]);
+    let text = std::fs::read_to_string(out.join("timeline.ics")).expect("ics");
+    // CRLF everywhere, ≤ 75 octets per physical line.
+    assert!(!text.replace("\r\n", "").contains('\n'));
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line}", line.len());
+    }
+    let unfolded = text.replace("\r\n ", "");
+    let lines: Vec<&str> = unfolded.split("\r\n").collect();
+    assert_eq!(lines[0], "BEGIN:VCALENDAR");
+    assert!(lines.contains(&"VERSION:2.0"));
+    assert!(lines.iter().any(|l| l.starts_with("PRODID:")));
+    let n_events = csv_rows(&out.join("timeline.csv")).len();
+    assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), n_events);
+    let uids: std::collections::BTreeSet<&&str> =
+        lines.iter().filter(|l| l.starts_with("UID:")).collect();
+    assert_eq!(uids.len(), n_events, "UIDs must be unique");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("DTSTAMP:")).count(),
+        n_events
+    );
+    assert!(lines.iter().any(|l| l.starts_with("DTSTART;VALUE=DATE:")));
+    // Every VEVENT has UID, DTSTAMP and DTSTART (RFC 5545 §3.6.1).
+    for ev in unfolded.split("BEGIN:VEVENT").skip(1) {
+        for p in ["UID:", "DTSTAMP:", "DTSTART", "SUMMARY:"] {
+            assert!(ev.contains(&format!("\r\n{p}")), "VEVENT without {p}: {ev}");
+        }
+    }
+    let cal: icalendar::Calendar = text.parse().expect("icalendar parses the file");
+    let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), n_events);
+    use icalendar::Component;
+    assert!(
+        events
+            .iter()
+            .all(|e| e.get_uid().is_some() && e.get_start().is_some())
+    );
+}
+
+#[test]
+fn weekend_shift_and_holidays() {
+    let dir = scratch("timeline_holidays_file");
+    let hol = dir.join("holidays.csv");
+    std::fs::write(&hol, "date,name\n2027-01-11,made-up holiday # comment\n\n").expect("write");
+    let hol_s = hol.to_string_lossy().into_owned();
+    let out = run_timeline(
+        "timeline_shift",
+        TAMR,
+        &[
+            "--weekend",
+            "shift",
+            "--holidays",
+            &hol_s,
+            "--holiday",
+            "2027-01-12",
+        ],
+    );
+    let rows = csv_rows(&out.join("timeline.csv"));
+    // Columns: date, study_day, phase, event, arm, animals, details, time, cohort, kind, flag.
+    for r in &rows {
+        let date: jiff::civil::Date = r[0].parse().expect("date");
+        let weekend = matches!(
+            date.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        );
+        let holiday = r[0] == "2027-01-11" || r[0] == "2027-01-12";
+        if weekend || holiday {
+            // Only daily schedules (dosing, daily health checks) remain on non-working days.
+            assert!(r[10] == "weekend" || r[10] == "holiday", "{r:?}");
+            assert!(
+                r[9] == "dosing" || r[9] == "health-check",
+                "non-daily event on a non-working day: {r:?}"
+            );
+        }
+    }
+    // The cell implantation planned on Monday 2027-01-11 moved past both holidays.
+    let imp = rows
+        .iter()
+        .find(|r| r[9] == "implantation")
+        .expect("implantation");
+    assert_eq!(imp[0], "2027-01-13");
+    assert!(imp[6].contains("moved from 2027-01-11"), "{imp:?}");
+    let m = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(m.contains("2027-01-11") && m.contains("ShiftToNextWorkingDay"));
+}
+
+#[test]
+fn derivation_and_ngs_protocols_produce_all_files() {
+    let out = run_timeline(
+        "timeline_deriv",
+        "protocols/anastrozole_resistant_mcf7aro.toml",
+        &[],
+    );
+    let rows = csv_rows(&out.join("timeline.csv"));
+    let kinds: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[9].as_str()).collect();
+    for k in ["passage", "medium-change", "cloning", "assay"] {
+        assert!(kinds.contains(k), "derivation lacks {k}: {kinds:?}");
+    }
+    let first: jiff::civil::Date = rows[0][0].parse().expect("date");
+    let last: jiff::civil::Date = rows[rows.len() - 1][0].parse().expect("date");
+    let months = first
+        .until((jiff::Unit::Day, last))
+        .expect("span")
+        .get_days();
+    assert!(months >= 180, "derivation spans only {months} days");
+    let out = run_timeline(
+        "timeline_ngs",
+        "protocols/ngs_resistance_profiling.toml",
+        &[],
+    );
+    let rows = csv_rows(&out.join("timeline.csv"));
+    assert!(rows.iter().all(|r| r[9] == "task" || !r[9].is_empty()));
+    // Multi-day tasks are all-day events whose exclusive DTEND lies after DTSTART.
+    let text = std::fs::read_to_string(out.join("timeline.ics")).expect("ics");
+    let cal: icalendar::Calendar = text.parse().expect("ics parses");
+    let events: Vec<_> = cal.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), rows.len());
+    let unfolded = text.replace("\r\n ", "");
+    let multi = unfolded
+        .split("BEGIN:VEVENT")
+        .skip(1)
+        .filter(|ev| {
+            let get = |k: &str| ev.split("\r\n").find_map(|l| l.strip_prefix(k)).and_then(|v| v.parse::<u32>().ok());
+            matches!((get("DTSTART;VALUE=DATE:"), get("DTEND;VALUE=DATE:")), (Some(a), Some(b)) if b > a + 1)
+        })
+        .count();
+    assert!(multi > 0, "no multi-day task in the NGS calendar");
+    for r in rows.iter().filter(|r| r[9] == "task") {
+        let d: jiff::civil::Date = r[0].parse().expect("date");
+        assert!(
+            !matches!(
+                d.weekday(),
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            ),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn input_errors_exit_codes() {
+    let o = xenoplan(&["timeline", TAMR, "--start", "2027-13-01"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = xenoplan(&[
+        "timeline",
+        "protocols/no_such.toml",
+        "--start",
+        "2027-01-04",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no_such.toml"), "{}", stderr(&o));
+    let dir = scratch("timeline_bad_holidays");
+    let hol = dir.join("h.txt");
+    std::fs::write(&hol, "2027-01-11\nnot-a-date\n").expect("write");
+    let o = xenoplan(&[
+        "timeline",
+        TAMR,
+        "--start",
+        "2027-01-04",
+        "--holidays",
+        &hol.to_string_lossy(),
+        "--out",
+        &dir.to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("h.txt:2"), "{}", stderr(&o));
+    let o = xenoplan(&["timeline", TAMR, "--weekend", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2));
+}
