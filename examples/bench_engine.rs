@@ -47,7 +47,10 @@ fn tamr() -> Result<(), Box<dyn std::error::Error>> {
         e.simulate(&mut stream(1, &[0]), None, &mut b).ok();
     });
     let dir = std::env::temp_dir().join("xenoplan-bench-tamr");
-    let info = xenoplan::sim::StudyInfo { title: loaded.protocol.id.clone(), seed: 1 };
+    let info = xenoplan::sim::StudyInfo {
+        title: loaded.protocol.id.clone(),
+        seed: 1,
+    };
     let t1 = Instant::now();
     let ds = b.to_dataset(&e);
     let t_ds = t1.elapsed().as_secs_f64();
@@ -120,6 +123,19 @@ fn p1() -> Result<(), Box<dyn std::error::Error>> {
         normals / t / 1e6
     );
 
+    // Reference: the same number of bare ziggurat normals from one stream.
+    let mut rng = stream(1, &[0]);
+    let mut acc = 0.0;
+    let t_ref = best_of(3, || {
+        for _ in 0..normals as u64 {
+            acc += rand::RngExt::sample::<f64, _>(&mut rng, rand_distr::StandardNormal);
+        }
+    });
+    println!(
+        "  reference: {normals:.0} bare normals {:.1} ms ({:.0} M/s) [{acc:.0}]",
+        t_ref * 1e3,
+        normals / t_ref / 1e6
+    );
     Ok(())
 }
 
