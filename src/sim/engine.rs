@@ -79,6 +79,7 @@ pub(crate) struct Scratch {
     animals: Vec<Animal>,
     order: Vec<(f64, u32)>,
     deck: Vec<u16>,
+    left: Vec<usize>,
 }
 
 /// A reusable simulation engine for one protocol (see the module docs of [`crate::sim`]).
@@ -1069,7 +1070,13 @@ impl Engine {
 
     /// Arm labels in dealing order: simple = shuffled deck; volume-balanced / rolling =
     /// permuted blocks of one animal per arm with room left.
-    fn deck<R: Rng + ?Sized>(&self, sizes: &[usize], rng: &mut R, deck: &mut Vec<u16>) {
+    fn deck<R: Rng + ?Sized>(
+        &self,
+        sizes: &[usize],
+        rng: &mut R,
+        deck: &mut Vec<u16>,
+        left: &mut Vec<usize>,
+    ) {
         deck.clear();
         let total: usize = sizes.iter().sum();
         let blocks = self.plan.enroll.randomization == Randomization::VolumeBalanced
@@ -1081,7 +1088,8 @@ impl Engine {
             deck.shuffle(rng);
             return;
         }
-        let mut left: Vec<usize> = sizes.to_vec();
+        left.clear();
+        left.extend_from_slice(sizes);
         while deck.len() < total {
             let start = deck.len();
             for (a, l) in left.iter_mut().enumerate() {
@@ -1107,9 +1115,15 @@ impl Engine {
         let mut o = std::mem::take(&mut buf.cohorts[c]);
         self.enroll(c, n_per_arm, rng, &mut o, scratch);
         let arm0 = buf.cohort_arm0[c];
-        let sizes: Vec<usize> = (0..cp.arms.len()).map(|a| buf.arm_cap[arm0 + a]).collect();
         let mut deck = std::mem::take(&mut scratch.deck);
-        self.deck(&sizes, rng, &mut deck);
+        let mut left = std::mem::take(&mut scratch.left);
+        self.deck(
+            &buf.arm_cap[arm0..arm0 + cp.arms.len()],
+            rng,
+            &mut deck,
+            &mut left,
+        );
+        scratch.left = left;
         let npre = p.pre_visits.len();
         for (i, &(vi, k)) in scratch.order.iter().enumerate() {
             let a = deck[i] as usize;
