@@ -60,6 +60,20 @@ fn tamr() -> Result<(), Box<dyn std::error::Error>> {
     let t3 = Instant::now();
     xenoplan::sim::write_growth_plots(&e, &ds, &info, &dir)?;
     let t_plots = t3.elapsed().as_secs_f64();
+    // How often the protocol's single-day enrollment fills every arm (timeline helper input).
+    for c in 0..e.cohort_count() {
+        let t4 = Instant::now();
+        let days = xenoplan::sim::enrollment_days(&loaded.protocol, c, 200, 1)?;
+        let filled: Vec<f64> = days.iter().flatten().copied().collect();
+        let mean = filled.iter().sum::<f64>() / filled.len().max(1) as f64;
+        println!(
+            "  enrollment_days {}: {}/200 cohorts filled within the max wait (mean day {:.1}); {:.1} ms",
+            e.cohort_name(c),
+            filled.len(),
+            mean,
+            t4.elapsed().as_secs_f64() * 1e3
+        );
+    }
     println!(
         "TamR protocol: load {:.1} ms, simulate {:.2} ms, dataset {:.2} ms, all files {:.1} ms (of which the 6 plots ≈ {:.1} ms)",
         t_load * 1e3,

@@ -99,10 +99,45 @@ impl Engine {
     /// Validates that the protocol can be simulated and precomputes visit days, dose-event
     /// tables, toxicity tables and parameter transforms.
     pub fn new(protocol: &Protocol, opts: &SimOptions) -> Result<Engine, SimError> {
-        Ok(Engine {
+        let mut e = Engine {
             plan: Plan::new(protocol, opts)?,
             opts: opts.clone(),
-        })
+        };
+        e.estimate_yields();
+        Ok(e)
+    }
+
+    /// Pilot simulation of a pool of implanted animals per cohort (fixed internal stream,
+    /// independent of the run seed) to estimate the enrollment yield that sizes the default
+    /// number of animals to implant.
+    fn estimate_yields(&mut self) {
+        const POOL: usize = 1000;
+        if self.plan.enroll.mode == EnrollmentMode::AtBaseline {
+            return;
+        }
+        let mut scratch = Scratch::default();
+        let mut o = CohortOutcome::default();
+        for c in 0..self.plan.cohorts.len() {
+            if self.plan.cohorts[c].implanted.is_some() {
+                continue;
+            }
+            let mut rng = crate::rng::stream(0x005E_ED0F_9001, &[c as u64]);
+            self.enroll_pool(c, Some(POOL), POOL, &mut rng, &mut o, &mut scratch);
+            let npre = self.plan.pre_visits.len();
+            let (lo, hi) = (self.plan.enroll.min, self.plan.enroll.max);
+            let y = match self.plan.enroll.mode {
+                EnrollmentMode::SingleDay => (0..npre)
+                    .map(|vi| {
+                        (0..POOL)
+                            .filter(|&k| (lo..=hi).contains(&o.pre_volumes[k * npre + vi]))
+                            .count()
+                    })
+                    .max()
+                    .unwrap_or(0) as f64,
+                _ => o.eligible as f64,
+            } / POOL as f64;
+            self.plan.cohorts[c].yield_est = y;
+        }
     }
 
     /// The options the engine was built with.
@@ -200,21 +235,20 @@ impl Engine {
             .map(move |a| n_per_arm.unwrap_or(a.n))
     }
 
-    /// Animals implanted in cohort `c` for `n_total` enrolled: the protocol's number, or
-    /// ceil(k·n_total / take) — whichever is larger when the arm size is overridden — with
-    /// k = 1.25 for rolling enrollment (assumed; ~80% of takes reach the window within the
-    /// wait) and k = 2.5 for single-day enrollment (assumed; on one caliper day only part of
-    /// the takes read inside a 150–200 mm³ window, the rest are below it or past it).
+    /// Animals implanted in cohort `c` for `n_total` enrolled: the protocol's number, or —
+    /// when the protocol gives none, or a smaller one than needed after `--n-per-arm` —
+    /// ceil(1.25·n_total / yield), the yield (enrolled per implanted animal: take × fraction
+    /// inside the window on the best caliper day for single-day enrollment, or within the
+    /// wait for rolling) coming from a 1000-animal pilot simulation at engine construction;
+    /// the 25% margin is assumed (pool-to-pool variation). Falls back to
+    /// ceil(2.5·n_total / take) if the pilot never reached the window.
     pub fn implanted(&self, c: usize, n_per_arm: Option<usize>) -> usize {
         let cp = &self.plan.cohorts[c];
         let n_total: usize = self.sizes(c, n_per_arm).sum();
-        let k = if self.plan.enroll.mode == EnrollmentMode::SingleDay {
-            2.5
-        } else {
-            1.25
-        };
-        let computed = if cp.take > 0.0 {
-            (k * n_total as f64 / cp.take).ceil() as usize
+        let computed = if cp.yield_est > 0.0 {
+            (1.25 * n_total as f64 / cp.yield_est).ceil() as usize
+        } else if cp.take > 0.0 {
+            (2.5 * n_total as f64 / cp.take).ceil() as usize
         } else {
             n_total
         };
@@ -898,10 +932,23 @@ impl Engine {
         o: &mut CohortOutcome,
         scratch: &mut Scratch,
     ) {
+        let n_impl = self.implanted(c, n_per_arm);
+        self.enroll_pool(c, n_per_arm, n_impl, rng, o, scratch);
+    }
+
+    /// [`Self::enroll`] with an explicit number of implanted animals.
+    fn enroll_pool<R: Rng + ?Sized>(
+        &self,
+        c: usize,
+        n_per_arm: Option<usize>,
+        n_impl: usize,
+        rng: &mut R,
+        o: &mut CohortOutcome,
+        scratch: &mut Scratch,
+    ) {
         let p = &self.plan;
         let cp = &p.cohorts[c];
         let n_total: usize = self.sizes(c, n_per_arm).sum();
-        let n_impl = self.implanted(c, n_per_arm);
         let npre = p.pre_visits.len();
         let (lo, hi) = (p.enroll.min, p.enroll.max);
         o.implanted = n_impl;

@@ -233,6 +233,9 @@ pub(crate) struct CohortPlan {
     pub resistant: Option<ResPlan>,
     pub arms: Vec<ArmPlan>,
     pub implanted: Option<u32>,
+    /// Enrolled animals per implanted animal, estimated at engine construction by a pilot
+    /// simulation (single-day: best caliper day; rolling: within the wait); NaN = unknown.
+    pub yield_est: f64,
     /// The state needs RK4 outside drug exposure (Simeoni, or a subclone sharing a capacity).
     pub needs_ode: bool,
     /// Bench-style closed-form loop applies.
@@ -756,6 +759,7 @@ impl Plan {
                 resistant,
                 arms,
                 implanted: c.implantation.animals,
+                yield_est: f64::NAN,
                 needs_ode,
                 fast,
             });
