@@ -47,7 +47,10 @@ fn tamr() -> Result<(), Box<dyn std::error::Error>> {
         e.simulate(&mut stream(1, &[0]), None, &mut b).ok();
     });
     let dir = std::env::temp_dir().join("xenoplan-bench-tamr");
-    let info = xenoplan::sim::StudyInfo { title: loaded.protocol.id.clone(), seed: 1 };
+    let info = xenoplan::sim::StudyInfo {
+        title: loaded.protocol.id.clone(),
+        seed: 1,
+    };
     let t1 = Instant::now();
     let ds = b.to_dataset(&e);
     let t_ds = t1.elapsed().as_secs_f64();
@@ -57,6 +60,20 @@ fn tamr() -> Result<(), Box<dyn std::error::Error>> {
     let t3 = Instant::now();
     xenoplan::sim::write_growth_plots(&e, &ds, &info, &dir)?;
     let t_plots = t3.elapsed().as_secs_f64();
+    // How often the protocol's single-day enrollment fills every arm (timeline helper input).
+    for c in 0..e.cohort_count() {
+        let t4 = Instant::now();
+        let days = xenoplan::sim::enrollment_days(&loaded.protocol, c, 200, 1)?;
+        let filled: Vec<f64> = days.iter().flatten().copied().collect();
+        let mean = filled.iter().sum::<f64>() / filled.len().max(1) as f64;
+        println!(
+            "  enrollment_days {}: {}/200 cohorts filled within the max wait (mean day {:.1}); {:.1} ms",
+            e.cohort_name(c),
+            filled.len(),
+            mean,
+            t4.elapsed().as_secs_f64() * 1e3
+        );
+    }
     println!(
         "TamR protocol: load {:.1} ms, simulate {:.2} ms, dataset {:.2} ms, all files {:.1} ms (of which the 6 plots ≈ {:.1} ms)",
         t_load * 1e3,
@@ -120,6 +137,19 @@ fn p1() -> Result<(), Box<dyn std::error::Error>> {
         normals / t / 1e6
     );
 
+    // Reference: the same number of bare ziggurat normals from one stream.
+    let mut rng = stream(1, &[0]);
+    let mut acc = 0.0;
+    let t_ref = best_of(3, || {
+        for _ in 0..normals as u64 {
+            acc += rand::RngExt::sample::<f64, _>(&mut rng, rand_distr::StandardNormal);
+        }
+    });
+    println!(
+        "  reference: {normals:.0} bare normals {:.1} ms ({:.0} M/s) [{acc:.0}]",
+        t_ref * 1e3,
+        normals / t_ref / 1e6
+    );
     Ok(())
 }
 

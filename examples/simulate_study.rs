@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &engine,
         &buf,
         &StudyInfo {
-            title: protocol.title.clone(),
+            title: protocol.id.clone(),
             seed,
         },
         dir,

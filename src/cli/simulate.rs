@@ -6,6 +6,7 @@ use crate::output::Manifest;
 use crate::protocol::{self, ProtocolKind};
 use crate::sim::{Engine, SimOptions, StudyBuffer, StudyInfo, summary_text, write_study};
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `xenoplan simulate`.
@@ -62,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
     let info = StudyInfo {
-        title: p.title.clone(),
+        title: p.id.clone(),
         seed: args.seed,
     };
     let mut files = write_study(&engine, &buf, &info, &dir)?;
@@ -100,7 +101,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     m.files = files.clone();
     m.write(&dir)?;
 
-    print!("{}", summary_text(&engine, &buf));
-    println!("wrote {} files to {}", files.len(), dir.display());
+    // A closed stdout (e.g. `| head`) must not panic: the files are already written.
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}", summary_text(&engine, &buf));
+    let _ = writeln!(out, "wrote {} files to {}", files.len(), dir.display());
     Ok(())
 }

@@ -9,8 +9,8 @@ use crate::model::effect::{bliss, emax_hill};
 use crate::model::growth::{Simeoni, rk4};
 use crate::model::pk::{OneCompartment, PkState};
 use crate::protocol::{EnrollmentMode, Protocol, Randomization};
-use rand::Rng;
 use rand::seq::SliceRandom;
+use rand::{Rng, RngExt};
 
 /// State vector: closed-form models use [sensitive, resistant]; Simeoni uses
 /// [x1..x4 sensitive, x1..x4 resistant].
@@ -55,12 +55,31 @@ const NO_DRUG: Drug = Drug {
     pk_t: 0.0,
 };
 
+/// v[k] = a + b·t[k] + sd·N(0, 1): the bench-P1 visit loop. Kept small and out of line so
+/// that the ziggurat sampler is inlined into it (inside the large `simulate` body LLVM
+/// leaves it as a call, which costs ~2× here).
+#[inline(never)]
+fn fill_linear_plus_noise<R: Rng + ?Sized>(
+    rng: &mut R,
+    t: &[f64],
+    v: &mut [f64],
+    a: f64,
+    b: f64,
+    sd: f64,
+) {
+    for (&t, v) in t.iter().zip(v.iter_mut()) {
+        let e: f64 = rng.sample(rand_distr::StandardNormal);
+        *v = a + b * t + sd * e;
+    }
+}
+
 /// Scratch space reused between replicates.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
     animals: Vec<Animal>,
     order: Vec<(f64, u32)>,
     deck: Vec<u16>,
+    left: Vec<usize>,
 }
 
 /// A reusable simulation engine for one protocol (see the module docs of [`crate::sim`]).
@@ -80,10 +99,45 @@ impl Engine {
     /// Validates that the protocol can be simulated and precomputes visit days, dose-event
     /// tables, toxicity tables and parameter transforms.
     pub fn new(protocol: &Protocol, opts: &SimOptions) -> Result<Engine, SimError> {
-        Ok(Engine {
+        let mut e = Engine {
             plan: Plan::new(protocol, opts)?,
             opts: opts.clone(),
-        })
+        };
+        e.estimate_yields();
+        Ok(e)
+    }
+
+    /// Pilot simulation of a pool of implanted animals per cohort (fixed internal stream,
+    /// independent of the run seed) to estimate the enrollment yield that sizes the default
+    /// number of animals to implant.
+    fn estimate_yields(&mut self) {
+        const POOL: usize = 1000;
+        if self.plan.enroll.mode == EnrollmentMode::AtBaseline {
+            return;
+        }
+        let mut scratch = Scratch::default();
+        let mut o = CohortOutcome::default();
+        for c in 0..self.plan.cohorts.len() {
+            if self.plan.cohorts[c].implanted.is_some() {
+                continue;
+            }
+            let mut rng = crate::rng::stream(0x005E_ED0F_9001, &[c as u64]);
+            self.enroll_pool(c, Some(POOL), POOL, &mut rng, &mut o, &mut scratch);
+            let npre = self.plan.pre_visits.len();
+            let (lo, hi) = (self.plan.enroll.min, self.plan.enroll.max);
+            let y = match self.plan.enroll.mode {
+                EnrollmentMode::SingleDay => (0..npre)
+                    .map(|vi| {
+                        (0..POOL)
+                            .filter(|&k| (lo..=hi).contains(&o.pre_volumes[k * npre + vi]))
+                            .count()
+                    })
+                    .max()
+                    .unwrap_or(0) as f64,
+                _ => o.eligible as f64,
+            } / POOL as f64;
+            self.plan.cohorts[c].yield_est = y;
+        }
     }
 
     /// The options the engine was built with.
@@ -181,21 +235,20 @@ impl Engine {
             .map(move |a| n_per_arm.unwrap_or(a.n))
     }
 
-    /// Animals implanted in cohort `c` for `n_total` enrolled: the protocol's number, or
-    /// ceil(k·n_total / take) — whichever is larger when the arm size is overridden — with
-    /// k = 1.25 for rolling enrollment (assumed; ~80% of takes reach the window within the
-    /// wait) and k = 2.5 for single-day enrollment (assumed; on one caliper day only part of
-    /// the takes read inside a 150–200 mm³ window, the rest are below it or past it).
+    /// Animals implanted in cohort `c` for `n_total` enrolled: the protocol's number, or —
+    /// when the protocol gives none, or a smaller one than needed after `--n-per-arm` —
+    /// ceil(1.25·n_total / yield), the yield (enrolled per implanted animal: take × fraction
+    /// inside the window on the best caliper day for single-day enrollment, or within the
+    /// wait for rolling) coming from a 1000-animal pilot simulation at engine construction;
+    /// the 25% margin is assumed (pool-to-pool variation). Falls back to
+    /// ceil(2.5·n_total / take) if the pilot never reached the window.
     pub fn implanted(&self, c: usize, n_per_arm: Option<usize>) -> usize {
         let cp = &self.plan.cohorts[c];
         let n_total: usize = self.sizes(c, n_per_arm).sum();
-        let k = if self.plan.enroll.mode == EnrollmentMode::SingleDay {
-            2.5
-        } else {
-            1.25
-        };
-        let computed = if cp.take > 0.0 {
-            (k * n_total as f64 / cp.take).ceil() as usize
+        let computed = if cp.yield_est > 0.0 {
+            (1.25 * n_total as f64 / cp.yield_est).ceil() as usize
+        } else if cp.take > 0.0 {
+            (2.5 * n_total as f64 / cp.take).ceil() as usize
         } else {
             n_total
         };
@@ -791,15 +844,13 @@ impl Engine {
         let lnv0b = lnv0 + f.ln_bias;
         if !p.diameters && !p.body_weight && !f.ln_max.is_finite() && !f.ln_floor.is_finite() {
             // Tightest loop (bench P1 / power): one normal and one store per visit.
-            let vol = &mut buf.vol[base..base + visits.len()];
-            let day = &mut buf.day[base..base + visits.len()];
+            let tf = &p.visits_f[wd0];
+            let vol = &mut buf.vol[base..base + tf.len()];
+            let day = &mut buf.day[base..base + tf.len()];
+            day.copy_from_slice(tf);
             // Two loops: with the branch inside, LLVM computes the (speculatable) exp on
             // every visit and selects, which doubles the cost of the log-volume path.
-            for ((&vd, v), d) in visits.iter().zip(vol.iter_mut()).zip(day.iter_mut()) {
-                let t = vd as f64;
-                *v = lnv0b + g * t + sd * z(rng);
-                *d = t;
-            }
+            fill_linear_plus_noise(rng, tf, vol, lnv0b, g, sd);
             if let Some(k) = vol.iter().position(|&lv| lv >= f.ln_event) {
                 slot.event_day = day[k];
             }
@@ -881,10 +932,23 @@ impl Engine {
         o: &mut CohortOutcome,
         scratch: &mut Scratch,
     ) {
+        let n_impl = self.implanted(c, n_per_arm);
+        self.enroll_pool(c, n_per_arm, n_impl, rng, o, scratch);
+    }
+
+    /// [`Self::enroll`] with an explicit number of implanted animals.
+    fn enroll_pool<R: Rng + ?Sized>(
+        &self,
+        c: usize,
+        n_per_arm: Option<usize>,
+        n_impl: usize,
+        rng: &mut R,
+        o: &mut CohortOutcome,
+        scratch: &mut Scratch,
+    ) {
         let p = &self.plan;
         let cp = &p.cohorts[c];
         let n_total: usize = self.sizes(c, n_per_arm).sum();
-        let n_impl = self.implanted(c, n_per_arm);
         let npre = p.pre_visits.len();
         let (lo, hi) = (p.enroll.min, p.enroll.max);
         o.implanted = n_impl;
@@ -1053,7 +1117,13 @@ impl Engine {
 
     /// Arm labels in dealing order: simple = shuffled deck; volume-balanced / rolling =
     /// permuted blocks of one animal per arm with room left.
-    fn deck<R: Rng + ?Sized>(&self, sizes: &[usize], rng: &mut R, deck: &mut Vec<u16>) {
+    fn deck<R: Rng + ?Sized>(
+        &self,
+        sizes: &[usize],
+        rng: &mut R,
+        deck: &mut Vec<u16>,
+        left: &mut Vec<usize>,
+    ) {
         deck.clear();
         let total: usize = sizes.iter().sum();
         let blocks = self.plan.enroll.randomization == Randomization::VolumeBalanced
@@ -1065,7 +1135,8 @@ impl Engine {
             deck.shuffle(rng);
             return;
         }
-        let mut left: Vec<usize> = sizes.to_vec();
+        left.clear();
+        left.extend_from_slice(sizes);
         while deck.len() < total {
             let start = deck.len();
             for (a, l) in left.iter_mut().enumerate() {
@@ -1091,9 +1162,15 @@ impl Engine {
         let mut o = std::mem::take(&mut buf.cohorts[c]);
         self.enroll(c, n_per_arm, rng, &mut o, scratch);
         let arm0 = buf.cohort_arm0[c];
-        let sizes: Vec<usize> = (0..cp.arms.len()).map(|a| buf.arm_cap[arm0 + a]).collect();
         let mut deck = std::mem::take(&mut scratch.deck);
-        self.deck(&sizes, rng, &mut deck);
+        let mut left = std::mem::take(&mut scratch.left);
+        self.deck(
+            &buf.arm_cap[arm0..arm0 + cp.arms.len()],
+            rng,
+            &mut deck,
+            &mut left,
+        );
+        scratch.left = left;
         let npre = p.pre_visits.len();
         for (i, &(vi, k)) in scratch.order.iter().enumerate() {
             let a = deck[i] as usize;

@@ -233,6 +233,9 @@ pub(crate) struct CohortPlan {
     pub resistant: Option<ResPlan>,
     pub arms: Vec<ArmPlan>,
     pub implanted: Option<u32>,
+    /// Enrolled animals per implanted animal, estimated at engine construction by a pilot
+    /// simulation (single-day: best caliper day; rolling: within the wait); NaN = unknown.
+    pub yield_est: f64,
     /// The state needs RK4 outside drug exposure (Simeoni, or a subclone sharing a capacity).
     pub needs_ode: bool,
     /// Bench-style closed-form loop applies.
@@ -300,6 +303,8 @@ pub(crate) struct Plan {
     pub horizon: u32,
     /// Treatment caliper days by weekday of study day 0.
     pub visits: [Vec<u32>; 7],
+    /// The same days as f64 (the hot loop avoids int → float conversions).
+    pub visits_f: [Vec<f64>; 7],
     pub max_visits: usize,
     pub start_wd: u32,
     pub body_weight: bool,
@@ -754,6 +759,7 @@ impl Plan {
                 resistant,
                 arms,
                 implanted: c.implantation.animals,
+                yield_est: f64::NAN,
                 needs_ode,
                 fast,
             });
@@ -770,6 +776,7 @@ impl Plan {
             pre_start_abs,
             gap,
             horizon,
+            visits_f: std::array::from_fn(|i| visits[i].iter().map(|&d| d as f64).collect()),
             visits,
             max_visits,
             start_wd,

@@ -214,24 +214,22 @@ pub fn write_growth_plots(
     dir: &Path,
 ) -> Result<Vec<String>, WriteError> {
     let mut files = Vec::new();
-    let note = format!(
-        "{} · xenoplan simulate · seed {}",
-        engine.protocol_id(),
-        info.seed
-    );
+    let note = format!("{} · seed {}", engine.protocol_id(), info.seed);
     let limit = engine
         .humane_volume_limit()
         .map(|v| (v, format!("humane limit {v:.0} mm³")));
     let several = engine.cohort_count() > 1;
     for c in 0..engine.cohort_count() {
+        // Short titles (protocol titles are often sentences): the cohort name, or for a
+        // single cohort `info.title`.
         let (filter, suffix, label) = if several {
             (
                 Some(engine.cohort_name(c)),
                 format!("_{}", engine.cohort_slug(c)),
-                format!(" — {}", engine.cohort_name(c)),
+                engine.cohort_name(c).to_string(),
             )
         } else {
-            (None, String::new(), String::new())
+            (None, String::new(), info.title.clone())
         };
         let charts = [
             (
