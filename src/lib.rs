@@ -20,5 +20,5 @@ pub mod plot;
 pub mod protocol;
 pub mod report;
 pub mod rng;
-pub mod timeline;
 pub mod sim;
+pub mod timeline;

@@ -319,13 +319,26 @@ pub fn write_plots(
     opt: &AnalysisOptions,
     dir: &std::path::Path,
 ) -> Result<Vec<String>, PlotError> {
+    write_plots_with(ds, res, opt, dir, true)
+}
+
+/// Like [`write_plots`]; `with_growth = false` leaves out the growth and spaghetti figures
+/// (used by `simulate`, whose own versions carry the seed and the simulated cohort details).
+pub fn write_plots_with(
+    ds: &Dataset,
+    res: &AnalysisResult,
+    opt: &AnalysisOptions,
+    dir: &std::path::Path,
+    with_growth: bool,
+) -> Result<Vec<String>, PlotError> {
     let mut files = Vec::new();
     let plots = dir.join("plots");
     for c in &res.cohorts {
-        let suffix = if c.name.is_empty() {
+        // Same rule as the simulator's figures: a suffix only when there are several cohorts.
+        let suffix = if res.cohorts.len() < 2 {
             String::new()
         } else {
-            format!("_{}", sanitize(&c.name))
+            format!("_{}", crate::plot::slug(&c.name))
         };
         let mut rel = |stem: &str, written: Vec<std::path::PathBuf>| {
             for p in written {
@@ -341,24 +354,26 @@ pub fn write_plots(
         } else {
             format!(" — {}", c.name)
         };
-        let s = format!("growth{suffix}");
-        let chart = crate::plot::growth::growth_chart(
-            &cds,
-            None,
-            &format!("Tumor growth{title_suffix}"),
-            None,
-        );
-        rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
-        let s = format!("spaghetti{suffix}");
-        let chart = crate::plot::growth::spaghetti_chart(
-            &cds,
-            None,
-            &format!("Individual tumors{title_suffix}"),
-            None,
-            true,
-            None,
-        );
-        rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
+        if with_growth {
+            let s = format!("growth{suffix}");
+            let chart = crate::plot::growth::growth_chart(
+                &cds,
+                None,
+                &format!("Tumor growth{title_suffix}"),
+                None,
+            );
+            rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
+            let s = format!("spaghetti{suffix}");
+            let chart = crate::plot::growth::spaghetti_chart(
+                &cds,
+                None,
+                &format!("Individual tumors{title_suffix}"),
+                None,
+                true,
+                None,
+            );
+            rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
+        }
         if c.arms.len() > 1 {
             let s = format!("tgi{suffix}");
             rel(
@@ -378,17 +393,4 @@ pub fn write_plots(
         );
     }
     Ok(files)
-}
-
-/// File-name-safe version of a cohort name.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

@@ -1,9 +1,11 @@
 //! `xenoplan simulate FILE [--seed N] [--n-per-arm N] [--out DIR] [--start DATE]`: one
-//! synthetic study, animal by animal (xenograft protocols; in vitro kinds are handled by the
-//! in vitro module).
+//! synthetic study, animal by animal, analysed exactly as `analyze` would (xenograft
+//! protocols); a derivation or assay run for in vitro protocols.
 
+use crate::analysis::{self, AnalysisOptions, EndpointRule};
+use crate::invitro::{self, InvitroOptions};
 use crate::output::Manifest;
-use crate::protocol::{self, ProtocolKind};
+use crate::protocol::{self, Loaded, ProtocolKind};
 use crate::sim::{Engine, SimOptions, StudyBuffer, StudyInfo, summary_text, write_study};
 use anyhow::Context;
 use std::io::Write;
@@ -26,6 +28,35 @@ pub struct Args {
     /// Calendar date of the protocol's first day (YYYY-MM-DD); default Monday 2027-01-04.
     #[arg(long)]
     pub start: Option<jiff::civil::Date>,
+    /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub bootstrap_reps: u64,
+    /// Skip the linear mixed model in the analysis.
+    #[arg(long)]
+    pub no_lmm: bool,
+    /// In vitro derivations: number of replicate runs (time-to-resistance distribution).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub reps: u32,
+    /// Worker threads for replicate runs (results do not depend on it).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+}
+
+impl Args {
+    /// Default arguments for `file` (used by `report`).
+    pub fn for_file(file: PathBuf, seed: u64, out: PathBuf) -> Self {
+        Args {
+            file,
+            seed,
+            n_per_arm: None,
+            out: Some(out),
+            start: None,
+            bootstrap_reps: 2000,
+            no_lmm: false,
+            reps: 1,
+            threads: None,
+        }
+    }
 }
 
 /// Runs `xenoplan simulate`.
@@ -34,14 +65,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         eprint!("{w}");
     }
+    let text = execute(&args, &loaded)?;
+    // A closed stdout (e.g. `| head`) must not panic: the files are already written.
+    let _ = write!(std::io::stdout().lock(), "{text}");
+    Ok(())
+}
+
+/// Simulates `loaded` with `args`, writes every file and returns the text `simulate` prints.
+pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
     let p = &loaded.protocol;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
     match p.kind() {
         ProtocolKind::Xenograft => {}
-        // Wired by the lead to the in vitro module.
-        ProtocolKind::Derivation | ProtocolKind::Assay => anyhow::bail!(
-            "{}: in vitro simulation: see invitro module",
-            args.file.display()
-        ),
+        ProtocolKind::Derivation | ProtocolKind::Assay => {
+            let opts = InvitroOptions {
+                seed: args.seed,
+                reps: args.reps,
+                threads: args.threads.map(|t| t as usize),
+                protocol_path: Some(args.file.clone()),
+            };
+            let report = invitro::simulate_to_dir(p, &opts, &dir)
+                .with_context(|| args.file.display().to_string())?;
+            return Ok(format!("{report}"));
+        }
         ProtocolKind::Procedure => anyhow::bail!(
             "{}: `{}` is a procedure (step schedule): nothing to simulate; use `xenoplan timeline`",
             args.file.display(),
@@ -58,15 +107,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // One stream per study: (seed, [0]); `power` uses (seed, [n, replicate]).
     engine.simulate(&mut crate::rng::stream(args.seed, &[0]), n, &mut buf)?;
 
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
     let info = StudyInfo {
         title: p.id.clone(),
         seed: args.seed,
     };
     let mut files = write_study(&engine, &buf, &info, &dir)?;
+
+    // The analysis reads back the animals.csv just written, so `xenoplan analyze` on that file
+    // (with the options recorded in the manifest) reproduces these tables byte for byte.
+    let x = p.xenograft().context("xenograft body")?;
+    let control = x
+        .cohorts
+        .first()
+        .map(|c| c.control().name.clone())
+        .unwrap_or_default();
+    if let Some(c) = x.cohorts.iter().find(|c| c.control().name != control) {
+        anyhow::bail!(
+            "{}: cohort `{}` has control arm `{}` but the first cohort's is `{control}`; the analysis needs one control name for all cohorts",
+            args.file.display(),
+            c.name,
+            c.control().name
+        );
+    }
+    let animals = dir.join("animals.csv");
+    let bytes = std::fs::read(&animals)
+        .with_context(|| format!("cannot read back {}", animals.display()))?;
+    let ds = analysis::parse_dataset(&bytes, &animals.display().to_string())?;
+    let mut aopt = AnalysisOptions::new(&control);
+    aopt.analysis_day = x.analysis.analysis_day;
+    aopt.endpoint = EndpointRule::Volume(x.endpoints.event_volume_mm3);
+    aopt.bootstrap_reps = args.bootstrap_reps as usize;
+    aopt.seed = args.seed;
+    aopt.run_lmm = !args.no_lmm;
+    let res = analysis::analyze(&ds, &aopt)?;
+    files.extend(analysis::write_outputs(&res, &dir)?);
+    files.extend(analysis::plots::write_plots_with(
+        &ds, &res, &aopt, &dir, false,
+    )?);
 
     let mut m = Manifest::new("simulate").with_input(&args.file, &loaded.bytes);
     m.protocol_id = Some(p.id.clone());
@@ -96,14 +173,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "rk4_step_days": opts.step_days,
         "rk4_exposure_step_days": opts.exposure_step_days,
         "cohorts": cohorts,
+        "analysis": {
+            "control": aopt.control,
+            "analysis_day": aopt.analysis_day,
+            "analysis_days_used": res.cohorts.iter().map(|c| serde_json::json!({"cohort": c.name, "day": c.analysis_day})).collect::<Vec<_>>(),
+            "endpoint": aopt.endpoint.describe(),
+            "bootstrap_reps": aopt.bootstrap_reps,
+            "bootstrap_seed": aopt.seed,
+            "lmm": aopt.run_lmm,
+            "definitions": analysis::definitions(),
+        },
     });
     files.push("manifest.json".into());
     m.files = files.clone();
     m.write(&dir)?;
 
-    // A closed stdout (e.g. `| head`) must not panic: the files are already written.
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{}", summary_text(&engine, &buf));
-    let _ = writeln!(out, "wrote {} files to {}", files.len(), dir.display());
-    Ok(())
+    let mut text = summary_text(&engine, &buf);
+    for c in &res.cohorts {
+        let tests: Vec<_> = res
+            .tests
+            .iter()
+            .filter(|t| t.cohort == c.name && t.key == "welch-log")
+            .collect();
+        if !tests.is_empty() {
+            text.push_str(&format!(
+                "Welch t-test on ln V at day {} vs {}{}:\n",
+                c.analysis_day,
+                control,
+                if c.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", c.name)
+                }
+            ));
+            for t in tests {
+                text.push_str(&format!(
+                    "  {:<40} p = {:.3e}  Holm p = {:.3e}\n",
+                    t.comparison, t.p_value, t.p_adjusted
+                ));
+            }
+        }
+    }
+    text.push_str(&format!(
+        "wrote {} files to {}\n",
+        files.len(),
+        dir.display()
+    ));
+    Ok(text)
 }

@@ -39,6 +39,23 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Lowercase ASCII slug used in file names and animal ids ("TamR-MCF-7" → "tamr-mcf-7"), so
+/// every figure of one cohort carries the same suffix whichever module wrote it.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "cohort".into() } else { out }
+}
+
 /// Errors while drawing or writing a figure.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {

@@ -792,21 +792,7 @@ impl Plan {
     }
 }
 
-/// Lowercase ASCII slug for animal ids ("TamR-MCF-7" → "tamr-mcf-7").
-pub(crate) fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() { "cohort".into() } else { out }
-}
+pub(crate) use crate::plot::slug;
 
 /// Draws a standard normal (ziggurat, rand_distr).
 #[inline]

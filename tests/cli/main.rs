@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod protocol;
 mod analyze;
+mod protocol;
 mod timeline;
 
 /// Repository root (tests run with the package root as working directory).
