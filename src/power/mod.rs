@@ -1,5 +1,21 @@
 //! Sample-size planning: Monte Carlo power per comparison and endpoint, its closed-form
 //! cross-check, the recommended arm size and the number of animals to implant.
 
+pub mod design;
+pub mod engine;
+pub mod fast;
 pub mod nct;
+#[cfg(test)]
+pub mod testkit;
 pub mod wilson;
+
+pub use design::{Comparison, Endpoint, PowerError, Settings, comparisons, parse_n_range};
+pub use engine::{ReplicateModel, Tally};
+pub use fast::{FastDesign, FastModel};
+pub mod results;
+
+pub use results::{
+    AnimalPlan, Losses, PowerResult, PowerRow, Recommendation, animal_plan, run_power,
+};
+#[cfg(test)]
+mod tests;

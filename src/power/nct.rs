@@ -207,6 +207,74 @@ pub fn t_test_power(delta: f64, df: f64, alpha: f64) -> f64 {
     ((1.0 - nct_cdf(tc, df, delta)) + nct_cdf(-tc, df, delta)).clamp(0.0, 1.0)
 }
 
+/// Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_m; Press et al., Numerical
+/// Recipes 3rd ed., §4.6 `gauleg`).
+pub fn gauss_legendre(m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut x = vec![0.0; m];
+    let mut w = vec![0.0; m];
+    let mf = m as f64;
+    for i in 0..m.div_ceil(2) {
+        let mut z = (std::f64::consts::PI * (i as f64 + 0.75) / (mf + 0.5)).cos();
+        let mut pp = 0.0;
+        for _ in 0..100 {
+            let (mut p1, mut p2) = (1.0, 0.0);
+            for j in 0..m {
+                let p3 = p2;
+                p2 = p1;
+                p1 = ((2.0 * j as f64 + 1.0) * z * p2 - j as f64 * p3) / (j as f64 + 1.0);
+            }
+            pp = mf * (z * p1 - p2) / (z * z - 1.0);
+            let z1 = z;
+            z = z1 - p1 / pp;
+            if (z - z1).abs() < 1e-15 {
+                break;
+            }
+        }
+        x[i] = -z;
+        x[m - 1 - i] = z;
+        w[i] = 2.0 / ((1.0 - z * z) * pp * pp);
+        w[m - 1 - i] = w[i];
+    }
+    (x, w)
+}
+
+/// Exact power of Welch's two-sided test for two groups of equal size `n` drawn from normal
+/// distributions with equal variances, standardized mean difference giving noncentrality
+/// `delta` = Δ/(σ√(2/n)).
+///
+/// With n₁ = n₂ Welch's statistic equals the pooled one, T ~ noncentral t(2n − 2, δ), and T is
+/// independent of U = s₁²/(s₁² + s₂²) ~ Beta((n−1)/2, (n−1)/2) (sum and proportion of iid
+/// χ² are independent); Welch's df is (n − 1)/(U² + (1 − U)²). Hence
+/// power = E_U[P(|T| > t_{1−α/2, df(U)})], integrated with 48-point Gauss–Legendre after
+/// u = (1 − cos φ)/2 (which removes the Beta endpoint singularity), using the symmetry
+/// u ↔ 1 − u. Checked against scipy `integrate.quad` (tests/fixtures/power/welch_equal_n.csv).
+pub fn welch_power_equal_n(delta: f64, n: u32, alpha: f64) -> f64 {
+    if n < 2 {
+        return f64::NAN;
+    }
+    let nf = f64::from(n);
+    let a = (nf - 1.0) / 2.0;
+    let df_t = 2.0 * nf - 2.0;
+    let ln_beta = 2.0 * ln_gamma(a) - ln_gamma(2.0 * a);
+    let (x, w) = gauss_legendre(48);
+    let half_pi = std::f64::consts::FRAC_PI_2;
+    let mut sum = 0.0;
+    for (xi, wi) in x.iter().zip(&w) {
+        // φ in (0, π/2): u in (0, ½).
+        let phi = half_pi * (xi + 1.0) / 2.0;
+        let (s, c) = phi.sin_cos();
+        let u = (1.0 - c) / 2.0;
+        let df = (nf - 1.0) / (u * u + (1.0 - u) * (1.0 - u));
+        let tc = t_quantile(1.0 - alpha / 2.0, df);
+        let p = (1.0 - nct_cdf(tc, df_t, delta)) + nct_cdf(-tc, df_t, delta);
+        // Beta density × du/dφ: (sin²φ/4)^(a−1) · (sin φ / 2) / B(a, a).
+        let jac = ((a - 1.0) * (s * s / 4.0).ln() - ln_beta).exp() * s / 2.0;
+        sum += wi * p * jac;
+    }
+    // ×(π/2)/2 for the interval map, ×2 for the symmetric half.
+    (sum * half_pi).clamp(0.0, 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +335,22 @@ mod tests {
             assert!(
                 (p - power).abs() < 1e-9,
                 "power df={df} delta={delta} alpha={alpha}: {p} vs {power}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_welch_power_matches_scipy_quadrature() {
+        let rows = fixture("welch_equal_n.csv");
+        assert_eq!(rows.len(), 18 + 39);
+        for r in rows {
+            let got = welch_power_equal_n(r[1], r[0] as u32, r[2]);
+            assert!(
+                (got - r[3]).abs() < 1e-7,
+                "n={} delta={}: {got} vs {}",
+                r[0],
+                r[1],
+                r[3]
             );
         }
     }
