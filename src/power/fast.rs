@@ -464,6 +464,8 @@ pub struct FastModel {
     /// Endpoints (each one of welch-log, slope, auc).
     endpoints: Vec<Endpoint>,
     n_values: Vec<u32>,
+    /// Largest n of the grid.
+    n_max: usize,
     seed: u64,
     crn: bool,
     alpha: f64,
@@ -489,14 +491,23 @@ pub struct FastScratch {
     decisions: Vec<bool>,
     /// p-values for Holm.
     pvals: Vec<(f64, usize)>,
+    /// Measured ln V at the analysis visit, `[arm][animal]` (stride n_max; NaN = missing), for
+    /// the rank test.
+    at_day: Vec<f64>,
+    /// Rank-test sample buffers (reused).
+    buf_a: Vec<f64>,
+    buf_b: Vec<f64>,
 }
 
 impl FastModel {
-    /// Builds the model; endpoints other than welch-log, slope and auc are refused.
+    /// Builds the model; endpoints other than welch-log, mwu, slope and auc are refused.
     pub fn new(design: FastDesign, settings: &Settings) -> Result<FastModel, PowerError> {
         settings.validate()?;
         for e in &settings.endpoints {
-            if !matches!(e, Endpoint::WelchLog | Endpoint::Slope | Endpoint::Auc) {
+            if !matches!(
+                e,
+                Endpoint::WelchLog | Endpoint::Slope | Endpoint::Auc | Endpoint::Mwu
+            ) {
                 return Err(PowerError::Unsupported(format!(
                     "endpoint `{}` needs the full simulator and analysis engine",
                     e.as_str()
@@ -532,6 +543,7 @@ impl FastModel {
             design,
             endpoints: settings.endpoints.clone(),
             n_values: settings.n_values.clone(),
+            n_max: n_max as usize,
             seed: settings.seed,
             crn: settings.common_random_numbers,
             alpha: settings.alpha,
@@ -633,6 +645,7 @@ impl FastModel {
                         f64::NAN
                     };
                 }
+                s.at_day[ai * self.n_max + i as usize] = s.y[d.analysis_visit];
                 for (ei, &e) in self.endpoints.iter().enumerate() {
                     let v = self.endpoint_value(e, &s.y);
                     if v.is_finite() {
@@ -666,10 +679,40 @@ impl FastModel {
         t_two_sided_p(t, df) < self.alpha
     }
 
-    fn test_all(&self, slot: usize, s: &mut FastScratch, tally: &mut Tally) {
+    /// Mann–Whitney U p-value of arms `t` vs `ctl` on the first `n` animals (ranks of ln V are
+    /// those of V). Uses the analysis module's scipy-exact implementation.
+    fn mwu_p(&self, t: usize, ctl: usize, n: usize, s: &mut FastScratch) -> f64 {
+        s.buf_a.clear();
+        s.buf_b.clear();
+        let (oa, ob) = (t * self.n_max, ctl * self.n_max);
+        s.buf_a
+            .extend(s.at_day[oa..oa + n].iter().copied().filter(|v| !v.is_nan()));
+        s.buf_b
+            .extend(s.at_day[ob..ob + n].iter().copied().filter(|v| !v.is_nan()));
+        crate::analysis::stats::mann_whitney_u(&s.buf_a, &s.buf_b).p_value
+    }
+
+    fn test_all(&self, slot: usize, n: usize, s: &mut FastScratch, tally: &mut Tally) {
         let n_arms = self.design.arms.len();
         let n_end = self.endpoints.len();
         for ei in 0..n_end {
+            if self.endpoints[ei] == Endpoint::Mwu {
+                s.pvals.clear();
+                for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
+                    let p = self.mwu_p(t, ctl, n, s);
+                    s.pvals.push((p, c));
+                }
+                match self.adjust {
+                    Adjustment::None => {
+                        for &(p, c) in &s.pvals {
+                            s.decisions[c] = p < self.alpha;
+                        }
+                    }
+                    Adjustment::Holm => holm_decisions(&mut s.pvals, self.alpha, &mut s.decisions),
+                }
+                tally.record(slot, ei, &s.decisions);
+                continue;
+            }
             let m = |arm: usize| s.snaps[(slot * n_arms + arm) * n_end + ei];
             match self.adjust {
                 Adjustment::None => {
@@ -698,15 +741,8 @@ impl FastModel {
 /// NaN p-values are never rejected and sort last.
 pub fn holm_decisions(pvals: &mut [(f64, usize)], alpha: f64, out: &mut [bool]) {
     let m = pvals.len();
-    pvals.sort_by(|a, b| {
-        a.0.partial_cmp(&b.0)
-            .unwrap_or(if a.0.is_nan() {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Less
-            })
-            .then(a.1.cmp(&b.1))
-    });
+    let key = |p: f64| if p.is_nan() { f64::INFINITY } else { p };
+    pvals.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(a.1.cmp(&b.1)));
     out.iter_mut().for_each(|d| *d = false);
     for (i, &(p, c)) in pvals.iter().enumerate() {
         if p < alpha / (m - i) as f64 {
@@ -729,6 +765,9 @@ impl ReplicateModel for FastModel {
             run: vec![Moments::default(); n_end],
             decisions: vec![false; self.design.pairs.len()],
             pvals: Vec::with_capacity(self.design.pairs.len()),
+            at_day: vec![f64::NAN; n_arms * self.n_max],
+            buf_a: Vec::with_capacity(self.n_max),
+            buf_b: Vec::with_capacity(self.n_max),
         }
     }
 
@@ -748,14 +787,14 @@ impl ReplicateModel for FastModel {
             let mut rng = stream(self.seed, &[0, rep]);
             let n_max = self.n_values.iter().copied().max().unwrap_or(0);
             self.simulate_grid(&mut rng, n_max, s);
-            for slot in 0..self.n_values.len() {
-                self.test_all(slot, s, tally);
+            for (slot, &n) in self.n_values.iter().enumerate() {
+                self.test_all(slot, n as usize, s, tally);
             }
         } else {
             for (slot, &n) in self.n_values.iter().enumerate() {
                 let mut rng = stream(self.seed, &[u64::from(n), rep]);
                 self.simulate(&mut rng, n, &[(n, slot)], s);
-                self.test_all(slot, s, tally);
+                self.test_all(slot, n as usize, s, tally);
             }
         }
     }
