@@ -14,7 +14,8 @@
 //!   detection floor reads as not palpable (missing).
 //!
 //! Every animal gets its full visit curve (all caliper days), drawn as z₀, z₁ and one ε per
-//! visit — a fixed count, so streams stay aligned whatever the parameters. Nothing is
+//! visit (normals from the inlined ziggurat of [`super::zig`]) — a fixed count, so the study
+//! at n is the first n animals of each arm for every parameter set. Nothing is
 //! allocated per replicate: per-arm running moments (Welford 1962) of each endpoint's
 //! per-animal value are snapshotted at every n of the grid, and Welch's test is computed from
 //! the moments.
@@ -22,13 +23,12 @@
 use super::design::{Comparison, Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
+use super::zig::Ziggurat;
 use crate::protocol::{
     Adjustment, CaliperError, EffectMode, EnrollmentMode, Frequency, GrowthModel, Param,
     PelletRemoval, PhaseEnd, Protocol, Variability, Xenograft,
 };
 use crate::rng::{XRng, stream};
-use rand::RngExt;
-use rand_distr::StandardNormal;
 
 /// Initial-volume distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -476,6 +476,8 @@ pub struct FastModel {
     slope_w: Vec<f64>,
     /// Per-visit weights of the AUC of ln(V/V_first) over visits 0..=analysis (trapezoid).
     auc_w: Vec<f64>,
+    /// Normal generator tables.
+    zig: Ziggurat,
 }
 
 /// Per-worker buffers of [`FastModel`].
@@ -551,6 +553,7 @@ impl FastModel {
             t_crit,
             slope_w,
             auc_w,
+            zig: Ziggurat::new(),
         })
     }
 
@@ -620,12 +623,13 @@ impl FastModel {
         let d = &self.design;
         let n_arms = d.arms.len();
         let n_end = self.endpoints.len();
+        let has_floor = d.ln_floor.is_finite();
         for (ai, arm) in d.arms.iter().enumerate() {
             s.run.iter_mut().for_each(|m| *m = Moments::default());
             let mut next = 0;
             for i in 0..n_animals {
-                let z0: f64 = rng.sample(StandardNormal);
-                let z1: f64 = rng.sample(StandardNormal);
+                let z0 = self.zig.sample(rng);
+                let z1 = self.zig.sample(rng);
                 let ln_v0 = match arm.v0 {
                     V0Draw::LogScale { mu, sd } => mu + sd * z0,
                     V0Draw::Linear { mean, sd } => (mean + sd * z0).max(1e-6).ln(),
@@ -636,14 +640,20 @@ impl FastModel {
                 };
                 let g_eff = g * arm.mult - arm.kill;
                 let base = ln_v0 + d.ln_bias;
-                for (k, &t) in d.visit_days.iter().enumerate() {
-                    let eps: f64 = rng.sample(StandardNormal);
-                    let ln_true = ln_v0 + g_eff * t;
-                    s.y[k] = if ln_true >= d.ln_floor {
-                        base + g_eff * t + d.eps_sd * eps
-                    } else {
-                        f64::NAN
-                    };
+                if has_floor {
+                    for (k, &t) in d.visit_days.iter().enumerate() {
+                        let eps = self.zig.sample(rng);
+                        let ln_true = ln_v0 + g_eff * t;
+                        s.y[k] = if ln_true >= d.ln_floor {
+                            base + g_eff * t + d.eps_sd * eps
+                        } else {
+                            f64::NAN
+                        };
+                    }
+                } else {
+                    for (y, &t) in s.y.iter_mut().zip(&d.visit_days) {
+                        *y = base + g_eff * t + d.eps_sd * self.zig.sample(rng);
+                    }
                 }
                 s.at_day[ai * self.n_max + i as usize] = s.y[d.analysis_visit];
                 for (ei, &e) in self.endpoints.iter().enumerate() {

@@ -8,6 +8,7 @@ pub mod nct;
 #[cfg(test)]
 pub mod testkit;
 pub mod wilson;
+pub mod zig;
 
 pub use design::{Comparison, Endpoint, PowerError, Settings, comparisons, parse_n_range};
 pub use engine::{ReplicateModel, Tally};

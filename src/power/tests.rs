@@ -346,3 +346,60 @@ fn holm_step_down() {
     holm_decisions(&mut p, 0.05, &mut d);
     assert_eq!(d, vec![false, true]);
 }
+
+#[test]
+fn power_csv_is_byte_identical_across_threads_and_plot_is_written() {
+    let p = p1_protocol(&[0.8, 0.6, 0.4]);
+    let base = std::env::temp_dir().join(format!("xenoplan-power-{}", std::process::id()));
+    let mut bytes = Vec::new();
+    for threads in [1, 2] {
+        let mut s = settings((3..=15).collect(), 1500, threads);
+        s.joint = true;
+        s.endpoints = vec![Endpoint::WelchLog, Endpoint::Slope];
+        let r = run_power(&p, &s, &|_| {}).unwrap();
+        let dir = base.join(format!("t{threads}"));
+        let files = crate::power::results::write_outputs(&r, &dir).unwrap();
+        assert_eq!(
+            files,
+            vec!["power.csv", "plots/power.svg", "plots/power.png"]
+        );
+        bytes.push(std::fs::read(dir.join("power.csv")).unwrap());
+        let svg = std::fs::read_to_string(dir.join("plots/power.svg")).unwrap();
+        assert!(svg.contains("x0.6 vs control") && svg.contains("target 0.8"));
+    }
+    assert_eq!(bytes[0], bytes[1]);
+    let text = String::from_utf8(bytes[0].clone()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power"
+    );
+    // 13 n × 2 endpoints × (3 comparisons + joint).
+    assert_eq!(lines.count(), 13 * 2 * 4);
+    if std::env::var_os("XENOPLAN_KEEP_PLOT").is_none() {
+        std::fs::remove_dir_all(&base).ok();
+    } else {
+        eprintln!("kept {}", base.display());
+    }
+}
+
+/// Timing of the P1 sweep through the library (release: `cargo test --release --lib
+/// power::tests::p1_timing -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn p1_timing() {
+    let p = p1_protocol(&[0.8, 0.6, 0.4]);
+    for crn in [true, false] {
+        for threads in [1, 2] {
+            let mut s = settings((3..=15).collect(), 20000, threads);
+            s.common_random_numbers = crn;
+            let t0 = std::time::Instant::now();
+            let r = run_power(&p, &s, &|_| {}).unwrap();
+            eprintln!(
+                "crn={crn} threads={threads}: {:?} (power n=10 x0.8 {:.4})",
+                t0.elapsed(),
+                r.rows[7 * 3].power
+            );
+        }
+    }
+}
