@@ -5,13 +5,17 @@
 //! - [`rng`]: the named, portable random generator and per-replicate streams;
 //! - [`output`]: atomic file writing and `manifest.json`;
 //! - [`plot`]: SVG + PNG figures with a bundled font;
+//! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
+//! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
 //! - [`power`]: Monte Carlo power, analytic cross-check, arm size and animals to implant;
 //! - [`cli`]: the command-line layer (clap stays here).
 
 pub mod analysis;
 pub mod cli;
+pub mod model;
 pub mod output;
 pub mod plot;
 pub mod power;
 pub mod protocol;
 pub mod rng;
+pub mod sim;
