@@ -1,7 +1,6 @@
 //! `xenoplan power`: Monte Carlo power per comparison and endpoint, the recommended arm size,
 //! animals to implant and a sample-size justification paragraph.
 
-use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -57,10 +56,11 @@ pub struct Args {
 }
 
 fn load(path: &Path) -> anyhow::Result<(Protocol, Vec<u8>)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    // TEMPORARY until the protocol loader is merged from branch `protocol`.
-    let _ = bytes;
-    anyhow::bail!("{}: the protocol loader is not merged yet", path.display())
+    let loaded = crate::protocol::load(path)?;
+    for w in &loaded.warnings {
+        eprint!("{w}");
+    }
+    Ok((loaded.protocol, loaded.bytes))
 }
 
 /// Turns command-line values and the protocol's analysis plan into validated settings.

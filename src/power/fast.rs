@@ -4,14 +4,16 @@
 //!
 //! Per-animal model (the simulator's semantics for these designs, ../shared/bench/P1.md):
 //! - ln V0 = ln(v0) + sdlog·z₀ for a log-normal V0 (sdlog = √ln(1+cv²)), or V0 = v0 + sd·z₀;
-//! - growth rate g = rate + sd·z₁ (normal), rate·exp(sdlog·z₁ − …) (log-normal) or fixed;
-//! - on treatment g_eff = g·h·(1 − I) − k, with h the growth multiplier without estrogen when
-//!   the pellet is removed at randomization (1 otherwise), I the Bliss-combined inhibition and k
-//!   the summed kill rates of the arm's direct effects (P1's multipliers 0.8/0.6/0.4 are kill
-//!   rates 0.2/0.4/0.6·g_ctrl, which keep the SD of g at 0.25·g_ctrl as P1 specifies);
-//! - true ln V(t) = ln V0 + g_eff·t at every caliper visit; measured ln V = ln V(t) +
+//! - on treatment the *typical* rate is scaled and the animal's random effect rides on top
+//!   (src/sim/mod.rs §5): g = m·rate + sd·z₁ for an additive-normal rate (so bench P1's
+//!   g ~ N(mult·g_ctrl, 0.25·g_ctrl) holds), g = m·rate·exp(sdlog·z₁) for a log-normal one,
+//!   minus the summed kill rates k; m = h·(1 − I), with h the growth multiplier without
+//!   estrogen when the pellet is removed at randomization (1 otherwise) and I the
+//!   Bliss-combined inhibition of the arm's direct effects;
+//! - true ln V(t) = ln V0 + g·t at every caliper visit; measured ln V = ln V(t) +
 //!   ln(1 + observer bias) + ε, ε ~ N(0, sd²) independent per visit; a true volume below the
-//!   detection floor reads as not palpable (missing).
+//!   detection floor reads 0 (not palpable); as in the analysis, volumes are floored at 1 mm³
+//!   before taking logarithms.
 //!
 //! Every animal gets its full visit curve (all caliper days), drawn as z₀, z₁ and one ε per
 //! visit (normals from the inlined ziggurat of [`super::zig`]) — a fixed count, so the study
@@ -29,6 +31,10 @@ use crate::protocol::{
     PelletRemoval, PhaseEnd, Protocol, Variability, Xenograft,
 };
 use crate::rng::{XRng, stream};
+
+/// ln of the analysis' log floor (1 mm³, `AnalysisOptions::log_floor_mm3`): volumes below it,
+/// including not-palpable zeros, are set to it before taking logarithms.
+pub const LN_LOG_FLOOR: f64 = 0.0;
 
 /// Initial-volume distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -356,7 +362,7 @@ impl FastDesign {
             return None;
         };
         let g_mean = mean * arm.mult - arm.kill;
-        let g_sd = sd * arm.mult;
+        let g_sd = sd;
         Some((
             mu + g_mean * t + self.ln_bias,
             sd0 * sd0 + g_sd * g_sd * t * t + self.eps_sd * self.eps_sd,
@@ -364,15 +370,14 @@ impl FastDesign {
     }
 
     /// Closed-form power of the Welch-log comparison `c` at `n` per arm, or `None` when ln V
-    /// is not normal or a detection floor could censor values.
+    /// is not normal or a floor (detection, or the analysis' 1 mm³ log floor) could bind.
     pub fn analytic_welch_log(&self, c: usize, n: u32, alpha: f64) -> Option<Analytic> {
         let (t, ctl) = self.pairs[c];
         let (m1, v1) = self.log_volume_moments(t)?;
         let (m2, v2) = self.log_volume_moments(ctl)?;
         // A floor far below the volumes does not matter; require 8 SD of margin.
-        if self.ln_floor.is_finite()
-            && (m1 - 8.0 * v1.sqrt() < self.ln_floor || m2 - 8.0 * v2.sqrt() < self.ln_floor)
-        {
+        let floor = self.ln_floor.max(LN_LOG_FLOOR);
+        if m1 - 8.0 * v1.sqrt() < floor || m2 - 8.0 * v2.sqrt() < floor {
             return None;
         }
         let nf = f64::from(n);
@@ -557,7 +562,7 @@ impl FastModel {
         })
     }
 
-    /// Per-animal endpoint value from its visit curve (NaN = not evaluable).
+    /// Per-animal endpoint value from its (floored) visit curve.
     #[inline]
     fn endpoint_value(&self, e: Endpoint, y: &[f64]) -> f64 {
         let a = self.design.analysis_visit;
@@ -573,41 +578,9 @@ impl FastModel {
                 for k in 0..=a {
                     s += w[k] * y[k];
                 }
-                if s.is_nan() {
-                    self.endpoint_value_sparse(e, y)
-                } else {
-                    s
-                }
+                s
             }
             _ => f64::NAN,
-        }
-    }
-
-    /// Slope / AUC on the palpable visits only (rare: a detection floor was hit).
-    fn endpoint_value_sparse(&self, e: Endpoint, y: &[f64]) -> f64 {
-        let a = self.design.analysis_visit;
-        let pts: Vec<(f64, f64)> = (0..=a)
-            .filter(|&k| y[k].is_finite())
-            .map(|k| (self.design.visit_days[k], y[k]))
-            .collect();
-        if pts.len() < 2 {
-            return f64::NAN;
-        }
-        match e {
-            Endpoint::Slope => {
-                let m = pts.len() as f64;
-                let tb = pts.iter().map(|p| p.0).sum::<f64>() / m;
-                let yb = pts.iter().map(|p| p.1).sum::<f64>() / m;
-                let sxy: f64 = pts.iter().map(|p| (p.0 - tb) * (p.1 - yb)).sum();
-                let sxx: f64 = pts.iter().map(|p| (p.0 - tb).powi(2)).sum();
-                sxy / sxx
-            }
-            _ => {
-                let y0 = pts[0].1;
-                pts.windows(2)
-                    .map(|w| (w[1].0 - w[0].0) * ((w[0].1 - y0) + (w[1].1 - y0)) / 2.0)
-                    .sum()
-            }
         }
     }
 
@@ -634,33 +607,33 @@ impl FastModel {
                     V0Draw::LogScale { mu, sd } => mu + sd * z0,
                     V0Draw::Linear { mean, sd } => (mean + sd * z0).max(1e-6).ln(),
                 };
-                let g = match arm.rate {
-                    RateDraw::Normal { mean, sd } => mean + sd * z1,
-                    RateDraw::LogNormal { median, sdlog } => median * (sdlog * z1).exp(),
-                };
-                let g_eff = g * arm.mult - arm.kill;
+                // The treatment scales the typical rate and the animal's random effect rides
+                // on top (the simulator's rule, src/sim/mod.rs §5).
+                let g_eff = match arm.rate {
+                    RateDraw::Normal { mean, sd } => mean * arm.mult + sd * z1,
+                    RateDraw::LogNormal { median, sdlog } => median * arm.mult * (sdlog * z1).exp(),
+                } - arm.kill;
                 let base = ln_v0 + d.ln_bias;
                 if has_floor {
                     for (k, &t) in d.visit_days.iter().enumerate() {
                         let eps = self.zig.sample(rng);
                         let ln_true = ln_v0 + g_eff * t;
+                        // Not palpable reads 0 mm³, which the analysis floors at 1 mm³ before the
+                        // logarithm (AnalysisOptions::log_floor_mm3): ln 1 = 0.
                         s.y[k] = if ln_true >= d.ln_floor {
-                            base + g_eff * t + d.eps_sd * eps
+                            (base + g_eff * t + d.eps_sd * eps).max(LN_LOG_FLOOR)
                         } else {
-                            f64::NAN
+                            LN_LOG_FLOOR
                         };
                     }
                 } else {
                     for (y, &t) in s.y.iter_mut().zip(&d.visit_days) {
-                        *y = base + g_eff * t + d.eps_sd * self.zig.sample(rng);
+                        *y = (base + g_eff * t + d.eps_sd * self.zig.sample(rng)).max(LN_LOG_FLOOR);
                     }
                 }
                 s.at_day[ai * self.n_max + i as usize] = s.y[d.analysis_visit];
                 for (ei, &e) in self.endpoints.iter().enumerate() {
-                    let v = self.endpoint_value(e, &s.y);
-                    if v.is_finite() {
-                        s.run[ei].push(v);
-                    }
+                    s.run[ei].push(self.endpoint_value(e, &s.y));
                 }
                 while next < snapshot_at.len() && snapshot_at[next].0 == i + 1 {
                     let slot = snapshot_at[next].1;

@@ -77,6 +77,9 @@ pub struct AnimalPlan {
     pub implant_needed: u32,
     /// Animals to implant with the spare margin: ⌈needed · (1 + spare)⌉.
     pub implant_total: u32,
+    /// Comparisons of the cohort that do not reach the target within the n grid (not
+    /// covered by this plan).
+    pub underpowered: Vec<String>,
 }
 
 /// ⌈x⌉ robust to floating-point noise just above an integer (e.g. 10/(1−0.0) computed as
@@ -125,6 +128,7 @@ pub fn animal_plan(cohort: &str, arms: u32, n_per_arm: u32, l: &Losses) -> Anima
         enrolled_total,
         implant_needed,
         implant_total,
+        underpowered: Vec::new(),
     }
 }
 
@@ -183,8 +187,7 @@ pub fn run_power(
         .map(|_| {
             (
                 1.0,
-                "1 (designs specified at randomization: every animal is enrolled as drawn)"
-                    .to_string(),
+                "at-baseline design: every animal is enrolled as drawn".to_string(),
             )
         })
         .collect();
@@ -277,9 +280,10 @@ pub fn assemble(
         }
     }
 
-    // Animals to implant per cohort, at the n that powers every comparison of the cohort on the
-    // primary endpoint (jointly when asked); the largest n of the grid when the target is not
-    // reached (flagged in the paragraph).
+    // Animals to implant per cohort, at the smallest n that powers every comparison of the
+    // cohort that reaches the target on the primary endpoint (and all of them jointly when
+    // asked). Comparisons that never reach it within the grid are listed as underpowered
+    // rather than silently sized at the largest n; when none reaches it the largest n is used.
     let primary = settings.endpoints[0];
     let x = protocol.xenograft();
     let n_max = settings.n_values.last().copied().unwrap_or(0);
@@ -287,12 +291,17 @@ pub fn assemble(
     if let Some(x) = x {
         for (ci, cohort) in x.cohorts.iter().enumerate() {
             let mut n_needed = 0u32;
+            let mut underpowered = Vec::new();
+            let mut any = false;
             for (k, c) in comps.iter().enumerate() {
                 if c.cohort != ci {
                     continue;
                 }
-                let r = &recommendations[k];
-                n_needed = n_needed.max(r.n_per_arm.unwrap_or(n_max));
+                any = true;
+                match recommendations[k].n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(c.label.clone()),
+                }
             }
             if settings.joint
                 && comps.len() > 1
@@ -300,10 +309,16 @@ pub fn assemble(
                     r.comparison == "all comparisons jointly" && r.endpoint == primary.as_str()
                 })
             {
-                n_needed = n_needed.max(r.n_per_arm.unwrap_or(n_max));
+                match r.n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(r.comparison.clone()),
+                }
+            }
+            if !any {
+                continue;
             }
             if n_needed == 0 {
-                continue;
+                n_needed = n_max;
             }
             let (y, ysrc) = yields
                 .get(ci)
@@ -316,12 +331,9 @@ pub fn assemble(
                 attrition: x.husbandry.attrition.value,
                 spare_fraction: x.husbandry.spare_fraction,
             };
-            animal_plans.push(animal_plan(
-                &cohort.name,
-                cohort.arms.len() as u32,
-                n_needed,
-                &losses,
-            ));
+            let mut plan = animal_plan(&cohort.name, cohort.arms.len() as u32, n_needed, &losses);
+            plan.underpowered = underpowered;
+            animal_plans.push(plan);
         }
     }
     let mut result = PowerResult {
@@ -482,6 +494,8 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
             }
         }
     }
+    let n_lo = settings.n_values.first().copied().unwrap_or(0);
+    let n_hi = settings.n_values.last().copied().unwrap_or(0);
     let plans: Vec<String> = r
         .animal_plans
         .iter()
@@ -499,11 +513,17 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
                 p.yield_source,
                 p.spare_fraction * 100.0,
                 p.implant_total
-            )
+            ) + &if p.underpowered.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (this n does not power {}, which would need more than {} per arm)",
+                    p.underpowered.join(", "),
+                    n_hi
+                )
+            }
         })
         .collect();
-    let n_lo = settings.n_values.first().copied().unwrap_or(0);
-    let n_hi = settings.n_values.last().copied().unwrap_or(0);
     format!(
         "Sample-size justification. Group sizes were determined by Monte Carlo simulation with xenoplan {ver} \
 (protocol \"{title}\", id {id}). Tumor growth was simulated animal by animal — {model}; {caliper}. \
@@ -517,7 +537,13 @@ at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — 
         model = model.join(" | "),
         reps = settings.reps,
         seed = settings.seed,
-        test = primary.test_description(),
+        test = primary.test_description().replace(
+            "the analysis day",
+            &match x.analysis.analysis_day {
+                Some(d) => format!("day {d}"),
+                None => "the last day with ≥ 80% of control animals on study".to_string(),
+            }
+        ),
         alpha = settings.alpha,
         target = settings.target,
         findings = findings.join("; "),
