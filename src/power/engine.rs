@@ -19,6 +19,8 @@ pub struct Tally {
     pub comparison_count: usize,
     /// Replicates counted per n value.
     pub reps: Vec<u64>,
+    /// Replicates whose simulation or analysis failed (counted as not significant), per n.
+    pub failures: Vec<u64>,
     /// Rejections, index `[n][endpoint][comparison]` flattened.
     pub rejections: Vec<u64>,
     /// Replicates where every comparison of the endpoint was rejected, `[n][endpoint]`.
@@ -44,6 +46,7 @@ impl Tally {
             endpoint_count,
             comparison_count,
             reps: vec![0; n_count],
+            failures: vec![0; n_count],
             rejections: vec![0; n_count * endpoint_count * comparison_count],
             joint: vec![0; n_count * endpoint_count],
             implanted: vec![0; cohorts],
@@ -79,6 +82,7 @@ impl Tally {
     pub fn add(&mut self, other: &Tally) {
         let add = |a: &mut Vec<u64>, b: &Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         add(&mut self.reps, &other.reps);
+        add(&mut self.failures, &other.failures);
         add(&mut self.rejections, &other.rejections);
         add(&mut self.joint, &other.joint);
         add(&mut self.implanted, &other.implanted);

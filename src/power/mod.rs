@@ -14,6 +14,7 @@ pub use design::{Comparison, Endpoint, PowerError, Settings, comparisons, parse_
 pub use engine::{ReplicateModel, Tally};
 pub use fast::{FastDesign, FastModel};
 pub mod results;
+pub mod sim_path;
 
 pub use results::{
     AnimalPlan, Losses, PowerResult, PowerRow, Recommendation, animal_plan, run_power,

@@ -5,6 +5,7 @@
 use super::design::{Comparison, Endpoint, PowerError, Settings, comparisons};
 use super::engine::{self, Tally};
 use super::fast::{Analytic, FastDesign, FastModel};
+use super::sim_path::SimModel;
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
@@ -139,6 +140,10 @@ pub struct PowerResult {
     pub protocol_id: String,
     /// Engine used ("tight path" or "full simulator").
     pub engine: String,
+    /// Why the tight path was not used, when it was not.
+    pub engine_note: String,
+    /// Replicates whose simulation or analysis failed (counted as not significant), per n.
+    pub failures: Vec<u64>,
     /// Settings echo.
     pub n_values: Vec<u32>,
     /// Replicates per n.
@@ -175,31 +180,71 @@ pub fn run_power(
 ) -> Result<PowerResult, PowerError> {
     settings.validate()?;
     let comps = comparisons(protocol)?;
-    let design = FastDesign::from_protocol(protocol, &comps)?;
-    let model = FastModel::new(design, settings)?;
-    let tally = engine::run(&model, settings.reps, settings.threads, progress).map_err(|e| {
+    let threads_err = |e: rayon::ThreadPoolBuildError| {
         PowerError::Settings(format!(
             "cannot start {} worker threads: {e}",
             settings.threads
         ))
-    })?;
-    let yields: Vec<(f64, String)> = (0..model.design.cohorts)
-        .map(|_| {
-            (
-                1.0,
-                "at-baseline design: every animal is enrolled as drawn".to_string(),
-            )
-        })
-        .collect();
-    Ok(assemble(
-        protocol,
-        settings,
-        &comps,
-        &tally,
-        Some(&model.design),
-        &yields,
-        "tight path (exponential, at-baseline design)",
-    ))
+    };
+    // The tight path when the design allows it (and the endpoints are ones it computes),
+    // otherwise whole simulated studies through the simulator and the analysis.
+    let fast =
+        FastDesign::from_protocol(protocol, &comps).and_then(|d| FastModel::new(d, settings));
+    match fast {
+        Ok(model) => {
+            let tally = engine::run(&model, settings.reps, settings.threads, progress)
+                .map_err(threads_err)?;
+            let yields: Vec<(f64, String)> = (0..model.design.cohorts)
+                .map(|_| {
+                    (
+                        1.0,
+                        "at-baseline design: every animal is enrolled as drawn".to_string(),
+                    )
+                })
+                .collect();
+            Ok(assemble(
+                protocol,
+                settings,
+                &comps,
+                &tally,
+                Some(&model.design),
+                &yields,
+                "tight path (exponential growth, at-baseline design; per-arm moments, common random numbers across n)",
+            ))
+        }
+        Err(PowerError::Unsupported(why)) => {
+            let model = SimModel::new(protocol, &comps, settings)?;
+            let tally = engine::run(&model, settings.reps, settings.threads, progress)
+                .map_err(threads_err)?;
+            let yields: Vec<(f64, String)> = (0..tally.took.len())
+                .map(|c| {
+                    let (took, eligible) = (tally.took[c], tally.eligible[c]);
+                    if took == 0 {
+                        (1.0, "no take in the simulation; assumed 1".to_string())
+                    } else {
+                        (
+                            eligible as f64 / took as f64,
+                            format!("estimated from the simulation: {eligible} of {took} simulated takes reached the enrollment window in time"),
+                        )
+                    }
+                })
+                .collect();
+            let mut settings = settings.clone();
+            settings.common_random_numbers = false;
+            let mut r = assemble(
+                protocol,
+                &settings,
+                &comps,
+                &tally,
+                None,
+                &yields,
+                "full simulator + analysis (whole studies)",
+            );
+            r.engine_note = format!("tight path not applicable: {why}");
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Builds rows, recommendations, animal plans and the paragraph from a tally.
@@ -339,6 +384,8 @@ pub fn assemble(
     let mut result = PowerResult {
         protocol_id: protocol.id.clone(),
         engine: engine.into(),
+        engine_note: String::new(),
+        failures: tally.failures.clone(),
         n_values: settings.n_values.clone(),
         reps: settings.reps,
         alpha: settings.alpha,
