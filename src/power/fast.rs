@@ -650,12 +650,14 @@ impl FastModel {
     #[inline]
     fn reject(&self, t: f64, df: f64) -> bool {
         let at = t.abs();
-        let lo = df.floor();
-        if lo >= 1.0 && (df.ceil() as usize) < self.t_crit.len() {
-            if at > self.t_crit[lo as usize] {
+        // Welch df ≥ 1 whenever both arms have ≥ 2 animals; truncation = floor for df > 0.
+        let lo = df as usize;
+        let hi = if (lo as f64) < df { lo + 1 } else { lo };
+        if lo >= 1 && hi < self.t_crit.len() {
+            if at > self.t_crit[lo] {
                 return true;
             }
-            if at < self.t_crit[df.ceil() as usize] {
+            if at < self.t_crit[hi] {
                 return false;
             }
         }
