@@ -496,8 +496,10 @@ pub struct FastScratch {
     run: Vec<Moments>,
     /// Decisions of one endpoint across comparisons.
     decisions: Vec<bool>,
-    /// p-values for Holm.
+    /// p-values of one endpoint, one per comparison.
     pvals: Vec<(f64, usize)>,
+    /// One Holm family (a cohort's comparisons).
+    family: Vec<(f64, usize)>,
     /// Measured ln V at the analysis visit, `[arm][animal]` (stride n_max; NaN = missing), for
     /// the rank test.
     at_day: Vec<f64>,
@@ -677,6 +679,32 @@ impl FastModel {
         crate::analysis::stats::mann_whitney_u(&s.buf_a, &s.buf_b).p_value
     }
 
+    /// Decisions from `s.pvals` (one per comparison): unadjusted, or Holm within each cohort
+    /// (the family `analyze` adjusts over: the comparisons of one cohort and test).
+    fn decide(&self, s: &mut FastScratch) {
+        match self.adjust {
+            Adjustment::None => {
+                for &(p, c) in &s.pvals {
+                    s.decisions[c] = p < self.alpha;
+                }
+            }
+            Adjustment::Holm => {
+                for cohort in 0..self.design.cohorts {
+                    s.family.clear();
+                    let arms = &self.design.arms;
+                    let pairs = &self.design.pairs;
+                    s.family.extend(
+                        s.pvals
+                            .iter()
+                            .copied()
+                            .filter(|&(_, c)| arms[pairs[c].0].cohort == cohort),
+                    );
+                    holm_decisions(&mut s.family, self.alpha, &mut s.decisions);
+                }
+            }
+        }
+    }
+
     fn test_all(&self, slot: usize, n: usize, s: &mut FastScratch, tally: &mut Tally) {
         let n_arms = self.design.arms.len();
         let n_end = self.endpoints.len();
@@ -687,14 +715,7 @@ impl FastModel {
                     let p = self.mwu_p(t, ctl, n, s);
                     s.pvals.push((p, c));
                 }
-                match self.adjust {
-                    Adjustment::None => {
-                        for &(p, c) in &s.pvals {
-                            s.decisions[c] = p < self.alpha;
-                        }
-                    }
-                    Adjustment::Holm => holm_decisions(&mut s.pvals, self.alpha, &mut s.decisions),
-                }
+                self.decide(s);
                 tally.record(slot, ei, &s.decisions);
                 continue;
             }
@@ -713,7 +734,7 @@ impl FastModel {
                             .map_or(f64::NAN, |(tt, df)| t_two_sided_p(tt, df));
                         s.pvals.push((p, c));
                     }
-                    holm_decisions(&mut s.pvals, self.alpha, &mut s.decisions);
+                    self.decide(s);
                 }
             }
             tally.record(slot, ei, &s.decisions);
@@ -722,13 +743,16 @@ impl FastModel {
     }
 }
 
-/// Holm (1979) step-down: sort p ascending; reject while p_(i) < α/(m − i + 1) (1-based).
-/// NaN p-values are never rejected and sort last.
+/// Holm (1979) step-down over the family `pvals` of (p, comparison index): sort p ascending;
+/// reject while p_(i) < α/(m − i + 1) (1-based). Writes `out[c]` for the family's indices
+/// only. NaN p-values are never rejected and sort last.
 pub fn holm_decisions(pvals: &mut [(f64, usize)], alpha: f64, out: &mut [bool]) {
     let m = pvals.len();
     let key = |p: f64| if p.is_nan() { f64::INFINITY } else { p };
     pvals.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(a.1.cmp(&b.1)));
-    out.iter_mut().for_each(|d| *d = false);
+    for &(_, c) in pvals.iter() {
+        out[c] = false;
+    }
     for (i, &(p, c)) in pvals.iter().enumerate() {
         if p < alpha / (m - i) as f64 {
             out[c] = true;
@@ -750,6 +774,7 @@ impl ReplicateModel for FastModel {
             run: vec![Moments::default(); n_end],
             decisions: vec![false; self.design.pairs.len()],
             pvals: Vec::with_capacity(self.design.pairs.len()),
+            family: Vec::with_capacity(self.design.pairs.len()),
             at_day: vec![f64::NAN; n_arms * self.n_max],
             buf_a: Vec::with_capacity(self.n_max),
             buf_b: Vec::with_capacity(self.n_max),

@@ -245,7 +245,8 @@ pub fn gauss_legendre(m: usize) -> (Vec<f64>, Vec<f64>) {
 /// With n₁ = n₂ Welch's statistic equals the pooled one, T ~ noncentral t(2n − 2, δ), and T is
 /// independent of U = s₁²/(s₁² + s₂²) ~ Beta((n−1)/2, (n−1)/2) (sum and proportion of iid
 /// χ² are independent); Welch's df is (n − 1)/(U² + (1 − U)²). Hence
-/// power = E_U[P(|T| > t_{1−α/2, df(U)})], integrated with 24-point Gauss–Legendre (16 already meet the 1e-7 fixture tolerance) after
+/// power = E_U[P(|T| > t_{1−α/2, df(U)})], integrated with 24-point Gauss–Legendre (16
+/// points already meet the 1e-7 fixture tolerance) after
 /// u = (1 − cos φ)/2 (which removes the Beta endpoint singularity), using the symmetry
 /// u ↔ 1 − u. Checked against scipy `integrate.quad` (tests/fixtures/power/welch_equal_n.csv).
 pub fn welch_power_equal_n(delta: f64, n: u32, alpha: f64) -> f64 {
