@@ -176,6 +176,8 @@ pub fn summary_json(r: &PowerResult, out_dir: &Path) -> serde_json::Value {
     serde_json::json!({
         "protocol_id": r.protocol_id,
         "engine": r.engine,
+        "engine_note": r.engine_note,
+        "failures": r.failures,
         "n_per_arm": r.n_values,
         "reps": r.reps,
         "alpha": r.alpha,
@@ -201,13 +203,31 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
         "power: {} — {} reps per n, α = {}, target {}, seed {}, adjust {}, engine: {}",
         r.protocol_id, r.reps, r.alpha, r.target, r.seed, r.adjust, r.engine
     );
+    let w = r
+        .rows
+        .iter()
+        .chain(&r.joint_rows)
+        .map(|x| x.comparison.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    if !r.engine_note.is_empty() {
+        let _ = writeln!(o, "({})", r.engine_note);
+    }
+    let failed: u64 = r.failures.iter().sum();
+    if failed > 0 {
+        let _ = writeln!(
+            o,
+            "warning: {failed} simulated studies could not be simulated or analyzed; they count as not significant"
+        );
+    }
     let _ = writeln!(
         o,
-        "\n{:>3}  {:<34} {:<9} {:>7}  {:<17} {:>9} {:>9}",
+        "\n{:>3}  {:<w$} {:<9} {:>7}  {:<17} {:>9} {:>9}",
         "n", "comparison", "endpoint", "power", "95% CI (Wilson)", "t (nct)", "Welch"
     );
     for row in r.rows.iter().chain(&r.joint_rows) {
-        let (a, w) = match row.analytic {
+        let (a_t, a_w) = match row.analytic {
             Some(a) => (
                 format!("{:.4}", a.pooled_t),
                 format!("{:.4}{}", a.welch, if a.welch_exact { "" } else { "~" }),
@@ -216,8 +236,15 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
         };
         let _ = writeln!(
             o,
-            "{:>3}  {:<34} {:<9} {:>7.4}  [{:.4}, {:.4}] {:>9} {:>9}",
-            row.n_per_arm, row.comparison, row.endpoint, row.power, row.ci_low, row.ci_high, a, w
+            "{:>3}  {:<w$} {:<9} {:>7.4}  [{:.4}, {:.4}] {:>9} {:>9}",
+            row.n_per_arm,
+            row.comparison,
+            row.endpoint,
+            row.power,
+            row.ci_low,
+            row.ci_high,
+            a_t,
+            a_w
         );
     }
     if r.rows.iter().any(|x| x.analytic.is_some()) {
@@ -236,14 +263,14 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             (Some(n), Some(p), Some((lo, hi))) => {
                 let _ = writeln!(
                     o,
-                    "  {:<34} {:<9} n = {n:<3} power {p:.3} [{lo:.3}, {hi:.3}]",
+                    "  {:<w$} {:<9} n = {n:<3} power {p:.3} [{lo:.3}, {hi:.3}]",
                     rec.comparison, rec.endpoint
                 );
             }
             _ => {
                 let _ = writeln!(
                     o,
-                    "  {:<34} {:<9} not reached within the n range",
+                    "  {:<w$} {:<9} not reached within the n range",
                     rec.comparison, rec.endpoint
                 );
             }
@@ -252,7 +279,7 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     for p in &r.animal_plans {
         let _ = writeln!(
             o,
-            "\nAnimals for cohort {}: {} arms × n = {} → {} enrolled per arm (attrition {:.0}%), {} randomized; take {:.0}% × yield {:.0}% → {} to implant; +{:.0}% spare → implant {}.",
+            "\nAnimals for cohort {}: {} arms × n = {} → {} enrolled per arm (attrition {:.0}%), {} randomized; take {:.0}% × yield {:.1}% → {} to implant; +{:.0}% spare → implant {}.{}",
             p.cohort,
             p.arms,
             p.n_per_arm,
@@ -263,7 +290,12 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             p.enrollment_yield * 100.0,
             p.implant_needed,
             p.spare_fraction * 100.0,
-            p.implant_total
+            p.implant_total,
+            if p.underpowered.is_empty() {
+                String::new()
+            } else {
+                format!(" Not powered at this n: {}.", p.underpowered.join(", "))
+            }
         );
     }
     let _ = writeln!(o, "\n{}\n", r.justification);

@@ -224,7 +224,7 @@ pub fn run_power(
                     } else {
                         (
                             eligible as f64 / took as f64,
-                            format!("estimated from the simulation: {eligible} of {took} simulated takes reached the enrollment window in time"),
+                            format!("estimated from the simulation: {eligible} of {took} simulated takes were eligible (inside the enrollment window in time) when the arms were filled"),
                         )
                     }
                 })
@@ -505,15 +505,21 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
     };
     let primary = settings.endpoints[0];
     let adjust = match settings.adjust {
-        Adjustment::Holm => format!(
-            "Holm-adjusted across the {} comparisons",
-            r.recommendations
+        Adjustment::Holm => {
+            let sizes: Vec<String> = x
+                .cohorts
                 .iter()
-                .filter(
-                    |x| x.endpoint == primary.as_str() && x.comparison != "all comparisons jointly"
+                .map(|c| (c.arms.len().saturating_sub(1)).to_string())
+                .collect();
+            if sizes.len() > 1 {
+                format!(
+                    "Holm-adjusted within each cohort ({} comparisons respectively)",
+                    sizes.join(" and ")
                 )
-                .count()
-        ),
+            } else {
+                format!("Holm-adjusted across the {} comparisons", sizes.join(""))
+            }
+        }
         Adjustment::None => "without multiplicity adjustment".into(),
     };
     let mut findings = Vec::new();

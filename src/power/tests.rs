@@ -418,3 +418,31 @@ fn p1_timing() {
         }
     }
 }
+
+#[test]
+fn tight_path_agrees_with_the_whole_study_simulator() {
+    // Same protocol through the tight path and through sim::Engine + analysis::analyze: the
+    // per-animal model is the same, so power agrees within Monte Carlo error.
+    let p = p1_protocol(&[0.8, 0.6]);
+    let comps = comparisons(&p).unwrap();
+    let mut s = settings(vec![6, 10], 1500, 2);
+    s.endpoints = vec![Endpoint::WelchLog, Endpoint::Slope];
+    let fast = FastModel::new(FastDesign::from_protocol(&p, &comps).unwrap(), &s).unwrap();
+    let a = engine::run(&fast, s.reps, 2, &|_| {}).unwrap();
+    let full = super::sim_path::SimModel::new(&p, &comps, &s).unwrap();
+    let b = engine::run(&full, s.reps, 2, &|_| {}).unwrap();
+    assert_eq!(b.failures, vec![0, 0]);
+    for i in 0..a.rejections.len() {
+        let (pa, pb) = (
+            a.rejections[i] as f64 / 1500.0,
+            b.rejections[i] as f64 / 1500.0,
+        );
+        let se = ((pa * (1.0 - pa) + pb * (1.0 - pb)) / 1500.0)
+            .sqrt()
+            .max(1e-3);
+        assert!(
+            (pa - pb).abs() <= 4.5 * se,
+            "cell {i}: tight {pa} vs simulator {pb}"
+        );
+    }
+}
