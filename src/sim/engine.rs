@@ -9,8 +9,8 @@ use crate::model::effect::{bliss, emax_hill};
 use crate::model::growth::{Simeoni, rk4};
 use crate::model::pk::{OneCompartment, PkState};
 use crate::protocol::{EnrollmentMode, Protocol, Randomization};
-use rand::Rng;
 use rand::seq::SliceRandom;
+use rand::{Rng, RngExt};
 
 /// State vector: closed-form models use [sensitive, resistant]; Simeoni uses
 /// [x1..x4 sensitive, x1..x4 resistant].
@@ -55,12 +55,31 @@ const NO_DRUG: Drug = Drug {
     pk_t: 0.0,
 };
 
+/// v[k] = a + b·t[k] + sd·N(0, 1): the bench-P1 visit loop. Kept small and out of line so
+/// that the ziggurat sampler is inlined into it (inside the large `simulate` body LLVM
+/// leaves it as a call, which costs ~2× here).
+#[inline(never)]
+fn fill_linear_plus_noise<R: Rng + ?Sized>(
+    rng: &mut R,
+    t: &[f64],
+    v: &mut [f64],
+    a: f64,
+    b: f64,
+    sd: f64,
+) {
+    for (&t, v) in t.iter().zip(v.iter_mut()) {
+        let e: f64 = rng.sample(rand_distr::StandardNormal);
+        *v = a + b * t + sd * e;
+    }
+}
+
 /// Scratch space reused between replicates.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
     animals: Vec<Animal>,
     order: Vec<(f64, u32)>,
     deck: Vec<u16>,
+    left: Vec<usize>,
 }
 
 /// A reusable simulation engine for one protocol (see the module docs of [`crate::sim`]).
@@ -154,6 +173,19 @@ impl Engine {
     /// True when cohort `c` runs the closed-form bench loop.
     pub fn is_fast_path(&self, c: usize) -> bool {
         self.plan.cohorts[c].fast
+    }
+    /// Slug of the cohort name used in animal ids and file names.
+    pub fn cohort_slug(&self, c: usize) -> &str {
+        &self.plan.cohorts[c].slug
+    }
+    /// Absolute day (from the protocol start) of implantation (start of the phase ending on
+    /// the enrollment window), or of study day 0 without such a phase.
+    pub fn implantation_abs_day(&self) -> u32 {
+        self.plan.pre_start_abs
+    }
+    /// The humane volume limit, if any (mm³).
+    pub fn humane_volume_limit(&self) -> Option<f64> {
+        Some(self.plan.endpoints.max_volume).filter(|v| v.is_finite())
     }
     /// The protocol's enrollment window (min, max) in mm³.
     pub fn window(&self) -> (f64, f64) {
@@ -778,15 +810,13 @@ impl Engine {
         let lnv0b = lnv0 + f.ln_bias;
         if !p.diameters && !p.body_weight && !f.ln_max.is_finite() && !f.ln_floor.is_finite() {
             // Tightest loop (bench P1 / power): one normal and one store per visit.
-            let vol = &mut buf.vol[base..base + visits.len()];
-            let day = &mut buf.day[base..base + visits.len()];
+            let tf = &p.visits_f[wd0];
+            let vol = &mut buf.vol[base..base + tf.len()];
+            let day = &mut buf.day[base..base + tf.len()];
+            day.copy_from_slice(tf);
             // Two loops: with the branch inside, LLVM computes the (speculatable) exp on
             // every visit and selects, which doubles the cost of the log-volume path.
-            for ((&vd, v), d) in visits.iter().zip(vol.iter_mut()).zip(day.iter_mut()) {
-                let t = vd as f64;
-                *v = lnv0b + g * t + sd * z(rng);
-                *d = t;
-            }
+            fill_linear_plus_noise(rng, tf, vol, lnv0b, g, sd);
             if let Some(k) = vol.iter().position(|&lv| lv >= f.ln_event) {
                 slot.event_day = day[k];
             }
@@ -1040,7 +1070,13 @@ impl Engine {
 
     /// Arm labels in dealing order: simple = shuffled deck; volume-balanced / rolling =
     /// permuted blocks of one animal per arm with room left.
-    fn deck<R: Rng + ?Sized>(&self, sizes: &[usize], rng: &mut R, deck: &mut Vec<u16>) {
+    fn deck<R: Rng + ?Sized>(
+        &self,
+        sizes: &[usize],
+        rng: &mut R,
+        deck: &mut Vec<u16>,
+        left: &mut Vec<usize>,
+    ) {
         deck.clear();
         let total: usize = sizes.iter().sum();
         let blocks = self.plan.enroll.randomization == Randomization::VolumeBalanced
@@ -1052,7 +1088,8 @@ impl Engine {
             deck.shuffle(rng);
             return;
         }
-        let mut left: Vec<usize> = sizes.to_vec();
+        left.clear();
+        left.extend_from_slice(sizes);
         while deck.len() < total {
             let start = deck.len();
             for (a, l) in left.iter_mut().enumerate() {
@@ -1078,9 +1115,15 @@ impl Engine {
         let mut o = std::mem::take(&mut buf.cohorts[c]);
         self.enroll(c, n_per_arm, rng, &mut o, scratch);
         let arm0 = buf.cohort_arm0[c];
-        let sizes: Vec<usize> = (0..cp.arms.len()).map(|a| buf.arm_cap[arm0 + a]).collect();
         let mut deck = std::mem::take(&mut scratch.deck);
-        self.deck(&sizes, rng, &mut deck);
+        let mut left = std::mem::take(&mut scratch.left);
+        self.deck(
+            &buf.arm_cap[arm0..arm0 + cp.arms.len()],
+            rng,
+            &mut deck,
+            &mut left,
+        );
+        scratch.left = left;
         let npre = p.pre_visits.len();
         for (i, &(vi, k)) in scratch.order.iter().enumerate() {
             let a = deck[i] as usize;

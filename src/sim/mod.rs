@@ -72,6 +72,7 @@ mod engine;
 pub mod fixture;
 mod plan;
 mod timeline;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -79,6 +80,7 @@ mod tests;
 pub use buffer::{CohortOutcome, EndReason, Fate, StudyBuffer};
 pub use engine::Engine;
 pub use timeline::enrollment_days;
+pub use write::{StudyInfo, WriteError, summary_text, write_growth_plots, write_study};
 
 /// Errors from building or running the engine.
 #[derive(Debug, thiserror::Error)]

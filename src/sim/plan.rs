@@ -300,6 +300,8 @@ pub(crate) struct Plan {
     pub horizon: u32,
     /// Treatment caliper days by weekday of study day 0.
     pub visits: [Vec<u32>; 7],
+    /// The same days as f64 (the hot loop avoids int → float conversions).
+    pub visits_f: [Vec<f64>; 7],
     pub max_visits: usize,
     pub start_wd: u32,
     pub body_weight: bool,
@@ -770,6 +772,7 @@ impl Plan {
             pre_start_abs,
             gap,
             horizon,
+            visits_f: std::array::from_fn(|i| visits[i].iter().map(|&d| d as f64).collect()),
             visits,
             max_visits,
             start_wd,

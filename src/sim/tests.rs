@@ -393,3 +393,31 @@ fn simeoni_cohort_with_kill_term_shrinks_tumors() {
     assert!(mean(0) > 500.0, "vehicle grows: {}", mean(0));
     assert!(mean(1) < 175.0, "k2·C kills: {}", mean(1));
 }
+
+#[test]
+fn bundled_protocols_build_and_p1_uses_the_closed_form_loop() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p1 = crate::protocol::load(&root.join("examples/p1_power.toml"))
+        .expect("p1 loads")
+        .protocol;
+    let e = Engine::new(&p1, &SimOptions::lean()).unwrap();
+    assert!(e.is_fast_path(0));
+    assert_eq!(e.baseline_visit_days().len(), 9);
+    assert_eq!(e.baseline_visit_days().last(), Some(&28));
+    for f in [
+        "tamr_mcf7_xenograft",
+        "amcenestrant_hci013_pdx",
+        "imlunestrant_xenograft_panel",
+    ] {
+        let p = crate::protocol::load(&root.join(format!("protocols/{f}.toml")))
+            .expect("loads")
+            .protocol;
+        let e = Engine::new(&p, &SimOptions::default()).unwrap_or_else(|err| panic!("{f}: {err}"));
+        let mut b = StudyBuffer::new(&e);
+        e.simulate(&mut stream(1, &[0]), None, &mut b).unwrap();
+        assert!(
+            (0..e.cohort_count()).all(|c| b.cohort(c).enrolled > 0),
+            "{f}"
+        );
+    }
+}
