@@ -17,5 +17,6 @@ pub mod output;
 pub mod plot;
 pub mod power;
 pub mod protocol;
+pub mod report;
 pub mod rng;
 pub mod sim;

@@ -50,3 +50,9 @@ pub enum AnalysisError {
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
 }
+
+#[cfg(test)]
+mod pipeline_tests;
+
+#[cfg(test)]
+mod calibration_tests;

@@ -1,10 +1,171 @@
-//! `xenoplan analyze`.
+//! `xenoplan analyze`: the same analysis as `simulate`, on a user's measured data.
+
+use crate::analysis::{self, AnalysisOptions, EndpointRule};
+use crate::output::{Manifest, ensure_dir};
+use anyhow::Context;
+use std::path::PathBuf;
 
 /// Arguments of `xenoplan analyze`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Measurements in the `animals.csv` layout (animal_id,arm,day,volume_mm3 or
+    /// length_mm,width_mm; optional cohort column).
+    pub data: PathBuf,
+    /// Control arm (in every cohort). Default: an arm named `vehicle` or `control`.
+    #[arg(long)]
+    pub control: Option<String>,
+    /// Output folder (default `output/<data-file-stem>/`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Day of the single-day tests (default: last day with ≥ 80% of control animals measured).
+    #[arg(long)]
+    pub day: Option<f64>,
+    /// Time-to-endpoint event: volume ≥ V mm³ (default: 4 × the animal's baseline volume).
+    #[arg(long, value_name = "V", conflicts_with = "endpoint_fold")]
+    pub endpoint_volume: Option<f64>,
+    /// Time-to-endpoint event: volume ≥ F × baseline volume.
+    #[arg(long, value_name = "F")]
+    pub endpoint_fold: Option<f64>,
+    /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
+    #[arg(long, default_value_t = 2000)]
+    pub bootstrap_reps: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Skip the linear mixed model.
+    #[arg(long)]
+    pub no_lmm: bool,
+}
 
 /// Runs `xenoplan analyze`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`analyze` is not yet implemented")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.data)
+        .with_context(|| format!("cannot read {}", args.data.display()))?;
+    let file = args.data.display().to_string();
+    let ds = analysis::parse_dataset(&bytes, &file)?;
+    let control = match &args.control {
+        Some(c) => c.clone(),
+        None => {
+            let mut arms: Vec<&str> = ds.rows.iter().map(|r| r.arm.as_str()).collect();
+            arms.sort_unstable();
+            arms.dedup();
+            arms.iter()
+                .find(|a| a.eq_ignore_ascii_case("vehicle") || a.eq_ignore_ascii_case("control"))
+                .map(|a| a.to_string())
+                .with_context(|| format!("no arm named `vehicle` or `control` in {file}; name the control arm with --control (arms: {})", arms.join(", ")))?
+        }
+    };
+    for (name, v) in [
+        ("--day", args.day),
+        ("--endpoint-volume", args.endpoint_volume),
+        ("--endpoint-fold", args.endpoint_fold),
+    ] {
+        if let Some(v) = v
+            && (!v.is_finite() || (name != "--day" && v <= 0.0))
+        {
+            anyhow::bail!("{name} must be a positive finite number, got {v}");
+        }
+    }
+    // Bootstrap values are kept per arm and day for the percentile intervals.
+    if args.bootstrap_reps > 1_000_000 {
+        anyhow::bail!(
+            "--bootstrap-reps {} is more than 1000000 (percentile CIs are stable long before)",
+            args.bootstrap_reps
+        );
+    }
+    let mut opt = AnalysisOptions::new(&control);
+    opt.analysis_day = args.day;
+    opt.bootstrap_reps = args.bootstrap_reps;
+    opt.seed = args.seed;
+    opt.run_lmm = !args.no_lmm;
+    if let Some(v) = args.endpoint_volume {
+        opt.endpoint = EndpointRule::Volume(v);
+    } else if let Some(f) = args.endpoint_fold {
+        opt.endpoint = EndpointRule::FoldBaseline(f);
+    }
+    let res = analysis::analyze(&ds, &opt)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .data
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "analysis".into());
+        PathBuf::from("output").join(stem)
+    });
+    ensure_dir(&out)?;
+    let mut files = analysis::write_outputs(&res, &out)?;
+    files.extend(analysis::plots::write_plots(&ds, &res, &opt, &out)?);
+    let mut m = Manifest::new("analyze").with_input(&args.data, &bytes);
+    m.seed = Some(opt.seed);
+    m.parameters = serde_json::json!({
+        "control": opt.control,
+        "analysis_day": opt.analysis_day,
+        "analysis_days_used": res.cohorts.iter().map(|c| serde_json::json!({"cohort": c.name, "day": c.analysis_day, "arms": c.arms, "n_control": c.n_control})).collect::<Vec<_>>(),
+        "on_study_fraction": opt.on_study_fraction,
+        "endpoint": opt.endpoint.describe(),
+        "bootstrap_reps": opt.bootstrap_reps,
+        "log_floor_mm3": opt.log_floor_mm3,
+        "response_min_day": opt.response_min_day,
+        "lmm": opt.run_lmm,
+        "definitions": analysis::definitions(),
+    });
+    m.files = files.clone();
+    m.write(&out)?;
+    for c in &res.cohorts {
+        let measured = res
+            .animals
+            .iter()
+            .filter(|a| a.cohort == c.name && a.arm == c.arms[0] && a.at(c.analysis_day).is_some())
+            .count();
+        if measured < 2 {
+            eprintln!(
+                "warning: {measured} control animal(s){} measured on day {}; the single-day tests are undefined (choose a measurement day with --day)",
+                if c.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of cohort {}", c.name)
+                },
+                c.analysis_day
+            );
+        }
+        let label = if c.name.is_empty() {
+            String::new()
+        } else {
+            format!("cohort {}: ", c.name)
+        };
+        let n: usize = res.animals.iter().filter(|a| a.cohort == c.name).count();
+        println!(
+            "{label}{n} animals, arms {} (control {}), analysis day {}",
+            c.arms.join(", "),
+            c.arms[0],
+            c.analysis_day
+        );
+        let tests: Vec<_> = res.tests.iter().filter(|t| t.cohort == c.name).collect();
+        let w = tests
+            .iter()
+            .map(|t| t.comparison.chars().count())
+            .max()
+            .unwrap_or(0);
+        for t in tests {
+            println!(
+                "  {:<w$}  {:<10} p = {:<10} p_adj = {}",
+                t.comparison,
+                t.key,
+                fmt_p(t.p_value),
+                fmt_p(t.p_adjusted)
+            );
+        }
+    }
+    println!("wrote {} files to {}", files.len() + 1, out.display());
+    Ok(())
+}
+
+fn fmt_p(p: f64) -> String {
+    if !p.is_finite() {
+        "NA".into()
+    } else if p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.4}")
+    }
 }

@@ -6,6 +6,8 @@ mod power;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod analyze;
+
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -28,6 +28,29 @@ pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(l)
 }
 
+/// Cholesky factor of `a` written into `l` (length n², no allocation); false when `a` is not
+/// numerically positive definite.
+pub fn cholesky_into(a: &[f64], n: usize, l: &mut [f64]) -> bool {
+    l.iter_mut().for_each(|v| *v = 0.0);
+    for i in 0..n {
+        for j in 0..=i {
+            let mut s = a[i * n + j];
+            for k in 0..j {
+                s -= l[i * n + k] * l[j * n + k];
+            }
+            if i == j {
+                if s.is_nan() || s <= 0.0 || !s.is_finite() {
+                    return false;
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    true
+}
+
 /// log-determinant of `a` from its Cholesky factor.
 pub fn chol_logdet(l: &[f64], n: usize) -> f64 {
     (0..n).map(|i| 2.0 * l[i * n + i].ln()).sum()

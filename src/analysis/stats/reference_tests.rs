@@ -304,3 +304,55 @@ fn lmm_matches_lmertest() {
         }
     }
 }
+
+#[test]
+fn lmm_random_intercept_matches_lmertest() {
+    let text = include_str!("../../../tests/fixtures/analysis/lmm_data_b.csv");
+    let mut groups: Vec<(String, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+    for r in rows(text) {
+        let (trt, day, y) = (num(&r[1]), num(&r[2]), num(&r[3]));
+        if groups.last().map(|g| g.0 != r[0]).unwrap_or(true) {
+            groups.push((r[0].clone(), Vec::new(), Vec::new(), Vec::new()));
+        }
+        let g = groups.last_mut().unwrap();
+        g.1.extend([1.0, trt, day, trt * day]);
+        g.2.push(1.0);
+        g.3.push(y);
+    }
+    let lg: Vec<LmmGroup> = groups
+        .iter()
+        .map(|g| LmmGroup {
+            x: &g.1,
+            z: &g.2,
+            y: &g.3,
+        })
+        .collect();
+    let fit = fit_reml(&lg, 4, 1).unwrap();
+    let refs = rows(include_str!(
+        "../../../tests/fixtures/analysis/lmm_ri_ref.csv"
+    ));
+    assert!(
+        close(fit.reml_deviance, num(&refs[0][9]), 1e-6),
+        "deviance {} vs {}",
+        fit.reml_deviance,
+        refs[0][9]
+    );
+    assert!(
+        close(fit.sigma2, num(&refs[0][7]), LMM_TOL) && close(fit.g[0], num(&refs[0][8]), LMM_TOL)
+    );
+    for (k, r) in refs.iter().enumerate() {
+        let mut l = [0.0; 4];
+        l[k] = 1.0;
+        let c = fit.contrast(&l);
+        for (got, col) in [(c.estimate, 2), (c.se, 3), (c.df, 4), (c.statistic, 5)] {
+            assert!(
+                close(got, num(&r[col]), LMM_TOL),
+                "{} col {col}: {got} vs {}",
+                r[1],
+                r[col]
+            );
+        }
+        let p_ok = close(c.p_value, num(&r[6]), LMM_TOL) || (c.p_value - num(&r[6])).abs() < 1e-12;
+        assert!(p_ok, "{}: p {} vs {}", r[1], c.p_value, r[6]);
+    }
+}
