@@ -656,14 +656,16 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
                 })
             }
         };
-        if let Some(end) = end {
-            phases.push(Phase {
-                name: p.name.clone(),
-                end,
-                day0: p.day0,
-                description: p.description.clone(),
-            });
-        }
+        // A phase with an invalid end is kept (with a placeholder that never triggers further
+        // checks) so references to it do not cascade into "unknown phase" errors; the error
+        // already recorded prevents a protocol from being returned.
+        let end = end.unwrap_or(PhaseEnd::Fixed { days: u32::MAX });
+        phases.push(Phase {
+            name: p.name.clone(),
+            end,
+            day0: p.day0,
+            description: p.description.clone(),
+        });
     }
     let day0_name = phases
         .iter()

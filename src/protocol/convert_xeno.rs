@@ -271,11 +271,14 @@ pub(crate) fn xenograft(
                 None
             }
         };
-        if let (Some(a), Some(b)) = (min, max) {
+        // Only a window written here is checked: one taken from the `until` phase was
+        // already checked there.
+        if let (Some(a), Some(b), true) = (min, max, e.min_mm3.is_some() || e.max_mm3.is_some()) {
             if a > b {
                 cx.error(&at.k("min-mm3"), format!("enrollment window min-mm3 ({a}) is greater than max-mm3 ({b})"));
             }
             if let (Some((ua, ub, _)), Some(_), Some(_)) = (until, e.min_mm3, e.max_mm3)
+                && a <= b
                 && (ua != a || ub != b)
             {
                 cx.error(
@@ -754,6 +757,12 @@ fn cohort(
             cx.error(
                 &arat.k("interaction"),
                 format!("`interaction` must be between -1 and 1, got {interaction}"),
+            );
+        }
+        if interaction != 0.0 && a.treatments.len() < 2 {
+            cx.warn_key(
+                &arat.k("interaction"),
+                format!("`interaction` only applies to combination arms; arm `{}` has one treatment (remove it)", a.name),
             );
         }
         if a.treatments.is_empty() && !a.control {

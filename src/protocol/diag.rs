@@ -293,19 +293,32 @@ pub fn ignored_path(p: &serde_ignored::Path<'_>) -> KeyPath {
     KeyPath(v)
 }
 
-/// Levenshtein distance (for "did you mean" hints).
+/// Edit distance (for "did you mean" hints).
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    // Optimal string alignment distance: Levenshtein plus adjacent transpositions ("bdi" is
+    // one edit from "bid"), the commonest typing slip.
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, v) in d[0].iter_mut().enumerate() {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The closest candidate to `word`, if reasonably close (distance ≤ max(2, len/3)).
@@ -345,5 +358,6 @@ mod tests {
         assert_eq!(closest("dosee", ["dose", "unit", "route"]), Some("dose"));
         assert_eq!(closest("zzzzzz", ["dose", "unit"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(closest("bdi", ["once", "qd", "bid"]), Some("bid"));
     }
 }

@@ -132,42 +132,75 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
     };
     let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
-        let diags = syntax
-            .iter()
-            .map(|e| {
-                Diagnostic::at(
-                    Severity::Error,
-                    e.message().to_string(),
-                    path_label,
-                    text,
-                    e.span().unwrap_or(0..0),
-                )
-            })
-            .collect();
+        // Recovery can report several errors at one spot; keep the first per position.
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        for e in &syntax {
+            let span = e.span().unwrap_or(0..0);
+            let d = Diagnostic::at(
+                Severity::Error,
+                e.message().to_string(),
+                path_label,
+                text,
+                span,
+            );
+            if !diags.iter().any(|x| x.line == d.line && x.col == d.col) {
+                diags.push(d);
+            }
+        }
         return Err(invalid(diags));
     }
-    let spans = SpanIndex::new(&doc);
-    let mut ignored = Vec::new();
-    let de = toml::Deserializer::from(doc.clone());
-    let file: Result<schema::FileProtocol, toml::de::Error> =
-        serde_ignored::deserialize(de, |p| ignored.push(ignored_path(&p)));
+    // Deserialize; on a type error, record it, put a placeholder of the expected type in place
+    // of the offending value (spans unchanged) and retry, so every type error is reported in
+    // one run. Semantic validation runs only on a file without type errors (placeholders would
+    // cascade into misleading semantic errors).
+    let mut work = doc.clone();
+    let mut type_errors: Vec<Diagnostic> = Vec::new();
+    let mut ignored: Vec<KeyPath> = Vec::new();
+    let mut file = None;
+    for _ in 0..MAX_TYPE_ERRORS {
+        ignored.clear();
+        let de = toml::Deserializer::from(work.clone());
+        let r: Result<schema::FileProtocol, toml::de::Error> =
+            serde_ignored::deserialize(de, |p| ignored.push(ignored_path(&p)));
+        match r {
+            Ok(f) => {
+                file = Some(f);
+                break;
+            }
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                // serde names Rust types; say it in the file's terms.
+                let m = e
+                    .message()
+                    .replace("expected i64", "expected an integer")
+                    .replace("expected f64", "expected a number");
+                let at = SpanIndex::new(&work).path_at(&span);
+                let msg = match &at {
+                    Some(p) if !p.0.is_empty() => format!("`{p}`: {m}"),
+                    _ => m.clone(),
+                };
+                type_errors.push(Diagnostic::at(Severity::Error, msg, path_label, text, span));
+                let replaced = match (&at, placeholder(&m)) {
+                    (Some(p), Some(v)) if !p.0.is_empty() => replace_at(&mut work, p, v),
+                    _ => false,
+                };
+                if !replaced {
+                    break;
+                }
+            }
+        }
+    }
     let mut cx = convert::Ctx::new(path_label, text, SpanIndex::new(&doc));
     for p in &ignored {
         unknown_key(&mut cx, p);
     }
     let file = match file {
-        Ok(f) => f,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let msg = match spans.path_at(&span) {
-                Some(p) if !p.0.is_empty() => format!("`{p}`: {}", e.message()),
-                _ => e.message().to_string(),
-            };
-            let mut diags = cx.diags;
-            diags.insert(
-                0,
-                Diagnostic::at(Severity::Error, msg, path_label, text, span),
-            );
+        Some(f) if type_errors.is_empty() => f,
+        _ => {
+            // serde visits keys alphabetically; report in file order.
+            type_errors.sort_by_key(|d| (d.line, d.col));
+            let mut diags = type_errors;
+            diags.extend(cx.diags);
             return Err(invalid(diags));
         }
     };
@@ -180,6 +213,71 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
             bytes: text.as_bytes().to_vec(),
         }),
         _ => Err(invalid(cx.diags)),
+    }
+}
+
+/// At most this many type errors are collected before giving up.
+const MAX_TYPE_ERRORS: usize = 50;
+
+/// A placeholder value of the type a serde "invalid type … expected X" message asks for.
+fn placeholder(msg: &str) -> Option<toml::de::DeValue<'static>> {
+    use toml::de::DeValue;
+    let expected = msg.split("expected ").nth(1)?;
+    Some(if expected.starts_with("a string") {
+        DeValue::String("".into())
+    } else if expected.starts_with("an integer") {
+        DeValue::Integer(Default::default())
+    } else if expected.starts_with("a number") {
+        DeValue::Float(Default::default())
+    } else if expected.starts_with("a boolean") {
+        DeValue::Boolean(false)
+    } else if expected.starts_with("a sequence") {
+        DeValue::Array(Default::default())
+    } else {
+        return None;
+    })
+}
+
+/// Replaces the value at `path` (keeping its span); false when the path does not exist.
+fn replace_at<'a>(
+    doc: &mut toml::Spanned<toml::de::DeTable<'a>>,
+    path: &KeyPath,
+    value: toml::de::DeValue<'a>,
+) -> bool {
+    use toml::de::DeValue;
+    let Some((last, init)) = path.0.split_last() else {
+        return false;
+    };
+    let mut cur: &mut DeValue<'a> = &mut DeValue::Table(Default::default());
+    let mut root_table = Some(doc.get_mut());
+    for seg in init {
+        let next = match (seg, root_table.take()) {
+            (Seg::Key(k), Some(t)) => t.get_mut(k.as_str()).map(|v| v.get_mut()),
+            (seg, None) => match (seg, cur) {
+                (Seg::Key(k), DeValue::Table(t)) => t.get_mut(k.as_str()).map(|v| v.get_mut()),
+                (Seg::Index(i), DeValue::Array(a)) => a.get_mut(*i).map(|v| v.get_mut()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(n) = next else { return false };
+        cur = n;
+    }
+    let slot = match (last, root_table) {
+        (Seg::Key(k), Some(t)) => t.get_mut(k.as_str()),
+        (seg, None) => match (seg, cur) {
+            (Seg::Key(k), DeValue::Table(t)) => t.get_mut(k.as_str()),
+            (Seg::Index(i), DeValue::Array(a)) => a.get_mut(*i),
+            _ => None,
+        },
+        _ => None,
+    };
+    match slot {
+        Some(v) => {
+            *v = toml::Spanned::new(v.span(), value);
+            true
+        }
+        None => false,
     }
 }
 

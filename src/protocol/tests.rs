@@ -164,3 +164,60 @@ fn semantic_errors_are_all_collected() {
         "{msgs:?}"
     );
 }
+
+#[test]
+fn valid_keys_come_from_the_schema_at_any_depth() {
+    let root = KeyPath::root();
+    let top = valid_keys(&root);
+    assert!(top.contains(&"protocol".to_string()) && top.contains(&"cohorts".to_string()));
+    let t = valid_keys(&root.k("cohorts").i(0).k("arms").i(2).k("treatments").i(0));
+    for k in [
+        "agent",
+        "dose",
+        "unit",
+        "route",
+        "frequency",
+        "times",
+        "weekdays",
+    ] {
+        assert!(t.contains(&k.to_string()), "{k} in {t:?}");
+    }
+    let pk = valid_keys(&root.k("agents").i(0).k("pk"));
+    assert_eq!(
+        pk,
+        vec![
+            "bioavailability",
+            "half-life-h",
+            "ka-per-h",
+            "volume-l-per-kg"
+        ]
+    );
+    assert!(valid_keys(&root.k("nope")).is_empty());
+}
+
+#[test]
+fn spans_point_at_values_keys_and_nearest_ancestor() {
+    let text = "[a]\nb = [ { c = 1 }, { c = 22 } ]\n";
+    let (doc, errs) = toml::de::DeTable::parse_recoverable(text);
+    assert!(errs.is_empty());
+    let s = SpanIndex::new(&doc);
+    let p = KeyPath::root().k("a").k("b").i(1).k("c");
+    assert_eq!(&text[s.value(&p)], "22");
+    assert_eq!(&text[s.key(&p)], "c");
+    assert!(s.exists(&p));
+    let missing = KeyPath::root().k("a").k("b").i(1).k("zz");
+    assert!(!s.exists(&missing));
+    assert_eq!(&text[s.value(&missing)], "{ c = 22 }");
+    assert_eq!(s.path_at(&s.value(&p)), Some(p));
+}
+
+#[test]
+fn io_error_names_the_file() {
+    let e = load(Path::new("/definitely/not/here.toml")).expect_err("missing file");
+    assert!(
+        e.to_string()
+            .starts_with("/definitely/not/here.toml: cannot read protocol"),
+        "{e}"
+    );
+    assert!(e.diagnostics().is_empty());
+}

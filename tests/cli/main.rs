@@ -1,12 +1,12 @@
 //! The one integration-test binary: runs the real `xenoplan` CLI on the bundled protocols and on
 //! broken inputs, and pins outputs and error messages. One module per area.
 
-mod power;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod analyze;
+mod power;
+mod protocol;
 
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
