@@ -664,7 +664,17 @@ pub fn power_chart(r: &PowerResult) -> XyChart {
         ),
     );
     chart.y_range = Some((0.0, 1.0));
-    chart.note = Some(format!("{} reps per n · seed {}", r.reps, r.seed));
+    chart.note = Some(if r.endpoints.len() > 2 {
+        format!(
+            "solid: {}; dashed: {} · {} reps · seed {}",
+            r.endpoints[0],
+            r.endpoints[1..].join(", "),
+            r.reps,
+            r.seed
+        )
+    } else {
+        format!("{} reps per n · seed {}", r.reps, r.seed)
+    });
     let mut labels: Vec<String> = Vec::new();
     for row in r.rows.iter().chain(&r.joint_rows) {
         if !labels.contains(&row.comparison) {
@@ -693,7 +703,11 @@ pub fn power_chart(r: &PowerResult) -> XyChart {
                     label: None,
                 });
             }
-            let name = if r.endpoints.len() > 1 {
+            // One legend entry per comparison (same label for every endpoint; the legend
+            // repeats no label): with many comparisons × endpoints it would cover the data.
+            let name = if r.endpoints.len() > 2 {
+                label.clone()
+            } else if r.endpoints.len() > 1 {
                 format!("{label} · {e}")
             } else {
                 label.clone()
