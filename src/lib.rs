@@ -9,6 +9,7 @@
 //! - [`timeline`]: dated dry run (events, workload, resources, iCalendar, Gantt chart);
 //! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
 //! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
+//! - [`power`]: Monte Carlo power, analytic cross-check, arm size and animals to implant;
 //! - [`cli`]: the command-line layer (clap stays here).
 
 pub mod analysis;
@@ -17,6 +18,7 @@ pub mod invitro;
 pub mod model;
 pub mod output;
 pub mod plot;
+pub mod power;
 pub mod protocol;
 pub mod report;
 pub mod rng;

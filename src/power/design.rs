@@ -1,0 +1,254 @@
+//! What a power run asks for: endpoints, comparisons, the n grid and the Monte Carlo settings.
+
+use crate::protocol::{Adjustment, Protocol};
+
+/// Errors of the power library.
+#[derive(Debug, thiserror::Error)]
+pub enum PowerError {
+    /// The protocol is not a xenograft study.
+    #[error("protocol `{0}` is not a xenograft study; power needs arms to compare")]
+    NotXenograft(String),
+    /// The protocol has no treatment arm to compare with a control.
+    #[error("protocol `{0}` has no treatment arm besides the control")]
+    NoComparison(String),
+    /// An endpoint name is not known.
+    #[error("unknown endpoint `{0}` (known: welch-log, mwu, slope, auc, lmm, logrank, response)")]
+    UnknownEndpoint(String),
+    /// Invalid settings (n range, reps, alpha…).
+    #[error("invalid power settings: {0}")]
+    Settings(String),
+    /// The design or endpoint cannot be simulated by the available engine.
+    #[error("cannot simulate this design for power: {0}")]
+    Unsupported(String),
+}
+
+/// Analysis endpoints, named as on the command line and in `power.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// Welch t-test on ln(volume) at the analysis day.
+    WelchLog,
+    /// Mann–Whitney U on volume at the analysis day.
+    Mwu,
+    /// Welch t-test on per-animal slopes of ln(volume).
+    Slope,
+    /// Welch t-test on the AUC of log relative volume.
+    Auc,
+    /// Linear mixed model (treatment × time) on ln(volume).
+    Lmm,
+    /// Log-rank test on time to the endpoint volume.
+    Logrank,
+    /// Fisher's exact test on mRECIST response (mCR + mPR + mSD vs mPD).
+    Response,
+}
+
+impl Endpoint {
+    /// All endpoints in their canonical order.
+    pub const ALL: [Endpoint; 7] = [
+        Endpoint::WelchLog,
+        Endpoint::Mwu,
+        Endpoint::Slope,
+        Endpoint::Auc,
+        Endpoint::Lmm,
+        Endpoint::Logrank,
+        Endpoint::Response,
+    ];
+
+    /// Name on the command line and in `power.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::WelchLog => "welch-log",
+            Endpoint::Mwu => "mwu",
+            Endpoint::Slope => "slope",
+            Endpoint::Auc => "auc",
+            Endpoint::Lmm => "lmm",
+            Endpoint::Logrank => "logrank",
+            Endpoint::Response => "response",
+        }
+    }
+
+    /// Parses a command-line / protocol name.
+    pub fn parse(s: &str) -> Result<Endpoint, PowerError> {
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s.trim())
+            .ok_or_else(|| PowerError::UnknownEndpoint(s.to_string()))
+    }
+
+    /// The statistical test, in words, for the justification paragraph.
+    pub fn test_description(self) -> &'static str {
+        match self {
+            Endpoint::WelchLog => "two-sided Welch t-test on ln(tumor volume) at the analysis day",
+            Endpoint::Mwu => "two-sided Mann–Whitney U test on tumor volume at the analysis day",
+            Endpoint::Slope => {
+                "two-sided Welch t-test on per-animal growth rates (OLS slope of ln volume)"
+            }
+            Endpoint::Auc => {
+                "two-sided Welch t-test on the per-animal AUC of log relative volume (trapezoid)"
+            }
+            Endpoint::Lmm => {
+                "linear mixed model on ln(volume) (random intercept and slope), treatment × time"
+            }
+            Endpoint::Logrank => "log-rank test on time to the endpoint volume",
+            Endpoint::Response => "Fisher's exact test on mRECIST response (mCR+mPR+mSD vs mPD)",
+        }
+    }
+}
+
+/// One treatment-vs-control comparison within a cohort.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// Cohort index in the protocol.
+    pub cohort: usize,
+    /// Treatment arm index in the cohort.
+    pub arm: usize,
+    /// Control arm index in the cohort.
+    pub control: usize,
+    /// Label used in `power.csv`: `"<arm> vs <control>"`, prefixed by the cohort name when the
+    /// protocol has several cohorts.
+    pub label: String,
+}
+
+/// Every arm-vs-its-cohort-control comparison of a protocol, in file order.
+pub fn comparisons(protocol: &Protocol) -> Result<Vec<Comparison>, PowerError> {
+    let x = protocol
+        .xenograft()
+        .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
+    let several = x.cohorts.len() > 1;
+    let mut out = Vec::new();
+    for (ci, c) in x.cohorts.iter().enumerate() {
+        let control = c.arms.iter().position(|a| a.control).unwrap_or(0);
+        for (ai, a) in c.arms.iter().enumerate() {
+            if ai == control {
+                continue;
+            }
+            let base = format!("{} vs {}", a.name, c.arms[control].name);
+            let label = if several {
+                format!("{}: {base}", c.name)
+            } else {
+                base
+            };
+            out.push(Comparison {
+                cohort: ci,
+                arm: ai,
+                control,
+                label,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(PowerError::NoComparison(protocol.id.clone()));
+    }
+    Ok(out)
+}
+
+/// Settings of one power run (validated by [`Settings::validate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Arm sizes to evaluate (ascending, ≥ 2).
+    pub n_values: Vec<u32>,
+    /// Simulated studies per n.
+    pub reps: u64,
+    /// Two-sided significance level.
+    pub alpha: f64,
+    /// Target power for the recommendation.
+    pub target: f64,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Worker threads (≥ 1).
+    pub threads: usize,
+    /// Endpoints to test; the first is the primary one for the recommendation.
+    pub endpoints: Vec<Endpoint>,
+    /// Multiplicity adjustment across the comparisons of one endpoint.
+    pub adjust: Adjustment,
+    /// Also size for all comparisons significant together.
+    pub joint: bool,
+    /// Common random numbers across n: replicate r at every n uses the same animals (the first
+    /// n of each arm), so power curves are smooth. When false, every (n, replicate) has its
+    /// own stream `stream(seed, [n, r])`.
+    pub common_random_numbers: bool,
+}
+
+impl Settings {
+    /// Checks ranges; returns the first problem.
+    pub fn validate(&self) -> Result<(), PowerError> {
+        let bad = |m: String| Err(PowerError::Settings(m));
+        if self.n_values.is_empty() {
+            return bad("the n range is empty".into());
+        }
+        if self.n_values.iter().any(|&n| n < 2) {
+            return bad("every n per arm must be at least 2 (a variance needs two animals)".into());
+        }
+        if self.n_values.iter().any(|&n| n > 10_000) {
+            return bad("n per arm above 10000 is not supported".into());
+        }
+        if self.n_values.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("n values must be strictly increasing".into());
+        }
+        if self.reps == 0 {
+            return bad("--reps must be at least 1".into());
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return bad(format!("alpha must be in (0, 1), got {}", self.alpha));
+        }
+        if !(self.target > 0.0 && self.target < 1.0) {
+            return bad(format!(
+                "target power must be in (0, 1), got {}",
+                self.target
+            ));
+        }
+        if self.threads == 0 {
+            return bad("--threads must be at least 1".into());
+        }
+        if self.endpoints.is_empty() {
+            return bad("no endpoint selected".into());
+        }
+        Ok(())
+    }
+}
+
+/// Parses an n range: `A..B` (inclusive, as in `--n 3..15`), `A..=B`, a single `N`, or a
+/// comma list `4,6,8`.
+pub fn parse_n_range(s: &str) -> Result<Vec<u32>, PowerError> {
+    let err = || {
+        PowerError::Settings(format!(
+            "cannot read n range `{s}` (use e.g. 3..15, 8 or 4,6,8)"
+        ))
+    };
+    let num = |t: &str| t.trim().parse::<u32>().map_err(|_| err());
+    let s = s.trim();
+    if let Some((a, b)) = s.split_once("..") {
+        let b = b.strip_prefix('=').unwrap_or(b);
+        let (a, b) = (num(a)?, num(b)?);
+        if a > b {
+            return Err(err());
+        }
+        return Ok((a..=b).collect());
+    }
+    let mut v: Vec<u32> = s.split(',').map(num).collect::<Result<_, _>>()?;
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n_ranges() {
+        assert_eq!(parse_n_range("3..5").unwrap(), vec![3, 4, 5]);
+        assert_eq!(parse_n_range("3..=4").unwrap(), vec![3, 4]);
+        assert_eq!(parse_n_range("8").unwrap(), vec![8]);
+        assert_eq!(parse_n_range("8, 4,6").unwrap(), vec![4, 6, 8]);
+        assert!(parse_n_range("5..3").is_err());
+        assert!(parse_n_range("x").is_err());
+    }
+
+    #[test]
+    fn endpoints_round_trip() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::parse(e.as_str()).unwrap(), e);
+        }
+        assert!(Endpoint::parse("ttest").is_err());
+    }
+}

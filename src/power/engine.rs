@@ -1,0 +1,145 @@
+//! The replicate engine: rayon over blocks of replicates on a local thread pool, integer
+//! rejection counts per (n, endpoint, comparison), reduced in block order.
+//!
+//! Determinism: a replicate's random numbers depend only on (seed, n or the CRN tag,
+//! replicate) — never on the thread that runs it — and all tallies are integers, so the
+//! result is identical for any thread count. Memory is bounded: one scratch buffer per block
+//! in flight and one small tally per block; no study is kept.
+
+use rayon::prelude::*;
+
+/// Rejection counts of a set of replicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Number of n values.
+    pub n_count: usize,
+    /// Number of endpoints.
+    pub endpoint_count: usize,
+    /// Number of comparisons.
+    pub comparison_count: usize,
+    /// Replicates counted per n value.
+    pub reps: Vec<u64>,
+    /// Replicates whose simulation or analysis failed (counted as not significant), per n.
+    pub failures: Vec<u64>,
+    /// Rejections, index `[n][endpoint][comparison]` flattened.
+    pub rejections: Vec<u64>,
+    /// Replicates where every comparison of the endpoint was rejected, `[n][endpoint]`.
+    pub joint: Vec<u64>,
+    /// Animals implanted in the simulated pools (for the enrollment yield), per cohort.
+    pub implanted: Vec<u64>,
+    /// Implanted animals whose tumor took, per cohort.
+    pub took: Vec<u64>,
+    /// Animals that took and reached the enrollment window in time, per cohort.
+    pub eligible: Vec<u64>,
+}
+
+impl Tally {
+    /// An empty tally with the given layout.
+    pub fn new(
+        n_count: usize,
+        endpoint_count: usize,
+        comparison_count: usize,
+        cohorts: usize,
+    ) -> Self {
+        Tally {
+            n_count,
+            endpoint_count,
+            comparison_count,
+            reps: vec![0; n_count],
+            failures: vec![0; n_count],
+            rejections: vec![0; n_count * endpoint_count * comparison_count],
+            joint: vec![0; n_count * endpoint_count],
+            implanted: vec![0; cohorts],
+            took: vec![0; cohorts],
+            eligible: vec![0; cohorts],
+        }
+    }
+
+    /// Flat index of `[n][endpoint][comparison]`.
+    #[inline]
+    pub fn idx(&self, n: usize, endpoint: usize, comparison: usize) -> usize {
+        (n * self.endpoint_count + endpoint) * self.comparison_count + comparison
+    }
+
+    /// Records the decisions of one replicate at one n for one endpoint.
+    #[inline]
+    pub fn record(&mut self, n: usize, endpoint: usize, rejected: &[bool]) {
+        let mut all = !rejected.is_empty();
+        for (c, &r) in rejected.iter().enumerate() {
+            if r {
+                let i = self.idx(n, endpoint, c);
+                self.rejections[i] += 1;
+            } else {
+                all = false;
+            }
+        }
+        if all {
+            self.joint[n * self.endpoint_count + endpoint] += 1;
+        }
+    }
+
+    /// Adds `other` (same layout) into `self`.
+    pub fn add(&mut self, other: &Tally) {
+        let add = |a: &mut Vec<u64>, b: &Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.reps, &other.reps);
+        add(&mut self.failures, &other.failures);
+        add(&mut self.rejections, &other.rejections);
+        add(&mut self.joint, &other.joint);
+        add(&mut self.implanted, &other.implanted);
+        add(&mut self.took, &other.took);
+        add(&mut self.eligible, &other.eligible);
+    }
+}
+
+/// A model that simulates and tests one replicate.
+pub trait ReplicateModel: Sync {
+    /// Per-worker buffers, reused across replicates (no allocation per replicate).
+    type Scratch: Send;
+    /// Fresh buffers.
+    fn scratch(&self) -> Self::Scratch;
+    /// An empty tally with this model's layout.
+    fn empty_tally(&self) -> Tally;
+    /// Simulates replicate `rep` (at every n of the grid) and records its decisions.
+    fn replicate(&self, rep: u64, scratch: &mut Self::Scratch, tally: &mut Tally);
+}
+
+/// Replicates per block: the unit of parallel work and of progress reporting. Fixed (not
+/// derived from the thread count) so that nothing depends on scheduling.
+pub const BLOCK: u64 = 256;
+
+/// Runs `reps` replicates of `model` on `threads` worker threads; `progress` is called with
+/// the number of replicates just finished (from worker threads).
+pub fn run<M: ReplicateModel>(
+    model: &M,
+    reps: u64,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tally, rayon::ThreadPoolBuildError> {
+    let blocks = reps.div_ceil(BLOCK);
+    let work = || {
+        let partial: Vec<Tally> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let mut scratch = model.scratch();
+                let mut tally = model.empty_tally();
+                let start = b * BLOCK;
+                let end = (start + BLOCK).min(reps);
+                for rep in start..end {
+                    model.replicate(rep, &mut scratch, &mut tally);
+                }
+                progress(end - start);
+                tally
+            })
+            .collect();
+        // Fixed-order reduction (integers: exact whatever the order, but keep it explicit).
+        let mut total = model.empty_tally();
+        for t in &partial {
+            total.add(t);
+        }
+        total
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    Ok(pool.install(work))
+}

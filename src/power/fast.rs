@@ -1,0 +1,832 @@
+//! The tight simulation path for designs specified at randomization (bench P1 and alike):
+//! exponential growth, `AtBaseline` enrollment, direct drug effects, log-volume caliper error,
+//! no attrition and no humane tumor endpoints.
+//!
+//! Per-animal model (the simulator's semantics for these designs, ../shared/bench/P1.md):
+//! - ln V0 = ln(v0) + sdlog·z₀ for a log-normal V0 (sdlog = √ln(1+cv²)), or V0 = v0 + sd·z₀;
+//! - on treatment the *typical* rate is scaled and the animal's random effect rides on top
+//!   (src/sim/mod.rs §5): g = m·rate + sd·z₁ for an additive-normal rate (so bench P1's
+//!   g ~ N(mult·g_ctrl, 0.25·g_ctrl) holds), g = m·rate·exp(sdlog·z₁) for a log-normal one,
+//!   minus the summed kill rates k; m = h·(1 − I), with h the growth multiplier without
+//!   estrogen when the pellet is removed at randomization (1 otherwise) and I the
+//!   Bliss-combined inhibition of the arm's direct effects;
+//! - true ln V(t) = ln V0 + g·t at every caliper visit; measured ln V = ln V(t) +
+//!   ln(1 + observer bias) + ε, ε ~ N(0, sd²) independent per visit; a true volume below the
+//!   detection floor reads 0 (not palpable); as in the analysis, volumes are floored at 1 mm³
+//!   before taking logarithms.
+//!
+//! Every animal gets its full visit curve (all caliper days), drawn as z₀, z₁ and one ε per
+//! visit (normals from the inlined ziggurat of [`super::zig`]) — a fixed count, so the study
+//! at n is the first n animals of each arm for every parameter set. Nothing is
+//! allocated per replicate: per-arm running moments (Welford 1962) of each endpoint's
+//! per-animal value are snapshotted at every n of the grid, and Welch's test is computed from
+//! the moments.
+
+use super::design::{Comparison, Endpoint, PowerError, Settings};
+use super::engine::{ReplicateModel, Tally};
+use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
+use super::zig::Ziggurat;
+use crate::protocol::{
+    Adjustment, CaliperError, EffectMode, EnrollmentMode, Frequency, GrowthModel, Param,
+    PelletRemoval, PhaseEnd, Protocol, Variability, Xenograft,
+};
+use crate::rng::{XRng, stream};
+
+/// ln of the analysis' log floor (1 mm³, `AnalysisOptions::log_floor_mm3`): volumes below it,
+/// including not-palpable zeros, are set to it before taking logarithms.
+pub const LN_LOG_FLOOR: f64 = 0.0;
+
+/// Initial-volume distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum V0Draw {
+    /// ln V0 = mu + sd·z.
+    LogScale {
+        /// Mean of ln V0.
+        mu: f64,
+        /// SD of ln V0.
+        sd: f64,
+    },
+    /// V0 = mean + sd·z (floored at 1e-6 mm³).
+    Linear {
+        /// Mean.
+        mean: f64,
+        /// SD.
+        sd: f64,
+    },
+}
+
+/// Growth-rate distribution (before drug and hormone effects).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateDraw {
+    /// g = mean + sd·z.
+    Normal {
+        /// Mean, 1/day.
+        mean: f64,
+        /// SD, 1/day.
+        sd: f64,
+    },
+    /// g = median·exp(sdlog·z).
+    LogNormal {
+        /// Median, 1/day.
+        median: f64,
+        /// SD of ln g.
+        sdlog: f64,
+    },
+}
+
+/// One arm in the tight model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastArm {
+    /// Arm name.
+    pub name: String,
+    /// Cohort index.
+    pub cohort: usize,
+    /// Initial volume.
+    pub v0: V0Draw,
+    /// Growth rate.
+    pub rate: RateDraw,
+    /// Multiplier on g (hormone × (1 − inhibition)).
+    pub mult: f64,
+    /// Kill rate subtracted from g, 1/day.
+    pub kill: f64,
+}
+
+/// Measurement and schedule shared by all arms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastDesign {
+    /// Arms (all cohorts, in protocol order).
+    pub arms: Vec<FastArm>,
+    /// (treatment arm index, control arm index) per comparison, into `arms`.
+    pub pairs: Vec<(usize, usize)>,
+    /// Number of cohorts.
+    pub cohorts: usize,
+    /// Caliper visit days (study days, ascending, first = 0).
+    pub visit_days: Vec<f64>,
+    /// Index of the analysis visit in `visit_days`.
+    pub analysis_visit: usize,
+    /// ln(1 + observer bias).
+    pub ln_bias: f64,
+    /// SD of the log-volume caliper error.
+    pub eps_sd: f64,
+    /// ln(detection floor), −∞ when there is none.
+    pub ln_floor: f64,
+}
+
+/// Converts a coefficient of variation into the SD of the log (log-normal): √ln(1 + cv²).
+pub fn sdlog_from_cv(cv: f64) -> f64 {
+    (1.0 + cv * cv).ln().sqrt()
+}
+
+fn v0_draw(p: &Param) -> Result<V0Draw, PowerError> {
+    if p.value <= 0.0 {
+        return Err(PowerError::Unsupported(format!(
+            "initial volume must be positive, got {}",
+            p.value
+        )));
+    }
+    Ok(match p.variability {
+        Variability::None => V0Draw::LogScale {
+            mu: p.value.ln(),
+            sd: 0.0,
+        },
+        Variability::LogNormal { cv } => V0Draw::LogScale {
+            mu: p.value.ln(),
+            sd: sdlog_from_cv(cv),
+        },
+        Variability::Normal { sd } => V0Draw::Linear { mean: p.value, sd },
+    })
+}
+
+fn rate_draw(p: &Param) -> RateDraw {
+    match p.variability {
+        Variability::None => RateDraw::Normal {
+            mean: p.value,
+            sd: 0.0,
+        },
+        Variability::Normal { sd } => RateDraw::Normal { mean: p.value, sd },
+        Variability::LogNormal { cv } => RateDraw::LogNormal {
+            median: p.value,
+            sdlog: sdlog_from_cv(cv),
+        },
+    }
+}
+
+fn fixed(p: &Param, what: &str) -> Result<f64, PowerError> {
+    match p.variability {
+        Variability::None => Ok(p.value),
+        _ => Err(PowerError::Unsupported(format!(
+            "{what} with between-animal variability needs the full simulator"
+        ))),
+    }
+}
+
+/// Caliper visit days from study day 0 to the end of the day-0 phase (inclusive).
+///
+/// Weekday schedules are placed assuming study day 0 falls on the first listed weekday
+/// (assumed; the simulator's calendar placement supersedes this when it is available).
+pub fn caliper_days(protocol: &Protocol, x: &Xenograft) -> Result<Vec<f64>, PowerError> {
+    let m = x
+        .caliper_measurement()
+        .ok_or_else(|| PowerError::Unsupported("the protocol has no caliper measurement".into()))?;
+    let d0 = protocol.day0_phase();
+    let phase = protocol
+        .phases
+        .get(d0)
+        .ok_or_else(|| PowerError::Unsupported("the protocol has no phases".into()))?;
+    if !m.phases.is_empty() && !m.phases.iter().any(|p| p == &phase.name) {
+        return Err(PowerError::Unsupported(format!(
+            "calipers are not scheduled in the day-0 phase `{}`",
+            phase.name
+        )));
+    }
+    let len = match phase.end {
+        PhaseEnd::Fixed { days } => days,
+        PhaseEnd::Until { max_wait_days, .. } => max_wait_days,
+    };
+    let s = &m.schedule;
+    let last = s.end_day.unwrap_or(len).min(len);
+    let mut days: Vec<u32> = match &s.frequency {
+        Frequency::Once => vec![s.start_day],
+        Frequency::Daily { .. } => (s.start_day..=last).collect(),
+        Frequency::EveryNDays { n } => (s.start_day..=last).step_by((*n).max(1) as usize).collect(),
+        Frequency::Weekdays { days } => {
+            let first = days.first().map(|d| d.to_monday_zero_offset()).unwrap_or(0);
+            let wanted: Vec<i8> = days.iter().map(|d| d.to_monday_zero_offset()).collect();
+            (s.start_day..=last)
+                .filter(|&d| wanted.contains(&(((first as u32 + d) % 7) as i8)))
+                .collect()
+        }
+    };
+    days.retain(|&d| d <= last);
+    if days.is_empty() {
+        return Err(PowerError::Unsupported(
+            "no caliper visit in the treatment phase".into(),
+        ));
+    }
+    Ok(days.into_iter().map(f64::from).collect())
+}
+
+impl FastDesign {
+    /// Builds the tight model from a protocol, or says why the design needs the full simulator.
+    pub fn from_protocol(
+        protocol: &Protocol,
+        comparisons: &[Comparison],
+    ) -> Result<FastDesign, PowerError> {
+        let x = protocol
+            .xenograft()
+            .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
+        let unsupported = |m: &str| Err(PowerError::Unsupported(m.to_string()));
+        if x.enrollment.mode != EnrollmentMode::AtBaseline {
+            return unsupported(
+                "enrollment from an implanted pool (take, latency, window) needs the full simulator",
+            );
+        }
+        if x.endpoints.max_volume_mm3.is_some() || x.endpoints.max_diameter_mm.is_some() {
+            return unsupported("humane tumor endpoints need the full simulator");
+        }
+        if x.husbandry.attrition.value > 0.0 {
+            return unsupported("attrition needs the full simulator");
+        }
+        let eps_sd = match &x.caliper.error {
+            CaliperError::LogVolume { sd } => sd.value,
+            CaliperError::Diameters { .. } => {
+                return unsupported("diameter-wise caliper error needs the full simulator");
+            }
+        };
+        let mut arms = Vec::new();
+        let mut first_arm = Vec::new();
+        for (ci, c) in x.cohorts.iter().enumerate() {
+            first_arm.push(arms.len());
+            if c.resistant.is_some() {
+                return unsupported("a resistant subclone needs the full simulator");
+            }
+            let (v0, rate) = match &c.growth {
+                GrowthModel::Exponential { v0_mm3, rate } => (v0_draw(v0_mm3)?, rate_draw(rate)),
+                other => {
+                    return Err(PowerError::Unsupported(format!(
+                        "the {} growth model needs the full simulator",
+                        other.name()
+                    )));
+                }
+            };
+            let hormone = match &c.hormone {
+                Some(h) if h.removal == PelletRemoval::AtRandomization => {
+                    c.growth_without_estrogen.value
+                }
+                Some(h) if h.removal != PelletRemoval::Never => {
+                    return unsupported("pellet removal during treatment needs the full simulator");
+                }
+                _ => 1.0,
+            };
+            for a in &c.arms {
+                let mut survive = 1.0; // Bliss: product of (1 − I_j)
+                let mut kill = 0.0;
+                for t in &a.treatments {
+                    let Some(agent) = x.agent(&t.agent) else {
+                        continue;
+                    };
+                    if agent.vehicle {
+                        continue;
+                    }
+                    if agent.weight_loss_pct_per_week.is_some()
+                        && x.endpoints.max_weight_loss_pct.is_some()
+                    {
+                        return unsupported(
+                            "body-weight toxicity with a weight-loss endpoint needs the full simulator",
+                        );
+                    }
+                    let Some(effect) = c.effect(&t.agent) else {
+                        continue;
+                    };
+                    if t.schedule.start_day != 0 || t.schedule.end_day.is_some() {
+                        return unsupported(
+                            "treatment not running from day 0 to the end needs the full simulator",
+                        );
+                    }
+                    match &effect.mode {
+                        EffectMode::Direct {
+                            inhibition,
+                            kill_rate_per_day,
+                        } => {
+                            survive *= 1.0 - fixed(inhibition, "inhibition")?;
+                            kill += fixed(kill_rate_per_day, "kill rate")?;
+                        }
+                        EffectMode::Exposure { .. } => {
+                            return unsupported("exposure-driven effects need the full simulator");
+                        }
+                    }
+                }
+                let active = a
+                    .treatments
+                    .iter()
+                    .filter(|t| x.agent(&t.agent).is_some_and(|g| !g.vehicle))
+                    .count();
+                let inhibited = 1.0 - survive;
+                // Interaction (domain doc of Arm::interaction): push toward 1 (synergy) or 0.
+                let inhibited = if active > 1 && a.interaction != 0.0 {
+                    if a.interaction > 0.0 {
+                        inhibited + a.interaction * (1.0 - inhibited)
+                    } else {
+                        inhibited * (1.0 + a.interaction)
+                    }
+                } else {
+                    inhibited
+                };
+                arms.push(FastArm {
+                    name: a.name.clone(),
+                    cohort: ci,
+                    v0,
+                    rate,
+                    mult: hormone * (1.0 - inhibited),
+                    kill,
+                });
+            }
+        }
+        let pairs = comparisons
+            .iter()
+            .map(|c| (first_arm[c.cohort] + c.arm, first_arm[c.cohort] + c.control))
+            .collect();
+        let visit_days = caliper_days(protocol, x)?;
+        // Analysis day: fixed, or the last day with ≥ 80% of control animals on study — the last
+        // visit here, since nobody leaves (invivoSyn convention, ../shared/DOMAIN.md).
+        let analysis_visit = match x.analysis.analysis_day {
+            Some(d) => visit_days.iter().rposition(|&v| v <= d + 1e-9).unwrap_or(0),
+            None => visit_days.len() - 1,
+        };
+        let floor = x.caliper.detection_floor_mm3.value;
+        Ok(FastDesign {
+            arms,
+            pairs,
+            cohorts: x.cohorts.len(),
+            visit_days,
+            analysis_visit,
+            ln_bias: (1.0 + x.caliper.observer_bias.value).ln(),
+            eps_sd,
+            ln_floor: if floor > 0.0 {
+                floor.ln()
+            } else {
+                f64::NEG_INFINITY
+            },
+        })
+    }
+
+    /// Mean and variance of measured ln V at the analysis day in arm `a`, when ln V is exactly
+    /// normal (log-normal V0, normal or fixed rate); `None` otherwise.
+    pub fn log_volume_moments(&self, a: usize) -> Option<(f64, f64)> {
+        let arm = &self.arms[a];
+        let t = self.visit_days[self.analysis_visit];
+        let V0Draw::LogScale { mu, sd: sd0 } = arm.v0 else {
+            return None;
+        };
+        let RateDraw::Normal { mean, sd } = arm.rate else {
+            return None;
+        };
+        let g_mean = mean * arm.mult - arm.kill;
+        let g_sd = sd;
+        Some((
+            mu + g_mean * t + self.ln_bias,
+            sd0 * sd0 + g_sd * g_sd * t * t + self.eps_sd * self.eps_sd,
+        ))
+    }
+
+    /// Closed-form power of the Welch-log comparison `c` at `n` per arm, or `None` when ln V
+    /// is not normal or a floor (detection, or the analysis' 1 mm³ log floor) could bind.
+    pub fn analytic_welch_log(&self, c: usize, n: u32, alpha: f64) -> Option<Analytic> {
+        let (t, ctl) = self.pairs[c];
+        let (m1, v1) = self.log_volume_moments(t)?;
+        let (m2, v2) = self.log_volume_moments(ctl)?;
+        // A floor far below the volumes does not matter; require 8 SD of margin.
+        let floor = self.ln_floor.max(LN_LOG_FLOOR);
+        if m1 - 8.0 * v1.sqrt() < floor || m2 - 8.0 * v2.sqrt() < floor {
+            return None;
+        }
+        let nf = f64::from(n);
+        let (s1, s2) = (v1 / nf, v2 / nf);
+        if s1 + s2 <= 0.0 || n < 2 {
+            return None;
+        }
+        let delta = (m1 - m2) / (s1 + s2).sqrt();
+        let df_pooled = 2.0 * nf - 2.0;
+        let pooled_t = t_test_power(delta, df_pooled, alpha);
+        let equal = (v1 - v2).abs() <= 1e-12 * v1.max(v2);
+        let welch = if equal {
+            welch_power_equal_n(delta, n, alpha)
+        } else {
+            // Unequal variances: noncentral t with the Welch–Satterthwaite df of the true
+            // variances (an approximation).
+            let df = (s1 + s2).powi(2) / (s1 * s1 / (nf - 1.0) + s2 * s2 / (nf - 1.0));
+            t_test_power(delta, df, alpha)
+        };
+        Some(Analytic {
+            pooled_t,
+            welch,
+            welch_exact: equal,
+        })
+    }
+}
+
+/// Closed-form power of one comparison at one n.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Analytic {
+    /// Two-sample t-test power from the noncentral t, df = 2n − 2 (bench P1's reference).
+    pub pooled_t: f64,
+    /// Power of Welch's test: exact for equal variances ([`welch_power_equal_n`]), else the
+    /// Welch–Satterthwaite noncentral-t approximation.
+    pub welch: f64,
+    /// Whether `welch` is exact.
+    pub welch_exact: bool,
+}
+
+/// Running moments (Welford 1962): count, mean, sum of squared deviations.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    /// Count.
+    pub n: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Σ (x − mean)².
+    pub m2: f64,
+}
+
+impl Moments {
+    /// Adds one value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.n += 1.0;
+        let d = x - self.mean;
+        self.mean += d / self.n;
+        self.m2 += d * (x - self.mean);
+    }
+    /// Sample variance (n − 1 denominator).
+    #[inline]
+    pub fn var(&self) -> f64 {
+        self.m2 / (self.n - 1.0)
+    }
+}
+
+/// Welch's t statistic and Welch–Satterthwaite df from two samples' moments (Welch 1947,
+/// Biometrika 34:28). `None` when a sample has fewer than two values or both variances are 0.
+#[inline]
+pub fn welch_from_moments(a: &Moments, b: &Moments) -> Option<(f64, f64)> {
+    if a.n < 2.0 || b.n < 2.0 {
+        return None;
+    }
+    let (sa, sb) = (a.var() / a.n, b.var() / b.n);
+    let se2 = sa + sb;
+    if se2 <= 0.0 || !se2.is_finite() {
+        return None;
+    }
+    let t = (a.mean - b.mean) / se2.sqrt();
+    let df = se2 * se2 / (sa * sa / (a.n - 1.0) + sb * sb / (b.n - 1.0));
+    Some((t, df))
+}
+
+/// The tight model ready to run: design + settings + precomputed critical values.
+#[derive(Debug, Clone)]
+pub struct FastModel {
+    /// The design.
+    pub design: FastDesign,
+    /// Endpoints (each one of welch-log, slope, auc).
+    endpoints: Vec<Endpoint>,
+    n_values: Vec<u32>,
+    /// Largest n of the grid.
+    n_max: usize,
+    seed: u64,
+    crn: bool,
+    alpha: f64,
+    adjust: Adjustment,
+    /// t_{1−α/2, df} for integer df = 0..=max_df (index 0 unused).
+    t_crit: Vec<f64>,
+    /// Per-visit weights of the OLS slope over visits 0..=analysis.
+    slope_w: Vec<f64>,
+    /// Per-visit weights of the AUC of ln(V/V_first) over visits 0..=analysis (trapezoid).
+    auc_w: Vec<f64>,
+    /// Normal generator tables.
+    zig: Ziggurat,
+}
+
+/// Per-worker buffers of [`FastModel`].
+#[derive(Debug, Clone)]
+pub struct FastScratch {
+    /// Measured ln V of the current animal per visit (NaN = not palpable).
+    y: Vec<f64>,
+    /// Snapshots `[n][arm][endpoint]`.
+    snaps: Vec<Moments>,
+    /// Running moments of the current arm per endpoint.
+    run: Vec<Moments>,
+    /// Decisions of one endpoint across comparisons.
+    decisions: Vec<bool>,
+    /// p-values of one endpoint, one per comparison.
+    pvals: Vec<(f64, usize)>,
+    /// One Holm family (a cohort's comparisons).
+    family: Vec<(f64, usize)>,
+    /// Measured ln V at the analysis visit, `[arm][animal]` (stride n_max; NaN = missing), for
+    /// the rank test.
+    at_day: Vec<f64>,
+    /// Rank-test sample buffers (reused).
+    buf_a: Vec<f64>,
+    buf_b: Vec<f64>,
+}
+
+impl FastModel {
+    /// Builds the model; endpoints other than welch-log, mwu, slope and auc are refused.
+    pub fn new(design: FastDesign, settings: &Settings) -> Result<FastModel, PowerError> {
+        settings.validate()?;
+        for e in &settings.endpoints {
+            if !matches!(
+                e,
+                Endpoint::WelchLog | Endpoint::Slope | Endpoint::Auc | Endpoint::Mwu
+            ) {
+                return Err(PowerError::Unsupported(format!(
+                    "endpoint `{}` needs the full simulator and analysis engine",
+                    e.as_str()
+                )));
+            }
+        }
+        let n_max = settings.n_values.iter().copied().max().unwrap_or(2);
+        let max_df = 2 * n_max as usize;
+        let mut t_crit = vec![f64::INFINITY; max_df + 1];
+        for (df, q) in t_crit.iter_mut().enumerate().skip(1) {
+            *q = t_quantile(1.0 - settings.alpha / 2.0, df as f64);
+        }
+        let a = design.analysis_visit;
+        let t = &design.visit_days[..=a];
+        let mut slope_w = vec![0.0; design.visit_days.len()];
+        let mut auc_w = vec![0.0; design.visit_days.len()];
+        if a >= 1 {
+            let tbar = t.iter().sum::<f64>() / t.len() as f64;
+            let sxx: f64 = t.iter().map(|x| (x - tbar).powi(2)).sum();
+            for k in 0..=a {
+                slope_w[k] = (t[k] - tbar) / sxx;
+            }
+            // AUC of (y_k − y_0) by trapezoid = Σ_k w_k·y_k with Σ w_k = 0.
+            for k in 0..a {
+                let h = (t[k + 1] - t[k]) / 2.0;
+                auc_w[k] += h;
+                auc_w[k + 1] += h;
+            }
+            let total: f64 = auc_w.iter().sum();
+            auc_w[0] -= total;
+        }
+        Ok(FastModel {
+            design,
+            endpoints: settings.endpoints.clone(),
+            n_values: settings.n_values.clone(),
+            n_max: n_max as usize,
+            seed: settings.seed,
+            crn: settings.common_random_numbers,
+            alpha: settings.alpha,
+            adjust: settings.adjust,
+            t_crit,
+            slope_w,
+            auc_w,
+            zig: Ziggurat::new(),
+        })
+    }
+
+    /// Per-animal endpoint value from its (floored) visit curve.
+    #[inline]
+    fn endpoint_value(&self, e: Endpoint, y: &[f64]) -> f64 {
+        let a = self.design.analysis_visit;
+        match e {
+            Endpoint::WelchLog => y[a],
+            Endpoint::Slope | Endpoint::Auc => {
+                let w = if e == Endpoint::Slope {
+                    &self.slope_w
+                } else {
+                    &self.auc_w
+                };
+                let mut s = 0.0;
+                for k in 0..=a {
+                    s += w[k] * y[k];
+                }
+                s
+            }
+            _ => f64::NAN,
+        }
+    }
+
+    /// Simulates `n_animals` per arm from `rng`; at each `(n, slot)` of `snapshot_at` stores the
+    /// per-arm moments of the first n animals into `scratch.snaps[slot]`.
+    fn simulate(
+        &self,
+        rng: &mut XRng,
+        n_animals: u32,
+        snapshot_at: &[(u32, usize)],
+        s: &mut FastScratch,
+    ) {
+        let d = &self.design;
+        let n_arms = d.arms.len();
+        let n_end = self.endpoints.len();
+        let has_floor = d.ln_floor.is_finite();
+        for (ai, arm) in d.arms.iter().enumerate() {
+            s.run.iter_mut().for_each(|m| *m = Moments::default());
+            let mut next = 0;
+            for i in 0..n_animals {
+                let z0 = self.zig.sample(rng);
+                let z1 = self.zig.sample(rng);
+                let ln_v0 = match arm.v0 {
+                    V0Draw::LogScale { mu, sd } => mu + sd * z0,
+                    V0Draw::Linear { mean, sd } => (mean + sd * z0).max(1e-6).ln(),
+                };
+                // The treatment scales the typical rate and the animal's random effect rides
+                // on top (the simulator's rule, src/sim/mod.rs §5).
+                let g_eff = match arm.rate {
+                    RateDraw::Normal { mean, sd } => mean * arm.mult + sd * z1,
+                    RateDraw::LogNormal { median, sdlog } => median * arm.mult * (sdlog * z1).exp(),
+                } - arm.kill;
+                let base = ln_v0 + d.ln_bias;
+                if has_floor {
+                    for (k, &t) in d.visit_days.iter().enumerate() {
+                        let eps = self.zig.sample(rng);
+                        let ln_true = ln_v0 + g_eff * t;
+                        // Not palpable reads 0 mm³, which the analysis floors at 1 mm³ before the
+                        // logarithm (AnalysisOptions::log_floor_mm3): ln 1 = 0.
+                        s.y[k] = if ln_true >= d.ln_floor {
+                            (base + g_eff * t + d.eps_sd * eps).max(LN_LOG_FLOOR)
+                        } else {
+                            LN_LOG_FLOOR
+                        };
+                    }
+                } else {
+                    for (y, &t) in s.y.iter_mut().zip(&d.visit_days) {
+                        *y = (base + g_eff * t + d.eps_sd * self.zig.sample(rng)).max(LN_LOG_FLOOR);
+                    }
+                }
+                s.at_day[ai * self.n_max + i as usize] = s.y[d.analysis_visit];
+                for (ei, &e) in self.endpoints.iter().enumerate() {
+                    s.run[ei].push(self.endpoint_value(e, &s.y));
+                }
+                while next < snapshot_at.len() && snapshot_at[next].0 == i + 1 {
+                    let slot = snapshot_at[next].1;
+                    let off = (slot * n_arms + ai) * n_end;
+                    s.snaps[off..off + n_end].copy_from_slice(&s.run);
+                    next += 1;
+                }
+            }
+        }
+    }
+
+    /// Welch decision at level α, using the integer-df critical-value table when it settles
+    /// the question (t_{1−α/2,ν} decreases in ν) and the exact p-value otherwise.
+    #[inline]
+    fn reject(&self, t: f64, df: f64) -> bool {
+        let at = t.abs();
+        // Welch df ≥ 1 whenever both arms have ≥ 2 animals; truncation = floor for df > 0.
+        let lo = df as usize;
+        let hi = if (lo as f64) < df { lo + 1 } else { lo };
+        if lo >= 1 && hi < self.t_crit.len() {
+            if at > self.t_crit[lo] {
+                return true;
+            }
+            if at < self.t_crit[hi] {
+                return false;
+            }
+        }
+        t_two_sided_p(t, df) < self.alpha
+    }
+
+    /// Mann–Whitney U p-value of arms `t` vs `ctl` on the first `n` animals (ranks of ln V are
+    /// those of V). Uses the analysis module's scipy-exact implementation.
+    fn mwu_p(&self, t: usize, ctl: usize, n: usize, s: &mut FastScratch) -> f64 {
+        s.buf_a.clear();
+        s.buf_b.clear();
+        let (oa, ob) = (t * self.n_max, ctl * self.n_max);
+        s.buf_a
+            .extend(s.at_day[oa..oa + n].iter().copied().filter(|v| !v.is_nan()));
+        s.buf_b
+            .extend(s.at_day[ob..ob + n].iter().copied().filter(|v| !v.is_nan()));
+        crate::analysis::stats::mann_whitney_u(&s.buf_a, &s.buf_b).p_value
+    }
+
+    /// Decisions from `s.pvals` (one per comparison): unadjusted, or Holm within each cohort
+    /// (the family `analyze` adjusts over: the comparisons of one cohort and test).
+    fn decide(&self, s: &mut FastScratch) {
+        match self.adjust {
+            Adjustment::None => {
+                for &(p, c) in &s.pvals {
+                    s.decisions[c] = p < self.alpha;
+                }
+            }
+            Adjustment::Holm => {
+                for cohort in 0..self.design.cohorts {
+                    s.family.clear();
+                    let arms = &self.design.arms;
+                    let pairs = &self.design.pairs;
+                    s.family.extend(
+                        s.pvals
+                            .iter()
+                            .copied()
+                            .filter(|&(_, c)| arms[pairs[c].0].cohort == cohort),
+                    );
+                    holm_decisions(&mut s.family, self.alpha, &mut s.decisions);
+                }
+            }
+        }
+    }
+
+    fn test_all(&self, slot: usize, n: usize, s: &mut FastScratch, tally: &mut Tally) {
+        let n_arms = self.design.arms.len();
+        let n_end = self.endpoints.len();
+        for ei in 0..n_end {
+            if self.endpoints[ei] == Endpoint::Mwu {
+                s.pvals.clear();
+                for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
+                    let p = self.mwu_p(t, ctl, n, s);
+                    s.pvals.push((p, c));
+                }
+                self.decide(s);
+                tally.record(slot, ei, &s.decisions);
+                continue;
+            }
+            let m = |arm: usize| s.snaps[(slot * n_arms + arm) * n_end + ei];
+            match self.adjust {
+                Adjustment::None => {
+                    for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
+                        s.decisions[c] = welch_from_moments(&m(t), &m(ctl))
+                            .is_some_and(|(tt, df)| self.reject(tt, df));
+                    }
+                }
+                Adjustment::Holm => {
+                    s.pvals.clear();
+                    for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
+                        let p = welch_from_moments(&m(t), &m(ctl))
+                            .map_or(f64::NAN, |(tt, df)| t_two_sided_p(tt, df));
+                        s.pvals.push((p, c));
+                    }
+                    self.decide(s);
+                }
+            }
+            tally.record(slot, ei, &s.decisions);
+        }
+        tally.reps[slot] += 1;
+    }
+}
+
+/// Holm (1979) step-down over the family `pvals` of (p, comparison index): sort p ascending;
+/// reject while p_(i) < α/(m − i + 1) (1-based). Writes `out[c]` for the family's indices
+/// only. NaN p-values are never rejected and sort last.
+pub fn holm_decisions(pvals: &mut [(f64, usize)], alpha: f64, out: &mut [bool]) {
+    let m = pvals.len();
+    let key = |p: f64| if p.is_nan() { f64::INFINITY } else { p };
+    pvals.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(a.1.cmp(&b.1)));
+    for &(_, c) in pvals.iter() {
+        out[c] = false;
+    }
+    for (i, &(p, c)) in pvals.iter().enumerate() {
+        if p < alpha / (m - i) as f64 {
+            out[c] = true;
+        } else {
+            break;
+        }
+    }
+}
+
+impl ReplicateModel for FastModel {
+    type Scratch = FastScratch;
+
+    fn scratch(&self) -> FastScratch {
+        let n_arms = self.design.arms.len();
+        let n_end = self.endpoints.len();
+        FastScratch {
+            y: vec![0.0; self.design.visit_days.len()],
+            snaps: vec![Moments::default(); self.n_values.len() * n_arms * n_end],
+            run: vec![Moments::default(); n_end],
+            decisions: vec![false; self.design.pairs.len()],
+            pvals: Vec::with_capacity(self.design.pairs.len()),
+            family: Vec::with_capacity(self.design.pairs.len()),
+            at_day: vec![f64::NAN; n_arms * self.n_max],
+            buf_a: Vec::with_capacity(self.n_max),
+            buf_b: Vec::with_capacity(self.n_max),
+        }
+    }
+
+    fn empty_tally(&self) -> Tally {
+        Tally::new(
+            self.n_values.len(),
+            self.endpoints.len(),
+            self.design.pairs.len(),
+            self.design.cohorts,
+        )
+    }
+
+    fn replicate(&self, rep: u64, s: &mut FastScratch, tally: &mut Tally) {
+        if self.crn {
+            // Stream id 0 in the n position marks "all n" (n ≥ 2 otherwise): the first n animals
+            // of each arm form the study at n, for every n of the grid.
+            let mut rng = stream(self.seed, &[0, rep]);
+            let n_max = self.n_values.iter().copied().max().unwrap_or(0);
+            self.simulate_grid(&mut rng, n_max, s);
+            for (slot, &n) in self.n_values.iter().enumerate() {
+                self.test_all(slot, n as usize, s, tally);
+            }
+        } else {
+            for (slot, &n) in self.n_values.iter().enumerate() {
+                let mut rng = stream(self.seed, &[u64::from(n), rep]);
+                self.simulate(&mut rng, n, &[(n, slot)], s);
+                self.test_all(slot, n as usize, s, tally);
+            }
+        }
+    }
+}
+
+impl FastModel {
+    fn simulate_grid(&self, rng: &mut XRng, n_max: u32, s: &mut FastScratch) {
+        // The grid is small (≤ a few dozen n): a stack array of (n, slot) pairs.
+        let mut buf = [(0u32, 0usize); 64];
+        if self.n_values.len() <= buf.len() {
+            for (slot, &n) in self.n_values.iter().enumerate() {
+                buf[slot] = (n, slot);
+            }
+            self.simulate(rng, n_max, &buf[..self.n_values.len()], s);
+        } else {
+            let at: Vec<(u32, usize)> = self
+                .n_values
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (n, i))
+                .collect();
+            self.simulate(rng, n_max, &at, s);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Sample-size planning: Monte Carlo power per comparison and endpoint, its closed-form
+//! cross-check, the recommended arm size and the number of animals to implant.
+
+pub mod design;
+pub mod engine;
+pub mod fast;
+pub mod nct;
+#[cfg(test)]
+pub mod testkit;
+pub mod wilson;
+pub mod zig;
+
+pub use design::{Comparison, Endpoint, PowerError, Settings, comparisons, parse_n_range};
+pub use engine::{ReplicateModel, Tally};
+pub use fast::{FastDesign, FastModel};
+pub mod results;
+pub mod sim_path;
+
+pub use results::{
+    AnimalPlan, Losses, PowerResult, PowerRow, Recommendation, animal_plan, run_power,
+};
+#[cfg(test)]
+mod tests;

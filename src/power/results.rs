@@ -1,0 +1,767 @@
+//! From rejection counts to what a scientist reads: power with Wilson CIs, the analytic
+//! cross-check, the recommended arm size, animals to implant and the ethics paragraph; and the
+//! files `power.csv`, `plots/power.{svg,png}`.
+
+use super::design::{Comparison, Endpoint, PowerError, Settings, comparisons};
+use super::engine::{self, Tally};
+use super::fast::{Analytic, FastDesign, FastModel};
+use super::sim_path::SimModel;
+use super::wilson::wilson95;
+use crate::output::{OutputError, fmt_f, write_csv_rows};
+use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
+use crate::protocol::{Adjustment, GrowthModel, Param, Protocol, Variability};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One row of `power.csv` (contract columns first) plus the closed form where it exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerRow {
+    /// Animals per arm.
+    pub n_per_arm: u32,
+    /// Comparison label.
+    pub comparison: String,
+    /// Endpoint name.
+    pub endpoint: String,
+    /// Rejections / reps.
+    pub power: f64,
+    /// Wilson 95% lower bound.
+    pub ci_low: f64,
+    /// Wilson 95% upper bound.
+    pub ci_high: f64,
+    /// Replicates.
+    pub reps: u64,
+    /// Rejection count.
+    pub rejections: u64,
+    /// Closed-form power (welch-log on designs with normal ln V), else `None`.
+    pub analytic: Option<Analytic>,
+}
+
+/// Smallest n reaching the target for one comparison (or all jointly) and endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// Comparison label, or "all comparisons jointly".
+    pub comparison: String,
+    /// Endpoint.
+    pub endpoint: String,
+    /// Smallest n of the grid whose simulated power ≥ target; `None` if none does.
+    pub n_per_arm: Option<u32>,
+    /// Power at that n.
+    pub power: Option<f64>,
+    /// Wilson CI at that n.
+    pub ci: Option<(f64, f64)>,
+}
+
+/// Animals to implant for one cohort at a given arm size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnimalPlan {
+    /// Cohort name.
+    pub cohort: String,
+    /// Arms in the cohort.
+    pub arms: u32,
+    /// Evaluable animals per arm wanted.
+    pub n_per_arm: u32,
+    /// Take rate used.
+    pub take_rate: f64,
+    /// Enrollment yield (fraction of takes reaching the window in time).
+    pub enrollment_yield: f64,
+    /// How the yield was obtained.
+    pub yield_source: String,
+    /// Attrition fraction (lost after enrollment for other reasons).
+    pub attrition: f64,
+    /// Spare margin fraction.
+    pub spare_fraction: f64,
+    /// Animals to enroll per arm: ⌈n / (1 − attrition)⌉.
+    pub enrolled_per_arm: u32,
+    /// Animals to randomize: arms × enrolled per arm.
+    pub enrolled_total: u32,
+    /// Animals to implant before spares: ⌈enrolled / (take · yield)⌉.
+    pub implant_needed: u32,
+    /// Animals to implant with the spare margin: ⌈needed · (1 + spare)⌉.
+    pub implant_total: u32,
+    /// Comparisons of the cohort that do not reach the target within the n grid (not
+    /// covered by this plan).
+    pub underpowered: Vec<String>,
+}
+
+/// ⌈x⌉ robust to floating-point noise just above an integer (e.g. 10/(1−0.0) computed as
+/// 10.000000000000002 must stay 10).
+fn ceil_u32(x: f64) -> u32 {
+    if !x.is_finite() || x <= 0.0 {
+        return 0;
+    }
+    (x - 1e-9).ceil().max(0.0) as u32
+}
+
+/// Losses between implantation and analysis, and the spare margin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Losses {
+    /// Probability that an implanted tumor takes.
+    pub take_rate: f64,
+    /// Fraction of takes reaching the enrollment window in time.
+    pub enrollment_yield: f64,
+    /// Where the yield comes from.
+    pub yield_source: String,
+    /// Fraction of enrolled animals lost for other reasons.
+    pub attrition: f64,
+    /// Spare animals as a fraction of the implant number.
+    pub spare_fraction: f64,
+}
+
+/// The animals-to-implant arithmetic (checked by hand in the tests):
+/// enrolled per arm = ⌈n/(1 − attrition)⌉; randomized = arms × that;
+/// implant = ⌈randomized/(take × yield)⌉; with spares ⌈implant × (1 + spare)⌉.
+pub fn animal_plan(cohort: &str, arms: u32, n_per_arm: u32, l: &Losses) -> AnimalPlan {
+    let enrolled_per_arm = ceil_u32(f64::from(n_per_arm) / (1.0 - l.attrition.clamp(0.0, 0.99)));
+    let enrolled_total = arms * enrolled_per_arm;
+    let p = (l.take_rate * l.enrollment_yield).clamp(1e-6, 1.0);
+    let implant_needed = ceil_u32(f64::from(enrolled_total) / p);
+    let implant_total = ceil_u32(f64::from(implant_needed) * (1.0 + l.spare_fraction.max(0.0)));
+    AnimalPlan {
+        cohort: cohort.to_string(),
+        arms,
+        n_per_arm,
+        take_rate: l.take_rate,
+        enrollment_yield: l.enrollment_yield,
+        yield_source: l.yield_source.clone(),
+        attrition: l.attrition,
+        spare_fraction: l.spare_fraction,
+        enrolled_per_arm,
+        enrolled_total,
+        implant_needed,
+        implant_total,
+        underpowered: Vec::new(),
+    }
+}
+
+/// Everything a power run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct PowerResult {
+    /// Protocol id.
+    pub protocol_id: String,
+    /// Engine used ("tight path" or "full simulator").
+    pub engine: String,
+    /// Why the tight path was not used, when it was not.
+    pub engine_note: String,
+    /// Replicates whose simulation or analysis failed (counted as not significant), per n.
+    pub failures: Vec<u64>,
+    /// Settings echo.
+    pub n_values: Vec<u32>,
+    /// Replicates per n.
+    pub reps: u64,
+    /// α.
+    pub alpha: f64,
+    /// Target power.
+    pub target: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Multiplicity adjustment.
+    pub adjust: String,
+    /// Endpoints in order (first = primary).
+    pub endpoints: Vec<String>,
+    /// Whether common random numbers across n were used.
+    pub common_random_numbers: bool,
+    /// All rows, ordered by n, endpoint, comparison.
+    pub rows: Vec<PowerRow>,
+    /// Joint power rows (all comparisons of a cohort-free endpoint significant), if asked.
+    pub joint_rows: Vec<PowerRow>,
+    /// Per comparison × endpoint recommendations (+ joint ones when asked).
+    pub recommendations: Vec<Recommendation>,
+    /// Animals to implant per cohort at the recommended n (primary endpoint).
+    pub animal_plans: Vec<AnimalPlan>,
+    /// The ethics / IACUC sample-size justification paragraph.
+    pub justification: String,
+}
+
+/// Runs the Monte Carlo power analysis of `protocol`. `progress` receives finished replicates.
+pub fn run_power(
+    protocol: &Protocol,
+    settings: &Settings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PowerResult, PowerError> {
+    settings.validate()?;
+    let comps = comparisons(protocol)?;
+    let threads_err = |e: rayon::ThreadPoolBuildError| {
+        PowerError::Settings(format!(
+            "cannot start {} worker threads: {e}",
+            settings.threads
+        ))
+    };
+    // The tight path when the design allows it (and the endpoints are ones it computes),
+    // otherwise whole simulated studies through the simulator and the analysis.
+    let fast =
+        FastDesign::from_protocol(protocol, &comps).and_then(|d| FastModel::new(d, settings));
+    match fast {
+        Ok(model) => {
+            let tally = engine::run(&model, settings.reps, settings.threads, progress)
+                .map_err(threads_err)?;
+            let yields: Vec<(f64, String)> = (0..model.design.cohorts)
+                .map(|_| {
+                    (
+                        1.0,
+                        "at-baseline design: every animal is enrolled as drawn".to_string(),
+                    )
+                })
+                .collect();
+            Ok(assemble(
+                protocol,
+                settings,
+                &comps,
+                &tally,
+                Some(&model.design),
+                &yields,
+                "tight path (exponential growth, at-baseline design; per-arm moments, common random numbers across n)",
+            ))
+        }
+        Err(PowerError::Unsupported(why)) => {
+            let model = SimModel::new(protocol, &comps, settings)?;
+            let tally = engine::run(&model, settings.reps, settings.threads, progress)
+                .map_err(threads_err)?;
+            let yields: Vec<(f64, String)> = (0..tally.took.len())
+                .map(|c| {
+                    let (took, eligible) = (tally.took[c], tally.eligible[c]);
+                    if took == 0 {
+                        (1.0, "no take in the simulation; assumed 1".to_string())
+                    } else {
+                        (
+                            eligible as f64 / took as f64,
+                            format!("estimated from the simulation: {eligible} of {took} simulated takes were eligible (inside the enrollment window in time) when the arms were filled"),
+                        )
+                    }
+                })
+                .collect();
+            let mut settings = settings.clone();
+            settings.common_random_numbers = false;
+            let mut r = assemble(
+                protocol,
+                &settings,
+                &comps,
+                &tally,
+                None,
+                &yields,
+                "full simulator + analysis (whole studies)",
+            );
+            r.engine_note = format!("tight path not applicable: {why}");
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Builds rows, recommendations, animal plans and the paragraph from a tally.
+pub fn assemble(
+    protocol: &Protocol,
+    settings: &Settings,
+    comps: &[Comparison],
+    tally: &Tally,
+    design: Option<&FastDesign>,
+    yields: &[(f64, String)],
+    engine: &str,
+) -> PowerResult {
+    let mut rows = Vec::new();
+    let mut joint_rows = Vec::new();
+    for (ni, &n) in settings.n_values.iter().enumerate() {
+        let reps = tally.reps[ni];
+        for (ei, &e) in settings.endpoints.iter().enumerate() {
+            for (ci, c) in comps.iter().enumerate() {
+                let k = tally.rejections[tally.idx(ni, ei, ci)];
+                let (lo, hi) = wilson95(k, reps);
+                let analytic = match (e, design) {
+                    (Endpoint::WelchLog, Some(d))
+                        if settings.adjust == Adjustment::None || comps.len() == 1 =>
+                    {
+                        d.analytic_welch_log(ci, n, settings.alpha)
+                    }
+                    _ => None,
+                };
+                rows.push(PowerRow {
+                    n_per_arm: n,
+                    comparison: c.label.clone(),
+                    endpoint: e.as_str().into(),
+                    power: k as f64 / reps.max(1) as f64,
+                    ci_low: lo,
+                    ci_high: hi,
+                    reps,
+                    rejections: k,
+                    analytic,
+                });
+            }
+            if settings.joint && comps.len() > 1 {
+                let k = tally.joint[ni * tally.endpoint_count + ei];
+                let (lo, hi) = wilson95(k, reps);
+                joint_rows.push(PowerRow {
+                    n_per_arm: n,
+                    comparison: "all comparisons jointly".into(),
+                    endpoint: e.as_str().into(),
+                    power: k as f64 / reps.max(1) as f64,
+                    ci_low: lo,
+                    ci_high: hi,
+                    reps,
+                    rejections: k,
+                    analytic: None,
+                });
+            }
+        }
+    }
+    let recommend = |label: &str, endpoint: Endpoint, pool: &[PowerRow]| {
+        let hit = pool
+            .iter()
+            .filter(|r| r.comparison == label && r.endpoint == endpoint.as_str())
+            .find(|r| r.power >= settings.target);
+        Recommendation {
+            comparison: label.to_string(),
+            endpoint: endpoint.as_str().into(),
+            n_per_arm: hit.map(|r| r.n_per_arm),
+            power: hit.map(|r| r.power),
+            ci: hit.map(|r| (r.ci_low, r.ci_high)),
+        }
+    };
+    let mut recommendations = Vec::new();
+    for &e in &settings.endpoints {
+        for c in comps {
+            recommendations.push(recommend(&c.label, e, &rows));
+        }
+        if settings.joint && comps.len() > 1 {
+            recommendations.push(recommend("all comparisons jointly", e, &joint_rows));
+        }
+    }
+
+    // Animals to implant per cohort, at the smallest n that powers every comparison of the
+    // cohort that reaches the target on the primary endpoint (and all of them jointly when
+    // asked). Comparisons that never reach it within the grid are listed as underpowered
+    // rather than silently sized at the largest n; when none reaches it the largest n is used.
+    let primary = settings.endpoints[0];
+    let x = protocol.xenograft();
+    let n_max = settings.n_values.last().copied().unwrap_or(0);
+    let mut animal_plans = Vec::new();
+    if let Some(x) = x {
+        for (ci, cohort) in x.cohorts.iter().enumerate() {
+            let mut n_needed = 0u32;
+            let mut underpowered = Vec::new();
+            let mut any = false;
+            for (k, c) in comps.iter().enumerate() {
+                if c.cohort != ci {
+                    continue;
+                }
+                any = true;
+                match recommendations[k].n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(c.label.clone()),
+                }
+            }
+            if settings.joint
+                && comps.len() > 1
+                && let Some(r) = recommendations.iter().find(|r| {
+                    r.comparison == "all comparisons jointly" && r.endpoint == primary.as_str()
+                })
+            {
+                match r.n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(r.comparison.clone()),
+                }
+            }
+            if !any {
+                continue;
+            }
+            if n_needed == 0 {
+                n_needed = n_max;
+            }
+            let (y, ysrc) = yields
+                .get(ci)
+                .cloned()
+                .unwrap_or((1.0, "assumed; 1".into()));
+            let losses = Losses {
+                take_rate: cohort.take_rate.value,
+                enrollment_yield: y,
+                yield_source: ysrc,
+                attrition: x.husbandry.attrition.value,
+                spare_fraction: x.husbandry.spare_fraction,
+            };
+            let mut plan = animal_plan(&cohort.name, cohort.arms.len() as u32, n_needed, &losses);
+            plan.underpowered = underpowered;
+            animal_plans.push(plan);
+        }
+    }
+    let mut result = PowerResult {
+        protocol_id: protocol.id.clone(),
+        engine: engine.into(),
+        engine_note: String::new(),
+        failures: tally.failures.clone(),
+        n_values: settings.n_values.clone(),
+        reps: settings.reps,
+        alpha: settings.alpha,
+        target: settings.target,
+        seed: settings.seed,
+        adjust: match settings.adjust {
+            Adjustment::Holm => "holm".into(),
+            Adjustment::None => "none".into(),
+        },
+        endpoints: settings
+            .endpoints
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect(),
+        common_random_numbers: settings.common_random_numbers,
+        rows,
+        joint_rows,
+        recommendations,
+        animal_plans,
+        justification: String::new(),
+    };
+    result.justification = justification(protocol, settings, &result);
+    result
+}
+
+fn param_text(name: &str, p: &Param) -> String {
+    let var = match p.variability {
+        Variability::None => String::new(),
+        Variability::LogNormal { cv } => {
+            format!(", log-normal between-animal CV {:.0}%", cv * 100.0)
+        }
+        Variability::Normal { sd } => format!(", between-animal SD {sd:.4}"),
+    };
+    format!("{name} {}{var} ({})", fmt_sig(p.value), p.source)
+}
+
+fn fmt_sig(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 0.01 || x.abs() >= 1e5) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// The sample-size justification paragraph for an ethics committee / IACUC.
+pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) -> String {
+    let Some(x) = protocol.xenograft() else {
+        return String::new();
+    };
+    let mut model = Vec::new();
+    for c in &x.cohorts {
+        let params = match &c.growth {
+            GrowthModel::Exponential { v0_mm3, rate } => vec![
+                param_text("V0 (mm³)", v0_mm3),
+                param_text("growth rate (1/day)", rate),
+            ],
+            GrowthModel::Logistic {
+                v0_mm3,
+                rate,
+                capacity_mm3,
+            }
+            | GrowthModel::Gompertz {
+                v0_mm3,
+                rate,
+                capacity_mm3,
+            } => vec![
+                param_text("V0 (mm³)", v0_mm3),
+                param_text("rate (1/day)", rate),
+                param_text("capacity (mm³)", capacity_mm3),
+            ],
+            GrowthModel::Simeoni {
+                v0_mm3,
+                lambda0,
+                lambda1,
+                k1,
+                ..
+            } => vec![
+                param_text("V0 (mm³)", v0_mm3),
+                param_text("λ0 (1/day)", lambda0),
+                param_text("λ1 (mm³/day)", lambda1),
+                param_text("k1 (1/day)", k1),
+            ],
+        };
+        let effects: Vec<String> = c
+            .effects
+            .iter()
+            .map(|e| format!("{} ({})", e.agent, e.source))
+            .collect();
+        model.push(format!(
+            "{}: {} growth with {}; take rate {} ({}); drug effects: {}",
+            c.name,
+            c.growth.name(),
+            params.join(", "),
+            fmt_sig(c.take_rate.value),
+            c.take_rate.source,
+            if effects.is_empty() {
+                "none".into()
+            } else {
+                effects.join("; ")
+            }
+        ));
+    }
+    let caliper = match &x.caliper.error {
+        crate::protocol::CaliperError::LogVolume { sd } => format!(
+            "log-normal caliper error SD {} ({})",
+            fmt_sig(sd.value),
+            sd.source
+        ),
+        crate::protocol::CaliperError::Diameters { cv } => format!(
+            "caliper diameter error CV {} ({})",
+            fmt_sig(cv.value),
+            cv.source
+        ),
+    };
+    let primary = settings.endpoints[0];
+    let adjust = match settings.adjust {
+        Adjustment::Holm => {
+            let sizes: Vec<String> = x
+                .cohorts
+                .iter()
+                .map(|c| (c.arms.len().saturating_sub(1)).to_string())
+                .collect();
+            if sizes.len() > 1 {
+                format!(
+                    "Holm-adjusted within each cohort ({} comparisons respectively)",
+                    sizes.join(" and ")
+                )
+            } else {
+                format!("Holm-adjusted across the {} comparisons", sizes.join(""))
+            }
+        }
+        Adjustment::None => "without multiplicity adjustment".into(),
+    };
+    let mut findings = Vec::new();
+    for rec in r
+        .recommendations
+        .iter()
+        .filter(|x| x.endpoint == primary.as_str())
+    {
+        match (rec.n_per_arm, rec.power, rec.ci) {
+            (Some(n), Some(p), Some((lo, hi))) => findings.push(format!(
+                "{}: n = {n} per arm gives a simulated power of {:.3} (95% CI {:.3}–{:.3})",
+                rec.comparison, p, lo, hi
+            )),
+            _ => {
+                let last = r.rows.iter().chain(&r.joint_rows).rfind(|row| {
+                    row.comparison == rec.comparison && row.endpoint == primary.as_str()
+                });
+                findings.push(match last {
+                    Some(row) => format!(
+                        "{}: the target is not reached within n ≤ {} (power {:.3} at n = {}, 95% CI {:.3}–{:.3})",
+                        rec.comparison, row.n_per_arm, row.power, row.n_per_arm, row.ci_low, row.ci_high
+                    ),
+                    None => format!("{}: no result", rec.comparison),
+                });
+            }
+        }
+    }
+    let n_lo = settings.n_values.first().copied().unwrap_or(0);
+    let n_hi = settings.n_values.last().copied().unwrap_or(0);
+    let plans: Vec<String> = r
+        .animal_plans
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {} arms × {} evaluable animals; allowing for attrition of {:.0}% ({} enrolled per arm, {} randomized), a take rate of {:.0}%, an enrollment yield of {:.0}% ({}) and a {:.0}% spare margin, {} animals will be implanted",
+                p.cohort,
+                p.arms,
+                p.n_per_arm,
+                p.attrition * 100.0,
+                p.enrolled_per_arm,
+                p.enrolled_total,
+                p.take_rate * 100.0,
+                p.enrollment_yield * 100.0,
+                p.yield_source,
+                p.spare_fraction * 100.0,
+                p.implant_total
+            ) + &if p.underpowered.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (this n does not power {}, which would need more than {} per arm)",
+                    p.underpowered.join(", "),
+                    n_hi
+                )
+            }
+        })
+        .collect();
+    format!(
+        "Sample-size justification. Group sizes were determined by Monte Carlo simulation with xenoplan {ver} \
+(protocol \"{title}\", id {id}). Tumor growth was simulated animal by animal — {model}; {caliper}. \
+For each group size from {n_lo} to {n_hi} animals per arm, {reps} complete studies were simulated \
+(seed {seed}; random streams xoshiro256++ per replicate), and each treatment arm was compared with its control by a {test} \
+at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — {findings}. \
+{plans}. Power estimates are proportions of significant simulated studies with Wilson 95% confidence intervals.",
+        ver = env!("CARGO_PKG_VERSION"),
+        title = protocol.title,
+        id = protocol.id,
+        model = model.join(" | "),
+        reps = settings.reps,
+        seed = settings.seed,
+        test = primary.test_description().replace(
+            "the analysis day",
+            &match x.analysis.analysis_day {
+                Some(d) => format!("day {d}"),
+                None => "the last day with ≥ 80% of control animals on study".to_string(),
+            }
+        ),
+        alpha = settings.alpha,
+        target = settings.target,
+        findings = findings.join("; "),
+        plans = if plans.is_empty() {
+            "No cohort to size".to_string()
+        } else {
+            plans.join("; ")
+        },
+    )
+}
+
+/// Writes `power.csv` (contract columns, then `analytic_power`) atomically.
+pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> {
+    let header: Vec<String> = [
+        "n_per_arm",
+        "comparison",
+        "endpoint",
+        "power",
+        "ci_low",
+        "ci_high",
+        "reps",
+        "analytic_t_power",
+        "analytic_welch_power",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .chain(&r.joint_rows)
+        .map(|row| {
+            vec![
+                row.n_per_arm.to_string(),
+                row.comparison.clone(),
+                row.endpoint.clone(),
+                fmt_f(row.power, 6),
+                fmt_f(row.ci_low, 6),
+                fmt_f(row.ci_high, 6),
+                row.reps.to_string(),
+                row.analytic
+                    .map(|a| fmt_f(a.pooled_t, 6))
+                    .unwrap_or_default(),
+                row.analytic.map(|a| fmt_f(a.welch, 6)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    write_csv_rows(path, &header, &rows)
+}
+
+/// Draws `plots/power.{svg,png}`: power vs n per comparison (primary endpoint with its Wilson
+/// band; other endpoints dashed), the target as a horizontal line.
+pub fn power_chart(r: &PowerResult) -> XyChart {
+    let mut chart = XyChart::new(
+        &format!("Power by arm size — {}", r.protocol_id),
+        "Animals per arm (n)",
+        &format!(
+            "Power (α = {}, {})",
+            r.alpha,
+            if r.adjust == "holm" {
+                "Holm"
+            } else {
+                "unadjusted"
+            }
+        ),
+    );
+    chart.y_range = Some((0.0, 1.0));
+    chart.note = Some(if r.endpoints.len() > 2 {
+        format!(
+            "solid: {}; dashed: {} · {} reps · seed {}",
+            r.endpoints[0],
+            r.endpoints[1..].join(", "),
+            r.reps,
+            r.seed
+        )
+    } else {
+        format!("{} reps per n · seed {}", r.reps, r.seed)
+    });
+    let mut labels: Vec<String> = Vec::new();
+    for row in r.rows.iter().chain(&r.joint_rows) {
+        if !labels.contains(&row.comparison) {
+            labels.push(row.comparison.clone());
+        }
+    }
+    for (ei, e) in r.endpoints.iter().enumerate() {
+        for (ci, label) in labels.iter().enumerate() {
+            let pts: Vec<&PowerRow> = r
+                .rows
+                .iter()
+                .chain(&r.joint_rows)
+                .filter(|x| &x.comparison == label && &x.endpoint == e)
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            let color = ci + 1;
+            if ei == 0 {
+                chart.bands.push(Band {
+                    points: pts
+                        .iter()
+                        .map(|p| (f64::from(p.n_per_arm), p.ci_low, p.ci_high))
+                        .collect(),
+                    color,
+                    label: None,
+                });
+            }
+            // One legend entry per comparison (same label for every endpoint; the legend
+            // repeats no label): with many comparisons × endpoints it would cover the data.
+            let name = if r.endpoints.len() > 2 {
+                label.clone()
+            } else if r.endpoints.len() > 1 {
+                format!("{label} · {e}")
+            } else {
+                label.clone()
+            };
+            let mut s = Series::line(
+                &name,
+                pts.iter()
+                    .map(|p| (f64::from(p.n_per_arm), p.power))
+                    .collect(),
+            )
+            .with_color(color);
+            s.dashed = ei > 0;
+            chart.series.push(s);
+        }
+    }
+    chart.ref_lines.push(RefLine {
+        at: r.target,
+        horizontal: true,
+        label: format!("target {}", r.target),
+    });
+    chart
+}
+
+/// Writes `power.csv` and `plots/power.{svg,png}` into `dir`; returns the relative paths.
+pub fn write_outputs(r: &PowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
+    write_power_csv(r, &dir.join("power.csv"))?;
+    let files: Vec<PathBuf> = save(
+        &power_chart(r),
+        &dir.join("plots").join("power"),
+        (1000, 650),
+    )?;
+    let mut out = vec!["power.csv".to_string()];
+    for f in files {
+        if let Ok(rel) = f.strip_prefix(dir) {
+            out.push(rel.display().to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Settings from the protocol's analysis plan (command-line values override them).
+pub fn default_endpoints(protocol: &Protocol) -> Result<Vec<Endpoint>, PowerError> {
+    let x = protocol
+        .xenograft()
+        .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
+    let mut v = Vec::new();
+    for t in &x.analysis.tests {
+        let e = Endpoint::parse(t)?;
+        if !v.contains(&e) {
+            v.push(e);
+        }
+    }
+    if v.is_empty() {
+        v.push(Endpoint::WelchLog);
+    }
+    Ok(v)
+}

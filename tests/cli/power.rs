@@ -1,0 +1,162 @@
+//! `xenoplan power`: outputs, determinism across thread counts, JSON summary, errors.
+
+use super::{scratch, stderr, stdout, xenoplan};
+
+fn run_p1(dir: &std::path::Path, threads: &str, extra: &[&str]) -> std::process::Output {
+    let out = dir.to_str().expect("utf-8 path");
+    let mut args = vec![
+        "power",
+        "examples/p1_power.toml",
+        "--n",
+        "3..15",
+        "--reps",
+        "3000",
+        "--seed",
+        "7",
+        "--threads",
+        threads,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    xenoplan(&args)
+}
+
+#[test]
+fn p1_power_csv_is_byte_identical_for_one_and_two_threads() {
+    let d1 = scratch("power-p1-t1");
+    let d2 = scratch("power-p1-t2");
+    let o1 = run_p1(&d1, "1", &[]);
+    let o2 = run_p1(&d2, "2", &[]);
+    assert_eq!(o1.status.code(), Some(0), "{}", stderr(&o1));
+    assert_eq!(o2.status.code(), Some(0), "{}", stderr(&o2));
+    let a = std::fs::read(d1.join("power.csv")).expect("power.csv");
+    let b = std::fs::read(d2.join("power.csv")).expect("power.csv");
+    assert_eq!(a, b, "power.csv differs between --threads 1 and 2");
+    let text = String::from_utf8(a).expect("utf-8");
+    assert!(text.starts_with("n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps"));
+    assert_eq!(text.lines().count(), 1 + 13 * 3);
+    for f in ["plots/power.svg", "plots/power.png", "manifest.json"] {
+        assert!(d1.join(f).is_file(), "missing {f}");
+    }
+    let manifest = std::fs::read_to_string(d1.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"seed\": 7") && manifest.contains("\"protocol_id\": \"p1-power\""));
+    // The text report carries the analytic cross-check and the recommendation.
+    let s = stdout(&o1);
+    assert!(
+        s.contains("t (nct)") && s.contains("Recommended n per arm"),
+        "{s}"
+    );
+    assert!(s.contains("Sample-size justification"), "{s}");
+    // n = 10, x0.8: noncentral t 0.3743 (P1.md ≈ 0.37).
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("10,x0.8 vs control,"))
+        .expect("row");
+    let cols: Vec<&str> = row.split(',').collect();
+    assert_eq!(cols[7], "0.374301");
+    let p: f64 = cols[3].parse().expect("power");
+    assert!(
+        (p - 0.369).abs() < 4.5 * (0.369f64 * 0.631 / 3000.0).sqrt(),
+        "{row}"
+    );
+}
+
+#[test]
+fn json_summary_on_stdout() {
+    let d = scratch("power-p1-json");
+    let o = run_p1(&d, "2", &["--json", "--joint"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&o)).expect("stdout is one JSON document");
+    assert_eq!(v["protocol_id"], "p1-power");
+    assert_eq!(v["reps"], 3000);
+    let recs = v["recommendations"].as_array().expect("recommendations");
+    assert_eq!(recs.len(), 4, "3 comparisons + joint");
+    let x06 = recs
+        .iter()
+        .find(|r| r["comparison"] == "x0.6 vs control")
+        .expect("x0.6");
+    let n = x06["n_per_arm"].as_u64().expect("reached");
+    assert!((7..=9).contains(&n), "{x06}");
+    assert!(
+        v["justification"]
+            .as_str()
+            .expect("text")
+            .contains("3000 complete studies")
+    );
+    assert_eq!(v["animal_plans"][0]["n_per_arm"], n);
+}
+
+#[test]
+fn bad_settings_exit_one_with_a_message() {
+    let d = scratch("power-bad");
+    let out = d.to_str().expect("utf-8");
+    for (args, needle) in [
+        (vec!["--n", "9..3"], "n range"),
+        (vec!["--n", "1..4"], "at least 2"),
+        (vec!["--alpha", "1.5"], "alpha"),
+        (vec!["--reps", "0"], "reps"),
+        (vec!["--endpoint", "ttest"], "unknown endpoint `ttest`"),
+        (vec!["--threads", "0"], "threads"),
+    ] {
+        let mut a = vec!["power", "examples/p1_power.toml", "--out", out];
+        a.extend_from_slice(&args);
+        let o = xenoplan(&a);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let o = xenoplan(&["power", "no/such/file.toml", "--out", out]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no/such/file.toml"), "{}", stderr(&o));
+    let o = xenoplan(&["power", "examples/p1_power.toml", "--adjust", "bonferroni"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!d.join("power.csv").exists(), "no output on failure");
+}
+
+#[test]
+fn whole_study_path_runs_on_the_tamr_protocol() {
+    let d = scratch("power-tamr");
+    let out = d.to_str().expect("utf-8");
+    let o = xenoplan(&[
+        "power",
+        "protocols/tamr_mcf7_xenograft.toml",
+        "--n",
+        "4,6",
+        "--reps",
+        "6",
+        "--endpoint",
+        "welch-log,mwu",
+        "--threads",
+        "2",
+        "--out",
+        out,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert!(
+        v["engine"]
+            .as_str()
+            .expect("engine")
+            .starts_with("full simulator")
+    );
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    // 2 n × 2 endpoints × 8 comparisons (two cohorts × four treatments).
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 8, "{csv}");
+    let plans = v["animal_plans"].as_array().expect("plans");
+    assert_eq!(plans.len(), 2);
+    for p in plans {
+        let y = p["enrollment_yield"].as_f64().expect("yield");
+        assert!(y > 0.0 && y <= 1.0, "{p}");
+        assert!(
+            p["yield_source"]
+                .as_str()
+                .expect("src")
+                .contains("estimated from the simulation")
+        );
+        assert!(
+            p["implant_total"].as_u64().expect("n") >= p["enrolled_total"].as_u64().expect("n")
+        );
+    }
+}
