@@ -8,7 +8,6 @@ mod analyze;
 mod protocol;
 mod timeline;
 mod power;
-mod protocol;
 
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
