@@ -108,6 +108,21 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
 
 /// Runs `xenoplan power`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let (result, out_dir) = execute(&args)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&result, &out_dir))?
+        );
+    } else {
+        print!("{}", text_report(&result, &out_dir));
+    }
+    Ok(())
+}
+
+/// Runs the power analysis for `args` and writes its files; returns the result and the
+/// output folder.
+pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
     let (protocol, bytes) = load(&args.file)?;
     let s = settings(&args, &protocol)?;
     let out_dir = args
@@ -159,16 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     files.push("manifest.json".into());
     manifest.files = files;
     manifest.write(&out_dir)?;
-
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&result, &out_dir))?
-        );
-    } else {
-        print!("{}", text_report(&result, &out_dir));
-    }
-    Ok(())
+    Ok((result, out_dir))
 }
 
 /// The `--json` summary: settings, recommendations, animal plans, paragraph, every row.

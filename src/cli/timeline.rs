@@ -155,6 +155,15 @@ pub fn simulate_estimates(
 
 /// Runs `xenoplan timeline`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let text = execute(&args)?;
+    print!("{text}");
+    Ok(())
+}
+
+/// Builds and writes the timeline for `args`; returns the text `timeline` prints.
+pub fn execute(args: &Args) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let mut o = String::new();
     let loaded = crate::protocol::load(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
     let protocol = &loaded.protocol;
     let enrollment_yield = args
@@ -232,7 +241,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     m.write(&out)
         .with_context(|| format!("writing {}", out.display()))?;
 
-    println!(
+    let _ = writeln!(
+        o,
         "{}: {} events from {} to {} ({} days){}",
         protocol.id,
         tl.events.len(),
@@ -258,7 +268,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map(|d| d.to_string())
                 .unwrap_or_default()
         };
-        println!(
+        let _ = writeln!(
+            o,
             "  {ph} ({co}): enrollment day {:.1} [5-95%: {:.1}-{:.1}] → {} [{}..{}], {}/{} cohorts not filled",
             e.median_day,
             e.p05,
@@ -271,8 +282,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     for n in &tl.notes {
-        println!("  note: {n}");
+        let _ = writeln!(o, "  note: {n}");
     }
-    println!("wrote {}/ ({})", out.display(), files.join(", "));
-    Ok(())
+    let _ = writeln!(o, "wrote {}/ ({})", out.display(), files.join(", "));
+    Ok(o)
 }

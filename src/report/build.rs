@@ -19,8 +19,10 @@ pub struct ReportInfo {
     pub date: String,
     /// Text printed by the simulation stage (enrollment, in vitro summaries).
     pub simulate_text: String,
-    /// Recommendation and justification paragraphs from power.
-    pub power_text: Vec<String>,
+    /// Recommended n and animals to implant, as printed by `power`.
+    pub power_summary: String,
+    /// The sample-size justification paragraph (for an ethics / IACUC application).
+    pub justification: String,
     /// Stages that failed, with their error, shown in the report instead of hiding them.
     pub failures: Vec<(String, String)>,
     /// Wall time per stage, seconds.
@@ -271,12 +273,15 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
                 "power",
                 "Monte Carlo power vs n per arm with Wilson 95% band",
             ));
-            for (i, t) in info.power_text.iter().enumerate() {
-                s.push(if i + 1 == info.power_text.len() {
-                    Block::Callout(t.clone())
-                } else {
-                    Block::Para(t.clone())
-                });
+            if !info.power_summary.is_empty() {
+                s.push(Block::Pre(info.power_summary.clone()));
+            }
+            if !info.justification.is_empty() {
+                s.push(Block::Para(
+                    "Sample-size justification (to paste into an ethics / IACUC application):"
+                        .into(),
+                ));
+                s.push(Block::Callout(info.justification.clone()));
             }
             s.blocks.extend(csv_table(
                 dir,

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod analyze;
+mod power;
 mod protocol;
 mod timeline;
-mod power;
 
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
