@@ -207,9 +207,51 @@ pub fn solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
     Some((0..n).map(|i| m[i][n] / m[i][i]).collect())
 }
 
-/// Inverse of a small square matrix; `None` if singular.
+/// Inverse of a small square matrix; `None` if singular. 1×1 to 3×3 by cofactors (the hot
+/// path of the EM and the bootstrap), larger by elimination.
 pub fn inverse(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
+    let scale = a.iter().flatten().fold(0.0f64, |acc, x| acc.max(x.abs()));
+    if !(scale > 0.0 && scale.is_finite()) {
+        return None;
+    }
+    match n {
+        1 => {
+            return if a[0][0] != 0.0 {
+                Some(vec![vec![1.0 / a[0][0]]])
+            } else {
+                None
+            };
+        }
+        2 => {
+            let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+            if det.abs() <= 1e-14 * scale * scale {
+                return None;
+            }
+            return Some(vec![
+                vec![a[1][1] / det, -a[0][1] / det],
+                vec![-a[1][0] / det, a[0][0] / det],
+            ]);
+        }
+        3 => {
+            let c = |i: usize, j: usize| {
+                let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
+                let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
+                a[r0][c0] * a[r1][c1] - a[r0][c1] * a[r1][c0]
+            };
+            let det = a[0][0] * c(0, 0) + a[0][1] * c(0, 1) + a[0][2] * c(0, 2);
+            if det.abs() <= 1e-14 * scale * scale * scale {
+                return None;
+            }
+            // inverse[j][i] = cofactor(i, j) / det (cyclic indices give the signs).
+            return Some(
+                (0..3)
+                    .map(|j| (0..3).map(|i| c(i, j) / det).collect())
+                    .collect(),
+            );
+        }
+        _ => {}
+    }
     let mut cols = Vec::with_capacity(n);
     for j in 0..n {
         let e: Vec<f64> = (0..n).map(|i| if i == j { 1.0 } else { 0.0 }).collect();
@@ -298,6 +340,19 @@ mod tests {
         };
         let res = minimize(f, &[1.0], &b, 100).unwrap();
         assert!((res.theta[0] - 2.0).abs() < 1e-12);
+        let b3 = vec![
+            vec![4.0, 1.0, 0.5],
+            vec![1.0, 3.0, -0.2],
+            vec![0.5, -0.2, 2.0],
+        ];
+        let inv3 = inverse(&b3).unwrap();
+        for j in 0..3 {
+            let col: Vec<f64> = (0..3).map(|i| inv3[i][j]).collect();
+            let e = mat_vec(&b3, &col);
+            for (i, x) in e.iter().enumerate() {
+                assert!((x - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12, "{e:?}");
+            }
+        }
         let a = vec![vec![4.0, 1.0], vec![1.0, 3.0]];
         let inv = inverse(&a).unwrap();
         let id = [

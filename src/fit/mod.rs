@@ -46,6 +46,9 @@ pub mod plots;
 pub mod population;
 pub mod read;
 
+#[cfg(test)]
+mod coverage;
+
 pub use curves::{AnimalFit, AnimalSeries, Model};
 
 use crate::analysis::Dataset;
@@ -489,7 +492,7 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
     }
     let phi: Vec<Vec<f64>> = fits.iter().map(|f| f.phi.clone()).collect();
     let prec: Vec<Vec<Vec<f64>>> = fits.iter().map(|f| f.precision.clone()).collect();
-    let pop = gts(&phi, &prec, None)
+    let pop = gts(&phi, &prec, None, 1e-9, 5000)
         .ok_or_else(|| FitError::NoConvergence("singular between-animal covariance".into()))?;
     let est = statistics(model, &pop, sigma);
     let n = fits.len();
@@ -611,7 +614,7 @@ fn resample_stats(
 ) -> Option<Vec<f64>> {
     let phi: Vec<Vec<f64>> = idx.iter().map(|&i| fits[i].phi.clone()).collect();
     let prec: Vec<Vec<Vec<f64>>> = idx.iter().map(|&i| fits[i].precision.clone()).collect();
-    let pop = gts(&phi, &prec, Some((&full.mean, &full.omega)))?;
+    let pop = gts(&phi, &prec, Some((&full.mean, &full.omega)), 1e-6, 1000)?;
     let refs: Vec<&AnimalFit> = idx.iter().map(|&i| &fits[i]).collect();
     let sigma = pooled_sigma(&refs, model.n_params())?;
     Some(statistics(model, &pop, sigma))

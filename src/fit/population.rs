@@ -74,11 +74,15 @@ fn sts_start(phi: &[Vec<f64>], prec: &[Vec<Vec<f64>>]) -> (Vec<f64>, Vec<Vec<f64
 }
 
 /// Global two-stage EM on first-stage estimates `phi` with precisions `prec`. `start` gives
-/// a warm start (the full-data estimate, for bootstrap resamples).
+/// a warm start (the full-data estimate, for bootstrap resamples). Stops when the largest
+/// change of μ plus the largest relative change of diag Ω is below `tol`, or after `max_iter`
+/// iterations.
 pub fn gts(
     phi: &[Vec<f64>],
     prec: &[Vec<Vec<f64>>],
     start: Option<(&[f64], &[Vec<f64>])>,
+    tol: f64,
+    max_iter: usize,
 ) -> Option<Population> {
     let n = phi.len();
     if n < 2 {
@@ -91,7 +95,7 @@ pub fn gts(
     };
     let mut individual = phi.to_vec();
     let mut iterations = 0;
-    for it in 0..2000 {
+    for it in 0..max_iter {
         iterations = it + 1;
         let oinv = inverse(&omega)?;
         let oinv_mu = mat_vec(&oinv, &mean);
@@ -133,7 +137,7 @@ pub fn gts(
         if !mean.iter().all(|x| x.is_finite()) {
             return None;
         }
-        if change < 1e-9 {
+        if change < tol {
             break;
         }
     }
@@ -212,7 +216,7 @@ mod tests {
             .map(|_| vec![2.0 + nd.sample(&mut rng) * 0.8 + nd.sample(&mut rng) * c.sqrt()])
             .collect();
         let prec = vec![vec![vec![1.0 / c]]; 40];
-        let pop = gts(&phi, &prec, None).unwrap();
+        let pop = gts(&phi, &prec, None, 1e-10, 5000).unwrap();
         let mean = phi.iter().map(|x| x[0]).sum::<f64>() / 40.0;
         let s2 = phi.iter().map(|x| (x[0] - mean).powi(2)).sum::<f64>() / 40.0;
         assert!(
@@ -246,7 +250,7 @@ mod tests {
             ]);
             prec.push(vec![vec![100.0, 0.0], vec![0.0, 100.0]]);
         }
-        let pop = gts(&phi, &prec, None).unwrap();
+        let pop = gts(&phi, &prec, None, 1e-10, 5000).unwrap();
         assert!((pop.mean[1] - 5.0).abs() < 0.3, "{:?}", pop.mean);
     }
 
