@@ -1,0 +1,240 @@
+//! Reading the `animals.csv` layout (../shared/CONTRACT.md) into a [`Dataset`].
+//!
+//! Required columns: `animal_id`, `arm`, `day`, and either `volume_mm3` or both `length_mm`
+//! and `width_mm` (volume = L·W²/2 when only calipers are given, NCI convention). Optional:
+//! `cohort`, `body_weight_g`, and when `volume_mm3` is present, `length_mm`/`width_mm` are kept
+//! too. Column names are matched case-insensitively; other columns are ignored. Empty cells and
+//! `NA`, `NaN`, `.`, `-` are missing values. Any unreadable cell is reported with the file, the
+//! line number (1-based, header = line 1) and the column name.
+
+use super::AnalysisError;
+use super::data::{Dataset, Observation};
+use crate::protocol::domain::VolumeFormula;
+use std::path::Path;
+
+/// Reads `path` (the `animals.csv` layout) into a dataset.
+pub fn read_dataset(path: &Path) -> Result<Dataset, AnalysisError> {
+    let bytes = std::fs::read(path).map_err(|e| AnalysisError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse_dataset(&bytes, &path.display().to_string())
+}
+
+fn is_missing(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "" | "na" | "nan" | "." | "-" | "n/a"
+    )
+}
+
+/// Parses CSV bytes; `file` names the source in error messages.
+pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let err = |line: u64, column: &str, message: String| AnalysisError::Csv {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        message,
+    };
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(1, "", format!("cannot read the header: {e}")))?
+        .clone();
+    let find = |name: &str| {
+        headers.iter().position(|h| {
+            h.trim()
+                .trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(name)
+        })
+    };
+    let need = |name: &str| {
+        find(name).ok_or_else(|| {
+            err(
+                1,
+                name,
+                format!(
+                    "required column `{name}` is missing (header: {})",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            )
+        })
+    };
+    let c_id = need("animal_id")?;
+    let c_arm = need("arm")?;
+    let c_day = need("day")?;
+    let c_vol = find("volume_mm3");
+    let c_len = find("length_mm");
+    let c_wid = find("width_mm");
+    if c_vol.is_none() && (c_len.is_none() || c_wid.is_none()) {
+        return Err(err(
+            1,
+            "volume_mm3",
+            "needs a `volume_mm3` column, or both `length_mm` and `width_mm`".into(),
+        ));
+    }
+    let c_cohort = find("cohort");
+    let c_bw = find("body_weight_g");
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            err(line, "", format!("unreadable row: {e}"))
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let cell = |c: usize, name: &str| -> Result<&str, AnalysisError> {
+            rec.get(c).ok_or_else(|| {
+                err(
+                    line,
+                    name,
+                    format!(
+                        "the row has {} fields; column `{name}` is field {}",
+                        rec.len(),
+                        c + 1
+                    ),
+                )
+            })
+        };
+        let text = |c: usize, name: &str| -> Result<String, AnalysisError> {
+            let s = cell(c, name)?;
+            if is_missing(s) {
+                Err(err(line, name, "value is missing (required)".into()))
+            } else {
+                Ok(s.to_string())
+            }
+        };
+        let number =
+            |c: Option<usize>, name: &str, nonneg: bool| -> Result<Option<f64>, AnalysisError> {
+                let Some(c) = c else { return Ok(None) };
+                let s = match rec.get(c) {
+                    Some(s) => s,
+                    None => return Ok(None),
+                };
+                if is_missing(s) {
+                    return Ok(None);
+                }
+                let v: f64 = s
+                    .parse()
+                    .map_err(|_| err(line, name, format!("`{s}` is not a number")))?;
+                if !v.is_finite() {
+                    return Err(err(line, name, format!("`{s}` is not a finite number")));
+                }
+                if nonneg && v < 0.0 {
+                    return Err(err(line, name, format!("`{s}` is negative")));
+                }
+                Ok(Some(v))
+            };
+        let animal_id = text(c_id, "animal_id")?;
+        let arm = text(c_arm, "arm")?;
+        let day_s = text(c_day, "day")?;
+        let day: f64 = day_s
+            .parse()
+            .map_err(|_| err(line, "day", format!("`{day_s}` is not a number")))?;
+        if !day.is_finite() {
+            return Err(err(
+                line,
+                "day",
+                format!("`{day_s}` is not a finite number"),
+            ));
+        }
+        let length_mm = number(c_len, "length_mm", true)?;
+        let width_mm = number(c_wid, "width_mm", true)?;
+        let mut volume_mm3 = number(c_vol, "volume_mm3", true)?;
+        if volume_mm3.is_none()
+            && let (Some(l), Some(w)) = (length_mm, width_mm)
+        {
+            volume_mm3 = Some(VolumeFormula::HalfLw2.volume(l, w));
+        }
+        let cohort = match c_cohort.and_then(|c| rec.get(c)) {
+            Some(s) if !is_missing(s) => s.to_string(),
+            _ => String::new(),
+        };
+        rows.push(Observation {
+            animal_id,
+            cohort,
+            arm,
+            day,
+            length_mm,
+            width_mm,
+            volume_mm3,
+            body_weight_g: number(c_bw, "body_weight_g", true)?,
+        });
+    }
+    if rows.is_empty() {
+        return Err(err(1, "", "the file has a header but no data rows".into()));
+    }
+    // One animal must stay in one arm and cohort.
+    let mut seen: std::collections::HashMap<&str, (&str, &str, usize)> =
+        std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(&(arm, cohort, first)) = seen.get(r.animal_id.as_str()) {
+            if arm != r.arm || cohort != r.cohort {
+                return Err(AnalysisError::Data(format!(
+                    "{file}: animal `{}` is in arm `{arm}`{} at data row {} but in arm `{}`{} at data row {}",
+                    r.animal_id,
+                    if cohort.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (cohort `{cohort}`)")
+                    },
+                    first + 1,
+                    r.arm,
+                    if r.cohort.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (cohort `{}`)", r.cohort)
+                    },
+                    i + 1
+                )));
+            }
+        } else {
+            seen.insert(&r.animal_id, (&r.arm, &r.cohort, i));
+        }
+    }
+    Ok(Dataset { rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_volume_or_calipers_and_ignores_extra_columns() {
+        let csv = "animal_id,arm,day,date,length_mm,width_mm,volume_mm3,status\nA1,vehicle,0,2027-01-04,8,6,,ok\nA1,vehicle,3,,,,NA,ok\nA2,drug,0,,,,150.5,\n";
+        let d = parse_dataset(csv.as_bytes(), "x.csv").unwrap();
+        assert_eq!(d.rows.len(), 3);
+        assert_eq!(d.rows[0].volume_mm3, Some(144.0));
+        assert_eq!(d.rows[1].volume_mm3, None);
+        assert_eq!(d.rows[2].volume_mm3, Some(150.5));
+    }
+
+    #[test]
+    fn bad_cell_is_named_by_line_and_column() {
+        let csv = "animal_id,arm,day,volume_mm3\nA1,v,0,100\nA1,v,3,12x\n";
+        let e = parse_dataset(csv.as_bytes(), "data.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("data.csv:3") && e.contains("volume_mm3") && e.contains("12x"),
+            "{e}"
+        );
+        let e = parse_dataset(b"animal_id,arm,volume_mm3\nA,b,1\n", "d.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`day`"), "{e}");
+        let e = parse_dataset(b"animal_id,arm,day,volume_mm3\nA,b,,1\n", "d.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("d.csv:2") && e.contains("day"), "{e}");
+        let e = parse_dataset(b"animal_id,arm,day,volume_mm3\nA,b,1,-4\n", "d.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("negative"), "{e}");
+    }
+}

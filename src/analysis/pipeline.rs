@@ -1,0 +1,1024 @@
+//! The one-call analysis: every table of `analyze` from a [`Dataset`].
+
+use super::AnalysisError;
+use super::data::Dataset;
+use super::stats::lmm::{LmmGroup, fit_reml};
+use super::stats::{self, KmPoint};
+use rand::RngExt;
+use std::collections::BTreeMap;
+
+/// What counts as the time-to-endpoint event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EndpointRule {
+    /// Volume at or above this many mm³ (the protocol's `event_volume_mm3`, `--endpoint-volume`).
+    Volume(f64),
+    /// Volume at or above this multiple of the animal's baseline volume.
+    FoldBaseline(f64),
+}
+
+impl EndpointRule {
+    /// Human-readable definition (written in `tests.csv` and the manifest).
+    pub fn describe(&self) -> String {
+        match self {
+            EndpointRule::Volume(v) => format!("volume >= {v} mm3"),
+            EndpointRule::FoldBaseline(f) => format!("volume >= {f} x baseline"),
+        }
+    }
+}
+
+/// Choices of the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisOptions {
+    /// Name of the control arm (in every cohort).
+    pub control: String,
+    /// Analysis day for the single-day tests; `None` = last day with ≥ `on_study_fraction` of
+    /// the control animals measured (invivoSyn convention, ../shared/DOMAIN.md).
+    pub analysis_day: Option<f64>,
+    /// Fraction of control animals that must still be measured on the analysis day (0.8,
+    /// invivoSyn convention, ../shared/DOMAIN.md).
+    pub on_study_fraction: f64,
+    /// Time-to-endpoint event.
+    pub endpoint: EndpointRule,
+    /// Bootstrap replicates for the TGI / T/C confidence intervals; 0 = no intervals (fast path
+    /// for Monte Carlo).
+    pub bootstrap_reps: usize,
+    /// Seed of the bootstrap streams.
+    pub seed: u64,
+    /// Volumes below this (including 0 = not palpable) are set to it before taking logarithms,
+    /// mm³ (assumed; 1 mm³ is below any caliper reading, so only non-palpable tumors move).
+    pub log_floor_mm3: f64,
+    /// mRECIST looks at days ≥ this many days after baseline (10, Gao et al. 2015 / Xeva).
+    pub response_min_day: f64,
+    /// Fit the linear mixed model (the slowest test; `power` may switch it off).
+    pub run_lmm: bool,
+}
+
+impl AnalysisOptions {
+    /// Defaults with the given control arm: endpoint 4 × baseline volume (Workman et al., BJC
+    /// 2010;102:1555, humane endpoint), 2000 bootstrap replicates (assumed; percentile CIs are
+    /// stable to ~0.5 percentage point at this count), seed 1.
+    pub fn new(control: &str) -> Self {
+        AnalysisOptions {
+            control: control.to_string(),
+            analysis_day: None,
+            on_study_fraction: 0.8,
+            endpoint: EndpointRule::FoldBaseline(4.0),
+            bootstrap_reps: 2000,
+            seed: 1,
+            log_floor_mm3: 1.0,
+            response_min_day: 10.0,
+            run_lmm: true,
+        }
+    }
+}
+
+/// One animal's measurements, sorted by day (duplicates on a day averaged, missing dropped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Animal {
+    /// Identifier.
+    pub id: String,
+    /// Cohort ("" if none).
+    pub cohort: String,
+    /// Arm.
+    pub arm: String,
+    /// Days with a volume.
+    pub days: Vec<f64>,
+    /// Volumes, mm³.
+    pub volumes: Vec<f64>,
+    /// Index of the baseline measurement (last at day ≤ 0, else the first).
+    pub baseline: usize,
+}
+
+impl Animal {
+    /// Baseline volume.
+    pub fn v0(&self) -> f64 {
+        self.volumes[self.baseline]
+    }
+    /// Baseline day.
+    pub fn day0(&self) -> f64 {
+        self.days[self.baseline]
+    }
+    /// Volume on `day`, if measured.
+    pub fn at(&self, day: f64) -> Option<f64> {
+        self.days
+            .iter()
+            .position(|&d| d == day)
+            .map(|i| self.volumes[i])
+    }
+}
+
+/// Per-arm, per-day summary (`summary.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Arm.
+    pub arm: String,
+    /// Day.
+    pub day: f64,
+    /// Animals measured.
+    pub n: usize,
+    /// Mean volume.
+    pub mean: f64,
+    /// SD.
+    pub sd: f64,
+    /// SEM.
+    pub sem: f64,
+    /// Median.
+    pub median: f64,
+}
+
+/// TGI% and T/C% of one arm on one day (`tgi.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TgiRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Treated arm.
+    pub arm: String,
+    /// Day.
+    pub day: f64,
+    /// TGI% = (1 − ΔT/ΔC)·100 on arm means, Δ from the baseline means.
+    pub tgi_pct: f64,
+    /// Bootstrap 95% percentile interval of TGI%.
+    pub tgi_ci: (f64, f64),
+    /// T/C% = mean T / mean C · 100.
+    pub tc_pct: f64,
+    /// Bootstrap 95% percentile interval of T/C%.
+    pub tc_ci: (f64, f64),
+    /// Treated animals measured that day.
+    pub n_treated: usize,
+    /// Control animals measured that day.
+    pub n_control: usize,
+}
+
+/// Rate-based T/C of one arm (Hather et al. 2014), `rate_tc.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateTcRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Treated arm.
+    pub arm: String,
+    /// Animals with a growth rate, treated.
+    pub n_treated: usize,
+    /// Animals with a growth rate, control.
+    pub n_control: usize,
+    /// Mean per-animal exponential growth rate, treated, /day.
+    pub rate_treated: f64,
+    /// Mean per-animal exponential growth rate, control, /day.
+    pub rate_control: f64,
+    /// Reference duration t, days (the analysis day minus baseline day 0).
+    pub duration_days: f64,
+    /// Rate-based T/C% = 100·exp((r̄_T − r̄_C)·t).
+    pub tc_rate_pct: f64,
+    /// Bootstrap 95% interval.
+    pub tc_rate_ci: (f64, f64),
+}
+
+/// mRECIST classes (Gao et al., Nat Med 2015;21:1318, as coded in Bioconductor Xeva).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mrecist {
+    /// Complete response.
+    Cr,
+    /// Partial response.
+    Pr,
+    /// Stable disease.
+    Sd,
+    /// Progressive disease.
+    Pd,
+}
+
+impl Mrecist {
+    /// Label ("mCR"…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mrecist::Cr => "mCR",
+            Mrecist::Pr => "mPR",
+            Mrecist::Sd => "mSD",
+            Mrecist::Pd => "mPD",
+        }
+    }
+    /// Classification from best response and best average response (%):
+    /// mCR: BR < −95 and BAR < −40; mPR: BR < −50 and BAR < −20; mSD: BR < 35 and BAR < 30;
+    /// else mPD (../shared/DOMAIN.md).
+    pub fn classify(br: f64, bar: f64) -> Mrecist {
+        if br < -95.0 && bar < -40.0 {
+            Mrecist::Cr
+        } else if br < -50.0 && bar < -20.0 {
+            Mrecist::Pr
+        } else if br < 35.0 && bar < 30.0 {
+            Mrecist::Sd
+        } else {
+            Mrecist::Pd
+        }
+    }
+}
+
+/// Best response of one animal (`response.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Animal.
+    pub animal_id: String,
+    /// Arm.
+    pub arm: String,
+    /// BestResponse = min ΔVol_t over t ≥ 10 d, %.
+    pub best_response_pct: f64,
+    /// BestAvgResponse = min over t ≥ 10 d of the running mean of ΔVol from baseline to t, %.
+    pub best_avg_response_pct: f64,
+    /// Class; `None` when not evaluable (no measurement ≥ 10 d after baseline).
+    pub mrecist: Option<Mrecist>,
+}
+
+/// Counts of mRECIST classes per arm (`response_summary.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseCount {
+    /// Cohort.
+    pub cohort: String,
+    /// Arm.
+    pub arm: String,
+    /// mCR, mPR, mSD, mPD counts.
+    pub counts: [usize; 4],
+    /// Not evaluable.
+    pub not_evaluable: usize,
+}
+
+/// Time to endpoint of one animal (`endpoints.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Animal.
+    pub animal_id: String,
+    /// Arm.
+    pub arm: String,
+    /// Study day of the event, or of the last measurement when censored.
+    pub time_days: f64,
+    /// Reached the endpoint.
+    pub event: bool,
+}
+
+/// Kaplan–Meier curve of one arm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmCurve {
+    /// Cohort.
+    pub cohort: String,
+    /// Arm.
+    pub arm: String,
+    /// Steps.
+    pub points: Vec<KmPoint>,
+}
+
+/// One test of one arm against its cohort's control (`tests.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRow {
+    /// Cohort.
+    pub cohort: String,
+    /// "arm vs control".
+    pub comparison: String,
+    /// Treated arm.
+    pub arm: String,
+    /// What is compared (e.g. "ln(volume) at day 21").
+    pub endpoint: String,
+    /// Short test key (welch-log, mwu, slope, auc, lmm, logrank, response).
+    pub key: &'static str,
+    /// Test name.
+    pub test: String,
+    /// Test statistic.
+    pub statistic: f64,
+    /// Raw two-sided p-value.
+    pub p_value: f64,
+    /// Holm-adjusted p-value within the family of comparisons of this cohort and test.
+    pub p_adjusted: f64,
+    /// Degrees of freedom (t tests, χ²), NaN otherwise.
+    pub df: f64,
+    /// Effect estimate (treated − control, or odds ratio for Fisher).
+    pub estimate: f64,
+    /// Standard error of the estimate, when defined.
+    pub se: f64,
+    /// Treated animals used.
+    pub n_treated: usize,
+    /// Control animals used.
+    pub n_control: usize,
+}
+
+/// Everything `analyze` computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisResult {
+    /// Animals (with their sorted measurements).
+    pub animals: Vec<Animal>,
+    /// Cohorts with their arms (control first) and analysis day.
+    pub cohorts: Vec<CohortInfo>,
+    /// `summary.csv`.
+    pub summary: Vec<SummaryRow>,
+    /// `tgi.csv`.
+    pub tgi: Vec<TgiRow>,
+    /// `rate_tc.csv`.
+    pub rate_tc: Vec<RateTcRow>,
+    /// `response.csv`.
+    pub response: Vec<ResponseRow>,
+    /// `response_summary.csv`.
+    pub response_counts: Vec<ResponseCount>,
+    /// `endpoints.csv`.
+    pub endpoints: Vec<EndpointRow>,
+    /// Kaplan–Meier curves (`km.csv`).
+    pub km: Vec<KmCurve>,
+    /// `tests.csv`.
+    pub tests: Vec<TestRow>,
+}
+
+/// A cohort and its analysis day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortInfo {
+    /// Name ("" if the data has no cohort column).
+    pub name: String,
+    /// Arms, control first, then in order of appearance.
+    pub arms: Vec<String>,
+    /// Day of the single-day tests.
+    pub analysis_day: f64,
+    /// Control animals.
+    pub n_control: usize,
+}
+
+/// Groups rows into animals (sorted by day, duplicate days averaged, missing volumes dropped).
+pub fn animals(ds: &Dataset) -> Vec<Animal> {
+    let mut order: Vec<(String, String, String)> = Vec::new();
+    type Obs = Vec<(f64, f64)>;
+    let mut map: BTreeMap<(String, String), (usize, Obs)> = BTreeMap::new();
+    for r in &ds.rows {
+        let key = (r.cohort.clone(), r.animal_id.clone());
+        let entry = map.entry(key).or_insert_with(|| {
+            order.push((r.cohort.clone(), r.animal_id.clone(), r.arm.clone()));
+            (order.len() - 1, Vec::new())
+        });
+        if let Some(v) = r.volume_mm3.filter(|v| v.is_finite() && *v >= 0.0) {
+            entry.1.push((r.day, v));
+        }
+    }
+    let mut out = Vec::new();
+    for (cohort, id, arm) in order {
+        let Some((_, mut obs)) = map.remove(&(cohort.clone(), id.clone())) else {
+            continue;
+        };
+        if obs.is_empty() {
+            continue;
+        }
+        obs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut days: Vec<f64> = Vec::new();
+        let mut vols: Vec<f64> = Vec::new();
+        let mut i = 0;
+        while i < obs.len() {
+            let mut j = i;
+            let mut s = 0.0;
+            while j < obs.len() && obs[j].0 == obs[i].0 {
+                s += obs[j].1;
+                j += 1;
+            }
+            days.push(obs[i].0);
+            vols.push(s / (j - i) as f64);
+            i = j;
+        }
+        let baseline = days.iter().rposition(|&d| d <= 0.0).unwrap_or(0);
+        out.push(Animal {
+            id,
+            cohort,
+            arm,
+            days,
+            volumes: vols,
+            baseline,
+        });
+    }
+    out
+}
+
+fn mean(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        f64::NAN
+    } else {
+        x.iter().sum::<f64>() / x.len() as f64
+    }
+}
+
+fn median(x: &mut [f64]) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    x.sort_by(|a, b| a.total_cmp(b));
+    let n = x.len();
+    if n % 2 == 1 {
+        x[n / 2]
+    } else {
+        0.5 * (x[n / 2 - 1] + x[n / 2])
+    }
+}
+
+/// Quantile by linear interpolation (R type 7) of sorted finite values.
+fn quantile_sorted(x: &[f64], q: f64) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    let h = (x.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(x.len() - 1);
+    x[lo] + (h - lo as f64) * (x[hi] - x[lo])
+}
+
+/// 95% percentile interval of bootstrap values (non-finite replicates dropped; NaN when fewer
+/// than half the replicates are finite).
+fn percentile_ci(mut v: Vec<f64>, reps: usize) -> (f64, f64) {
+    v.retain(|x| x.is_finite());
+    if reps == 0 || v.len() * 2 < reps {
+        return (f64::NAN, f64::NAN);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    (quantile_sorted(&v, 0.025), quantile_sorted(&v, 0.975))
+}
+
+/// Per-animal slope of ln volume on day from baseline on (volumes floored at `floor`).
+pub fn animal_slope(a: &Animal, floor: f64, until: f64) -> f64 {
+    let (d, l): (Vec<f64>, Vec<f64>) = (a.baseline..a.days.len())
+        .filter(|&i| a.days[i] <= until)
+        .map(|i| (a.days[i], a.volumes[i].max(floor).ln()))
+        .unzip();
+    stats::slope(&d, &l)
+}
+
+/// Per-animal AUC of ln(V/V0) from baseline to the last visit (volumes floored at `floor`).
+pub fn animal_auc(a: &Animal, floor: f64) -> f64 {
+    let d = &a.days[a.baseline..];
+    let v: Vec<f64> = a.volumes[a.baseline..]
+        .iter()
+        .map(|v| v.max(floor))
+        .collect();
+    stats::auc_log_relative(d, &v)
+}
+
+/// Best response, best average response (%) and mRECIST class of one animal (Xeva's
+/// `.computeBestResponse` / `.computeBestAverageResponse`: ΔVol_t = 100·(V_t − V0)/V0 from the
+/// baseline on, running mean from the baseline, minima over t ≥ `min_day` after baseline).
+pub fn mrecist(a: &Animal, min_day: f64) -> (f64, f64, Option<Mrecist>) {
+    let v0 = a.v0();
+    if v0 <= 0.0 {
+        return (f64::NAN, f64::NAN, None);
+    }
+    let (mut br, mut bar) = (f64::INFINITY, f64::INFINITY);
+    let mut sum = 0.0;
+    for (k, i) in (a.baseline..a.days.len()).enumerate() {
+        let dv = 100.0 * (a.volumes[i] - v0) / v0;
+        sum += dv;
+        if a.days[i] - a.day0() >= min_day {
+            br = br.min(dv);
+            bar = bar.min(sum / (k + 1) as f64);
+        }
+    }
+    if br.is_finite() {
+        (br, bar, Some(Mrecist::classify(br, bar)))
+    } else {
+        (f64::NAN, f64::NAN, None)
+    }
+}
+
+/// Time to endpoint of one animal: first study day (from baseline on) with volume at or above
+/// the threshold, else censored at the last measurement.
+pub fn time_to_endpoint(a: &Animal, rule: EndpointRule) -> (f64, bool) {
+    let thr = match rule {
+        EndpointRule::Volume(v) => v,
+        EndpointRule::FoldBaseline(f) => f * a.v0(),
+    };
+    for i in a.baseline..a.days.len() {
+        if a.volumes[i] >= thr && i > a.baseline {
+            return (a.days[i], true);
+        }
+    }
+    (a.days[a.days.len() - 1], false)
+}
+
+/// The default analysis day: the last day on which at least `fraction` of the control animals
+/// were measured (days after baseline); the latest baseline day if there is none.
+pub fn default_analysis_day(control: &[&Animal], fraction: f64) -> f64 {
+    let mut counts: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+    for a in control {
+        for &d in &a.days[a.baseline + 1..] {
+            let e = counts.entry((d * 1e6).round() as i64).or_insert((d, 0));
+            e.1 += 1;
+        }
+    }
+    let need = fraction * control.len() as f64 - 1e-9;
+    counts
+        .values()
+        .rev()
+        .find(|(_, c)| *c as f64 >= need)
+        .map(|(d, _)| *d)
+        .unwrap_or_else(|| {
+            control
+                .iter()
+                .map(|a| a.day0())
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+}
+
+/// TGI% and T/C% from baseline means and means on the day.
+fn tgi_tc(t0: f64, tt: f64, c0: f64, ct: f64) -> (f64, f64) {
+    ((1.0 - (tt - t0) / (ct - c0)) * 100.0, tt / ct * 100.0)
+}
+
+/// Runs the whole analysis.
+pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, AnalysisError> {
+    let animals = animals(ds);
+    if animals.is_empty() {
+        return Err(AnalysisError::Data(
+            "the data has no animal with a tumor volume".into(),
+        ));
+    }
+    let mut res = AnalysisResult {
+        animals: Vec::new(),
+        cohorts: Vec::new(),
+        summary: Vec::new(),
+        tgi: Vec::new(),
+        rate_tc: Vec::new(),
+        response: Vec::new(),
+        response_counts: Vec::new(),
+        endpoints: Vec::new(),
+        km: Vec::new(),
+        tests: Vec::new(),
+    };
+    let mut cohort_names: Vec<String> = Vec::new();
+    for a in &animals {
+        if !cohort_names.contains(&a.cohort) {
+            cohort_names.push(a.cohort.clone());
+        }
+    }
+    for (ci, cname) in cohort_names.iter().enumerate() {
+        let in_cohort: Vec<&Animal> = animals.iter().filter(|a| &a.cohort == cname).collect();
+        let mut arms: Vec<String> = Vec::new();
+        for a in &in_cohort {
+            if !arms.contains(&a.arm) {
+                arms.push(a.arm.clone());
+            }
+        }
+        let Some(pos) = arms.iter().position(|a| a == &opt.control) else {
+            let what = if cname.is_empty() {
+                String::new()
+            } else {
+                format!(" in cohort `{cname}`")
+            };
+            return Err(AnalysisError::Data(format!(
+                "no control arm named `{}`{what}; arms: {}",
+                opt.control,
+                arms.join(", ")
+            )));
+        };
+        let ctrl = arms.remove(pos);
+        arms.insert(0, ctrl);
+        let by_arm: Vec<Vec<&Animal>> = arms
+            .iter()
+            .map(|arm| {
+                in_cohort
+                    .iter()
+                    .copied()
+                    .filter(|a| &a.arm == arm)
+                    .collect()
+            })
+            .collect();
+        let control = &by_arm[0];
+        let day = opt
+            .analysis_day
+            .unwrap_or_else(|| default_analysis_day(control, opt.on_study_fraction));
+        res.cohorts.push(CohortInfo {
+            name: cname.clone(),
+            arms: arms.clone(),
+            analysis_day: day,
+            n_control: control.len(),
+        });
+        cohort_tables(&mut res, ci as u64, cname, &arms, &by_arm, day, opt);
+    }
+    res.animals = animals;
+    Ok(res)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cohort_tables(
+    res: &mut AnalysisResult,
+    ci: u64,
+    cohort: &str,
+    arms: &[String],
+    by_arm: &[Vec<&Animal>],
+    day: f64,
+    opt: &AnalysisOptions,
+) {
+    let floor = opt.log_floor_mm3;
+    // Summary per arm and day.
+    let mut grid: Vec<f64> = by_arm
+        .iter()
+        .flatten()
+        .flat_map(|a| a.days.iter().copied())
+        .collect();
+    grid.sort_by(|a, b| a.total_cmp(b));
+    grid.dedup();
+    // vol[arm][animal][day index]
+    let vol: Vec<Vec<Vec<Option<f64>>>> = by_arm
+        .iter()
+        .map(|an| {
+            an.iter()
+                .map(|a| grid.iter().map(|&d| a.at(d)).collect())
+                .collect()
+        })
+        .collect();
+    for (ai, arm) in arms.iter().enumerate() {
+        for (di, &d) in grid.iter().enumerate() {
+            let mut v: Vec<f64> = vol[ai].iter().filter_map(|x| x[di]).collect();
+            if v.is_empty() {
+                continue;
+            }
+            let (m, var) = stats_mean_var(&v);
+            let n = v.len();
+            res.summary.push(SummaryRow {
+                cohort: cohort.into(),
+                arm: arm.clone(),
+                day: d,
+                n,
+                mean: m,
+                sd: var.sqrt(),
+                sem: (var / n as f64).sqrt(),
+                median: median(&mut v),
+            });
+        }
+    }
+    // TGI / T/C per treated arm and day, with bootstrap over animals within arm.
+    let base: Vec<Vec<f64>> = by_arm
+        .iter()
+        .map(|an| an.iter().map(|a| a.v0()).collect())
+        .collect();
+    let day_idx: Vec<Vec<usize>> = (0..arms.len())
+        .map(|ai| {
+            (0..grid.len())
+                .filter(|&di| {
+                    vol[ai].iter().any(|x| x[di].is_some())
+                        && vol[0].iter().any(|x| x[di].is_some())
+                })
+                .collect()
+        })
+        .collect();
+    let means = |ai: usize, pick: &[usize], di: usize| -> f64 {
+        let (mut s, mut n) = (0.0, 0usize);
+        for &k in pick {
+            if let Some(v) = vol[ai][k][di] {
+                s += v;
+                n += 1;
+            }
+        }
+        if n == 0 { f64::NAN } else { s / n as f64 }
+    };
+    let base_mean =
+        |ai: usize, pick: &[usize]| mean(&pick.iter().map(|&k| base[ai][k]).collect::<Vec<_>>());
+    let slopes: Vec<Vec<f64>> = by_arm
+        .iter()
+        .map(|an| {
+            an.iter()
+                .map(|a| animal_slope(a, floor, f64::INFINITY))
+                .collect()
+        })
+        .collect();
+    let mean_finite = |ai: usize, pick: &[usize]| {
+        let v: Vec<f64> = pick
+            .iter()
+            .map(|&k| slopes[ai][k])
+            .filter(|x| x.is_finite())
+            .collect();
+        mean(&v)
+    };
+    let all: Vec<Vec<usize>> = by_arm.iter().map(|an| (0..an.len()).collect()).collect();
+    // Bootstrap draws: replicate b uses stream (seed, [cohort, b]); control resampled first,
+    // then each arm in order, so results do not depend on threads or on which rows are printed.
+    let reps = opt.bootstrap_reps;
+    let n_arms = arms.len();
+    let mut boot_tgi: Vec<Vec<Vec<f64>>> = (0..n_arms)
+        .map(|ai| vec![Vec::with_capacity(reps); day_idx[ai].len()])
+        .collect();
+    let mut boot_tc = boot_tgi.clone();
+    let mut boot_rate: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); n_arms];
+    let duration = day;
+    for b in 0..reps {
+        let mut rng = crate::rng::stream(opt.seed, &[ci, b as u64]);
+        let picks: Vec<Vec<usize>> = by_arm
+            .iter()
+            .map(|an| {
+                (0..an.len())
+                    .map(|_| rng.random_range(0..an.len()))
+                    .collect()
+            })
+            .collect();
+        let c0 = base_mean(0, &picks[0]);
+        let rc = mean_finite(0, &picks[0]);
+        for ai in 1..n_arms {
+            let t0 = base_mean(ai, &picks[ai]);
+            for (k, &di) in day_idx[ai].iter().enumerate() {
+                let (g, t) = tgi_tc(t0, means(ai, &picks[ai], di), c0, means(0, &picks[0], di));
+                boot_tgi[ai][k].push(g);
+                boot_tc[ai][k].push(t);
+            }
+            boot_rate[ai].push(100.0 * ((mean_finite(ai, &picks[ai]) - rc) * duration).exp());
+        }
+    }
+    let c0 = base_mean(0, &all[0]);
+    for ai in 1..n_arms {
+        let t0 = base_mean(ai, &all[ai]);
+        for (k, &di) in day_idx[ai].iter().enumerate() {
+            let (g, t) = tgi_tc(t0, means(ai, &all[ai], di), c0, means(0, &all[0], di));
+            res.tgi.push(TgiRow {
+                cohort: cohort.into(),
+                arm: arms[ai].clone(),
+                day: grid[di],
+                tgi_pct: g,
+                tgi_ci: percentile_ci(std::mem::take(&mut boot_tgi[ai][k]), reps),
+                tc_pct: t,
+                tc_ci: percentile_ci(std::mem::take(&mut boot_tc[ai][k]), reps),
+                n_treated: vol[ai].iter().filter(|x| x[di].is_some()).count(),
+                n_control: vol[0].iter().filter(|x| x[di].is_some()).count(),
+            });
+        }
+        let (rt, rc) = (mean_finite(ai, &all[ai]), mean_finite(0, &all[0]));
+        res.rate_tc.push(RateTcRow {
+            cohort: cohort.into(),
+            arm: arms[ai].clone(),
+            n_treated: slopes[ai].iter().filter(|x| x.is_finite()).count(),
+            n_control: slopes[0].iter().filter(|x| x.is_finite()).count(),
+            rate_treated: rt,
+            rate_control: rc,
+            duration_days: duration,
+            tc_rate_pct: 100.0 * ((rt - rc) * duration).exp(),
+            tc_rate_ci: percentile_ci(std::mem::take(&mut boot_rate[ai]), reps),
+        });
+    }
+    // Response, endpoints, KM.
+    let mut resp: Vec<Vec<Option<Mrecist>>> = Vec::new();
+    let mut ends: Vec<Vec<(f64, bool)>> = Vec::new();
+    for (ai, an) in by_arm.iter().enumerate() {
+        let mut counts = [0usize; 4];
+        let mut ne = 0;
+        let mut rv = Vec::new();
+        let mut ev = Vec::new();
+        for a in an {
+            let (br, bar, m) = mrecist(a, opt.response_min_day);
+            match m {
+                Some(c) => counts[c as usize] += 1,
+                None => ne += 1,
+            }
+            rv.push(m);
+            res.response.push(ResponseRow {
+                cohort: cohort.into(),
+                animal_id: a.id.clone(),
+                arm: arms[ai].clone(),
+                best_response_pct: br,
+                best_avg_response_pct: bar,
+                mrecist: m,
+            });
+            let (t, e) = time_to_endpoint(a, opt.endpoint);
+            ev.push((t, e));
+            res.endpoints.push(EndpointRow {
+                cohort: cohort.into(),
+                animal_id: a.id.clone(),
+                arm: arms[ai].clone(),
+                time_days: t,
+                event: e,
+            });
+        }
+        res.response_counts.push(ResponseCount {
+            cohort: cohort.into(),
+            arm: arms[ai].clone(),
+            counts,
+            not_evaluable: ne,
+        });
+        res.km.push(KmCurve {
+            cohort: cohort.into(),
+            arm: arms[ai].clone(),
+            points: stats::kaplan_meier(&ev),
+        });
+        resp.push(rv);
+        ends.push(ev);
+    }
+    // Tests, each arm vs control.
+    let start = res.tests.len();
+    let at_day = |ai: usize| -> Vec<f64> { by_arm[ai].iter().filter_map(|a| a.at(day)).collect() };
+    let c_day = at_day(0);
+    let c_log: Vec<f64> = c_day.iter().map(|v| v.max(floor).ln()).collect();
+    let fin = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|x| x.is_finite()).collect() };
+    let c_slope = fin(&by_arm[0]
+        .iter()
+        .map(|a| animal_slope(a, floor, f64::INFINITY))
+        .collect::<Vec<_>>());
+    let c_auc = fin(&by_arm[0]
+        .iter()
+        .map(|a| animal_auc(a, floor))
+        .collect::<Vec<_>>());
+    let dstr = crate::output::fmt_f(day, if day.fract() == 0.0 { 0 } else { 2 });
+    for ai in 1..n_arms {
+        let comparison = format!("{} vs {}", arms[ai], arms[0]);
+        let row = |key: &'static str,
+                   endpoint: String,
+                   test: &str,
+                   stat: f64,
+                   p: f64,
+                   df: f64,
+                   est: f64,
+                   se: f64,
+                   nt: usize,
+                   nc: usize| TestRow {
+            cohort: cohort.into(),
+            comparison: comparison.clone(),
+            arm: arms[ai].clone(),
+            endpoint,
+            key,
+            test: test.into(),
+            statistic: stat,
+            p_value: p,
+            p_adjusted: f64::NAN,
+            df,
+            estimate: est,
+            se,
+            n_treated: nt,
+            n_control: nc,
+        };
+        let t_day = at_day(ai);
+        let t_log: Vec<f64> = t_day.iter().map(|v| v.max(floor).ln()).collect();
+        let w = stats::welch_t(&t_log, &c_log);
+        res.tests.push(row(
+            "welch-log",
+            format!("ln(volume) at day {dstr}"),
+            "Welch t-test",
+            w.statistic,
+            w.p_value,
+            w.df,
+            w.estimate,
+            w.se,
+            t_log.len(),
+            c_log.len(),
+        ));
+        let m = stats::mann_whitney_u(&t_day, &c_day);
+        res.tests.push(row(
+            "mwu",
+            format!("volume at day {dstr}"),
+            &format!("Mann-Whitney U ({})", m.method.as_str()),
+            m.statistic,
+            m.p_value,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            t_day.len(),
+            c_day.len(),
+        ));
+        let ts = fin(&by_arm[ai]
+            .iter()
+            .map(|a| animal_slope(a, floor, f64::INFINITY))
+            .collect::<Vec<_>>());
+        let w = stats::welch_t(&ts, &c_slope);
+        res.tests.push(row(
+            "slope",
+            "growth rate (slope of ln volume, /day)".into(),
+            "Welch t-test",
+            w.statistic,
+            w.p_value,
+            w.df,
+            w.estimate,
+            w.se,
+            ts.len(),
+            c_slope.len(),
+        ));
+        let ta = fin(&by_arm[ai]
+            .iter()
+            .map(|a| animal_auc(a, floor))
+            .collect::<Vec<_>>());
+        let w = stats::welch_t(&ta, &c_auc);
+        res.tests.push(row(
+            "auc",
+            "AUC of ln(V/V0) to last visit (day)".into(),
+            "Welch t-test",
+            w.statistic,
+            w.p_value,
+            w.df,
+            w.estimate,
+            w.se,
+            ta.len(),
+            c_auc.len(),
+        ));
+        if opt.run_lmm {
+            let c = lmm_interaction(&by_arm[ai], &by_arm[0], floor, day);
+            res.tests.push(row(
+                "lmm",
+                format!("ln(volume) treatment x day, days <= {dstr}"),
+                "LMM REML, random intercept + slope; Satterthwaite df",
+                c.statistic,
+                c.p_value,
+                c.df,
+                c.estimate,
+                c.se,
+                by_arm[ai].len(),
+                by_arm[0].len(),
+            ));
+        }
+        let l = stats::logrank(&ends[ai], &ends[0]);
+        res.tests.push(row(
+            "logrank",
+            format!("time to endpoint ({})", opt.endpoint.describe()),
+            "log-rank",
+            l.statistic,
+            l.p_value,
+            1.0,
+            l.observed1 - l.expected1,
+            f64::NAN,
+            ends[ai].len(),
+            ends[0].len(),
+        ));
+        let count = |v: &[Option<Mrecist>]| {
+            let r = v
+                .iter()
+                .filter(|m| matches!(m, Some(Mrecist::Cr | Mrecist::Pr | Mrecist::Sd)))
+                .count() as u64;
+            let p = v.iter().filter(|m| matches!(m, Some(Mrecist::Pd))).count() as u64;
+            (r, p)
+        };
+        let (a, b) = count(&resp[ai]);
+        let (c, d) = count(&resp[0]);
+        let f = stats::fisher_exact_2x2(a, b, c, d);
+        res.tests.push(row(
+            "response",
+            "response rate (mCR+mPR+mSD vs mPD)".into(),
+            "Fisher exact",
+            f.odds_ratio,
+            f.p_value,
+            f64::NAN,
+            f.odds_ratio,
+            f64::NAN,
+            (a + b) as usize,
+            (c + d) as usize,
+        ));
+    }
+    // Holm within each test across this cohort's comparisons.
+    let keys: Vec<&'static str> = res.tests[start..].iter().map(|t| t.key).collect();
+    for key in [
+        "welch-log",
+        "mwu",
+        "slope",
+        "auc",
+        "lmm",
+        "logrank",
+        "response",
+    ] {
+        let idx: Vec<usize> = (start..res.tests.len())
+            .filter(|&i| keys[i - start] == key)
+            .collect();
+        let adj = stats::holm(
+            &idx.iter()
+                .map(|&i| res.tests[i].p_value)
+                .collect::<Vec<_>>(),
+        );
+        for (k, &i) in idx.iter().enumerate() {
+            res.tests[i].p_adjusted = adj[k];
+        }
+    }
+}
+
+fn stats_mean_var(v: &[f64]) -> (f64, f64) {
+    stats::mean_var(v)
+}
+
+/// Linear mixed model on ln(volume) of a treated and a control arm: fixed effects intercept,
+/// treatment, day, treatment × day; random intercept and slope per animal (REML); returns the
+/// treatment × day contrast (difference of growth rates, /day) with Satterthwaite df. Uses the
+/// observations from each animal's baseline up to `until`.
+pub fn lmm_interaction(
+    treated: &[&Animal],
+    control: &[&Animal],
+    floor: f64,
+    until: f64,
+) -> stats::lmm::Contrast {
+    let mut store: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+    for (trt, group) in [(1.0, treated), (0.0, control)] {
+        for a in group {
+            let (mut x, mut z, mut y) = (Vec::new(), Vec::new(), Vec::new());
+            for i in a.baseline..a.days.len() {
+                let d = a.days[i];
+                if d > until {
+                    break;
+                }
+                x.extend([1.0, trt, d, trt * d]);
+                z.extend([1.0, d]);
+                y.push(a.volumes[i].max(floor).ln());
+            }
+            if !y.is_empty() {
+                store.push((x, z, y));
+            }
+        }
+    }
+    let groups: Vec<LmmGroup> = store.iter().map(|(x, z, y)| LmmGroup { x, z, y }).collect();
+    match fit_reml(&groups, 4, 2) {
+        Ok(fit) => fit.contrast(&[0.0, 0.0, 0.0, 1.0]),
+        Err(_) => stats::lmm::Contrast {
+            estimate: f64::NAN,
+            se: f64::NAN,
+            df: f64::NAN,
+            statistic: f64::NAN,
+            p_value: f64::NAN,
+        },
+    }
+}

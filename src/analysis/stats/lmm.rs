@@ -1,0 +1,492 @@
+//! Linear mixed model y = Xβ + Zb + ε with independent groups (animals), b ~ N(0, G),
+//! ε ~ N(0, σ²I), fitted by restricted maximum likelihood (REML), with Satterthwaite degrees of
+//! freedom for linear contrasts of β.
+//!
+//! Formulation follows lme4 (Bates, Mächler, Bolker & Walker 2015, J Stat Softw 67(1), §3):
+//! G = σ²ΛΛᵀ with Λ lower triangular (parameters θ = its entries), so that per group
+//! H = I + ZΛΛᵀZᵀ, H⁻¹ = I − ZΛM⁻¹ΛᵀZᵀ and |H| = |M| with M = I + ΛᵀZᵀZΛ (Woodbury), and σ²
+//! is profiled out of the REML criterion:
+//!   d(θ) = Σᵢ log|Mᵢ| + log|XᵀH⁻¹X| + (N−p)·[1 + log(2π r²(θ)/(N−p))],
+//! r² = the generalized residual sum of squares. Only the per-group cross products ZᵀZ, ZᵀX,
+//! Zᵀy are needed, so a fit costs O(groups·q³) per evaluation whatever the visit count.
+//!
+//! Satterthwaite df for a contrast L'β follow lmerTest (Kuznetsova, Brockhoff & Christensen
+//! 2017, J Stat Softw 82(13), eq. 5–7): df = 2·(L'ΦL)² / (gᵀAg) with Φ = Cov(β̂)(τ),
+//! g = ∂(L'ΦL)/∂τ and A = 2·Hess⁻¹ of the REML deviance in τ = (θ, σ), both by central finite
+//! differences at the optimum.
+
+#![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
+
+use super::dist::t_two_sided;
+use super::linalg::{chol_inverse, chol_logdet, chol_solve, cholesky, inverse};
+use super::optim::nelder_mead;
+
+/// One group (animal) of observations: row-major design matrices.
+#[derive(Debug, Clone, Copy)]
+pub struct LmmGroup<'a> {
+    /// Fixed-effects design, n×p row-major.
+    pub x: &'a [f64],
+    /// Random-effects design, n×q row-major.
+    pub z: &'a [f64],
+    /// Responses, length n.
+    pub y: &'a [f64],
+}
+
+/// Errors of the mixed-model fit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LmmError {
+    /// Matrix sizes do not agree.
+    #[error("mixed model: inconsistent dimensions ({0})")]
+    Dimensions(String),
+    /// Too few observations for the number of fixed effects.
+    #[error("mixed model: {n} observations are too few for {p} fixed effects")]
+    TooFewObservations {
+        /// Observations.
+        n: usize,
+        /// Fixed effects.
+        p: usize,
+    },
+    /// XᵀX is singular (a fixed effect is not estimable).
+    #[error("mixed model: the fixed-effects design is rank deficient")]
+    RankDeficient,
+    /// The optimiser found no finite criterion.
+    #[error("mixed model: REML optimisation failed")]
+    NotConverged,
+}
+
+/// Sufficient statistics of one group.
+#[derive(Debug, Clone)]
+struct GroupStats {
+    ztz: Vec<f64>,
+    ztx: Vec<f64>,
+    zty: Vec<f64>,
+}
+
+/// Precomputed data of a mixed model.
+#[derive(Debug, Clone)]
+pub struct LmmData {
+    p: usize,
+    q: usize,
+    n: usize,
+    xtx: Vec<f64>,
+    xty: Vec<f64>,
+    yty: f64,
+    groups: Vec<GroupStats>,
+}
+
+/// Quantities at a given θ.
+struct Eval {
+    logdet_m: f64,
+    xthx: Vec<f64>,
+    beta: Vec<f64>,
+    r2: f64,
+    chol_xthx: Vec<f64>,
+}
+
+/// A fitted model.
+#[derive(Debug, Clone)]
+pub struct LmmFit {
+    /// Fixed-effect estimates β̂.
+    pub beta: Vec<f64>,
+    /// Standard errors of β̂.
+    pub se: Vec<f64>,
+    /// Covariance of β̂, p×p row-major.
+    pub cov_beta: Vec<f64>,
+    /// Residual variance σ̂².
+    pub sigma2: f64,
+    /// Random-effects covariance Ĝ, q×q row-major.
+    pub g: Vec<f64>,
+    /// Relative covariance factor θ̂ (lower triangle of Λ, row by row).
+    pub theta: Vec<f64>,
+    /// REML deviance (−2 restricted log-likelihood) at the optimum.
+    pub reml_deviance: f64,
+    /// Number of observations.
+    pub n_obs: usize,
+    /// Number of groups.
+    pub n_groups: usize,
+    /// Whether the optimiser met its tolerance.
+    pub converged: bool,
+    data: LmmData,
+}
+
+/// Inference on a linear contrast L'β.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contrast {
+    /// L'β̂.
+    pub estimate: f64,
+    /// Standard error √(L'ΦL).
+    pub se: f64,
+    /// Satterthwaite degrees of freedom.
+    pub df: f64,
+    /// t statistic.
+    pub statistic: f64,
+    /// Two-sided p-value from t(df).
+    pub p_value: f64,
+}
+
+impl LmmData {
+    /// Builds the cross products from groups with `p` fixed and `q` random effects.
+    pub fn new(groups: &[LmmGroup<'_>], p: usize, q: usize) -> Result<Self, LmmError> {
+        let mut d = LmmData {
+            p,
+            q,
+            n: 0,
+            xtx: vec![0.0; p * p],
+            xty: vec![0.0; p],
+            yty: 0.0,
+            groups: Vec::with_capacity(groups.len()),
+        };
+        for (gi, g) in groups.iter().enumerate() {
+            let n = g.y.len();
+            if g.x.len() != n * p || g.z.len() != n * q {
+                return Err(LmmError::Dimensions(format!(
+                    "group {gi}: {n} responses, x has {}, z has {} entries",
+                    g.x.len(),
+                    g.z.len()
+                )));
+            }
+            if n == 0 {
+                continue;
+            }
+            let mut s = GroupStats {
+                ztz: vec![0.0; q * q],
+                ztx: vec![0.0; q * p],
+                zty: vec![0.0; q],
+            };
+            for r in 0..n {
+                let xr = &g.x[r * p..(r + 1) * p];
+                let zr = &g.z[r * q..(r + 1) * q];
+                let y = g.y[r];
+                for a in 0..p {
+                    for b in 0..p {
+                        d.xtx[a * p + b] += xr[a] * xr[b];
+                    }
+                    d.xty[a] += xr[a] * y;
+                }
+                for a in 0..q {
+                    for b in 0..q {
+                        s.ztz[a * q + b] += zr[a] * zr[b];
+                    }
+                    for b in 0..p {
+                        s.ztx[a * p + b] += zr[a] * xr[b];
+                    }
+                    s.zty[a] += zr[a] * y;
+                }
+                d.yty += y * y;
+            }
+            d.n += n;
+            d.groups.push(s);
+        }
+        if d.n <= p {
+            return Err(LmmError::TooFewObservations { n: d.n, p });
+        }
+        if cholesky(&d.xtx, p).is_none() {
+            return Err(LmmError::RankDeficient);
+        }
+        Ok(d)
+    }
+
+    fn n_theta(&self) -> usize {
+        self.q * (self.q + 1) / 2
+    }
+
+    fn lambda(&self, theta: &[f64]) -> Vec<f64> {
+        let q = self.q;
+        let mut l = vec![0.0; q * q];
+        let mut k = 0;
+        for i in 0..q {
+            for j in 0..=i {
+                l[i * q + j] = theta[k];
+                k += 1;
+            }
+        }
+        l
+    }
+
+    /// Generalized least squares at θ.
+    fn eval(&self, theta: &[f64]) -> Option<Eval> {
+        let (p, q) = (self.p, self.q);
+        let lam = self.lambda(theta);
+        let mut xthx = self.xtx.clone();
+        let mut xthy = self.xty.clone();
+        let mut ythy = self.yty;
+        let mut logdet_m = 0.0;
+        let mut lt_ztx = vec![0.0; q * p];
+        let mut lt_zty = vec![0.0; q];
+        let mut m = vec![0.0; q * q];
+        for g in &self.groups {
+            // ΛᵀZᵀX, ΛᵀZᵀy, M = I + ΛᵀZᵀZΛ.
+            for a in 0..q {
+                for b in 0..p {
+                    lt_ztx[a * p + b] = (0..q).map(|k| lam[k * q + a] * g.ztx[k * p + b]).sum();
+                }
+                lt_zty[a] = (0..q).map(|k| lam[k * q + a] * g.zty[k]).sum();
+            }
+            for a in 0..q {
+                for b in 0..q {
+                    let mut s = if a == b { 1.0 } else { 0.0 };
+                    for k in 0..q {
+                        for l in 0..q {
+                            s += lam[k * q + a] * g.ztz[k * q + l] * lam[l * q + b];
+                        }
+                    }
+                    m[a * q + b] = s;
+                }
+            }
+            let lm = cholesky(&m, q)?;
+            logdet_m += chol_logdet(&lm, q);
+            // Subtract (ΛᵀZᵀX)ᵀ M⁻¹ (ΛᵀZᵀX) etc.
+            let mut w = lt_zty.clone();
+            chol_solve(&lm, q, &mut w);
+            ythy -= (0..q).map(|a| lt_zty[a] * w[a]).sum::<f64>();
+            for b in 0..p {
+                let mut col: Vec<f64> = (0..q).map(|a| lt_ztx[a * p + b]).collect();
+                chol_solve(&lm, q, &mut col);
+                xthy[b] -= (0..q).map(|a| col[a] * lt_zty[a]).sum::<f64>();
+                for c in 0..p {
+                    xthx[c * p + b] -= (0..q).map(|a| lt_ztx[a * p + c] * col[a]).sum::<f64>();
+                }
+            }
+        }
+        let lx = cholesky(&xthx, p)?;
+        let mut beta = xthy.clone();
+        chol_solve(&lx, p, &mut beta);
+        let r2 = ythy - beta.iter().zip(&xthy).map(|(b, v)| b * v).sum::<f64>();
+        if r2.is_nan() || r2 <= 0.0 {
+            return None;
+        }
+        Some(Eval {
+            logdet_m,
+            xthx,
+            beta,
+            r2,
+            chol_xthx: lx,
+        })
+    }
+
+    /// Profiled REML deviance d(θ).
+    pub fn reml_profiled(&self, theta: &[f64]) -> f64 {
+        let nmp = (self.n - self.p) as f64;
+        match self.eval(theta) {
+            Some(e) => {
+                e.logdet_m
+                    + chol_logdet(&e.chol_xthx, self.p)
+                    + nmp * (1.0 + (2.0 * std::f64::consts::PI * e.r2 / nmp).ln())
+            }
+            None => f64::INFINITY,
+        }
+    }
+
+    /// REML deviance with σ not profiled out, τ = (θ, σ):
+    /// (N−p)·log σ² + Σ log|Mᵢ| + log|XᵀH⁻¹X| + r²/σ² + (N−p)·log 2π.
+    fn reml_full(&self, tau: &[f64]) -> f64 {
+        let k = self.n_theta();
+        let sigma = tau[k];
+        let nmp = (self.n - self.p) as f64;
+        match self.eval(&tau[..k]) {
+            Some(e) => {
+                let s2 = sigma * sigma;
+                nmp * s2.ln()
+                    + e.logdet_m
+                    + chol_logdet(&e.chol_xthx, self.p)
+                    + e.r2 / s2
+                    + nmp * (2.0 * std::f64::consts::PI).ln()
+            }
+            None => f64::INFINITY,
+        }
+    }
+
+    /// L'Cov(β̂)L at τ = (θ, σ): σ²·L'(XᵀH⁻¹X)⁻¹L.
+    fn contrast_var(&self, tau: &[f64], l: &[f64]) -> f64 {
+        let k = self.n_theta();
+        match self.eval(&tau[..k]) {
+            Some(e) => {
+                let mut w = l.to_vec();
+                chol_solve(&e.chol_xthx, self.p, &mut w);
+                tau[k] * tau[k] * l.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>()
+            }
+            None => f64::NAN,
+        }
+    }
+}
+
+/// Fits the model by REML. `p`, `q`: numbers of fixed and random effects (columns of x, z).
+/// θ starts at the identity (lme4's default start) and is optimised by Nelder–Mead with
+/// restarts; the optimum is then polished by a second run from a small simplex.
+pub fn fit_reml(groups: &[LmmGroup<'_>], p: usize, q: usize) -> Result<LmmFit, LmmError> {
+    let data = LmmData::new(groups, p, q)?;
+    let k = data.n_theta();
+    let mut theta0 = vec![0.0; k];
+    let mut idx = 0;
+    for i in 0..q {
+        for j in 0..=i {
+            theta0[idx] = if i == j { 1.0 } else { 0.0 };
+            idx += 1;
+        }
+    }
+    let step = vec![0.5; k];
+    let m = nelder_mead(
+        |t| data.reml_profiled(t),
+        &theta0,
+        &step,
+        1e-11,
+        1e-8,
+        20_000,
+    );
+    if !m.f.is_finite() {
+        return Err(LmmError::NotConverged);
+    }
+    let polish_step: Vec<f64> = m.x.iter().map(|v| 0.01 * v.abs().max(1e-3)).collect();
+    let m2 = nelder_mead(
+        |t| data.reml_profiled(t),
+        &m.x,
+        &polish_step,
+        1e-13,
+        1e-10,
+        20_000,
+    );
+    let best = if m2.f <= m.f { m2 } else { m };
+    let e = data.eval(&best.x).ok_or(LmmError::NotConverged)?;
+    let sigma2 = e.r2 / (data.n - p) as f64;
+    let inv = chol_inverse(&e.chol_xthx, p);
+    let cov_beta: Vec<f64> = inv.iter().map(|v| v * sigma2).collect();
+    let se = (0..p).map(|i| cov_beta[i * p + i].sqrt()).collect();
+    let lam = data.lambda(&best.x);
+    let mut g = vec![0.0; q * q];
+    for a in 0..q {
+        for b in 0..q {
+            g[a * q + b] = sigma2 * (0..q).map(|c| lam[a * q + c] * lam[b * q + c]).sum::<f64>();
+        }
+    }
+    let _ = &e.xthx;
+    Ok(LmmFit {
+        beta: e.beta,
+        se,
+        cov_beta,
+        sigma2,
+        g,
+        theta: best.x,
+        reml_deviance: best.f,
+        n_obs: data.n,
+        n_groups: data.groups.len(),
+        converged: best.converged,
+        data,
+    })
+}
+
+impl LmmFit {
+    /// Estimate, SE, Satterthwaite df and p-value of the contrast L'β (`l` has length p).
+    pub fn contrast(&self, l: &[f64]) -> Contrast {
+        let d = &self.data;
+        let k = d.n_theta();
+        let est: f64 = l.iter().zip(&self.beta).map(|(a, b)| a * b).sum();
+        let mut tau = self.theta.clone();
+        tau.push(self.sigma2.sqrt());
+        let f0 = d.contrast_var(&tau, l);
+        let se = f0.sqrt();
+        let nt = k + 1;
+        let h: Vec<f64> = tau.iter().map(|v| 1e-4 * v.abs().max(1e-2)).collect();
+        // Gradient of L'ΦL (central differences).
+        let mut grad = vec![0.0; nt];
+        for i in 0..nt {
+            let mut a = tau.clone();
+            let mut b = tau.clone();
+            a[i] += h[i];
+            b[i] -= h[i];
+            grad[i] = (d.contrast_var(&a, l) - d.contrast_var(&b, l)) / (2.0 * h[i]);
+        }
+        // Hessian of the REML deviance: central differences with one Richardson extrapolation
+        // (steps 5% and 2.5% of each parameter: smaller steps drown in rounding noise of the
+        // deviance, checked against lmerTest in tests/fixtures/analysis/lmm_ref.csv)
+        // step (h and h/2), which removes the O(h²) truncation error (as numDeriv::hessian,
+        // used by lmerTest, does with more steps).
+        let f = |t: &[f64]| d.reml_full(t);
+        let fc = f(&tau);
+        let second = |i: usize, j: usize, h: &[f64]| -> f64 {
+            let at = |si: f64, sj: f64| {
+                let mut x = tau.clone();
+                x[i] += si * h[i];
+                x[j] += sj * h[j];
+                f(&x)
+            };
+            if i == j {
+                (at(1.0, 0.0) - 2.0 * fc + at(-1.0, 0.0)) / (h[i] * h[i])
+            } else {
+                (at(1.0, 1.0) - at(1.0, -1.0) - at(-1.0, 1.0) + at(-1.0, -1.0))
+                    / (4.0 * h[i] * h[j])
+            }
+        };
+        let h1: Vec<f64> = tau.iter().map(|v| 5e-2 * v.abs().max(1e-2)).collect();
+        let h2: Vec<f64> = h1.iter().map(|v| v / 2.0).collect();
+        let mut hess = vec![0.0; nt * nt];
+        for i in 0..nt {
+            for j in i..nt {
+                let v = (4.0 * second(i, j, &h2) - second(i, j, &h1)) / 3.0;
+                hess[i * nt + j] = v;
+                hess[j * nt + i] = v;
+            }
+        }
+        let df = match inverse(&hess, nt) {
+            Some(hinv) => {
+                let mut q = 0.0;
+                for i in 0..nt {
+                    for j in 0..nt {
+                        q += grad[i] * 2.0 * hinv[i * nt + j] * grad[j];
+                    }
+                }
+                2.0 * f0 * f0 / q
+            }
+            None => f64::NAN,
+        };
+        let df = if df.is_finite() && df > 0.0 {
+            df
+        } else {
+            f64::NAN
+        };
+        let t = est / se;
+        Contrast {
+            estimate: est,
+            se,
+            df,
+            statistic: t,
+            p_value: t_two_sided(t, df),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovers_fixed_effects_of_noise_free_lines() {
+        // Two groups of exact lines y = 1 + 0.5 t + small deterministic wiggle: β ≈ (1, 0.5).
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for g in 0..6 {
+            let mut x = Vec::new();
+            let mut y = Vec::new();
+            for (i, &ti) in t.iter().enumerate() {
+                x.extend([1.0, ti]);
+                let w = [0.01, -0.02, 0.015, -0.005, 0.0][(i + g) % 5];
+                y.push(1.0 + 0.1 * (g as f64 - 2.5) + (0.5 + 0.01 * (g as f64 - 2.5)) * ti + w);
+            }
+            xs.push(x);
+            ys.push(y);
+        }
+        let groups: Vec<LmmGroup> = xs
+            .iter()
+            .zip(&ys)
+            .map(|(x, y)| LmmGroup { x, z: x, y })
+            .collect();
+        let fit = fit_reml(&groups, 2, 2).unwrap();
+        assert!(
+            (fit.beta[0] - 1.0).abs() < 0.05 && (fit.beta[1] - 0.5).abs() < 0.01,
+            "{:?}",
+            fit.beta
+        );
+        let c = fit.contrast(&[0.0, 1.0]);
+        assert!(c.df > 1.0 && c.p_value < 1e-6, "{c:?}");
+    }
+}

@@ -1,0 +1,32 @@
+//! Statistical tests used by the analysis, each checked against R or scipy reference values
+//! (`tests/fixtures/analysis/`). Every function is allocation-light and takes plain slices so
+//! `power` can call it inside a Monte Carlo loop.
+//!
+//! - [`welch_t`], [`welch_from_moments`]: Welch's unequal-variance t-test;
+//! - [`mann_whitney_u`]: Wilcoxon–Mann–Whitney U, exact or normal approximation (as scipy);
+//! - [`fisher_exact_2x2`]: Fisher's exact test, two-sided as R's `fisher.test`;
+//! - [`kaplan_meier`], [`logrank`]: survival curves and the two-group log-rank test;
+//! - [`holm`]: Holm's step-down p-value adjustment;
+//! - [`slope`], [`auc_log_relative`]: per-animal growth summaries;
+//! - [`lmm`]: linear mixed model fitted by REML, with Satterthwaite degrees of freedom.
+
+pub mod dist;
+mod fisher;
+mod growth;
+pub mod linalg;
+pub mod lmm;
+mod multiplicity;
+mod mwu;
+pub mod optim;
+mod survival;
+mod ttest;
+
+pub use fisher::{FisherTest, fisher_exact_2x2};
+pub use growth::{auc_log_relative, slope};
+pub use multiplicity::holm;
+pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
+pub use survival::{KmPoint, LogRank, kaplan_meier, logrank};
+pub use ttest::{TTest, mean_var, welch_from_moments, welch_t};
+
+#[cfg(test)]
+mod reference_tests;

@@ -1,0 +1,286 @@
+//! Writing the analysis tables (../shared/CONTRACT.md columns first, extra columns after).
+
+use super::AnalysisError;
+use super::pipeline::AnalysisResult;
+use crate::output::{fmt_f, write_csv_rows};
+use std::path::Path;
+
+/// Full-precision float (shortest round-trip representation); empty cell when not finite.
+fn g(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// Four decimals (volumes, percentages).
+fn f4(x: f64) -> String {
+    fmt_f(x, 4)
+}
+
+fn header(cols: &[&str]) -> Vec<String> {
+    cols.iter().map(|s| s.to_string()).collect()
+}
+
+/// Writes `summary.csv`, `tgi.csv`, `rate_tc.csv`, `response.csv`, `response_summary.csv`,
+/// `endpoints.csv`, `km.csv` and `tests.csv` into `dir`; returns the file names written.
+pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, AnalysisError> {
+    let mut files = Vec::new();
+    let mut put =
+        |name: &str, cols: &[&str], rows: Vec<Vec<String>>| -> Result<(), AnalysisError> {
+            write_csv_rows(&dir.join(name), &header(cols), &rows)?;
+            files.push(name.to_string());
+            Ok(())
+        };
+    put(
+        "summary.csv",
+        &[
+            "arm",
+            "day",
+            "n",
+            "mean_mm3",
+            "sd_mm3",
+            "sem_mm3",
+            "median_mm3",
+            "cohort",
+        ],
+        res.summary
+            .iter()
+            .map(|r| {
+                vec![
+                    r.arm.clone(),
+                    g(r.day),
+                    r.n.to_string(),
+                    f4(r.mean),
+                    f4(r.sd),
+                    f4(r.sem),
+                    f4(r.median),
+                    r.cohort.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    put(
+        "tgi.csv",
+        &[
+            "arm",
+            "day",
+            "tgi_pct",
+            "tgi_ci_low",
+            "tgi_ci_high",
+            "tc_pct",
+            "tc_ci_low",
+            "tc_ci_high",
+            "n_treated",
+            "n_control",
+            "cohort",
+        ],
+        res.tgi
+            .iter()
+            .map(|r| {
+                vec![
+                    r.arm.clone(),
+                    g(r.day),
+                    f4(r.tgi_pct),
+                    f4(r.tgi_ci.0),
+                    f4(r.tgi_ci.1),
+                    f4(r.tc_pct),
+                    f4(r.tc_ci.0),
+                    f4(r.tc_ci.1),
+                    r.n_treated.to_string(),
+                    r.n_control.to_string(),
+                    r.cohort.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    put(
+        "rate_tc.csv",
+        &[
+            "arm",
+            "n_treated",
+            "n_control",
+            "rate_treated_per_day",
+            "rate_control_per_day",
+            "duration_days",
+            "tc_rate_pct",
+            "tc_rate_ci_low",
+            "tc_rate_ci_high",
+            "cohort",
+        ],
+        res.rate_tc
+            .iter()
+            .map(|r| {
+                vec![
+                    r.arm.clone(),
+                    r.n_treated.to_string(),
+                    r.n_control.to_string(),
+                    fmt_f(r.rate_treated, 6),
+                    fmt_f(r.rate_control, 6),
+                    g(r.duration_days),
+                    f4(r.tc_rate_pct),
+                    f4(r.tc_rate_ci.0),
+                    f4(r.tc_rate_ci.1),
+                    r.cohort.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    put(
+        "response.csv",
+        &[
+            "animal_id",
+            "arm",
+            "best_response_pct",
+            "best_avg_response_pct",
+            "mrecist",
+            "cohort",
+        ],
+        res.response
+            .iter()
+            .map(|r| {
+                vec![
+                    r.animal_id.clone(),
+                    r.arm.clone(),
+                    f4(r.best_response_pct),
+                    f4(r.best_avg_response_pct),
+                    r.mrecist
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_default(),
+                    r.cohort.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    put(
+        "response_summary.csv",
+        &[
+            "arm",
+            "n_evaluable",
+            "mCR",
+            "mPR",
+            "mSD",
+            "mPD",
+            "not_evaluable",
+            "response_rate_pct",
+            "cohort",
+        ],
+        res.response_counts
+            .iter()
+            .map(|r| {
+                let n: usize = r.counts.iter().sum();
+                let rate = if n > 0 {
+                    100.0 * (n - r.counts[3]) as f64 / n as f64
+                } else {
+                    f64::NAN
+                };
+                let mut v = vec![r.arm.clone(), n.to_string()];
+                v.extend(r.counts.iter().map(|c| c.to_string()));
+                v.extend([r.not_evaluable.to_string(), f4(rate), r.cohort.clone()]);
+                v
+            })
+            .collect(),
+    )?;
+    put(
+        "endpoints.csv",
+        &["animal_id", "arm", "time_days", "event", "cohort"],
+        res.endpoints
+            .iter()
+            .map(|r| {
+                vec![
+                    r.animal_id.clone(),
+                    r.arm.clone(),
+                    g(r.time_days),
+                    (r.event as u8).to_string(),
+                    r.cohort.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    put(
+        "km.csv",
+        &[
+            "arm",
+            "time_days",
+            "n_risk",
+            "n_event",
+            "n_censor",
+            "survival",
+            "std_err",
+            "cohort",
+        ],
+        res.km
+            .iter()
+            .flat_map(|c| {
+                c.points.iter().map(move |p| {
+                    vec![
+                        c.arm.clone(),
+                        g(p.time),
+                        p.n_risk.to_string(),
+                        p.n_event.to_string(),
+                        p.n_censor.to_string(),
+                        fmt_f(p.survival, 6),
+                        fmt_f(p.std_err, 6),
+                        c.cohort.clone(),
+                    ]
+                })
+            })
+            .collect(),
+    )?;
+    put(
+        "tests.csv",
+        &[
+            "comparison",
+            "endpoint",
+            "test",
+            "statistic",
+            "p_value",
+            "p_adjusted",
+            "df",
+            "estimate",
+            "se",
+            "n_treated",
+            "n_control",
+            "cohort",
+            "test_key",
+            "adjustment",
+        ],
+        res.tests
+            .iter()
+            .map(|r| {
+                vec![
+                    r.comparison.clone(),
+                    r.endpoint.clone(),
+                    r.test.clone(),
+                    g(r.statistic),
+                    g(r.p_value),
+                    g(r.p_adjusted),
+                    g(r.df),
+                    g(r.estimate),
+                    g(r.se),
+                    r.n_treated.to_string(),
+                    r.n_control.to_string(),
+                    r.cohort.clone(),
+                    r.key.to_string(),
+                    "Holm across this cohort's comparisons for this test".to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    Ok(files)
+}
+
+/// Definitions of every derived quantity, recorded in `manifest.json`.
+pub fn definitions() -> serde_json::Value {
+    serde_json::json!({
+        "tgi_pct": "(1 - (T_t - T_0)/(C_t - C_0)) * 100 on arm means; T_0, C_0 = mean baseline volumes (last measurement at day <= 0); DeltaT/DeltaC definition (../shared/DOMAIN.md), not Xeva's TGI()",
+        "tc_pct": "mean T_t / mean C_t * 100",
+        "ci": "bootstrap 95% percentile interval, animals resampled with replacement within arm; replicate b uses rng stream (seed, [cohort index, b])",
+        "tc_rate_pct": "100 * exp((mean rate T - mean rate C) * t), rate = per-animal OLS slope of ln volume on day, t = analysis day (rate-based T/C, Hather et al. Cancer Inform 2014;13(S4):65)",
+        "mrecist": "Gao et al. Nat Med 2015 as coded in Bioconductor Xeva: dVol_t = 100 (V_t - V_0)/V_0; BR = min dVol_t for t >= 10 d after baseline; BAR = min over t >= 10 d of the running mean of dVol from baseline to t; mCR BR<-95 & BAR<-40; mPR BR<-50 & BAR<-20; mSD BR<35 & BAR<30; else mPD",
+        "analysis_day": "last day with >= 80% of the control animals measured (invivoSyn), unless --day",
+        "auc": "trapezoid AUC of ln(V/V_0) from baseline to the animal's last visit",
+        "p_adjusted": "Holm step-down within each cohort and test across the arm-vs-control comparisons"
+    })
+}
