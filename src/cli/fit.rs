@@ -18,6 +18,17 @@ pub enum ModelArg {
     Logistic,
 }
 
+/// Population methods.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MethodArg {
+    /// REML LMM for the exponential model without censored readings, else two-stage.
+    Auto,
+    /// Per-animal fits (censored likelihood) + global two-stage EM.
+    TwoStage,
+    /// REML linear mixed model on ln V (exponential only).
+    Lmm,
+}
+
 /// Arguments of `xenoplan fit`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,6 +37,9 @@ pub struct Args {
     /// Growth model.
     #[arg(long, value_enum, default_value = "exponential")]
     pub model: ModelArg,
+    /// Population method.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: MethodArg,
     /// Arm to fit (required when the data has several; usually the vehicle arm).
     #[arg(long)]
     pub arm: Option<String>,
@@ -66,6 +80,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     opts.seed = args.seed;
     opts.bootstrap_reps = args.boot;
     opts.detection_floor_mm3 = args.detection_floor;
+    opts.method = match args.method {
+        MethodArg::Auto => xenoplan_fit::Method::Auto,
+        MethodArg::TwoStage => xenoplan_fit::Method::TwoStage,
+        MethodArg::Lmm => xenoplan_fit::Method::Lmm,
+    };
     let result = xenoplan_fit::fit(&data, &opts)
         .with_context(|| format!("fitting {}", args.data.display()))?;
     let date = args.date.unwrap_or_else(|| {

@@ -5,7 +5,7 @@
 //! `cargo test --release --lib fit::coverage -- --ignored --nocapture`); a cheaper version
 //! always runs.
 
-use super::{FitOptions, Model, VariabilityKind, fit};
+use super::{FitOptions, Method, Model, VariabilityKind, fit};
 use crate::analysis::{Dataset, Observation};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
@@ -98,6 +98,7 @@ fn truth_values(t: &Truth) -> Vec<f64> {
 /// Runs `reps` round trips; returns (labels, hits per estimate, successful fits).
 fn coverage(
     t: &Truth,
+    method: Method,
     reps: u64,
     boot: usize,
     n: usize,
@@ -112,6 +113,7 @@ fn coverage(
         let mut opts = FitOptions::new(t.model);
         opts.bootstrap_reps = boot;
         opts.seed = rep + 1;
+        opts.method = method;
         let Ok(r) = fit(&data, &opts) else { continue };
         ok += 1;
         let mut ests = Vec::new();
@@ -152,6 +154,15 @@ fn exp_truth() -> Truth {
     }
 }
 
+fn censored_exp_truth() -> Truth {
+    // Small tumours under a 30 mm³ floor: about a quarter of the day-0 readings are censored.
+    Truth {
+        v0: 40.0,
+        v0_cv: 0.4,
+        ..exp_truth()
+    }
+}
+
 fn nonlin_truth(model: Model) -> Truth {
     Truth {
         model,
@@ -165,20 +176,27 @@ fn nonlin_truth(model: Model) -> Truth {
     }
 }
 
-fn report(t: &Truth, reps: u64, boot: usize, floor: Option<f64>, min_cov: f64) {
-    let (labels, hits, ok) = coverage(t, reps, boot, 24, floor);
+fn report(t: &Truth, method: Method, reps: u64, boot: usize, floor: Option<f64>, min_cov: f64) {
+    let (labels, hits, ok) = coverage(t, method, reps, boot, 24, floor);
+    let name = format!(
+        "{}/{}{}",
+        t.model.name(),
+        match method {
+            Method::Lmm => "lmm",
+            Method::TwoStage => "two-stage",
+            Method::Auto => "auto",
+        },
+        if floor.is_some() { "/censored" } else { "" }
+    );
     assert!(
         ok as u64 >= reps * 95 / 100,
-        "{:?}: only {ok}/{reps} fits succeeded",
-        t.model
+        "{name}: only {ok}/{reps} fits succeeded"
     );
     let mut failures = Vec::new();
     for (l, h) in labels.iter().zip(&hits) {
         let cov = *h as f64 / ok as f64;
         println!(
-            "coverage {:<12} {:<22} {:>5.1}% ({h}/{ok})",
-            t.model.name(),
-            l,
+            "coverage {name:<30} {l:<22} {:>5.1}% ({h}/{ok})",
             cov * 100.0
         );
         if cov < min_cov {
@@ -187,8 +205,7 @@ fn report(t: &Truth, reps: u64, boot: usize, floor: Option<f64>, min_cov: f64) {
     }
     assert!(
         failures.is_empty(),
-        "{:?} coverage below {min_cov}: {failures:?}",
-        t.model
+        "{name} coverage below {min_cov}: {failures:?}"
     );
 }
 
@@ -226,9 +243,7 @@ fn round_trip_point_estimates_are_close() {
 #[test]
 fn censored_floor_does_not_bias_the_rate() {
     // Small tumours (V0 40 mm³) under a 30 mm³ floor: ~25% of day-0 readings censored.
-    let mut t = exp_truth();
-    t.v0 = 40.0;
-    t.v0_cv = 0.4;
+    let t = censored_exp_truth();
     let data = simulate(&t, 80, 28.0, 0.0, Some(30.0), 5, 0);
     let mut opts = FitOptions::new(Model::Exponential);
     opts.bootstrap_reps = 0;
@@ -248,16 +263,33 @@ fn censored_floor_does_not_bias_the_rate() {
 
 #[test]
 fn coverage_quick() {
-    // 30 repetitions × 200 resamples: a gross miscalibration (coverage < 75%) fails here; the
+    // 20 repetitions × 100 resamples: a gross miscalibration (coverage < 70%) fails here; the
     // 90% criterion is checked by the ignored full test.
-    report(&exp_truth(), 30, 200, None, 0.75);
-    report(&nonlin_truth(Model::Gompertz), 30, 200, None, 0.75);
+    report(&exp_truth(), Method::Lmm, 20, 100, None, 0.70);
+    report(
+        &nonlin_truth(Model::Gompertz),
+        Method::TwoStage,
+        20,
+        100,
+        None,
+        0.70,
+    );
 }
 
 #[test]
 #[ignore]
 fn coverage_full() {
-    report(&exp_truth(), 200, 1000, None, 0.90);
-    report(&nonlin_truth(Model::Gompertz), 200, 1000, None, 0.90);
-    report(&nonlin_truth(Model::Logistic), 200, 1000, None, 0.90);
+    // Every configuration is run and printed before any assertion fails.
+    let runs = [
+        (exp_truth(), Method::Lmm, None),
+        (exp_truth(), Method::TwoStage, None),
+        (censored_exp_truth(), Method::TwoStage, Some(30.0)),
+        (nonlin_truth(Model::Gompertz), Method::TwoStage, None),
+        (nonlin_truth(Model::Logistic), Method::TwoStage, None),
+    ];
+    let results: Vec<_> = runs
+        .iter()
+        .map(|(t, m, f)| std::panic::catch_unwind(|| report(t, *m, 200, 1000, *f, 0.90)))
+        .collect();
+    assert!(results.iter().all(|r| r.is_ok()));
 }

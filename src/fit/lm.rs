@@ -271,6 +271,17 @@ pub fn mat_vec(a: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Matrix product A·B.
+pub fn mat_mul(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    a.iter()
+        .map(|row| {
+            (0..b[0].len())
+                .map(|j| row.iter().zip(b).map(|(x, r)| x * r[j]).sum())
+                .collect()
+        })
+        .collect()
+}
+
 /// Element-wise A + B.
 pub fn mat_add(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
     a.iter()
@@ -347,7 +358,7 @@ mod tests {
         ];
         let inv3 = inverse(&b3).unwrap();
         for j in 0..3 {
-            let col: Vec<f64> = (0..3).map(|i| inv3[i][j]).collect();
+            let col: Vec<f64> = inv3.iter().map(|row| row[j]).collect();
             let e = mat_vec(&b3, &col);
             for (i, x) in e.iter().enumerate() {
                 assert!((x - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12, "{e:?}");

@@ -42,6 +42,7 @@
 pub mod curves;
 pub mod fragment;
 pub mod lm;
+pub mod mixed;
 pub mod plots;
 pub mod population;
 pub mod read;
@@ -53,6 +54,17 @@ pub use curves::{AnimalFit, AnimalSeries, Model};
 
 use crate::analysis::Dataset;
 use population::{Population, bca_interval, gts};
+
+/// Population method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// REML LMM for the exponential model when no reading is censored, two-stage otherwise.
+    Auto,
+    /// Two-stage (per-animal fits with censored likelihood, then global two-stage EM).
+    TwoStage,
+    /// REML linear mixed model on ln V (exponential model, no censored readings).
+    Lmm,
+}
 use std::collections::BTreeSet;
 
 /// Errors of a fit (bad selection or data that cannot support the model).
@@ -123,6 +135,8 @@ pub struct FitOptions {
     pub seed: u64,
     /// Confidence level of the intervals.
     pub level: f64,
+    /// Population method.
+    pub method: Method,
 }
 
 impl FitOptions {
@@ -137,6 +151,7 @@ impl FitOptions {
             bootstrap_reps: 1000,
             seed: 1,
             level: 0.95,
+            method: Method::Auto,
         }
     }
 }
@@ -228,7 +243,6 @@ struct Selected {
     series: Vec<AnimalSeries>,
     arm: String,
     cohort: String,
-    n_censored: usize,
     n_missing: usize,
     floor: Option<f64>,
 }
@@ -325,7 +339,7 @@ fn select(data: &Dataset, opts: &FitOptions) -> Result<Selected, FitError> {
             .or_default()
             .push((r.day, volume(r)));
     }
-    let (mut n_censored, mut n_missing) = (0, 0);
+    let mut n_missing = 0;
     let mut series = Vec::new();
     for id in order {
         let mut obs = by_animal.remove(&id).unwrap_or_default();
@@ -344,7 +358,6 @@ fn select(data: &Dataset, opts: &FitOptions) -> Result<Selected, FitError> {
                     if cens {
                         // A 0 with no floor at all cannot happen: a 0 sets the floor above.
                         let Some(f) = floor else { continue };
-                        n_censored += 1;
                         s.ln_v.push(f.ln());
                     } else {
                         s.ln_v.push(v.ln());
@@ -361,7 +374,6 @@ fn select(data: &Dataset, opts: &FitOptions) -> Result<Selected, FitError> {
         series,
         arm,
         cohort,
-        n_censored,
         n_missing,
         floor,
     })
@@ -490,12 +502,34 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
             detail,
         });
     }
-    let phi: Vec<Vec<f64>> = fits.iter().map(|f| f.phi.clone()).collect();
-    let prec: Vec<Vec<Vec<f64>>> = fits.iter().map(|f| f.precision.clone()).collect();
-    let pop = gts(&phi, &prec, None, 1e-9, 5000)
-        .ok_or_else(|| FitError::NoConvergence("singular between-animal covariance".into()))?;
-    let est = statistics(model, &pop, sigma);
+    let n_censored: usize = kept
+        .iter()
+        .map(|s| s.censored.iter().filter(|c| **c).count())
+        .sum();
+    let use_lmm = match opts.method {
+        Method::Lmm | Method::Auto if model == Model::Exponential && n_censored == 0 => true,
+        Method::Lmm => {
+            return Err(FitError::Option(if model == Model::Exponential {
+                format!(
+                    "--method lmm cannot use the {n_censored} readings at or below the detection floor; use --method two-stage (censored likelihood)"
+                )
+            } else {
+                "--method lmm is for the exponential model (linear on ln V)".to_string()
+            }));
+        }
+        _ => false,
+    };
+    let engine = if use_lmm {
+        Engine::Lmm { series: &kept }
+    } else {
+        Engine::TwoStage { fits: &fits }
+    };
     let n = fits.len();
+    let all: Vec<usize> = (0..n).collect();
+    let full = engine.fit(model, &all, None).ok_or_else(|| {
+        FitError::NoConvergence("singular between-animal covariance or failed REML".into())
+    })?;
+    let est = full.stats.clone();
 
     // Bootstrap over animals, and the jackknife for the BCa acceleration.
     let mut boot: Vec<Vec<f64>> = vec![Vec::with_capacity(opts.bootstrap_reps); est.len()];
@@ -503,8 +537,8 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         use rand::RngExt;
         let mut rng = crate::rng::stream(opts.seed, &[b as u64]);
         let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-        if let Some(stats) = resample_stats(model, &fits, &idx, &pop) {
-            for (k, v) in stats.into_iter().enumerate() {
+        if let Some(r) = engine.fit(model, &idx, Some(&full)) {
+            for (k, v) in r.stats.into_iter().enumerate() {
                 boot[k].push(v);
             }
         }
@@ -513,8 +547,8 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
     if opts.bootstrap_reps > 0 {
         for leave in 0..n {
             let idx: Vec<usize> = (0..n).filter(|i| *i != leave).collect();
-            if let Some(stats) = resample_stats(model, &fits, &idx, &pop) {
-                for (k, v) in stats.into_iter().enumerate() {
+            if let Some(r) = engine.fit(model, &idx, Some(&full)) {
+                for (k, v) in r.stats.into_iter().enumerate() {
                     jack[k].push(v);
                 }
             }
@@ -558,7 +592,7 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
     let correlation = (0..p)
         .map(|a| {
             (0..p)
-                .map(|b| pop.omega[a][b] / (pop.omega[a][a] * pop.omega[b][b]).sqrt())
+                .map(|b| full.omega[a][b] / (full.omega[a][a] * full.omega[b][b]).sqrt())
                 .collect()
         })
         .collect();
@@ -572,15 +606,15 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         .filter(|s| s.days.last().is_some_and(|d| *d < last_day))
         .count();
     let n_readings = kept.iter().map(|s| s.days.len()).sum();
-    let n_censored = kept
-        .iter()
-        .map(|s| s.censored.iter().filter(|c| **c).count())
-        .sum();
-    let _ = sel.n_censored;
     Ok(FitResult {
         model,
         method: format!(
-            "two-stage: per-animal Levenberg-Marquardt on ln V (censored likelihood below the floor), global two-stage EM for the population; {} bootstrap resamples of animals, BCa {:.0}% CIs",
+            "{}; {} bootstrap resamples of animals, BCa {:.0}% CIs",
+            if use_lmm {
+                "linear mixed model on ln V (random intercept and slope per animal, REML)"
+            } else {
+                "two-stage: per-animal Levenberg-Marquardt on ln V (censored likelihood below the floor), global two-stage EM for the population"
+            },
             opts.bootstrap_reps,
             opts.level * 100.0
         ),
@@ -591,8 +625,8 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         cohort: sel.cohort,
         series: kept,
         fits,
-        individual: pop.individual.clone(),
-        mean_phi: pop.mean.clone(),
+        individual: full.individual.clone(),
+        mean_phi: full.mean.clone(),
         excluded,
         n_readings,
         n_censored,
@@ -605,17 +639,73 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
     })
 }
 
-/// Second stage and pooled σ on a resample (indices into `fits`, with repeats).
-fn resample_stats(
-    model: Model,
-    fits: &[AnimalFit],
-    idx: &[usize],
-    full: &Population,
-) -> Option<Vec<f64>> {
-    let phi: Vec<Vec<f64>> = idx.iter().map(|&i| fits[i].phi.clone()).collect();
-    let prec: Vec<Vec<Vec<f64>>> = idx.iter().map(|&i| fits[i].precision.clone()).collect();
-    let pop = gts(&phi, &prec, Some((&full.mean, &full.omega)), 1e-6, 1000)?;
-    let refs: Vec<&AnimalFit> = idx.iter().map(|&i| &fits[i]).collect();
-    let sigma = pooled_sigma(&refs, model.n_params())?;
-    Some(statistics(model, &pop, sigma))
+/// Population estimates for a set of animals (indices, with repeats for bootstrap resamples).
+struct PopFit {
+    /// Bootstrapped statistics: (typical, variability) per parameter, then σ.
+    stats: Vec<f64>,
+    /// Mean of φ.
+    mean: Vec<f64>,
+    /// Between-animal covariance of φ.
+    omega: Vec<Vec<f64>>,
+    /// Individual φ (empirical Bayes / BLUP) per index.
+    individual: Vec<Vec<f64>>,
+    /// Relative covariance factor of the LMM (warm start of resamples; empty for two-stage).
+    theta: Vec<f64>,
+}
+
+/// The population engine.
+enum Engine<'a> {
+    /// Global two-stage EM on the first-stage fits, σ pooled from their residuals.
+    TwoStage { fits: &'a [AnimalFit] },
+    /// REML linear mixed model (analysis::stats::lmm) on ln V, exponential model only.
+    Lmm { series: &'a [AnimalSeries] },
+}
+
+impl Engine<'_> {
+    fn fit(&self, model: Model, idx: &[usize], warm: Option<&PopFit>) -> Option<PopFit> {
+        match self {
+            Engine::TwoStage { fits } => {
+                let phi: Vec<Vec<f64>> = idx.iter().map(|&i| fits[i].phi.clone()).collect();
+                let prec: Vec<Vec<Vec<f64>>> =
+                    idx.iter().map(|&i| fits[i].precision.clone()).collect();
+                let pop = match warm {
+                    Some(w) => gts(&phi, &prec, Some((&w.mean, &w.omega)), 1e-6, 1000)?,
+                    None => gts(&phi, &prec, None, 1e-9, 5000)?,
+                };
+                let refs: Vec<&AnimalFit> = idx.iter().map(|&i| &fits[i]).collect();
+                let sigma = pooled_sigma(&refs, model.n_params())?;
+                Some(PopFit {
+                    stats: statistics(model, &pop, sigma),
+                    mean: pop.mean,
+                    omega: pop.omega,
+                    individual: pop.individual,
+                    theta: Vec::new(),
+                })
+            }
+            Engine::Lmm { series } => lmm_fit(series, idx, warm),
+        }
+    }
+}
+
+/// Exponential model as a linear mixed model (see [`mixed`]); the full-data fit is the
+/// analysis module's `fit_reml`, resamples are warm-started from it.
+fn lmm_fit(series: &[AnimalSeries], idx: &[usize], warm: Option<&PopFit>) -> Option<PopFit> {
+    let sel: Vec<&AnimalSeries> = idx.iter().map(|&i| &series[i]).collect();
+    let m = match warm {
+        Some(w) => mixed::refit_from(&sel, &w.theta)?,
+        None => mixed::fit(&sel)?,
+    };
+    let pop = Population {
+        mean: m.beta.to_vec(),
+        omega: m.omega(),
+        individual: Vec::new(),
+        iterations: 0,
+    };
+    Some(PopFit {
+        stats: statistics(Model::Exponential, &pop, m.sigma2.sqrt()),
+        mean: pop.mean.clone(),
+        omega: pop.omega,
+        individual: m.blups.iter().map(|b| b.to_vec()).collect(),
+        theta: m.theta.clone(),
+    })
 }

@@ -8,8 +8,10 @@
 //! (Steimer et al. 1984, in *Pharmacokinetics: Principles and Applications*; Davidian &
 //! Giltinan §5.3.3) then iterates
 //!   Vᵢ = (Pᵢ + Ω⁻¹)⁻¹,  mᵢ = Vᵢ(Pᵢ φ̂ᵢ + Ω⁻¹ μ),
-//!   μ ← mean mᵢ,  Ω ← (1/n) Σ [(mᵢ − μ)(mᵢ − μ)ᵀ + Vᵢ],
-//! which is maximum likelihood for that model. Unlike the plain moments it weights each animal
+//!   μ ← mean mᵢ,  Ω ← Σ (mᵢ − μ)(mᵢ − μ)ᵀ/(n − 1) + Σ Vᵢ/n,
+//! i.e. the maximum-likelihood EM for that model with the scatter divided by n − 1 instead of
+//! n, a REML-type correction for the estimated mean (exact in the balanced case, where the
+//! fixed point is ω² = s²ₙ₋₁ − c). Unlike the plain moments it weights each animal
 //! by its own precision, so an animal that left early (wide Cᵢ, possibly singular Pᵢ — it
 //! enters through Pᵢ only) informs the parameters it identifies and not the others, and it
 //! never gives a negative variance.
@@ -111,14 +113,23 @@ pub fn gts(
             }
             vsum = mat_add(&vsum, &v);
         }
+        // Scatter of the shrunken estimates over n − 1 (REML-type degrees of freedom for the
+        // estimated mean; with equal precisions the fixed point is ω² = s²ₙ₋₁ − c, the REML
+        // solution of the balanced normal–normal model), plus the mean posterior variance.
         let mut new_omega = vsum;
-        for m in &individual {
-            let d: Vec<f64> = m.iter().zip(&new_mean).map(|(a, b)| a - b).collect();
-            outer_add(&mut new_omega, &d);
-        }
         for row in new_omega.iter_mut() {
             for x in row.iter_mut() {
                 *x /= n as f64;
+            }
+        }
+        let mut scatter = vec![vec![0.0; p]; p];
+        for m in &individual {
+            let d: Vec<f64> = m.iter().zip(&new_mean).map(|(a, b)| a - b).collect();
+            outer_add(&mut scatter, &d);
+        }
+        for (row, srow) in new_omega.iter_mut().zip(&scatter) {
+            for (x, sc) in row.iter_mut().zip(srow) {
+                *x += sc / (n - 1) as f64;
             }
         }
         for (j, row) in new_omega.iter_mut().enumerate() {
@@ -207,8 +218,8 @@ mod tests {
 
     #[test]
     fn gts_with_equal_precision_matches_moments() {
-        // Equal, known estimation variance c: the ML solution is mean = x̄ and
-        // ω² = max(s²_ML − c, 0) with s²_ML the 1/n variance (Davidian & Giltinan §5.3.3).
+        // Equal, known estimation variance c: the solution is mean = x̄ and
+        // ω² = max(s² − c, 0) with s² the 1/(n − 1) variance (REML of the balanced model).
         let mut rng = crate::rng::stream(7, &[1]);
         let nd = Normal::new(0.0, 1.0).unwrap();
         let c: f64 = 0.25;
@@ -218,7 +229,7 @@ mod tests {
         let prec = vec![vec![vec![1.0 / c]]; 40];
         let pop = gts(&phi, &prec, None, 1e-10, 5000).unwrap();
         let mean = phi.iter().map(|x| x[0]).sum::<f64>() / 40.0;
-        let s2 = phi.iter().map(|x| (x[0] - mean).powi(2)).sum::<f64>() / 40.0;
+        let s2 = phi.iter().map(|x| (x[0] - mean).powi(2)).sum::<f64>() / 39.0;
         assert!(
             (pop.mean[0] - mean).abs() < 1e-6,
             "{} {}",

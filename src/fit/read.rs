@@ -11,7 +11,8 @@
 //!   3. otherwise every animal is in one unnamed arm and the header is its id.
 //! - cells: a volume in mm³ (`0` = not palpable); empty, `NA`, `NaN` or `.` = not measured.
 //!
-//! Both layouts name a bad row by its line number and column.
+//! The tidy layout is read by [`crate::analysis::parse_dataset`]. Both layouts name a bad row
+//! by its line number and column.
 
 use crate::analysis::{Dataset, Observation};
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ pub enum ReadError {
         /// What is wrong.
         message: String,
     },
+    /// The tidy reader's error (file, line, column).
+    #[error(transparent)]
+    Tidy(#[from] crate::analysis::AnalysisError),
     /// A cell that cannot be read.
     #[error("{path}: line {line}, column `{column}`: {message} (got `{value}`)")]
     Cell {
@@ -102,7 +106,11 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset, ReadError> {
     };
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     if lower.iter().any(|h| h == "animal_id") {
-        read_tidy(path, &records)
+        // The tidy layout is the analysis module's reader (one definition for analyze and fit).
+        Ok(crate::analysis::parse_dataset(
+            bytes,
+            &path.display().to_string(),
+        )?)
     } else if matches!(lower.first().map(String::as_str), Some("day" | "study_day")) {
         read_wide(path, &records)
     } else {
@@ -244,62 +252,6 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
     Ok(Dataset { rows })
 }
 
-fn read_tidy(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, ReadError> {
-    let header: Vec<String> = records[0]
-        .1
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).ok_or_else(|| ReadError::Header {
-            path: path.to_path_buf(),
-            message: format!("missing required column `{name}`"),
-        })
-    };
-    let (c_id, c_arm, c_day) = (need("animal_id")?, need("arm")?, need("day")?);
-    let c_vol = col("volume_mm3");
-    let (c_len, c_wid) = (col("length_mm"), col("width_mm"));
-    if c_vol.is_none() && (c_len.is_none() || c_wid.is_none()) {
-        return Err(ReadError::Header {
-            path: path.to_path_buf(),
-            message: "missing column `volume_mm3` (or both `length_mm` and `width_mm`)".into(),
-        });
-    }
-    let (c_cohort, c_bw) = (col("cohort"), col("body_weight_g"));
-    let mut rows = Vec::with_capacity(records.len());
-    for (line, cells) in &records[1..] {
-        let get = |c: Option<usize>| {
-            c.and_then(|i| cells.get(i))
-                .map(String::as_str)
-                .unwrap_or("")
-        };
-        let id = get(Some(c_id));
-        if id.is_empty() {
-            return Err(cell_err(path, *line, "animal_id", id, "empty animal id"));
-        }
-        let day = day_value(path, *line, "day", get(Some(c_day)))?;
-        let length_mm = measure(path, *line, "length_mm", get(c_len))?;
-        let width_mm = measure(path, *line, "width_mm", get(c_wid))?;
-        let volume_mm3 = match measure(path, *line, "volume_mm3", get(c_vol))? {
-            Some(v) => Some(v),
-            // NCI convention V = L·W²/2 (DOMAIN.md) when only the diameters were recorded.
-            None => length_mm.zip(width_mm).map(|(l, w)| 0.5 * l * w * w),
-        };
-        rows.push(Observation {
-            animal_id: id.to_string(),
-            cohort: get(c_cohort).to_string(),
-            arm: get(Some(c_arm)).to_string(),
-            day,
-            length_mm,
-            width_mm,
-            volume_mm3,
-            body_weight_g: measure(path, *line, "body_weight_g", get(c_bw))?,
-        });
-    }
-    Ok(Dataset { rows })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,7 +312,7 @@ mod tests {
         let e = read("animal_id,arm,day,volume_mm3\nA1,v,0,100\nA1,v,3,1e\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 3") && e.contains("volume_mm3"), "{e}");
+        assert!(e.contains("t.csv:3") && e.contains("volume_mm3"), "{e}");
         let e = read("animal_id,arm,day\nA1,v,0\n").unwrap_err().to_string();
         assert!(e.contains("volume_mm3"), "{e}");
         assert!(read("foo,bar\n1,2\n").is_err());

@@ -47,3 +47,4 @@ fn usage_error_exits_two() {
     let o = xenoplan(&["no-such-command"]);
     assert_eq!(o.status.code(), Some(2));
 }
+mod fit;
