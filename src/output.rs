@@ -31,7 +31,10 @@ pub enum OutputError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Creates `dir` (and parents) if needed.
@@ -41,9 +44,15 @@ pub fn ensure_dir(dir: &Path) -> Result<(), OutputError> {
 
 /// Writes `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     ensure_dir(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -53,7 +62,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(OutputError::Io { path: path.to_path_buf(), source: e });
+        return Err(OutputError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        });
     }
     Ok(())
 }
@@ -63,29 +75,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OutputError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r).map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+        w.serialize(r).map_err(|e| OutputError::Csv {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     }
-    let bytes = w.into_inner().map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+    let bytes = w.into_inner().map_err(|e| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     write_atomic(path, &bytes)
 }
 
 /// Writes a CSV from an explicit header and string rows (for layouts with dynamic columns such
 /// as `volumes_wide.csv`).
-pub fn write_csv_rows(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), OutputError> {
+pub fn write_csv_rows(
+    path: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<(), OutputError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    let csv_err = |e: csv::Error| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     w.write_record(header).map_err(csv_err)?;
     for r in rows {
         w.write_record(r).map_err(csv_err)?;
     }
-    let bytes = w.into_inner().map_err(|e| OutputError::Csv { path: path.to_path_buf(), message: e.to_string() })?;
+    let bytes = w.into_inner().map_err(|e| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     write_atomic(path, &bytes)
 }
 
 /// Formats a float for CSV with a fixed number of decimals; non-finite values become empty
 /// cells (Prism, Excel, R and pandas all read an empty cell as missing).
 pub fn fmt_f(x: f64, decimals: usize) -> String {
-    if x.is_finite() { format!("{x:.decimals$}") } else { String::new() }
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        String::new()
+    }
 }
 
 /// Lowercase hex SHA-256 of bytes (recorded in manifests for protocol files).
@@ -151,7 +183,10 @@ impl Manifest {
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let mut files = self.files.clone();
         files.sort();
-        let m = Manifest { files, ..self.clone() };
+        let m = Manifest {
+            files,
+            ..self.clone()
+        };
         let json = serde_json::to_string_pretty(&m).unwrap_or_else(|_| "{}".into());
         write_atomic(&dir.join("manifest.json"), format!("{json}\n").as_bytes())
     }
@@ -168,14 +203,20 @@ mod tests {
         write_atomic(&p, b"x\n1\n").unwrap();
         write_atomic(&p, b"x\n2\n").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"x\n2\n");
-        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn sha_and_fmt() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(fmt_f(1.23456, 2), "1.23");
         assert_eq!(fmt_f(f64::NAN, 2), "");
     }

@@ -11,7 +11,8 @@ use rand::SeedableRng;
 pub use rand::rngs::Xoshiro256PlusPlus;
 
 /// Name recorded in `manifest.json` for the generator and its seeding scheme.
-pub const RNG_ALGORITHM: &str = "xoshiro256++ (rand 0.10), state from SplitMix64 over (seed, stream ids)";
+pub const RNG_ALGORITHM: &str =
+    "xoshiro256++ (rand 0.10), state from SplitMix64 over (seed, stream ids)";
 
 /// The generator type used everywhere in the library.
 pub type XRng = Xoshiro256PlusPlus;
@@ -57,8 +58,18 @@ mod tests {
 
     #[test]
     fn same_path_same_stream_and_pinned_values() {
-        let a: Vec<u64> = (0..3).map({ let mut r = stream(1, &[2, 3]); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..3).map({ let mut r = stream(1, &[2, 3]); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..3)
+            .map({
+                let mut r = stream(1, &[2, 3]);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..3)
+            .map({
+                let mut r = stream(1, &[2, 3]);
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         // Pinned so that any change of algorithm or seeding is noticed (portability).
         let mut r = seeded(42);

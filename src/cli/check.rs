@@ -1,10 +1,50 @@
-//! `xenoplan check`.
+//! `xenoplan check FILE...`: parse and validate; print every problem; exit 1 on any error.
+
+use crate::protocol;
+use std::path::PathBuf;
 
 /// Arguments of `xenoplan check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Protocol files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
 
-/// Runs `xenoplan check`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`check` is not yet implemented")
+/// Runs `xenoplan check`: diagnostics go to stderr, one `ok` line per valid file to stdout.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut failed = 0usize;
+    for f in &args.files {
+        match protocol::load(f) {
+            Ok(l) => {
+                for w in &l.warnings {
+                    eprint!("{w}");
+                }
+                let n = l.warnings.len();
+                let warn = if n == 0 {
+                    String::new()
+                } else {
+                    format!(" ({n} warning{})", if n == 1 { "" } else { "s" })
+                };
+                println!(
+                    "ok: {} ({} `{}`){warn}",
+                    f.display(),
+                    l.protocol.kind().as_str(),
+                    l.protocol.id
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} protocol file{} failed validation",
+            args.files.len(),
+            if args.files.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
 }

@@ -57,7 +57,10 @@ pub enum PlotError {
 /// Maps any plotters error into a [`PlotError`] (plotters' error types are generic over the
 /// backend, so figures convert with `.map_err(draw_err("growth"))`).
 pub fn draw_err<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> PlotError + '_ {
-    move |e| PlotError::Draw { what: what.to_string(), message: e.to_string() }
+    move |e| PlotError::Draw {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
 }
 
 static FONTS: Once = Once::new();
@@ -127,8 +130,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xenoplan-plot-{}", std::process::id()));
         let mut chart = XyChart::new("Test growth", "Study day", "Tumor volume (mm³)");
         chart.note = Some("seed 1".into());
-        chart.series.push(Series::line("vehicle", vec![(0.0, 150.0), (7.0, 300.0), (14.0, 600.0)]).with_errors(vec![10.0, 20.0, 40.0]));
-        chart.series.push(Series::points("drug", vec![(0.0, 150.0), (7.0, 160.0), (14.0, 140.0)]));
+        chart.series.push(
+            Series::line("vehicle", vec![(0.0, 150.0), (7.0, 300.0), (14.0, 600.0)])
+                .with_errors(vec![10.0, 20.0, 40.0]),
+        );
+        chart.series.push(Series::points(
+            "drug",
+            vec![(0.0, 150.0), (7.0, 160.0), (14.0, 140.0)],
+        ));
         chart.log_y = true;
         let files = save(&chart, &dir.join("growth"), (800, 600)).unwrap();
         let svg = std::fs::read_to_string(&files[0]).unwrap();

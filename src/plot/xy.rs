@@ -48,7 +48,15 @@ pub struct Series {
 
 impl Series {
     fn new(label: &str, points: Vec<(f64, f64)>, style: SeriesStyle) -> Self {
-        Series { label: label.to_string(), points, errors: None, style, color: None, markers: Vec::new(), dashed: false }
+        Series {
+            label: label.to_string(),
+            points,
+            errors: None,
+            style,
+            color: None,
+            markers: Vec::new(),
+            dashed: false,
+        }
     }
     /// A line series with markers.
     pub fn line(label: &str, points: Vec<(f64, f64)>) -> Self {
@@ -147,7 +155,12 @@ impl XyChart {
         let mut ys: Vec<f64> = Vec::new();
         for s in &self.series {
             for (i, &(x, y)) in s.points.iter().enumerate() {
-                let e = s.errors.as_ref().and_then(|e| e.get(i)).copied().unwrap_or(0.0);
+                let e = s
+                    .errors
+                    .as_ref()
+                    .and_then(|e| e.get(i))
+                    .copied()
+                    .unwrap_or(0.0);
                 xs.push(x);
                 ys.push(y + e.abs());
                 ys.push(y - e.abs());
@@ -161,21 +174,54 @@ impl XyChart {
             }
         }
         for r in &self.ref_lines {
-            if r.horizontal { ys.push(r.at) } else { xs.push(r.at) }
+            if r.horizontal {
+                ys.push(r.at)
+            } else {
+                xs.push(r.at)
+            }
         }
         let finite = |v: &Vec<f64>, log: bool| -> (f64, f64) {
-            let it = v.iter().copied().filter(|x| x.is_finite() && (!log || *x > 0.0));
-            let (lo, hi) = it.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-            if !lo.is_finite() { return if log { (1.0, 10.0) } else { (0.0, 1.0) } }
-            if (hi - lo).abs() < 1e-12 { return if log { (lo / 2.0, hi * 2.0) } else { (lo - 1.0, hi + 1.0) } }
+            let it = v
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite() && (!log || *x > 0.0));
+            let (lo, hi) = it.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                (a.min(x), b.max(x))
+            });
+            if !lo.is_finite() {
+                return if log { (1.0, 10.0) } else { (0.0, 1.0) };
+            }
+            if (hi - lo).abs() < 1e-12 {
+                return if log {
+                    (lo / 2.0, hi * 2.0)
+                } else {
+                    (lo - 1.0, hi + 1.0)
+                };
+            }
             (lo, hi)
         };
         let (x0, x1) = self.x_range.unwrap_or_else(|| finite(&xs, false));
         let (y0, y1) = self.y_range.unwrap_or_else(|| {
             let (a, b) = finite(&ys, self.log_y);
-            if self.log_y { (a / 1.3, b * 1.3) } else { let pad = 0.05 * (b - a); (if a >= 0.0 { (a - pad).max(0.0) } else { a - pad }, b + pad) }
+            if self.log_y {
+                (a / 1.3, b * 1.3)
+            } else {
+                let pad = 0.05 * (b - a);
+                (
+                    if a >= 0.0 {
+                        (a - pad).max(0.0)
+                    } else {
+                        a - pad
+                    },
+                    b + pad,
+                )
+            }
         });
-        let xpad = if self.x_range.is_some() { 0.0 } else { 0.02 * (x1 - x0) };
+        let xpad = if self.x_range.is_some() {
+            0.0
+        } else {
+            0.02 * (x1 - x0)
+        };
         ((x0 - xpad, x1 + xpad), (y0, y1))
     }
 }
@@ -187,7 +233,12 @@ impl Figure for XyChart {
             let (w, h) = root.dim_in_pixel();
             let style = TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110));
             let tw = note.chars().count() as i32 * 7;
-            root.draw(&Text::new(note.clone(), (w as i32 - tw - 8, h as i32 - 18), style)).map_err(draw_err(&self.title))?;
+            root.draw(&Text::new(
+                note.clone(),
+                (w as i32 - tw - 8, h as i32 - 18),
+                style,
+            ))
+            .map_err(draw_err(&self.title))?;
         }
         let mut builder = ChartBuilder::on(root);
         builder
@@ -196,7 +247,9 @@ impl Figure for XyChart {
             .x_label_area_size(48)
             .y_label_area_size(78);
         if self.log_y {
-            let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(draw_err(&self.title))?;
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(draw_err(&self.title))?;
             chart
                 .configure_mesh()
                 .x_desc(&self.x_label)
@@ -208,7 +261,9 @@ impl Figure for XyChart {
                 .map_err(draw_err(&self.title))?;
             self.draw_content(&mut chart, (x0, x1), (y0, y1))
         } else {
-            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(draw_err(&self.title))?;
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(draw_err(&self.title))?;
             chart
                 .configure_mesh()
                 .x_desc(&self.x_label)
@@ -238,53 +293,107 @@ impl XyChart {
         let ok = |y: f64| y.is_finite() && (!self.log_y || y > 0.0);
         for b in &self.bands {
             let c = color(b.color).mix(0.18);
-            let mut poly: Vec<(f64, f64)> = b.points.iter().filter(|p| ok(p.1) && ok(p.2)).map(|p| (p.0, p.2)).collect();
-            poly.extend(b.points.iter().rev().filter(|p| ok(p.1) && ok(p.2)).map(|p| (p.0, p.1)));
+            let mut poly: Vec<(f64, f64)> = b
+                .points
+                .iter()
+                .filter(|p| ok(p.1) && ok(p.2))
+                .map(|p| (p.0, p.2))
+                .collect();
+            poly.extend(
+                b.points
+                    .iter()
+                    .rev()
+                    .filter(|p| ok(p.1) && ok(p.2))
+                    .map(|p| (p.0, p.1)),
+            );
             if poly.len() >= 3 {
-                let a = chart.draw_series(std::iter::once(Polygon::new(poly, c.filled()))).map_err(&e)?;
+                let a = chart
+                    .draw_series(std::iter::once(Polygon::new(poly, c.filled())))
+                    .map_err(&e)?;
                 if let Some(l) = &b.label {
                     let cc = color(b.color).mix(0.3);
-                    a.label(l.clone()).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], cc.filled()));
+                    a.label(l.clone()).legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 18, y + 5)], cc.filled())
+                    });
                 }
             }
         }
         for r in &self.ref_lines {
             let style = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
-            let pts = if r.horizontal { vec![(x0, r.at), (x1, r.at)] } else { vec![(r.at, y0), (r.at, y1)] };
+            let pts = if r.horizontal {
+                vec![(x0, r.at), (x1, r.at)]
+            } else {
+                vec![(r.at, y0), (r.at, y1)]
+            };
             if pts.iter().all(|p| ok(p.1)) {
-                chart.draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style)).map_err(&e)?;
-                let pos = if r.horizontal { (x0 + 0.01 * (x1 - x0), r.at) } else { (r.at, y1) };
                 chart
-                    .draw_series(std::iter::once(Text::new(r.label.clone(), pos, (FONT, 13).into_font().color(&RGBColor(90, 90, 90)))))
+                    .draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style))
+                    .map_err(&e)?;
+                let pos = if r.horizontal {
+                    (x0 + 0.01 * (x1 - x0), r.at)
+                } else {
+                    (r.at, y1)
+                };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        r.label.clone(),
+                        pos,
+                        (FONT, 13).into_font().color(&RGBColor(90, 90, 90)),
+                    )))
                     .map_err(&e)?;
             }
         }
         let mut seen_labels: Vec<&str> = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
             let c = color(s.color.unwrap_or(i));
-            let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && ok(p.1)).collect();
-            let width = match s.style { SeriesStyle::ThinLine => 1, _ => 2 };
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.0.is_finite() && ok(p.1))
+                .collect();
+            let width = match s.style {
+                SeriesStyle::ThinLine => 1,
+                _ => 2,
+            };
             let stroke = ShapeStyle::from(&c).stroke_width(width);
             let anno = match s.style {
-                SeriesStyle::Points => chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled()))).map_err(&e)?,
+                SeriesStyle::Points => chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                    .map_err(&e)?,
                 SeriesStyle::Step => {
                     let mut st = Vec::with_capacity(pts.len() * 2);
                     for (k, &p) in pts.iter().enumerate() {
-                        if k > 0 { st.push((p.0, pts[k - 1].1)); }
+                        if k > 0 {
+                            st.push((p.0, pts[k - 1].1));
+                        }
                         st.push(p);
                     }
                     chart.draw_series(LineSeries::new(st, stroke)).map_err(&e)?
                 }
-                _ if s.dashed => chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, stroke)).map_err(&e)?,
+                _ if s.dashed => chart
+                    .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, stroke))
+                    .map_err(&e)?,
                 SeriesStyle::Line => {
-                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(&e)?;
-                    chart.draw_series(LineSeries::new(pts.clone(), stroke)).map_err(&e)?
+                    chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                        .map_err(&e)?;
+                    chart
+                        .draw_series(LineSeries::new(pts.clone(), stroke))
+                        .map_err(&e)?
                 }
-                SeriesStyle::ThinLine => chart.draw_series(LineSeries::new(pts.clone(), stroke.color.mix(0.75).stroke_width(1))).map_err(&e)?,
+                SeriesStyle::ThinLine => chart
+                    .draw_series(LineSeries::new(
+                        pts.clone(),
+                        stroke.color.mix(0.75).stroke_width(1),
+                    ))
+                    .map_err(&e)?,
             };
             if !s.label.is_empty() && !seen_labels.contains(&s.label.as_str()) {
                 seen_labels.push(&s.label);
-                anno.label(s.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+                anno.label(s.label.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                });
             }
             if let Some(errs) = &s.errors {
                 let bars: Vec<_> = s
@@ -292,13 +401,20 @@ impl XyChart {
                     .iter()
                     .zip(errs)
                     .filter(|(p, d)| d.is_finite() && ok(p.1 - d.abs()) && ok(p.1 + d.abs()))
-                    .map(|(&(x, y), d)| ErrorBar::new_vertical(x, y - d.abs(), y, y + d.abs(), c.stroke_width(1), 6))
+                    .map(|(&(x, y), d)| {
+                        ErrorBar::new_vertical(x, y - d.abs(), y, y + d.abs(), c.stroke_width(1), 6)
+                    })
                     .collect();
                 chart.draw_series(bars).map_err(&e)?;
             }
             if !s.markers.is_empty() {
                 chart
-                    .draw_series(s.markers.iter().filter(|m| ok(m.y)).map(|m| Cross::new((m.x, m.y), 4, c.stroke_width(1))))
+                    .draw_series(
+                        s.markers
+                            .iter()
+                            .filter(|m| ok(m.y))
+                            .map(|m| Cross::new((m.x, m.y), 4, c.stroke_width(1))),
+                    )
                     .map_err(&e)?;
             }
         }

@@ -1,10 +1,279 @@
 //! Protocols: the TOML file format ([`schema`]), validation with positioned diagnostics, and
 //! the validated [`domain`] types every engine consumes.
 //!
-//! `load(path)` → `Result<Loaded, Diagnostics>`: parse the TOML, convert the file schema into
-//! domain values while collecting every error and warning (each with `path:line:col`, the
-//! source line and a caret), then fail once if any error was found.
+//! [`load`] / [`parse`] parse the TOML, convert the file schema into domain values while
+//! collecting every error and warning (each with `path:line:col`, the source line and a caret),
+//! then fail once if any error was found. Unknown keys are warnings naming the closest valid
+//! key (taken from the generated JSON Schema, so the list can never drift from the structs).
 
+mod convert;
+mod convert_xeno;
+pub mod diag;
 pub mod domain;
+pub mod schema;
 
+pub use diag::{Diagnostic, Severity};
 pub use domain::*;
+
+use diag::{KeyPath, Seg, SpanIndex, closest, ignored_path};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A successfully loaded protocol, with its warnings and the raw bytes (for manifests).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated protocol.
+    pub protocol: Protocol,
+    /// Warnings (unknown keys, unused sections…); the protocol is valid regardless.
+    pub warnings: Vec<Diagnostic>,
+    /// Path as given.
+    pub path: PathBuf,
+    /// File bytes (sha256 in manifests).
+    pub bytes: Vec<u8>,
+}
+
+/// Why a protocol could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{}: cannot read protocol: {source}", path.display())]
+    Io {
+        /// Path as given.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// Syntax, type or semantic errors (every problem found, warnings included).
+    #[error("{}", render(diagnostics, path))]
+    Invalid {
+        /// Path as given.
+        path: PathBuf,
+        /// Every diagnostic, errors and warnings, in file order of discovery.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+fn render(diags: &[Diagnostic], path: &Path) -> String {
+    let mut s = String::new();
+    for d in diags {
+        s.push_str(&d.to_string());
+    }
+    let e = diags.iter().filter(|d| d.is_error()).count();
+    let w = diags.len() - e;
+    s.push_str(&format!(
+        "{}: {} error{}, {} warning{}",
+        path.display(),
+        e,
+        plural(e),
+        w,
+        plural(w)
+    ));
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+impl LoadError {
+    /// Every diagnostic (empty for I/O errors).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            LoadError::Io { .. } => &[],
+            LoadError::Invalid { diagnostics, .. } => diagnostics,
+        }
+    }
+    /// Errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics().iter().filter(|d| d.is_error())
+    }
+    /// Warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics().iter().filter(|d| !d.is_error())
+    }
+}
+
+/// Reads and validates a protocol file.
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let label = path.display().to_string();
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            let at = e.valid_up_to();
+            let d = Diagnostic::at(
+                Severity::Error,
+                "file is not valid UTF-8".into(),
+                &label,
+                &lossy,
+                at..at + 1,
+            );
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                diagnostics: vec![d],
+            });
+        }
+    };
+    let mut loaded = parse(text, &label)?;
+    loaded.bytes = bytes;
+    Ok(loaded)
+}
+
+/// Parses and validates protocol text; `path_label` names the file in diagnostics.
+pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
+    let path = PathBuf::from(path_label);
+    let invalid = |diagnostics| LoadError::Invalid {
+        path: path.clone(),
+        diagnostics,
+    };
+    let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        // Recovery can report several errors at one spot; keep the first per position.
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        for e in &syntax {
+            let span = e.span().unwrap_or(0..0);
+            let d = Diagnostic::at(
+                Severity::Error,
+                e.message().to_string(),
+                path_label,
+                text,
+                span,
+            );
+            if !diags.iter().any(|x| x.line == d.line && x.col == d.col) {
+                diags.push(d);
+            }
+        }
+        return Err(invalid(diags));
+    }
+    let spans = SpanIndex::new(&doc);
+    let mut ignored = Vec::new();
+    let de = toml::Deserializer::from(doc.clone());
+    let file: Result<schema::FileProtocol, toml::de::Error> =
+        serde_ignored::deserialize(de, |p| ignored.push(ignored_path(&p)));
+    let mut cx = convert::Ctx::new(path_label, text, SpanIndex::new(&doc));
+    for p in &ignored {
+        unknown_key(&mut cx, p);
+    }
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            // serde names Rust types; say it in the file's terms.
+            let m = e
+                .message()
+                .replace("expected i64", "expected an integer")
+                .replace("expected f64", "expected a number");
+            let msg = match spans.path_at(&span) {
+                Some(p) if !p.0.is_empty() => format!("`{p}`: {m}"),
+                _ => m,
+            };
+            let mut diags = cx.diags;
+            diags.insert(
+                0,
+                Diagnostic::at(Severity::Error, msg, path_label, text, span),
+            );
+            return Err(invalid(diags));
+        }
+    };
+    let protocol = convert::convert(&file, &mut cx);
+    match protocol {
+        Some(protocol) if !cx.has_errors() => Ok(Loaded {
+            protocol,
+            warnings: cx.diags,
+            path,
+            bytes: text.as_bytes().to_vec(),
+        }),
+        _ => Err(invalid(cx.diags)),
+    }
+}
+
+/// Unknown key → warning with the closest valid key at that place.
+fn unknown_key(cx: &mut convert::Ctx<'_>, p: &KeyPath) {
+    let key = p.last_key().unwrap_or("?").to_string();
+    let valid = valid_keys(&p.parent());
+    let place = if p.parent().0.is_empty() {
+        "at top level".to_string()
+    } else {
+        format!("in `{}`", p.parent())
+    };
+    let hint = match closest(&key, valid.iter().map(String::as_str)) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None if valid.is_empty() => "remove it".to_string(),
+        None => format!("valid keys: {}", valid.join(", ")),
+    };
+    cx.warn_key(p, format!("unknown key `{key}` {place} is ignored; {hint}"));
+}
+
+/// The generated JSON Schema (cached).
+fn schema_json() -> &'static serde_json::Value {
+    static S: OnceLock<serde_json::Value> = OnceLock::new();
+    S.get_or_init(schema::json_schema)
+}
+
+/// Valid keys of the table at `path`, read from the JSON Schema.
+pub fn valid_keys(path: &KeyPath) -> Vec<String> {
+    let root = schema_json();
+    let mut cur = vec![root];
+    for seg in &path.0 {
+        let mut next = Vec::new();
+        for s in cur.iter().flat_map(|s| expand(root, s)) {
+            match seg {
+                Seg::Key(k) => {
+                    if let Some(v) = s.get("properties").and_then(|p| p.get(k)) {
+                        next.push(v);
+                    }
+                }
+                Seg::Index(_) => {
+                    if let Some(v) = s.get("items") {
+                        next.push(v);
+                    }
+                }
+            }
+        }
+        cur = next;
+    }
+    let mut keys: Vec<String> = cur
+        .iter()
+        .flat_map(|s| expand(root, s))
+        .filter_map(|s| s.get("properties").and_then(|p| p.as_object()))
+        .flat_map(|o| o.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Resolves `$ref` and `anyOf`/`oneOf`/`allOf` into the concrete sub-schemas.
+fn expand<'a>(root: &'a serde_json::Value, s: &'a serde_json::Value) -> Vec<&'a serde_json::Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![s];
+    let mut guard = 0;
+    while let Some(s) = stack.pop() {
+        guard += 1;
+        if guard > 64 {
+            break;
+        }
+        if let Some(r) = s.get("$ref").and_then(|r| r.as_str()) {
+            if let Some(name) = r.strip_prefix("#/$defs/")
+                && let Some(d) = root.get("$defs").and_then(|d| d.get(name))
+            {
+                stack.push(d);
+            }
+            continue;
+        }
+        for k in ["anyOf", "oneOf", "allOf"] {
+            if let Some(a) = s.get(k).and_then(|a| a.as_array()) {
+                stack.extend(a.iter());
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

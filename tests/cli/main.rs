@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod protocol;
+
 /// Repository root (tests run with the package root as working directory).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -11,7 +13,11 @@ pub fn root() -> PathBuf {
 
 /// Runs `xenoplan` with `args` from the repository root.
 pub fn xenoplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xenoplan")).args(args).current_dir(root()).output().expect("spawn xenoplan")
+    Command::new(env!("CARGO_BIN_EXE_xenoplan"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("spawn xenoplan")
 }
 
 /// stdout as UTF-8.
@@ -37,7 +43,10 @@ fn help_lists_every_subcommand_and_exits_zero() {
     let o = xenoplan(&["--help"]);
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
-    for c in ["list", "check", "show", "schema", "timeline", "simulate", "analyze", "power", "fit", "report"] {
+    for c in [
+        "list", "check", "show", "schema", "timeline", "simulate", "analyze", "power", "fit",
+        "report",
+    ] {
         assert!(s.contains(c), "help misses {c}: {s}");
     }
 }

@@ -115,11 +115,17 @@ pub struct Sourced {
 impl Sourced {
     /// Convenience constructor.
     pub fn new(value: f64, source: &str) -> Self {
-        Sourced { value, source: source.to_string() }
+        Sourced {
+            value,
+            source: source.to_string(),
+        }
     }
     /// True when the source marks the value as an assumption rather than a literature value.
     pub fn is_assumed(&self) -> bool {
-        self.source.trim_start().to_ascii_lowercase().starts_with("assumed")
+        self.source
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("assumed")
     }
 }
 
@@ -155,12 +161,24 @@ pub struct Param {
 impl Param {
     /// A parameter with log-normal variability of coefficient `cv` (0 = none).
     pub fn new(value: f64, cv: f64, source: &str) -> Self {
-        let variability = if cv > 0.0 { Variability::LogNormal { cv } } else { Variability::None };
-        Param { value, variability, source: source.to_string() }
+        let variability = if cv > 0.0 {
+            Variability::LogNormal { cv }
+        } else {
+            Variability::None
+        };
+        Param {
+            value,
+            variability,
+            source: source.to_string(),
+        }
     }
     /// A parameter identical in every animal.
     pub fn fixed(value: f64, source: &str) -> Self {
-        Param { value, variability: Variability::None, source: source.to_string() }
+        Param {
+            value,
+            variability: Variability::None,
+            source: source.to_string(),
+        }
     }
 }
 
@@ -319,7 +337,12 @@ pub struct Schedule {
 impl Schedule {
     /// A single event on `day` of the phase.
     pub fn once(day: u32) -> Self {
-        Schedule { frequency: Frequency::Once, start_day: day, end_day: Some(day), times: Vec::new() }
+        Schedule {
+            frequency: Frequency::Once,
+            start_day: day,
+            end_day: Some(day),
+            times: Vec::new(),
+        }
     }
 }
 
@@ -364,7 +387,11 @@ impl Frequency {
             Frequency::EveryNDays { n: 7 } => "QW".into(),
             Frequency::EveryNDays { n: 14 } => "Q2W".into(),
             Frequency::EveryNDays { n } => format!("Q{n}D"),
-            Frequency::Weekdays { days } => days.iter().map(|d| weekday_abbrev(*d)).collect::<Vec<_>>().join("/"),
+            Frequency::Weekdays { days } => days
+                .iter()
+                .map(|d| weekday_abbrev(*d))
+                .collect::<Vec<_>>()
+                .join("/"),
         }
     }
 }

@@ -39,7 +39,9 @@ impl Xenograft {
     }
     /// The caliper measurement (the one deciding enrollment and tumor endpoints), if any.
     pub fn caliper_measurement(&self) -> Option<&Measurement> {
-        self.measurements.iter().find(|m| m.kind == MeasurementKind::Caliper)
+        self.measurements
+            .iter()
+            .find(|m| m.kind == MeasurementKind::Caliper)
     }
 }
 
@@ -107,7 +109,10 @@ pub struct Cohort {
 impl Cohort {
     /// The control arm (validation guarantees exactly one).
     pub fn control(&self) -> &Arm {
-        self.arms.iter().find(|a| a.control).unwrap_or(&self.arms[0])
+        self.arms
+            .iter()
+            .find(|a| a.control)
+            .unwrap_or(&self.arms[0])
     }
     /// Effect of an agent in this cohort, if it acts.
     pub fn effect(&self, agent: &str) -> Option<&DrugEffect> {
@@ -496,7 +501,9 @@ impl VolumeFormula {
     pub fn volume(self, length_mm: f64, width_mm: f64) -> f64 {
         match self {
             VolumeFormula::HalfLw2 => 0.5 * length_mm * width_mm * width_mm,
-            VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0 * length_mm * width_mm * width_mm,
+            VolumeFormula::PiOver6Lw2 => {
+                std::f64::consts::PI / 6.0 * length_mm * width_mm * width_mm
+            }
         }
     }
 }

@@ -1,0 +1,1016 @@
+//! Validation and conversion of the xenograft sections.
+
+use super::convert::{Ctx, NumRule as R, missing_section, resolve_phase, undefined};
+use super::diag::KeyPath;
+use super::domain::*;
+use super::schema::*;
+
+const UNITS: &[(&str, DoseUnit)] = &[
+    ("mg/kg", DoseUnit::MgPerKg),
+    ("ug/kg", DoseUnit::UgPerKg),
+    ("µg/kg", DoseUnit::UgPerKg),
+    ("mg", DoseUnit::MgPerAnimal),
+    ("ug", DoseUnit::UgPerAnimal),
+    ("µg", DoseUnit::UgPerAnimal),
+];
+
+const ROUTES: &[(&str, Route)] = &[
+    ("po", Route::Po),
+    ("sc", Route::Sc),
+    ("ip", Route::Ip),
+    ("iv", Route::Iv),
+    ("im", Route::Im),
+    ("pellet", Route::Pellet),
+];
+
+const TESTS: &[&str] = &[
+    "welch-log",
+    "mwu",
+    "slope",
+    "auc",
+    "lmm",
+    "logrank",
+    "response",
+];
+
+/// Converts the xenograft body.
+pub(crate) fn xenograft(
+    f: &FileProtocol,
+    cx: &mut Ctx<'_>,
+    phases: &[Phase],
+    day0: Option<&str>,
+) -> Option<Xenograft> {
+    let root = KeyPath::root();
+    let mut missing = false;
+    for (k, present) in [
+        ("animals", f.animals.is_some()),
+        ("enrollment", f.enrollment.is_some()),
+        ("endpoints", f.endpoints.is_some()),
+        ("caliper", f.caliper.is_some()),
+        ("analysis", f.analysis.is_some()),
+        ("husbandry", f.husbandry.is_some()),
+    ] {
+        if !present {
+            missing_section(cx, k, "xenograft");
+            missing = true;
+        }
+    }
+    if f.cohorts.is_empty() {
+        cx.error(
+            &root.k("protocol").k("kind"),
+            "kind = \"xenograft\" requires at least one `[[cohorts]]`",
+        );
+        missing = true;
+    }
+
+    // Animals.
+    let animals = f.animals.as_ref().map(|a| {
+        let at = root.k("animals");
+        if let Some(age) = a.age_weeks {
+            cx.n(age, &at.k("age-weeks"), R::Pos);
+        }
+        Animals {
+            species: a.species.clone(),
+            strain: a.strain.clone(),
+            sex: a.sex.clone(),
+            ovariectomized: a.ovariectomized,
+            age_weeks: a.age_weeks,
+            body_weight_g: cx.par(&a.body_weight_g, &at.k("body-weight-g"), R::Pos),
+            weight_gain_g_per_day: cx.src(
+                &a.weight_gain_g_per_day,
+                &at.k("weight-gain-g-per-day"),
+                R::Finite,
+            ),
+            weight_noise_cv: cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg),
+        }
+    });
+
+    // Agents.
+    let names: Vec<_> = f
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), root.k("agents").i(i).k("name")))
+        .collect();
+    cx.uniq(&names, "agent");
+    let agents: Vec<Agent> = f
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let at = root.k("agents").i(i);
+            let pk = a.pk.as_ref().map(|p| {
+                let pat = at.k("pk");
+                Pk {
+                    ka_per_h: cx.src(&p.ka_per_h, &pat.k("ka-per-h"), R::Pos),
+                    half_life_h: cx.src(&p.half_life_h, &pat.k("half-life-h"), R::Pos),
+                    volume_l_per_kg: cx.src(&p.volume_l_per_kg, &pat.k("volume-l-per-kg"), R::Pos),
+                    bioavailability: cx.src(
+                        &p.bioavailability,
+                        &pat.k("bioavailability"),
+                        R::PosProb,
+                    ),
+                }
+            });
+            let weight_loss_pct_per_week = a
+                .weight_loss_pct_per_week
+                .as_ref()
+                .map(|w| cx.src(w, &at.k("weight-loss-pct-per-week"), R::NonNeg));
+            Agent {
+                name: a.name.clone(),
+                class: a.class.clone(),
+                vehicle: a.vehicle,
+                formulation: a.formulation.clone(),
+                pk,
+                weight_loss_pct_per_week,
+            }
+        })
+        .collect();
+    let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+
+    // Measurements.
+    let names: Vec<_> = f
+        .measurements
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.clone(), root.k("measurements").i(i).k("name")))
+        .collect();
+    cx.uniq(&names, "measurement");
+    let mut measurements = Vec::new();
+    for (i, m) in f.measurements.iter().enumerate() {
+        let at = root.k("measurements").i(i);
+        let kind = cx.pick(
+            &m.kind,
+            &at.k("kind"),
+            "measurement kind",
+            &[
+                ("caliper", MeasurementKind::Caliper),
+                ("body-weight", MeasurementKind::BodyWeight),
+            ],
+        );
+        let sched = cx.sched(
+            &m.frequency,
+            &m.weekdays,
+            &m.times,
+            m.start_day,
+            m.end_day,
+            &at,
+        );
+        if m.phases.is_empty() {
+            cx.error(
+                &at.k("phases"),
+                "`phases` is empty: list the phases in which this measurement is taken",
+            );
+        }
+        let mut ok = true;
+        for (j, p) in m.phases.iter().enumerate() {
+            match resolve_phase(cx, p, &at.k("phases").i(j), phases) {
+                Some(ph) => {
+                    if let Some(s) = &sched {
+                        cx.fits(s, &ph, &at);
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        if let (Some(kind), Some(schedule), true) = (kind, sched, ok) {
+            measurements.push(Measurement {
+                name: m.name.clone(),
+                kind,
+                schedule,
+                phases: m.phases.clone(),
+            });
+        }
+    }
+    if !f.measurements.is_empty() && !f.measurements.iter().any(|m| m.kind == "caliper") {
+        cx.error(
+            &root.k("measurements"),
+            "no caliper measurement: add a [[measurements]] with kind = \"caliper\"",
+        );
+    }
+    if f.measurements.is_empty() {
+        cx.error(
+            &root.k("protocol").k("kind"),
+            "kind = \"xenograft\" requires a caliper `[[measurements]]`",
+        );
+    }
+
+    let until = phases.iter().find_map(|p| match &p.end {
+        PhaseEnd::Until {
+            min,
+            max,
+            max_wait_days,
+            ..
+        } => Some((*min, *max, *max_wait_days)),
+        _ => None,
+    });
+
+    // Cohorts.
+    let names: Vec<_> = f
+        .cohorts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.clone(), root.k("cohorts").i(i).k("name")))
+        .collect();
+    cx.uniq(&names, "cohort");
+    let mut cohorts = Vec::new();
+    for (ci, c) in f.cohorts.iter().enumerate() {
+        let at = root.k("cohorts").i(ci);
+        if let Some(coh) = cohort(c, f, cx, &at, &agents, &agent_names, phases, day0) {
+            cohorts.push(coh);
+        }
+    }
+    if !f.arms.is_empty() && f.cohorts.iter().all(|c| c.arms.is_some()) {
+        cx.warn_key(
+            &root.k("arms"),
+            "top-level [[arms]] are unused: every cohort lists its own arms (remove them)",
+        );
+    }
+
+    // Enrollment.
+    let enrollment = f.enrollment.as_ref().and_then(|e| {
+        let at = root.k("enrollment");
+        let randomization = cx.pick(
+            &e.randomization,
+            &at.k("randomization"),
+            "randomization",
+            &[("simple", Randomization::Simple), ("volume-balanced", Randomization::VolumeBalanced)],
+        );
+        let mode = cx.pick(
+            &e.mode,
+            &at.k("mode"),
+            "enrollment mode",
+            &[
+                ("single-day", EnrollmentMode::SingleDay),
+                ("rolling", EnrollmentMode::Rolling),
+                ("at-baseline", EnrollmentMode::AtBaseline),
+            ],
+        );
+        let baseline = mode == Some(EnrollmentMode::AtBaseline);
+        let (dmin, dmax, dwait) = match (until, baseline) {
+            (Some((a, b, w)), _) => (Some(a), Some(b), Some(w as i64)),
+            // No pre-treatment growth: any baseline volume is eligible.
+            (None, true) => (Some(0.0), Some(f64::MAX), Some(0)),
+            (None, false) => (None, None, None),
+        };
+        let mut get = |v: Option<f64>, d: Option<f64>, key: &str| -> Option<f64> {
+            match v.or(d) {
+                Some(x) => Some(cx.n(x, &at.k(key), R::NonNeg)),
+                None => {
+                    cx.error(&at, format!("missing `{key}` (no phase has an `until` window to take it from)"));
+                    None
+                }
+            }
+        };
+        let min = get(e.min_mm3, dmin, "min-mm3");
+        let max = get(e.max_mm3, dmax, "max-mm3");
+        let wait = match e.max_wait_days.or(dwait) {
+            Some(w) => Some(cx.cnt(w, &at.k("max-wait-days"), 0)),
+            None => {
+                cx.error(&at, "missing `max-wait-days` (no phase has an `until` window to take it from)");
+                None
+            }
+        };
+        // Only a window written here is checked: one taken from the `until` phase was
+        // already checked there.
+        if let (Some(a), Some(b), true) = (min, max, e.min_mm3.is_some() || e.max_mm3.is_some()) {
+            if a > b {
+                cx.error(&at.k("min-mm3"), format!("enrollment window min-mm3 ({a}) is greater than max-mm3 ({b})"));
+            }
+            if let (Some((ua, ub, _)), Some(_), Some(_)) = (until, e.min_mm3, e.max_mm3)
+                && a <= b
+                && (ua != a || ub != b)
+            {
+                cx.error(
+                    &at.k("min-mm3"),
+                    format!("enrollment window {a}–{b} mm³ differs from the `until` window {ua}–{ub} mm³ of the growth phase"),
+                );
+            }
+        }
+        Some(Enrollment { min_mm3: min?, max_mm3: max?, max_wait_days: wait?, randomization: randomization?, mode: mode? })
+    });
+
+    // Endpoints.
+    let endpoints = f.endpoints.as_ref().map(|e| {
+        let at = root.k("endpoints");
+        let max_weight_loss_pct = e.max_weight_loss_pct.as_ref().map(|w| {
+            let s = cx.src(w, &at.k("max-weight-loss-pct"), R::Pos);
+            if s.value > 100.0 {
+                cx.error(
+                    &at.k("max-weight-loss-pct").k("value"),
+                    format!("`max-weight-loss-pct` must be ≤ 100, got {}", s.value),
+                );
+            }
+            s
+        });
+        Endpoints {
+            max_volume_mm3: e
+                .max_volume_mm3
+                .as_ref()
+                .map(|v| cx.src(v, &at.k("max-volume-mm3"), R::Pos)),
+            max_diameter_mm: e
+                .max_diameter_mm
+                .as_ref()
+                .map(|v| cx.src(v, &at.k("max-diameter-mm"), R::Pos)),
+            max_weight_loss_pct,
+            event_volume_mm3: cx.n(e.event_volume_mm3, &at.k("event-volume-mm3"), R::Pos),
+        }
+    });
+
+    // Caliper.
+    let caliper = f.caliper.as_ref().and_then(|c| {
+        let at = root.k("caliper");
+        let formula = cx.pick(
+            &c.formula,
+            &at.k("formula"),
+            "volume formula",
+            &[
+                ("half-lw2", VolumeFormula::HalfLw2),
+                ("pi-over-6-lw2", VolumeFormula::PiOver6Lw2),
+            ],
+        );
+        let eat = at.k("error");
+        let error = match cx.pick(
+            &c.error.model,
+            &eat.k("model"),
+            "caliper error model",
+            &[("diameters", 0u8), ("log-volume", 1u8)],
+        ) {
+            Some(0) => match &c.error.cv {
+                Some(cv) => Some(CaliperError::Diameters {
+                    cv: cx.src(cv, &eat.k("cv"), R::NonNeg),
+                }),
+                None => {
+                    cx.error(
+                        &eat,
+                        "model = \"diameters\" needs `cv = { value = …, source = \"…\" }`",
+                    );
+                    None
+                }
+            },
+            Some(_) => match &c.error.sd {
+                Some(sd) => Some(CaliperError::LogVolume {
+                    sd: cx.src(sd, &eat.k("sd"), R::NonNeg),
+                }),
+                None => {
+                    cx.error(
+                        &eat,
+                        "model = \"log-volume\" needs `sd = { value = …, source = \"…\" }`",
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        Some(CaliperModel {
+            formula: formula?,
+            error: error?,
+            observer_bias: cx.src(&c.observer_bias, &at.k("observer-bias"), R::Finite),
+            detection_floor_mm3: cx.src(
+                &c.detection_floor_mm3,
+                &at.k("detection-floor-mm3"),
+                R::NonNeg,
+            ),
+            width_ratio: cx.par(&c.width_ratio, &at.k("width-ratio"), R::PosProb),
+        })
+    });
+
+    // Analysis.
+    let analysis = f.analysis.as_ref().and_then(|a| {
+        let at = root.k("analysis");
+        for (i, t) in a.tests.iter().enumerate() {
+            if !TESTS.contains(&t.as_str()) {
+                undefined(cx, &at.k("tests").i(i), "test", t, TESTS);
+            }
+        }
+        let adjust = cx.pick(
+            &a.adjust,
+            &at.k("adjust"),
+            "adjustment",
+            &[("holm", Adjustment::Holm), ("none", Adjustment::None)],
+        );
+        if let Some(d) = a.analysis_day {
+            cx.n(d, &at.k("analysis-day"), R::NonNeg);
+        }
+        Some(AnalysisPlan {
+            tests: a.tests.clone(),
+            alpha: cx.n(a.alpha, &at.k("alpha"), R::Open01),
+            adjust: adjust?,
+            analysis_day: a.analysis_day,
+            target_power: cx.n(a.target_power, &at.k("target-power"), R::Open01),
+        })
+    });
+
+    // Husbandry.
+    let husbandry = f.husbandry.as_ref().map(|h| {
+        let at = root.k("husbandry");
+        Husbandry {
+            per_cage: cx.cnt(h.per_cage, &at.k("per-cage"), 1),
+            spare_fraction: cx.n(h.spare_fraction, &at.k("spare-fraction"), R::NonNeg),
+            drug_overage_fraction: cx.n(
+                h.drug_overage_fraction,
+                &at.k("drug-overage-fraction"),
+                R::NonNeg,
+            ),
+            attrition: cx.src(&h.attrition, &at.k("attrition"), R::Prob),
+        }
+    });
+
+    if missing {
+        return None;
+    }
+    Some(Xenograft {
+        animals: animals?,
+        agents,
+        cohorts,
+        measurements,
+        enrollment: enrollment?,
+        endpoints: endpoints?,
+        end_of_study: f
+            .end_of_study
+            .as_ref()
+            .map(|e| e.procedures.clone())
+            .unwrap_or_default(),
+        caliper: caliper?,
+        analysis: analysis?,
+        husbandry: husbandry?,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cohort(
+    c: &FileCohort,
+    f: &FileProtocol,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+    agents: &[Agent],
+    agent_names: &[&str],
+    phases: &[Phase],
+    day0: Option<&str>,
+) -> Option<Cohort> {
+    let model_type = cx.pick(
+        &c.model,
+        &at.k("model"),
+        "tumor model type",
+        &[
+            ("cell-line", TumorModelType::CellLine),
+            ("pdx", TumorModelType::Pdx),
+        ],
+    );
+    let take_rate = cx.src(&c.take_rate, &at.k("take-rate"), R::Prob);
+    let latency_days = cx.par(&c.latency_days, &at.k("latency-days"), R::NonNeg);
+    let gwe = cx.src(
+        &c.growth_without_estrogen,
+        &at.k("growth-without-estrogen"),
+        R::NonNeg,
+    );
+
+    // Implantation.
+    let iat = at.k("implantation");
+    let im = &c.implantation;
+    if let Some(cells) = im.cells {
+        cx.n(cells, &iat.k("cells"), R::Pos);
+    }
+    let implantation = Implantation {
+        cells: im.cells,
+        matrigel_fraction: cx.n(im.matrigel_fraction, &iat.k("matrigel-fraction"), R::Prob),
+        volume_ul: cx.n(im.volume_ul, &iat.k("volume-ul"), R::Pos),
+        site: im.site.clone(),
+        animals: im.animals.map(|n| cx.cnt(n, &iat.k("animals"), 1)),
+    };
+
+    // Hormone.
+    let hormone = match &c.hormone {
+        None => None,
+        Some(h) => {
+            let hat = at.k("hormone");
+            let removal = match cx.pick(
+                &h.removal,
+                &hat.k("removal"),
+                "pellet removal",
+                &[
+                    ("at-randomization", 0u8),
+                    ("never", 1u8),
+                    ("on-study-day", 2u8),
+                ],
+            ) {
+                Some(0) => Some(PelletRemoval::AtRandomization),
+                Some(1) => Some(PelletRemoval::Never),
+                Some(_) => match h.removal_day {
+                    Some(d) if (-100_000..=100_000).contains(&d) => {
+                        Some(PelletRemoval::OnStudyDay(d as i32))
+                    }
+                    Some(d) => {
+                        cx.error(
+                            &hat.k("removal-day"),
+                            format!("`removal-day` out of range: {d}"),
+                        );
+                        None
+                    }
+                    None => {
+                        cx.error(
+                            &hat.k("removal"),
+                            "removal = \"on-study-day\" needs `removal-day = N`",
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            let offset = if (-365..=365).contains(&h.implant_offset_days) {
+                h.implant_offset_days as i32
+            } else {
+                cx.error(
+                    &hat.k("implant-offset-days"),
+                    format!(
+                        "`implant-offset-days` must be within ±365, got {}",
+                        h.implant_offset_days
+                    ),
+                );
+                0
+            };
+            Some(HormoneSupport {
+                name: h.name.clone(),
+                dose_mg: cx.n(h.dose_mg, &hat.k("dose-mg"), R::Pos),
+                release_days: cx.n(h.release_days, &hat.k("release-days"), R::Pos),
+                implant_offset_days: offset,
+                removal: removal?,
+            })
+        }
+    };
+
+    let growth = growth(&c.growth, cx, &at.k("growth"));
+
+    // Effects.
+    let names: Vec<_> = c
+        .effects
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.agent.clone(), at.k("effects").i(i).k("agent")))
+        .collect();
+    cx.uniq(&names, "effect agent");
+    let mut effects = Vec::new();
+    for (i, e) in c.effects.iter().enumerate() {
+        let eat = at.k("effects").i(i);
+        let agent = agents.iter().find(|a| a.name == e.agent);
+        match agent {
+            None => undefined(cx, &eat.k("agent"), "agent", &e.agent, agent_names),
+            Some(a) if a.vehicle => cx.error(
+                &eat.k("agent"),
+                format!("`{}` is a vehicle and cannot have a drug effect", a.name),
+            ),
+            _ => {}
+        }
+        let source = e.source.clone();
+        if source.trim().is_empty() {
+            cx.error(
+                &eat.k("source"),
+                "empty `source`: cite the reference or write \"assumed; <why>\"",
+            );
+        }
+        let mode = match cx.pick(
+            &e.mode,
+            &eat.k("mode"),
+            "effect mode",
+            &[("direct", 0u8), ("exposure", 1u8)],
+        ) {
+            Some(0) => {
+                for k in ["emax", "ec50-ng-ml", "hill", "target", "k2"] {
+                    if cx_exists(cx, &eat.k(k)) {
+                        cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"exposure\"; a direct effect uses `inhibition` and `kill-rate-per-day`"));
+                    }
+                }
+                match &e.inhibition {
+                    None => {
+                        cx.error(
+                            &eat,
+                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }`",
+                        );
+                        None
+                    }
+                    Some(inh) => Some(EffectMode::Direct {
+                        inhibition: cx.par(inh, &eat.k("inhibition"), R::Prob),
+                        kill_rate_per_day: match &e.kill_rate_per_day {
+                            Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
+                            None => Param::fixed(0.0, "default: no kill term"),
+                        },
+                    }),
+                }
+            }
+            Some(_) => {
+                for k in ["inhibition", "kill-rate-per-day"] {
+                    if cx_exists(cx, &eat.k(k)) {
+                        cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"direct\"; an exposure effect uses `emax`, `ec50-ng-ml`, `hill`"));
+                    }
+                }
+                if let Some(a) = agent
+                    && a.pk.is_none()
+                {
+                    cx.error(
+                        &eat.k("mode"),
+                        format!(
+                            "exposure-driven effect needs PK: add [agents.pk] to agent `{}`",
+                            a.name
+                        ),
+                    );
+                }
+                let hill = match e.hill {
+                    Some(h) => cx.n(h, &eat.k("hill"), R::Pos),
+                    None => 1.0,
+                };
+                let t = e.target.as_deref().unwrap_or("growth");
+                let target = {
+                    {
+                        match cx.pick(
+                            t,
+                            &eat.k("target"),
+                            "effect target",
+                            &[("growth", 0u8), ("kill", 1u8)],
+                        ) {
+                            Some(0) => Some(EffectTarget::Growth),
+                            Some(_) => match &e.k2 {
+                                Some(k2) => Some(EffectTarget::Kill {
+                                    k2: cx.par(k2, &eat.k("k2"), R::Pos),
+                                }),
+                                None => {
+                                    cx.error(&eat.k("target"), "target = \"kill\" needs `k2 = { value = …, source = \"…\" }`");
+                                    None
+                                }
+                            },
+                            None => None,
+                        }
+                    }
+                };
+                let emax = match &e.emax {
+                    Some(x) => Some(cx.par(x, &eat.k("emax"), R::Prob)),
+                    None if matches!(target, Some(EffectTarget::Kill { .. })) => {
+                        Some(Param::fixed(0.0, "unused for target = kill"))
+                    }
+                    None => {
+                        cx.error(
+                            &eat,
+                            "mode = \"exposure\" needs `emax = { value = …, source = \"…\" }`",
+                        );
+                        None
+                    }
+                };
+                let ec50 = match &e.ec50_ng_ml {
+                    Some(x) => Some(cx.par(x, &eat.k("ec50-ng-ml"), R::Pos)),
+                    None if matches!(target, Some(EffectTarget::Kill { .. })) => {
+                        Some(Param::fixed(1.0, "unused for target = kill"))
+                    }
+                    None => {
+                        cx.error(&eat, "mode = \"exposure\" needs `ec50-ng-ml = { value = …, source = \"…\" }`");
+                        None
+                    }
+                };
+                match (emax, ec50, target) {
+                    (Some(emax), Some(ec50_ng_ml), Some(target)) => Some(EffectMode::Exposure {
+                        emax,
+                        ec50_ng_ml,
+                        hill,
+                        target,
+                    }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        if let Some(mode) = mode {
+            effects.push(DrugEffect {
+                agent: e.agent.clone(),
+                mode,
+                source,
+            });
+        }
+    }
+
+    let resistant = c.resistant.as_ref().map(|r| {
+        let rat = at.k("resistant");
+        ResistantSubclone {
+            fraction: cx.par(&r.fraction, &rat.k("fraction"), R::Prob),
+            sensitivity: cx.src(&r.sensitivity, &rat.k("sensitivity"), R::Prob),
+            growth_without_estrogen: cx.src(
+                &r.growth_without_estrogen,
+                &rat.k("growth-without-estrogen"),
+                R::NonNeg,
+            ),
+        }
+    });
+
+    // Arms: the cohort's own, or the shared top-level list.
+    let (arms_src, aat) = match &c.arms {
+        Some(a) => (a.as_slice(), at.k("arms")),
+        None => (f.arms.as_slice(), KeyPath::root().k("arms")),
+    };
+    if arms_src.is_empty() {
+        cx.error(
+            &at.k("name"),
+            format!(
+                "cohort `{}` has no arms: add [[cohorts.arms]] or top-level [[arms]]",
+                c.name
+            ),
+        );
+    }
+    let names: Vec<_> = arms_src
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), aat.i(i).k("name")))
+        .collect();
+    cx.uniq(&names, "arm");
+    let controls: Vec<usize> = arms_src
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.control)
+        .map(|(i, _)| i)
+        .collect();
+    if controls.is_empty() && !arms_src.is_empty() {
+        cx.error(
+            &at.k("name"),
+            format!(
+                "cohort `{}` has no control arm: mark exactly one arm `control = true`",
+                c.name
+            ),
+        );
+    }
+    if controls.len() > 1 {
+        let list: Vec<String> = controls
+            .iter()
+            .map(|&i| format!("`{}`", arms_src[i].name))
+            .collect();
+        cx.error(
+            &aat.i(controls[1]).k("control"),
+            format!(
+                "cohort `{}` has {} control arms ({}); exactly one is allowed",
+                c.name,
+                controls.len(),
+                list.join(", ")
+            ),
+        );
+    }
+    let mut arms = Vec::new();
+    for (i, a) in arms_src.iter().enumerate() {
+        let arat = aat.i(i);
+        let n = cx.cnt(a.n, &arat.k("n"), 1);
+        let interaction = cx.n(a.interaction, &arat.k("interaction"), R::Finite);
+        if !(-1.0..=1.0).contains(&interaction) {
+            cx.error(
+                &arat.k("interaction"),
+                format!("`interaction` must be between -1 and 1, got {interaction}"),
+            );
+        }
+        if a.treatments.is_empty() && !a.control {
+            cx.error(
+                &arat.k("name"),
+                format!("arm `{}` has no treatments", a.name),
+            );
+        }
+        let mut treatments = Vec::new();
+        for (j, t) in a.treatments.iter().enumerate() {
+            if let Some(t) = treatment(
+                t,
+                cx,
+                &arat.k("treatments").i(j),
+                agents,
+                agent_names,
+                phases,
+                day0,
+            ) {
+                if !c.effects.iter().any(|e| e.agent == t.agent)
+                    && agents.iter().any(|x| x.name == t.agent && !x.vehicle)
+                {
+                    cx.warn_key(
+                        &arat.k("treatments").i(j).k("agent"),
+                        format!("agent `{}` has no [[cohorts.effects]] entry in cohort `{}`; it will act like a vehicle", t.agent, c.name),
+                    );
+                }
+                treatments.push(t);
+            }
+        }
+        arms.push(Arm {
+            name: a.name.clone(),
+            control: a.control,
+            treatments,
+            n,
+            interaction,
+        });
+    }
+
+    Some(Cohort {
+        name: c.name.clone(),
+        model_type: model_type?,
+        line: c.line.clone(),
+        implantation,
+        hormone,
+        growth: growth?,
+        take_rate,
+        latency_days,
+        growth_without_estrogen: gwe,
+        effects,
+        resistant,
+        arms,
+    })
+}
+
+fn cx_exists(cx: &Ctx<'_>, at: &KeyPath) -> bool {
+    cx.path_exists(at)
+}
+
+fn growth(g: &FileGrowth, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<GrowthModel> {
+    let model = cx.pick(
+        &g.model,
+        &at.k("model"),
+        "growth model",
+        &[
+            ("exponential", 0u8),
+            ("logistic", 1u8),
+            ("gompertz", 2u8),
+            ("simeoni", 3u8),
+        ],
+    )?;
+    let v0_mm3 = cx.par(&g.v0_mm3, &at.k("v0-mm3"), R::Pos);
+    let needs: &[&str] = match model {
+        0 => &["rate"],
+        1 | 2 => &["rate", "capacity-mm3"],
+        _ => &["lambda0", "lambda1", "k1"],
+    };
+    let all = ["rate", "capacity-mm3", "lambda0", "lambda1", "k1", "psi"];
+    let given = |k: &str| match k {
+        "rate" => g.rate.is_some(),
+        "capacity-mm3" => g.capacity_mm3.is_some(),
+        "lambda0" => g.lambda0.is_some(),
+        "lambda1" => g.lambda1.is_some(),
+        "k1" => g.k1.is_some(),
+        _ => g.psi.is_some(),
+    };
+    let mut ok = true;
+    for k in needs {
+        if !given(k) {
+            cx.error(
+                &at.k("model"),
+                format!("growth model `{}` needs `{k}`", g.model),
+            );
+            ok = false;
+        }
+    }
+    for k in all {
+        let used = needs.contains(&k) || (model == 3 && k == "psi");
+        if given(k) && !used {
+            cx.error_key(
+                &at.k(k),
+                format!("`{k}` is not a parameter of growth model `{}`", g.model),
+            );
+            ok = false;
+        }
+    }
+    let p = |cx: &mut Ctx<'_>, x: &Option<FileParam>, k: &str, r: R| {
+        x.as_ref().map(|x| cx.par(x, &at.k(k), r))
+    };
+    let rate = p(cx, &g.rate, "rate", R::Finite);
+    let cap = p(cx, &g.capacity_mm3, "capacity-mm3", R::Pos);
+    let l0 = p(cx, &g.lambda0, "lambda0", R::Pos);
+    let l1 = p(cx, &g.lambda1, "lambda1", R::Pos);
+    let k1 = p(cx, &g.k1, "k1", R::Pos);
+    let psi = g.psi.map(|x| cx.n(x, &at.k("psi"), R::Pos)).unwrap_or(20.0);
+    if let (Some(c), true) = (&cap, v0_mm3.value.is_finite())
+        && c.value <= v0_mm3.value
+    {
+        {
+            cx.error(
+                &at.k("capacity-mm3").k("value"),
+                format!(
+                    "`capacity-mm3` ({}) must exceed `v0-mm3` ({})",
+                    c.value, v0_mm3.value
+                ),
+            );
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(match model {
+        0 => GrowthModel::Exponential {
+            v0_mm3,
+            rate: rate?,
+        },
+        1 => GrowthModel::Logistic {
+            v0_mm3,
+            rate: rate?,
+            capacity_mm3: cap?,
+        },
+        2 => GrowthModel::Gompertz {
+            v0_mm3,
+            rate: rate?,
+            capacity_mm3: cap?,
+        },
+        _ => GrowthModel::Simeoni {
+            v0_mm3,
+            lambda0: l0?,
+            lambda1: l1?,
+            k1: k1?,
+            psi,
+        },
+    })
+}
+
+fn treatment(
+    t: &FileTreatment,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+    agents: &[Agent],
+    agent_names: &[&str],
+    phases: &[Phase],
+    day0: Option<&str>,
+) -> Option<Treatment> {
+    let agent = agents.iter().find(|a| a.name == t.agent);
+    if agent.is_none() {
+        undefined(cx, &at.k("agent"), "agent", &t.agent, agent_names);
+    }
+    let vehicle = agent.is_some_and(|a| a.vehicle);
+    let dose = cx.n(
+        t.dose,
+        &at.k("dose"),
+        if vehicle { R::NonNeg } else { R::Pos },
+    );
+    let unit = match UNITS.iter().find(|(k, _)| *k == t.unit.trim()) {
+        Some((_, u)) => Some(*u),
+        None => {
+            let names: Vec<&str> = UNITS
+                .iter()
+                .map(|(k, _)| *k)
+                .filter(|k| k.is_ascii())
+                .collect();
+            cx.error(
+                &at.k("unit"),
+                format!(
+                    "unknown dose unit `{}`; expected one of {}",
+                    t.unit,
+                    names.join(", ")
+                ),
+            );
+            None
+        }
+    };
+    let route = cx.pick(&t.route, &at.k("route"), "route", ROUTES);
+    let schedule = cx.sched(
+        &t.frequency,
+        &t.weekdays,
+        &t.times,
+        t.start_day,
+        t.end_day,
+        at,
+    );
+    if route == Some(Route::Pellet) {
+        if let Some(u) = unit
+            && matches!(u, DoseUnit::MgPerKg | DoseUnit::UgPerKg)
+        {
+            cx.error(
+                &at.k("unit"),
+                format!("unit `{}` is not valid for route `pellet`: a pellet holds a fixed amount per animal (use mg or ug)", t.unit),
+            );
+        }
+        if let Some(s) = &schedule
+            && matches!(
+                s.frequency,
+                Frequency::Daily { .. } | Frequency::Weekdays { .. }
+            )
+        {
+            cx.error(
+                &at.k("frequency"),
+                format!(
+                    "frequency `{}` is not possible for route `pellet`: a slow-release pellet is implanted once (use \"once\", or q<N>d to replace it)",
+                    t.frequency
+                ),
+            );
+        }
+    }
+    if let Some(v) = t.volume_ml_per_kg {
+        let v = cx.n(v, &at.k("volume-ml-per-kg"), R::Pos);
+        // Institutional limit for oral gavage in mice: 10 mL/kg typical, 50 mL/kg maximum.
+        if route == Some(Route::Po) && v > 50.0 {
+            cx.error(
+                &at.k("volume-ml-per-kg"),
+                format!("PO dosing volume {v} mL/kg exceeds the 50 mL/kg maximum"),
+            );
+        }
+    }
+    let phase_name = match (&t.phase, day0) {
+        (Some(p), _) => resolve_phase(cx, p, &at.k("phase"), phases).map(|p| p.name),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    };
+    if let (Some(s), Some(pn)) = (&schedule, &phase_name)
+        && let Some(p) = phases.iter().find(|p| &p.name == pn)
+    {
+        cx.fits(s, p, at);
+    }
+    Some(Treatment {
+        agent: t.agent.clone(),
+        dose,
+        unit: unit?,
+        route: route?,
+        schedule: schedule?,
+        phase: phase_name?,
+        volume_ml_per_kg: t.volume_ml_per_kg,
+    })
+}

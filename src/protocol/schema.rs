@@ -1,0 +1,748 @@
+//! The protocol FILE schema: serde structs mirroring the TOML layout (kebab-case keys).
+//!
+//! These types are deliberately loose (strings for enumerations, options everywhere a key may
+//! be left out) so that every problem can be reported by validation with a position, instead of
+//! failing at the first serde error. They are never handed to engines: the only way to a
+//! domain value is `protocol::parse`, which validates and converts them (see `convert`).
+//! The JSON Schema printed by `xenoplan schema` is generated from these structs.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A whole protocol file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(
+    title = "xenoplan protocol",
+    description = "A xenoplan protocol file (TOML)."
+)]
+pub struct FileProtocol {
+    /// Identity of the protocol.
+    pub protocol: FileHeader,
+    /// Documents the protocol encodes (seed documents first).
+    #[serde(default)]
+    pub references: Vec<FileReference>,
+    /// Weekend / holiday policy of the timeline.
+    pub calendar: Option<FileCalendar>,
+    /// Ordered phases, placed back to back by the timeline.
+    #[serde(default)]
+    pub phases: Vec<FilePhase>,
+    /// One-off and recurring steps inside phases.
+    #[serde(default)]
+    pub steps: Vec<FileStep>,
+
+    // ---- xenograft ----
+    /// Host animals (xenograft).
+    pub animals: Option<FileAnimals>,
+    /// Drugs and vehicles (xenograft).
+    #[serde(default)]
+    pub agents: Vec<FileAgent>,
+    /// Arms shared by every cohort that does not list its own `arms` (xenograft).
+    #[serde(default)]
+    pub arms: Vec<FileArm>,
+    /// Tumor models, each with implantation, growth model, drug effects and arms (xenograft).
+    #[serde(default)]
+    pub cohorts: Vec<FileCohort>,
+    /// Scheduled measurements: calipers, body weight (xenograft).
+    #[serde(default)]
+    pub measurements: Vec<FileMeasurement>,
+    /// Enrollment window and randomization (xenograft).
+    pub enrollment: Option<FileEnrollment>,
+    /// Humane endpoints and the event volume (xenograft).
+    pub endpoints: Option<FileEndpoints>,
+    /// Procedures at the end of the study (xenograft).
+    pub end_of_study: Option<FileEndOfStudy>,
+    /// Caliper measurement model (xenograft).
+    pub caliper: Option<FileCaliper>,
+    /// Analysis choices (xenograft).
+    pub analysis: Option<FileAnalysis>,
+    /// Housing and ordering assumptions (xenograft).
+    pub husbandry: Option<FileHusbandry>,
+
+    // ---- derivation ----
+    /// Resistant-line derivation settings (derivation).
+    pub derivation: Option<FileDerivation>,
+    /// Culture conditions (derivation).
+    pub culture: Option<FileCulture>,
+    /// Planned dose-escalation steps (derivation).
+    #[serde(default)]
+    pub escalation: Vec<FileEscalation>,
+    /// Single-cell cloning (derivation).
+    pub cloning: Option<FileCloning>,
+    /// Validation dose-response assay (derivation).
+    pub validation: Option<FileAssayDesign>,
+    /// Population model of the derivation (derivation).
+    pub model: Option<FileDerivationModel>,
+
+    // ---- assay ----
+    /// Assay medium (assay).
+    pub assay: Option<FileAssay>,
+    /// Cell lines tested (assay).
+    #[serde(default)]
+    pub lines: Vec<FileAssayLine>,
+    /// Plate design (assay).
+    pub design: Option<FileAssayDesign>,
+
+    // ---- procedure ----
+    /// Procedure settings (procedure).
+    pub procedure: Option<FileProcedure>,
+    /// Tasks with durations and dependencies (procedure).
+    #[serde(default)]
+    pub tasks: Vec<FileTask>,
+}
+
+/// `[protocol]`: identity.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileHeader {
+    /// Stable kebab-case identifier (output folder name).
+    pub id: String,
+    /// One of `xenograft`, `derivation`, `assay`, `procedure`.
+    pub kind: String,
+    /// Human title.
+    pub title: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `[[references]]`: a cited document.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileReference {
+    /// Short key used in `source` strings.
+    pub id: String,
+    /// Full citation.
+    pub citation: String,
+    /// DOI or URL.
+    pub url: Option<String>,
+}
+
+/// `[calendar]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCalendar {
+    /// `allow`, `shift` (to the next working day) or `flag` (keep and flag; default).
+    pub weekend: Option<String>,
+    /// Holidays as quoted dates, "YYYY-MM-DD".
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+/// `{ value = …, source = "…" }`: a number with its source.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileSourced {
+    /// The number.
+    pub value: f64,
+    /// Literature source, or "assumed; <why>".
+    pub source: String,
+}
+
+/// `{ value = …, cv = …, source = "…" }` or `{ value = …, sd = …, source = "…" }`: a model
+/// parameter with between-animal variability (cv: log-normal; sd: additive normal).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileParam {
+    /// Typical value (median for log-normal variability, mean for normal).
+    pub value: f64,
+    /// Coefficient of variation of a log-normal random effect (≥ 0).
+    pub cv: Option<f64>,
+    /// Standard deviation of an additive normal random effect (≥ 0).
+    pub sd: Option<f64>,
+    /// Literature source, or "assumed; <why>".
+    pub source: String,
+}
+
+/// `until = { … }`: a phase ending when a measurement reaches a window.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileUntil {
+    /// Name of the deciding measurement.
+    pub measurement: String,
+    /// Lower bound of the window.
+    pub min: f64,
+    /// Upper bound of the window.
+    pub max: f64,
+    /// Maximum wait, days.
+    pub max_wait_days: i64,
+}
+
+/// `[[phases]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FilePhase {
+    /// Unique name.
+    pub name: String,
+    /// Fixed duration, days (give this OR `until`).
+    pub duration_days: Option<i64>,
+    /// Ending condition (give this OR `duration-days`).
+    pub until: Option<FileUntil>,
+    /// This phase starts study day 0.
+    #[serde(default)]
+    pub day0: bool,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `[[steps]]`: a one-off (`day = N`) or recurring (`frequency = …`) step.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileStep {
+    /// Unique name.
+    pub name: String,
+    /// Event kind: arrival, pellet-implant, pellet-removal, implantation, randomization,
+    /// dosing, caliper, body-weight, health-check, harvest, passage, medium-change,
+    /// dose-escalation, cloning, assay, task.
+    pub kind: String,
+    /// Phase (day offsets are relative to its start).
+    pub phase: String,
+    /// One-off day offset.
+    pub day: Option<i64>,
+    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays.
+    pub frequency: Option<String>,
+    /// Days of the week for `frequency = "weekdays"` (mon…sun).
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// Clock times "HH:MM".
+    #[serde(default)]
+    pub times: Vec<String>,
+    /// First day offset of a recurring step (default 0).
+    pub start_day: Option<i64>,
+    /// Last day offset included (default: end of phase).
+    pub end_day: Option<i64>,
+    /// Restrict to one cohort.
+    pub cohort: Option<String>,
+    /// Restrict to one arm (needs `cohort`).
+    pub arm: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub details: String,
+}
+
+/// `[animals]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAnimals {
+    /// e.g. "mouse".
+    pub species: String,
+    /// e.g. "BALB/c nude".
+    pub strain: String,
+    /// "female" or "male".
+    pub sex: String,
+    /// Ovariectomized hosts.
+    #[serde(default)]
+    pub ovariectomized: bool,
+    /// Age at arrival, weeks.
+    pub age_weeks: Option<f64>,
+    /// Body weight at randomization, g.
+    pub body_weight_g: FileParam,
+    /// Body-weight gain, g/day.
+    pub weight_gain_g_per_day: FileSourced,
+    /// Day-to-day proportional body-weight noise (CV).
+    pub weight_noise_cv: FileSourced,
+}
+
+/// `[agents.pk]`: one-compartment PK with first-order absorption.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FilePk {
+    /// Absorption rate constant, 1/h.
+    pub ka_per_h: FileSourced,
+    /// Elimination half-life, h.
+    pub half_life_h: FileSourced,
+    /// Apparent volume of distribution, L/kg.
+    pub volume_l_per_kg: FileSourced,
+    /// Bioavailability (0–1].
+    pub bioavailability: FileSourced,
+}
+
+/// `[[agents]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAgent {
+    /// Unique name.
+    pub name: String,
+    /// Pharmacological class.
+    #[serde(default)]
+    pub class: String,
+    /// True for vehicles.
+    #[serde(default)]
+    pub vehicle: bool,
+    /// Formulation.
+    #[serde(default)]
+    pub formulation: String,
+    /// PK (needed by exposure-driven effects).
+    pub pk: Option<FilePk>,
+    /// Body-weight loss per week of dosing, %.
+    pub weight_loss_pct_per_week: Option<FileSourced>,
+}
+
+/// `[cohorts.implantation]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileImplantation {
+    /// Cells per animal (cell lines).
+    pub cells: Option<f64>,
+    /// Matrigel fraction of the injected volume (0–1).
+    #[serde(default)]
+    pub matrigel_fraction: f64,
+    /// Injection volume, µL.
+    pub volume_ul: f64,
+    /// Site.
+    pub site: String,
+    /// Animals to implant (default: computed).
+    pub animals: Option<i64>,
+}
+
+/// `[cohorts.hormone]`: slow-release estrogen pellet.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileHormone {
+    /// Description.
+    pub name: String,
+    /// Pellet dose, mg.
+    pub dose_mg: f64,
+    /// Release duration, days.
+    pub release_days: f64,
+    /// Day offset relative to tumor implantation (e.g. -1).
+    #[serde(default)]
+    pub implant_offset_days: i64,
+    /// `at-randomization`, `never` or `on-study-day` (with `removal-day`).
+    pub removal: String,
+    /// Study day of removal for `removal = "on-study-day"`.
+    pub removal_day: Option<i64>,
+}
+
+/// `[cohorts.growth]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileGrowth {
+    /// exponential, logistic, gompertz or simeoni.
+    pub model: String,
+    /// Initial volume after latency, mm³.
+    pub v0_mm3: FileParam,
+    /// Growth rate, 1/day (exponential, logistic, gompertz).
+    pub rate: Option<FileParam>,
+    /// Carrying capacity / plateau, mm³ (logistic, gompertz).
+    pub capacity_mm3: Option<FileParam>,
+    /// λ0, 1/day (simeoni).
+    pub lambda0: Option<FileParam>,
+    /// λ1, mm³/day (simeoni).
+    pub lambda1: Option<FileParam>,
+    /// k1, 1/day (simeoni).
+    pub k1: Option<FileParam>,
+    /// ψ (simeoni; default 20 as in Simeoni et al. 2004).
+    pub psi: Option<f64>,
+}
+
+/// `[[cohorts.effects]]`: how an agent acts on this tumor model.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileEffect {
+    /// Agent name.
+    pub agent: String,
+    /// `direct` or `exposure`.
+    pub mode: String,
+    /// Growth-rate inhibition fraction (direct).
+    pub inhibition: Option<FileParam>,
+    /// Kill rate, 1/day (direct; default 0).
+    pub kill_rate_per_day: Option<FileParam>,
+    /// Maximal inhibition (exposure).
+    pub emax: Option<FileParam>,
+    /// EC50, ng/mL (exposure).
+    pub ec50_ng_ml: Option<FileParam>,
+    /// Hill coefficient (exposure; default 1).
+    pub hill: Option<f64>,
+    /// `growth` (default) or `kill` (exposure).
+    pub target: Option<String>,
+    /// Simeoni k2, (ng/mL)⁻¹/day (exposure, target kill).
+    pub k2: Option<FileParam>,
+    /// Source of the numbers.
+    pub source: String,
+}
+
+/// `[cohorts.resistant]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileResistant {
+    /// Initial fraction (0–1).
+    pub fraction: FileParam,
+    /// Drug-effect multiplier for resistant cells (0–1).
+    pub sensitivity: FileSourced,
+    /// Growth multiplier without estrogen for resistant cells.
+    pub growth_without_estrogen: FileSourced,
+}
+
+/// `[[cohorts]]`: one tumor model.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCohort {
+    /// Unique name.
+    pub name: String,
+    /// `cell-line` or `pdx`.
+    pub model: String,
+    /// Line / PDX identifier and genotype.
+    pub line: String,
+    /// Take probability (0–1).
+    pub take_rate: FileSourced,
+    /// Latency, days.
+    pub latency_days: FileParam,
+    /// Growth multiplier without estrogen.
+    pub growth_without_estrogen: FileSourced,
+    /// Implantation.
+    pub implantation: FileImplantation,
+    /// Estrogen pellet.
+    pub hormone: Option<FileHormone>,
+    /// Growth model.
+    pub growth: FileGrowth,
+    /// Drug effects.
+    #[serde(default)]
+    pub effects: Vec<FileEffect>,
+    /// Resistant subclone.
+    pub resistant: Option<FileResistant>,
+    /// Arms of this cohort (default: the top-level `[[arms]]`).
+    pub arms: Option<Vec<FileArm>>,
+}
+
+/// A treatment in an arm.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileTreatment {
+    /// Agent name.
+    pub agent: String,
+    /// Dose amount.
+    pub dose: f64,
+    /// mg/kg, ug/kg, mg, ug.
+    pub unit: String,
+    /// po, sc, ip, iv, im, pellet.
+    pub route: String,
+    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays.
+    pub frequency: String,
+    /// Days of the week for `frequency = "weekdays"`.
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// Clock times "HH:MM".
+    #[serde(default)]
+    pub times: Vec<String>,
+    /// First day offset (default 0).
+    pub start_day: Option<i64>,
+    /// Last day offset included (default: end of phase).
+    pub end_day: Option<i64>,
+    /// Phase of the schedule (default: the day-0 phase).
+    pub phase: Option<String>,
+    /// Dosing volume, mL/kg.
+    pub volume_ml_per_kg: Option<f64>,
+}
+
+/// `[[arms]]` / `[[cohorts.arms]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileArm {
+    /// Name unique within the cohort.
+    pub name: String,
+    /// The control arm.
+    #[serde(default)]
+    pub control: bool,
+    /// Animals per arm.
+    pub n: i64,
+    /// Bliss interaction for combinations (0 = independence).
+    #[serde(default)]
+    pub interaction: f64,
+    /// Treatments (several = combination).
+    #[serde(default)]
+    pub treatments: Vec<FileTreatment>,
+}
+
+/// `[[measurements]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileMeasurement {
+    /// Unique name.
+    pub name: String,
+    /// `caliper` or `body-weight`.
+    pub kind: String,
+    /// once, qd, q<N>d, qw, weekdays…
+    pub frequency: String,
+    /// Days of the week for `frequency = "weekdays"`.
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// Clock times "HH:MM".
+    #[serde(default)]
+    pub times: Vec<String>,
+    /// First day offset (default 0).
+    pub start_day: Option<i64>,
+    /// Last day offset (default: end of phase).
+    pub end_day: Option<i64>,
+    /// Phases in which it is taken.
+    pub phases: Vec<String>,
+}
+
+/// `[enrollment]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileEnrollment {
+    /// Lower bound, mm³ (default: from the `until` phase).
+    pub min_mm3: Option<f64>,
+    /// Upper bound, mm³ (default: from the `until` phase).
+    pub max_mm3: Option<f64>,
+    /// Maximum wait, days (default: from the `until` phase).
+    pub max_wait_days: Option<i64>,
+    /// `simple` or `volume-balanced`.
+    pub randomization: String,
+    /// `single-day`, `rolling` or `at-baseline`.
+    pub mode: String,
+}
+
+/// `[endpoints]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileEndpoints {
+    /// Humane volume limit, mm³.
+    pub max_volume_mm3: Option<FileSourced>,
+    /// Humane mean-diameter limit, mm.
+    pub max_diameter_mm: Option<FileSourced>,
+    /// Humane body-weight-loss limit, %.
+    pub max_weight_loss_pct: Option<FileSourced>,
+    /// Event volume for time-to-endpoint analysis, mm³.
+    pub event_volume_mm3: f64,
+}
+
+/// `[end-of-study]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileEndOfStudy {
+    /// Procedures in order (harvest for Western blot, IHC…).
+    pub procedures: Vec<String>,
+}
+
+/// `[caliper.error]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCaliperError {
+    /// `diameters` (with `cv`) or `log-volume` (with `sd`).
+    pub model: String,
+    /// CV of each diameter reading.
+    pub cv: Option<FileSourced>,
+    /// SD of the log-volume error.
+    pub sd: Option<FileSourced>,
+}
+
+/// `[caliper]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCaliper {
+    /// `half-lw2` (L·W²/2) or `pi-over-6-lw2`.
+    pub formula: String,
+    /// Error model.
+    pub error: FileCaliperError,
+    /// Systematic observer bias (fraction).
+    pub observer_bias: FileSourced,
+    /// Detection floor, mm³.
+    pub detection_floor_mm3: FileSourced,
+    /// Width/length ratio.
+    pub width_ratio: FileParam,
+}
+
+/// `[analysis]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAnalysis {
+    /// welch-log, mwu, slope, auc, lmm, logrank, response.
+    pub tests: Vec<String>,
+    /// Two-sided α.
+    pub alpha: f64,
+    /// `holm` or `none`.
+    pub adjust: String,
+    /// Fixed analysis day (default: last day with ≥ 80% of controls).
+    pub analysis_day: Option<f64>,
+    /// Target power.
+    pub target_power: f64,
+}
+
+/// `[husbandry]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileHusbandry {
+    /// Animals per cage.
+    pub per_cage: i64,
+    /// Spare animals fraction.
+    pub spare_fraction: f64,
+    /// Drug overage fraction.
+    pub drug_overage_fraction: f64,
+    /// Attrition fraction.
+    pub attrition: FileSourced,
+}
+
+/// `[derivation]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileDerivation {
+    /// Parental line.
+    pub parental_line: String,
+    /// Derived line name.
+    pub derived_line: String,
+    /// Selecting drug.
+    pub drug: String,
+    /// Starting concentration, nM.
+    pub start_concentration_nm: FileSourced,
+    /// Duration of continuous exposure, days.
+    pub duration_days: i64,
+}
+
+/// `[culture]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCulture {
+    /// Medium.
+    pub medium: String,
+    /// Serum.
+    pub serum: String,
+    /// Androgen substrate.
+    pub substrate: Option<String>,
+    /// Substrate concentration, nM.
+    pub substrate_nm: Option<f64>,
+    /// Vessel.
+    pub vessel: String,
+    /// Medium volume, mL.
+    pub medium_ml: f64,
+    /// Cells seeded per vessel.
+    pub seeding_cells: f64,
+    /// Cells at confluence.
+    pub confluent_cells: f64,
+    /// Passage at this fraction of confluence.
+    pub passage_at_confluence: f64,
+    /// Split ratio.
+    pub split_ratio: f64,
+    /// Medium change interval, days.
+    pub medium_change_days: i64,
+}
+
+/// `[[escalation]]`: give `day` OR `until-doubling-h`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileEscalation {
+    /// New concentration, nM.
+    pub concentration_nm: f64,
+    /// On this derivation day.
+    pub day: Option<i64>,
+    /// When the doubling time under drug falls below this, h.
+    pub until_doubling_h: Option<f64>,
+}
+
+/// `[cloning]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileCloning {
+    /// Clones picked.
+    pub clones: i64,
+    /// Expansion days.
+    pub expansion_days: i64,
+}
+
+/// `[model]` of a derivation.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileDerivationModel {
+    /// Doubling time with estrogen, h.
+    pub doubling_h_with_e2: FileSourced,
+    /// Doubling time without estrogen, h.
+    pub doubling_h_without_e2: FileSourced,
+    /// Death rate per day under deprivation.
+    pub death_rate_per_day: FileSourced,
+    /// IC50 of sensitive cells, nM.
+    pub ic50_sensitive_nm: FileSourced,
+    /// IC50 of resistant cells, nM.
+    pub ic50_resistant_nm: FileSourced,
+    /// Hill coefficient.
+    pub hill: FileSourced,
+    /// Pre-existing resistant fraction.
+    pub resistant_fraction: FileSourced,
+    /// Switch probability per division.
+    pub switch_rate_per_division: FileSourced,
+    /// IC50 factor of the adapting state.
+    pub intermediate_ic50_factor: Option<FileSourced>,
+}
+
+/// Plate design (`[design]` of an assay, `[validation]` of a derivation).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAssayDesign {
+    /// Drug.
+    pub drug: String,
+    /// Concentrations, nM (0 = vehicle).
+    pub doses_nm: Vec<f64>,
+    /// Replicate wells per dose and line.
+    pub replicates: i64,
+    /// Duration, days.
+    pub duration_days: f64,
+    /// Cells per well.
+    pub seeding_cells: f64,
+    /// Wells per plate (96 or 384).
+    pub plate_wells: i64,
+    /// `mtt`, `crystal-violet` or `sytox-green`.
+    pub readout: String,
+    /// Readout noise CV.
+    pub noise_cv: FileSourced,
+    /// Edge-effect signal reduction in outer wells (0–1).
+    #[serde(default)]
+    pub edge_effect: f64,
+}
+
+/// `[assay]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAssay {
+    /// Medium and serum.
+    pub medium: String,
+}
+
+/// `[[lines]]` of an assay.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileAssayLine {
+    /// Name.
+    pub name: String,
+    /// IC50, nM.
+    pub ic50_nm: FileSourced,
+    /// Hill coefficient.
+    pub hill: FileSourced,
+    /// Doubling time, h.
+    pub doubling_h: FileSourced,
+    /// Maximal inhibition (0–1).
+    pub max_inhibition: FileParam,
+}
+
+/// `[procedure]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileProcedure {
+    /// Samples processed.
+    pub samples: i64,
+}
+
+/// `[[tasks]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileTask {
+    /// Unique name.
+    pub name: String,
+    /// Working days (0 = milestone).
+    pub duration_days: f64,
+    /// Tasks that must finish first.
+    #[serde(default)]
+    pub after: Vec<String>,
+    /// Hands-on hours.
+    #[serde(default)]
+    pub hands_on_h: f64,
+    /// Free text.
+    #[serde(default)]
+    pub details: String,
+}
+
+/// The JSON Schema of the protocol file format.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(FileProtocol);
+    serde_json::to_value(&schema).unwrap_or(serde_json::Value::Null)
+}

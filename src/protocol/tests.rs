@@ -1,0 +1,166 @@
+//! Unit tests of loading: bundled protocols load, diagnostics are positioned.
+
+use super::*;
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+#[test]
+fn tamr_loads() {
+    let l = load(&repo("protocols/tamr_mcf7_xenograft.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let x = l.protocol.xenograft().expect("xenograft");
+    assert_eq!(l.protocol.id, "tamr-mcf7-xenograft");
+    assert_eq!(x.cohorts.len(), 2);
+}
+
+#[test]
+fn p1_loads() {
+    let l = load(&repo("examples/p1_power.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let x = l.protocol.xenograft().expect("xenograft");
+    assert_eq!(x.cohorts[0].arms.len(), 4);
+}
+
+#[test]
+fn every_bundled_protocol_loads_without_warnings() {
+    let mut kinds = std::collections::HashSet::new();
+    let mut n = 0;
+    for e in std::fs::read_dir(repo("protocols")).expect("protocols dir") {
+        let p = e.expect("entry").path();
+        if p.extension().and_then(|x| x.to_str()) != Some("toml") {
+            continue;
+        }
+        let l = load(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{}: {:?}", p.display(), l.warnings);
+        kinds.insert(l.protocol.kind());
+        n += 1;
+    }
+    assert!(n >= 7, "only {n} protocols");
+    assert_eq!(kinds.len(), 4, "all four kinds present");
+}
+
+#[test]
+fn tamr_numbers_reach_the_domain() {
+    let l = load(&repo("protocols/tamr_mcf7_xenograft.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let x = l.protocol.xenograft().expect("xenograft");
+    let mcf7 = x.cohort("MCF-7").expect("MCF-7");
+    let tamr = x.cohort("TamR-MCF-7").expect("TamR");
+    assert_eq!(mcf7.growth_without_estrogen.value, 0.0);
+    assert_eq!(tamr.growth_without_estrogen.value, 1.0);
+    assert_eq!(mcf7.arms.len(), 5);
+    assert_eq!(mcf7.control().name, "vehicle");
+    assert_eq!(
+        mcf7.hormone.as_ref().map(|h| h.removal.clone()),
+        Some(PelletRemoval::AtRandomization)
+    );
+    let fulv = &mcf7.arms[4].treatments[0];
+    assert_eq!(
+        (fulv.dose, fulv.unit, fulv.route),
+        (200.0, DoseUnit::MgPerKg, Route::Im)
+    );
+    assert_eq!(fulv.schedule.frequency, Frequency::EveryNDays { n: 7 });
+    assert_eq!(fulv.phase, "treatment");
+    let cal = x.caliper_measurement().expect("calipers");
+    assert_eq!(
+        cal.schedule.frequency,
+        Frequency::Weekdays {
+            days: vec![jiff::civil::Weekday::Monday, jiff::civil::Weekday::Thursday]
+        }
+    );
+    assert_eq!(
+        (
+            x.enrollment.min_mm3,
+            x.enrollment.max_mm3,
+            x.enrollment.max_wait_days
+        ),
+        (150.0, 200.0, 70)
+    );
+    assert_eq!(l.protocol.day0_phase(), 2);
+    assert!(
+        x.agent("taragarestrant")
+            .and_then(|a| a.pk.as_ref())
+            .is_some()
+    );
+}
+
+#[test]
+fn p1_encodes_the_benchmark() {
+    let l = load(&repo("examples/p1_power.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let x = l.protocol.xenograft().expect("xenograft");
+    let c = &x.cohorts[0];
+    let GrowthModel::Exponential { v0_mm3, rate } = &c.growth else {
+        panic!("exponential")
+    };
+    assert_eq!(v0_mm3.value, 175.0);
+    let Variability::LogNormal { cv } = v0_mm3.variability else {
+        panic!("lognormal v0")
+    };
+    assert!(((1.0 + cv * cv).ln().sqrt() - 0.15).abs() < 1e-12);
+    assert!((rate.value - std::f64::consts::LN_2 / 7.0).abs() < 1e-15);
+    assert_eq!(
+        rate.variability,
+        Variability::Normal {
+            sd: 0.25 * std::f64::consts::LN_2 / 7.0
+        }
+    );
+    let inh: Vec<f64> = ["treatment-0.8", "treatment-0.6", "treatment-0.4"]
+        .iter()
+        .map(|a| match &c.effect(a).expect("effect").mode {
+            EffectMode::Direct { inhibition, .. } => inhibition.value,
+            _ => f64::NAN,
+        })
+        .collect();
+    assert_eq!(inh, vec![0.2, 0.4, 0.6]);
+    assert_eq!(x.enrollment.mode, EnrollmentMode::AtBaseline);
+    assert_eq!(c.take_rate.value, 1.0);
+    assert!(matches!(&x.caliper.error, CaliperError::LogVolume { sd } if sd.value == 0.10));
+    assert_eq!(x.analysis.tests, vec!["welch-log".to_string()]);
+    assert_eq!(
+        (x.analysis.alpha, x.analysis.adjust, x.analysis.analysis_day),
+        (0.05, Adjustment::None, Some(28.0))
+    );
+    assert!(x.endpoints.max_volume_mm3.is_none() && x.endpoints.max_diameter_mm.is_none());
+}
+
+#[test]
+fn misspelled_key_warns_with_closest_key() {
+    let text = std::fs::read_to_string(repo("examples/p1_power.toml")).expect("read");
+    let bad = text.replacen("event-volume-mm3 = ", "event-volume-mm = ", 1);
+    match parse(&bad, "p1.toml") {
+        Err(e) => {
+            let s = e.to_string();
+            assert!(s.contains("did you mean `event-volume-mm3`?"), "{s}");
+        }
+        Ok(_) => panic!("missing required key must fail"),
+    }
+    let warn = text.replacen("[animals]\n", "[animals]\nstrian = \"x\"\n", 1);
+    let l = parse(&warn, "p1.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(l.warnings.len(), 1);
+    assert!(
+        l.warnings[0]
+            .message
+            .contains("unknown key `strian` in `animals` is ignored; did you mean `strain`?")
+    );
+}
+
+#[test]
+fn semantic_errors_are_all_collected() {
+    let text = std::fs::read_to_string(repo("protocols/tamr_mcf7_xenograft.toml")).expect("read");
+    let bad = text
+        .replace("min = 150, max = 200", "min = 250, max = 200")
+        .replace("dose = 30,", "dose = -30,");
+    let e = parse(&bad, "t.toml").expect_err("must fail");
+    let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("window min (250) is greater than max (200)")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("`dose` must be > 0, got -30")),
+        "{msgs:?}"
+    );
+}
