@@ -6,12 +6,16 @@
 //! - [`output`]: atomic file writing and `manifest.json`;
 //! - [`plot`]: SVG + PNG figures with a bundled font;
 //! - [`fit`]: growth-model parameters and between-animal variability from pilot data;
+//! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
+//! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
 //! - [`cli`]: the command-line layer (clap stays here).
 
 pub mod analysis;
 pub mod cli;
 pub mod fit;
+pub mod model;
 pub mod output;
 pub mod plot;
 pub mod protocol;
 pub mod rng;
+pub mod sim;

@@ -8,6 +8,7 @@
 //! charts (growth curves, spaghetti, TGI, power, survival, population), and domain modules add
 //! their own figures (waterfall, Gantt) on the same [`save`] path.
 
+pub mod growth;
 mod xy;
 
 pub use xy::{Band, Marker, RefLine, Series, SeriesStyle, XyChart};

@@ -57,3 +57,4 @@ fn usage_error_exits_two() {
     assert_eq!(o.status.code(), Some(2));
 }
 mod fit;
+mod simulate;

@@ -1,0 +1,14 @@
+//! Mathematical models behind the simulator, free of any protocol or randomness:
+//!
+//! - [`growth`]: unperturbed and perturbed tumor growth — exponential, logistic and Gompertz
+//!   closed forms (with an optional first-order kill term), the Simeoni et al. 2004 model
+//!   (Cancer Res 64:1094; ψ = 20, three transit compartments) and a fixed-step RK4 integrator;
+//! - [`pk`]: one-compartment pharmacokinetics with first-order absorption (Bateman function),
+//!   superposed over real dosing times, plus an exact step-wise propagator used by the engine;
+//! - [`effect`]: Emax/Hill concentration–effect and Bliss combination with an interaction term.
+//!
+//! Units: time in days, volume in mm³, concentration in ng/mL, amounts in mg.
+
+pub mod effect;
+pub mod growth;
+pub mod pk;

@@ -1,0 +1,192 @@
+//! Tumor growth figures built from a tidy [`Dataset`] (simulated or measured), so `simulate`
+//! and `analyze` draw the same pictures:
+//! - [`growth_chart`]: mean ± SEM per arm vs study day (Prism-style lines, markers and error
+//!   bars; SEM = SD/√n over the animals measured that day);
+//! - [`spaghetti_chart`]: every animal as a thin line colored by its arm, linear or log-scale
+//!   y axis (on log scale non-palpable zero readings are dropped).
+
+use super::{RefLine, Series, XyChart};
+use crate::analysis::Dataset;
+
+/// Y-axis label of volume plots.
+pub const VOLUME_LABEL: &str = "Tumor volume (mm³)";
+/// X-axis label of study-day plots.
+pub const DAY_LABEL: &str = "Study day (day 0 = randomization)";
+
+fn in_cohort<'a>(
+    ds: &'a Dataset,
+    cohort: Option<&'a str>,
+) -> impl Iterator<Item = &'a crate::analysis::Observation> + 'a {
+    ds.rows
+        .iter()
+        .filter(move |r| cohort.is_none_or(|c| r.cohort == c))
+}
+
+/// Arms of `cohort` (all rows when `None`) in order of first appearance (control first when
+/// the data lists it first, as the simulator does).
+pub fn arms_in_order(ds: &Dataset, cohort: Option<&str>) -> Vec<String> {
+    let mut arms: Vec<String> = Vec::new();
+    for r in in_cohort(ds, cohort) {
+        if !arms.contains(&r.arm) {
+            arms.push(r.arm.clone());
+        }
+    }
+    arms
+}
+
+/// Per-day (day, mean, SEM, n) of the recorded volumes of `arm`.
+pub fn arm_mean_sem(ds: &Dataset, cohort: Option<&str>, arm: &str) -> Vec<(f64, f64, f64, usize)> {
+    let mut by_day: Vec<(f64, Vec<f64>)> = Vec::new();
+    for r in in_cohort(ds, cohort).filter(|r| r.arm == arm) {
+        let Some(v) = r.volume_mm3.filter(|v| v.is_finite()) else {
+            continue;
+        };
+        match by_day.iter_mut().find(|(d, _)| *d == r.day) {
+            Some((_, vs)) => vs.push(v),
+            None => by_day.push((r.day, vec![v])),
+        }
+    }
+    by_day.sort_by(|a, b| a.0.total_cmp(&b.0));
+    by_day
+        .into_iter()
+        .map(|(d, vs)| {
+            let n = vs.len();
+            let m = vs.iter().sum::<f64>() / n as f64;
+            let sem = if n > 1 {
+                (vs.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+                    / (n as f64).sqrt()
+            } else {
+                f64::NAN
+            };
+            (d, m, sem, n)
+        })
+        .collect()
+}
+
+/// Mean ± SEM growth curves, one series per arm (legend = arm name with its n at day 0).
+pub fn growth_chart(
+    ds: &Dataset,
+    cohort: Option<&str>,
+    title: &str,
+    note: Option<&str>,
+) -> XyChart {
+    let mut chart = XyChart::new(title, DAY_LABEL, &format!("{VOLUME_LABEL}, mean ± SEM"));
+    chart.note = note.map(str::to_string);
+    for (i, arm) in arms_in_order(ds, cohort).iter().enumerate() {
+        let stats = arm_mean_sem(ds, cohort, arm);
+        let n0 = stats.first().map_or(0, |s| s.3);
+        let pts = stats.iter().map(|s| (s.0, s.1)).collect();
+        let errs = stats.iter().map(|s| s.2).collect();
+        chart.series.push(
+            Series::line(&format!("{arm} (n = {n0})"), pts)
+                .with_errors(errs)
+                .with_color(i),
+        );
+    }
+    chart
+}
+
+/// Every animal's measured volumes, colored by arm; `log_y` for the log-scale variant.
+/// `limit` adds a dashed reference line (e.g. the humane volume limit).
+pub fn spaghetti_chart(
+    ds: &Dataset,
+    cohort: Option<&str>,
+    title: &str,
+    note: Option<&str>,
+    log_y: bool,
+    limit: Option<(f64, &str)>,
+) -> XyChart {
+    let y = if log_y {
+        format!("{VOLUME_LABEL}, log scale")
+    } else {
+        VOLUME_LABEL.to_string()
+    };
+    let mut chart = XyChart::new(title, DAY_LABEL, &y);
+    chart.note = note.map(str::to_string);
+    chart.log_y = log_y;
+    let arms = arms_in_order(ds, cohort);
+    let mut current: Option<(String, usize)> = None;
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    let flush = |chart: &mut XyChart, cur: &Option<(String, usize)>, pts: &mut Vec<(f64, f64)>| {
+        if let Some((_, ai)) = cur
+            && !pts.is_empty()
+        {
+            let s = Series::thin(&arms[*ai], std::mem::take(pts)).with_color(*ai);
+            chart.series.push(s);
+        }
+        pts.clear();
+    };
+    for r in in_cohort(ds, cohort) {
+        let key = format!("{}\u{1f}{}", r.arm, r.animal_id);
+        if current.as_ref().is_none_or(|(k, _)| *k != key) {
+            flush(&mut chart, &current, &mut pts);
+            let ai = arms.iter().position(|a| *a == r.arm).unwrap_or(0);
+            current = Some((key, ai));
+        }
+        if let Some(v) = r
+            .volume_mm3
+            .filter(|v| v.is_finite() && (!log_y || *v > 0.0))
+        {
+            pts.push((r.day, v));
+        }
+    }
+    flush(&mut chart, &current, &mut pts);
+    if let Some((at, label)) = limit {
+        chart.ref_lines.push(RefLine {
+            at,
+            horizontal: true,
+            label: label.to_string(),
+        });
+    }
+    chart
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Observation;
+
+    fn obs(id: &str, arm: &str, day: f64, v: f64) -> Observation {
+        Observation {
+            animal_id: id.into(),
+            cohort: String::new(),
+            arm: arm.into(),
+            day,
+            length_mm: None,
+            width_mm: None,
+            volume_mm3: Some(v),
+            body_weight_g: None,
+        }
+    }
+
+    #[test]
+    fn mean_sem_per_arm_and_one_series_per_animal() {
+        let ds = Dataset {
+            rows: vec![
+                obs("a1", "vehicle", 0.0, 100.0),
+                obs("a1", "vehicle", 3.0, 200.0),
+                obs("a2", "vehicle", 0.0, 200.0),
+                obs("a2", "vehicle", 3.0, 400.0),
+                obs("b1", "drug", 0.0, 150.0),
+                obs("b1", "drug", 3.0, 0.0),
+            ],
+        };
+        assert_eq!(arms_in_order(&ds, None), vec!["vehicle", "drug"]);
+        let s = arm_mean_sem(&ds, None, "vehicle");
+        assert_eq!(s[0].1, 150.0);
+        // SD of {100, 200} = 70.71; SEM = 50.
+        assert!((s[0].2 - 50.0).abs() < 1e-9);
+        let g = growth_chart(&ds, None, "t", Some("seed 1"));
+        assert_eq!(g.series.len(), 2);
+        assert_eq!(g.series[0].label, "vehicle (n = 2)");
+        let sp = spaghetti_chart(&ds, None, "t", None, false, None);
+        assert_eq!(sp.series.len(), 3);
+        let lg = spaghetti_chart(&ds, None, "t", None, true, Some((2000.0, "limit")));
+        assert_eq!(
+            lg.series[2].points.len(),
+            1,
+            "zero reading dropped on log scale"
+        );
+        assert_eq!(lg.ref_lines.len(), 1);
+    }
+}

@@ -1,0 +1,282 @@
+//! Preallocated study results, reused across Monte Carlo replicates.
+
+use super::engine::Engine;
+use crate::analysis::{Dataset, Observation};
+
+/// Why an enrolled animal's record ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndReason {
+    /// Followed to the end of the study.
+    #[default]
+    Completed,
+    /// Humane endpoint: tumor volume limit.
+    HumaneVolume,
+    /// Humane endpoint: mean diameter limit.
+    HumaneDiameter,
+    /// Humane endpoint: body-weight loss limit.
+    HumaneWeightLoss,
+}
+
+impl EndReason {
+    /// Status string used in `animals.csv` for the last row of the animal.
+    pub fn status(self) -> &'static str {
+        match self {
+            EndReason::Completed => "end-of-study",
+            EndReason::HumaneVolume => "humane-endpoint:volume",
+            EndReason::HumaneDiameter => "humane-endpoint:diameter",
+            EndReason::HumaneWeightLoss => "humane-endpoint:weight-loss",
+        }
+    }
+}
+
+/// What happened to an implanted animal before randomization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fate {
+    /// No tumor grew.
+    #[default]
+    NoTake,
+    /// Tumor never read inside the window on a caliper day within the maximum wait.
+    NotEligible,
+    /// Tumor jumped over the window (first reading ≥ min was above max).
+    Overgrown,
+    /// Eligible but not needed (arms already full).
+    NotSelected,
+    /// Randomized.
+    Enrolled,
+}
+
+impl Fate {
+    /// Status string used in `enrollment.csv`.
+    pub fn status(self) -> &'static str {
+        match self {
+            Fate::NoTake => "no-take",
+            Fate::NotEligible => "excluded:not-eligible",
+            Fate::Overgrown => "excluded:overgrown",
+            Fate::NotSelected => "not-selected",
+            Fate::Enrolled => "enrolled",
+        }
+    }
+}
+
+/// Per-cohort outcome of implantation and enrollment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CohortOutcome {
+    /// Animals implanted (= enrolled for `AtBaseline`).
+    pub implanted: usize,
+    /// Tumors that took.
+    pub takes: usize,
+    /// Animals eligible (inside the window) at enrollment (single-day: on the enrollment
+    /// day; rolling: ever within the maximum wait).
+    pub eligible: usize,
+    /// Animals randomized.
+    pub enrolled: usize,
+    /// Taken tumors never eligible within the maximum wait.
+    pub not_eligible: usize,
+    /// Taken tumors that jumped over the window.
+    pub overgrown: usize,
+    /// Eligible animals not needed.
+    pub not_selected: usize,
+    /// Day (since implantation) on which the cohort was filled (single-day: the enrollment
+    /// caliper day; rolling: the day the last needed animal became eligible); `None` when it
+    /// could not be filled within the maximum wait (the study then runs with fewer animals).
+    pub filled_day: Option<u32>,
+    /// Enrollment caliper day actually used (single-day; the fullest day when not filled).
+    pub enrollment_day: Option<u32>,
+    /// Fate of each implanted animal (index = implant number − 1).
+    pub fates: Vec<Fate>,
+    /// Arm index of each implanted animal (`u16::MAX` = not enrolled).
+    pub arm_of: Vec<u16>,
+    /// Pre-treatment measured volumes, implanted × pre-visit (NaN = not measured).
+    pub pre_volumes: Vec<f64>,
+    /// Pre-treatment measured lengths (mm), same layout.
+    pub pre_lengths: Vec<f64>,
+    /// Pre-treatment measured widths (mm), same layout.
+    pub pre_widths: Vec<f64>,
+}
+
+/// Metadata of one enrolled animal.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Slot {
+    pub implant_no: u32,
+    pub day0_abs: u32,
+    pub tau0: f64,
+    pub n_visits: u16,
+    pub end: EndReason,
+    pub event_day: f64,
+    pub last_day: f64,
+}
+
+/// Results of one simulated study, laid out per (cohort, arm, animal, visit) with a fixed
+/// visit stride. Reused across replicates: [`super::Engine::simulate`] only grows it.
+#[derive(Debug, Clone, Default)]
+pub struct StudyBuffer {
+    pub(crate) stride: usize,
+    /// Slot base per (cohort, arm), flattened; and enrolled count.
+    pub(crate) arm_base: Vec<usize>,
+    pub(crate) arm_cap: Vec<usize>,
+    pub(crate) arm_n: Vec<usize>,
+    pub(crate) cohort_arm0: Vec<usize>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) vol: Vec<f64>,
+    pub(crate) day: Vec<f64>,
+    pub(crate) len: Vec<f64>,
+    pub(crate) wid: Vec<f64>,
+    pub(crate) bw: Vec<f64>,
+    pub(crate) cohorts: Vec<CohortOutcome>,
+    pub(crate) log_volumes: bool,
+    pub(crate) scratch: super::engine::Scratch,
+}
+
+impl StudyBuffer {
+    /// An empty buffer sized on first use.
+    pub fn new(engine: &Engine) -> Self {
+        StudyBuffer {
+            log_volumes: engine.options().log_volumes,
+            ..Default::default()
+        }
+    }
+
+    #[inline]
+    fn slot(&self, c: usize, a: usize, j: usize) -> usize {
+        self.arm_base[self.cohort_arm0[c] + a] + j
+    }
+
+    /// Animals enrolled in arm `a` of cohort `c`.
+    pub fn n_enrolled(&self, c: usize, a: usize) -> usize {
+        self.arm_n[self.cohort_arm0[c] + a]
+    }
+
+    /// Measured volumes (mm³, or ln mm³ with [`super::SimOptions::log_volumes`]) of animal
+    /// `j` of arm `a` in cohort `c`, one per visit slot: NaN = off study / no such visit,
+    /// 0 (or −∞) = not palpable. Visits after a humane endpoint are NaN.
+    pub fn volumes(&self, c: usize, a: usize, j: usize) -> &[f64] {
+        let s = self.slot(c, a, j);
+        &self.vol[s * self.stride..(s + 1) * self.stride]
+    }
+
+    /// Study days of the visit slots of that animal (NaN past its last possible visit).
+    pub fn days(&self, c: usize, a: usize, j: usize) -> &[f64] {
+        let s = self.slot(c, a, j);
+        &self.day[s * self.stride..(s + 1) * self.stride]
+    }
+
+    /// Measured lengths (mm), when recorded.
+    pub fn lengths(&self, c: usize, a: usize, j: usize) -> &[f64] {
+        let s = self.slot(c, a, j);
+        if self.len.is_empty() {
+            &[]
+        } else {
+            &self.len[s * self.stride..(s + 1) * self.stride]
+        }
+    }
+
+    /// Measured widths (mm), when recorded.
+    pub fn widths(&self, c: usize, a: usize, j: usize) -> &[f64] {
+        let s = self.slot(c, a, j);
+        if self.wid.is_empty() {
+            &[]
+        } else {
+            &self.wid[s * self.stride..(s + 1) * self.stride]
+        }
+    }
+
+    /// Measured body weights (g), when simulated.
+    pub fn body_weights(&self, c: usize, a: usize, j: usize) -> &[f64] {
+        let s = self.slot(c, a, j);
+        if self.bw.is_empty() {
+            &[]
+        } else {
+            &self.bw[s * self.stride..(s + 1) * self.stride]
+        }
+    }
+
+    /// Number of recorded visits (the rest of the slots are NaN).
+    pub fn visit_count(&self, c: usize, a: usize, j: usize) -> usize {
+        self.slots[self.slot(c, a, j)].n_visits as usize
+    }
+
+    /// Why the animal's record ends.
+    pub fn end_reason(&self, c: usize, a: usize, j: usize) -> EndReason {
+        self.slots[self.slot(c, a, j)].end
+    }
+
+    /// First study day the measured volume reached the protocol's event volume (NaN = never:
+    /// censored at [`Self::last_day`]).
+    pub fn event_day(&self, c: usize, a: usize, j: usize) -> f64 {
+        self.slots[self.slot(c, a, j)].event_day
+    }
+
+    /// Study day of the animal's last recorded visit.
+    pub fn last_day(&self, c: usize, a: usize, j: usize) -> f64 {
+        self.slots[self.slot(c, a, j)].last_day
+    }
+
+    /// Implant number (1-based, per cohort) of the animal: its ear tag.
+    pub fn implant_no(&self, c: usize, a: usize, j: usize) -> u32 {
+        self.slots[self.slot(c, a, j)].implant_no
+    }
+
+    /// Day (from the protocol start) that is this animal's study day 0.
+    pub fn day0_abs(&self, c: usize, a: usize, j: usize) -> u32 {
+        self.slots[self.slot(c, a, j)].day0_abs
+    }
+
+    /// Implantation/enrollment outcome of cohort `c`.
+    pub fn cohort(&self, c: usize) -> &CohortOutcome {
+        &self.cohorts[c]
+    }
+
+    /// Whether the buffer holds ln volumes.
+    pub fn log_volumes(&self) -> bool {
+        self.log_volumes
+    }
+
+    /// Animal identifier used in outputs: `<cohort-slug>-<implant number, 3 digits>`.
+    pub fn animal_id(&self, engine: &Engine, c: usize, a: usize, j: usize) -> String {
+        format!(
+            "{}-{:03}",
+            engine.plan.cohorts[c].slug,
+            self.implant_no(c, a, j)
+        )
+    }
+
+    /// The tidy dataset of the enrolled animals (study day ≥ 0) for `analysis`.
+    /// Volumes: `Some(0.0)` = not palpable, `None` never appears for a recorded visit.
+    pub fn to_dataset(&self, engine: &Engine) -> Dataset {
+        let mut rows = Vec::new();
+        for (c, cp) in engine.plan.cohorts.iter().enumerate() {
+            let cohort = if engine.plan.cohorts.len() > 1 {
+                cp.name.clone()
+            } else {
+                String::new()
+            };
+            for (a, arm) in cp.arms.iter().enumerate() {
+                for j in 0..self.n_enrolled(c, a) {
+                    let id = self.animal_id(engine, c, a, j);
+                    let (d, v, l, w, b) = (
+                        self.days(c, a, j),
+                        self.volumes(c, a, j),
+                        self.lengths(c, a, j),
+                        self.widths(c, a, j),
+                        self.body_weights(c, a, j),
+                    );
+                    for k in 0..self.visit_count(c, a, j) {
+                        let vol = if self.log_volumes { v[k].exp() } else { v[k] };
+                        let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
+                        rows.push(Observation {
+                            animal_id: id.clone(),
+                            cohort: cohort.clone(),
+                            arm: arm.name.clone(),
+                            day: d[k],
+                            length_mm: opt(l),
+                            width_mm: opt(w),
+                            volume_mm3: Some(vol).filter(|x| x.is_finite()),
+                            body_weight_g: opt(b),
+                        });
+                    }
+                }
+            }
+        }
+        Dataset { rows }
+    }
+}

@@ -1,0 +1,814 @@
+//! Precomputation: protocol → plans the hot loop reads (no strings, no allocation there).
+
+use super::{SimError, SimOptions};
+use crate::model::growth::Kinetics;
+use crate::protocol::{
+    CaliperError, DoseUnit, EffectMode, EffectTarget, EnrollmentMode, Frequency, GrowthModel,
+    Param, PelletRemoval, PhaseEnd, Protocol, Randomization, Route, Schedule, Variability,
+    VolumeFormula, Xenograft,
+};
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+
+/// Most treatments in one arm (fixed-size per-animal arrays keep the hot loop allocation-free).
+pub(crate) const MAX_TREAT: usize = 4;
+
+/// Default clock hours of administrations when a schedule gives none (assumed; morning
+/// dosing after the 00:00 caliper reading, BID 10 h apart within a working day).
+fn default_hours(per_day: u8) -> &'static [f64] {
+    match per_day {
+        1 => &[10.0],
+        2 => &[8.0, 18.0],
+        3 => &[8.0, 13.0, 18.0],
+        _ => &[6.0, 11.0, 16.0, 21.0],
+    }
+}
+
+/// A random parameter: typical value and between-animal variability.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RParam {
+    pub typ: f64,
+    /// ln(typ), precomputed for the hot loop.
+    ln_typ: f64,
+    kind: RKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RKind {
+    Fixed,
+    /// sdlog = sqrt(ln(1 + cv²)) (log-normal with median `typ`).
+    LogN(f64),
+    Norm(f64),
+}
+
+impl RParam {
+    pub fn from(p: &Param) -> Self {
+        let kind = match p.variability {
+            Variability::None => RKind::Fixed,
+            Variability::LogNormal { cv } if cv > 0.0 => RKind::LogN((1.0 + cv * cv).ln().sqrt()),
+            Variability::LogNormal { .. } => RKind::Fixed,
+            Variability::Normal { sd } if sd > 0.0 => RKind::Norm(sd),
+            Variability::Normal { .. } => RKind::Fixed,
+        };
+        RParam {
+            typ: p.value,
+            ln_typ: p.value.ln(),
+            kind,
+        }
+    }
+    /// One animal's value (consumes a normal only when the parameter varies).
+    #[inline]
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self.kind {
+            RKind::Fixed => self.typ,
+            RKind::LogN(s) => self.typ * (s * rng.sample::<f64, _>(StandardNormal)).exp(),
+            RKind::Norm(s) => self.typ + s * rng.sample::<f64, _>(StandardNormal),
+        }
+    }
+    /// ln of one animal's value for log-normal / fixed parameters (saves an exp).
+    #[inline]
+    pub fn draw_ln<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self.kind {
+            RKind::Fixed => self.ln_typ,
+            RKind::LogN(s) => self.ln_typ + s * rng.sample::<f64, _>(StandardNormal),
+            RKind::Norm(s) => (self.typ + s * rng.sample::<f64, _>(StandardNormal))
+                .max(1e-9)
+                .ln(),
+        }
+    }
+    /// A rate split as (multiplicative base, additive part): log-normal → (typ·e^η, 0),
+    /// normal → (typ, η). The effective rate under inhibition I is (1 − I)·base + add.
+    #[inline]
+    pub fn draw_rate<R: Rng + ?Sized>(&self, rng: &mut R) -> (f64, f64) {
+        match self.kind {
+            RKind::Fixed => (self.typ, 0.0),
+            RKind::LogN(s) => (
+                self.typ * (s * rng.sample::<f64, _>(StandardNormal)).exp(),
+                0.0,
+            ),
+            RKind::Norm(s) => (self.typ, s * rng.sample::<f64, _>(StandardNormal)),
+        }
+    }
+}
+
+/// Growth model of a cohort with its random parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ModelPlan {
+    Closed {
+        kind: KinKind,
+        rate: RParam,
+        capacity: Option<RParam>,
+    },
+    Simeoni {
+        lambda0: RParam,
+        lambda1: RParam,
+        k1: RParam,
+        psi: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum KinKind {
+    Exp,
+    Logistic,
+    Gompertz,
+}
+
+impl KinKind {
+    pub fn kinetics(self, capacity: f64) -> Kinetics {
+        match self {
+            KinKind::Exp => Kinetics::Exponential,
+            KinKind::Logistic => Kinetics::Logistic { capacity },
+            KinKind::Gompertz => Kinetics::Gompertz { capacity },
+        }
+    }
+}
+
+/// Estrogen support of a cohort (times in days).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EstrogenPlan {
+    /// A pellet is implanted.
+    pub pellet: bool,
+    /// Host without endogenous estrogen.
+    pub ovx: bool,
+    /// Pellet exhausted at this tumor time (days after implantation).
+    pub exhausted_tumor: f64,
+    /// Removal at this study time (∞ = never).
+    pub removal_study: f64,
+}
+
+impl EstrogenPlan {
+    /// Study time at which estrogen support ends for an animal whose study day 0 is at tumor
+    /// time `tau0` (∞ when it never changes; −∞ when absent from the start).
+    pub fn end_study(&self, tau0: f64) -> f64 {
+        if !self.ovx {
+            f64::INFINITY
+        } else if !self.pellet {
+            f64::NEG_INFINITY
+        } else {
+            self.removal_study.min(self.exhausted_tumor - tau0)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ResPlan {
+    pub fraction: RParam,
+    pub sensitivity: f64,
+    pub gwe: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum EffectPlan {
+    None,
+    Direct {
+        inhibition: RParam,
+        kill: RParam,
+    },
+    Exposure {
+        emax: RParam,
+        ec50: RParam,
+        hill: f64,
+        k2: Option<RParam>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PkPlan {
+    pub ka: f64,
+    pub ke: f64,
+    pub v_l_per_kg: f64,
+    pub f: f64,
+    pub iv: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TreatPlan {
+    pub effect: EffectPlan,
+    pub pk: Option<PkPlan>,
+    pub dose: f64,
+    pub unit: DoseUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum EvKind {
+    Dose(u8),
+    On(u8),
+    Off(u8),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Ev {
+    pub t: f64,
+    pub kind: EvKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ArmPlan {
+    pub name: String,
+    pub control: bool,
+    pub n: usize,
+    pub interaction: f64,
+    pub treats: Vec<TreatPlan>,
+    /// Events by weekday (Mon = 0) of study day 0, sorted by time.
+    pub events: [Vec<Ev>; 7],
+    /// Cumulative ln body-weight factor from toxicity at each treatment visit, by weekday.
+    pub tox: [Vec<f64>; 7],
+    /// True when some treatment is exposure-driven.
+    pub exposure: bool,
+    /// Direct effects are on during the whole treatment period (fast path).
+    pub direct_always_on: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CohortPlan {
+    pub name: String,
+    pub slug: String,
+    pub model: ModelPlan,
+    pub v0: RParam,
+    pub take: f64,
+    pub latency: RParam,
+    pub estrogen: EstrogenPlan,
+    pub gwe: f64,
+    pub resistant: Option<ResPlan>,
+    pub arms: Vec<ArmPlan>,
+    pub implanted: Option<u32>,
+    /// The state needs RK4 outside drug exposure (Simeoni, or a subclone sharing a capacity).
+    pub needs_ode: bool,
+    /// Bench-style closed-form loop applies.
+    pub fast: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ErrPlan {
+    Diameters { cv: f64 },
+    LogVolume { sd: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CaliperPlan {
+    /// V = factor·L·W².
+    pub factor: f64,
+    pub error: ErrPlan,
+    /// Multiplicative observer bias on volume (1 + b).
+    pub bias: f64,
+    pub floor: f64,
+    pub width_ratio: RParam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EndpointPlan {
+    pub max_volume: f64,
+    pub max_diameter: f64,
+    pub max_loss_pct: f64,
+    pub event_volume: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BodyPlan {
+    pub bw: RParam,
+    pub gain: f64,
+    pub noise_cv: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EnrollPlan {
+    pub min: f64,
+    pub max: f64,
+    pub max_wait: u32,
+    pub randomization: Randomization,
+    pub mode: EnrollmentMode,
+}
+
+/// Everything precomputed from a protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
+    pub protocol_id: String,
+    pub cohorts: Vec<CohortPlan>,
+    pub caliper: CaliperPlan,
+    pub endpoints: EndpointPlan,
+    pub body: BodyPlan,
+    pub enroll: EnrollPlan,
+    /// Caliper days of the implantation phase (days since implantation), ≤ max wait.
+    pub pre_visits: Vec<u32>,
+    /// Absolute day (from the protocol start) of the implantation phase start, or of study
+    /// day 0 for `AtBaseline`.
+    pub pre_start_abs: u32,
+    /// Days between the enrollment caliper day and study day 0 (fixed phases in between).
+    pub gap: u32,
+    /// Length of the treatment part (day-0 phase and the fixed phases after it), days.
+    pub horizon: u32,
+    /// Treatment caliper days by weekday of study day 0.
+    pub visits: [Vec<u32>; 7],
+    pub max_visits: usize,
+    pub start_wd: u32,
+    pub body_weight: bool,
+    pub diameters: bool,
+    /// Logs precomputed for the closed-form loop.
+    pub fast: FastLogs,
+}
+
+/// ln of thresholds used by the closed-form loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FastLogs {
+    pub ln_bias: f64,
+    pub ln_floor: f64,
+    pub ln_max: f64,
+    pub ln_event: f64,
+}
+
+fn unsupported(p: &Protocol, message: impl Into<String>) -> SimError {
+    SimError::Unsupported {
+        protocol: p.id.clone(),
+        message: message.into(),
+    }
+}
+
+/// Days d (relative to a phase start) on which `s` fires within a phase of `len` days whose
+/// first day has weekday `wd` (Mon = 0); `include_end` also allows d = len.
+pub(crate) fn schedule_days(s: &Schedule, len: u32, include_end: bool, wd: u32) -> Vec<u32> {
+    let last = s.end_day.unwrap_or(len).min(if include_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    });
+    if s.start_day > last || (!include_end && len == 0) {
+        return Vec::new();
+    }
+    let range = s.start_day..=last;
+    match &s.frequency {
+        Frequency::Once => vec![s.start_day],
+        Frequency::Daily { .. } => range.collect(),
+        Frequency::EveryNDays { n } => range.step_by((*n).max(1) as usize).collect(),
+        Frequency::Weekdays { days } => range
+            .filter(|d| {
+                days.iter()
+                    .any(|w| w.to_monday_zero_offset() as u32 == (wd + d) % 7)
+            })
+            .collect(),
+    }
+}
+
+/// Typical interval (days) between administrations of a schedule, for the end of a direct
+/// effect after the last dose.
+fn interval_days(s: &Schedule) -> f64 {
+    match &s.frequency {
+        Frequency::Once => f64::INFINITY,
+        Frequency::Daily { per_day } => 1.0 / (*per_day).max(1) as f64,
+        Frequency::EveryNDays { n } => (*n).max(1) as f64,
+        Frequency::Weekdays { days } => 7.0 / days.len().max(1) as f64,
+    }
+}
+
+impl Plan {
+    pub fn new(p: &Protocol, opts: &SimOptions) -> Result<Plan, SimError> {
+        let x: &Xenograft = p
+            .xenograft()
+            .ok_or_else(|| SimError::NotXenograft(p.id.clone(), p.kind().as_str()))?;
+        if x.cohorts.is_empty() {
+            return Err(unsupported(p, "no cohorts"));
+        }
+        let cal = x
+            .caliper_measurement()
+            .ok_or_else(|| unsupported(p, "no caliper measurement"))?;
+        let day0 = p.day0_phase();
+        let mode = x.enrollment.mode;
+        let until = p
+            .phases
+            .iter()
+            .position(|ph| matches!(ph.end, PhaseEnd::Until { .. }));
+        let fixed_len = |i: usize| match p.phases[i].end {
+            PhaseEnd::Fixed { days } => days,
+            PhaseEnd::Until { .. } => 0,
+        };
+        let (pre_start_abs, gap, pre_visits) = match (mode, until) {
+            (EnrollmentMode::AtBaseline, _) => ((0..day0).map(fixed_len).sum(), 0, Vec::new()),
+            (_, Some(u)) if u < day0 => {
+                let start: u32 = (0..u).map(fixed_len).sum();
+                let gap = (u + 1..day0).map(fixed_len).sum();
+                if !cal.phases.iter().any(|n| *n == p.phases[u].name) {
+                    return Err(unsupported(
+                        p,
+                        format!(
+                            "calipers are not taken during phase `{}`, which ends on the enrollment window",
+                            p.phases[u].name
+                        ),
+                    ));
+                }
+                let wd = (opts.start.weekday().to_monday_zero_offset() as u32 + start) % 7;
+                let v = schedule_days(&cal.schedule, x.enrollment.max_wait_days, true, wd);
+                if v.is_empty() {
+                    return Err(unsupported(p, "no caliper day before the maximum wait"));
+                }
+                (start, gap, v)
+            }
+            _ => {
+                return Err(unsupported(
+                    p,
+                    "single-day or rolling enrollment needs a phase ending on the enrollment window before the day-0 phase",
+                ));
+            }
+        };
+        // Treatment phases: the day-0 phase and the fixed phases after it.
+        let mut tphases: Vec<(String, u32, u32)> = Vec::new(); // name, offset, len
+        let mut off = 0;
+        for ph in &p.phases[day0..] {
+            match ph.end {
+                PhaseEnd::Fixed { days } => {
+                    tphases.push((ph.name.clone(), off, days));
+                    off += days;
+                }
+                PhaseEnd::Until { .. } => break,
+            }
+        }
+        let horizon = off;
+        if horizon == 0 {
+            return Err(unsupported(p, "the day-0 phase has no fixed duration"));
+        }
+        let mut visits: [Vec<u32>; 7] = Default::default();
+        for (wd0, v) in visits.iter_mut().enumerate() {
+            for (i, (name, o, len)) in tphases.iter().enumerate() {
+                if cal.phases.iter().any(|n| n == name) {
+                    let last = i + 1 == tphases.len();
+                    v.extend(
+                        schedule_days(&cal.schedule, *len, last, (wd0 as u32 + o) % 7)
+                            .into_iter()
+                            .map(|d| d + o),
+                    );
+                }
+            }
+            v.sort_unstable();
+            v.dedup();
+        }
+        if visits.iter().any(|v| v.is_empty()) {
+            return Err(unsupported(p, "no caliper day during the treatment phases"));
+        }
+        let max_visits = visits.iter().map(Vec::len).max().unwrap_or(0);
+
+        let caliper = CaliperPlan {
+            factor: match x.caliper.formula {
+                VolumeFormula::HalfLw2 => 0.5,
+                VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0,
+            },
+            error: match &x.caliper.error {
+                CaliperError::Diameters { cv } => ErrPlan::Diameters { cv: cv.value },
+                CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
+            },
+            bias: 1.0 + x.caliper.observer_bias.value,
+            floor: x.caliper.detection_floor_mm3.value,
+            width_ratio: RParam::from(&x.caliper.width_ratio),
+        };
+        let e = &x.endpoints;
+        let endpoints = EndpointPlan {
+            max_volume: e.max_volume_mm3.as_ref().map_or(f64::INFINITY, |s| s.value),
+            max_diameter: e
+                .max_diameter_mm
+                .as_ref()
+                .map_or(f64::INFINITY, |s| s.value),
+            max_loss_pct: e
+                .max_weight_loss_pct
+                .as_ref()
+                .map_or(f64::INFINITY, |s| s.value),
+            event_volume: e.event_volume_mm3,
+        };
+        let body = BodyPlan {
+            bw: RParam::from(&x.animals.body_weight_g),
+            gain: x.animals.weight_gain_g_per_day.value,
+            noise_cv: x.animals.weight_noise_cv.value,
+        };
+        let enroll = EnrollPlan {
+            min: x.enrollment.min_mm3,
+            max: x.enrollment.max_mm3,
+            max_wait: x.enrollment.max_wait_days,
+            randomization: x.enrollment.randomization,
+            mode,
+        };
+        let start_wd = opts.start.weekday().to_monday_zero_offset() as u32;
+        let mut cohorts = Vec::new();
+        for c in &x.cohorts {
+            let model = match &c.growth {
+                GrowthModel::Exponential { rate, .. } => ModelPlan::Closed {
+                    kind: KinKind::Exp,
+                    rate: RParam::from(rate),
+                    capacity: None,
+                },
+                GrowthModel::Logistic {
+                    rate, capacity_mm3, ..
+                } => ModelPlan::Closed {
+                    kind: KinKind::Logistic,
+                    rate: RParam::from(rate),
+                    capacity: Some(RParam::from(capacity_mm3)),
+                },
+                GrowthModel::Gompertz {
+                    rate, capacity_mm3, ..
+                } => ModelPlan::Closed {
+                    kind: KinKind::Gompertz,
+                    rate: RParam::from(rate),
+                    capacity: Some(RParam::from(capacity_mm3)),
+                },
+                GrowthModel::Simeoni {
+                    lambda0,
+                    lambda1,
+                    k1,
+                    psi,
+                    ..
+                } => ModelPlan::Simeoni {
+                    lambda0: RParam::from(lambda0),
+                    lambda1: RParam::from(lambda1),
+                    k1: RParam::from(k1),
+                    psi: *psi,
+                },
+            };
+            let estrogen = match &c.hormone {
+                Some(h) => EstrogenPlan {
+                    pellet: true,
+                    ovx: x.animals.ovariectomized,
+                    exhausted_tumor: h.implant_offset_days as f64 + h.release_days,
+                    removal_study: match h.removal {
+                        PelletRemoval::AtRandomization => 0.0,
+                        PelletRemoval::OnStudyDay(d) => (d.max(0)) as f64,
+                        PelletRemoval::Never => f64::INFINITY,
+                    },
+                },
+                None => EstrogenPlan {
+                    pellet: false,
+                    ovx: x.animals.ovariectomized,
+                    exhausted_tumor: f64::INFINITY,
+                    removal_study: f64::INFINITY,
+                },
+            };
+            let resistant = c.resistant.as_ref().map(|r| ResPlan {
+                fraction: RParam::from(&r.fraction),
+                sensitivity: r.sensitivity.value,
+                gwe: r.growth_without_estrogen.value,
+            });
+            let mut arms = Vec::new();
+            for a in &c.arms {
+                if a.treatments.len() > MAX_TREAT {
+                    return Err(unsupported(
+                        p,
+                        format!(
+                            "arm `{}` has {} treatments; at most {MAX_TREAT} are simulated",
+                            a.name,
+                            a.treatments.len()
+                        ),
+                    ));
+                }
+                let mut treats = Vec::new();
+                let mut events: [Vec<Ev>; 7] = Default::default();
+                let mut tox: [Vec<f64>; 7] = Default::default();
+                let mut exposure = false;
+                let mut always_on = true;
+                for (k, t) in a.treatments.iter().enumerate() {
+                    let agent = x
+                        .agent(&t.agent)
+                        .ok_or_else(|| unsupported(p, format!("unknown agent `{}`", t.agent)))?;
+                    let effect = match (agent.vehicle, c.effect(&t.agent)) {
+                        (true, _) | (_, None) => EffectPlan::None,
+                        (false, Some(eff)) => match &eff.mode {
+                            EffectMode::Direct {
+                                inhibition,
+                                kill_rate_per_day,
+                            } => EffectPlan::Direct {
+                                inhibition: RParam::from(inhibition),
+                                kill: RParam::from(kill_rate_per_day),
+                            },
+                            EffectMode::Exposure {
+                                emax,
+                                ec50_ng_ml,
+                                hill,
+                                target,
+                            } => EffectPlan::Exposure {
+                                emax: RParam::from(emax),
+                                ec50: RParam::from(ec50_ng_ml),
+                                hill: *hill,
+                                k2: match target {
+                                    EffectTarget::Growth => None,
+                                    EffectTarget::Kill { k2 } => Some(RParam::from(k2)),
+                                },
+                            },
+                        },
+                    };
+                    let pk = agent.pk.as_ref().map(|pk| PkPlan {
+                        ka: pk.ka_per_h.value * 24.0,
+                        ke: std::f64::consts::LN_2 / pk.half_life_h.value * 24.0,
+                        v_l_per_kg: pk.volume_l_per_kg.value,
+                        f: if t.route == Route::Iv {
+                            1.0
+                        } else {
+                            pk.bioavailability.value
+                        },
+                        iv: t.route == Route::Iv,
+                    });
+                    if matches!(effect, EffectPlan::Exposure { .. }) {
+                        if pk.is_none() {
+                            return Err(unsupported(
+                                p,
+                                format!(
+                                    "agent `{}` has an exposure-driven effect but no PK",
+                                    t.agent
+                                ),
+                            ));
+                        }
+                        exposure = true;
+                    }
+                    // Phase of the schedule: offset within the treatment part.
+                    let (_, off, len) = tphases
+                        .iter()
+                        .find(|(n, _, _)| *n == t.phase)
+                        .ok_or_else(|| unsupported(p, format!("arm `{}`: dosing phase `{}` is not a treatment phase (day-0 phase or later)", a.name, t.phase)))?;
+                    let last_phase = tphases.last().map(|l| l.0 == t.phase).unwrap_or(false);
+                    let loss = agent
+                        .weight_loss_pct_per_week
+                        .as_ref()
+                        .map_or(0.0, |s| s.value);
+                    let tox_rate = if loss > 0.0 && loss < 100.0 {
+                        (1.0 - loss / 100.0).ln() / 7.0
+                    } else {
+                        0.0
+                    };
+                    for wd0 in 0..7u32 {
+                        let days: Vec<u32> =
+                            schedule_days(&t.schedule, *len, last_phase, (wd0 + off) % 7)
+                                .into_iter()
+                                .map(|d| d + off)
+                                .collect();
+                        let hours: Vec<f64> = if t.schedule.times.is_empty() {
+                            default_hours(t.schedule.frequency.per_day()).to_vec()
+                        } else {
+                            t.schedule
+                                .times
+                                .iter()
+                                .map(|tm| tm.hour() as f64 + tm.minute() as f64 / 60.0)
+                                .collect()
+                        };
+                        let ev = &mut events[wd0 as usize];
+                        let first = days.first().map(|&d| d as f64 + hours[0] / 24.0);
+                        let lastd = days
+                            .last()
+                            .map(|&d| d as f64 + hours.last().copied().unwrap_or(0.0) / 24.0);
+                        match effect {
+                            EffectPlan::Exposure { .. } => {
+                                for &d in &days {
+                                    for h in &hours {
+                                        ev.push(Ev {
+                                            t: d as f64 + h / 24.0,
+                                            kind: EvKind::Dose(k as u8),
+                                        });
+                                    }
+                                }
+                            }
+                            EffectPlan::Direct { .. } => {
+                                if let (Some(f0), Some(l0)) = (first, lastd) {
+                                    let off_t = l0 + interval_days(&t.schedule);
+                                    ev.push(Ev {
+                                        t: f0,
+                                        kind: EvKind::On(k as u8),
+                                    });
+                                    if off_t.is_finite() {
+                                        ev.push(Ev {
+                                            t: off_t,
+                                            kind: EvKind::Off(k as u8),
+                                        });
+                                    }
+                                    // "Always on" for the bench fast path: starts by day 1 and
+                                    // lasts past the horizon (the day-0 reading is pre-dose).
+                                    if f0 >= 1.0 || off_t < horizon as f64 {
+                                        always_on = false;
+                                    }
+                                } else {
+                                    always_on = false;
+                                }
+                            }
+                            EffectPlan::None => {}
+                        }
+                        // Toxicity: ln factor accumulates per dosing day before each visit.
+                        let tv = &mut tox[wd0 as usize];
+                        if tv.is_empty() {
+                            tv.resize(visits[wd0 as usize].len(), 0.0);
+                        }
+                        if tox_rate != 0.0 {
+                            for (vi, &vd) in visits[wd0 as usize].iter().enumerate() {
+                                let n = days.iter().filter(|&&d| d < vd).count();
+                                tv[vi] += tox_rate * n as f64;
+                            }
+                        }
+                    }
+                    treats.push(TreatPlan {
+                        effect,
+                        pk,
+                        dose: t.dose,
+                        unit: t.unit,
+                    });
+                }
+                for (wd0, ev) in events.iter_mut().enumerate() {
+                    ev.sort_by(|a, b| a.t.total_cmp(&b.t));
+                    if tox[wd0].is_empty() {
+                        tox[wd0].resize(visits[wd0].len(), 0.0);
+                    }
+                }
+                arms.push(ArmPlan {
+                    name: a.name.clone(),
+                    control: a.control,
+                    n: a.n as usize,
+                    interaction: a.interaction,
+                    treats,
+                    events,
+                    tox,
+                    exposure,
+                    direct_always_on: always_on,
+                });
+            }
+            let simeoni = matches!(model, ModelPlan::Simeoni { .. });
+            let exp = matches!(
+                model,
+                ModelPlan::Closed {
+                    kind: KinKind::Exp,
+                    ..
+                }
+            );
+            let needs_ode = simeoni || (resistant.is_some() && !exp);
+            let est_const = {
+                let e = estrogen.end_study(0.0);
+                e <= 0.0 || e >= horizon as f64
+            };
+            let fast = mode == EnrollmentMode::AtBaseline
+                && exp
+                && resistant.is_none()
+                && est_const
+                && matches!(caliper.error, ErrPlan::LogVolume { .. })
+                && arms.iter().all(|a| {
+                    !a.exposure
+                        && (a.direct_always_on
+                            || a.treats.iter().all(|t| t.effect == EffectPlan::None))
+                });
+            cohorts.push(CohortPlan {
+                name: c.name.clone(),
+                slug: slug(&c.name),
+                model,
+                v0: RParam::from(c.growth.v0()),
+                take: c.take_rate.value.clamp(0.0, 1.0),
+                latency: RParam::from(&c.latency_days),
+                estrogen,
+                gwe: c.growth_without_estrogen.value,
+                resistant,
+                arms,
+                implanted: c.implantation.animals,
+                needs_ode,
+                fast,
+            });
+        }
+        let weight_endpoint = endpoints.max_loss_pct.is_finite();
+        Ok(Plan {
+            protocol_id: p.id.clone(),
+            cohorts,
+            caliper,
+            endpoints,
+            body,
+            enroll,
+            pre_visits,
+            pre_start_abs,
+            gap,
+            horizon,
+            visits,
+            max_visits,
+            start_wd,
+            fast: FastLogs {
+                ln_bias: caliper.bias.ln(),
+                ln_floor: caliper.floor.ln(),
+                ln_max: endpoints.max_volume.ln(),
+                ln_event: endpoints.event_volume.ln(),
+            },
+            body_weight: opts.body_weight || weight_endpoint,
+            diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
+        })
+    }
+}
+
+/// Lowercase ASCII slug for animal ids ("TamR-MCF-7" → "tamr-mcf-7").
+pub(crate) fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "cohort".into() } else { out }
+}
+
+/// Draws a standard normal (ziggurat, rand_distr).
+#[inline]
+pub(crate) fn z<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// Uniform in [0, 1).
+#[inline]
+pub(crate) fn u01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.random::<f64>()
+}

@@ -1,0 +1,423 @@
+//! Engine tests: distributions against theory (± 4 SE), reproducibility, biology.
+
+use super::fixture::{self, arm, treatment};
+use super::*;
+use crate::protocol::*;
+use crate::rng::stream;
+
+fn x(p: &mut Protocol) -> &mut Xenograft {
+    match &mut p.body {
+        Body::Xenograft(x) => x,
+        _ => unreachable!(),
+    }
+}
+
+/// Removes every source of noise so trajectories are deterministic.
+fn quiet(p: &mut Protocol) {
+    let x = x(p);
+    x.caliper.error = CaliperError::Diameters {
+        cv: Sourced::new(0.0, "test"),
+    };
+    x.caliper.width_ratio = Param::fixed(0.75, "test");
+    x.caliper.detection_floor_mm3 = Sourced::new(0.0, "test");
+    x.animals.weight_noise_cv = Sourced::new(0.0, "test");
+    for c in &mut x.cohorts {
+        c.latency_days = Param::fixed(10.0, "test");
+        c.take_rate = Sourced::new(1.0, "test");
+    }
+}
+
+fn run(p: &Protocol, seed: u64, n: Option<usize>) -> (Engine, StudyBuffer) {
+    let e = Engine::new(p, &SimOptions::default()).expect("engine");
+    let mut b = StudyBuffer::new(&e);
+    e.simulate(&mut stream(seed, &[0]), n, &mut b)
+        .expect("simulate");
+    (e, b)
+}
+
+fn mean_var(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (
+        m,
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0),
+    )
+}
+
+#[test]
+fn p1_log_volume_distribution_matches_theory() {
+    // ln V_m(28) = ln V0 + g·28 + ε: mean ln175 + mult·g·28, variance 0.15² + (28·0.25·g)² + 0.1².
+    let n = 4000;
+    let p = fixture::p1(n as u32);
+    let e = Engine::new(&p, &SimOptions::lean()).unwrap();
+    assert!(e.is_fast_path(0));
+    assert_eq!(e.baseline_visit_days(), &[0, 3, 7, 10, 14, 17, 21, 24, 28]);
+    let mut b = StudyBuffer::new(&e);
+    e.simulate(&mut stream(7, &[0]), None, &mut b).unwrap();
+    let g = std::f64::consts::LN_2 / 7.0;
+    let var_th = 0.15f64.powi(2) + (28.0 * 0.25 * g).powi(2) + 0.1f64.powi(2);
+    for (a, mult) in [1.0, 0.8, 0.6, 0.4].into_iter().enumerate() {
+        let last: Vec<f64> = (0..n).map(|j| b.volumes(0, a, j)[8]).collect();
+        assert!((0..n).all(|j| b.days(0, a, j)[8] == 28.0));
+        let (m, v) = mean_var(&last);
+        let mean_th = 175f64.ln() + mult * g * 28.0;
+        let se_m = (var_th / n as f64).sqrt();
+        let se_v = var_th * (2.0 / (n as f64 - 1.0)).sqrt();
+        assert!(
+            (m - mean_th).abs() < 4.0 * se_m,
+            "arm {a}: mean {m} vs {mean_th}"
+        );
+        assert!(
+            (v - var_th).abs() < 4.0 * se_v,
+            "arm {a}: var {v} vs {var_th}"
+        );
+    }
+}
+
+#[test]
+fn general_path_agrees_with_fast_path_in_distribution() {
+    // Same P1 design through the general engine (diameter error off): day-28 mean ln V.
+    let n = 3000;
+    let mut p = fixture::p1(n as u32);
+    x(&mut p).caliper.error = CaliperError::Diameters {
+        cv: Sourced::new(0.1 / 5f64.sqrt(), "test"),
+    };
+    let (e, b) = run(&p, 3, None);
+    assert!(!e.is_fast_path(0));
+    let g = std::f64::consts::LN_2 / 7.0;
+    // Direct effect starts at the first dose (10:00 on day 0): 10/24 day without inhibition.
+    for (a, mult) in [1.0, 0.6].into_iter().enumerate().map(|(i, m)| (i * 2, m)) {
+        let last: Vec<f64> = (0..n).map(|j| b.volumes(0, a, j)[8].ln()).collect();
+        let (m, _) = mean_var(&last);
+        let t_on = if a == 0 { 28.0 } else { 28.0 - 10.0 / 24.0 };
+        let mean_th = 175f64.ln() + g * (28.0 - t_on) + mult * g * t_on;
+        let var_th = 0.15f64.powi(2) + (28.0 * 0.25 * g).powi(2) + 0.1f64.powi(2);
+        assert!(
+            (m - mean_th).abs() < 4.0 * (var_th / n as f64).sqrt(),
+            "arm {a}: {m} vs {mean_th}"
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_study_different_seed_differs() {
+    let p = fixture::basic(fixture::gompertz());
+    let (e, b1) = run(&p, 11, None);
+    let (_, b2) = run(&p, 11, None);
+    let (_, b3) = run(&p, 12, None);
+    let d1 = b1.to_dataset(&e);
+    assert!(!d1.rows.is_empty());
+    assert_eq!(d1, b2.to_dataset(&e));
+    assert_ne!(d1, b3.to_dataset(&e));
+    // Reusing a buffer gives the same result as a fresh one.
+    let mut b = StudyBuffer::new(&e);
+    e.simulate(&mut stream(12, &[0]), None, &mut b).unwrap();
+    e.simulate(&mut stream(11, &[0]), None, &mut b).unwrap();
+    assert_eq!(d1, b.to_dataset(&e));
+}
+
+#[test]
+fn take_rate_matches_parameter() {
+    let mut p = fixture::basic(fixture::exponential());
+    x(&mut p).cohorts[0].implantation.animals = Some(4000);
+    let (_, b) = run(&p, 5, None);
+    let o = b.cohort(0);
+    let q: f64 = 0.9;
+    let se = (q * (1.0 - q) / 4000.0).sqrt();
+    let obs = o.takes as f64 / o.implanted as f64;
+    assert!((obs - q).abs() < 4.0 * se, "take {obs}");
+    assert_eq!(
+        o.fates.iter().filter(|f| **f == Fate::NoTake).count(),
+        o.implanted - o.takes
+    );
+}
+
+#[test]
+fn rolling_enrollment_yield_matches_theory() {
+    // Exponential growth r = 0.1/day without noise, log-uniform-ish phase (V0 sdlog ≈ 1.2):
+    // with caliper gaps of 3 and 4 days the log-volume step is 0.3 or 0.4 and the window is
+    // ln(200/150) wide, so P(no reading inside) = 3/7·(1 − w/0.3) + 4/7·(1 − w/0.4).
+    let mut p = fixture::basic(GrowthModel::Exponential {
+        v0_mm3: Param::new(3.0, 2.0, "test"),
+        rate: Param::fixed(0.1, "test"),
+    });
+    quiet(&mut p);
+    {
+        let x = x(&mut p);
+        x.enrollment.mode = EnrollmentMode::Rolling;
+        x.enrollment.max_wait_days = 120;
+        x.cohorts[0].latency_days = Param::fixed(0.0, "test");
+        x.cohorts[0].implantation.animals = Some(6000);
+        x.cohorts[0].hormone = None;
+        x.animals.ovariectomized = false;
+    }
+    let (_, b) = run(&p, 9, Some(2));
+    let o = b.cohort(0);
+    // Only animals whose first reading is below the window can enter it later.
+    let w = (200.0f64 / 150.0).ln();
+    let p_over = 3.0 / 7.0 * (1.0 - w / 0.3) + 4.0 / 7.0 * (1.0 - w / 0.4);
+    let started_below: Vec<usize> = (0..o.implanted)
+        .filter(|&k| o.pre_volumes[k * b_pre(o)] < 150.0)
+        .collect();
+    let n = started_below.len() as f64;
+    let over = started_below
+        .iter()
+        .filter(|&&k| o.fates[k] == Fate::Overgrown)
+        .count() as f64;
+    let se = (p_over * (1.0 - p_over) / n).sqrt();
+    assert!(
+        (over / n - p_over).abs() < 4.0 * se,
+        "overgrown {} vs {p_over}",
+        over / n
+    );
+    assert_eq!(o.enrolled, 4);
+    assert!(o.filled_day.is_some());
+}
+
+fn b_pre(o: &CohortOutcome) -> usize {
+    o.pre_volumes.len() / o.implanted
+}
+
+#[test]
+fn single_day_enrollment_fills_window_and_balances_volumes() {
+    let mut p = fixture::basic(fixture::gompertz());
+    x(&mut p).cohorts[0].implantation.animals = Some(60);
+    let (e, b) = run(&p, 21, None);
+    let o = b.cohort(0);
+    assert_eq!(o.enrolled, 16, "{o:?}");
+    let d = o.filled_day.expect("filled");
+    assert!(e.pre_visit_days().contains(&d));
+    let (lo, hi) = e.window();
+    let mut means = Vec::new();
+    for a in 0..2 {
+        assert_eq!(b.n_enrolled(0, a), 8);
+        let v0: Vec<f64> = (0..8).map(|j| b.volumes(0, a, j)[0]).collect();
+        assert!(v0.iter().all(|v| *v >= lo && *v <= hi), "{v0:?}");
+        assert!((0..8).all(|j| b.days(0, a, j)[0] == 0.0));
+        means.push(v0.iter().sum::<f64>() / 8.0);
+    }
+    // Volume-balanced: arm means within a few mm³.
+    assert!((means[0] - means[1]).abs() < 10.0, "{means:?}");
+    // Reproducible timeline helper.
+    let t1 = enrollment_days(&p, 0, 20, 4).unwrap();
+    assert_eq!(t1, enrollment_days(&p, 0, 20, 4).unwrap());
+    assert!(t1.iter().filter(|d| d.is_some()).count() >= 5, "{t1:?}");
+    assert!(t1.iter().flatten().all(|&d| d > 10.0 && d <= 60.0));
+}
+
+#[test]
+fn parental_mcf7_stops_growing_after_pellet_removal() {
+    let mut p = fixture::basic(fixture::exponential());
+    quiet(&mut p);
+    {
+        let x = x(&mut p);
+        let tamr = x.cohorts[0].clone();
+        let mut parental = tamr.clone();
+        parental.name = "MCF-7".into();
+        parental.growth_without_estrogen = Sourced::new(0.0, "Shafie & Grantham 1981");
+        x.cohorts.push(parental);
+    }
+    let (e, b) = run(&p, 2, None);
+    let last = e.max_visits() - 1;
+    for c in 0..2 {
+        let j = 0;
+        let v = b.volumes(c, 0, j);
+        let growth = v[last] / v[0];
+        if c == 0 {
+            assert!(growth > 5.0, "TamR vehicle grows: {growth}");
+        } else {
+            // No growth, no regression (the day-0 reading is taken before the removal).
+            assert!((growth - 1.0).abs() < 1e-9, "parental stasis: {v:?}");
+        }
+    }
+}
+
+fn exposure_protocol(schedules: Vec<(String, f64, Schedule)>) -> Protocol {
+    let mut p = fixture::basic(GrowthModel::Exponential {
+        v0_mm3: Param::fixed(30.0, "test"),
+        rate: Param::fixed(0.1, "test"),
+    });
+    quiet(&mut p);
+    let x = x(&mut p);
+    x.cohorts[0].effects[0].mode = EffectMode::Exposure {
+        emax: Param::fixed(1.0, "test"),
+        ec50_ng_ml: Param::fixed(500.0, "test"),
+        hill: 2.0,
+        target: EffectTarget::Growth,
+    };
+    x.animals.body_weight_g = Param::fixed(20.0, "test");
+    x.endpoints.max_volume_mm3 = None;
+    x.endpoints.max_diameter_mm = None;
+    x.cohorts[0].arms = vec![arm(
+        "vehicle",
+        true,
+        4,
+        vec![treatment("vehicle", 0.0, fixture::qd())],
+    )];
+    for (name, dose, s) in schedules {
+        x.cohorts[0]
+            .arms
+            .push(arm(&name, false, 4, vec![treatment("drug", dose, s)]));
+    }
+    p
+}
+
+#[test]
+fn bid_qd_and_weekly_give_different_outcomes_at_the_same_weekly_dose() {
+    let sched = |f: Frequency| Schedule {
+        frequency: f,
+        start_day: 0,
+        end_day: None,
+        times: Vec::new(),
+    };
+    let p = exposure_protocol(vec![
+        ("QD".into(), 10.0, sched(Frequency::Daily { per_day: 1 })),
+        ("BID".into(), 5.0, sched(Frequency::Daily { per_day: 2 })),
+        ("QW".into(), 70.0, sched(Frequency::EveryNDays { n: 7 })),
+    ]);
+    let (e, b) = run(&p, 1, None);
+    let last = e.max_visits() - 1;
+    let vol = |a: usize| b.volumes(0, a, 0)[last];
+    let (veh, qd, bid, qw) = (vol(0), vol(1), vol(2), vol(3));
+    assert!(qd < veh && bid < veh && qw < veh, "{veh} {qd} {bid} {qw}");
+    // Same daily exposure (AUC), but BID keeps C above EC50 longer with Hill 2 → more effect.
+    assert!(bid < qd * 0.98, "BID {bid} vs QD {qd}");
+    assert!((qw - qd).abs() > 0.05 * qd, "QW {qw} vs QD {qd}");
+}
+
+#[test]
+fn resistant_subclone_gives_regrowth_on_treatment() {
+    let mut p = fixture::basic(GrowthModel::Exponential {
+        v0_mm3: Param::fixed(30.0, "test"),
+        rate: Param::fixed(0.1, "test"),
+    });
+    quiet(&mut p);
+    {
+        let x = x(&mut p);
+        x.cohorts[0].effects[0].mode = EffectMode::Direct {
+            inhibition: Param::fixed(1.0, "test"),
+            kill_rate_per_day: Param::fixed(0.25, "test"),
+        };
+        x.cohorts[0].resistant = Some(ResistantSubclone {
+            fraction: Param::fixed(0.01, "test"),
+            sensitivity: Sourced::new(0.0, "test"),
+            growth_without_estrogen: Sourced::new(1.0, "test"),
+        });
+        x.endpoints.max_volume_mm3 = None;
+        x.endpoints.max_diameter_mm = None;
+    }
+    let (e, b) = run(&p, 1, None);
+    let v: Vec<f64> = b.volumes(0, 1, 0)[..e.max_visits()].to_vec();
+    let (imin, vmin) =
+        v.iter().enumerate().fold(
+            (0, f64::INFINITY),
+            |acc, (i, &x)| if x < acc.1 { (i, x) } else { acc },
+        );
+    assert!(
+        imin > 0 && imin < v.len() - 1,
+        "regression then regrowth: {v:?}"
+    );
+    assert!(vmin < 0.5 * v[0] && v[v.len() - 1] > 2.0 * vmin, "{v:?}");
+    // Without the subclone: monotone regression.
+    let mut q = p.clone();
+    x(&mut q).cohorts[0].resistant = None;
+    let (_, b) = run(&q, 1, None);
+    let w = b.volumes(0, 1, 0);
+    assert!(
+        w[..e.max_visits()].windows(2).skip(1).all(|p| p[1] <= p[0]),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn humane_endpoints_remove_the_animal_at_that_visit() {
+    let mut p = fixture::basic(GrowthModel::Exponential {
+        v0_mm3: Param::fixed(30.0, "test"),
+        rate: Param::fixed(0.15, "test"),
+    });
+    quiet(&mut p);
+    x(&mut p).endpoints.max_diameter_mm = None;
+    x(&mut p).agents[1].weight_loss_pct_per_week = Some(Sourced::new(10.0, "test"));
+    let (e, b) = run(&p, 1, None);
+    // Vehicle: 175 mm³·e^{0.15 t} passes 2000 mm³ near day 16.
+    for j in 0..b.n_enrolled(0, 0) {
+        assert_eq!(b.end_reason(0, 0, j), EndReason::HumaneVolume);
+        let n = b.visit_count(0, 0, j);
+        assert!(n < e.max_visits());
+        let v = b.volumes(0, 0, j);
+        assert!(v[n - 1] >= 2000.0 && v[..n - 1].iter().all(|&x| x < 2000.0));
+        assert!(
+            v[n..].iter().all(|x| x.is_nan()) && b.days(0, 0, j)[n..].iter().all(|x| x.is_nan())
+        );
+        assert_eq!(b.last_day(0, 0, j), b.days(0, 0, j)[n - 1]);
+        assert!(b.event_day(0, 0, j) <= b.last_day(0, 0, j));
+    }
+    // Drug arm loses 10%/week of body weight: leaves at ≥ 20% loss (after ~2 weeks).
+    for j in 0..b.n_enrolled(0, 1) {
+        assert_eq!(b.end_reason(0, 1, j), EndReason::HumaneWeightLoss);
+        let n = b.visit_count(0, 1, j);
+        let bw = b.body_weights(0, 1, j);
+        assert!(1.0 - bw[n - 1] / bw[0] >= 0.2 && 1.0 - bw[n - 2] / bw[0] < 0.2);
+        assert!(b.last_day(0, 1, j) >= 14.0 && b.last_day(0, 1, j) <= 21.0);
+    }
+}
+
+#[test]
+fn simeoni_cohort_with_kill_term_shrinks_tumors() {
+    let mut p = fixture::basic(GrowthModel::Simeoni {
+        v0_mm3: Param::new(30.0, 0.2, "test"),
+        lambda0: Param::new(0.15, 0.1, "test"),
+        lambda1: Param::fixed(300.0, "test"),
+        k1: Param::fixed(0.968, "Simeoni 2004"),
+        psi: 20.0,
+    });
+    x(&mut p).cohorts[0].effects[0].mode = EffectMode::Exposure {
+        emax: Param::fixed(1.0, "test"),
+        ec50_ng_ml: Param::fixed(1.0, "test"),
+        hill: 1.0,
+        target: EffectTarget::Kill {
+            k2: Param::fixed(2e-3, "test"),
+        },
+    };
+    x(&mut p).endpoints.max_volume_mm3 = None;
+    x(&mut p).endpoints.max_diameter_mm = None;
+    let (e, b) = run(&p, 4, None);
+    let last = e.max_visits() - 1;
+    let mean = |a: usize| {
+        (0..b.n_enrolled(0, a))
+            .map(|j| b.volumes(0, a, j)[last])
+            .filter(|v| v.is_finite())
+            .sum::<f64>()
+            / b.n_enrolled(0, a) as f64
+    };
+    assert!(mean(0) > 500.0, "vehicle grows: {}", mean(0));
+    assert!(mean(1) < 175.0, "k2·C kills: {}", mean(1));
+}
+
+#[test]
+fn bundled_protocols_build_and_p1_uses_the_closed_form_loop() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p1 = crate::protocol::load(&root.join("examples/p1_power.toml"))
+        .expect("p1 loads")
+        .protocol;
+    let e = Engine::new(&p1, &SimOptions::lean()).unwrap();
+    assert!(e.is_fast_path(0));
+    assert_eq!(e.baseline_visit_days().len(), 9);
+    assert_eq!(e.baseline_visit_days().last(), Some(&28));
+    for f in [
+        "tamr_mcf7_xenograft",
+        "amcenestrant_hci013_pdx",
+        "imlunestrant_xenograft_panel",
+    ] {
+        let p = crate::protocol::load(&root.join(format!("protocols/{f}.toml")))
+            .expect("loads")
+            .protocol;
+        let e = Engine::new(&p, &SimOptions::default()).unwrap_or_else(|err| panic!("{f}: {err}"));
+        let mut b = StudyBuffer::new(&e);
+        e.simulate(&mut stream(1, &[0]), None, &mut b).unwrap();
+        assert!(
+            (0..e.cohort_count()).all(|c| b.cohort(c).enrolled > 0),
+            "{f}"
+        );
+    }
+}

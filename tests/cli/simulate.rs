@@ -1,0 +1,201 @@
+//! `xenoplan simulate`: contract files, reproducibility, biology visible in the outputs, and
+//! errors.
+
+use super::{scratch, stderr, stdout, xenoplan};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const TAMR: &str = "protocols/tamr_mcf7_xenograft.toml";
+
+fn sim(out: &Path, seed: &str) -> std::process::Output {
+    xenoplan(&[
+        "simulate",
+        TAMR,
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn tamr_writes_every_contract_file_and_prints_day0_volumes() {
+    let d = scratch("simulate-tamr");
+    let o = sim(&d, "1");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("cohort TamR-MCF-7") && out.contains("day-0 volume") && out.contains("takes"),
+        "{out}"
+    );
+    for f in [
+        "animals.csv",
+        "volumes_wide.csv",
+        "enrollment.csv",
+        "manifest.json",
+    ] {
+        assert!(d.join(f).is_file(), "{f} missing");
+    }
+    for c in ["mcf-7", "tamr-mcf-7"] {
+        for p in ["growth", "spaghetti", "spaghetti_log"] {
+            for ext in ["svg", "png"] {
+                assert!(
+                    d.join(format!("plots/{p}_{c}.{ext}")).is_file(),
+                    "plots/{p}_{c}.{ext}"
+                );
+            }
+        }
+    }
+    let animals = std::fs::read_to_string(d.join("animals.csv")).unwrap();
+    assert!(animals.starts_with(
+        "animal_id,arm,day,date,length_mm,width_mm,volume_mm3,body_weight_g,status,cohort\n"
+    ));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["seed"], 1);
+    assert_eq!(m["protocol_id"], "tamr-mcf7-xenograft");
+    assert!(
+        m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "animals.csv")
+    );
+}
+
+#[test]
+fn same_seed_is_byte_identical_and_another_seed_differs() {
+    let (a, b, c) = (
+        scratch("simulate-seed-a"),
+        scratch("simulate-seed-b"),
+        scratch("simulate-seed-c"),
+    );
+    assert_eq!(sim(&a, "7").status.code(), Some(0));
+    assert_eq!(sim(&b, "7").status.code(), Some(0));
+    assert_eq!(sim(&c, "8").status.code(), Some(0));
+    for f in [
+        "animals.csv",
+        "volumes_wide.csv",
+        "enrollment.csv",
+        "plots/growth_tamr-mcf-7.svg",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_ne!(
+        std::fs::read(a.join("animals.csv")).unwrap(),
+        std::fs::read(c.join("animals.csv")).unwrap()
+    );
+    // The manifest differs only by the command line (the output folder).
+    let strip = |p: &Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join("manifest.json")).unwrap())
+                .unwrap();
+        v["command_line"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+/// Mean ln(volume) change from day 0 to `day` per (cohort, arm), over animals measured then.
+fn log_growth(animals: &str, day: &str) -> BTreeMap<(String, String), f64> {
+    let mut v0: BTreeMap<String, f64> = BTreeMap::new();
+    let mut acc: BTreeMap<(String, String), (f64, usize)> = BTreeMap::new();
+    for line in animals.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let vol: f64 = f[6].parse().unwrap_or(0.0);
+        if f[2] == "0" {
+            v0.insert(f[0].to_string(), vol);
+        } else if f[2] == day && vol > 0.0 {
+            let e = acc.entry((f[9].to_string(), f[1].to_string())).or_default();
+            e.0 += (vol / v0[f[0]]).ln();
+            e.1 += 1;
+        }
+    }
+    acc.into_iter()
+        .map(|(k, (s, n))| (k, s / n as f64))
+        .collect()
+}
+
+#[test]
+fn vehicle_grows_serds_grow_less_and_parental_mcf7_stalls() {
+    let d = scratch("simulate-biology");
+    assert_eq!(sim(&d, "3").status.code(), Some(0));
+    let animals = std::fs::read_to_string(d.join("animals.csv")).unwrap();
+    // Day 14 (before humane endpoints remove the largest vehicle tumors). Calipers are
+    // Mon/Thu, so day 14 exists whatever weekday day 0 falls on.
+    let g = log_growth(&animals, "14");
+    let key = |c: &str, a: &str| g[&(c.to_string(), a.to_string())];
+    let veh = key("TamR-MCF-7", "vehicle");
+    assert!(veh > 0.5, "TamR vehicle grows: {g:?}");
+    assert!(
+        key("TamR-MCF-7", "taragarestrant 30 mg/kg") < veh - 0.3,
+        "{g:?}"
+    );
+    assert!(key("TamR-MCF-7", "fulvestrant") < veh - 0.2, "{g:?}");
+    // Tamoxifen does not stop TamR tumors.
+    assert!(key("TamR-MCF-7", "tamoxifen") > 0.5 * veh, "{g:?}");
+    // Parental MCF-7: the pellet comes out at randomization and growth stops (stasis).
+    assert!(key("MCF-7", "vehicle").abs() < 0.25, "{g:?}");
+}
+
+#[test]
+fn in_vitro_and_procedure_protocols_are_not_simulated_here() {
+    let o = xenoplan(&[
+        "simulate",
+        "protocols/anastrozole_resistant_mcf7aro.toml",
+        "--out",
+        scratch("simulate-invitro").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("in vitro simulation: see invitro module"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&[
+        "simulate",
+        "protocols/ngs_resistance_profiling.toml",
+        "--out",
+        scratch("simulate-proc").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("procedure"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_inputs_exit_with_contract_codes() {
+    let o = xenoplan(&["simulate", "protocols/no_such_file.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no_such_file.toml"), "{}", stderr(&o));
+    let o = xenoplan(&["simulate", TAMR, "--n-per-arm", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = xenoplan(&["simulate", TAMR, "--start", "2027-13-01"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn n_per_arm_override_and_p1_bench_protocol() {
+    let d = scratch("simulate-p1");
+    let o = xenoplan(&[
+        "simulate",
+        "examples/p1_power.toml",
+        "--seed",
+        "2",
+        "--n-per-arm",
+        "5",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let animals = std::fs::read_to_string(d.join("animals.csv")).unwrap();
+    // 4 arms × 5 animals × 9 visits, no dropout in P1.
+    assert_eq!(animals.lines().count(), 1 + 4 * 5 * 9);
+    assert!(
+        !d.join("enrollment.csv").exists(),
+        "no pre-treatment phase in P1"
+    );
+}
