@@ -27,6 +27,11 @@ fn ci(e: &Estimate, digits: usize) -> String {
     }
 }
 
+/// Protocol key of a parameter (the file format is kebab-case).
+fn key(name: &str) -> String {
+    name.replace('_', "-")
+}
+
 /// Escapes a string for a TOML basic string.
 fn toml_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -75,7 +80,9 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
     for (id, why) in &r.excluded {
         out.push_str(&format!("# excluded animal {id}: {why}\n"));
     }
-    out.push_str("# v0_mm3 is the volume at day 0 of the data. Variability: cv = CV of a log-normal random effect; sd = SD of an additive normal one.\n");
+    out.push_str("# v0-mm3 is the volume at day 0 of the data: when the pilot's day 0 is randomization rather than first palpation, keep the protocol's v0-mm3 (or its latency) and paste rate/capacity only.\n");
+    out.push_str("# Variability: cv = CV of a log-normal random effect; sd = SD of an additive normal one.\n");
+    out.push_str("# Paste the table below over the cohort's [cohorts.growth] table (after its [[cohorts]] header).\n");
     if r.params.len() > 1 {
         let names: Vec<&str> = r.params.iter().map(|p| p.name).collect();
         let mut corr = Vec::new();
@@ -83,7 +90,9 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
             for b in a + 1..names.len() {
                 corr.push(format!(
                     "{}~{} {:.2}",
-                    names[a], names[b], r.correlation[a][b]
+                    key(names[a]),
+                    key(names[b]),
+                    r.correlation[a][b]
                 ));
             }
         }
@@ -95,7 +104,7 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
     out.push_str("[cohorts.growth]\n");
     out.push_str(&format!("model = {}\n", toml_str(model)));
     for p in &r.params {
-        let (key, what) = match p.kind {
+        let (vkey, what) = match p.kind {
             VariabilityKind::LogNormalCv => ("cv", "CV"),
             VariabilityKind::NormalSd => ("sd", "SD"),
         };
@@ -107,19 +116,19 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
             ci(&p.variability, 3)
         );
         out.push_str(&format!(
-            "{} = {{ value = {}, {key} = {}, source = {} }}\n",
-            p.name,
+            "{} = {{ value = {}, {vkey} = {}, source = {} }}\n",
+            key(p.name),
             sig(p.typical.value, 4),
             sig(p.variability.value, 3),
             toml_str(&src)
         ));
     }
-    out.push_str("\n# residual error of ln(volume) (caliper error model)\n");
-    out.push_str("[caliper.error]\n");
-    out.push_str("model = \"log-volume\"\n");
+    // The caliper error lives in the protocol-wide [caliper] table, which already has an
+    // `error` key: a second one would be a TOML error, so it is given as a line to swap in.
     let src = format!("{base}; {level} CI {}", ci(&r.residual_sd, 3));
+    out.push_str("\n# Residual error of ln(volume). To use it, replace the `error = …` line of [caliper] with:\n");
     out.push_str(&format!(
-        "sd = {{ value = {}, source = {} }}\n",
+        "# error = {{ model = \"log-volume\", sd = {{ value = {}, source = {} }} }}\n",
         sig(r.residual_sd.value, 3),
         toml_str(&src)
     ));

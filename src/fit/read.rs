@@ -4,7 +4,8 @@
 //! **Wide layout** (day rows, one column per animal, as pasted from Prism/Excel):
 //! - the first column is `day` (or `study_day`), one row per measurement day;
 //! - each other column is one animal. Its arm is found, in this order:
-//!   1. from the header cell `ARM:ANIMAL` (split at the last `:`), e.g. `vehicle:A01`;
+//!   1. from the header cell: `COHORT | ARM | ANIMAL` or `ARM | ANIMAL` (the layout
+//!      `xenoplan simulate` writes), or `ARM:ANIMAL` (split at the last `:`), e.g. `vehicle:A01`;
 //!   2. from a second header row: when the first cell of row 2 is not a number (typically
 //!      empty or `animal`), row 1 holds the arm names and row 2 the animal ids; an empty arm
 //!      cell repeats the arm to its left (merged or grouped header cells export that way);
@@ -178,19 +179,25 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
     let two_rows = records
         .get(1)
         .is_some_and(|(_, r)| r.first().is_none_or(|c| c.parse::<f64>().is_err()));
-    let mut animals: Vec<(String, String)> = Vec::with_capacity(ncol - 1);
+    // (cohort, arm, animal id) per animal column.
+    let mut animals: Vec<(String, String, String)> = Vec::with_capacity(ncol - 1);
     let mut current_arm = String::new();
     for (j, h) in header.iter().enumerate().skip(1) {
-        let (arm, id) = if two_rows {
+        let parts: Vec<&str> = h.split(" | ").map(str::trim).collect();
+        let (cohort, arm, id) = if two_rows {
             if !h.is_empty() {
                 current_arm = h.clone();
             }
             let id = records[1].1.get(j).cloned().unwrap_or_default();
-            (current_arm.clone(), id)
+            (String::new(), current_arm.clone(), id)
+        } else if let [c, a, i] = parts[..] {
+            (c.to_string(), a.to_string(), i.to_string())
+        } else if let [a, i] = parts[..] {
+            (String::new(), a.to_string(), i.to_string())
         } else if let Some((a, i)) = h.rsplit_once(':') {
-            (a.trim().to_string(), i.trim().to_string())
+            (String::new(), a.trim().to_string(), i.trim().to_string())
         } else {
-            (String::new(), h.clone())
+            (String::new(), String::new(), h.clone())
         };
         if id.is_empty() {
             let line = if two_rows { records[1].0 } else { records[0].0 };
@@ -199,20 +206,20 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
                 message: format!("line {line}: column {} has no animal id", j + 1),
             });
         }
-        if animals.iter().any(|(_, i)| *i == id) {
+        if animals.iter().any(|(_, _, i)| *i == id) {
             return Err(ReadError::Header {
                 path: path.to_path_buf(),
                 message: format!("animal `{id}` appears in two columns"),
             });
         }
-        animals.push((arm, id));
+        animals.push((cohort, arm, id));
     }
     let body = if two_rows {
         &records[2..]
     } else {
         &records[1..]
     };
-    let mut rows = Vec::new();
+    let mut rows: Vec<(usize, Observation)> = Vec::new();
     for (line, cells) in body {
         if cells.len() > ncol {
             return Err(ReadError::Csv {
@@ -222,7 +229,7 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
             });
         }
         let day = day_value(path, *line, &header[0], &cells[0])?;
-        for (j, (arm, id)) in animals.iter().enumerate() {
+        for (j, (cohort, arm, id)) in animals.iter().enumerate() {
             let raw = cells.get(j + 1).map(String::as_str).unwrap_or("");
             let col = &header[j + 1];
             let column = if col.is_empty() || two_rows {
@@ -231,25 +238,26 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
                 col.as_str()
             };
             let v = measure(path, *line, column, raw)?;
-            rows.push(Observation {
-                animal_id: id.clone(),
-                cohort: String::new(),
-                arm: arm.clone(),
-                day,
-                length_mm: None,
-                width_mm: None,
-                volume_mm3: v,
-                body_weight_g: None,
-            });
+            rows.push((
+                j,
+                Observation {
+                    animal_id: id.clone(),
+                    cohort: cohort.clone(),
+                    arm: arm.clone(),
+                    day,
+                    length_mm: None,
+                    width_mm: None,
+                    volume_mm3: v,
+                    body_weight_g: None,
+                },
+            ));
         }
     }
     // Rows of one animal together, in increasing day (the Dataset convention).
-    rows.sort_by(|a, b| {
-        let ia = animals.iter().position(|(_, i)| *i == a.animal_id);
-        let ib = animals.iter().position(|(_, i)| *i == b.animal_id);
-        ia.cmp(&ib).then(a.day.total_cmp(&b.day))
-    });
-    Ok(Dataset { rows })
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.day.total_cmp(&b.1.day)));
+    Ok(Dataset {
+        rows: rows.into_iter().map(|(_, o)| o).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -288,6 +296,22 @@ mod tests {
             .collect();
         assert!(arms.contains(&("A2", "vehicle")) && arms.contains(&("B1", "drug")));
         assert_eq!(d.rows.len(), 6);
+    }
+
+    #[test]
+    fn wide_as_written_by_simulate() {
+        let d = read("day,MCF-7 | vehicle | m1,TamR-MCF-7 | vehicle | t1\n0,150,160\n3,170,\n")
+            .unwrap();
+        assert_eq!(d.rows.len(), 4);
+        assert_eq!(
+            (
+                d.rows[2].cohort.as_str(),
+                d.rows[2].arm.as_str(),
+                d.rows[2].animal_id.as_str()
+            ),
+            ("TamR-MCF-7", "vehicle", "t1")
+        );
+        assert_eq!(d.rows[3].volume_mm3, None);
     }
 
     #[test]

@@ -116,7 +116,7 @@ fn tidy_exponential_fit_prints_a_sourced_fragment_and_writes_outputs() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let frag = stdout(&o);
     assert!(frag.contains("linear mixed model"), "{frag}");
-    let (v0, src) = value_of(&frag, "v0_mm3");
+    let (v0, src) = value_of(&frag, "v0-mm3");
     assert!(
         src.starts_with("fit to pilot.csv: 24 animals, exponential, 2026-01-02; 95% CI "),
         "{src}"
@@ -183,7 +183,7 @@ fn wide_gompertz_with_censored_readings() {
         !frag.contains(" 0 at or below the detection floor"),
         "expected censored readings: {frag}"
     );
-    let (k, _) = value_of(&frag, "capacity_mm3");
+    let (k, _) = value_of(&frag, "capacity-mm3");
     assert!(k > 1000.0 && k < 6000.0, "K {k}");
     let (r, src) = value_of(&frag, "rate");
     assert!(
@@ -252,4 +252,130 @@ fn bad_rows_and_bad_choices_fail_with_exit_one() {
     assert_eq!(o.status.code(), Some(2));
     let o = xenoplan(&["fit", "no/such/file.csv"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+/// Replaces the `[cohorts.growth]` table of the cohort named `cohort` with `fragment`.
+fn paste_growth(protocol: &str, cohort: &str, fragment: &str) -> String {
+    let at = protocol
+        .find(&format!("name = \"{cohort}\""))
+        .expect("cohort in protocol");
+    let start = at
+        + protocol[at..]
+            .find("[cohorts.growth]")
+            .expect("growth table");
+    let next = start
+        + protocol[start..]
+            .find("[[cohorts.effects]]")
+            .expect("effects after growth");
+    format!("{}{}\n{}", &protocol[..start], fragment, &protocol[next..])
+}
+
+#[test]
+fn fit_to_simulated_tamr_vehicle_recovers_the_protocol_and_pastes_back() {
+    let dir = scratch("fit_tamr");
+    let sim = dir.join("sim");
+    let proto = "protocols/tamr_mcf7_xenograft.toml";
+    let o = xenoplan(&[
+        "simulate",
+        proto,
+        "--seed",
+        "1",
+        "--n-per-arm",
+        "30",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let animals = sim.join("animals.csv");
+    let o = xenoplan(&[
+        "fit",
+        animals.to_str().unwrap(),
+        "--cohort",
+        "TamR-MCF-7",
+        "--arm",
+        "vehicle",
+        "--boot",
+        "300",
+        "--date",
+        "2026-01-02",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frag = stdout(&o);
+    // Protocol: TamR rate 0.0578/day with CV 25% (SD ≈ 0.0145/day); the 95% CI must hold it.
+    let (rate, src) = value_of(&frag, "rate");
+    let ci: Vec<f64> = src
+        .split("95% CI ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .split('–')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(
+        ci[0] <= 0.0578 && 0.0578 <= ci[1],
+        "rate {rate}, CI {ci:?}: {frag}"
+    );
+    // Same data through the wide layout gives the same fragment apart from the file name.
+    let o = xenoplan(&[
+        "fit",
+        sim.join("volumes_wide.csv").to_str().unwrap(),
+        "--cohort",
+        "TamR-MCF-7",
+        "--arm",
+        "vehicle",
+        "--boot",
+        "300",
+        "--date",
+        "2026-01-02",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let wide = stdout(&o);
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("# data"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("volumes_wide.csv", "animals.csv")
+    };
+    assert_eq!(strip(&wide), strip(&frag));
+
+    // Pasting the fragment over the TamR growth table of a copy of the protocol passes
+    // `check` and `simulate`.
+    let text = std::fs::read_to_string(super::root().join(proto)).unwrap();
+    for model in ["exponential", "gompertz"] {
+        let o = xenoplan(&[
+            "fit",
+            animals.to_str().unwrap(),
+            "--cohort",
+            "TamR-MCF-7",
+            "--arm",
+            "vehicle",
+            "--boot",
+            "50",
+            "--model",
+            model,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let pasted = paste_growth(&text, "TamR-MCF-7", &stdout(&o));
+        let p = write(&dir, &format!("pasted_{model}.toml"), &pasted);
+        let c = xenoplan(&["check", &p]);
+        assert_eq!(
+            c.status.code(),
+            Some(0),
+            "{model}: {}\n{}",
+            stderr(&c),
+            stdout(&c)
+        );
+        let s = xenoplan(&[
+            "simulate",
+            &p,
+            "--seed",
+            "3",
+            "--out",
+            dir.join(format!("sim_{model}")).to_str().unwrap(),
+        ]);
+        assert_eq!(s.status.code(), Some(0), "{model}: {}", stderr(&s));
+    }
 }
