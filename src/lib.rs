@@ -7,6 +7,7 @@
 //! - [`plot`]: SVG + PNG figures with a bundled font;
 //! - [`invitro`]: resistant-line derivation and dose-response assay simulation (4PL IC50);
 //! - [`timeline`]: dated dry run (events, workload, resources, iCalendar, Gantt chart);
+//! - [`fit`]: growth-model parameters and between-animal variability from pilot data;
 //! - [`model`]: growth (exponential, logistic, Gompertz, Simeoni), PK and effect models;
 //! - [`sim`]: the xenograft study engine (implantation to humane endpoints) for `simulate` and `power`;
 //! - [`power`]: Monte Carlo power, analytic cross-check, arm size and animals to implant;
@@ -15,6 +16,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod invitro;
+pub mod fit;
 pub mod model;
 pub mod output;
 pub mod plot;

@@ -1,10 +1,219 @@
-//! `xenoplan fit`.
+//! `xenoplan fit`: growth parameters from pilot data, printed as a protocol fragment.
+
+use anyhow::Context;
+use std::path::PathBuf;
+use xenoplan_fit::{FitOptions, Model};
+
+use crate::fit as xenoplan_fit;
+use crate::output::{Manifest, fmt_f, write_atomic, write_csv_rows};
+
+/// Growth models `fit` can estimate.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModelArg {
+    /// V' = rV (linear on ln V).
+    Exponential,
+    /// V' = rV ln(K/V).
+    Gompertz,
+    /// V' = rV (1 − V/K).
+    Logistic,
+}
+
+/// Population methods.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MethodArg {
+    /// REML LMM for the exponential model without censored readings, else two-stage.
+    Auto,
+    /// Per-animal fits (censored likelihood) + global two-stage EM.
+    TwoStage,
+    /// REML linear mixed model on ln V (exponential only).
+    Lmm,
+}
 
 /// Arguments of `xenoplan fit`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Measurements: tidy `animals.csv` layout or wide `volumes_wide.csv` layout.
+    pub data: PathBuf,
+    /// Growth model.
+    #[arg(long, value_enum, default_value = "exponential")]
+    pub model: ModelArg,
+    /// Population method.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: MethodArg,
+    /// Arm to fit (required when the data has several; usually the vehicle arm).
+    #[arg(long)]
+    pub arm: Option<String>,
+    /// Cohort to fit (required when the data has several).
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// Folder for plots, tables, the fragment and manifest.json (nothing is written without it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Bootstrap resamples of animals (0 = point estimates only).
+    #[arg(long, default_value_t = 1000)]
+    pub boot: usize,
+    /// Detection floor, mm³: readings at or below it are left-censored (default: the smallest
+    /// positive reading when some readings are 0, else none).
+    #[arg(long)]
+    pub detection_floor: Option<f64>,
+    /// Date written in the sources (YYYY-MM-DD; default: today, UTC).
+    #[arg(long)]
+    pub date: Option<jiff::civil::Date>,
+}
 
 /// Runs `xenoplan fit`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`fit` is not yet implemented")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let model = match args.model {
+        ModelArg::Exponential => Model::Exponential,
+        ModelArg::Gompertz => Model::Gompertz,
+        ModelArg::Logistic => Model::Logistic,
+    };
+    let bytes = std::fs::read(&args.data)
+        .with_context(|| format!("cannot read {}", args.data.display()))?;
+    let data = xenoplan_fit::read::read_bytes(&args.data, &bytes)?;
+    let mut opts = FitOptions::new(model);
+    opts.arm = args.arm.clone();
+    opts.cohort = args.cohort.clone();
+    opts.seed = args.seed;
+    opts.bootstrap_reps = args.boot;
+    opts.detection_floor_mm3 = args.detection_floor;
+    opts.method = match args.method {
+        MethodArg::Auto => xenoplan_fit::Method::Auto,
+        MethodArg::TwoStage => xenoplan_fit::Method::TwoStage,
+        MethodArg::Lmm => xenoplan_fit::Method::Lmm,
+    };
+    let result = xenoplan_fit::fit(&data, &opts)
+        .with_context(|| format!("fitting {}", args.data.display()))?;
+    let date = args.date.unwrap_or_else(|| {
+        jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    });
+    let file_name = args
+        .data
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.data.display().to_string());
+    let fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
+    print!("{fragment}");
+
+    if let Some(dir) = &args.out {
+        let mut files = Vec::new();
+        write_atomic(&dir.join("fit.toml"), fragment.as_bytes())?;
+        files.push("fit.toml".to_string());
+        // Parameter table (Prism/Excel/R friendly).
+        let header: Vec<String> = [
+            "parameter",
+            "statistic",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "unit",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut rows = Vec::new();
+        let row = |p: &str, stat: &str, e: &xenoplan_fit::Estimate, unit: &str| {
+            vec![
+                p.to_string(),
+                stat.to_string(),
+                fmt_f(e.value, 6),
+                fmt_f(e.se, 6),
+                fmt_f(e.ci_low, 6),
+                fmt_f(e.ci_high, 6),
+                unit.to_string(),
+            ]
+        };
+        for p in &result.params {
+            rows.push(row(p.name, "typical", &p.typical, p.unit));
+            let (stat, unit) = match p.kind {
+                xenoplan_fit::VariabilityKind::LogNormalCv => ("cv", ""),
+                xenoplan_fit::VariabilityKind::NormalSd => ("sd", p.unit),
+            };
+            rows.push(row(p.name, stat, &p.variability, unit));
+        }
+        rows.push(row("residual_ln_volume", "sd", &result.residual_sd, ""));
+        write_csv_rows(&dir.join("fit_parameters.csv"), &header, &rows)?;
+        files.push("fit_parameters.csv".into());
+        // Per-animal estimates: first stage and empirical Bayes, natural scale.
+        let names: Vec<&str> = result.params.iter().map(|p| p.name).collect();
+        let mut header = vec![
+            "animal_id".to_string(),
+            "arm".into(),
+            "readings".into(),
+            "censored".into(),
+            "last_day".into(),
+        ];
+        header.extend(names.iter().map(|n| format!("{n}_fit")));
+        header.extend(names.iter().map(|n| format!("{n}_individual")));
+        let natural = |j: usize, x: f64| {
+            if model == Model::Exponential && j == 1 {
+                x
+            } else {
+                x.exp()
+            }
+        };
+        let rows: Vec<Vec<String>> = result
+            .series
+            .iter()
+            .zip(&result.fits)
+            .zip(&result.individual)
+            .map(|((s, f), ind)| {
+                let mut r = vec![
+                    s.id.clone(),
+                    s.arm.clone(),
+                    s.days.len().to_string(),
+                    s.censored.iter().filter(|c| **c).count().to_string(),
+                    s.days.last().map(|d| fmt_f(*d, 2)).unwrap_or_default(),
+                ];
+                r.extend(
+                    f.phi
+                        .iter()
+                        .enumerate()
+                        .map(|(j, x)| fmt_f(natural(j, *x), 6)),
+                );
+                r.extend(
+                    ind.iter()
+                        .enumerate()
+                        .map(|(j, x)| fmt_f(natural(j, *x), 6)),
+                );
+                r
+            })
+            .collect();
+        write_csv_rows(&dir.join("fit_animals.csv"), &header, &rows)?;
+        files.push("fit_animals.csv".into());
+        let note = format!(
+            "{file_name}, {} animals, seed {}",
+            result.series.len(),
+            args.seed
+        );
+        for p in xenoplan_fit::plots::write(&result, dir, &note)? {
+            files.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
+        }
+        let mut m = Manifest::new("fit").with_input(&args.data, &bytes);
+        m.seed = Some(args.seed);
+        m.files = files;
+        m.parameters = serde_json::json!({
+            "model": model.name(),
+            "method": result.method,
+            "arm": result.arm,
+            "cohort": result.cohort,
+            "bootstrap_reps": args.boot,
+            "confidence_level": result.level,
+            "detection_floor_mm3": result.floor_mm3,
+            "animals": result.series.len(),
+            "excluded_animals": result.excluded.iter().map(|(a, r)| serde_json::json!({"animal_id": a, "reason": r})).collect::<Vec<_>>(),
+            "readings": result.n_readings,
+            "censored_readings": result.n_censored,
+            "date": date.to_string(),
+        });
+        m.write(dir)?;
+        eprintln!("wrote {} files to {}", m.files.len() + 1, dir.display());
+    }
+    Ok(())
 }

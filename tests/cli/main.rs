@@ -59,4 +59,5 @@ fn usage_error_exits_two() {
     let o = xenoplan(&["no-such-command"]);
     assert_eq!(o.status.code(), Some(2));
 }
+mod fit;
 mod simulate;

@@ -1,0 +1,150 @@
+//! The TOML fragment printed by `xenoplan fit`, to paste into a protocol's cohort growth
+//! section. Every value carries `source = "fit to <file>: <n> animals, <model>, <date>"` with
+//! its confidence interval in the source text; the method, exclusions and censoring go in
+//! comments above it.
+
+use super::{Estimate, FitResult, VariabilityKind};
+
+/// Significant-digit formatting for values in the fragment (no exponent for usual ranges).
+pub fn sig(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "nan".into();
+    }
+    if x == 0.0 {
+        return "0.0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+fn ci(e: &Estimate, digits: usize) -> String {
+    if e.ci_low.is_finite() && e.ci_high.is_finite() {
+        format!("{}–{}", sig(e.ci_low, digits), sig(e.ci_high, digits))
+    } else {
+        "not computed".into()
+    }
+}
+
+/// Protocol key of a parameter (the file format is kebab-case).
+fn key(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+/// Escapes a string for a TOML basic string.
+fn toml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Renders the fragment. `file` is the data file name as given, `date` the fit date
+/// (YYYY-MM-DD).
+pub fn render(r: &FitResult, file: &str, date: &str) -> String {
+    let n = r.series.len();
+    let model = r.model.name();
+    let base = format!("fit to {file}: {n} animals, {model}, {date}");
+    let level = format!("{:.0}%", r.level * 100.0);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# xenoplan fit {}: {model} model",
+        env!("CARGO_PKG_VERSION")
+    ));
+    if !r.arm.is_empty() {
+        out.push_str(&format!(", arm `{}`", r.arm));
+    }
+    if !r.cohort.is_empty() {
+        out.push_str(&format!(", cohort `{}`", r.cohort));
+    }
+    out.push('\n');
+    out.push_str(&format!("# method: {}; seed {}\n", r.method, r.seed));
+    out.push_str(&format!(
+        "# data: {n} animals, {} readings ({} at or below the detection floor{}, treated as left-censored), {} missing skipped, {} animals left before the last day\n",
+        r.n_readings,
+        r.n_censored,
+        r.floor_mm3.map(|f| format!(" of {} mm³", sig(f, 3))).unwrap_or_default(),
+        r.n_missing,
+        r.n_left_early
+    ));
+    for (id, why) in &r.excluded {
+        out.push_str(&format!("# excluded animal {id}: {why}\n"));
+    }
+    out.push_str("# v0-mm3 is the volume at day 0 of the data: when the pilot's day 0 is randomization rather than first palpation, keep the protocol's v0-mm3 (or its latency) and paste rate/capacity only.\n");
+    out.push_str("# Variability: cv = CV of a log-normal random effect; sd = SD of an additive normal one.\n");
+    out.push_str("# Paste the table below over the cohort's [cohorts.growth] table (after its [[cohorts]] header).\n");
+    if r.params.len() > 1 {
+        let names: Vec<&str> = r.params.iter().map(|p| p.name).collect();
+        let mut corr = Vec::new();
+        for a in 0..names.len() {
+            for b in a + 1..names.len() {
+                corr.push(format!(
+                    "{}~{} {:.2}",
+                    key(names[a]),
+                    key(names[b]),
+                    r.correlation[a][b]
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "# random-effect correlations (not used by protocols): {}\n",
+            corr.join(", ")
+        ));
+    }
+    out.push_str("[cohorts.growth]\n");
+    out.push_str(&format!("model = {}\n", toml_str(model)));
+    for p in &r.params {
+        let (vkey, what) = match p.kind {
+            VariabilityKind::LogNormalCv => ("cv", "CV"),
+            VariabilityKind::NormalSd => ("sd", "SD"),
+        };
+        let src = format!(
+            "{base}; {level} CI {} {}, between-animal {what} {} ({level} CI {})",
+            ci(&p.typical, 3),
+            p.unit,
+            sig(p.variability.value, 3),
+            ci(&p.variability, 3)
+        );
+        out.push_str(&format!(
+            "{} = {{ value = {}, {vkey} = {}, source = {} }}\n",
+            key(p.name),
+            sig(p.typical.value, 4),
+            sig(p.variability.value, 3),
+            toml_str(&src)
+        ));
+    }
+    // The caliper error lives in the protocol-wide [caliper] table, which already has an
+    // `error` key: a second one would be a TOML error, so it is given as a line to swap in.
+    let src = format!("{base}; {level} CI {}", ci(&r.residual_sd, 3));
+    out.push_str("\n# Residual error of ln(volume). To use it, replace the `error = …` line of [caliper] with:\n");
+    out.push_str(&format!(
+        "# error = {{ model = \"log-volume\", sd = {{ value = {}, source = {} }} }}\n",
+        sig(r.residual_sd.value, 3),
+        toml_str(&src)
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(sig(0.098765, 3), "0.0988");
+        assert_eq!(sig(152.34, 4), "152.3");
+        assert_eq!(sig(1523.4, 3), "1523.0");
+        assert_eq!(sig(0.0, 3), "0.0");
+        assert_eq!(toml_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+}

@@ -1,0 +1,381 @@
+//! `xenoplan fit`: both input layouts, the printed fragment, outputs under `--out`, errors.
+
+use super::{scratch, stderr, stdout, xenoplan};
+use rand_distr::{Distribution, Normal};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Truth of the simulated pilot arm: V0 median 150 mm³ (CV 20%), exponential rate 0.1/day
+/// (SD 0.02), ln-volume error SD 0.1; Gompertz adds K = 2500 mm³ (CV 30%).
+/// (arm, id, [(day, volume)]).
+type Animal = (String, String, Vec<(f64, f64)>);
+
+const V0: f64 = 150.0;
+const RATE: f64 = 0.1;
+
+/// Simulated animals: (arm, id, [(day, volume)]), twice-weekly visits to day 35; every 5th
+/// animal leaves early at day 21; `floor` turns readings at or below it into 0.
+fn animals(model: &str, n: usize, seed: u64, floor: f64) -> Vec<Animal> {
+    let mut rng = xenoplan::rng::stream(seed, &[]);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let sdlog = |cv: f64| (1.0f64 + cv * cv).ln().sqrt();
+    (0..n)
+        .map(|a| {
+            let lv0 = V0.ln() + sdlog(0.2) * z.sample(&mut rng);
+            let r_exp = RATE + 0.02 * z.sample(&mut rng);
+            let r_g = (0.08f64).ln() + sdlog(0.25) * z.sample(&mut rng);
+            let lk = (2500f64).ln() + sdlog(0.3) * z.sample(&mut rng);
+            let last = if a % 5 == 4 { 21.0 } else { 35.0 };
+            let pts = (0..=10)
+                .map(|k| k as f64 * 3.5)
+                .filter(|d| *d <= last)
+                .map(|d| {
+                    let mu = match model {
+                        "gompertz" => lk + (lv0 - lk) * (-r_g.exp() * d).exp(),
+                        _ => lv0 + r_exp * d,
+                    };
+                    let v = (mu + 0.1 * z.sample(&mut rng)).exp();
+                    (d, if v <= floor { 0.0 } else { v })
+                })
+                .collect();
+            ("vehicle".to_string(), format!("M{a:02}"), pts)
+        })
+        .collect()
+}
+
+fn tidy_csv(animals: &[Animal]) -> String {
+    let mut s = String::from("animal_id,arm,day,volume_mm3,status\n");
+    for (arm, id, pts) in animals {
+        for (d, v) in pts {
+            let _ = writeln!(s, "{id},{arm},{d},{v:.3},ok");
+        }
+    }
+    s
+}
+
+fn wide_csv(animals: &[Animal]) -> String {
+    let mut s = String::from("day");
+    for (arm, id, _) in animals {
+        let _ = write!(s, ",{arm}:{id}");
+    }
+    s.push('\n');
+    for k in 0..=10 {
+        let d = k as f64 * 3.5;
+        let _ = write!(s, "{d}");
+        for (_, _, pts) in animals {
+            match pts.iter().find(|p| p.0 == d) {
+                Some((_, v)) => {
+                    let _ = write!(s, ",{v:.3}");
+                }
+                None => s.push(','),
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// Value and (low, high) CI of `key` in the `[cohorts.growth]` table of a fragment.
+fn value_of(fragment: &str, key: &str) -> (f64, String) {
+    let doc: toml::Table = toml::from_str(fragment).expect("fragment is valid TOML");
+    let g = &doc["cohorts"]["growth"][key];
+    (
+        g["value"].as_float().unwrap(),
+        g["source"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn tidy_exponential_fit_prints_a_sourced_fragment_and_writes_outputs() {
+    let dir = scratch("fit_tidy_exp");
+    let data = write(
+        &dir,
+        "pilot.csv",
+        &tidy_csv(&animals("exponential", 24, 11, 0.0)),
+    );
+    let out = dir.join("out");
+    let args = [
+        "fit",
+        &data,
+        "--model",
+        "exponential",
+        "--out",
+        out.to_str().unwrap(),
+        "--boot",
+        "200",
+        "--date",
+        "2026-01-02",
+    ];
+    let o = xenoplan(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frag = stdout(&o);
+    assert!(frag.contains("linear mixed model"), "{frag}");
+    let (v0, src) = value_of(&frag, "v0-mm3");
+    assert!(
+        src.starts_with("fit to pilot.csv: 24 animals, exponential, 2026-01-02; 95% CI "),
+        "{src}"
+    );
+    assert!((v0 - V0).abs() / V0 < 0.15, "v0 {v0}");
+    let (rate, src) = value_of(&frag, "rate");
+    assert!((rate - RATE).abs() < 0.02, "rate {rate}");
+    assert!(src.contains("between-animal SD"), "{src}");
+    for f in [
+        "fit.toml",
+        "fit_parameters.csv",
+        "fit_animals.csv",
+        "manifest.json",
+        "plots/fit.svg",
+        "plots/fit.png",
+        "plots/fit_residuals.svg",
+        "plots/fit_residuals.png",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let params = std::fs::read_to_string(out.join("fit_parameters.csv")).unwrap();
+    assert!(
+        params.starts_with("parameter,statistic,estimate,se,ci_low,ci_high,unit\n"),
+        "{params}"
+    );
+    assert_eq!(params.lines().count(), 6);
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"bootstrap_reps\": 200") && manifest.contains("plots/fit.svg"),
+        "{manifest}"
+    );
+    // Same seed, same output.
+    let again = xenoplan(&args);
+    assert_eq!(stdout(&again), frag);
+}
+
+#[test]
+fn wide_gompertz_with_censored_readings() {
+    let dir = scratch("fit_wide_gompertz");
+    let data = write(
+        &dir,
+        "volumes_wide.csv",
+        &wide_csv(&animals("gompertz", 20, 5, 140.0)),
+    );
+    let o = xenoplan(&[
+        "fit",
+        &data,
+        "--model",
+        "gompertz",
+        "--arm",
+        "vehicle",
+        "--boot",
+        "100",
+        "--detection-floor",
+        "140",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frag = stdout(&o);
+    assert!(
+        frag.contains("two-stage") && frag.contains("treated as left-censored"),
+        "{frag}"
+    );
+    assert!(
+        !frag.contains(" 0 at or below the detection floor"),
+        "expected censored readings: {frag}"
+    );
+    let (k, _) = value_of(&frag, "capacity-mm3");
+    assert!(k > 1000.0 && k < 6000.0, "K {k}");
+    let (r, src) = value_of(&frag, "rate");
+    assert!(
+        r > 0.04 && r < 0.16 && src.contains("between-animal CV"),
+        "{r} {src}"
+    );
+}
+
+#[test]
+fn bad_rows_and_bad_choices_fail_with_exit_one() {
+    let dir = scratch("fit_errors");
+    let bad = write(
+        &dir,
+        "bad.csv",
+        "day,vehicle:A1,vehicle:A2\n0,100,120\n3.5,abc,150\n",
+    );
+    let o = xenoplan(&["fit", &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("line 3") && stderr(&o).contains("vehicle:A1"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad_tidy = write(
+        &dir,
+        "bad_tidy.csv",
+        "animal_id,arm,day,volume_mm3\nA1,v,0,100\nA1,v,x,200\n",
+    );
+    let o = xenoplan(&["fit", &bad_tidy]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(":3") && stderr(&o).contains("day"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut two_arms = animals("exponential", 6, 3, 0.0);
+    for a in two_arms.iter_mut().take(3) {
+        a.0 = "drug".into();
+    }
+    let two = write(&dir, "two.csv", &tidy_csv(&two_arms));
+    let o = xenoplan(&["fit", &two]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--arm") && stderr(&o).contains("drug, vehicle"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["fit", &two, "--arm", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no arm named `nope`"), "{}", stderr(&o));
+    // Two animals are not enough for a between-animal variance.
+    let o = xenoplan(&["fit", &two, "--arm", "drug", "--boot", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tiny = write(
+        &dir,
+        "tiny.csv",
+        &tidy_csv(&animals("exponential", 2, 3, 0.0)),
+    );
+    let o = xenoplan(&["fit", &tiny]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("at least 3"), "{}", stderr(&o));
+
+    let o = xenoplan(&["fit", &bad, "--model", "weibull"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = xenoplan(&["fit", "no/such/file.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// Replaces the `[cohorts.growth]` table of the cohort named `cohort` with `fragment`.
+fn paste_growth(protocol: &str, cohort: &str, fragment: &str) -> String {
+    let at = protocol
+        .find(&format!("name = \"{cohort}\""))
+        .expect("cohort in protocol");
+    let start = at
+        + protocol[at..]
+            .find("[cohorts.growth]")
+            .expect("growth table");
+    let next = start
+        + protocol[start..]
+            .find("[[cohorts.effects]]")
+            .expect("effects after growth");
+    format!("{}{}\n{}", &protocol[..start], fragment, &protocol[next..])
+}
+
+#[test]
+fn fit_to_simulated_tamr_vehicle_recovers_the_protocol_and_pastes_back() {
+    let dir = scratch("fit_tamr");
+    let sim = dir.join("sim");
+    let proto = "protocols/tamr_mcf7_xenograft.toml";
+    let o = xenoplan(&[
+        "simulate",
+        proto,
+        "--seed",
+        "1",
+        "--n-per-arm",
+        "30",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let animals = sim.join("animals.csv");
+    let o = xenoplan(&[
+        "fit",
+        animals.to_str().unwrap(),
+        "--cohort",
+        "TamR-MCF-7",
+        "--arm",
+        "vehicle",
+        "--boot",
+        "300",
+        "--date",
+        "2026-01-02",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frag = stdout(&o);
+    // Protocol: TamR rate 0.0578/day with CV 25% (SD ≈ 0.0145/day); the 95% CI must hold it.
+    let (rate, src) = value_of(&frag, "rate");
+    let ci: Vec<f64> = src
+        .split("95% CI ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .split('–')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(
+        ci[0] <= 0.0578 && 0.0578 <= ci[1],
+        "rate {rate}, CI {ci:?}: {frag}"
+    );
+    // Same data through the wide layout gives the same fragment apart from the file name.
+    let o = xenoplan(&[
+        "fit",
+        sim.join("volumes_wide.csv").to_str().unwrap(),
+        "--cohort",
+        "TamR-MCF-7",
+        "--arm",
+        "vehicle",
+        "--boot",
+        "300",
+        "--date",
+        "2026-01-02",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let wide = stdout(&o);
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("# data"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("volumes_wide.csv", "animals.csv")
+    };
+    assert_eq!(strip(&wide), strip(&frag));
+
+    // Pasting the fragment over the TamR growth table of a copy of the protocol passes
+    // `check` and `simulate`.
+    let text = std::fs::read_to_string(super::root().join(proto)).unwrap();
+    for model in ["exponential", "gompertz"] {
+        let o = xenoplan(&[
+            "fit",
+            animals.to_str().unwrap(),
+            "--cohort",
+            "TamR-MCF-7",
+            "--arm",
+            "vehicle",
+            "--boot",
+            "50",
+            "--model",
+            model,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let pasted = paste_growth(&text, "TamR-MCF-7", &stdout(&o));
+        let p = write(&dir, &format!("pasted_{model}.toml"), &pasted);
+        let c = xenoplan(&["check", &p]);
+        assert_eq!(
+            c.status.code(),
+            Some(0),
+            "{model}: {}\n{}",
+            stderr(&c),
+            stdout(&c)
+        );
+        let s = xenoplan(&[
+            "simulate",
+            &p,
+            "--seed",
+            "3",
+            "--out",
+            dir.join(format!("sim_{model}")).to_str().unwrap(),
+        ]);
+        assert_eq!(s.status.code(), Some(0), "{model}: {}", stderr(&s));
+    }
+}
