@@ -15,8 +15,8 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod invitro;
 pub mod fit;
+pub mod invitro;
 pub mod model;
 pub mod output;
 pub mod plot;

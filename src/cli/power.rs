@@ -124,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// output folder.
 pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
     let (protocol, bytes) = load(&args.file)?;
-    let s = settings(&args, &protocol)?;
+    let s = settings(args, &protocol)?;
     let out_dir = args
         .out
         .clone()

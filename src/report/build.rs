@@ -176,17 +176,17 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
     let mut sections = Vec::new();
 
     let mut s = Section::new("summary", "Protocol");
+    // The first reference is the seed document; the full list closes the protocol section.
     let refs = protocol
         .references
-        .iter()
+        .first()
         .map(|r| r.citation.clone())
-        .collect::<Vec<_>>()
-        .join("; ");
+        .unwrap_or_default();
     s.push(Block::Facts(vec![
         ("id".into(), protocol.id.clone()),
         ("kind".into(), kind.as_str().into()),
         (
-            "seed documents".into(),
+            "seed document".into(),
             if refs.is_empty() { "—".into() } else { refs },
         ),
         ("seed".into(), info.seed.to_string()),

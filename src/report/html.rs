@@ -172,9 +172,9 @@ nav.toc { border: 1px solid var(--line); padding: 10px 16px; border-radius: 6px;
 nav.toc ol { margin: 4px 0; padding-left: 22px; columns: 2; }
 table { border-collapse: collapse; margin: 8px 0 18px; font-size: 13px; width: auto; max-width: 100%; }
 caption { text-align: left; font-weight: bold; padding: 4px 0; }
-th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: right; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eef2f6; }
-td:first-child, th:first-child { text-align: left; }
 tr:nth-child(even) td { background: #fafbfc; }
 .tablewrap { overflow-x: auto; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 8px 0 16px; }
@@ -275,7 +275,17 @@ fn render_block(h: &mut String, b: &Block) {
             for r in &t.rows {
                 h.push_str("<tr>");
                 for c in r {
-                    let _ = write!(h, "<td>{}</td>", escape(c));
+                    let num = !c.is_empty()
+                        && c.trim_start_matches(['-', '+'])
+                            .replace(['.', 'e', 'E', '-', '+'], "")
+                            .chars()
+                            .all(|ch| ch.is_ascii_digit());
+                    let _ = write!(
+                        h,
+                        "<td{}>{}</td>",
+                        if num { " class=\"num\"" } else { "" },
+                        escape(c)
+                    );
                 }
                 h.push_str("</tr>\n");
             }

@@ -372,12 +372,19 @@ pub fn protocol_blocks(p: &Protocol) -> Vec<Block> {
                 (
                     "enrollment".into(),
                     format!(
-                        "{}–{} mm³, max wait {} days, {:?} randomization, {:?} enrollment",
+                        "{}–{} mm³, max wait {} days, {} randomization, {} enrollment",
                         fmt(x.enrollment.min_mm3),
                         fmt(x.enrollment.max_mm3),
                         x.enrollment.max_wait_days,
-                        x.enrollment.randomization,
-                        x.enrollment.mode
+                        match x.enrollment.randomization {
+                            crate::protocol::Randomization::Simple => "simple",
+                            crate::protocol::Randomization::VolumeBalanced => "volume-balanced",
+                        },
+                        match x.enrollment.mode {
+                            crate::protocol::EnrollmentMode::SingleDay => "single-day",
+                            crate::protocol::EnrollmentMode::Rolling => "rolling",
+                            crate::protocol::EnrollmentMode::AtBaseline => "at-baseline",
+                        }
                     ),
                 ),
                 (
@@ -404,7 +411,20 @@ pub fn protocol_blocks(p: &Protocol) -> Vec<Block> {
                     let hormone = c
                         .hormone
                         .as_ref()
-                        .map(|h| format!("{} ({:?})", h.name, h.removal))
+                        .map(|h| {
+                            format!(
+                                "{} ({})",
+                                h.name,
+                                match h.removal {
+                                    crate::protocol::PelletRemoval::AtRandomization =>
+                                        "removed at randomization".to_string(),
+                                    crate::protocol::PelletRemoval::OnStudyDay(d) =>
+                                        format!("removed on study day {d}"),
+                                    crate::protocol::PelletRemoval::Never =>
+                                        "not removed".to_string(),
+                                }
+                            )
+                        })
                         .unwrap_or_else(|| "none".into());
                     let cells = c
                         .implantation

@@ -288,7 +288,7 @@ fn cohort_column_gives_one_analysis_per_cohort() {
     assert!(
         d.join("o")
             .join("plots")
-            .join("waterfall_TamR_MCF7.png")
+            .join("waterfall_tamr-mcf7.png")
             .is_file()
     );
 }

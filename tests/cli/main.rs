@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 mod analyze;
 mod power;
 mod protocol;
+mod report;
 mod timeline;
 
 /// Repository root (tests run with the package root as working directory).

@@ -143,19 +143,28 @@ fn vehicle_grows_serds_grow_less_and_parental_mcf7_stalls() {
 }
 
 #[test]
-fn in_vitro_and_procedure_protocols_are_not_simulated_here() {
+fn in_vitro_protocols_simulate_and_procedures_are_refused() {
+    let d = scratch("simulate-invitro");
     let o = xenoplan(&[
         "simulate",
         "protocols/anastrozole_resistant_mcf7aro.toml",
+        "--reps",
+        "3",
         "--out",
-        scratch("simulate-invitro").to_str().unwrap(),
+        d.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("in vitro simulation: see invitro module"),
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "population.csv",
+        "ic50.csv",
+        "assay.csv",
+        "plots/population.svg",
+        "plots/dose_response.png",
+        "manifest.json",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    assert!(stdout(&o).contains("IC50 fold shift"), "{}", stdout(&o));
     let o = xenoplan(&[
         "simulate",
         "protocols/ngs_resistance_profiling.toml",

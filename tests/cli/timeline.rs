@@ -122,17 +122,9 @@ fn tamr_golden_files() {
 /// conditional phase gets a median and a 5–95% range that the events carry.
 #[test]
 fn tamr_rolling_enrollment_places_events_at_the_simulated_median() {
-    let dir = scratch("timeline_rolling_protocol");
     let text = std::fs::read_to_string(root().join(TAMR)).expect("protocol");
-    assert!(text.contains("mode = \"single-day\""));
-    let rolling = dir.join("tamr_rolling.toml");
-    std::fs::write(
-        &rolling,
-        text.replace("mode = \"single-day\"", "mode = \"rolling\""),
-    )
-    .expect("write");
-    let out = run_timeline("timeline_rolling", &rolling.to_string_lossy(), &[]);
-    golden(&out, "timeline.csv", "tamr_rolling_timeline.csv");
+    assert!(text.contains("mode = \"rolling\""));
+    let out = run_timeline("timeline_rolling", TAMR, &[]);
     let rows = csv_rows(&out.join("timeline.csv"));
     let rand: Vec<&Vec<String>> = rows.iter().filter(|r| r[9] == "randomization").collect();
     assert_eq!(rand.len(), 2, "one randomization per cohort");
