@@ -80,7 +80,10 @@ fn report_tamr_has_every_section_and_figure() {
     // Gantt + per cohort growth, spaghetti, spaghetti_log, tgi, waterfall, survival (2 cohorts)
     // + power.
     let expected = 1 + 2 * 6 + 1;
-    assert!(figures >= expected, "{figures} figures, expected {expected}");
+    assert!(
+        figures >= expected,
+        "{figures} figures, expected {expected}"
+    );
     for f in [
         "timeline.csv",
         "timeline.ics",
