@@ -342,7 +342,7 @@ mod tests {
         assert!(html.contains("Growth &lt;curves&gt;"));
         assert!(html.contains("T/C &lt; 40% &amp; &quot;quoted&quot;"));
         assert!(html.contains("<svg width=\"10\"></svg>") && !html.contains("<?xml"));
-        assert!(html.contains("<td>vehicle</td><td>8</td>"));
+        assert!(html.contains("<td>vehicle</td><td class=\"num\">8</td>"));
         assert!(!html.contains("<script"));
     }
 
