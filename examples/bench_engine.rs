@@ -63,7 +63,13 @@ fn tamr() -> Result<(), Box<dyn std::error::Error>> {
     // How often the protocol's single-day enrollment fills every arm (timeline helper input).
     for c in 0..e.cohort_count() {
         let t4 = Instant::now();
-        let days = xenoplan::sim::enrollment_days(&loaded.protocol, c, 200, 1)?;
+        let days = xenoplan::sim::enrollment_days(
+            &loaded.protocol,
+            c,
+            200,
+            1,
+            xenoplan::sim::SimOptions::default().start,
+        )?;
         let filled: Vec<f64> = days.iter().flatten().copied().collect();
         let mean = filled.iter().sum::<f64>() / filled.len().max(1) as f64;
         println!(

@@ -104,6 +104,7 @@ fn next_monday() -> Date {
 /// pushed to `unfilled` (shown as a warning and in `timeline.md`).
 pub fn simulate_estimates(
     protocol: &Protocol,
+    start: Date,
     seed: u64,
     sims: usize,
     unfilled: &mut Vec<String>,
@@ -133,7 +134,7 @@ pub fn simulate_estimates(
     let phase = conditional[0];
     let max_wait = protocol.phase(phase).map_or(0, |p| p.end.max_days());
     for (ci, c) in x.cohorts.iter().enumerate() {
-        let days = crate::sim::enrollment_days(protocol, ci, sims, seed)
+        let days = crate::sim::enrollment_days(protocol, ci, sims, seed, start)
             .with_context(|| format!("simulating enrollment of cohort `{}`", c.name))?;
         let e = match ConditionEstimate::from_samples(phase, &days) {
             Ok(e) => e,
@@ -192,7 +193,7 @@ pub fn execute(args: &Args) -> anyhow::Result<String> {
     }
     let t0 = std::time::Instant::now();
     let mut unfilled = Vec::new();
-    let estimates = simulate_estimates(protocol, args.seed, sims, &mut unfilled)?;
+    let estimates = simulate_estimates(protocol, start, args.seed, sims, &mut unfilled)?;
     let sim_secs = t0.elapsed().as_secs_f64();
     let options = Options {
         calendar: Calendar::new(start, policy, &holidays),

@@ -14,15 +14,19 @@ use crate::protocol::Protocol;
 ///
 /// Simulation `i` uses the stream `rng::stream(seed, &[cohort, i])`, so results do not depend
 /// on `n_sims` or on threads; the protocol's arm sizes and implanted numbers are used.
+/// `start` is the calendar date of the protocol's first day: it fixes on which weekdays the
+/// caliper days fall, so the simulated enrollment days match the timeline's calendar.
 pub fn enrollment_days(
     protocol: &Protocol,
     cohort: usize,
     n_sims: usize,
     seed: u64,
+    start: jiff::civil::Date,
 ) -> Result<Vec<Option<f64>>, SimError> {
     let opts = SimOptions {
         body_weight: false,
         record_diameters: false,
+        start,
         ..SimOptions::default()
     };
     let engine = Engine::new(protocol, &opts)?;

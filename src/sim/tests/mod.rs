@@ -199,8 +199,11 @@ fn single_day_enrollment_fills_window_and_balances_volumes() {
     // Volume-balanced: arm means within a few mm³.
     assert!((means[0] - means[1]).abs() < 10.0, "{means:?}");
     // Reproducible timeline helper.
-    let t1 = enrollment_days(&p, 0, 20, 4).unwrap();
-    assert_eq!(t1, enrollment_days(&p, 0, 20, 4).unwrap());
+    let t1 = enrollment_days(&p, 0, 20, 4, SimOptions::default().start).unwrap();
+    assert_eq!(
+        t1,
+        enrollment_days(&p, 0, 20, 4, SimOptions::default().start).unwrap()
+    );
     assert!(t1.iter().filter(|d| d.is_some()).count() >= 5, "{t1:?}");
     assert!(t1.iter().flatten().all(|&d| d > 10.0 && d <= 60.0));
 }
