@@ -286,44 +286,11 @@ fn xeno(o: &mut String, x: &Xenograft) {
             &c.growth_without_estrogen.source,
         );
         let _ = writeln!(o, "  growth model: {}", c.growth.name());
-        match &c.growth {
-            GrowthModel::Exponential { v0_mm3, rate } => {
-                line(o, 4, "v0-mm3", param(v0_mm3), &v0_mm3.source);
-                line(o, 4, "rate (1/day)", param(rate), &rate.source);
-            }
-            GrowthModel::Logistic {
-                v0_mm3,
-                rate,
-                capacity_mm3,
-            }
-            | GrowthModel::Gompertz {
-                v0_mm3,
-                rate,
-                capacity_mm3,
-            } => {
-                line(o, 4, "v0-mm3", param(v0_mm3), &v0_mm3.source);
-                line(o, 4, "rate (1/day)", param(rate), &rate.source);
-                line(
-                    o,
-                    4,
-                    "capacity-mm3",
-                    param(capacity_mm3),
-                    &capacity_mm3.source,
-                );
-            }
-            GrowthModel::Simeoni {
-                v0_mm3,
-                lambda0,
-                lambda1,
-                k1,
-                psi,
-            } => {
-                line(o, 4, "v0-mm3", param(v0_mm3), &v0_mm3.source);
-                line(o, 4, "lambda0 (1/day)", param(lambda0), &lambda0.source);
-                line(o, 4, "lambda1 (mm3/day)", param(lambda1), &lambda1.source);
-                line(o, 4, "k1 (1/day)", param(k1), &k1.source);
-                line(o, 4, "psi", num(*psi), "Simeoni et al. 2004");
-            }
+        for (name, unit, p) in c.growth.parameters() {
+            line(o, 4, &format!("{name} ({unit})"), param(p), &p.source);
+        }
+        if let GrowthModel::Simeoni { psi, .. } = &c.growth {
+            line(o, 4, "psi", num(*psi), "Simeoni et al. 2004");
         }
         for e in &c.effects {
             let _ = writeln!(o, "  effect of {} [{}]", e.agent, e.source);

@@ -9,7 +9,7 @@ use super::sim_path::SimModel;
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
-use crate::protocol::{Adjustment, GrowthModel, Param, Protocol, Variability};
+use crate::protocol::{Adjustment, Param, Protocol, Variability};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -440,38 +440,12 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
     };
     let mut model = Vec::new();
     for c in &x.cohorts {
-        let params = match &c.growth {
-            GrowthModel::Exponential { v0_mm3, rate } => vec![
-                param_text("V0 (mm³)", v0_mm3),
-                param_text("growth rate (1/day)", rate),
-            ],
-            GrowthModel::Logistic {
-                v0_mm3,
-                rate,
-                capacity_mm3,
-            }
-            | GrowthModel::Gompertz {
-                v0_mm3,
-                rate,
-                capacity_mm3,
-            } => vec![
-                param_text("V0 (mm³)", v0_mm3),
-                param_text("rate (1/day)", rate),
-                param_text("capacity (mm³)", capacity_mm3),
-            ],
-            GrowthModel::Simeoni {
-                v0_mm3,
-                lambda0,
-                lambda1,
-                k1,
-                ..
-            } => vec![
-                param_text("V0 (mm³)", v0_mm3),
-                param_text("λ0 (1/day)", lambda0),
-                param_text("λ1 (mm³/day)", lambda1),
-                param_text("k1 (1/day)", k1),
-            ],
-        };
+        let params: Vec<String> = c
+            .growth
+            .parameters()
+            .into_iter()
+            .map(|(name, unit, p)| param_text(&format!("{name} ({unit})"), p))
+            .collect();
         let effects: Vec<String> = c
             .effects
             .iter()

@@ -140,44 +140,16 @@ pub fn parameter_rows(p: &Protocol) -> Vec<ParamRow> {
             );
             for c in &x.cohorts {
                 let n = &c.name;
-                match &c.growth {
-                    GrowthModel::Exponential { v0_mm3, rate } => {
-                        r.param(format!("{n} · V0 (exponential)"), "mm³", v0_mm3);
-                        r.param(format!("{n} · growth rate"), "1/day", rate);
-                    }
-                    GrowthModel::Logistic {
-                        v0_mm3,
-                        rate,
-                        capacity_mm3,
-                    }
-                    | GrowthModel::Gompertz {
-                        v0_mm3,
-                        rate,
-                        capacity_mm3,
-                    } => {
-                        let m = c.growth.name();
-                        r.param(format!("{n} · V0 ({m})"), "mm³", v0_mm3);
-                        r.param(format!("{n} · growth rate"), "1/day", rate);
-                        r.param(format!("{n} · capacity K"), "mm³", capacity_mm3);
-                    }
-                    GrowthModel::Simeoni {
-                        v0_mm3,
-                        lambda0,
-                        lambda1,
-                        k1,
-                        psi,
-                    } => {
-                        r.param(format!("{n} · V0 (Simeoni)"), "mm³", v0_mm3);
-                        r.param(format!("{n} · λ0"), "1/day", lambda0);
-                        r.param(format!("{n} · λ1"), "mm³/day", lambda1);
-                        r.param(format!("{n} · k1"), "1/day", k1);
-                        r.0.push(ParamRow {
-                            name: format!("{n} · ψ"),
-                            value: fmt(*psi),
-                            variability: "—".into(),
-                            source: "Simeoni et al. 2004".into(),
-                        });
-                    }
+                for (name, unit, p) in c.growth.parameters() {
+                    r.param(format!("{n} · {name} ({})", c.growth.name()), unit, p);
+                }
+                if let GrowthModel::Simeoni { psi, .. } = &c.growth {
+                    r.0.push(ParamRow {
+                        name: format!("{n} · ψ"),
+                        value: fmt(*psi),
+                        variability: "—".into(),
+                        source: "Simeoni et al. 2004".into(),
+                    });
                 }
                 r.sourced(format!("{n} · take rate"), "", &c.take_rate);
                 r.param(format!("{n} · latency"), "days", &c.latency_days);

@@ -215,6 +215,42 @@ impl GrowthModel {
             GrowthModel::Simeoni { .. } => "simeoni",
         }
     }
+    /// Every parameter of the model as (name, unit, value), in a fixed order — the one list
+    /// that `show`, the report and the power justification print.
+    pub fn parameters(&self) -> Vec<(&'static str, &'static str, &Param)> {
+        match self {
+            GrowthModel::Exponential { v0_mm3, rate } => {
+                vec![("V0", "mm³", v0_mm3), ("growth rate", "1/day", rate)]
+            }
+            GrowthModel::Logistic {
+                v0_mm3,
+                rate,
+                capacity_mm3,
+            }
+            | GrowthModel::Gompertz {
+                v0_mm3,
+                rate,
+                capacity_mm3,
+            } => vec![
+                ("V0", "mm³", v0_mm3),
+                ("growth rate", "1/day", rate),
+                ("capacity K", "mm³", capacity_mm3),
+            ],
+            GrowthModel::Simeoni {
+                v0_mm3,
+                lambda0,
+                lambda1,
+                k1,
+                ..
+            } => vec![
+                ("V0", "mm³", v0_mm3),
+                ("λ0", "1/day", lambda0),
+                ("λ1", "mm³/day", lambda1),
+                ("k1", "1/day", k1),
+            ],
+        }
+    }
+
     /// Initial volume parameter.
     pub fn v0(&self) -> &Param {
         match self {
