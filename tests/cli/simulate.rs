@@ -208,3 +208,62 @@ fn n_per_arm_override_and_p1_bench_protocol() {
         "no pre-treatment phase in P1"
     );
 }
+
+/// `analyze` on the `animals.csv` written by `simulate`, with the options `simulate` used
+/// (recorded in its manifest), reproduces every analysis table byte for byte.
+#[test]
+fn analyze_on_simulated_animals_reproduces_simulate_tables() {
+    let d = scratch("simulate-then-analyze");
+    let sim = d.join("sim");
+    let o = xenoplan(&[
+        "simulate",
+        "protocols/tamr_mcf7_xenograft.toml",
+        "--seed",
+        "3",
+        "--bootstrap-reps",
+        "200",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sim.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["parameters"]["analysis"]["endpoint"]
+            .as_str()
+            .map(|s| s.contains("700")),
+        Some(true),
+        "{m}"
+    );
+    let ana = d.join("ana");
+    let o = xenoplan(&[
+        "analyze",
+        sim.join("animals.csv").to_str().unwrap(),
+        "--control",
+        "vehicle",
+        "--endpoint-volume",
+        "700",
+        "--seed",
+        "3",
+        "--bootstrap-reps",
+        "200",
+        "--out",
+        ana.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "summary.csv",
+        "tgi.csv",
+        "rate_tc.csv",
+        "response.csv",
+        "endpoints.csv",
+        "km.csv",
+        "tests.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(sim.join(f)).unwrap(),
+            std::fs::read(ana.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
