@@ -34,16 +34,63 @@ pub fn arms_in_order(ds: &Dataset, cohort: Option<&str>) -> Vec<String> {
     arms
 }
 
-/// Per-day (day, mean, SEM, n) of the recorded volumes of `arm`.
+/// Visit windows of a cohort: each measured study day mapped to the visit it belongs to.
+///
+/// Neighbouring days at most one day apart are pooled into one visit (plotted at their
+/// count-weighted mean day) as long as no animal was measured on both — e.g. days 3 and 4
+/// when rolling enrollment starts some animals on a Monday and others on a Thursday with
+/// Mon/Thu calipers. Without this, each weekday subset would make its own point and the mean
+/// curve would zigzag between subsets. Daily measurements of one animal are never pooled.
+pub fn visit_windows(ds: &Dataset, cohort: Option<&str>) -> Vec<(f64, f64)> {
+    let mut days: Vec<(f64, Vec<&str>)> = Vec::new();
+    for r in in_cohort(ds, cohort) {
+        if r.volume_mm3.is_none_or(|v| !v.is_finite()) {
+            continue;
+        }
+        match days.iter_mut().find(|(d, _)| *d == r.day) {
+            Some((_, ids)) => ids.push(r.animal_id.as_str()),
+            None => days.push((r.day, vec![r.animal_id.as_str()])),
+        }
+    }
+    days.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = Vec::with_capacity(days.len());
+    let mut i = 0;
+    while i < days.len() {
+        let mut members: Vec<&str> = days[i].1.clone();
+        let mut j = i + 1;
+        while j < days.len()
+            && days[j].0 - days[i].0 <= 1.0
+            && !days[j].1.iter().any(|id| members.contains(id))
+        {
+            members.extend(days[j].1.iter().copied());
+            j += 1;
+        }
+        let total: f64 = days[i..j].iter().map(|(_, ids)| ids.len() as f64).sum();
+        let pos = days[i..j]
+            .iter()
+            .map(|(d, ids)| d * ids.len() as f64)
+            .sum::<f64>()
+            / total;
+        out.extend(days[i..j].iter().map(|(d, _)| (*d, pos)));
+        i = j;
+    }
+    out
+}
+
+/// Per-visit (day, mean, SEM, n) of the recorded volumes of `arm`, visits as in
+/// [`visit_windows`] (computed over the whole cohort so every arm shares the same visits).
 pub fn arm_mean_sem(ds: &Dataset, cohort: Option<&str>, arm: &str) -> Vec<(f64, f64, f64, usize)> {
+    let windows = visit_windows(ds, cohort);
+    let visit = |day: f64| windows.iter().find(|(d, _)| *d == day).map_or(day, |w| w.1);
     let mut by_day: Vec<(f64, Vec<f64>)> = Vec::new();
     for r in in_cohort(ds, cohort).filter(|r| r.arm == arm) {
         let Some(v) = r.volume_mm3.filter(|v| v.is_finite()) else {
             continue;
         };
-        match by_day.iter_mut().find(|(d, _)| *d == r.day) {
+        let day = visit(r.day);
+        match by_day.iter_mut().find(|(d, _)| *d == day) {
             Some((_, vs)) => vs.push(v),
-            None => by_day.push((r.day, vec![v])),
+            None => by_day.push((day, vec![v])),
         }
     }
     by_day.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -188,5 +235,41 @@ mod tests {
             "zero reading dropped on log scale"
         );
         assert_eq!(lg.ref_lines.len(), 1);
+    }
+
+    #[test]
+    fn visit_windows_pool_weekday_subsets_but_not_daily_series() {
+        let obs = |id: &str, day: f64| crate::analysis::Observation {
+            animal_id: id.into(),
+            cohort: String::new(),
+            arm: "vehicle".into(),
+            day,
+            length_mm: None,
+            width_mm: None,
+            volume_mm3: Some(100.0 + day),
+            body_weight_g: None,
+        };
+        // Monday starter (0, 3, 7) and Thursday starter (0, 4, 7): days 3 and 4 are one visit.
+        let ds = Dataset {
+            rows: vec![
+                obs("a", 0.0),
+                obs("a", 3.0),
+                obs("a", 7.0),
+                obs("b", 0.0),
+                obs("b", 4.0),
+                obs("b", 7.0),
+            ],
+        };
+        let s = arm_mean_sem(&ds, None, "vehicle");
+        assert_eq!(
+            s.iter().map(|x| (x.0, x.3)).collect::<Vec<_>>(),
+            vec![(0.0, 2), (3.5, 2), (7.0, 2)]
+        );
+        assert!((s[1].1 - 103.5).abs() < 1e-12);
+        // One animal measured daily: days stay apart.
+        let daily = Dataset {
+            rows: vec![obs("a", 0.0), obs("a", 1.0), obs("a", 2.0)],
+        };
+        assert_eq!(arm_mean_sem(&daily, None, "vehicle").len(), 3);
     }
 }
