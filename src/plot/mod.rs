@@ -147,6 +147,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tick_labels_are_short() {
+        use super::xy::tick_label;
+        assert_eq!(tick_label(4.0), "4");
+        assert_eq!(tick_label(1000.0), "1000");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(0.1 + 0.2), "0.3");
+        assert_eq!(tick_label(1e6), "1e6");
+        assert_eq!(tick_label(2.5e7), "2.5e7");
+        assert_eq!(tick_label(0.0), "0");
+        assert_eq!(tick_label(-3.5), "-3.5");
+    }
+
+    #[test]
     fn xy_chart_writes_svg_and_png_with_text() {
         let dir = std::env::temp_dir().join(format!("xenoplan-plot-{}", std::process::id()));
         let mut chart = XyChart::new("Test growth", "Study day", "Tumor volume (mm³)");

@@ -226,6 +226,23 @@ impl XyChart {
     }
 }
 
+/// Axis tick text: integers without decimals ("4", "1000"), large or tiny values in
+/// scientific notation ("1e6", "2.5e-4"), otherwise up to three significant decimals.
+pub fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.1e}");
+        s.replace(".0e", "e")
+    } else if (v - v.round()).abs() < 1e-9 * a.max(1.0) {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 impl Figure for XyChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let ((x0, x1), (y0, y1)) = self.data_ranges();
@@ -256,6 +273,8 @@ impl Figure for XyChart {
                 .y_desc(&self.y_label)
                 .axis_desc_style((FONT, 17))
                 .label_style((FONT, 14))
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| tick_label(*v))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()
                 .map_err(draw_err(&self.title))?;
@@ -270,6 +289,8 @@ impl Figure for XyChart {
                 .y_desc(&self.y_label)
                 .axis_desc_style((FONT, 17))
                 .label_style((FONT, 14))
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| tick_label(*v))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()
                 .map_err(draw_err(&self.title))?;
