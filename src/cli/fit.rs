@@ -21,12 +21,21 @@ pub enum ModelArg {
 /// Population methods.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum MethodArg {
-    /// REML LMM for the exponential model without censored readings, else two-stage.
+    /// REML LMM for the exponential model without censored readings, else iterative two-stage.
     Auto,
-    /// Per-animal fits (censored likelihood) + global two-stage EM.
+    /// Iterative two-stage: per-animal fits under the population prior (censored likelihood).
     TwoStage,
     /// REML linear mixed model on ln V (exponential only).
     Lmm,
+}
+
+/// How bootstrap data sets are drawn.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BootstrapArg {
+    /// New animals simulated from the fitted model on each animal's own reading days.
+    Parametric,
+    /// Animals resampled with replacement.
+    Animals,
 }
 
 /// Arguments of `xenoplan fit`.
@@ -52,9 +61,13 @@ pub struct Args {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Bootstrap resamples of animals (0 = point estimates only).
+    /// Bootstrap resamples (0 = point estimates only).
     #[arg(long, default_value_t = 1000)]
     pub boot: usize,
+    /// How bootstrap data sets are drawn: `parametric` (default; calibrated for 10–40
+    /// animals) or `animals` (resampling, robust to a non-log-normal spread between animals).
+    #[arg(long, value_enum, default_value = "parametric")]
+    pub bootstrap: BootstrapArg,
     /// Detection floor, mm³: readings at or below it are left-censored (default: the smallest
     /// positive reading when some readings are 0, else none).
     #[arg(long)]
@@ -80,6 +93,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     opts.seed = args.seed;
     opts.bootstrap_reps = args.boot;
     opts.detection_floor_mm3 = args.detection_floor;
+    opts.bootstrap = match args.bootstrap {
+        BootstrapArg::Parametric => xenoplan_fit::Bootstrap::Parametric,
+        BootstrapArg::Animals => xenoplan_fit::Bootstrap::Animals,
+    };
     opts.method = match args.method {
         MethodArg::Auto => xenoplan_fit::Method::Auto,
         MethodArg::TwoStage => xenoplan_fit::Method::TwoStage,
@@ -99,6 +116,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| args.data.display().to_string());
     let fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
     print!("{fragment}");
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
 
     if let Some(dir) = &args.out {
         let mut files = Vec::new();
@@ -204,6 +224,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "arm": result.arm,
             "cohort": result.cohort,
             "bootstrap_reps": args.boot,
+            "bootstrap": result.bootstrap.name(),
+            "bootstrap_failed": result.bootstrap_failed,
+            "em_iterations": result.iterations,
+            "warnings": result.warnings,
             "confidence_level": result.level,
             "detection_floor_mm3": result.floor_mm3,
             "animals": result.series.len(),

@@ -95,7 +95,8 @@ fn truth_values(t: &Truth) -> Vec<f64> {
     v
 }
 
-/// Runs `reps` round trips; returns (labels, hits per estimate, successful fits).
+/// Runs `reps` round trips; returns (labels, hits per estimate, misses with the truth below the
+/// interval, successful fits).
 fn coverage(
     t: &Truth,
     method: Method,
@@ -103,9 +104,10 @@ fn coverage(
     boot: usize,
     n: usize,
     floor: Option<f64>,
-) -> (Vec<String>, Vec<usize>, usize) {
+) -> (Vec<String>, Vec<usize>, Vec<usize>, usize) {
     let truth = truth_values(t);
     let mut hits = vec![0usize; truth.len()];
+    let mut low = vec![0usize; truth.len()];
     let mut labels = Vec::new();
     let mut ok = 0;
     for rep in 0..reps {
@@ -132,12 +134,14 @@ fn coverage(
         labels.push("residual sd".into());
         ests.push(r.residual_sd);
         for (k, e) in ests.iter().enumerate() {
-            if e.ci_low <= truth[k] && truth[k] <= e.ci_high {
+            if truth[k] < e.ci_low {
+                low[k] += 1;
+            } else if truth[k] <= e.ci_high {
                 hits[k] += 1;
             }
         }
     }
-    (labels, hits, ok)
+    (labels, hits, low, ok)
 }
 
 fn exp_truth() -> Truth {
@@ -164,20 +168,36 @@ fn censored_exp_truth() -> Truth {
 }
 
 fn nonlin_truth(model: Model) -> Truth {
-    Truth {
-        model,
-        v0: 150.0,
-        v0_cv: 0.2,
-        rate: 0.08,
-        rate_var: 0.25,
-        capacity: 2500.0,
-        capacity_cv: 0.3,
-        sigma: 0.10,
+    // Both curves reach ~85% of the plateau by day 35 (Gompertz 2107 of 2500 mm³, logistic
+    // 1688 of 2000 mm³): a pilot arm followed into the bend, where K is identified. A logistic
+    // arm stopped at half its plateau (r 0.08, K 2500) does not identify K (the EM drifts
+    // along a V0–r–K ridge); `fit` warns about such data instead.
+    match model {
+        Model::Logistic => Truth {
+            model,
+            v0: 150.0,
+            v0_cv: 0.2,
+            rate: 0.12,
+            rate_var: 0.25,
+            capacity: 2000.0,
+            capacity_cv: 0.3,
+            sigma: 0.10,
+        },
+        _ => Truth {
+            model,
+            v0: 150.0,
+            v0_cv: 0.2,
+            rate: 0.08,
+            rate_var: 0.25,
+            capacity: 2500.0,
+            capacity_cv: 0.3,
+            sigma: 0.10,
+        },
     }
 }
 
 fn report(t: &Truth, method: Method, reps: u64, boot: usize, floor: Option<f64>, min_cov: f64) {
-    let (labels, hits, ok) = coverage(t, method, reps, boot, 24, floor);
+    let (labels, hits, low, ok) = coverage(t, method, reps, boot, 24, floor);
     let name = format!(
         "{}/{}{}",
         t.model.name(),
@@ -193,10 +213,11 @@ fn report(t: &Truth, method: Method, reps: u64, boot: usize, floor: Option<f64>,
         "{name}: only {ok}/{reps} fits succeeded"
     );
     let mut failures = Vec::new();
-    for (l, h) in labels.iter().zip(&hits) {
+    for ((l, h), lo) in labels.iter().zip(&hits).zip(&low) {
         let cov = *h as f64 / ok as f64;
+        let above = ok - h - lo;
         println!(
-            "coverage {name:<30} {l:<22} {:>5.1}% ({h}/{ok})",
+            "coverage {name:<30} {l:<22} {:>5.1}% ({h}/{ok}; truth below CI {lo}, above {above})",
             cov * 100.0
         );
         if cov < min_cov {
@@ -264,35 +285,106 @@ fn censored_floor_does_not_bias_the_rate() {
 #[test]
 fn coverage_quick() {
     // 20 repetitions × 100 resamples (fixed seeds, so deterministic): a gross miscalibration
-    // fails here; the 90% criterion is the ignored full test's. The Gompertz floor is lower
-    // because its between-animal CV of the rate under-covers (65% here, 80% at 30 × 200; see
-    // the full table): a known limitation of the two-stage method with 3 correlated
-    // per-animal parameters and 20% early leavers, kept visible rather than hidden.
-    report(&exp_truth(), Method::Lmm, 20, 100, None, 0.70);
+    // (the −25% plateau bias of the plain two-stage, animal resampling's narrow variance
+    // intervals) fails here; the 90% criterion is the ignored full test's. 0.75 is ~4
+    // binomial SE below 95% at 20 repetitions.
+    report(&exp_truth(), Method::Lmm, 20, 100, None, 0.75);
     report(
-        &nonlin_truth(Model::Gompertz),
+        &nonlin_truth(Model::Logistic),
         Method::TwoStage,
         20,
         100,
         None,
-        0.60,
+        0.75,
     );
 }
 
 #[test]
 #[ignore]
 fn coverage_full() {
-    // Every configuration is run and printed before any assertion fails.
+    // Every configuration is run and printed before any assertion fails. Environment
+    // overrides for exploration: XP_COVERAGE_REPS, XP_COVERAGE_BOOT, XP_COVERAGE_ONLY
+    // (comma-separated substrings of the configuration names, e.g. "gompertz,logistic").
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let reps = env("XP_COVERAGE_REPS", 200);
+    let boot = env("XP_COVERAGE_BOOT", 1000) as usize;
+    let only = std::env::var("XP_COVERAGE_ONLY").unwrap_or_default();
     let runs = [
-        (exp_truth(), Method::Lmm, None),
-        (exp_truth(), Method::TwoStage, None),
-        (censored_exp_truth(), Method::TwoStage, Some(30.0)),
-        (nonlin_truth(Model::Gompertz), Method::TwoStage, None),
-        (nonlin_truth(Model::Logistic), Method::TwoStage, None),
+        ("exponential/lmm", exp_truth(), Method::Lmm, None),
+        // Not in the default list (its point estimates match the LMM's; 100 × 200 gave the
+        // LMM's coverage to the repetition): XP_COVERAGE_ONLY=exponential/two-stage.
+        ("exponential/two-stage", exp_truth(), Method::TwoStage, None),
+        (
+            "exponential/censored",
+            censored_exp_truth(),
+            Method::TwoStage,
+            Some(30.0),
+        ),
+        (
+            "gompertz",
+            nonlin_truth(Model::Gompertz),
+            Method::TwoStage,
+            None,
+        ),
+        (
+            "logistic",
+            nonlin_truth(Model::Logistic),
+            Method::TwoStage,
+            None,
+        ),
     ];
     let results: Vec<_> = runs
         .iter()
-        .map(|(t, m, f)| std::panic::catch_unwind(|| report(t, *m, 200, 1000, *f, 0.90)))
+        .filter(|(name, ..)| {
+            if only.is_empty() {
+                *name != "exponential/two-stage"
+            } else {
+                only.split(',').any(|o| name.contains(o))
+            }
+        })
+        .map(|(_, t, m, f)| std::panic::catch_unwind(|| report(t, *m, reps, boot, *f, 0.90)))
         .collect();
     assert!(results.iter().all(|r| r.is_ok()));
+}
+
+#[test]
+#[ignore]
+fn bias_table() {
+    // Point-estimate bias over 60 round trips (no bootstrap), for the notes:
+    // `cargo test --release --lib fit::coverage::bias_table -- --ignored --nocapture`.
+    for m in [Model::Gompertz, Model::Logistic] {
+        let t = nonlin_truth(m);
+        let truth = truth_values(&t);
+        let mut all: Vec<Vec<f64>> = Vec::new();
+        for rep in 0..60 {
+            let data = simulate(&t, 24, 35.0, 0.2, None, 2024, rep);
+            let mut opts = FitOptions::new(m);
+            opts.bootstrap_reps = 0;
+            opts.method = Method::TwoStage;
+            let r = fit(&data, &opts).unwrap();
+            let mut e = Vec::new();
+            for p in &r.params {
+                e.push(p.typical.value);
+                e.push(p.variability.value);
+            }
+            e.push(r.residual_sd.value);
+            all.push(e);
+        }
+        for (k, tk) in truth.iter().enumerate() {
+            let mut v: Vec<f64> = all.iter().map(|e| e[k]).collect();
+            v.sort_by(f64::total_cmp);
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            println!(
+                "bias {m:?} #{k}: truth {tk:.4} mean {mean:.4} ({:+.1}%) median {:.4} ({:+.1}%)",
+                100.0 * (mean / tk - 1.0),
+                v[v.len() / 2],
+                100.0 * (v[v.len() / 2] / tk - 1.0)
+            );
+        }
+    }
 }

@@ -10,7 +10,7 @@
 //! to −2·log-likelihood up to a constant, so Levenberg–Marquardt maximises the censored
 //! likelihood for fixed σ and JᵀJ is the Gauss–Newton observed information.
 
-use super::lm::{Bounds, LmResult, minimize};
+use super::lm::{Bounds, LmResult, inverse, minimize};
 use statrs::function::erf::erfc;
 
 /// Growth model fitted by `xenoplan fit`.
@@ -183,24 +183,39 @@ fn starts(model: Model, s: &AnimalSeries) -> Vec<Vec<f64>> {
     out
 }
 
+/// Fills `r` with the data pseudo-residuals of `s` at `phi` (module docs): (y − μ)/σ above the
+/// floor, √(−2 ln Φ((ln L − μ)/σ)) for censored readings.
+fn data_residuals(model: Model, s: &AnimalSeries, sigma: f64, phi: &[f64], r: &mut Vec<f64>) {
+    r.clear();
+    for ((t, y), c) in s.days.iter().zip(&s.ln_v).zip(&s.censored) {
+        let mu = model.ln_volume(phi, *t);
+        if *c {
+            let z = (y - mu) / sigma;
+            r.push((-2.0 * ln_norm_cdf(z)).max(0.0).sqrt());
+        } else {
+            r.push((y - mu) / sigma);
+        }
+    }
+}
+
+/// Σ (y − μ̂)² over the readings above the floor.
+fn observed_rss(model: Model, s: &AnimalSeries, phi: &[f64]) -> f64 {
+    s.days
+        .iter()
+        .zip(&s.ln_v)
+        .zip(&s.censored)
+        .filter(|(_, c)| !**c)
+        .map(|((t, y), _)| (y - model.ln_volume(phi, *t)).powi(2))
+        .sum()
+}
+
 /// Fits one animal for a given residual SD σ (log scale). `None` when the animal has too few
 /// readings (< 2 in total or none above the floor) or the fit fails numerically.
 pub fn fit_animal(model: Model, s: &AnimalSeries, sigma: f64) -> Option<AnimalFit> {
     if s.days.len() < 2 || s.n_observed() == 0 || sigma <= 0.0 {
         return None;
     }
-    let resid = |phi: &[f64], r: &mut Vec<f64>| {
-        r.clear();
-        for ((t, y), c) in s.days.iter().zip(&s.ln_v).zip(&s.censored) {
-            let mu = model.ln_volume(phi, *t);
-            if *c {
-                let z = (y - mu) / sigma;
-                r.push((-2.0 * ln_norm_cdf(z)).max(0.0).sqrt());
-            } else {
-                r.push((y - mu) / sigma);
-            }
-        }
-    };
+    let resid = |phi: &[f64], r: &mut Vec<f64>| data_residuals(model, s, sigma, phi, r);
     let b = bounds(model, s);
     let mut best: Option<LmResult> = None;
     for st in starts(model, s) {
@@ -214,20 +229,223 @@ pub fn fit_animal(model: Model, s: &AnimalSeries, sigma: f64) -> Option<AnimalFi
     if !best.theta.iter().all(|x| x.is_finite()) {
         return None;
     }
-    let rss = s
-        .days
-        .iter()
-        .zip(&s.ln_v)
-        .zip(&s.censored)
-        .filter(|(_, c)| !**c)
-        .map(|((t, y), _)| (y - model.ln_volume(&best.theta, *t)).powi(2))
-        .sum();
     Some(AnimalFit {
+        rss: observed_rss(model, s, &best.theta),
         phi: best.theta,
         precision: best.jtj,
-        rss,
         n_observed: s.n_observed(),
         converged: best.converged,
+    })
+}
+
+/// The population distribution φ ~ N(μ, Ω) used as a prior on one animal's parameters,
+/// stored as μ and the lower Cholesky factor L of Ω⁻¹ = LLᵀ, so that the prior's −2 log
+/// density is ‖Lᵀ(φ − μ)‖² + const: p extra least-squares residuals.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    mean: Vec<f64>,
+    l: Vec<Vec<f64>>,
+}
+
+impl Prior {
+    /// `None` when Ω is not positive definite.
+    pub fn new(mean: &[f64], omega: &[Vec<f64>]) -> Option<Prior> {
+        let l = cholesky(&inverse(omega)?)?;
+        Some(Prior {
+            mean: mean.to_vec(),
+            l,
+        })
+    }
+
+    fn residuals(&self, phi: &[f64], r: &mut Vec<f64>) {
+        let p = phi.len();
+        // (Lᵀ d)ₐ = Σ_{b ≥ a} L[b][a]·d_b.
+        for a in 0..p {
+            r.push((a..p).map(|b| self.l[b][a] * (phi[b] - self.mean[b])).sum());
+        }
+    }
+}
+
+/// Lower Cholesky factor of a symmetric positive-definite matrix; `None` otherwise.
+pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = a[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// One animal's conditional mode under the population prior (the E-step of the iterative
+/// two-stage method, [`super::its`]).
+#[derive(Debug, Clone)]
+pub struct ModeFit {
+    /// Conditional mode m = argmax p(y | φ)·p(φ | μ, Ω).
+    pub phi: Vec<f64>,
+    /// Laplace approximation of the conditional covariance: (Pᵢ + Ω⁻¹)⁻¹ at the mode.
+    pub cov: Vec<Vec<f64>>,
+    /// Σ (y − μ̂)² over readings above the floor, at the mode.
+    pub rss: f64,
+    /// tr(P_obs·V): the effective number of parameters spent on the readings above the floor
+    /// (P_obs = J_obsᵀJ_obs/σ², J_obs the Jacobian of the curve at those readings).
+    pub edf: f64,
+    /// Readings above the floor.
+    pub n_observed: usize,
+    /// Posterior mean E[φ | y] by adaptive Gauss–Hermite quadrature around the mode.
+    pub post_mean: Vec<f64>,
+    /// Posterior covariance Cov[φ | y] (same quadrature).
+    pub post_cov: Vec<Vec<f64>>,
+    /// Posterior mean of Σ (y − μ)² over readings above the floor (same quadrature).
+    pub post_rss: f64,
+}
+
+/// Gauss–Hermite rule for ∫ e^{−x²} f(x) dx, 3 nodes (exact to degree 5): ±√(3/2), 0 with
+/// weights √π/6, 2√π/3 (Abramowitz & Stegun 25.4.46).
+const GH_NODES: [f64; 3] = [-1.224_744_871_391_589, 0.0, 1.224_744_871_391_589];
+const GH_WEIGHTS: [f64; 3] = [
+    0.295_408_975_150_919_3,
+    1.181_635_900_603_677_2,
+    0.295_408_975_150_919_3,
+];
+
+/// Posterior moments of φ by adaptive Gauss–Hermite quadrature (Pinheiro & Bates 1995,
+/// J Comput Graph Stat 4:12): the product rule of [`GH_NODES`] in p dimensions, centred on
+/// the mode m and scaled by the Cholesky factor L of the Laplace covariance, φₖ = m + √2·L·xₖ;
+/// node weights wₖ·e^{‖xₖ‖²}·p(y, φₖ), normalised. 3ᵖ nodes (27 for p = 3) are enough to
+/// carry the skewness of a weakly identified plateau into the mean, which the mode misses.
+fn posterior_moments(
+    model: Model,
+    s: &AnimalSeries,
+    mode: &[f64],
+    cov: &[Vec<f64>],
+    neg2_log_joint: &dyn Fn(&[f64]) -> f64,
+) -> Option<(Vec<f64>, Vec<Vec<f64>>, f64)> {
+    let p = mode.len();
+    let l = cholesky(cov)?;
+    let n_nodes = GH_NODES.len().pow(p as u32);
+    let mut nodes = Vec::with_capacity(n_nodes);
+    let mut log_w = Vec::with_capacity(n_nodes);
+    let mut x = vec![0.0; p];
+    for k in 0..n_nodes {
+        let mut rest = k;
+        let mut lw = 0.0;
+        for xj in x.iter_mut() {
+            let i = rest % GH_NODES.len();
+            rest /= GH_NODES.len();
+            *xj = GH_NODES[i];
+            lw += GH_WEIGHTS[i].ln() + GH_NODES[i] * GH_NODES[i];
+        }
+        let phi: Vec<f64> = (0..p)
+            .map(|a| {
+                mode[a] + std::f64::consts::SQRT_2 * (0..=a).map(|b| l[a][b] * x[b]).sum::<f64>()
+            })
+            .collect();
+        let ll = -0.5 * neg2_log_joint(&phi);
+        if ll.is_finite() {
+            log_w.push(lw + ll);
+            nodes.push(phi);
+        }
+    }
+    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !top.is_finite() {
+        return None;
+    }
+    let w: Vec<f64> = log_w.iter().map(|v| (v - top).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let mut mean = vec![0.0; p];
+    let mut rss = 0.0;
+    for (phi, wk) in nodes.iter().zip(&w) {
+        for a in 0..p {
+            mean[a] += wk * phi[a] / total;
+        }
+        rss += wk * observed_rss(model, s, phi) / total;
+    }
+    let mut c = vec![vec![0.0; p]; p];
+    for (phi, wk) in nodes.iter().zip(&w) {
+        for a in 0..p {
+            for b in 0..p {
+                c[a][b] += wk * (phi[a] - mean[a]) * (phi[b] - mean[b]) / total;
+            }
+        }
+    }
+    Some((mean, c, rss))
+}
+
+/// Conditional mode of animal `s` under `prior` for residual SD σ, started at `start`.
+/// Unlike [`fit_animal`] it is defined for every animal with at least one reading: the prior
+/// identifies what the readings do not (an animal with 2 readings gets the population
+/// plateau). `None` when the fit fails numerically.
+pub fn conditional_mode(
+    model: Model,
+    s: &AnimalSeries,
+    sigma: f64,
+    prior: &Prior,
+    start: &[f64],
+    max_iter: usize,
+) -> Option<ModeFit> {
+    if s.days.is_empty() || sigma <= 0.0 {
+        return None;
+    }
+    let resid = |phi: &[f64], r: &mut Vec<f64>| {
+        data_residuals(model, s, sigma, phi, r);
+        prior.residuals(phi, r);
+    };
+    let res = minimize(resid, start, &bounds(model, s), max_iter)?;
+    if !res.theta.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    // JᵀJ of the augmented residuals is P + Ω⁻¹ (the prior rows are linear).
+    let cov = inverse(&res.jtj)?;
+    let p = res.theta.len();
+    let mut jac_row = vec![0.0; p];
+    let mut p_obs = vec![vec![0.0; p]; p];
+    let mut tp = res.theta.clone();
+    for (t, _) in s.days.iter().zip(&s.censored).filter(|(_, c)| !**c) {
+        for (j, jr) in jac_row.iter_mut().enumerate() {
+            let h = 1e-6 * res.theta[j].abs().max(1.0);
+            tp[j] = res.theta[j] + h;
+            let up = model.ln_volume(&tp, *t);
+            tp[j] = res.theta[j] - h;
+            let dn = model.ln_volume(&tp, *t);
+            tp[j] = res.theta[j];
+            *jr = (up - dn) / (2.0 * h * sigma);
+        }
+        for a in 0..p {
+            for b in 0..p {
+                p_obs[a][b] += jac_row[a] * jac_row[b];
+            }
+        }
+    }
+    let edf = (0..p)
+        .map(|a| (0..p).map(|b| p_obs[a][b] * cov[b][a]).sum::<f64>())
+        .sum();
+    // −2 log p(y, φ) up to a constant: the augmented sum of squares LM minimised.
+    let neg2 = |phi: &[f64]| -> f64 {
+        let mut r = Vec::with_capacity(s.days.len() + p);
+        data_residuals(model, s, sigma, phi, &mut r);
+        prior.residuals(phi, &mut r);
+        r.iter().map(|v| v * v).sum()
+    };
+    let (post_mean, post_cov, post_rss) = posterior_moments(model, s, &res.theta, &cov, &neg2)?;
+    Some(ModeFit {
+        rss: observed_rss(model, s, &res.theta),
+        phi: res.theta,
+        cov,
+        edf,
+        n_observed: s.n_observed(),
+        post_mean,
+        post_cov,
+        post_rss,
     })
 }
 

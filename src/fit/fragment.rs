@@ -77,6 +77,9 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
         r.n_missing,
         r.n_left_early
     ));
+    for w in &r.warnings {
+        out.push_str(&format!("# WARNING: {w}\n"));
+    }
     for (id, why) in &r.excluded {
         out.push_str(&format!("# excluded animal {id}: {why}\n"));
     }

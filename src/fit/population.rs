@@ -33,7 +33,7 @@ pub struct Population {
 
 /// Floor on the diagonal of Ω (variance on the log scale: CV 0.1%), keeping Ω⁻¹ finite when a
 /// parameter has no detectable between-animal variability.
-const OMEGA_FLOOR: f64 = 1e-6;
+pub const OMEGA_FLOOR: f64 = 1e-6;
 
 fn outer_add(acc: &mut [Vec<f64>], d: &[f64]) {
     for a in 0..d.len() {
@@ -185,15 +185,33 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
 /// Bias-corrected and accelerated bootstrap interval (Efron & Tibshirani, *An Introduction to
 /// the Bootstrap*, 1993, §14.3, eqs. 14.9–14.15): z₀ from the share of replicates below the
 /// estimate (ties count half), acceleration a from the jackknife, then percentile levels
-/// Φ(z₀ + (z₀ + z_α)/(1 − a(z₀ + z_α))). Falls back to the percentile interval when z₀ is not
-/// finite (every replicate on one side, e.g. a variance stuck at zero).
-pub fn bca_interval(estimate: f64, boot: &[f64], jack: &[f64], level: f64) -> (f64, f64) {
+/// Φ(z₀ + (z₀ + z_α)/(1 − a(z₀ + z_α))). With `df = Some(ν)` the normal deviates z_α are
+/// replaced by Student t_ν quantiles — the *expanded* interval of Hesterberg (2015, Am Stat
+/// 69:371, §6), which restores the coverage lost because the interval's scale is itself
+/// estimated from few units (24 animals: 95% nominal gave 88–89% for typical values in the
+/// round-trip test without it). Falls back to the (expanded) percentile interval when z₀ is
+/// not finite (every replicate on one side, e.g. a variance stuck at zero).
+pub fn bca_interval(
+    estimate: f64,
+    boot: &[f64],
+    jack: &[f64],
+    level: f64,
+    df: Option<f64>,
+) -> (f64, f64) {
     let mut b: Vec<f64> = boot.iter().copied().filter(|x| x.is_finite()).collect();
     b.sort_by(f64::total_cmp);
     if b.is_empty() {
         return (f64::NAN, f64::NAN);
     }
     let alpha = (1.0 - level) / 2.0;
+    // The deviate of the lower tail: Φ⁻¹(α), or t_ν⁻¹(α) for the expanded interval.
+    let z_alpha = match df {
+        Some(nu) if nu >= 1.0 => {
+            use statrs::distribution::{ContinuousCDF, StudentsT};
+            StudentsT::new(0.0, 1.0, nu).map_or(qnorm(alpha), |t| t.inverse_cdf(alpha))
+        }
+        _ => qnorm(alpha),
+    };
     let below = b.iter().filter(|x| **x < estimate).count() as f64
         + 0.5 * b.iter().filter(|x| **x == estimate).count() as f64;
     let frac = below / b.len() as f64;
@@ -202,11 +220,12 @@ pub fn bca_interval(estimate: f64, boot: &[f64], jack: &[f64], level: f64) -> (f
     let den: f64 = jack.iter().map(|x| (jm - x).powi(2)).sum::<f64>().powf(1.5);
     let a = if den > 0.0 { num / (6.0 * den) } else { 0.0 };
     if frac <= 0.0 || frac >= 1.0 || !a.is_finite() {
-        return (quantile_sorted(&b, alpha), quantile_sorted(&b, 1.0 - alpha));
+        let (q1, q2) = (pnorm(z_alpha), pnorm(-z_alpha));
+        return (quantile_sorted(&b, q1), quantile_sorted(&b, q2));
     }
     let z0 = qnorm(frac);
     let adj = |za: f64| pnorm(z0 + (z0 + za) / (1.0 - a * (z0 + za)));
-    let (q1, q2) = (adj(qnorm(alpha)), adj(qnorm(1.0 - alpha)));
+    let (q1, q2) = (adj(z_alpha), adj(-z_alpha));
     (quantile_sorted(&b, q1), quantile_sorted(&b, q2))
 }
 
@@ -269,12 +288,18 @@ mod tests {
     fn bca_reduces_to_percentile_without_bias_or_skew() {
         let boot: Vec<f64> = (0..1001).map(|i| i as f64 / 1000.0).collect();
         let jack = vec![1.0, 2.0, 3.0];
-        let (lo, hi) = bca_interval(0.5, &boot, &jack, 0.95);
+        let (lo, hi) = bca_interval(0.5, &boot, &jack, 0.95, None);
         assert!(
             (lo - 0.025).abs() < 1e-3 && (hi - 0.975).abs() < 1e-3,
             "{lo} {hi}"
         );
-        let (lo, hi) = bca_interval(2.0, &boot, &jack, 0.95);
+        let (lo, hi) = bca_interval(2.0, &boot, &jack, 0.95, None);
         assert!((lo - 0.025).abs() < 1e-9 && (hi - 0.975).abs() < 1e-9);
+        // Expanded with t₁₀: levels Φ(∓2.228139) = 0.01294 / 0.98706 (scipy.stats.t.ppf).
+        let (lo, hi) = bca_interval(0.5, &boot, &jack, 0.95, Some(10.0));
+        assert!(
+            (lo - 0.01294).abs() < 2e-3 && (hi - 0.98706).abs() < 2e-3,
+            "{lo} {hi}"
+        );
     }
 }

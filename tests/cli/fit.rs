@@ -145,12 +145,30 @@ fn tidy_exponential_fit_prints_a_sourced_fragment_and_writes_outputs() {
     assert_eq!(params.lines().count(), 6);
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(
-        manifest.contains("\"bootstrap_reps\": 200") && manifest.contains("plots/fit.svg"),
+        manifest.contains("\"bootstrap_reps\": 200")
+            && manifest.contains("\"bootstrap\": \"parametric\"")
+            && manifest.contains("plots/fit.svg"),
         "{manifest}"
+    );
+    assert!(
+        frag.contains("200 bootstrap resamples (parametric"),
+        "{frag}"
     );
     // Same seed, same output.
     let again = xenoplan(&args);
     assert_eq!(stdout(&again), frag);
+    // Resampling animals gives the same point estimates and different intervals.
+    let mut animals_args = args.to_vec();
+    animals_args.extend(["--bootstrap", "animals"]);
+    let o = xenoplan(&animals_args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let frag_animals = stdout(&o);
+    assert!(
+        frag_animals.contains("200 bootstrap resamples (animals resampled"),
+        "{frag_animals}"
+    );
+    assert_eq!(value_of(&frag_animals, "rate").0, rate);
+    assert_ne!(value_of(&frag_animals, "rate").1, value_of(&frag, "rate").1);
 }
 
 #[test]
@@ -358,6 +376,15 @@ fn fit_to_simulated_tamr_vehicle_recovers_the_protocol_and_pastes_back() {
             model,
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        if model == "gompertz" {
+            // TamR vehicle growth is exponential: no plateau in the data, and fit says so.
+            assert!(
+                stderr(&o).contains("K and its variability are extrapolated")
+                    && stdout(&o).contains("# WARNING: the readings stay below half"),
+                "{}",
+                stderr(&o)
+            );
+        }
         let pasted = paste_growth(&text, "TamR-MCF-7", &stdout(&o));
         let p = write(&dir, &format!("pasted_{model}.toml"), &pasted);
         let c = xenoplan(&["check", &p]);
