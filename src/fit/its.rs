@@ -295,37 +295,9 @@ pub fn its(
 mod tests {
     use super::*;
     use crate::fit::mixed;
-    use rand_distr::{Distribution, Normal};
 
-    /// Exponential animals: ln V = a + r·t + ε, a ~ N(5, 0.2²), r ~ N(0.1, 0.02²), σ 0.1, with
-    /// 4–9 readings each (early exits).
     fn linear_animals(n: usize, seed: u64) -> Vec<AnimalSeries> {
-        linear_animals_with(n, seed, 0.1, 6)
-    }
-
-    fn linear_animals_with(n: usize, seed: u64, noise: f64, spread: usize) -> Vec<AnimalSeries> {
-        let mut rng = crate::rng::stream(seed, &[]);
-        let z = Normal::new(0.0, 1.0).unwrap();
-        (0..n)
-            .map(|a| {
-                let (v0, r) = (
-                    5.0 + 0.2 * z.sample(&mut rng),
-                    0.1 + 0.02 * z.sample(&mut rng),
-                );
-                let days: Vec<f64> = (0..(4 + a % spread)).map(|k| k as f64 * 3.5).collect();
-                let ln_v = days
-                    .iter()
-                    .map(|t| v0 + r * t + noise * z.sample(&mut rng))
-                    .collect();
-                AnimalSeries {
-                    id: format!("a{a}"),
-                    arm: "v".into(),
-                    censored: vec![false; days.len()],
-                    days,
-                    ln_v,
-                }
-            })
-            .collect()
+        crate::fit::testdata::linear_animals(n, seed, 0.1, 4, 6)
     }
 
     fn start(series: &[&AnimalSeries], mean: [f64; 2], var: [f64; 2], sigma: f64) -> ItsState {
@@ -383,7 +355,7 @@ mod tests {
     fn squarem_reaches_the_plain_em_fixed_point_in_fewer_steps() {
         // Four readings each and noise 0.3: the slope variance is weakly identified, where
         // plain EM crawls.
-        let s = linear_animals_with(12, 3, 0.3, 1);
+        let s = crate::fit::testdata::linear_animals(12, 3, 0.3, 4, 1);
         let refs: Vec<&AnimalSeries> = s.iter().collect();
         let st0 = start(&refs, [5.0, 0.1], [0.04, 4e-4], 0.1);
         let mut plain = st0.clone();

@@ -161,31 +161,9 @@ pub fn refit_from(series: &[&AnimalSeries], theta0: &[f64]) -> Option<MixedFit> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand_distr::{Distribution, Normal};
 
     fn animals() -> Vec<AnimalSeries> {
-        let mut rng = crate::rng::stream(17, &[]);
-        let z = Normal::new(0.0, 1.0).unwrap();
-        (0..15)
-            .map(|a| {
-                let (v0, r) = (
-                    5.0 + 0.2 * z.sample(&mut rng),
-                    0.1 + 0.02 * z.sample(&mut rng),
-                );
-                let days: Vec<f64> = (0..(5 + a % 4)).map(|k| k as f64 * 3.5).collect();
-                let ln_v = days
-                    .iter()
-                    .map(|t| v0 + r * t + 0.1 * z.sample(&mut rng))
-                    .collect();
-                AnimalSeries {
-                    id: format!("a{a}"),
-                    arm: "v".into(),
-                    censored: vec![false; days.len()],
-                    days,
-                    ln_v,
-                }
-            })
-            .collect()
+        crate::fit::testdata::linear_animals(15, 17, 0.1, 5, 4)
     }
 
     #[test]

@@ -58,6 +58,47 @@ pub mod read;
 #[cfg(test)]
 mod coverage;
 
+/// Test data shared by the fit modules' unit tests.
+#[cfg(test)]
+pub(crate) mod testdata {
+    use super::AnimalSeries;
+    use rand_distr::{Distribution, Normal};
+
+    /// `n` exponential animals: ln V = a + r·t + ε with a ~ N(5, 0.2²), r ~ N(0.1, 0.02²),
+    /// ε ~ N(0, noise²), read every 3.5 days, animal i with `min + i % spread` readings
+    /// (early exits).
+    pub fn linear_animals(
+        n: usize,
+        seed: u64,
+        noise: f64,
+        min: usize,
+        spread: usize,
+    ) -> Vec<AnimalSeries> {
+        let mut rng = crate::rng::stream(seed, &[]);
+        let z = Normal::new(0.0, 1.0).expect("unit normal");
+        (0..n)
+            .map(|a| {
+                let (v0, r) = (
+                    5.0 + 0.2 * z.sample(&mut rng),
+                    0.1 + 0.02 * z.sample(&mut rng),
+                );
+                let days: Vec<f64> = (0..(min + a % spread)).map(|k| k as f64 * 3.5).collect();
+                let ln_v = days
+                    .iter()
+                    .map(|t| v0 + r * t + noise * z.sample(&mut rng))
+                    .collect();
+                AnimalSeries {
+                    id: format!("a{a}"),
+                    arm: "v".into(),
+                    censored: vec![false; days.len()],
+                    days,
+                    ln_v,
+                }
+            })
+            .collect()
+    }
+}
+
 pub use curves::{AnimalFit, AnimalSeries, Model};
 
 use crate::analysis::Dataset;
