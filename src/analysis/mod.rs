@@ -52,7 +52,9 @@ pub enum AnalysisError {
 }
 
 #[cfg(test)]
+#[path = "tests/pipeline.rs"]
 mod pipeline_tests;
 
 #[cfg(test)]
+#[path = "tests/calibration.rs"]
 mod calibration_tests;

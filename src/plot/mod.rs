@@ -143,41 +143,5 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tick_labels_are_short() {
-        use super::xy::tick_label;
-        assert_eq!(tick_label(4.0), "4");
-        assert_eq!(tick_label(1000.0), "1000");
-        assert_eq!(tick_label(0.25), "0.25");
-        assert_eq!(tick_label(0.1 + 0.2), "0.3");
-        assert_eq!(tick_label(1e6), "1e6");
-        assert_eq!(tick_label(2.5e7), "2.5e7");
-        assert_eq!(tick_label(0.0), "0");
-        assert_eq!(tick_label(-3.5), "-3.5");
-    }
-
-    #[test]
-    fn xy_chart_writes_svg_and_png_with_text() {
-        let dir = std::env::temp_dir().join(format!("xenoplan-plot-{}", std::process::id()));
-        let mut chart = XyChart::new("Test growth", "Study day", "Tumor volume (mm³)");
-        chart.note = Some("seed 1".into());
-        chart.series.push(
-            Series::line("vehicle", vec![(0.0, 150.0), (7.0, 300.0), (14.0, 600.0)])
-                .with_errors(vec![10.0, 20.0, 40.0]),
-        );
-        chart.series.push(Series::points(
-            "drug",
-            vec![(0.0, 150.0), (7.0, 160.0), (14.0, 140.0)],
-        ));
-        chart.log_y = true;
-        let files = save(&chart, &dir.join("growth"), (800, 600)).unwrap();
-        let svg = std::fs::read_to_string(&files[0]).unwrap();
-        assert!(svg.contains("Test growth") && svg.contains("vehicle"));
-        let png = std::fs::read(&files[1]).unwrap();
-        assert_eq!(&png[1..4], b"PNG");
-        std::fs::remove_dir_all(&dir).ok();
-    }
-}
+#[path = "tests/plot.rs"]
+mod tests;

@@ -29,4 +29,5 @@ pub use survival::{KmPoint, LogRank, kaplan_meier, logrank};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t};
 
 #[cfg(test)]
+#[path = "tests/reference.rs"]
 mod reference_tests;

@@ -1,0 +1,113 @@
+//! Unit tests of `src/invitro/assay.rs`.
+
+use super::*;
+use crate::invitro::testutil;
+
+#[test]
+fn endpoint_model_is_a_4pl_with_the_line_ic50_as_midpoint() {
+    let m = LineModel::Endpoint {
+        ic50: 5.0,
+        hill: 1.0,
+        doubling_h: 24.0,
+        max_inhibition: 0.8,
+    };
+    let (top, _) = m.cells(0.0, 1000.0, 3.0);
+    assert!((top - 8000.0).abs() < 1e-9);
+    let (bottom, _) = m.cells(1e12, 1000.0, 3.0);
+    assert!((bottom - 1000.0 * (1.0 + 7.0 * 0.2)).abs() < 1e-3);
+    let (mid, _) = m.cells(5.0, 1000.0, 3.0);
+    assert!((mid - 0.5 * (top + bottom)).abs() < 1e-6);
+}
+
+#[test]
+fn plate_layout_and_edge_effect() {
+    assert_eq!(plate_geometry(96), (8, 12));
+    assert_eq!(plate_geometry(384), (16, 24));
+    assert_eq!(row_name(0), "A");
+    assert_eq!(row_name(27), "AB");
+    let mut design = testutil::design(Readout::Mtt);
+    design.edge_effect = 0.3;
+    design.noise_cv.value = 0.0;
+    let lines = vec![LineSpec {
+        name: "L".into(),
+        model: LineModel::Endpoint {
+            ic50: 1.0,
+            hill: 1.0,
+            doubling_h: 30.0,
+            max_inhibition: 0.9,
+        },
+    }];
+    let wells = simulate_plate(&design, &lines, &mut crate::rng::stream(1, &[]));
+    assert_eq!(wells.len(), 36);
+    assert_eq!(wells[0].well, "A01");
+    assert_eq!(wells[13].well, "B02");
+    assert!(wells[0].edge && !wells[13].edge);
+    // Edge wells hold 30% fewer cells than the model predicts, inner wells exactly it.
+    for w in &wells {
+        let expected = lines[0]
+            .model
+            .cells(w.dose_nm, w.seeded as f64, design.duration_days)
+            .0;
+        let factor = if w.edge { 0.7 } else { 1.0 };
+        assert!(
+            (w.cells - factor * expected).abs() < 1e-9 * expected,
+            "{}",
+            w.well
+        );
+    }
+}
+
+#[test]
+fn fitted_ic50_recovers_the_line_ic50_within_its_ci() {
+    // Sytox counts from a large plate: the endpoint model's IC50 is the 4PL midpoint.
+    let mut hits = 0;
+    let reps = 100;
+    for r in 0..reps {
+        let a = testutil::assay();
+        let lines: Vec<LineSpec> = a.lines.iter().map(LineSpec::from_assay_line).collect();
+        let wells = simulate_plate(&a.design, &lines, &mut crate::rng::stream(2, &[r]));
+        let fits = fit_lines(&wells, &lines);
+        for (lf, truth) in fits.iter().zip([1.0, 5.0]) {
+            let f = lf.fit.as_ref().unwrap();
+            if f.ic50_ci_low <= truth && truth <= f.ic50_ci_high {
+                hits += 1;
+            }
+        }
+    }
+    let rate = hits as f64 / (2 * reps) as f64;
+    // Nominal 95% ± 4 SE over 200 intervals.
+    let se = (0.95f64 * 0.05 / 200.0).sqrt();
+    assert!((rate - 0.95).abs() < 4.0 * se, "coverage {rate}");
+}
+
+#[test]
+fn readouts_produce_their_signals() {
+    let lines = vec![LineSpec {
+        name: "L".into(),
+        model: LineModel::Endpoint {
+            ic50: 1.0,
+            hill: 1.0,
+            doubling_h: 30.0,
+            max_inhibition: 0.9,
+        },
+    }];
+    for readout in [Readout::Mtt, Readout::CrystalViolet, Readout::SytoxGreen] {
+        let wells = simulate_plate(
+            &testutil::design(readout),
+            &lines,
+            &mut crate::rng::stream(1, &[]),
+        );
+        let vehicle: Vec<f64> = wells
+            .iter()
+            .filter(|w| w.dose_nm == 0.0)
+            .map(|w| w.response_pct)
+            .collect();
+        let mean = vehicle.iter().sum::<f64>() / vehicle.len() as f64;
+        assert!((mean - 100.0).abs() < 1e-9);
+        assert_eq!(
+            wells[0].dead_count.is_some(),
+            readout == Readout::SytoxGreen
+        );
+        assert!(wells.iter().all(|w| w.signal.is_finite()));
+    }
+}

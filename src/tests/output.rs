@@ -1,0 +1,28 @@
+//! Unit tests of `src/output.rs`.
+
+use super::*;
+
+#[test]
+fn atomic_write_replaces_and_leaves_no_temp() {
+    let dir = std::env::temp_dir().join(format!("xenoplan-out-{}", std::process::id()));
+    let p = dir.join("a.csv");
+    write_atomic(&p, b"x\n1\n").unwrap();
+    write_atomic(&p, b"x\n2\n").unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), b"x\n2\n");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sha_and_fmt() {
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(fmt_f(1.23456, 2), "1.23");
+    assert_eq!(fmt_f(f64::NAN, 2), "");
+}
