@@ -243,6 +243,24 @@ pub fn tick_label(v: f64) -> String {
     }
 }
 
+/// Label of a log-axis tick: only 1, 2 and 5 × 10ᵏ are labelled (plotters puts a key point at
+/// every integer mantissa, whose labels overlap near the top of each decade); the other
+/// ticks keep their grid line.
+pub fn log_tick_label(v: f64) -> String {
+    if !(v > 0.0 && v.is_finite()) {
+        return String::new();
+    }
+    let m = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|k| (m - k).abs() < 1e-6 * k)
+    {
+        tick_label(v)
+    } else {
+        String::new()
+    }
+}
+
 impl Figure for XyChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let ((x0, x1), (y0, y1)) = self.data_ranges();
@@ -274,7 +292,7 @@ impl Figure for XyChart {
                 .axis_desc_style((FONT, 17))
                 .label_style((FONT, 14))
                 .x_label_formatter(&|v| tick_label(*v))
-                .y_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| log_tick_label(*v))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()
                 .map_err(draw_err(&self.title))?;

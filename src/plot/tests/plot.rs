@@ -36,3 +36,19 @@ fn xy_chart_writes_svg_and_png_with_text() {
     assert_eq!(&png[1..4], b"PNG");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn log_axis_labels_only_one_two_five() {
+    use crate::plot::xy::log_tick_label;
+    let labelled: Vec<String> = [
+        10.0, 20.0, 30.0, 50.0, 70.0, 100.0, 200.0, 900.0, 1000.0, 5e6,
+    ]
+    .iter()
+    .map(|v| log_tick_label(*v))
+    .collect();
+    assert_eq!(
+        labelled,
+        ["10", "20", "", "50", "", "100", "200", "", "1000", "5e6"]
+    );
+    assert_eq!(log_tick_label(0.0), "");
+}
