@@ -416,10 +416,13 @@ pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> Deri
         }
 
         if total as f64 >= passage_at {
-            // Growth-recovered trigger, judged on growth since the previous split.
+            // Growth-recovered trigger, judged on growth since the previous split, and only
+            // when that whole interval ran at the current concentration (a split that follows
+            // an escalation by a day says nothing about growth at the new dose).
             let elapsed = (day - since_split.0) as f64;
             if let Some(step) = d.escalation.get(next_step)
                 && let EscalationTrigger::GrowthRecovered { doubling_h } = step.trigger
+                && escalations.last().is_none_or(|(d, _)| since_split.0 >= *d)
                 && elapsed > 0.0
                 && (total as f64) > since_split.1
             {

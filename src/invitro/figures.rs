@@ -81,18 +81,30 @@ impl PopulationFigure {
             .with_color(5),
         );
         drug.note = Some(note.to_string());
+        // Dose-step labels (top panel only): steps closer than 6% of the axis share the first
+        // one's label ("500 → 1000 nM"), which would otherwise print on top of each other.
+        let mut labels = vec![String::new(); run.escalations.len()];
+        let mut first = 0;
+        for k in 0..run.escalations.len() {
+            let close =
+                k > 0 && f64::from(run.escalations[k].0 - run.escalations[first].0) < 0.06 * x_max;
+            if !close {
+                first = k;
+            }
+            let c = fmt_num(run.escalations[k].1);
+            labels[first] = if close {
+                format!("{} → {c} nM", labels[first].trim_end_matches(" nM"))
+            } else {
+                format!("{c} nM")
+            };
+        }
         for (i, p) in [&mut cells, &mut frac, &mut drug].into_iter().enumerate() {
             p.x_range = Some((0.0, x_max));
-            for &(day, c) in &run.escalations {
-                let label = if i == 0 {
-                    format!("{} nM", fmt_num(c))
-                } else {
-                    String::new()
-                };
+            for (&(day, _), label) in run.escalations.iter().zip(&labels) {
                 p.ref_lines.push(RefLine {
                     at: day as f64,
                     horizontal: false,
-                    label,
+                    label: if i == 0 { label.clone() } else { String::new() },
                 });
             }
         }
