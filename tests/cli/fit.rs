@@ -154,9 +154,16 @@ fn tidy_exponential_fit_prints_a_sourced_fragment_and_writes_outputs() {
         frag.contains("200 bootstrap resamples (parametric"),
         "{frag}"
     );
-    // Same seed, same output.
+    // Same seed, same output, whatever the number of threads of the bootstrap.
     let again = xenoplan(&args);
     assert_eq!(stdout(&again), frag);
+    let one_thread = std::process::Command::new(env!("CARGO_BIN_EXE_xenoplan"))
+        .args(args)
+        .current_dir(super::root())
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&one_thread), frag);
     // Resampling animals gives the same point estimates and different intervals.
     let mut animals_args = args.to_vec();
     animals_args.extend(["--bootstrap", "animals"]);
