@@ -955,15 +955,7 @@ fn cohort_tables(
     }
     // Holm within each test across this cohort's comparisons.
     let keys: Vec<&'static str> = res.tests[start..].iter().map(|t| t.key).collect();
-    for key in [
-        "welch-log",
-        "mwu",
-        "slope",
-        "auc",
-        "lmm",
-        "logrank",
-        "response",
-    ] {
+    for &key in crate::protocol::TEST_KEYS {
         let idx: Vec<usize> = (start..res.tests.len())
             .filter(|&i| keys[i - start] == key)
             .collect();

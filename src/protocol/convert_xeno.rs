@@ -23,15 +23,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("pellet", Route::Pellet),
 ];
 
-const TESTS: &[&str] = &[
-    "welch-log",
-    "mwu",
-    "slope",
-    "auc",
-    "lmm",
-    "logrank",
-    "response",
-];
+use super::TEST_KEYS as TESTS;
 
 /// Converts the xenograft body.
 pub(crate) fn xenograft(

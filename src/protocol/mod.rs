@@ -13,6 +13,18 @@ pub mod domain;
 pub mod schema;
 
 pub use diag::{Diagnostic, Severity};
+
+/// The statistical tests a protocol's `[analysis] tests` may name, in the order the analysis
+/// runs and reports them (see `analysis::pipeline`).
+pub const TEST_KEYS: &[&str] = &[
+    "welch-log",
+    "mwu",
+    "slope",
+    "auc",
+    "lmm",
+    "logrank",
+    "response",
+];
 pub use domain::*;
 
 use diag::{KeyPath, Seg, SpanIndex, closest, ignored_path};
