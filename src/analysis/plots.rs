@@ -188,6 +188,7 @@ impl Figure for Waterfall {
             .x_desc("Animals, sorted")
             .axis_desc_style((FONT, 17))
             .label_style((FONT, 14))
+            .y_label_formatter(&|v| crate::plot::tick_label(*v))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(&e)?;
@@ -265,14 +266,7 @@ impl Figure for Waterfall {
             })
             .collect();
         chart.draw_series(clipped).map_err(&e)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(&e)?;
+        crate::plot::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, &self.title)?;
         Ok(())
     }
 }

@@ -277,14 +277,7 @@ impl Figure for DoseResponseFigure {
                     .legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(&e)?;
+        crate::plot::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, &self.title)?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 pub mod growth;
 mod xy;
 
-pub use xy::{Band, Marker, RefLine, Series, SeriesStyle, XyChart};
+pub use xy::{Band, Marker, RefLine, Series, SeriesStyle, XyChart, tick_label};
 
 use crate::output::{OutputError, write_atomic};
 use plotters::coord::Shift;
@@ -79,6 +79,27 @@ pub fn draw_err<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> PlotError + '
         what: what.to_string(),
         message: e.to_string(),
     }
+}
+
+/// Draws a chart's series legend in the house style (white, slightly transparent box with a
+/// light grey border, 14 px labels) at `position`.
+pub fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    what: &str,
+) -> Result<(), PlotError>
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FONT, 14))
+        .draw()
+        .map_err(draw_err(what))
 }
 
 static FONTS: Once = Once::new();

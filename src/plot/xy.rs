@@ -458,14 +458,7 @@ impl XyChart {
             }
         }
         if !seen_labels.is_empty() || self.bands.iter().any(|b| b.label.is_some()) {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .label_font((FONT, 14))
-                .draw()
-                .map_err(&e)?;
+            crate::plot::draw_legend(chart, SeriesLabelPosition::UpperLeft, &self.title)?;
         }
         Ok(())
     }
