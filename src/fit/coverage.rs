@@ -2,8 +2,18 @@
 //! (log-normal random effects, additive normal for the exponential rate, log-normal residual
 //! error, some animals leaving early), fit them, and count how often each 95% CI holds the
 //! truth. The full 200-repetition table is `#[ignore]` (run with
-//! `cargo test --release --lib fit::coverage -- --ignored --nocapture`); a cheaper version
-//! always runs.
+//! `cargo test --release --lib fit::coverage::coverage_full -- --ignored --nocapture`); a
+//! cheaper version always runs.
+//!
+//! Measured 2026-11-22 (200 repetitions × 24 animals, 20% leaving early, 1000 parametric
+//! resamples; % of repetitions whose interval holds the truth):
+//!
+//! | model (method)                    | V0   | V0 CV | rate | rate CV/SD | K    | K CV | σ    |
+//! |-----------------------------------|------|-------|------|------------|------|------|------|
+//! | exponential (REML LMM)            | 94.5 | 98.0  | 96.5 | 93.0       | —    | —    | 96.0 |
+//! | exponential, 30 mm³ floor (ITS)   | 95.0 | 97.5  | 96.5 | 93.5       | —    | —    | 97.0 |
+//! | Gompertz (ITS)                    | 93.0 | 97.0  | 96.0 | 97.0       | 93.0 | 93.5 | 96.0 |
+//! | logistic (ITS)                    | 93.5 | 97.0  | 97.0 | 95.0       | 93.5 | 96.0 | 96.5 |
 
 use super::{FitOptions, Method, Model, VariabilityKind, fit};
 use crate::analysis::{Dataset, Observation};
