@@ -15,15 +15,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 const DAYS: [f64; 9] = [0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0];
-const KEYS: [&str; 7] = [
-    "welch-log",
-    "mwu",
-    "slope",
-    "auc",
-    "lmm",
-    "logrank",
-    "response",
-];
+const KEYS: &[&str] = crate::protocol::TEST_KEYS;
 const ALPHA: f64 = 0.05;
 
 fn null_study(seed: u64, s: u64, n_per_arm: usize) -> Dataset {
