@@ -296,9 +296,6 @@ pub struct ModeFit {
     pub cov: Vec<Vec<f64>>,
     /// Σ (y − μ̂)² over readings above the floor, at the mode.
     pub rss: f64,
-    /// tr(P_obs·V): the effective number of parameters spent on the readings above the floor
-    /// (P_obs = J_obsᵀJ_obs/σ², J_obs the Jacobian of the curve at those readings).
-    pub edf: f64,
     /// Readings above the floor.
     pub n_observed: usize,
     /// Posterior mean E[φ | y] by adaptive Gauss–Hermite quadrature around the mode.
@@ -407,28 +404,6 @@ pub fn conditional_mode(
     // JᵀJ of the augmented residuals is P + Ω⁻¹ (the prior rows are linear).
     let cov = inverse(&res.jtj)?;
     let p = res.theta.len();
-    let mut jac_row = vec![0.0; p];
-    let mut p_obs = vec![vec![0.0; p]; p];
-    let mut tp = res.theta.clone();
-    for (t, _) in s.days.iter().zip(&s.censored).filter(|(_, c)| !**c) {
-        for (j, jr) in jac_row.iter_mut().enumerate() {
-            let h = 1e-6 * res.theta[j].abs().max(1.0);
-            tp[j] = res.theta[j] + h;
-            let up = model.ln_volume(&tp, *t);
-            tp[j] = res.theta[j] - h;
-            let dn = model.ln_volume(&tp, *t);
-            tp[j] = res.theta[j];
-            *jr = (up - dn) / (2.0 * h * sigma);
-        }
-        for a in 0..p {
-            for b in 0..p {
-                p_obs[a][b] += jac_row[a] * jac_row[b];
-            }
-        }
-    }
-    let edf = (0..p)
-        .map(|a| (0..p).map(|b| p_obs[a][b] * cov[b][a]).sum::<f64>())
-        .sum();
     // −2 log p(y, φ) up to a constant: the augmented sum of squares LM minimised.
     let neg2 = |phi: &[f64]| -> f64 {
         let mut r = Vec::with_capacity(s.days.len() + p);
@@ -441,7 +416,6 @@ pub fn conditional_mode(
         rss: observed_rss(model, s, &res.theta),
         phi: res.theta,
         cov,
-        edf,
         n_observed: s.n_observed(),
         post_mean,
         post_cov,
