@@ -89,9 +89,9 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OutputErro
 
 /// Writes a CSV from an explicit header and string rows (for layouts with dynamic columns such
 /// as `volumes_wide.csv`).
-pub fn write_csv_rows(
+pub fn write_csv_rows<H: AsRef<str>>(
     path: &Path,
-    header: &[String],
+    header: &[H],
     rows: &[Vec<String>],
 ) -> Result<(), OutputError> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -99,7 +99,8 @@ pub fn write_csv_rows(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    w.write_record(header).map_err(csv_err)?;
+    w.write_record(header.iter().map(|h| h.as_ref()))
+        .map_err(csv_err)?;
     for r in rows {
         w.write_record(r).map_err(csv_err)?;
     }

@@ -125,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         write_atomic(&dir.join("fit.toml"), fragment.as_bytes())?;
         files.push("fit.toml".to_string());
         // Parameter table (Prism/Excel/R friendly).
-        let header: Vec<String> = [
+        let header = [
             "parameter",
             "statistic",
             "estimate",
@@ -133,10 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "ci_low",
             "ci_high",
             "unit",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ];
         let mut rows = Vec::new();
         let row = |p: &str, stat: &str, e: &xenoplan_fit::Estimate, unit: &str| {
             vec![

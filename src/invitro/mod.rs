@@ -595,7 +595,7 @@ fn sig(x: f64) -> String {
 }
 
 fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {
-    let header: Vec<String> = [
+    let header = [
         "day",
         "total_cells",
         "resistant_fraction",
@@ -606,10 +606,7 @@ fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> 
         "resistant_cells",
         "event",
         "cumulative_doublings",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let rows: Vec<Vec<String>> = run
         .days
         .iter()
@@ -632,7 +629,7 @@ fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> 
 }
 
 fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
-    let header: Vec<String> = [
+    let header = [
         "line",
         "plate",
         "well",
@@ -644,10 +641,7 @@ fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
         "signal",
         "dead_count",
         "response_pct",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let rows: Vec<Vec<String>> = wells
         .iter()
         .map(|w| {
@@ -674,12 +668,9 @@ fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
 }
 
 fn write_ic50(dir: &Path, rows: &[Ic50Row]) -> Result<(), OutputError> {
-    let header: Vec<String> = [
+    let header = [
         "line", "ic50", "ci_low", "ci_high", "hill", "top", "bottom", "note",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -699,7 +690,7 @@ fn write_ic50(dir: &Path, rows: &[Ic50Row]) -> Result<(), OutputError> {
 }
 
 fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError> {
-    let header: Vec<String> = [
+    let header = [
         "rep",
         "outcome",
         "time_to_resistance_days",
@@ -710,10 +701,7 @@ fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError
         "ic50_parental_nM",
         "ic50_derived_nM",
         "ic50_shift",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let body: Vec<Vec<String>> = results
         .iter()
         .map(|r| {

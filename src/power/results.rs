@@ -584,7 +584,7 @@ at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — 
 
 /// Writes `power.csv` (contract columns, then `analytic_power`) atomically.
 pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> {
-    let header: Vec<String> = [
+    let header = [
         "n_per_arm",
         "comparison",
         "endpoint",
@@ -594,10 +594,7 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
         "reps",
         "analytic_t_power",
         "analytic_welch_power",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let rows: Vec<Vec<String>> = r
         .rows
         .iter()

@@ -55,7 +55,7 @@ pub fn write_study(
     let mut files = Vec::new();
     let ds = buf.to_dataset(engine);
     // animals.csv
-    let header: Vec<String> = [
+    let header = [
         "animal_id",
         "arm",
         "day",
@@ -66,10 +66,7 @@ pub fn write_study(
         "body_weight_g",
         "status",
         "cohort",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let mut rows = Vec::new();
     for c in 0..engine.cohort_count() {
         for a in 0..engine.arm_count(c) {
@@ -151,7 +148,7 @@ pub fn write_study(
     // enrollment.csv: every implanted animal's pre-treatment readings and fate.
     let pre = engine.pre_visit_days();
     if !pre.is_empty() {
-        let header: Vec<String> = [
+        let header = [
             "animal_id",
             "cohort",
             "day_since_implantation",
@@ -161,10 +158,7 @@ pub fn write_study(
             "volume_mm3",
             "fate",
             "arm",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ];
         let mut rows = Vec::new();
         for c in 0..engine.cohort_count() {
             let o = buf.cohort(c);
