@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 /// Arguments of `xenoplan analyze`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:
+  xenoplan analyze output/sim/animals.csv --control vehicle --out output/analysis")]
 pub struct Args {
     /// Measurements in the `animals.csv` layout (animal_id,arm,day,volume_mm3 or
     /// length_mm,width_mm; optional cohort column).

@@ -40,6 +40,10 @@ pub enum BootstrapArg {
 
 /// Arguments of `xenoplan fit`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  xenoplan simulate protocols/tamr_mcf7_xenograft.toml --seed 1 --out output/sim
+  xenoplan fit output/sim/animals.csv --cohort TamR-MCF-7 --arm vehicle --out output/fit
+  xenoplan fit pilot_wide.csv --model gompertz --detection-floor 30 --boot 2000")]
 pub struct Args {
     /// Measurements: tidy `animals.csv` layout or wide `volumes_wide.csv` layout.
     pub data: PathBuf,

@@ -13,6 +13,9 @@ use std::path::PathBuf;
 
 /// Arguments of `xenoplan simulate`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  xenoplan simulate protocols/tamr_mcf7_xenograft.toml --seed 1 --out output/sim
+  xenoplan simulate protocols/anastrozole_resistant_mcf7aro.toml --seed 1 --reps 200")]
 pub struct Args {
     /// Protocol file (TOML).
     pub file: PathBuf,

@@ -28,6 +28,8 @@ pub enum WeekendArg {
 
 /// Arguments of `xenoplan timeline`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:
+  xenoplan timeline protocols/tamr_mcf7_xenograft.toml --start 2027-01-04 --out output/timeline")]
 pub struct Args {
     /// Protocol file (TOML).
     pub file: PathBuf,
