@@ -292,10 +292,6 @@ pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 pub struct ModeFit {
     /// Conditional mode m = argmax p(y | φ)·p(φ | μ, Ω).
     pub phi: Vec<f64>,
-    /// Laplace approximation of the conditional covariance: (Pᵢ + Ω⁻¹)⁻¹ at the mode.
-    pub cov: Vec<Vec<f64>>,
-    /// Σ (y − μ̂)² over readings above the floor, at the mode.
-    pub rss: f64,
     /// Readings above the floor.
     pub n_observed: usize,
     /// Posterior mean E[φ | y] by adaptive Gauss–Hermite quadrature around the mode.
@@ -401,7 +397,8 @@ pub fn conditional_mode(
     if !res.theta.iter().all(|x| x.is_finite()) {
         return None;
     }
-    // JᵀJ of the augmented residuals is P + Ω⁻¹ (the prior rows are linear).
+    // JᵀJ of the augmented residuals is P + Ω⁻¹ (the prior rows are linear); its inverse, the
+    // Laplace covariance, scales the quadrature.
     let cov = inverse(&res.jtj)?;
     let p = res.theta.len();
     // −2 log p(y, φ) up to a constant: the augmented sum of squares LM minimised.
@@ -413,9 +410,7 @@ pub fn conditional_mode(
     };
     let (post_mean, post_cov, post_rss) = posterior_moments(model, s, &res.theta, &cov, &neg2)?;
     Some(ModeFit {
-        rss: observed_rss(model, s, &res.theta),
         phi: res.theta,
-        cov,
         n_observed: s.n_observed(),
         post_mean,
         post_cov,
