@@ -43,8 +43,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             adjust: Adjustment::None,
             joint: false,
             common_random_numbers: crn,
+            engine: power::EngineChoice::Tight,
+            start: xenoplan::sim::SimOptions::default().start,
         };
-        let model = FastModel::new(FastDesign::from_protocol(&protocol, &comps)?, &settings)?;
+        let model = FastModel::new(
+            FastDesign::from_protocol(&protocol, &comps, settings.start)?,
+            &settings,
+        )?;
         let mut best_mc = f64::INFINITY;
         let mut tally = None;
         for _ in 0..runs {

@@ -105,6 +105,13 @@ impl Animal {
             .position(|&d| d == day)
             .map(|i| self.volumes[i])
     }
+    /// Volume standing for the analysis day (the reading on the day, or the last one at most
+    /// [`crate::model::window::ANALYSIS_DAY_CARRY_BACK_DAYS`] before it; the window rule of
+    /// [`crate::model::window`]).
+    pub fn at_analysis_day(&self, day: f64) -> Option<f64> {
+        crate::model::window::analysis_visit(&self.days, self.baseline, day)
+            .map(|i| self.volumes[i])
+    }
 }
 
 /// Per-arm, per-day summary (`summary.csv`).
@@ -434,19 +441,22 @@ fn percentile_ci(mut v: Vec<f64>, reps: usize) -> (f64, f64) {
     (quantile_sorted(&v, 0.025), quantile_sorted(&v, 0.975))
 }
 
-/// Per-animal slope of ln volume on day from baseline on (volumes floored at `floor`).
+/// Per-animal slope of ln volume on day from baseline to the analysis day `until` (volumes
+/// floored at `floor`; the over-time window of [`crate::model::window`]).
 pub fn animal_slope(a: &Animal, floor: f64, until: f64) -> f64 {
     let (d, l): (Vec<f64>, Vec<f64>) = (a.baseline..a.days.len())
-        .filter(|&i| a.days[i] <= until)
+        .filter(|&i| crate::model::window::in_time_window(a.days[i], until))
         .map(|i| (a.days[i], a.volumes[i].max(floor).ln()))
         .unzip();
     stats::slope(&d, &l)
 }
 
-/// Per-animal AUC of ln(V/V0) from baseline to the last visit (volumes floored at `floor`).
-pub fn animal_auc(a: &Animal, floor: f64) -> f64 {
+/// Per-animal AUC of ln(V/V0) from baseline to the analysis day `until` (volumes floored at
+/// `floor`; the over-time window of [`crate::model::window`]).
+pub fn animal_auc(a: &Animal, floor: f64, until: f64) -> f64 {
     let d = &a.days[a.baseline..];
-    let v: Vec<f64> = a.volumes[a.baseline..]
+    let d = &d[..crate::model::window::time_window_len(d, until)];
+    let v: Vec<f64> = a.volumes[a.baseline..a.baseline + d.len()]
         .iter()
         .map(|v| v.max(floor))
         .collect();
@@ -673,11 +683,7 @@ fn cohort_tables(
         |ai: usize, pick: &[usize]| mean(&pick.iter().map(|&k| base[ai][k]).collect::<Vec<_>>());
     let slopes: Vec<Vec<f64>> = by_arm
         .iter()
-        .map(|an| {
-            an.iter()
-                .map(|a| animal_slope(a, floor, f64::INFINITY))
-                .collect()
-        })
+        .map(|an| an.iter().map(|a| animal_slope(a, floor, day)).collect())
         .collect();
     let mean_finite = |ai: usize, pick: &[usize]| {
         let v: Vec<f64> = pick
@@ -799,17 +805,22 @@ fn cohort_tables(
     }
     // Tests, each arm vs control.
     let start = res.tests.len();
-    let at_day = |ai: usize| -> Vec<f64> { by_arm[ai].iter().filter_map(|a| a.at(day)).collect() };
+    let at_day = |ai: usize| -> Vec<f64> {
+        by_arm[ai]
+            .iter()
+            .filter_map(|a| a.at_analysis_day(day))
+            .collect()
+    };
     let c_day = at_day(0);
     let c_log: Vec<f64> = c_day.iter().map(|v| v.max(floor).ln()).collect();
     let fin = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|x| x.is_finite()).collect() };
     let c_slope = fin(&by_arm[0]
         .iter()
-        .map(|a| animal_slope(a, floor, f64::INFINITY))
+        .map(|a| animal_slope(a, floor, day))
         .collect::<Vec<_>>());
     let c_auc = fin(&by_arm[0]
         .iter()
-        .map(|a| animal_auc(a, floor))
+        .map(|a| animal_auc(a, floor, day))
         .collect::<Vec<_>>());
     let dstr = crate::output::fmt_f(day, if day.fract() == 0.0 { 0 } else { 2 });
     for ai in 1..n_arms {
@@ -869,12 +880,12 @@ fn cohort_tables(
         ));
         let ts = fin(&by_arm[ai]
             .iter()
-            .map(|a| animal_slope(a, floor, f64::INFINITY))
+            .map(|a| animal_slope(a, floor, day))
             .collect::<Vec<_>>());
         let w = stats::welch_t(&ts, &c_slope);
         res.tests.push(row(
             "slope",
-            "growth rate (slope of ln volume, /day)".into(),
+            format!("growth rate (slope of ln volume to day {dstr}, /day)"),
             "Welch t-test",
             w.statistic,
             w.p_value,
@@ -886,12 +897,12 @@ fn cohort_tables(
         ));
         let ta = fin(&by_arm[ai]
             .iter()
-            .map(|a| animal_auc(a, floor))
+            .map(|a| animal_auc(a, floor, day))
             .collect::<Vec<_>>());
         let w = stats::welch_t(&ta, &c_auc);
         res.tests.push(row(
             "auc",
-            "AUC of ln(V/V0) to last visit (day)".into(),
+            format!("AUC of ln(V/V0) to day {dstr} (day)"),
             "Welch t-test",
             w.statistic,
             w.p_value,

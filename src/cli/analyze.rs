@@ -117,7 +117,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let measured = res
             .animals
             .iter()
-            .filter(|a| a.cohort == c.name && a.arm == c.arms[0] && a.at(c.analysis_day).is_some())
+            .filter(|a| {
+                a.cohort == c.name
+                    && a.arm == c.arms[0]
+                    && a.at_analysis_day(c.analysis_day).is_some()
+            })
             .count();
         if measured < 2 {
             eprintln!(

@@ -11,7 +11,7 @@ use crate::protocol::{Adjustment, Protocol};
 /// Arguments of `xenoplan power`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2"
+    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies"
 )]
 pub struct Args {
     /// Protocol file (xenograft).
@@ -47,6 +47,14 @@ pub struct Args {
     /// Independent random streams per (n, replicate) instead of common random numbers across n.
     #[arg(long)]
     pub no_crn: bool,
+    /// Power engine: `auto` (the tight path when the compiled design is eligible, else whole
+    /// simulated studies), `tight` (error when not eligible) or `full`.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "tight", "full"])]
+    pub engine: String,
+    /// Calendar date of the protocol's first day (YYYY-MM-DD), on which weekday caliper
+    /// schedules are placed; default Monday 2027-01-04 (as `simulate`).
+    #[arg(long)]
+    pub start: Option<jiff::civil::Date>,
     /// Print the JSON summary on stdout (instead of the text report).
     #[arg(long)]
     pub json: bool,
@@ -101,6 +109,10 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
         adjust,
         joint: args.joint,
         common_random_numbers: !args.no_crn,
+        engine: power::EngineChoice::parse(&args.engine)?,
+        start: args
+            .start
+            .unwrap_or_else(|| crate::sim::SimOptions::default().start),
     };
     s.validate()?;
     Ok(s)
@@ -169,6 +181,9 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
         "joint": s.joint,
         "common_random_numbers": s.common_random_numbers,
         "engine": result.engine,
+        "engine_key": power::results::engine_key(&result.engine),
+        "engine_requested": args.engine,
+        "start_date": s.start.to_string(),
         "stream_ids": if s.common_random_numbers { "stream(seed, [0, replicate]); study at n = first n animals of each arm" } else { "stream(seed, [n, replicate])" },
     });
     files.push("manifest.json".into());

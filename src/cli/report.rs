@@ -174,6 +174,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             adjust: None,
             joint: false,
             no_crn: false,
+            engine: "auto".into(),
+            start: Some(start),
             json: false,
             out: Some(dir.clone()),
         };

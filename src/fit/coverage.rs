@@ -34,9 +34,7 @@ pub struct Truth {
     sigma: f64,
 }
 
-fn sdlog(cv: f64) -> f64 {
-    cv.mul_add(cv, 1.0).ln().sqrt()
-}
+use crate::protocol::sdlog_from_cv as sdlog;
 
 /// Simulates `n` animals measured twice weekly for `days` days; each animal leaves early with
 /// probability `p_leave` at a uniformly chosen visit after the third; readings at or below

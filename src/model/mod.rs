@@ -5,6 +5,9 @@
 //!   (Cancer Res 64:1094; ψ = 20, three transit compartments) and a fixed-step RK4 integrator;
 //! - [`pk`]: one-compartment pharmacokinetics with first-order absorption (Bateman function),
 //!   superposed over real dosing times, plus an exact step-wise propagator used by the engine;
+//! - [`schedule`]: which phase days a schedule fires on and at which clock times (default
+//!   dose times), for the timeline, the simulator and the power paths alike;
+//! - [`window`]: which visits an endpoint reads given the analysis day;
 //! - [`effect`]: Emax/Hill concentration–effect and Bliss combination with an interaction term.
 //!
 //! Units: time in days, volume in mm³, concentration in ng/mL, amounts in mg.
@@ -12,3 +15,5 @@
 pub mod effect;
 pub mod growth;
 pub mod pk;
+pub mod schedule;
+pub mod window;

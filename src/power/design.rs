@@ -20,6 +20,35 @@ pub enum PowerError {
     /// The design or endpoint cannot be simulated by the available engine.
     #[error("cannot simulate this design for power: {0}")]
     Unsupported(String),
+    /// `--engine tight` was asked for a design outside the tight path.
+    #[error("the tight power path cannot run this design: {0} (use --engine full or auto)")]
+    NotTight(super::fast::Ineligible),
+}
+
+/// Which power engine runs the replicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineChoice {
+    /// The tight path when the compiled design is eligible, else the full simulator.
+    #[default]
+    Auto,
+    /// The tight path (moment-based; an error when the design is not eligible).
+    Tight,
+    /// Whole simulated studies through the simulator and the analysis.
+    Full,
+}
+
+impl EngineChoice {
+    /// Parses `auto`, `tight` or `full`.
+    pub fn parse(s: &str) -> Result<Self, PowerError> {
+        match s {
+            "auto" => Ok(EngineChoice::Auto),
+            "tight" => Ok(EngineChoice::Tight),
+            "full" => Ok(EngineChoice::Full),
+            other => Err(PowerError::Settings(format!(
+                "unknown engine `{other}` (expected auto, tight or full)"
+            ))),
+        }
+    }
 }
 
 /// Analysis endpoints, named as on the command line and in `power.csv`.
@@ -166,6 +195,11 @@ pub struct Settings {
     /// n of each arm), so power curves are smooth. When false, every (n, replicate) has its
     /// own stream `stream(seed, [n, r])`.
     pub common_random_numbers: bool,
+    /// Engine selection.
+    pub engine: EngineChoice,
+    /// Calendar date of the protocol's first day: weekday caliper schedules are placed on it
+    /// (the simulator's and the timeline's `--start`).
+    pub start: jiff::civil::Date,
 }
 
 impl Settings {

@@ -26,11 +26,14 @@ use super::design::{Comparison, Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
 use super::zig::Ziggurat;
-use crate::protocol::{
-    Adjustment, CaliperError, EffectMode, EnrollmentMode, Frequency, GrowthModel, Param,
-    PelletRemoval, PhaseEnd, Protocol, Variability, Xenograft,
-};
+use crate::model::effect::bliss;
+use crate::model::window;
+use crate::protocol::{Adjustment, EnrollmentMode, Protocol, Xenograft};
 use crate::rng::{XRng, stream};
+use crate::sim::plan::{
+    CohortPlan, EffectPlan, ErrPlan, KinKind, MAX_TREAT, ModelPlan, Plan, RParam, Spread,
+};
+use crate::sim::{Engine, SimOptions};
 
 /// ln of the analysis' log floor (1 mm³, `AnalysisOptions::log_floor_mm3`): volumes below it,
 /// including not-palpable zeros, are set to it before taking logarithms.
@@ -46,7 +49,7 @@ pub enum V0Draw {
         /// SD of ln V0.
         sd: f64,
     },
-    /// V0 = mean + sd·z (floored at 1e-6 mm³).
+    /// V0 = mean + sd·z (floored at 1e-9 mm³, as the simulator).
     Linear {
         /// Mean.
         mean: f64,
@@ -85,8 +88,11 @@ pub struct FastArm {
     pub v0: V0Draw,
     /// Growth rate.
     pub rate: RateDraw,
-    /// Multiplier on g (hormone × (1 − inhibition)).
+    /// Multiplier on the typical rate: hormone × (1 − Bliss-combined inhibition).
     pub mult: f64,
+    /// Multiplier on an additive-normal random rate effect: the hormone factor (the
+    /// simulator's rule g = m_E·((1 − I)·r_base + r_add) − κ).
+    pub add_mult: f64,
     /// Kill rate subtracted from g, 1/day.
     pub kill: f64,
 }
@@ -100,9 +106,10 @@ pub struct FastDesign {
     pub pairs: Vec<(usize, usize)>,
     /// Number of cohorts.
     pub cohorts: usize,
-    /// Caliper visit days (study days, ascending, first = 0).
+    /// Caliper visit days (study days, ascending): the simulator's grid for study day 0 on
+    /// the calendar weekday it falls on (from `--start`).
     pub visit_days: Vec<f64>,
-    /// Index of the analysis visit in `visit_days`.
+    /// Index of the analysis visit in `visit_days` ([`crate::model::window::analysis_visit`]).
     pub analysis_visit: usize,
     /// ln(1 + observer bias).
     pub ln_bias: f64,
@@ -112,235 +119,140 @@ pub struct FastDesign {
     pub ln_floor: f64,
 }
 
-/// Converts a coefficient of variation into the SD of the log (log-normal): √ln(1 + cv²).
-pub fn sdlog_from_cv(cv: f64) -> f64 {
-    (1.0 + cv * cv).ln().sqrt()
+/// Why a design cannot run on the tight path: every reason found, each a sentence naming
+/// what the full simulator models and the tight path does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ineligible {
+    /// The reasons, in protocol order.
+    pub reasons: Vec<String>,
 }
 
-fn v0_draw(p: &Param) -> Result<V0Draw, PowerError> {
-    if p.value <= 0.0 {
-        return Err(PowerError::Unsupported(format!(
-            "initial volume must be positive, got {}",
-            p.value
-        )));
+impl std::fmt::Display for Ineligible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reasons.join("; "))
     }
-    Ok(match p.variability {
-        Variability::None => V0Draw::LogScale {
-            mu: p.value.ln(),
+}
+
+fn v0_draw(p: &RParam) -> V0Draw {
+    match p.spread() {
+        Spread::Fixed => V0Draw::LogScale {
+            mu: p.typ.ln(),
             sd: 0.0,
         },
-        Variability::LogNormal { cv } => V0Draw::LogScale {
-            mu: p.value.ln(),
-            sd: sdlog_from_cv(cv),
+        Spread::LogNormal(sdlog) => V0Draw::LogScale {
+            mu: p.typ.ln(),
+            sd: sdlog,
         },
-        Variability::Normal { sd } => V0Draw::Linear { mean: p.value, sd },
-    })
+        Spread::Normal(sd) => V0Draw::Linear { mean: p.typ, sd },
+    }
 }
 
-fn rate_draw(p: &Param) -> RateDraw {
-    match p.variability {
-        Variability::None => RateDraw::Normal {
-            mean: p.value,
+fn rate_draw(p: &RParam) -> RateDraw {
+    match p.spread() {
+        Spread::Fixed => RateDraw::Normal {
+            mean: p.typ,
             sd: 0.0,
         },
-        Variability::Normal { sd } => RateDraw::Normal { mean: p.value, sd },
-        Variability::LogNormal { cv } => RateDraw::LogNormal {
-            median: p.value,
-            sdlog: sdlog_from_cv(cv),
+        Spread::Normal(sd) => RateDraw::Normal { mean: p.typ, sd },
+        Spread::LogNormal(sdlog) => RateDraw::LogNormal {
+            median: p.typ,
+            sdlog,
         },
     }
 }
 
-fn fixed(p: &Param, what: &str) -> Result<f64, PowerError> {
-    match p.variability {
-        Variability::None => Ok(p.value),
-        _ => Err(PowerError::Unsupported(format!(
-            "{what} with between-animal variability needs the full simulator"
-        ))),
+/// The simulator options the power engines compile a protocol with: volumes only (the
+/// analysis takes its own logarithms), body weight and diameters only when an endpoint needs
+/// them, study day 0 placed on the calendar from `start`.
+pub fn power_sim_options(x: &Xenograft, start: jiff::civil::Date) -> SimOptions {
+    SimOptions {
+        start,
+        body_weight: x.endpoints.max_weight_loss_pct.is_some(),
+        record_diameters: x.endpoints.max_diameter_mm.is_some(),
+        log_volumes: false,
+        ..SimOptions::lean()
     }
-}
-
-/// Caliper visit days from study day 0 to the end of the day-0 phase (inclusive).
-///
-/// Weekday schedules are placed assuming study day 0 falls on the first listed weekday
-/// (assumed; the simulator's calendar placement supersedes this when it is available).
-pub fn caliper_days(protocol: &Protocol, x: &Xenograft) -> Result<Vec<f64>, PowerError> {
-    let m = x
-        .caliper_measurement()
-        .ok_or_else(|| PowerError::Unsupported("the protocol has no caliper measurement".into()))?;
-    let d0 = protocol.day0_phase();
-    let phase = protocol
-        .phases
-        .get(d0)
-        .ok_or_else(|| PowerError::Unsupported("the protocol has no phases".into()))?;
-    if !m.phases.is_empty() && !m.phases.iter().any(|p| p == &phase.name) {
-        return Err(PowerError::Unsupported(format!(
-            "calipers are not scheduled in the day-0 phase `{}`",
-            phase.name
-        )));
-    }
-    let len = match phase.end {
-        PhaseEnd::Fixed { days } => days,
-        PhaseEnd::Until { max_wait_days, .. } => max_wait_days,
-    };
-    let s = &m.schedule;
-    let last = s.end_day.unwrap_or(len).min(len);
-    let mut days: Vec<u32> = match &s.frequency {
-        Frequency::Once => vec![s.start_day],
-        Frequency::Daily { .. } => (s.start_day..=last).collect(),
-        Frequency::EveryNDays { n } => (s.start_day..=last).step_by((*n).max(1) as usize).collect(),
-        Frequency::Weekdays { days } => {
-            let first = days.first().map(|d| d.to_monday_zero_offset()).unwrap_or(0);
-            let wanted: Vec<i8> = days.iter().map(|d| d.to_monday_zero_offset()).collect();
-            (s.start_day..=last)
-                .filter(|&d| wanted.contains(&(((first as u32 + d) % 7) as i8)))
-                .collect()
-        }
-    };
-    days.retain(|&d| d <= last);
-    if days.is_empty() {
-        return Err(PowerError::Unsupported(
-            "no caliper visit in the treatment phase".into(),
-        ));
-    }
-    Ok(days.into_iter().map(f64::from).collect())
 }
 
 impl FastDesign {
-    /// Builds the tight model from a protocol, or says why the design needs the full simulator.
+    /// Compiles `protocol` with the power engines' simulator options and asks whether the
+    /// plan is eligible for the tight path ([`FastDesign::from_engine`]).
     pub fn from_protocol(
         protocol: &Protocol,
         comparisons: &[Comparison],
+        start: jiff::civil::Date,
     ) -> Result<FastDesign, PowerError> {
         let x = protocol
             .xenograft()
             .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
-        let unsupported = |m: &str| Err(PowerError::Unsupported(m.to_string()));
-        if x.enrollment.mode != EnrollmentMode::AtBaseline {
-            return unsupported(
-                "enrollment from an implanted pool (take, latency, window) needs the full simulator",
-            );
+        let engine = Engine::new(protocol, &power_sim_options(x, start))
+            .map_err(|e| PowerError::Unsupported(e.to_string()))?;
+        Self::from_engine(&engine, comparisons).map_err(PowerError::NotTight)
+    }
+
+    /// The tight model read off the simulator's compiled plan — the same visit grid, rate
+    /// rule, Bliss combination and caliper model as a whole simulated study — or every reason
+    /// the plan needs the full simulator.
+    pub fn from_engine(
+        engine: &Engine,
+        comparisons: &[Comparison],
+    ) -> Result<FastDesign, Ineligible> {
+        let p = &engine.plan;
+        let mut why: Vec<String> = Vec::new();
+        let mut no = |m: String| {
+            if !why.contains(&m) {
+                why.push(m);
+            }
+        };
+        if p.enroll.mode != EnrollmentMode::AtBaseline {
+            no("enrollment from an implanted pool (take, latency, window) needs the full simulator".into());
         }
-        if x.endpoints.max_volume_mm3.is_some() || x.endpoints.max_diameter_mm.is_some() {
-            return unsupported("humane tumor endpoints need the full simulator");
+        if p.endpoints.max_volume.is_finite() || p.endpoints.max_diameter.is_finite() {
+            no("humane tumor endpoints need the full simulator".into());
         }
-        if x.husbandry.attrition.value > 0.0 {
-            return unsupported("attrition needs the full simulator");
-        }
-        let eps_sd = match &x.caliper.error {
-            CaliperError::LogVolume { sd } => sd.value,
-            CaliperError::Diameters { .. } => {
-                return unsupported("diameter-wise caliper error needs the full simulator");
+        let eps_sd = match p.caliper.error {
+            ErrPlan::LogVolume { sd } => sd,
+            ErrPlan::Diameters { .. } => {
+                no("diameter-wise caliper error needs the full simulator".into());
+                0.0
             }
         };
         let mut arms = Vec::new();
         let mut first_arm = Vec::new();
-        for (ci, c) in x.cohorts.iter().enumerate() {
+        for (ci, c) in p.cohorts.iter().enumerate() {
             first_arm.push(arms.len());
-            if c.resistant.is_some() {
-                return unsupported("a resistant subclone needs the full simulator");
-            }
-            let (v0, rate) = match &c.growth {
-                GrowthModel::Exponential { v0_mm3, rate } => (v0_draw(v0_mm3)?, rate_draw(rate)),
-                other => {
-                    return Err(PowerError::Unsupported(format!(
-                        "the {} growth model needs the full simulator",
-                        other.name()
-                    )));
-                }
-            };
-            let hormone = match &c.hormone {
-                Some(h) if h.removal == PelletRemoval::AtRandomization => {
-                    c.growth_without_estrogen.value
-                }
-                Some(h) if h.removal != PelletRemoval::Never => {
-                    return unsupported("pellet removal during treatment needs the full simulator");
-                }
-                _ => 1.0,
-            };
-            for a in &c.arms {
-                let mut survive = 1.0; // Bliss: product of (1 − I_j)
-                let mut kill = 0.0;
-                for t in &a.treatments {
-                    let Some(agent) = x.agent(&t.agent) else {
-                        continue;
-                    };
-                    if agent.vehicle {
-                        continue;
-                    }
-                    if agent.weight_loss_pct_per_week.is_some()
-                        && x.endpoints.max_weight_loss_pct.is_some()
-                    {
-                        return unsupported(
-                            "body-weight toxicity with a weight-loss endpoint needs the full simulator",
-                        );
-                    }
-                    let Some(effect) = c.effect(&t.agent) else {
-                        continue;
-                    };
-                    if t.schedule.start_day != 0 || t.schedule.end_day.is_some() {
-                        return unsupported(
-                            "treatment not running from day 0 to the end needs the full simulator",
-                        );
-                    }
-                    match &effect.mode {
-                        EffectMode::Direct {
-                            inhibition,
-                            kill_rate_per_day,
-                        } => {
-                            survive *= 1.0 - fixed(inhibition, "inhibition")?;
-                            kill += fixed(kill_rate_per_day, "kill rate")?;
-                        }
-                        EffectMode::Exposure { .. } => {
-                            return unsupported("exposure-driven effects need the full simulator");
-                        }
-                    }
-                }
-                let active = a
-                    .treatments
-                    .iter()
-                    .filter(|t| x.agent(&t.agent).is_some_and(|g| !g.vehicle))
-                    .count();
-                let inhibited = 1.0 - survive;
-                // Interaction (domain doc of Arm::interaction): push toward 1 (synergy) or 0.
-                let inhibited = if active > 1 && a.interaction != 0.0 {
-                    if a.interaction > 0.0 {
-                        inhibited + a.interaction * (1.0 - inhibited)
-                    } else {
-                        inhibited * (1.0 + a.interaction)
-                    }
-                } else {
-                    inhibited
-                };
-                arms.push(FastArm {
-                    name: a.name.clone(),
-                    cohort: ci,
-                    v0,
-                    rate,
-                    mult: hormone * (1.0 - inhibited),
-                    kill,
-                });
-            }
+            cohort_arms(p, ci, c, &mut arms, &mut no);
+        }
+        let visit_days: Vec<f64> = engine
+            .baseline_visit_days()
+            .iter()
+            .map(|&d| f64::from(d))
+            .collect();
+        // Analysis day: fixed, or the last day with ≥ 80% of control animals on study — the
+        // last visit here, since nobody leaves (invivoSyn convention, ../shared/DOMAIN.md).
+        let analysis_visit = match engine.analysis_day() {
+            Some(d) => window::analysis_visit(&visit_days, 0, d),
+            None => visit_days.len().checked_sub(1),
+        };
+        let Some(analysis_visit) = analysis_visit else {
+            no("no caliper reading stands for the analysis day".into());
+            return Err(Ineligible { reasons: why });
+        };
+        if !why.is_empty() {
+            return Err(Ineligible { reasons: why });
         }
         let pairs = comparisons
             .iter()
             .map(|c| (first_arm[c.cohort] + c.arm, first_arm[c.cohort] + c.control))
             .collect();
-        let visit_days = caliper_days(protocol, x)?;
-        // Analysis day: fixed, or the last day with ≥ 80% of control animals on study — the last
-        // visit here, since nobody leaves (invivoSyn convention, ../shared/DOMAIN.md).
-        let analysis_visit = match x.analysis.analysis_day {
-            Some(d) => visit_days.iter().rposition(|&v| v <= d + 1e-9).unwrap_or(0),
-            None => visit_days.len() - 1,
-        };
-        let floor = x.caliper.detection_floor_mm3.value;
+        let floor = p.caliper.floor;
         Ok(FastDesign {
             arms,
             pairs,
-            cohorts: x.cohorts.len(),
+            cohorts: p.cohorts.len(),
             visit_days,
             analysis_visit,
-            ln_bias: (1.0 + x.caliper.observer_bias.value).ln(),
+            ln_bias: p.caliper.bias.ln(),
             eps_sd,
             ln_floor: if floor > 0.0 {
                 floor.ln()
@@ -362,7 +274,7 @@ impl FastDesign {
             return None;
         };
         let g_mean = mean * arm.mult - arm.kill;
-        let g_sd = sd;
+        let g_sd = sd * arm.add_mult;
         Some((
             mu + g_mean * t + self.ln_bias,
             sd0 * sd0 + g_sd * g_sd * t * t + self.eps_sd * self.eps_sd,
@@ -402,6 +314,85 @@ impl FastDesign {
             welch,
             welch_exact: equal,
         })
+    }
+}
+
+/// The arms of cohort `ci` in the tight model (pushed onto `arms`), or the reasons `no`
+/// receives when the cohort's plan is outside it.
+fn cohort_arms(
+    p: &Plan,
+    ci: usize,
+    c: &CohortPlan,
+    arms: &mut Vec<FastArm>,
+    no: &mut impl FnMut(String),
+) {
+    let ModelPlan::Closed {
+        kind: KinKind::Exp,
+        rate,
+        ..
+    } = &c.model
+    else {
+        no(format!(
+            "cohort `{}`: growth other than exponential needs the full simulator",
+            c.name
+        ));
+        return;
+    };
+    if c.resistant.is_some() {
+        no(format!(
+            "cohort `{}`: a resistant subclone needs the full simulator",
+            c.name
+        ));
+    }
+    if !c.fast {
+        // The simulator's own closed-form eligibility (constant hormone support, direct
+        // effects on from day 0 to the end, log-volume caliper error).
+        no(format!(
+            "cohort `{}`: effects or hormone support change during treatment (exposure-driven effects, dosing not from day 0 to the end, or pellet removal during treatment) and need the full simulator",
+            c.name
+        ));
+    }
+    // The hormone factor of the simulator's closed-form loop (sim::Engine::fast_animal).
+    let m_e = if c.estrogen.end_study(0.0) > 0.0 {
+        1.0
+    } else {
+        c.gwe
+    };
+    for a in &c.arms {
+        let mut inh = [0.0; MAX_TREAT];
+        let mut kill = 0.0;
+        for (k, t) in a.treats.iter().enumerate() {
+            if let EffectPlan::Direct {
+                inhibition,
+                kill: kp,
+            } = t.effect
+            {
+                if inhibition.spread() != Spread::Fixed || kp.spread() != Spread::Fixed {
+                    no(format!(
+                        "arm `{}`: a drug effect with between-animal variability needs the full simulator",
+                        a.name
+                    ));
+                }
+                inh[k] = inhibition.typ.clamp(0.0, 1.0);
+                kill += kp.typ.max(0.0);
+            }
+        }
+        if p.endpoints.max_loss_pct.is_finite() && a.tox.iter().flatten().any(|&f| f != 0.0) {
+            no(format!(
+                "arm `{}`: body-weight toxicity with a weight-loss endpoint needs the full simulator",
+                a.name
+            ));
+        }
+        let i = bliss(&inh[..a.treats.len()], a.interaction);
+        arms.push(FastArm {
+            name: a.name.clone(),
+            cohort: ci,
+            v0: v0_draw(&c.v0),
+            rate: rate_draw(rate),
+            mult: m_e * (1.0 - i),
+            add_mult: m_e,
+            kill,
+        });
     }
 }
 
@@ -607,12 +598,12 @@ impl FastModel {
                 let z1 = self.zig.sample(rng);
                 let ln_v0 = match arm.v0 {
                     V0Draw::LogScale { mu, sd } => mu + sd * z0,
-                    V0Draw::Linear { mean, sd } => (mean + sd * z0).max(1e-6).ln(),
+                    V0Draw::Linear { mean, sd } => (mean + sd * z0).max(1e-9).ln(),
                 };
                 // The treatment scales the typical rate and the animal's random effect rides
                 // on top (the simulator's rule, src/sim/mod.rs §5).
                 let g_eff = match arm.rate {
-                    RateDraw::Normal { mean, sd } => mean * arm.mult + sd * z1,
+                    RateDraw::Normal { mean, sd } => mean * arm.mult + arm.add_mult * sd * z1,
                     RateDraw::LogNormal { median, sdlog } => median * arm.mult * (sdlog * z1).exp(),
                 } - arm.kill;
                 let base = ln_v0 + d.ln_bias;

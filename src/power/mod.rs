@@ -10,9 +10,11 @@ pub mod testkit;
 pub mod wilson;
 pub mod zig;
 
-pub use design::{Comparison, Endpoint, PowerError, Settings, comparisons, parse_n_range};
+pub use design::{
+    Comparison, Endpoint, EngineChoice, PowerError, Settings, comparisons, parse_n_range,
+};
 pub use engine::{ReplicateModel, Tally};
-pub use fast::{FastDesign, FastModel};
+pub use fast::{FastDesign, FastModel, Ineligible};
 pub mod results;
 pub mod sim_path;
 

@@ -2,14 +2,16 @@
 //! cross-check, the recommended arm size, animals to implant and the ethics paragraph; and the
 //! files `power.csv`, `plots/power.{svg,png}`.
 
+use super::design::EngineChoice;
 use super::design::{Comparison, Endpoint, PowerError, Settings, comparisons};
 use super::engine::{self, Tally};
-use super::fast::{Analytic, FastDesign, FastModel};
+use super::fast::{Analytic, FastDesign, FastModel, Ineligible, power_sim_options};
 use super::sim_path::SimModel;
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
 use crate::protocol::{Adjustment, Param, Protocol, Variability};
+use crate::sim::Engine;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -186,11 +188,28 @@ pub fn run_power(
             settings.threads
         ))
     };
-    // The tight path when the design allows it (and the endpoints are ones it computes),
-    // otherwise whole simulated studies through the simulator and the analysis.
-    let fast =
-        FastDesign::from_protocol(protocol, &comps).and_then(|d| FastModel::new(d, settings));
-    match fast {
+    let x = protocol
+        .xenograft()
+        .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
+    // One compiled plan for both engines: the tight path is read off it, so the two cannot
+    // disagree about visits, effects or the analysis day.
+    let engine = Engine::new(protocol, &power_sim_options(x, settings.start))
+        .map_err(|e| PowerError::Unsupported(e.to_string()))?;
+    let tight = match settings.engine {
+        EngineChoice::Full => Err(Ineligible {
+            reasons: vec!["--engine full".into()],
+        }),
+        _ => FastDesign::from_engine(&engine, &comps),
+    };
+    let tight = match tight {
+        Ok(design) => match FastModel::new(design, settings) {
+            Ok(model) => Ok(model),
+            Err(PowerError::Unsupported(why)) => Err(Ineligible { reasons: vec![why] }),
+            Err(e) => return Err(e),
+        },
+        Err(why) => Err(why),
+    };
+    match tight {
         Ok(model) => {
             let tally = engine::run(&model, settings.reps, settings.threads, progress)
                 .map_err(threads_err)?;
@@ -209,11 +228,12 @@ pub fn run_power(
                 &tally,
                 Some(&model.design),
                 &yields,
-                "tight path (exponential growth, at-baseline design; per-arm moments, common random numbers across n)",
+                TIGHT_ENGINE,
             ))
         }
-        Err(PowerError::Unsupported(why)) => {
-            let model = SimModel::new(protocol, &comps, settings)?;
+        Err(why) if settings.engine == EngineChoice::Tight => Err(PowerError::NotTight(why)),
+        Err(why) => {
+            let model = SimModel::new(protocol, engine, &comps, settings)?;
             let tally = engine::run(&model, settings.reps, settings.threads, progress)
                 .map_err(threads_err)?;
             let yields: Vec<(f64, String)> = (0..tally.took.len())
@@ -238,14 +258,20 @@ pub fn run_power(
                 &tally,
                 None,
                 &yields,
-                "full simulator + analysis (whole studies)",
+                FULL_ENGINE,
             );
-            r.engine_note = format!("tight path not applicable: {why}");
+            if settings.engine == EngineChoice::Auto {
+                r.engine_note = format!("tight path not applicable: {why}");
+            }
             Ok(r)
         }
-        Err(e) => Err(e),
     }
 }
+
+/// Name of the tight engine in `power.csv`, the manifest and the text report.
+pub const TIGHT_ENGINE: &str = "tight path (exponential growth, at-baseline design; per-arm moments, common random numbers across n)";
+/// Name of the whole-study engine.
+pub const FULL_ENGINE: &str = "full simulator + analysis (whole studies)";
 
 /// Builds rows, recommendations, animal plans and the paragraph from a tally.
 pub fn assemble(
@@ -582,7 +608,16 @@ at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — 
     )
 }
 
-/// Writes `power.csv` (contract columns, then `analytic_power`) atomically.
+/// Short name of an engine for `power.csv` (`tight` or `full`).
+pub fn engine_key(engine: &str) -> &'static str {
+    if engine == TIGHT_ENGINE {
+        "tight"
+    } else {
+        "full"
+    }
+}
+
+/// Writes `power.csv` (contract columns, then the closed form and the engine) atomically.
 pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> {
     let header = [
         "n_per_arm",
@@ -594,6 +629,7 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
         "reps",
         "analytic_t_power",
         "analytic_welch_power",
+        "engine",
     ];
     let rows: Vec<Vec<String>> = r
         .rows
@@ -612,6 +648,7 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
                     .map(|a| fmt_f(a.pooled_t, 6))
                     .unwrap_or_default(),
                 row.analytic.map(|a| fmt_f(a.welch, 6)).unwrap_or_default(),
+                engine_key(&r.engine).to_string(),
             ]
         })
         .collect();

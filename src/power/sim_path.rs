@@ -12,7 +12,7 @@ use super::engine::{ReplicateModel, Tally};
 use crate::analysis::{AnalysisOptions, EndpointRule, analyze};
 use crate::protocol::{Adjustment, Protocol};
 use crate::rng::stream;
-use crate::sim::{Engine, SimOptions, StudyBuffer};
+use crate::sim::{Engine, StudyBuffer};
 
 /// A protocol ready for whole-study Monte Carlo.
 #[derive(Debug)]
@@ -30,9 +30,11 @@ pub struct SimModel {
 }
 
 impl SimModel {
-    /// Builds the simulator and the analysis options for `protocol`.
+    /// The whole-study model of `protocol` on its compiled `engine` (built with
+    /// [`super::fast::power_sim_options`], so both engines read one plan).
     pub fn new(
         protocol: &Protocol,
+        engine: Engine,
         comps: &[Comparison],
         settings: &Settings,
     ) -> Result<SimModel, PowerError> {
@@ -40,15 +42,6 @@ impl SimModel {
         let x = protocol
             .xenograft()
             .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
-        let opts = SimOptions {
-            body_weight: x.endpoints.max_weight_loss_pct.is_some(),
-            record_diameters: x.endpoints.max_diameter_mm.is_some(),
-            // The analysis reads volumes (it takes its own logarithms with its 1 mm³ floor).
-            log_volumes: false,
-            ..SimOptions::lean()
-        };
-        let engine =
-            Engine::new(protocol, &opts).map_err(|e| PowerError::Unsupported(e.to_string()))?;
         let controls: Vec<&str> = x
             .cohorts
             .iter()

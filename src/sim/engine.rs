@@ -190,6 +190,10 @@ impl Engine {
     pub fn baseline_visit_days(&self) -> &[u32] {
         &self.plan.visits[((self.plan.start_wd + self.plan.pre_start_abs) % 7) as usize]
     }
+    /// The protocol's fixed analysis day, if any.
+    pub fn analysis_day(&self) -> Option<f64> {
+        self.plan.analysis_day
+    }
     /// Largest number of treatment visits of an animal (the buffer's visit stride).
     pub fn max_visits(&self) -> usize {
         self.plan.max_visits

@@ -70,7 +70,7 @@
 mod buffer;
 mod engine;
 pub mod fixture;
-mod plan;
+pub(crate) mod plan;
 mod timeline;
 mod write;
 

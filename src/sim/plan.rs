@@ -3,26 +3,15 @@
 use super::{SimError, SimOptions};
 use crate::model::growth::Kinetics;
 use crate::protocol::{
-    CaliperError, DoseUnit, EffectMode, EffectTarget, EnrollmentMode, Frequency, GrowthModel,
-    Param, PelletRemoval, PhaseEnd, Protocol, Randomization, Route, Schedule, Variability,
-    VolumeFormula, Xenograft,
+    CaliperError, DoseUnit, EffectMode, EffectTarget, EnrollmentMode, GrowthModel, Param,
+    PelletRemoval, PhaseEnd, Protocol, Randomization, Route, Variability, VolumeFormula, Xenograft,
+    sdlog_from_cv,
 };
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 /// Most treatments in one arm (fixed-size per-animal arrays keep the hot loop allocation-free).
 pub(crate) const MAX_TREAT: usize = 4;
-
-/// Default clock hours of administrations when a schedule gives none (assumed; morning
-/// dosing after the 00:00 caliper reading, BID 10 h apart within a working day).
-fn default_hours(per_day: u8) -> &'static [f64] {
-    match per_day {
-        1 => &[10.0],
-        2 => &[8.0, 18.0],
-        3 => &[8.0, 13.0, 18.0],
-        _ => &[6.0, 11.0, 16.0, 21.0],
-    }
-}
 
 /// A random parameter: typical value and between-animal variability.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,6 +20,17 @@ pub(crate) struct RParam {
     /// ln(typ), precomputed for the hot loop.
     ln_typ: f64,
     kind: RKind,
+}
+
+/// How a [`RParam`] varies between animals (the tight power path reads it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Spread {
+    /// Identical in every animal.
+    Fixed,
+    /// Log-normal with this SD of the log.
+    LogNormal(f64),
+    /// Additive normal with this SD.
+    Normal(f64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +45,7 @@ impl RParam {
     pub fn from(p: &Param) -> Self {
         let kind = match p.variability {
             Variability::None => RKind::Fixed,
-            Variability::LogNormal { cv } if cv > 0.0 => RKind::LogN((1.0 + cv * cv).ln().sqrt()),
+            Variability::LogNormal { cv } if cv > 0.0 => RKind::LogN(sdlog_from_cv(cv)),
             Variability::LogNormal { .. } => RKind::Fixed,
             Variability::Normal { sd } if sd > 0.0 => RKind::Norm(sd),
             Variability::Normal { .. } => RKind::Fixed,
@@ -54,6 +54,14 @@ impl RParam {
             typ: p.value,
             ln_typ: p.value.ln(),
             kind,
+        }
+    }
+    /// Between-animal spread.
+    pub fn spread(&self) -> Spread {
+        match self.kind {
+            RKind::Fixed => Spread::Fixed,
+            RKind::LogN(s) => Spread::LogNormal(s),
+            RKind::Norm(s) => Spread::Normal(s),
         }
     }
     /// One animal's value (consumes a normal only when the parameter varies).
@@ -309,6 +317,8 @@ pub(crate) struct Plan {
     pub start_wd: u32,
     pub body_weight: bool,
     pub diameters: bool,
+    /// The protocol's fixed analysis day (study day), if any.
+    pub analysis_day: Option<f64>,
     /// Logs precomputed for the closed-form loop.
     pub fast: FastLogs,
 }
@@ -329,41 +339,9 @@ fn unsupported(p: &Protocol, message: impl Into<String>) -> SimError {
     }
 }
 
-/// Days d (relative to a phase start) on which `s` fires within a phase of `len` days whose
-/// first day has weekday `wd` (Mon = 0); `include_end` also allows d = len.
-pub(crate) fn schedule_days(s: &Schedule, len: u32, include_end: bool, wd: u32) -> Vec<u32> {
-    let last = s.end_day.unwrap_or(len).min(if include_end {
-        len
-    } else {
-        len.saturating_sub(1)
-    });
-    if s.start_day > last || (!include_end && len == 0) {
-        return Vec::new();
-    }
-    let range = s.start_day..=last;
-    match &s.frequency {
-        Frequency::Once => vec![s.start_day],
-        Frequency::Daily { .. } => range.collect(),
-        Frequency::EveryNDays { n } => range.step_by((*n).max(1) as usize).collect(),
-        Frequency::Weekdays { days } => range
-            .filter(|d| {
-                days.iter()
-                    .any(|w| w.to_monday_zero_offset() as u32 == (wd + d) % 7)
-            })
-            .collect(),
-    }
-}
-
-/// Typical interval (days) between administrations of a schedule, for the end of a direct
-/// effect after the last dose.
-fn interval_days(s: &Schedule) -> f64 {
-    match &s.frequency {
-        Frequency::Once => f64::INFINITY,
-        Frequency::Daily { per_day } => 1.0 / (*per_day).max(1) as f64,
-        Frequency::EveryNDays { n } => (*n).max(1) as f64,
-        Frequency::Weekdays { days } => 7.0 / days.len().max(1) as f64,
-    }
-}
+use crate::model::schedule::{
+    day_fraction, dose_times, interval_days, planned_days as schedule_days,
+};
 
 impl Plan {
     pub fn new(p: &Protocol, opts: &SimOptions) -> Result<Plan, SimError> {
@@ -622,7 +600,6 @@ impl Plan {
                         .iter()
                         .find(|(n, _, _)| *n == t.phase)
                         .ok_or_else(|| unsupported(p, format!("arm `{}`: dosing phase `{}` is not a treatment phase (day-0 phase or later)", a.name, t.phase)))?;
-                    let last_phase = tphases.last().map(|l| l.0 == t.phase).unwrap_or(false);
                     let loss = agent
                         .weight_loss_pct_per_week
                         .as_ref()
@@ -634,19 +611,16 @@ impl Plan {
                     };
                     for wd0 in 0..7u32 {
                         let days: Vec<u32> =
-                            schedule_days(&t.schedule, *len, last_phase, (wd0 + off) % 7)
+                            // Doses run 0..len: the closing day of the study is a caliper day, not a
+                            // dosing day (the timeline's rule, model::schedule).
+                            schedule_days(&t.schedule, *len, false, (wd0 + off) % 7)
                                 .into_iter()
                                 .map(|d| d + off)
                                 .collect();
-                        let hours: Vec<f64> = if t.schedule.times.is_empty() {
-                            default_hours(t.schedule.frequency.per_day()).to_vec()
-                        } else {
-                            t.schedule
-                                .times
-                                .iter()
-                                .map(|tm| tm.hour() as f64 + tm.minute() as f64 / 60.0)
-                                .collect()
-                        };
+                        let hours: Vec<f64> = dose_times(&t.schedule)
+                            .into_iter()
+                            .map(|tm| 24.0 * day_fraction(tm))
+                            .collect();
                         let ev = &mut events[wd0 as usize];
                         let first = days.first().map(|&d| d as f64 + hours[0] / 24.0);
                         let lastd = days
@@ -786,6 +760,7 @@ impl Plan {
                 ln_max: endpoints.max_volume.ln(),
                 ln_event: endpoints.event_volume.ln(),
             },
+            analysis_day: x.analysis.analysis_day,
             body_weight: opts.body_weight || weight_endpoint,
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })

@@ -1,6 +1,7 @@
 //! Phase layout and schedule expansion shared by every protocol kind.
 
 use super::{Calendar, ConditionEstimate, Estimates, TimelineError};
+use crate::model::schedule;
 use crate::protocol::{Frequency, Phase, PhaseEnd, Protocol, Schedule, WeekendPolicy};
 use jiff::civil::Time;
 
@@ -161,22 +162,6 @@ pub struct Occurrence {
     pub of_day: Option<(u8, u8)>,
 }
 
-/// Default clock times for `per_day` administrations without explicit times: assumed; the
-/// first at 08:00, BID 8 h apart (08:00/16:00), more spread evenly over 08:00–18:00.
-fn default_times(per_day: u8) -> Vec<Time> {
-    let per_day = per_day.max(1);
-    if per_day == 1 {
-        return Vec::new();
-    }
-    let span_min: i32 = if per_day == 2 { 8 * 60 } else { 10 * 60 };
-    (0..per_day)
-        .map(|i| {
-            let m = 8 * 60 + span_min * i32::from(i) / i32::from(per_day - 1);
-            Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).unwrap_or(Time::midnight())
-        })
-        .collect()
-}
-
 /// Occurrences of `sched` inside a phase starting on `phase_start` and lasting `phase_len`
 /// days.
 ///
@@ -193,14 +178,49 @@ pub fn occurrences(
     phase_len: i64,
     merged: &mut usize,
 ) -> Vec<Occurrence> {
+    // Steps keep their own times; several a day without times get the default dose times.
+    let times = if sched.times.is_empty() && sched.frequency.per_day() > 1 {
+        schedule::default_dose_times(sched.frequency.per_day())
+    } else {
+        sched.times.clone()
+    };
+    placed(cal, sched, phase_start, phase_len, merged, &times)
+}
+
+/// Occurrences of a dosing schedule: as [`occurrences`], each at the clock time the
+/// simulator's PK model doses at ([`schedule::dose_times`]; once daily at 10:00 by default).
+pub fn dose_occurrences(
+    cal: &Calendar,
+    sched: &Schedule,
+    phase_start: i64,
+    phase_len: i64,
+    merged: &mut usize,
+) -> Vec<Occurrence> {
+    let times = schedule::dose_times(sched);
+    placed(cal, sched, phase_start, phase_len, merged, &times)
+}
+
+/// The planned days of [`schedule::planned_days`] moved by the calendar's weekend policy, at
+/// `times` (none = untimed).
+fn placed(
+    cal: &Calendar,
+    sched: &Schedule,
+    phase_start: i64,
+    phase_len: i64,
+    merged: &mut usize,
+    times: &[Time],
+) -> Vec<Occurrence> {
     let shift = cal.policy == WeekendPolicy::ShiftToNextWorkingDay;
-    let first = phase_start + i64::from(sched.start_day);
-    let last = phase_start
-        + sched
-            .end_day
-            .map_or(phase_len - 1, i64::from)
-            .max(i64::from(sched.start_day));
-    let mut days: Vec<(i64, Option<i64>)> = Vec::new();
+    let len = u32::try_from(phase_len.max(0)).unwrap_or(u32::MAX);
+    let wd0 = cal.weekday(phase_start).to_monday_zero_offset() as u32;
+    // A one-off step may fall on the phase's closing day (harvest on day 28 of a 28-day
+    // treatment phase); series run over the phase's days 0..len.
+    let once = matches!(sched.frequency, Frequency::Once);
+    let planned: Vec<i64> = schedule::planned_days(sched, len, once, wd0)
+        .into_iter()
+        .map(|d| phase_start + i64::from(d))
+        .collect();
+    let mut days: Vec<(i64, Option<i64>)> = Vec::with_capacity(planned.len());
     let mv = |d: i64| -> (i64, Option<i64>) {
         if shift && !cal.is_working(d) {
             (cal.next_working(d), Some(d))
@@ -208,26 +228,23 @@ pub fn occurrences(
             (d, None)
         }
     };
-    let mut per_day = 1u8;
     match &sched.frequency {
-        Frequency::Once => days.push(mv(first)),
-        Frequency::Daily { per_day: k } => {
-            per_day = *k;
-            days.extend((first..=last).map(|d| (d, None)));
+        Frequency::Once => days.extend(planned.iter().map(|&d| mv(d))),
+        Frequency::Daily { .. } | Frequency::EveryNDays { n: 0 | 1 } => {
+            days.extend(planned.iter().map(|&d| (d, None)));
         }
-        Frequency::EveryNDays { n } if *n <= 1 => days.extend((first..=last).map(|d| (d, None))),
         Frequency::EveryNDays { n } => {
-            let mut d = first;
+            // Under `shift` the series rolls: the next occurrence is N days after the one
+            // actually done (without a shift this is exactly the planned series).
+            let last = schedule::last_day(sched, len, false).map_or(-1, i64::from) + phase_start;
+            let mut d = planned.first().copied().unwrap_or(last + 1);
             while d <= last {
                 let (actual, from) = mv(d);
                 days.push((actual, from));
                 d = actual + i64::from(*n);
             }
         }
-        Frequency::Weekdays { days: wd } => {
-            let planned: Vec<i64> = (first..=last)
-                .filter(|d| wd.contains(&cal.weekday(*d)))
-                .collect();
+        Frequency::Weekdays { .. } => {
             for (i, &d) in planned.iter().enumerate() {
                 let (actual, from) = mv(d);
                 if from.is_some() && planned.get(i + 1).is_some_and(|&next| actual >= next) {
@@ -238,11 +255,6 @@ pub fn occurrences(
             }
         }
     }
-    let times = if sched.times.is_empty() {
-        default_times(per_day)
-    } else {
-        sched.times.clone()
-    };
     let n_times = times.len();
     let mut out = Vec::with_capacity(days.len() * n_times.max(1));
     for (day, moved_from) in days {

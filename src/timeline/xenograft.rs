@@ -1,7 +1,7 @@
 //! Expansion of an in vivo xenograft study: steps, measurements per cohort, dosing per arm,
 //! hormone pellets, randomization and harvest, each cohort on its own enrollment date.
 
-use super::schedule::{Layout, Occurrence, occurrences};
+use super::schedule::{Layout, Occurrence, dose_occurrences, occurrences};
 use super::{
     DoseRecord, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError,
 };
@@ -132,6 +132,15 @@ impl Ctx<'_> {
         };
         let (s, l) = (p.start, p.len);
         occurrences(&self.options.calendar, sched, s, l, &mut self.merged)
+    }
+
+    /// Dosing occurrences (at the simulator's dose times) in a phase of cohort `ci`'s layout.
+    fn dose_occ(&mut self, ci: usize, phase: &str, sched: &Schedule) -> Vec<Occurrence> {
+        let Some(p) = self.layouts[ci].phase(phase) else {
+            return Vec::new();
+        };
+        let (s, l) = (p.start, p.len);
+        dose_occurrences(&self.options.calendar, sched, s, l, &mut self.merged)
     }
 }
 
@@ -483,7 +492,7 @@ pub(super) fn expand(
                 if multi {
                     series = format!("{series} · {}", cohort.name);
                 }
-                for o in ctx.occ(ci, &t.phase, &t.schedule) {
+                for o in ctx.dose_occ(ci, &t.phase, &t.schedule) {
                     tl.doses.push(DoseRecord {
                         cohort: cohort.name.clone(),
                         arm: arm.name.clone(),

@@ -8,6 +8,9 @@ use super::results::{Losses, animal_plan, run_power};
 use super::testkit::p1_protocol;
 use crate::protocol::Adjustment;
 
+/// The simulator's default start (a Monday).
+const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
+
 fn settings(n_values: Vec<u32>, reps: u64, threads: usize) -> Settings {
     Settings {
         n_values,
@@ -20,6 +23,8 @@ fn settings(n_values: Vec<u32>, reps: u64, threads: usize) -> Settings {
         adjust: Adjustment::None,
         joint: false,
         common_random_numbers: true,
+        engine: super::design::EngineChoice::Auto,
+        start: crate::sim::SimOptions::default().start,
     }
 }
 
@@ -47,7 +52,7 @@ fn p1_analytic_fixture() -> Vec<(u32, f64, f64)> {
 fn analytic_p1_matches_scipy_noncentral_t() {
     let p = p1_protocol(&[0.8, 0.6, 0.4]);
     let comps = comparisons(&p).unwrap();
-    let d = FastDesign::from_protocol(&p, &comps).unwrap();
+    let d = FastDesign::from_protocol(&p, &comps, START).unwrap();
     assert_eq!(
         d.visit_days,
         vec![0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0]
@@ -206,7 +211,8 @@ fn thread_count_does_not_change_results() {
             s.common_random_numbers = crn;
             s.adjust = Adjustment::Holm;
             s.endpoints = vec![Endpoint::WelchLog, Endpoint::Auc, Endpoint::Mwu];
-            let m = FastModel::new(FastDesign::from_protocol(&p, &comps).unwrap(), &s).unwrap();
+            let m =
+                FastModel::new(FastDesign::from_protocol(&p, &comps, START).unwrap(), &s).unwrap();
             tallies.push(engine::run(&m, s.reps, threads, &|_| {}).unwrap());
         }
         assert_eq!(tallies[0], tallies[1]);
@@ -387,7 +393,7 @@ fn power_csv_is_byte_identical_across_threads_and_plot_is_written() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power"
+        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power,engine"
     );
     // 13 n × 2 endpoints × (3 comparisons + joint).
     assert_eq!(lines.count(), 13 * 2 * 4);
@@ -427,9 +433,11 @@ fn tight_path_agrees_with_the_whole_study_simulator() {
     let comps = comparisons(&p).unwrap();
     let mut s = settings(vec![6, 10], 1500, 2);
     s.endpoints = vec![Endpoint::WelchLog, Endpoint::Slope];
-    let fast = FastModel::new(FastDesign::from_protocol(&p, &comps).unwrap(), &s).unwrap();
+    let fast = FastModel::new(FastDesign::from_protocol(&p, &comps, START).unwrap(), &s).unwrap();
     let a = engine::run(&fast, s.reps, 2, &|_| {}).unwrap();
-    let full = super::sim_path::SimModel::new(&p, &comps, &s).unwrap();
+    let x = p.xenograft().unwrap();
+    let eng = crate::sim::Engine::new(&p, &super::fast::power_sim_options(x, START)).unwrap();
+    let full = super::sim_path::SimModel::new(&p, eng, &comps, &s).unwrap();
     let b = engine::run(&full, s.reps, 2, &|_| {}).unwrap();
     assert_eq!(b.failures, vec![0, 0]);
     for i in 0..a.rejections.len() {

@@ -129,6 +129,12 @@ impl Sourced {
     }
 }
 
+/// SD of ln X for a log-normal X with coefficient of variation `cv`: √ln(1 + cv²) (the one
+/// conversion every consumer of [`Variability::LogNormal`] uses).
+pub fn sdlog_from_cv(cv: f64) -> f64 {
+    cv.mul_add(cv, 1.0).ln().sqrt()
+}
+
 /// Between-animal variability of a model parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Variability {

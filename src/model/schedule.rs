@@ -1,0 +1,140 @@
+//! Schedule expansion: the one rule, shared by the timeline, the simulator and the tight power
+//! path, for which days of a phase a [`Schedule`] fires on and at which clock times.
+//!
+//! Days are counted from the phase's first day; weekday schedules are anchored on the real
+//! calendar through the weekday of that first day (Monday = 0), which the caller derives from
+//! `--start` and the phases before. The timeline applies its weekend / holiday policy on top
+//! of these planned days (a calendar concern); the simulator doses on the planned days.
+
+use crate::protocol::{Frequency, Schedule};
+use jiff::civil::Time;
+
+/// Planned days (offsets from the phase start) on which `s` fires within a phase of `len`
+/// days whose first day has weekday `wd0` (Monday = 0). `include_end` also allows day `len`
+/// (the closing caliper reading of the last treatment phase); otherwise days run 0..len.
+/// A schedule's `end-day` past the phase is clipped to the phase.
+pub fn planned_days(s: &Schedule, len: u32, include_end: bool, wd0: u32) -> Vec<u32> {
+    let Some(last) = last_day(s, len, include_end) else {
+        return Vec::new();
+    };
+    let range = s.start_day..=last;
+    match &s.frequency {
+        Frequency::Once => vec![s.start_day],
+        Frequency::Daily { .. } => range.collect(),
+        Frequency::EveryNDays { n } => range.step_by((*n).max(1) as usize).collect(),
+        Frequency::Weekdays { days } => range
+            .filter(|d| {
+                days.iter()
+                    .any(|w| w.to_monday_zero_offset() as u32 == (wd0 + d) % 7)
+            })
+            .collect(),
+    }
+}
+
+/// Last phase day `s` may fire on (its `end-day` clipped to the phase; day `len` itself only
+/// with `include_end`), or `None` when the schedule starts after it.
+pub fn last_day(s: &Schedule, len: u32, include_end: bool) -> Option<u32> {
+    if !include_end && len == 0 {
+        return None;
+    }
+    let last_in_phase = if include_end { len } else { len - 1 };
+    let last = s.end_day.unwrap_or(last_in_phase).min(last_in_phase);
+    (s.start_day <= last).then_some(last)
+}
+
+/// Default clock times of administrations when a dosing schedule gives none (assumed: dosing
+/// within a working day after the morning caliper reading; once daily at 10:00, BID 8 h apart
+/// at 08:00/16:00, three or more spread evenly over 08:00–18:00, e.g. QID
+/// 08:00/11:20/14:40/18:00). The simulator's PK model and the timeline's `.ics` both read
+/// these, so the calendar tells the lab the times the model assumes.
+pub fn default_dose_times(per_day: u8) -> Vec<Time> {
+    let per_day = per_day.max(1);
+    if per_day == 1 {
+        return vec![Time::constant(10, 0, 0, 0)];
+    }
+    let span_min: i32 = if per_day == 2 { 8 * 60 } else { 10 * 60 };
+    (0..per_day)
+        .map(|i| {
+            let m = 8 * 60 + span_min * i32::from(i) / i32::from(per_day - 1);
+            Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).unwrap_or(Time::midnight())
+        })
+        .collect()
+}
+
+/// Clock times of a dosing schedule: its own `times`, else [`default_dose_times`].
+pub fn dose_times(s: &Schedule) -> Vec<Time> {
+    if s.times.is_empty() {
+        default_dose_times(s.frequency.per_day())
+    } else {
+        s.times.clone()
+    }
+}
+
+/// A clock time as a fraction of a day.
+pub fn day_fraction(t: Time) -> f64 {
+    (f64::from(t.hour()) + f64::from(t.minute()) / 60.0 + f64::from(t.second()) / 3600.0) / 24.0
+}
+
+/// Typical interval (days) between administrations of a schedule: how long a direct effect
+/// lasts after the last dose (∞ for a single administration).
+pub fn interval_days(s: &Schedule) -> f64 {
+    match &s.frequency {
+        Frequency::Once => f64::INFINITY,
+        Frequency::Daily { per_day } => 1.0 / f64::from((*per_day).max(1)),
+        Frequency::EveryNDays { n } => f64::from((*n).max(1)),
+        Frequency::Weekdays { days } => 7.0 / days.len().max(1) as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::Weekday;
+
+    fn sched(frequency: Frequency, end: Option<u32>) -> Schedule {
+        Schedule {
+            frequency,
+            start_day: 0,
+            end_day: end,
+            times: vec![],
+        }
+    }
+
+    #[test]
+    fn weekdays_follow_the_phase_start_weekday() {
+        let tue_fri = sched(
+            Frequency::Weekdays {
+                days: vec![Weekday::Tuesday, Weekday::Friday],
+            },
+            None,
+        );
+        // Phase starting on a Monday: Tue = day 1, Fri = day 4.
+        assert_eq!(planned_days(&tue_fri, 14, true, 0), vec![1, 4, 8, 11]);
+        // Starting on a Tuesday: day 0 is a caliper day.
+        assert_eq!(planned_days(&tue_fri, 14, true, 1), vec![0, 3, 7, 10, 14]);
+        // Starting on a Sunday (6): Tue = day 2.
+        assert_eq!(planned_days(&tue_fri, 7, false, 6), vec![2, 5]);
+    }
+
+    #[test]
+    fn end_day_is_clipped_and_end_included_on_request() {
+        let qd = sched(Frequency::Daily { per_day: 1 }, Some(100));
+        assert_eq!(planned_days(&qd, 5, false, 0), vec![0, 1, 2, 3, 4]);
+        assert_eq!(planned_days(&qd, 5, true, 0), vec![0, 1, 2, 3, 4, 5]);
+        assert!(planned_days(&qd, 0, false, 0).is_empty());
+        let q3d = sched(Frequency::EveryNDays { n: 3 }, None);
+        assert_eq!(planned_days(&q3d, 10, false, 3), vec![0, 3, 6, 9]);
+    }
+
+    #[test]
+    fn default_times_bid_qid() {
+        let t = |h, m| Time::constant(h, m, 0, 0);
+        assert_eq!(default_dose_times(1), vec![t(10, 0)]);
+        assert_eq!(default_dose_times(2), vec![t(8, 0), t(16, 0)]);
+        assert_eq!(
+            default_dose_times(4),
+            vec![t(8, 0), t(11, 20), t(14, 40), t(18, 0)]
+        );
+        assert!((day_fraction(t(18, 0)) - 0.75).abs() < 1e-15);
+    }
+}
