@@ -26,6 +26,7 @@ use super::design::{Comparison, Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
 use super::zig::Ziggurat;
+use crate::analysis::stats::holm_reject_into;
 use crate::model::effect::bliss;
 use crate::model::window;
 use crate::protocol::{Adjustment, EnrollmentMode, Protocol, Xenograft};
@@ -439,17 +440,7 @@ impl Moments {
 /// Biometrika 34:28). `None` when a sample has fewer than two values or both variances are 0.
 #[inline]
 pub fn welch_from_moments(a: &Moments, b: &Moments) -> Option<(f64, f64)> {
-    if a.n < 2.0 || b.n < 2.0 {
-        return None;
-    }
-    let (sa, sb) = (a.var() / a.n, b.var() / b.n);
-    let se2 = sa + sb;
-    if se2 <= 0.0 || !se2.is_finite() {
-        return None;
-    }
-    let t = (a.mean - b.mean) / se2.sqrt();
-    let df = se2 * se2 / (sa * sa / (a.n - 1.0) + sb * sb / (b.n - 1.0));
-    Some((t, df))
+    crate::analysis::stats::welch_t_df(a.mean, a.var(), a.n, b.mean, b.var(), b.n)
 }
 
 /// The tight model ready to run: design + settings + precomputed critical values.
@@ -690,7 +681,7 @@ impl FastModel {
                             .copied()
                             .filter(|&(_, c)| arms[pairs[c].0].cohort == cohort),
                     );
-                    holm_decisions(&mut s.family, self.alpha, &mut s.decisions);
+                    holm_reject_into(&mut s.family, self.alpha, &mut s.decisions);
                 }
             }
         }
@@ -731,25 +722,6 @@ impl FastModel {
             tally.record(slot, ei, &s.decisions);
         }
         tally.reps[slot] += 1;
-    }
-}
-
-/// Holm (1979) step-down over the family `pvals` of (p, comparison index): sort p ascending;
-/// reject while p_(i) < α/(m − i + 1) (1-based). Writes `out[c]` for the family's indices
-/// only. NaN p-values are never rejected and sort last.
-pub fn holm_decisions(pvals: &mut [(f64, usize)], alpha: f64, out: &mut [bool]) {
-    let m = pvals.len();
-    let key = |p: f64| if p.is_nan() { f64::INFINITY } else { p };
-    pvals.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(a.1.cmp(&b.1)));
-    for &(_, c) in pvals.iter() {
-        out[c] = false;
-    }
-    for (i, &(p, c)) in pvals.iter().enumerate() {
-        if p < alpha / (m - i) as f64 {
-            out[c] = true;
-        } else {
-            break;
-        }
     }
 }
 

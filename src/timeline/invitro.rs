@@ -6,16 +6,17 @@
 //! stochastic one is `simulate`'s job): sensitive and resistant cells grow at
 //! r(f) = ln2/T_noE2 + f·(ln2/T_E2 − ln2/T_noE2) − δ·(1 − f) per day, where f = 1 − Cⁿ/(IC50ⁿ + Cⁿ)
 //! is the fraction of estrogen still made under the aromatase inhibitor at concentration C
-//! (the model of [`DerivationModel`]); sensitive cells switch to resistance at the given rate
+//! (the model of [`DerivationModel`], computed by [`crate::invitro::derivation::GrowthModel`],
+//! the simulator's own); sensitive cells switch to resistance at the given rate
 //! per division. The culture is passaged when it reaches the passage confluence and split by
 //! the split ratio; growth stops at confluence.
 
 use super::schedule::{Layout, occurrences};
 use super::xenograft::fmt_num;
 use super::{Calendar, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError};
+use crate::invitro::derivation::GrowthModel as DerivationGrowth;
 use crate::protocol::{
-    Assay, AssayDesign, Derivation, DerivationModel, EscalationTrigger, EventKind, Protocol,
-    WeekendPolicy,
+    Assay, AssayDesign, Derivation, EscalationTrigger, EventKind, Protocol, WeekendPolicy,
 };
 
 /// Quantities accumulated while expanding an in vitro protocol (for `resources.csv`).
@@ -47,22 +48,6 @@ const ATTACH_DAYS: i64 = 1;
 /// Limiting dilution at 0.5 cells/well: P(one cell) = 0.5·e^−0.5 = 0.303 (Poisson); assumed
 /// 50% of single-cell wells grow out into a colony.
 const SINGLE_CELL_WELL_YIELD: f64 = 0.5 * 0.606_530_66 * 0.5;
-
-/// Growth rate per day at concentration `c` for cells with `ic50` (see the module docs).
-fn growth_rate(m: &DerivationModel, c_nm: f64, ic50: f64) -> f64 {
-    let h = m.hill.value.max(0.01);
-    let inh = if c_nm <= 0.0 {
-        0.0
-    } else {
-        let ch = c_nm.powf(h);
-        ch / (ic50.max(1e-12).powf(h) + ch)
-    };
-    let f = 1.0 - inh;
-    let ln2 = std::f64::consts::LN_2;
-    let r0 = ln2 / (m.doubling_h_without_e2.value.max(1e-6) / 24.0);
-    let r1 = ln2 / (m.doubling_h_with_e2.value.max(1e-6) / 24.0);
-    r0 + f * (r1 - r0) - m.death_rate_per_day.value.max(0.0) * (1.0 - f)
-}
 
 struct Culture<'a> {
     label: &'a str,
@@ -200,7 +185,10 @@ pub(super) fn expand_derivation(
         activity: format!("selection under {}", d.drug),
     };
     let cu = &d.culture;
+    // The derivation simulator's dose response (one owner: invitro::derivation).
     let m = &d.model;
+    let gm = DerivationGrowth::new(m, cu);
+    let growth_rate = |c_nm: f64, ic50: f64| gm.rates(c_nm, ic50).net();
     let mut totals = InVitroTotals {
         drug: d.drug.clone(),
         ..Default::default()
@@ -259,8 +247,8 @@ pub(super) fn expand_derivation(
         // Grow one day.
         for (i, c) in cultures.iter_mut().enumerate() {
             let c_nm = if i == 0 { conc } else { 0.0 };
-            let rs = growth_rate(m, c_nm, m.ic50_sensitive_nm.value);
-            let rr = growth_rate(m, c_nm, m.ic50_resistant_nm.value);
+            let rs = growth_rate(c_nm, m.ic50_sensitive_nm.value);
+            let rr = growth_rate(c_nm, m.ic50_resistant_nm.value);
             let divisions = rs.max(0.0) / std::f64::consts::LN_2;
             let switched = c.sensitive * divisions * m.switch_rate_per_division.value.max(0.0);
             let mut s = c.sensitive * rs.exp() - switched;
@@ -299,8 +287,8 @@ pub(super) fn expand_derivation(
             if due && em.can_work(day) {
                 let c_nm = if i == 0 { conc } else { 0.0 };
                 let rate = if total > 0.0 {
-                    (c.sensitive * growth_rate(m, c_nm, m.ic50_sensitive_nm.value)
-                        + c.resistant * growth_rate(m, c_nm, m.ic50_resistant_nm.value))
+                    (c.sensitive * growth_rate(c_nm, m.ic50_sensitive_nm.value)
+                        + c.resistant * growth_rate(c_nm, m.ic50_resistant_nm.value))
                         / total
                 } else {
                     0.0

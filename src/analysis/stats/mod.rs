@@ -23,10 +23,10 @@ mod ttest;
 
 pub use fisher::{FisherTest, fisher_exact_2x2};
 pub use growth::{auc_log_relative, slope};
-pub use multiplicity::holm;
+pub use multiplicity::{holm, holm_reject_into};
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use survival::{KmPoint, LogRank, kaplan_meier, logrank};
-pub use ttest::{TTest, mean_var, welch_from_moments, welch_t};
+pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};
 
 #[cfg(test)]
 #[path = "tests/reference.rs"]

@@ -17,6 +17,28 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// Holm decisions at level `alpha` without allocating, for the power engines' hot loop: the
+/// family is `pvals`, pairs (p, comparison index); `out[c]` is set for every index of the
+/// family and is true exactly when [`holm`]'s adjusted p is < `alpha` (same NaN rule: NaN is
+/// never rejected and does not count towards m). Sorts `pvals`.
+pub fn holm_reject_into(pvals: &mut [(f64, usize)], alpha: f64, out: &mut [bool]) {
+    let key = |p: f64| if p.is_nan() { f64::INFINITY } else { p };
+    pvals.sort_by(|a, b| key(a.0).total_cmp(&key(b.0)).then(a.1.cmp(&b.1)));
+    let m = pvals.iter().filter(|(p, _)| !p.is_nan()).count();
+    for &(_, c) in pvals.iter() {
+        out[c] = false;
+    }
+    // Step-down: reject p₍ᵢ₎ while (m − i + 1)·p₍ᵢ₎ < α, i.e. the running maximum of the
+    // adjusted values stays below α.
+    for (i, &(p, c)) in pvals.iter().take(m).enumerate() {
+        if ((m - i) as f64 * p).min(1.0) < alpha {
+            out[c] = true;
+        } else {
+            break;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +52,39 @@ mod tests {
         }
         let b = holm(&[0.5, f64::NAN, 0.6]);
         assert!((b[0] - 1.0).abs() < 1e-15 && b[1].is_nan() && (b[2] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn reject_into_step_down_cases() {
+        let mut d = vec![false; 3];
+        // sorted 0.01 < 0.05/3, 0.03 < 0.05/2? no (0.025) → stop.
+        holm_reject_into(&mut [(0.01, 0), (0.04, 1), (0.03, 2)], 0.05, &mut d);
+        assert_eq!(d, vec![true, false, false]);
+        holm_reject_into(&mut [(0.001, 0), (0.02, 1), (0.04, 2)], 0.05, &mut d);
+        assert_eq!(d, vec![true, true, true]);
+        // NaN: never rejected, not counted (m = 1).
+        let mut d = vec![false; 2];
+        holm_reject_into(&mut [(f64::NAN, 0), (0.04, 1)], 0.05, &mut d);
+        assert_eq!(d, vec![false, true]);
+    }
+
+    proptest::proptest! {
+        /// The allocation-free decisions are exactly `holm(p) < α` (NaN included).
+        #[test]
+        fn reject_into_equals_adjusted_below_alpha(
+            p in proptest::collection::vec(
+                proptest::prop_oneof![0.0..0.2f64, 0.0..1.0f64, proptest::strategy::Just(f64::NAN)],
+                1..8,
+            ),
+            alpha in 0.001..0.2f64,
+        ) {
+            let adj = holm(&p);
+            let mut fam: Vec<(f64, usize)> = p.iter().copied().zip(0..).collect();
+            let mut out = vec![true; p.len()];
+            holm_reject_into(&mut fam, alpha, &mut out);
+            for i in 0..p.len() {
+                proptest::prop_assert_eq!(out[i], adj[i] < alpha, "p={:?} α={}", p, alpha);
+            }
+        }
     }
 }

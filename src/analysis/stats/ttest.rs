@@ -36,6 +36,31 @@ pub fn welch_t(a: &[f64], b: &[f64]) -> TTest {
     welch_from_moments(m1, v1, a.len(), m2, v2, b.len())
 }
 
+/// Welch's t statistic and Welch–Satterthwaite df from group means, sample variances and
+/// sizes (formula below); `None` when a group has fewer than two values or the standard error
+/// is zero or not finite. The power engines' hot loop calls this without the p-value.
+#[inline]
+pub fn welch_t_df(
+    mean1: f64,
+    var1: f64,
+    n1: f64,
+    mean2: f64,
+    var2: f64,
+    n2: f64,
+) -> Option<(f64, f64)> {
+    if n1 < 2.0 || n2 < 2.0 {
+        return None;
+    }
+    let (s1, s2) = (var1 / n1, var2 / n2);
+    let se2 = s1 + s2;
+    if se2.is_nan() || se2 <= 0.0 || !se2.is_finite() {
+        return None;
+    }
+    let t = (mean1 - mean2) / se2.sqrt();
+    let df = se2 * se2 / (s1 * s1 / (n1 - 1.0) + s2 * s2 / (n2 - 1.0));
+    Some((t, df))
+}
+
 /// Welch's t-test from group means, sample variances (n − 1 denominator) and sizes:
 /// t = (m₁ − m₂)/√(v₁/n₁ + v₂/n₂), df = (v₁/n₁ + v₂/n₂)² / [(v₁/n₁)²/(n₁−1) + (v₂/n₂)²/(n₂−1)]
 /// (Welch 1947, Biometrika 34:28; Satterthwaite 1946).
@@ -50,19 +75,13 @@ pub fn welch_from_moments(
     if n1 < 2 || n2 < 2 {
         return TTest::NAN;
     }
-    let (n1f, n2f) = (n1 as f64, n2 as f64);
-    let s1 = var1 / n1f;
-    let s2 = var2 / n2f;
-    let se2 = s1 + s2;
-    if se2.is_nan() || se2 <= 0.0 || !se2.is_finite() {
+    let Some((t, df)) = welch_t_df(mean1, var1, n1 as f64, mean2, var2, n2 as f64) else {
         return TTest {
             estimate: mean1 - mean2,
             ..TTest::NAN
         };
-    }
-    let se = se2.sqrt();
-    let t = (mean1 - mean2) / se;
-    let df = se2 * se2 / (s1 * s1 / (n1f - 1.0) + s2 * s2 / (n2f - 1.0));
+    };
+    let se = (var1 / n1 as f64 + var2 / n2 as f64).sqrt();
     TTest {
         statistic: t,
         df,

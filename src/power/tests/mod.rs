@@ -3,10 +3,12 @@
 
 use super::design::{Endpoint, Settings, comparisons};
 use super::engine;
-use super::fast::{FastDesign, FastModel, Moments, holm_decisions, welch_from_moments};
+use super::fast::{FastDesign, FastModel, Moments, welch_from_moments};
 use super::results::{Losses, animal_plan, run_power};
 use super::testkit::p1_protocol;
 use crate::protocol::Adjustment;
+
+mod cross_engine;
 
 /// The simulator's default start (a Monday).
 const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
@@ -350,22 +352,6 @@ fn welch_from_moments_matches_direct_formula() {
     let mut one = Moments::default();
     one.push(1.0);
     assert!(welch_from_moments(&one, &mb).is_none());
-}
-
-#[test]
-fn holm_step_down() {
-    let mut p = vec![(0.01, 0), (0.04, 1), (0.03, 2)];
-    let mut d = vec![false; 3];
-    // sorted 0.01 < 0.05/3, 0.03 < 0.05/2? no (0.025) → stop.
-    holm_decisions(&mut p, 0.05, &mut d);
-    assert_eq!(d, vec![true, false, false]);
-    let mut p = vec![(0.001, 0), (0.02, 1), (0.04, 2)];
-    holm_decisions(&mut p, 0.05, &mut d);
-    assert_eq!(d, vec![true, true, true]);
-    let mut p = vec![(f64::NAN, 0), (0.001, 1)];
-    let mut d = vec![false; 2];
-    holm_decisions(&mut p, 0.05, &mut d);
-    assert_eq!(d, vec![false, true]);
 }
 
 #[test]
