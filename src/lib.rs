@@ -18,6 +18,7 @@ pub mod cli;
 pub mod fit;
 pub mod invitro;
 pub mod model;
+pub mod numeric;
 pub mod output;
 pub mod plot;
 pub mod power;

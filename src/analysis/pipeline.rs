@@ -419,16 +419,7 @@ fn median(x: &mut [f64]) -> f64 {
     }
 }
 
-/// Quantile by linear interpolation (R type 7) of sorted finite values.
-fn quantile_sorted(x: &[f64], q: f64) -> f64 {
-    if x.is_empty() {
-        return f64::NAN;
-    }
-    let h = (x.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(x.len() - 1);
-    x[lo] + (h - lo as f64) * (x[hi] - x[lo])
-}
+use crate::numeric::quantile7 as quantile_sorted;
 
 /// 95% percentile interval of bootstrap values (non-finite replicates dropped; NaN when fewer
 /// than half the replicates are finite).

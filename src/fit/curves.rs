@@ -137,22 +137,7 @@ fn bounds(model: Model, s: &AnimalSeries) -> Bounds {
     }
 }
 
-/// Ordinary least-squares slope and intercept of (x, y).
-pub fn ols(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
-    let n = x.len() as f64;
-    if x.len() < 2 {
-        return None;
-    }
-    let mx = x.iter().sum::<f64>() / n;
-    let my = y.iter().sum::<f64>() / n;
-    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
-    if sxx <= 0.0 {
-        return None;
-    }
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let b = sxy / sxx;
-    Some((my - b * mx, b))
-}
+pub use crate::numeric::ols;
 
 /// Starting points for LM: a log-linear fit for V0 and the early rate, and several plateaus.
 fn starts(model: Model, s: &AnimalSeries) -> Vec<Vec<f64>> {
@@ -266,24 +251,16 @@ impl Prior {
     }
 }
 
-/// Lower Cholesky factor of a symmetric positive-definite matrix; `None` otherwise.
+/// Lower Cholesky factor of a symmetric positive-definite matrix given as rows; `None`
+/// otherwise ([`crate::numeric::linalg::cholesky`] on the row-major copy).
 pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = a[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
-            if i == j {
-                if !(s > 0.0 && s.is_finite()) {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
+    let flat: Vec<f64> = a.iter().flatten().copied().collect();
+    if flat.len() != n * n {
+        return None;
     }
-    Some(l)
+    let l = crate::numeric::linalg::cholesky(&flat, n)?;
+    Some(l.chunks(n).map(<[f64]>::to_vec).collect())
 }
 
 /// One animal's conditional mode under the population prior (the E-step of the iterative

@@ -171,16 +171,7 @@ fn pnorm(z: f64) -> f64 {
     Normal::standard().cdf(z)
 }
 
-/// Quantile of sorted values by linear interpolation (type 7, R's default).
-pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
-}
+use crate::numeric::quantile7 as quantile_sorted;
 
 /// Bias-corrected and accelerated bootstrap interval (Efron & Tibshirani, *An Introduction to
 /// the Bootstrap*, 1993, §14.3, eqs. 14.9–14.15): z₀ from the share of replicates below the

@@ -195,17 +195,7 @@ pub struct Interval {
     pub n: usize,
 }
 
-/// Sample quantile, Hyndman & Fan 1996 type 7 (R's default): linear interpolation between
-/// order statistics at h = (n − 1)·p.
-pub fn quantile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
+pub use crate::numeric::quantile7 as quantile;
 
 impl Interval {
     /// Median and 90% interval of `values` (non-finite values dropped); `None` if empty.

@@ -117,14 +117,7 @@ impl ConditionEstimate {
     }
 }
 
-/// Hyndman & Fan (1996) type-7 quantile of sorted, non-empty data: h = (n−1)p,
-/// Q = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]).
-fn quantile7(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
+use crate::numeric::quantile7;
 
 /// Estimates per (phase name, cohort name); the cohort is `""` for protocols without cohorts.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -157,11 +150,13 @@ pub struct Options {
     pub enrollment_yield: f64,
 }
 
-/// Default enrollment yield: the fraction of tumour-bearing animals that can be enrolled.
-/// Assumed (no published value; DOMAIN.md lists the time to reach 150–200 mm³ as n/f) and kept
-/// equal to the simulator's implant factor (`sim::Engine::implanted`: 2.5× for single-day,
-/// 1.25× for rolling enrollment) so that `resources.csv` orders what the simulation implants:
-/// single-day 0.4, rolling 0.8, at-baseline 1. Override with `--enrollment-yield`.
+/// Default enrollment yield: the fraction of tumour-bearing animals that can be enrolled,
+/// when the timeline runs without a simulated estimate. Assumed (no published value;
+/// DOMAIN.md lists the time to reach 150–200 mm³ as n/f): single-day 0.4, rolling 0.8,
+/// at-baseline 1. The simulator does not use these: `sim::Engine::implanted` sizes its pool
+/// from a pilot-simulated yield (ceil(1.25·n / yield)), so a simulated study can implant a
+/// different number than `resources.csv` orders with this default. Override with
+/// `--enrollment-yield`.
 pub fn default_enrollment_yield(protocol: &Protocol) -> f64 {
     use crate::protocol::EnrollmentMode;
     match protocol.xenograft().map(|x| x.enrollment.mode) {

@@ -3,18 +3,7 @@
 /// Ordinary least-squares slope of `y` on `x` (e.g. ln volume on day: the exponential growth
 /// rate, /day, Hather et al. 2014 Cancer Inform 13(S4):65). NaN with fewer than two distinct x.
 pub fn slope(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len().min(y.len());
-    if n < 2 {
-        return f64::NAN;
-    }
-    let mx = x[..n].iter().sum::<f64>() / n as f64;
-    let my = y[..n].iter().sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for i in 0..n {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-    }
-    if sxx > 0.0 { sxy / sxx } else { f64::NAN }
+    crate::numeric::ols(x, y).map_or(f64::NAN, |(_, b)| b)
 }
 
 /// Area under ln(V(t)/V(t₀)) by the trapezoid rule from the first to the last point (the

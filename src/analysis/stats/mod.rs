@@ -13,7 +13,7 @@
 pub mod dist;
 mod fisher;
 mod growth;
-pub mod linalg;
+pub use crate::numeric::linalg;
 pub mod lmm;
 mod multiplicity;
 mod mwu;

@@ -7,15 +7,6 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 #[test]
-fn quantile_type7_matches_r() {
-    // R: quantile(c(1, 2, 3, 4, 10), c(0.05, 0.5, 0.95)) → 1.2, 3, 8.8
-    let v = [1.0, 2.0, 3.0, 4.0, 10.0];
-    assert!((quantile(&v, 0.05) - 1.2).abs() < 1e-12);
-    assert!((quantile(&v, 0.5) - 3.0).abs() < 1e-12);
-    assert!((quantile(&v, 0.95) - 8.8).abs() < 1e-12);
-}
-
-#[test]
 fn replicates_do_not_depend_on_thread_count() {
     let mut d = testutil::derivation();
     d.duration_days = 120;

@@ -1,4 +1,4 @@
-//! Unit tests of `src/analysis/stats/linalg.rs`.
+//! Unit tests of `src/numeric/linalg.rs`.
 
 use super::*;
 
