@@ -121,6 +121,42 @@ pub fn fmt_f(x: f64, decimals: usize) -> String {
     }
 }
 
+/// A value for people to read (protocol summaries in `show` and the report, the sample-size
+/// justification, timeline labels): four significant digits with trailing zeros trimmed
+/// (175, 0.09902, 12346), scientific notation outside [1e-3, 1e5) with a trimmed mantissa
+/// (5e6, 1.235e-4); "0" for zero; "NaN" / "inf" spelled out. CSV cells use [`fmt_f`].
+pub fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    let a = x.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{x:.3e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        return format!("{}e{exp}", trim(mantissa.to_string()));
+    }
+    let mag = a.log10().floor() as i32;
+    let dec = (3 - mag).max(0) as usize;
+    let s = trim(format!("{x:.dec$}"));
+    if s == "-0" { "0".into() } else { s }
+}
+
 /// Lowercase hex SHA-256 of bytes (recorded in manifests for protocol files).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);

@@ -23,14 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Number without trailing zeros noise.
-fn num(v: f64) -> String {
-    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
-        format!("{v:e}")
-    } else {
-        let s = format!("{v:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+use crate::output::fmt_value as num;
 
 fn param(p: &Param) -> String {
     let var = match p.variability {

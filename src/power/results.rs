@@ -448,16 +448,7 @@ fn param_text(name: &str, p: &Param) -> String {
     format!("{name} {}{var} ({})", fmt_sig(p.value), p.source)
 }
 
-fn fmt_sig(x: f64) -> String {
-    if x != 0.0 && (x.abs() < 0.01 || x.abs() >= 1e5) {
-        format!("{x:.3e}")
-    } else {
-        format!("{x:.4}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
+use crate::output::fmt_value as fmt_sig;
 
 /// The sample-size justification paragraph for an ethics committee / IACUC.
 pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) -> String {

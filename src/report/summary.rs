@@ -27,17 +27,7 @@ fn variability(p: &Param) -> String {
     }
 }
 
-fn fmt(x: f64) -> String {
-    let a = x.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e5).contains(&a) {
-        format!("{x:.3e}")
-    } else {
-        let s = format!("{x:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+use crate::output::fmt_value as fmt;
 
 struct Rows(Vec<ParamRow>);
 

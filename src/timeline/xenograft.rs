@@ -549,9 +549,4 @@ pub(super) fn expand(
     Ok(())
 }
 
-/// A number without trailing zeros (10 → "10", 12.5 → "12.5").
-pub(super) fn fmt_num(v: f64) -> String {
-    let s = format!("{v:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
+pub(super) use crate::output::fmt_value as fmt_num;
