@@ -447,7 +447,9 @@ pub struct FileArm {
     pub control: bool,
     /// Animals per arm.
     pub n: i64,
-    /// Bliss interaction for combinations (0 = independence).
+    /// Bliss interaction α ∈ [−1, 1] for combinations: 0 = independence, > 0 synergy (pushes
+    /// the combined inhibition toward 1), < 0 antagonism (−1 = no better than the strongest
+    /// agent).
     #[serde(default)]
     pub interaction: f64,
     /// Treatments (several = combination).

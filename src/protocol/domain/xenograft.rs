@@ -387,9 +387,10 @@ pub struct Arm {
     pub treatments: Vec<Treatment>,
     /// Animals per arm at randomization.
     pub n: u32,
-    /// Bliss interaction for combinations: 0 = Bliss independence; > 0 synergy (the combined
-    /// inhibited fraction is pushed toward 1 by this fraction of the remaining room); < 0
-    /// antagonism.
+    /// Bliss interaction α ∈ [−1, 1] for combinations ([`crate::model::effect::bliss`], the
+    /// one formula every engine uses): 0 = Bliss independence I = 1 − Π(1 − Iⱼ); α > 0 synergy,
+    /// I + α·(1 − I) (α = 1: complete inhibition); α < 0 antagonism, I + α·(I − max Iⱼ)
+    /// (α = −1: the combination is no better than its strongest agent).
     pub interaction: f64,
 }
 

@@ -651,3 +651,59 @@ fn two_cohorts_enroll_on_their_own_days_and_animals_are_not_double_counted() {
     assert_eq!(d7.animals, 68);
     assert_eq!(d7.procedures, 34 * 4);
 }
+
+/// The `.ics` tells the lab the clock times the PK model doses at: for QD to QID without
+/// explicit times, the timeline's dosing occurrences on a day equal the simulator's dose
+/// events of that day (both read model::schedule).
+#[test]
+fn timeline_dose_times_equal_the_simulators() {
+    use crate::protocol::*;
+    for per_day in 1..=4u8 {
+        let mut p = crate::power::testkit::p1_protocol(&[0.5]);
+        let Body::Xenograft(x) = &mut p.body else {
+            unreachable!()
+        };
+        x.agents[1].pk = Some(Pk {
+            ka_per_h: Sourced::new(1.0, "test"),
+            half_life_h: Sourced::new(4.0, "test"),
+            volume_l_per_kg: Sourced::new(1.0, "test"),
+            bioavailability: Sourced::new(0.5, "test"),
+        });
+        x.cohorts[0].effects[0].mode = EffectMode::Exposure {
+            emax: Param::fixed(0.8, "test"),
+            ec50_ng_ml: Param::fixed(100.0, "test"),
+            hill: 1.0,
+            target: EffectTarget::Growth,
+        };
+        let sched = Schedule {
+            frequency: Frequency::Daily { per_day },
+            start_day: 0,
+            end_day: None,
+            times: vec![],
+        };
+        x.cohorts[0].arms[1].treatments[0].schedule = sched.clone();
+        let opts = crate::sim::SimOptions::default();
+        let engine = crate::sim::Engine::new(&p, &opts).unwrap();
+        // Study day 0 on the default Monday start: the simulator's weekday-0 event list.
+        let sim_times: Vec<f64> = engine.plan.cohorts[0].arms[1].events[0]
+            .iter()
+            .filter(|e| e.t < 1.0 && matches!(e.kind, crate::sim::plan::EvKind::Dose(_)))
+            .map(|e| e.t)
+            .collect();
+        let cal = Calendar::new(opts.start, WeekendPolicy::Allow, &[]);
+        let occ = super::schedule::dose_occurrences(&cal, &sched, 0, 28, &mut 0);
+        let tl_times: Vec<f64> = occ
+            .iter()
+            .filter(|o| o.day == 0)
+            .map(|o| crate::model::schedule::day_fraction(o.time.expect("dosing is timed")))
+            .collect();
+        assert_eq!(sim_times.len(), usize::from(per_day));
+        for (a, b) in sim_times.iter().zip(&tl_times) {
+            assert!(
+                (a - b).abs() < 1e-12,
+                "per day {per_day}: {sim_times:?} vs {tl_times:?}"
+            );
+        }
+        assert_eq!(sim_times.len(), tl_times.len());
+    }
+}
