@@ -160,3 +160,49 @@ fn whole_study_path_runs_on_the_tamr_protocol() {
         );
     }
 }
+
+/// `--engine tight` on a design outside the tight path names every reason and exits 1;
+/// `--engine full` on an eligible design runs whole studies and says so in power.csv.
+#[test]
+fn engine_choice_is_explicit() {
+    let d = scratch("power-engine-tight");
+    let o = xenoplan(&[
+        "power",
+        "protocols/tamr_mcf7_xenograft.toml",
+        "--n",
+        "4",
+        "--reps",
+        "10",
+        "--engine",
+        "tight",
+        "--out",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "the tight power path cannot run this design: enrollment from an implanted pool"
+        ) && e.contains("(use --engine full or auto)"),
+        "{e}"
+    );
+    let d = scratch("power-engine-full");
+    let o = xenoplan(&[
+        "power",
+        "examples/p1_power.toml",
+        "--n",
+        "3",
+        "--reps",
+        "20",
+        "--engine",
+        "full",
+        "--out",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    assert!(csv.lines().next().unwrap_or("").ends_with(",engine"));
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",full")), "{csv}");
+    let manifest = std::fs::read_to_string(d.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"engine_key\": \"full\""), "{manifest}");
+}
