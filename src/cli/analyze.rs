@@ -120,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .filter(|a| a.cohort == c.name && a.arm == c.arms[0] && a.at(c.analysis_day).is_some())
             .count();
         if measured < 2 {
-            eprintln!(
+            diagln!(
                 "warning: {measured} control animal(s){} measured on day {}; the single-day tests are undefined (choose a measurement day with --day)",
                 if c.name.is_empty() {
                     String::new()
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             format!("cohort {}: ", c.name)
         };
         let n: usize = res.animals.iter().filter(|a| a.cohort == c.name).count();
-        println!(
+        outln!(
             "{label}{n} animals, arms {} (control {}), analysis day {}",
             c.arms.join(", "),
             c.arms[0],
@@ -149,7 +149,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .max()
             .unwrap_or(0);
         for t in tests {
-            println!(
+            outln!(
                 "  {:<w$}  {:<10} p = {:<10} p_adj = {}",
                 t.comparison,
                 t.key,
@@ -158,7 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!("wrote {} files to {}", files.len() + 1, out.display());
+    outln!("wrote {} files to {}", files.len() + 1, out.display());
     Ok(())
 }
 

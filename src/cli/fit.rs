@@ -119,9 +119,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.data.display().to_string());
     let fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
-    print!("{fragment}");
+    out!("{fragment}");
     for w in &result.warnings {
-        eprintln!("warning: {w}");
+        diagln!("warning: {w}");
     }
 
     if let Some(dir) = &args.out {
@@ -238,7 +238,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "date": date.to_string(),
         });
         m.write(dir)?;
-        eprintln!("wrote {} files to {}", m.files.len() + 1, dir.display());
+        diagln!("wrote {} files to {}", m.files.len() + 1, dir.display());
     }
     Ok(())
 }

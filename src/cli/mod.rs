@@ -4,6 +4,9 @@
 //! (clap's default). The library never sees clap types; each command turns its `Args` into
 //! library calls and prints results.
 
+#[macro_use]
+mod console;
+
 mod analyze;
 mod check;
 mod fit;
@@ -64,7 +67,12 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            // A closed pipe (`--help | head -1`) is fine; a full device is a failed run.
+            if let Err(w) = e.print()
+                && w.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::from(1);
+            }
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
@@ -80,11 +88,17 @@ pub fn main() -> ExitCode {
         Command::Fit(a) => fit::run(a),
         Command::Report(a) => report::run(a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let failed = match result {
+        Ok(()) => false,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            diagln!("error: {e:#}");
+            true
         }
+    };
+    // A write error on stdout/stderr (other than a closed pipe) fails an otherwise good run.
+    if console::finish() || failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -58,7 +58,7 @@ pub struct Args {
 fn load(path: &Path) -> anyhow::Result<(Protocol, Vec<u8>)> {
     let loaded = crate::protocol::load(path)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     Ok((loaded.protocol, loaded.bytes))
 }
@@ -110,12 +110,12 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (result, out_dir) = execute(&args)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary_json(&result, &out_dir))?
         );
     } else {
-        print!("{}", text_report(&result, &out_dir));
+        out!("{}", text_report(&result, &out_dir));
     }
     Ok(())
 }

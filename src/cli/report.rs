@@ -91,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t_all = Instant::now();
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     let p = &loaded.protocol;
     let kind = p.kind();
@@ -225,7 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     m.files = files;
     m.write(&dir)?;
 
-    println!(
+    outln!(
         "wrote {} ({:.1} s)",
         index.display(),
         t_all.elapsed().as_secs_f64()

@@ -66,7 +66,7 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     let text = execute(&args, &loaded)?;
     // A closed stdout (e.g. `| head`) must not panic: the files are already written.

@@ -146,7 +146,7 @@ pub fn simulate_estimates(
                     c.name,
                     days.len()
                 );
-                eprintln!("warning: {msg}");
+                diagln!("warning: {msg}");
                 unfilled.push(msg);
                 ConditionEstimate::unfilled(max_wait, days.len())
             }
@@ -159,7 +159,7 @@ pub fn simulate_estimates(
 /// Runs `xenoplan timeline`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let text = execute(&args)?;
-    print!("{text}");
+    out!("{text}");
     Ok(())
 }
 
@@ -191,7 +191,7 @@ pub fn execute(args: &Args) -> anyhow::Result<String> {
     holidays.dedup();
     let sims = usize::try_from(args.sims).unwrap_or(usize::MAX);
     if sims < 200 {
-        eprintln!("warning: --sims {sims} < 200: the 5-95% enrollment range is rough");
+        diagln!("warning: --sims {sims} < 200: the 5-95% enrollment range is rough");
     }
     let t0 = std::time::Instant::now();
     let mut unfilled = Vec::new();
