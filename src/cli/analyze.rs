@@ -1,7 +1,7 @@
 //! `xenoplan analyze`: the same analysis as `simulate`, on a user's measured data.
 
 use crate::analysis::{self, AnalysisOptions, EndpointRule};
-use crate::output::{Manifest, ensure_dir};
+use crate::output::{Manifest, begin_run};
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|| "analysis".into());
         PathBuf::from("output").join(stem)
     });
-    ensure_dir(&out)?;
+    let _lock = begin_run(&out)?;
     let mut files = analysis::write_outputs(&res, &out)?;
     files.extend(analysis::plots::write_plots(&ds, &res, &opt, &out)?);
     let mut m = Manifest::new("analyze").with_input(&args.data, &bytes);

@@ -125,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     if let Some(dir) = &args.out {
+        let _lock = crate::output::begin_run(dir)?;
         let mut files = Vec::new();
         write_atomic(&dir.join("fit.toml"), fragment.as_bytes())?;
         files.push("fit.toml".to_string());

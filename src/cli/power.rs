@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::output::{Manifest, ensure_dir};
+use crate::output::{Manifest, begin_run};
 use crate::power::{self, Endpoint, PowerResult, Settings};
 use crate::protocol::{Adjustment, Protocol};
 
@@ -154,7 +154,7 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
         pb.finish_and_clear();
     }
 
-    ensure_dir(&out_dir)?;
+    let _lock = begin_run(&out_dir)?;
     let mut files = power::results::write_outputs(&result, &out_dir)?;
     let mut manifest = Manifest::new("power").with_input(&args.file, &bytes);
     manifest.protocol_id = Some(protocol.id.clone());

@@ -62,11 +62,15 @@ fn today() -> Date {
         .date()
 }
 
-fn read_manifest(dir: &Path) -> serde_json::Value {
-    std::fs::read(dir.join("manifest.json"))
+/// Reads a stage's `manifest.json` and removes it: until the report's own manifest is written
+/// last, the folder must not carry a manifest that describes only one stage.
+fn read_manifest(dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let v = std::fs::read(dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null)
+        .unwrap_or(serde_json::Value::Null);
+    crate::output::discard_manifest(dir)?;
+    Ok(v)
 }
 
 fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) {
@@ -107,6 +111,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         date: date.to_string(),
         ..Default::default()
     };
+    // Held across the stages (which re-enter it): a concurrent run into `dir` is refused.
+    let _lock = crate::output::begin_run(&dir)?;
     let mut stage_manifests = serde_json::Map::new();
 
     // 1. Timeline (every kind).
@@ -124,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     match timeline::execute(&targs) {
         Ok(_) => {
-            stage_manifests.insert("timeline".into(), read_manifest(&dir));
+            stage_manifests.insert("timeline".into(), read_manifest(&dir)?);
         }
         Err(e) => info.failures.push(("timeline".into(), format!("{e:#}"))),
     }
@@ -149,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .filter(|l| !l.starts_with("wrote "))
                     .collect::<Vec<_>>()
                     .join("\n");
-                stage_manifests.insert("simulate".into(), read_manifest(&dir));
+                stage_manifests.insert("simulate".into(), read_manifest(&dir)?);
             }
             Err(e) => info.failures.push(("simulate".into(), format!("{e:#}"))),
         }
@@ -191,7 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .trim()
                     .to_string();
                 info.justification = result.justification.clone();
-                stage_manifests.insert("power".into(), read_manifest(&dir));
+                stage_manifests.insert("power".into(), read_manifest(&dir)?);
             }
             Err(e) => info.failures.push(("power".into(), format!("{e:#}"))),
         }

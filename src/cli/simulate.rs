@@ -81,6 +81,11 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
+    // A procedure has nothing to simulate: refuse before touching the folder's manifest.
+    let _lock = match p.kind() {
+        ProtocolKind::Procedure => None,
+        _ => Some(crate::output::begin_run(&dir)?),
+    };
     match p.kind() {
         ProtocolKind::Xenograft => {}
         ProtocolKind::Derivation | ProtocolKind::Assay => {

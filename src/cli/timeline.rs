@@ -208,6 +208,7 @@ pub fn execute(args: &Args) -> anyhow::Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&protocol.id));
+    let _lock = crate::output::begin_run(&out)?;
     // RFC 5545 DTSTAMP is the creation time; SOURCE_DATE_EPOCH pins it for reproducible builds.
     let dtstamp = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

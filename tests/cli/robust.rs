@@ -64,3 +64,142 @@ fn full_stdout_exits_one_with_a_message() {
         }
     }
 }
+
+/// Seed recorded in `dir/manifest.json`, or `None` when the folder has no manifest.
+fn manifest_seed(dir: &std::path::Path) -> Option<u64> {
+    let b = std::fs::read(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&b).expect("manifest is JSON");
+    assert_eq!(v["complete"], true, "a manifest is written last, complete");
+    v["seed"].as_u64()
+}
+
+fn simulate_cmd(seed: &str, out: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xenoplan"));
+    c.args([
+        "simulate",
+        P,
+        "--seed",
+        seed,
+        "--n-per-arm",
+        "40",
+        "--no-lmm",
+    ])
+    .arg("--out")
+    .arg(out)
+    .current_dir(root())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    c
+}
+
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for d in [dir.to_path_buf(), dir.join("plots")] {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.contains("tmp") {
+                v.push(n);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn killed_rerun_never_leaves_a_manifest_of_another_run() {
+    let base = super::scratch("robust_kill");
+    let reference = base.join("ref2");
+    let o = simulate_cmd("2", &reference).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = std::fs::read(reference.join("animals.csv")).unwrap();
+    let d = base.join("d");
+    for (i, delay_ms) in [5u64, 40, 120, 250].into_iter().enumerate() {
+        let o = simulate_cmd("1", &d).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut child = simulate_cmd("2", &d).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        match manifest_seed(&d) {
+            None => assert!(
+                !status.success(),
+                "try {i}: a finished run wrote no manifest"
+            ),
+            Some(2) => assert_eq!(std::fs::read(d.join("animals.csv")).unwrap(), want),
+            Some(s) => panic!("try {i}: manifest says seed {s} after a seed-2 run started"),
+        }
+    }
+    // The next run cleans what killed runs left.
+    let o = simulate_cmd("2", &d).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(temp_files(&d), Vec::<String>::new());
+    assert_eq!(manifest_seed(&d), Some(2));
+}
+
+#[test]
+fn a_second_run_into_a_locked_folder_is_refused() {
+    let d = super::scratch("robust_lock");
+    std::fs::create_dir_all(&d).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(d.join(".xenoplan.lock"))
+        .unwrap();
+    lock.try_lock().expect("test takes the lock");
+    let o = simulate_cmd("1", &d).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!(
+        "error: {} is in use by another xenoplan run (lock {}/.xenoplan.lock); wait for it to finish or choose another --out\n",
+        d.display(),
+        d.display()
+    );
+    assert_eq!(stderr(&o), want);
+    drop(lock);
+    let o = simulate_cmd("1", &d).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn concurrent_runs_never_mix_outputs() {
+    let base = super::scratch("robust_concurrent");
+    let mut want = Vec::new();
+    for s in ["1", "2"] {
+        let r = base.join(format!("ref{s}"));
+        assert!(simulate_cmd(s, &r).output().unwrap().status.success());
+        want.push(std::fs::read(r.join("animals.csv")).unwrap());
+    }
+    let d = base.join("d");
+    for _ in 0..3 {
+        let a = simulate_cmd("1", &d).spawn().unwrap();
+        let b = simulate_cmd("2", &d).spawn().unwrap();
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        for o in [&a, &b] {
+            assert!(
+                o.status.success() || stderr(o).contains("is in use by another xenoplan run"),
+                "{}",
+                stderr(o)
+            );
+        }
+        let seed = manifest_seed(&d).expect("one run finished") as usize;
+        assert_eq!(
+            std::fs::read(d.join("animals.csv")).unwrap(),
+            want[seed - 1]
+        );
+    }
+}
+
+#[test]
+fn a_planted_symlink_at_a_temp_name_is_never_followed() {
+    let d = super::scratch("robust_symlink");
+    let victim = d.join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    let out = d.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, out.join(".tgi.csv.tmp-1234")).unwrap();
+    let o = simulate_cmd("1", &out).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+    assert_eq!(temp_files(&out), Vec::<String>::new());
+}
