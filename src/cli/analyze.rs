@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "F")]
     pub endpoint_fold: Option<f64>,
     /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::parse_boot)]
     pub bootstrap_reps: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]

@@ -66,7 +66,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Bootstrap resamples (0 = point estimates only).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::parse_boot)]
     pub boot: usize,
     /// How bootstrap data sets are drawn: `parametric` (default; calibrated for 10–40
     /// animals) or `animals` (resampling, robust to a non-log-normal spread between animals).

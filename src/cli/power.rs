@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long = "n", default_value = "3..15")]
     pub n: String,
     /// Simulated studies per n (default 1000: Wilson CI half-width ≤ 3.1 points; assumed).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: u64,
     /// Two-sided significance level (default: the protocol's analysis plan).
     #[arg(long)]
@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Endpoints, comma-separated: welch-log, mwu, slope, auc, lmm, logrank, response (default:
     /// the protocol's analysis plan; the first is primary).

@@ -28,19 +28,19 @@ pub struct Args {
     /// Replicates: simulated studies per n for power (xenograft), replicate derivations (in
     /// vitro). Default 500 for xenografts keeps the report to a few seconds (Wilson CI
     /// half-width ≤ 4.4 points); raise it for a final sizing.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: Option<u64>,
     /// Arm sizes evaluated by power: `A..B`, `N` or a list.
     #[arg(long = "n", default_value = "4,6,8,10,12")]
     pub n: String,
     /// Timeline start date (day 0 of the first phase), YYYY-MM-DD; default the next Monday.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<Date>,
     /// Output folder (default `output/<protocol-id>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads for power and replicate runs (results do not depend on it).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
 }
 

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Calendar date of the protocol's first day (YYYY-MM-DD); default Monday 2027-01-04.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<jiff::civil::Date>,
     /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]

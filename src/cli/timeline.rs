@@ -34,7 +34,7 @@ pub struct Args {
     /// Protocol file (TOML).
     pub file: PathBuf,
     /// Start date (day 0 of the first phase), YYYY-MM-DD; default: the next Monday.
-    #[arg(long, value_parser = parse_date)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<Date>,
     /// Output directory (default: output/<protocol-id>/).
     #[arg(long)]

@@ -203,3 +203,80 @@ fn a_planted_symlink_at_a_temp_name_is_never_followed() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
     assert_eq!(temp_files(&out), Vec::<String>::new());
 }
+
+/// Reproducers of issue 18: values that once panicked, aborted or hung are refused by `check`
+/// with their position (first line of the diagnostic pinned).
+#[test]
+fn protocol_limits_are_checked_with_positions() {
+    let cases = [
+        (
+            "n_huge",
+            "165:5: error: `n` must be at most 10000, got 4294967295",
+        ),
+        (
+            "max_wait_huge",
+            "60:75: error: `max-wait-days` must be at most 100000, got 4294967295",
+        ),
+        (
+            "task_duration_huge",
+            "26:17: error: `duration-days` must be at most 100000 days, got 10000000",
+        ),
+        (
+            "task_duration_u32",
+            "26:17: error: `duration-days` must be at most 100000 days, got 4294967296",
+        ),
+        (
+            "dose_huge",
+            "77:16: error: `design.doses-nm[1]` = 1e306 is outside the supported range: 0 or a magnitude between 1e-15 and 1e12",
+        ),
+        (
+            "take_rate_denormal",
+            "198:23: error: `take-rate` = 5e-324 is outside the supported range: 0 or a magnitude between 1e-15 and 1e12",
+        ),
+        (
+            "take_rate_small",
+            "198:23: error: `take-rate` must be at least 0.01 (the study implants n / take-rate animals), got 0.001",
+        ),
+    ];
+    for (name, want) in cases {
+        let f = format!("tests/fixtures/limits/{name}.toml");
+        let o = super::xenoplan(&["check", &f]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let first = stderr(&o).lines().next().unwrap_or("").to_string();
+        assert_eq!(first, format!("{f}:{want}"), "{name}");
+    }
+}
+
+#[test]
+fn command_line_sizes_are_capped() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["power", P, "--threads", "10000"],
+            "error: invalid value '10000' for '--threads <THREADS>': 10000 is not in 0..=256",
+        ),
+        (
+            &["power", P, "--reps", "1000000000000"],
+            "error: invalid value '1000000000000' for '--reps <REPS>': 1000000000000 is not in 0..=1000000",
+        ),
+        (
+            &["simulate", P, "--start", "9999-12-01"],
+            "error: invalid value '9999-12-01' for '--start <START>': 9999-12-01: the start year must be between 1900 and 2200",
+        ),
+        (
+            &["timeline", P, "--start", "9999-12-01"],
+            "error: invalid value '9999-12-01' for '--start <START>': 9999-12-01: the start year must be between 1900 and 2200",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = super::xenoplan(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o).lines().next(), Some(want), "{args:?}");
+    }
+    let o = super::xenoplan(&["power", P, "--n", "3..4000000000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("each n at most 10000"),
+        "{}",
+        stderr(&o)
+    );
+}
