@@ -114,6 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Held across the stages (which re-enter it): a concurrent run into `dir` is refused.
     let _lock = crate::output::begin_run(&dir)?;
     let mut stage_manifests = serde_json::Map::new();
+    // Wall-clock stage timings go to stderr, not into index.html or the manifest: two runs
+    // with the same seed must give byte-identical files.
+    let mut timings: Vec<(String, f64)> = Vec::new();
 
     // 1. Timeline (every kind).
     let t = Instant::now();
@@ -134,8 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Err(e) => info.failures.push(("timeline".into(), format!("{e:#}"))),
     }
-    info.timings
-        .push(("timeline".into(), t.elapsed().as_secs_f64()));
+    timings.push(("timeline".into(), t.elapsed().as_secs_f64()));
 
     // 2. Simulation and analysis (xenograft, derivation, assay).
     if kind != ProtocolKind::Procedure {
@@ -159,8 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             Err(e) => info.failures.push(("simulate".into(), format!("{e:#}"))),
         }
-        info.timings
-            .push(("simulation and analysis".into(), t.elapsed().as_secs_f64()));
+        timings.push(("simulation and analysis".into(), t.elapsed().as_secs_f64()));
     }
 
     // 3. Power (xenograft).
@@ -201,14 +202,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             Err(e) => info.failures.push(("power".into(), format!("{e:#}"))),
         }
-        info.timings
-            .push(("power".into(), t.elapsed().as_secs_f64()));
+        timings.push(("power".into(), t.elapsed().as_secs_f64()));
     }
 
-    info.timings.push((
+    timings.push((
         "total before page assembly".into(),
         t_all.elapsed().as_secs_f64(),
     ));
+    for (stage, secs) in &timings {
+        diagln!("timing: {stage}: {secs:.2} s");
+    }
     let page = build_page(p, &dir, &info);
     let index = dir.join("index.html");
     write_atomic(&index, page.render().as_bytes())

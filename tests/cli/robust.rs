@@ -280,3 +280,21 @@ fn command_line_sizes_are_capped() {
         stderr(&o)
     );
 }
+
+#[test]
+fn two_reports_with_one_seed_give_identical_html() {
+    let d = super::scratch("robust_report_repro");
+    let mut pages = Vec::new();
+    for run in ["a", "b"] {
+        let out = d.join(run);
+        let out = out.to_str().unwrap();
+        let o = super::xenoplan(&["report", "protocols/tmt_proteomics.toml", "--out", out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).contains("timing: timeline: "), "{}", stderr(&o));
+        pages.push(std::fs::read(d.join(run).join("index.html")).unwrap());
+    }
+    assert!(
+        pages[0] == pages[1],
+        "index.html differs between two identical runs"
+    );
+}
