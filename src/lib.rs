@@ -13,6 +13,9 @@
 //! - [`power`]: Monte Carlo power, analytic cross-check, arm size and animals to implant;
 //! - [`cli`]: the command-line layer (clap stays here).
 
+// `print!` panics on a closed pipe or a full device: the commands write through
+// `cli::console` instead (tests may print).
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 pub mod analysis;
 pub mod cli;
 pub mod fit;

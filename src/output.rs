@@ -1,8 +1,16 @@
-//! Writing results: atomic files (temp file + rename) and `manifest.json`.
+//! Writing results: atomic files (temp file + rename), output folders as transactions, and
+//! `manifest.json`.
 //!
 //! An interrupted run must never leave a truncated CSV, so every output goes through
-//! [`write_atomic`]: the bytes are written to a hidden temporary file in the same directory,
+//! [`write_atomic`]: the bytes are written to a hidden temporary file in the same directory
+//! (created with O_EXCL under an unpredictable name, so a planted symlink is never followed),
 //! flushed, then renamed over the target (rename is atomic within one filesystem).
+//!
+//! A folder is a transaction ([`begin_run`]): the run takes an exclusive lock on
+//! `DIR/.xenoplan.lock` (a second concurrent run into `DIR` is refused), removes the old
+//! `manifest.json` first, cleans temp files left by killed runs, and writes the new manifest
+//! last with `complete: true`. So a folder either has no manifest (a run was killed or failed)
+//! or a manifest that describes the files of the run that wrote it.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -19,6 +27,16 @@ pub enum OutputError {
         path: PathBuf,
         /// Underlying error.
         source: std::io::Error,
+    },
+    /// Another run holds the folder's lock.
+    #[error(
+        "{} is in use by another xenoplan run (lock {}); wait for it to finish or choose another --out",
+        dir.display(),
+        dir.join(LOCK_NAME).display()
+    )]
+    Locked {
+        /// The output folder.
+        dir: PathBuf,
     },
     /// A CSV record could not be serialized.
     #[error("cannot format CSV for {path}: {message}")]
@@ -42,6 +60,11 @@ pub fn ensure_dir(dir: &Path) -> Result<(), OutputError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))
 }
 
+/// Name of the lock file inside an output folder.
+pub const LOCK_NAME: &str = ".xenoplan.lock";
+/// Suffix of [`write_atomic`]'s temp files (the stale-temp cleanup matches it).
+const TMP_SUFFIX: &str = ".xenoplan-tmp";
+
 /// Writes `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let dir = path
@@ -53,19 +76,119 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // tempfile opens with O_CREAT|O_EXCL under a random name: no clobbering, no symlink
+    // following, no guessable path. The file is removed if anything below fails.
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(TMP_SUFFIX)
+            .tempfile_in(dir)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.as_file().sync_all()?;
+        f.persist(path).map_err(|e| e.error)?;
+        Ok(())
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(OutputError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        });
+    result.map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Output folders locked by this process (so nested stages of `report` share the lock).
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// The lock on an output folder for the duration of a run; see the module docs.
+#[derive(Debug)]
+pub struct RunLock {
+    /// `Some` for the outermost holder in this process, which releases the lock on drop.
+    held: Option<(PathBuf, std::fs::File)>,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        if let Some((dir, _file)) = self.held.take()
+            && let Ok(mut held) = HELD.lock()
+        {
+            held.retain(|d| d != &dir);
+        }
+        // The OS releases the flock when `_file` closes; the lock file itself stays, because
+        // removing it would let two later runs lock two different files.
+    }
+}
+
+/// Starts a run writing into `dir`: creates it, takes its lock (refusing a concurrent run),
+/// removes the previous `manifest.json` and cleans temp files left by killed runs.
+/// Re-entrant within one process (the stages of `report`).
+pub fn begin_run(dir: &Path) -> Result<RunLock, OutputError> {
+    ensure_dir(dir)?;
+    let key = std::fs::canonicalize(dir).map_err(io_err(dir))?;
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    let lock = if held.contains(&key) {
+        RunLock { held: None }
+    } else {
+        let lock_path = dir.join(LOCK_NAME);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(OutputError::Locked {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
+        held.push(key.clone());
+        RunLock {
+            held: Some((key, file)),
+        }
+    };
+    drop(held);
+    discard_manifest(dir)?;
+    clean_stale_temps(dir)?;
+    Ok(lock)
+}
+
+/// Removes `dir/manifest.json` if present, so the folder no longer claims to be complete.
+pub fn discard_manifest(dir: &Path) -> Result<(), OutputError> {
+    let m = dir.join("manifest.json");
+    match std::fs::remove_file(&m) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&m)(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Removes temp files of killed runs in `dir` and its direct subfolders (`plots/`): ours
+/// (`.NAME.XXXXXX.xenoplan-tmp`) and the older `.NAME.tmp-PID` form. Only called under the
+/// folder's lock, so no live run owns them.
+fn clean_stale_temps(dir: &Path) -> Result<(), OutputError> {
+    let is_temp = |n: &str| {
+        n.starts_with('.')
+            && (n.ends_with(TMP_SUFFIX)
+                || n.rsplit_once(".tmp-").is_some_and(|(_, pid)| {
+                    !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                }))
+    };
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut depth = 0;
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let name = e.file_name().to_string_lossy().into_owned();
+            if ft.is_dir() && depth == 0 && !name.starts_with('.') {
+                dirs.push(e.path());
+            } else if (ft.is_file() || ft.is_symlink()) && is_temp(&name) {
+                std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
+            }
+        }
+        depth = 1;
     }
     Ok(())
 }
@@ -187,6 +310,9 @@ pub struct Manifest {
     pub parameters: serde_json::Value,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
+    /// `true` once the run finished writing: the manifest is written last (see the module
+    /// docs), so a folder with this manifest holds exactly the run it describes.
+    pub complete: bool,
 }
 
 impl Manifest {
@@ -203,6 +329,7 @@ impl Manifest {
             rng_algorithm: crate::rng::RNG_ALGORITHM.to_string(),
             parameters: serde_json::Value::Null,
             files: Vec::new(),
+            complete: false,
         }
     }
 
@@ -222,6 +349,7 @@ impl Manifest {
         files.sort();
         let m = Manifest {
             files,
+            complete: true,
             ..self.clone()
         };
         let json = serde_json::to_string_pretty(&m).unwrap_or_else(|_| "{}".into());

@@ -1,7 +1,7 @@
 //! `xenoplan analyze`: the same analysis as `simulate`, on a user's measured data.
 
 use crate::analysis::{self, AnalysisOptions, EndpointRule};
-use crate::output::{Manifest, ensure_dir};
+use crate::output::{Manifest, begin_run};
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "F")]
     pub endpoint_fold: Option<f64>,
     /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::parse_boot)]
     pub bootstrap_reps: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|| "analysis".into());
         PathBuf::from("output").join(stem)
     });
-    ensure_dir(&out)?;
+    let _lock = begin_run(&out)?;
     let mut files = analysis::write_outputs(&res, &out)?;
     files.extend(analysis::plots::write_plots(&ds, &res, &opt, &out)?);
     let mut m = Manifest::new("analyze").with_input(&args.data, &bytes);
@@ -124,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
             .count();
         if measured < 2 {
-            eprintln!(
+            diagln!(
                 "warning: {measured} control animal(s){} measured on day {}; the single-day tests are undefined (choose a measurement day with --day)",
                 if c.name.is_empty() {
                     String::new()
@@ -140,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             format!("cohort {}: ", c.name)
         };
         let n: usize = res.animals.iter().filter(|a| a.cohort == c.name).count();
-        println!(
+        outln!(
             "{label}{n} animals, arms {} (control {}), analysis day {}",
             c.arms.join(", "),
             c.arms[0],
@@ -153,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .max()
             .unwrap_or(0);
         for t in tests {
-            println!(
+            outln!(
                 "  {:<w$}  {:<10} p = {:<10} p_adj = {}",
                 t.comparison,
                 t.key,
@@ -162,7 +162,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!("wrote {} files to {}", files.len() + 1, out.display());
+    outln!("wrote {} files to {}", files.len() + 1, out.display());
     Ok(())
 }
 

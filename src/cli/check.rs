@@ -18,7 +18,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match protocol::load(f) {
             Ok(l) => {
                 for w in &l.warnings {
-                    eprint!("{w}");
+                    diag!("{w}");
                 }
                 let n = l.warnings.len();
                 let warn = if n == 0 {
@@ -26,7 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 } else {
                     format!(" ({n} warning{})", if n == 1 { "" } else { "s" })
                 };
-                println!(
+                outln!(
                     "ok: {} ({} `{}`){warn}",
                     f.display(),
                     l.protocol.kind().as_str(),
@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("{e}");
+                diagln!("{e}");
             }
         }
     }

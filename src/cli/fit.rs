@@ -66,7 +66,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Bootstrap resamples (0 = point estimates only).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::parse_boot)]
     pub boot: usize,
     /// How bootstrap data sets are drawn: `parametric` (default; calibrated for 10–40
     /// animals) or `animals` (resampling, robust to a non-log-normal spread between animals).
@@ -119,12 +119,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.data.display().to_string());
     let fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
-    print!("{fragment}");
+    out!("{fragment}");
     for w in &result.warnings {
-        eprintln!("warning: {w}");
+        diagln!("warning: {w}");
     }
 
     if let Some(dir) = &args.out {
+        let _lock = crate::output::begin_run(dir)?;
         let mut files = Vec::new();
         write_atomic(&dir.join("fit.toml"), fragment.as_bytes())?;
         files.push("fit.toml".to_string());
@@ -238,7 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "date": date.to_string(),
         });
         m.write(dir)?;
-        eprintln!("wrote {} files to {}", m.files.len() + 1, dir.display());
+        diagln!("wrote {} files to {}", m.files.len() + 1, dir.display());
     }
     Ok(())
 }

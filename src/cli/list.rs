@@ -42,15 +42,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(2).max(2);
-    println!("{:<w$}  {:<10}  TITLE", "ID", "KIND");
+    outln!("{:<w$}  {:<10}  TITLE", "ID", "KIND");
     for (id, kind, title) in &rows {
-        println!("{id:<w$}  {kind:<10}  {title}");
+        outln!("{id:<w$}  {kind:<10}  {title}");
     }
     for b in &bad {
-        eprintln!("{b}");
+        diagln!("{b}");
     }
     if rows.is_empty() && bad.is_empty() {
-        eprintln!("no protocol files (*.toml) in {}", args.dir.display());
+        diagln!("no protocol files (*.toml) in {}", args.dir.display());
     }
     if !bad.is_empty() {
         anyhow::bail!(

@@ -4,6 +4,9 @@
 //! (clap's default). The library never sees clap types; each command turns its `Args` into
 //! library calls and prints results.
 
+#[macro_use]
+mod console;
+
 mod analyze;
 mod check;
 mod fit;
@@ -58,13 +61,66 @@ enum Command {
     Report(report::Args),
 }
 
+/// Largest `--reps` of `power` and `report` (README "Limits").
+const MAX_REPS: u64 = 1_000_000;
+/// Largest bootstrap size of `analyze --bootstrap-reps` and `fit --boot`.
+const MAX_BOOT: usize = 100_000;
+/// Largest `--threads`: beyond a few per core threads only add scheduling load.
+const MAX_THREADS: usize = 256;
+/// Earliest and latest `--start` year: the longest protocol (100 000 days) must still end
+/// inside the calendar the timeline can represent.
+const START_YEARS: std::ops::RangeInclusive<i16> = 1900..=2200;
+
+/// `--threads` value: ≤ [`MAX_THREADS`] (0 is left to the command, which names it).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    parse_bounded(s, 0, MAX_THREADS)
+}
+
+/// Bootstrap size: 0..=[`MAX_BOOT`].
+fn parse_boot(s: &str) -> Result<usize, String> {
+    parse_bounded(s, 0, MAX_BOOT)
+}
+
+fn parse_bounded(s: &str, min: usize, max: usize) -> Result<usize, String> {
+    let v: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    if !(min..=max).contains(&v) {
+        return Err(format!("{v} is not in {min}..={max}"));
+    }
+    Ok(v)
+}
+
+/// `--start` date, validated the same way by every command: YYYY-MM-DD with a year in
+/// [`START_YEARS`].
+fn parse_start(s: &str) -> Result<jiff::civil::Date, String> {
+    let d = s
+        .trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|e| format!("`{s}` is not a date YYYY-MM-DD ({e})"))?;
+    if !START_YEARS.contains(&d.year()) {
+        return Err(format!(
+            "{d}: the start year must be between {} and {}",
+            START_YEARS.start(),
+            START_YEARS.end()
+        ));
+    }
+    Ok(d)
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            // A closed pipe (`--help | head -1`) is fine; a full device is a failed run.
+            if let Err(w) = e.print()
+                && w.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::from(1);
+            }
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
@@ -80,11 +136,17 @@ pub fn main() -> ExitCode {
         Command::Fit(a) => fit::run(a),
         Command::Report(a) => report::run(a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let failed = match result {
+        Ok(()) => false,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            diagln!("error: {e:#}");
+            true
         }
+    };
+    // A write error on stdout/stderr (other than a closed pipe) fails an otherwise good run.
+    if console::finish() || failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

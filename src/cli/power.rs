@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::output::{Manifest, ensure_dir};
+use crate::output::{Manifest, begin_run};
 use crate::power::{self, Endpoint, PowerResult, Settings};
 use crate::protocol::{Adjustment, Protocol};
 
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long = "n", default_value = "3..15")]
     pub n: String,
     /// Simulated studies per n (default 1000: Wilson CI half-width ≤ 3.1 points; assumed).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: u64,
     /// Two-sided significance level (default: the protocol's analysis plan).
     #[arg(long)]
@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Endpoints, comma-separated: welch-log, mwu, slope, auc, lmm, logrank, response (default:
     /// the protocol's analysis plan; the first is primary).
@@ -66,7 +66,7 @@ pub struct Args {
 fn load(path: &Path) -> anyhow::Result<(Protocol, Vec<u8>)> {
     let loaded = crate::protocol::load(path)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     Ok((loaded.protocol, loaded.bytes))
 }
@@ -122,12 +122,12 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (result, out_dir) = execute(&args)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary_json(&result, &out_dir))?
         );
     } else {
-        print!("{}", text_report(&result, &out_dir));
+        out!("{}", text_report(&result, &out_dir));
     }
     Ok(())
 }
@@ -166,7 +166,7 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
         pb.finish_and_clear();
     }
 
-    ensure_dir(&out_dir)?;
+    let _lock = begin_run(&out_dir)?;
     let mut files = power::results::write_outputs(&result, &out_dir)?;
     let mut manifest = Manifest::new("power").with_input(&args.file, &bytes);
     manifest.protocol_id = Some(protocol.id.clone());

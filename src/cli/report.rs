@@ -28,19 +28,19 @@ pub struct Args {
     /// Replicates: simulated studies per n for power (xenograft), replicate derivations (in
     /// vitro). Default 500 for xenografts keeps the report to a few seconds (Wilson CI
     /// half-width ≤ 4.4 points); raise it for a final sizing.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: Option<u64>,
     /// Arm sizes evaluated by power: `A..B`, `N` or a list.
     #[arg(long = "n", default_value = "4,6,8,10,12")]
     pub n: String,
     /// Timeline start date (day 0 of the first phase), YYYY-MM-DD; default the next Monday.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<Date>,
     /// Output folder (default `output/<protocol-id>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads for power and replicate runs (results do not depend on it).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -62,11 +62,15 @@ fn today() -> Date {
         .date()
 }
 
-fn read_manifest(dir: &Path) -> serde_json::Value {
-    std::fs::read(dir.join("manifest.json"))
+/// Reads a stage's `manifest.json` and removes it: until the report's own manifest is written
+/// last, the folder must not carry a manifest that describes only one stage.
+fn read_manifest(dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let v = std::fs::read(dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null)
+        .unwrap_or(serde_json::Value::Null);
+    crate::output::discard_manifest(dir)?;
+    Ok(v)
 }
 
 fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) {
@@ -91,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t_all = Instant::now();
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     let p = &loaded.protocol;
     let kind = p.kind();
@@ -107,7 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         date: date.to_string(),
         ..Default::default()
     };
+    // Held across the stages (which re-enter it): a concurrent run into `dir` is refused.
+    let _lock = crate::output::begin_run(&dir)?;
     let mut stage_manifests = serde_json::Map::new();
+    // Wall-clock stage timings go to stderr, not into index.html or the manifest: two runs
+    // with the same seed must give byte-identical files.
+    let mut timings: Vec<(String, f64)> = Vec::new();
 
     // 1. Timeline (every kind).
     let t = Instant::now();
@@ -124,12 +133,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     match timeline::execute(&targs) {
         Ok(_) => {
-            stage_manifests.insert("timeline".into(), read_manifest(&dir));
+            stage_manifests.insert("timeline".into(), read_manifest(&dir)?);
         }
         Err(e) => info.failures.push(("timeline".into(), format!("{e:#}"))),
     }
-    info.timings
-        .push(("timeline".into(), t.elapsed().as_secs_f64()));
+    timings.push(("timeline".into(), t.elapsed().as_secs_f64()));
 
     // 2. Simulation and analysis (xenograft, derivation, assay).
     if kind != ProtocolKind::Procedure {
@@ -149,12 +157,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .filter(|l| !l.starts_with("wrote "))
                     .collect::<Vec<_>>()
                     .join("\n");
-                stage_manifests.insert("simulate".into(), read_manifest(&dir));
+                stage_manifests.insert("simulate".into(), read_manifest(&dir)?);
             }
             Err(e) => info.failures.push(("simulate".into(), format!("{e:#}"))),
         }
-        info.timings
-            .push(("simulation and analysis".into(), t.elapsed().as_secs_f64()));
+        timings.push(("simulation and analysis".into(), t.elapsed().as_secs_f64()));
     }
 
     // 3. Power (xenograft).
@@ -193,18 +200,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .trim()
                     .to_string();
                 info.justification = result.justification.clone();
-                stage_manifests.insert("power".into(), read_manifest(&dir));
+                stage_manifests.insert("power".into(), read_manifest(&dir)?);
             }
             Err(e) => info.failures.push(("power".into(), format!("{e:#}"))),
         }
-        info.timings
-            .push(("power".into(), t.elapsed().as_secs_f64()));
+        timings.push(("power".into(), t.elapsed().as_secs_f64()));
     }
 
-    info.timings.push((
+    timings.push((
         "total before page assembly".into(),
         t_all.elapsed().as_secs_f64(),
     ));
+    for (stage, secs) in &timings {
+        diagln!("timing: {stage}: {secs:.2} s");
+    }
     let page = build_page(p, &dir, &info);
     let index = dir.join("index.html");
     write_atomic(&index, page.render().as_bytes())
@@ -227,7 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     m.files = files;
     m.write(&dir)?;
 
-    println!(
+    outln!(
         "wrote {} ({:.1} s)",
         index.display(),
         t_all.elapsed().as_secs_f64()

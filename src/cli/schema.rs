@@ -8,6 +8,6 @@ pub struct Args {}
 /// Prints the schema as pretty JSON.
 pub fn run(_args: Args) -> anyhow::Result<()> {
     let s = serde_json::to_string_pretty(&crate::protocol::schema::json_schema())?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }

@@ -16,9 +16,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let l = protocol::load(&args.file)?;
     for w in &l.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
-    print!("{}", summary(&l));
+    out!("{}", summary(&l));
     Ok(())
 }
 

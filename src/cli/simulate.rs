@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Calendar date of the protocol's first day (YYYY-MM-DD); default Monday 2027-01-04.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<jiff::civil::Date>,
     /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
@@ -66,7 +66,7 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
-        eprint!("{w}");
+        diag!("{w}");
     }
     let text = execute(&args, &loaded)?;
     // A closed stdout (e.g. `| head`) must not panic: the files are already written.
@@ -81,6 +81,11 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
+    // A procedure has nothing to simulate: refuse before touching the folder's manifest.
+    let _lock = match p.kind() {
+        ProtocolKind::Procedure => None,
+        _ => Some(crate::output::begin_run(&dir)?),
+    };
     match p.kind() {
         ProtocolKind::Xenograft => {}
         ProtocolKind::Derivation | ProtocolKind::Assay => {

@@ -34,7 +34,7 @@ pub struct Args {
     /// Protocol file (TOML).
     pub file: PathBuf,
     /// Start date (day 0 of the first phase), YYYY-MM-DD; default: the next Monday.
-    #[arg(long, value_parser = parse_date)]
+    #[arg(long, value_parser = super::parse_start)]
     pub start: Option<Date>,
     /// Output directory (default: output/<protocol-id>/).
     #[arg(long)]
@@ -146,7 +146,7 @@ pub fn simulate_estimates(
                     c.name,
                     days.len()
                 );
-                eprintln!("warning: {msg}");
+                diagln!("warning: {msg}");
                 unfilled.push(msg);
                 ConditionEstimate::unfilled(max_wait, days.len())
             }
@@ -159,7 +159,7 @@ pub fn simulate_estimates(
 /// Runs `xenoplan timeline`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let text = execute(&args)?;
-    print!("{text}");
+    out!("{text}");
     Ok(())
 }
 
@@ -191,7 +191,7 @@ pub fn execute(args: &Args) -> anyhow::Result<String> {
     holidays.dedup();
     let sims = usize::try_from(args.sims).unwrap_or(usize::MAX);
     if sims < 200 {
-        eprintln!("warning: --sims {sims} < 200: the 5-95% enrollment range is rough");
+        diagln!("warning: --sims {sims} < 200: the 5-95% enrollment range is rough");
     }
     let t0 = std::time::Instant::now();
     let mut unfilled = Vec::new();
@@ -208,6 +208,7 @@ pub fn execute(args: &Args) -> anyhow::Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&protocol.id));
+    let _lock = crate::output::begin_run(&out)?;
     // RFC 5545 DTSTAMP is the creation time; SOURCE_DATE_EPOCH pins it for reproducible builds.
     let dtstamp = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

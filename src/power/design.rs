@@ -240,15 +240,25 @@ impl Settings {
     }
 }
 
+/// Largest n per arm (the protocol's own cap on `n`).
+pub const MAX_N_PER_ARM: u32 = 10_000;
+
 /// Parses an n range: `A..B` (inclusive, as in `--n 3..15`), `A..=B`, a single `N`, or a
 /// comma list `4,6,8`.
 pub fn parse_n_range(s: &str) -> Result<Vec<u32>, PowerError> {
     let err = || {
         PowerError::Settings(format!(
-            "cannot read n range `{s}` (use e.g. 3..15, 8 or 4,6,8)"
+            "cannot read n range `{s}` (use e.g. 3..15, 8 or 4,6,8; each n at most {MAX_N_PER_ARM})"
         ))
     };
-    let num = |t: &str| t.trim().parse::<u32>().map_err(|_| err());
+    // Capped like a protocol's `n` so `3..4000000000` cannot allocate gigabytes.
+    let num = |t: &str| {
+        t.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n <= MAX_N_PER_ARM)
+            .ok_or_else(err)
+    };
     let s = s.trim();
     if let Some((a, b)) = s.split_once("..") {
         let b = b.strip_prefix('=').unwrap_or(b);

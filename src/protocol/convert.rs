@@ -34,6 +34,29 @@ pub(crate) enum Rule {
     Open01,
 }
 
+/// Documented limits on protocol values (README "Limits"). They keep every derived size and
+/// loop finite: beyond them no study is realistic, and a value like `1e308` or `5e-324` turns
+/// into infinities, empty ranges or allocations of terabytes further down.
+pub mod limits {
+    /// Largest magnitude of any number in a protocol.
+    pub const MAX_ABS: f64 = 1e12;
+    /// Smallest magnitude of a non-zero number (below it, reciprocals overflow).
+    pub const MIN_ABS: f64 = 1e-15;
+    /// Largest integer count or day number (≈ 274 years of days).
+    pub const MAX_COUNT: i64 = 100_000;
+    /// Largest number of animals in one arm.
+    pub const MAX_N_PER_ARM: i64 = 10_000;
+    /// Largest duration in days (phases, tasks, derivations).
+    pub const MAX_DAYS: f64 = 100_000.0;
+    /// Smallest take rate: the study implants n / take-rate animals.
+    pub const MIN_TAKE_RATE: f64 = 0.01;
+}
+
+/// Magnitude in `[MIN_ABS, MAX_ABS]` or exactly zero.
+fn in_range(v: f64) -> bool {
+    v == 0.0 || (limits::MIN_ABS..=limits::MAX_ABS).contains(&v.abs())
+}
+
 impl Rule {
     fn ok(self, v: f64) -> bool {
         v.is_finite()
@@ -110,18 +133,53 @@ impl<'a> Ctx<'a> {
                 at,
                 format!("`{name}` must be {}, got {}", rule.describe(), v),
             );
+        } else if !in_range(v) {
+            let name = Self::name_of(at);
+            self.error(
+                at,
+                format!(
+                    "`{name}` = {v:e} is outside the supported range: 0 or a magnitude between {:e} and {:e}",
+                    limits::MIN_ABS,
+                    limits::MAX_ABS
+                ),
+            );
         }
         v
     }
 
     fn count(&mut self, v: i64, at: &KeyPath, min: i64) -> u32 {
-        if v < min || v > u32::MAX as i64 {
-            let name = Self::name_of(at);
+        self.count_max(v, at, min, limits::MAX_COUNT)
+    }
+
+    /// An integer in `[min, max]`; 0 (after an error) otherwise.
+    pub(crate) fn count_max(&mut self, v: i64, at: &KeyPath, min: i64, max: i64) -> u32 {
+        let name = Self::name_of(at);
+        if v < min {
             let what = if min == 0 { "≥ 0" } else { "≥ 1" };
             self.error(at, format!("`{name}` must be an integer {what}, got {v}"));
             return 0;
         }
+        if v > max {
+            self.error(at, format!("`{name}` must be at most {max}, got {v}"));
+            return 0;
+        }
         v as u32
+    }
+
+    /// A duration in days ≤ [`limits::MAX_DAYS`] (already checked against `rule`).
+    fn days_num(&mut self, v: f64, at: &KeyPath, rule: Rule) -> f64 {
+        let v = self.num(v, at, rule);
+        if v > limits::MAX_DAYS {
+            let name = Self::name_of(at);
+            self.error(
+                at,
+                format!(
+                    "`{name}` must be at most {} days, got {v}",
+                    limits::MAX_DAYS
+                ),
+            );
+        }
+        v
     }
 
     fn source(&mut self, s: &str, at: &KeyPath) -> String {
@@ -423,7 +481,7 @@ impl Ctx<'_> {
     }
 
     fn day(&mut self, d: i64, at: &KeyPath) -> Option<u32> {
-        if !(0..=100_000).contains(&d) {
+        if !(0..=limits::MAX_COUNT).contains(&d) {
             let name = Self::name_of(at);
             self.error(
                 at,
@@ -611,10 +669,17 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
                 None
             }
             (Some(d), None) => {
-                if *d <= 0 || *d > 100_000 {
+                if *d <= 0 || *d > limits::MAX_COUNT {
                     cx.error(
                         &at.k("duration-days"),
-                        format!("`duration-days` must be > 0, got {d}"),
+                        if *d <= 0 {
+                            format!("`duration-days` must be > 0, got {d}")
+                        } else {
+                            format!(
+                                "`duration-days` must be at most {}, got {d}",
+                                limits::MAX_COUNT
+                            )
+                        },
                     );
                     None
                 } else {
@@ -869,7 +934,7 @@ fn design(f: &FileAssayDesign, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<AssayDe
         cx.num(*d, &at.k("doses-nm").i(i), Rule::NonNeg);
     }
     let replicates = cx.count(f.replicates, &at.k("replicates"), 1);
-    let duration_days = cx.num(f.duration_days, &at.k("duration-days"), Rule::Pos);
+    let duration_days = cx.days_num(f.duration_days, &at.k("duration-days"), Rule::Pos);
     let seeding_cells = cx.num(f.seeding_cells, &at.k("seeding-cells"), Rule::Pos);
     let plate_wells = cx.count(f.plate_wells, &at.k("plate-wells"), 1);
     if !matches!(plate_wells, 0 | 6 | 12 | 24 | 48 | 96 | 384 | 1536) {
@@ -1147,7 +1212,7 @@ fn procedure(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Procedure> {
     let mut tasks = Vec::new();
     for (i, t) in f.tasks.iter().enumerate() {
         let at = root.k("tasks").i(i);
-        let duration_days = cx.num(t.duration_days, &at.k("duration-days"), Rule::NonNeg);
+        let duration_days = cx.days_num(t.duration_days, &at.k("duration-days"), Rule::NonNeg);
         let hands_on_h = cx.num(t.hands_on_h, &at.k("hands-on-h"), Rule::NonNeg);
         for (j, a) in t.after.iter().enumerate() {
             if a == &t.name {

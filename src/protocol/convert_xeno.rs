@@ -242,7 +242,7 @@ pub(crate) fn xenograft(
         let (dmin, dmax, dwait) = match (until, baseline) {
             (Some((a, b, w)), _) => (Some(a), Some(b), Some(w as i64)),
             // No pre-treatment growth: any baseline volume is eligible.
-            (None, true) => (Some(0.0), Some(f64::MAX), Some(0)),
+            (None, true) => (Some(0.0), Some(super::convert::limits::MAX_ABS), Some(0)),
             (None, false) => (None, None, None),
         };
         let mut get = |v: Option<f64>, d: Option<f64>, key: &str| -> Option<f64> {
@@ -450,6 +450,16 @@ fn cohort(
         ],
     );
     let take_rate = cx.src(&c.take_rate, &at.k("take-rate"), R::Prob);
+    let min_take = super::convert::limits::MIN_TAKE_RATE;
+    if take_rate.value.is_finite() && take_rate.value < min_take {
+        cx.error(
+            &at.k("take-rate").k("value"),
+            format!(
+                "`take-rate` must be at least {min_take} (the study implants n / take-rate animals), got {}",
+                take_rate.value
+            ),
+        );
+    }
     let latency_days = cx.par(&c.latency_days, &at.k("latency-days"), R::NonNeg);
     let gwe = cx.src(
         &c.growth_without_estrogen,
@@ -743,7 +753,7 @@ fn cohort(
     let mut arms = Vec::new();
     for (i, a) in arms_src.iter().enumerate() {
         let arat = aat.i(i);
-        let n = cx.cnt(a.n, &arat.k("n"), 1);
+        let n = cx.count_max(a.n, &arat.k("n"), 1, super::convert::limits::MAX_N_PER_ARM);
         let interaction = cx.n(a.interaction, &arat.k("interaction"), R::Finite);
         if !(-1.0..=1.0).contains(&interaction) {
             cx.error(

@@ -8,6 +8,7 @@ mod analyze;
 mod power;
 mod protocol;
 mod report;
+mod robust;
 mod timeline;
 
 /// Repository root (tests run with the package root as working directory).
