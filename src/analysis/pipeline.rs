@@ -51,6 +51,42 @@ pub struct AnalysisOptions {
     pub response_min_day: f64,
     /// Fit the linear mixed model (the slowest test; `power` may switch it off).
     pub run_lmm: bool,
+    /// Humane tumor-burden limits: a reading at or above either ends the animal by euthanasia
+    /// for tumor burden, which is the time-to-endpoint event, not a censoring (censoring it
+    /// would bias the log-rank test against the arms with the largest tumors).
+    pub burden: BurdenLimits,
+}
+
+/// Humane tumor-burden limits applied as time-to-endpoint events ([`time_to_endpoint`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurdenLimits {
+    /// Volume limit, mm³ (∞ = none).
+    pub max_volume_mm3: f64,
+    /// Mean caliper diameter limit (L + W)/2, mm (∞ = none; needs length and width readings).
+    pub max_mean_diameter_mm: f64,
+}
+
+impl BurdenLimits {
+    /// No limits.
+    pub const NONE: BurdenLimits = BurdenLimits {
+        max_volume_mm3: f64::INFINITY,
+        max_mean_diameter_mm: f64::INFINITY,
+    };
+    /// Whether a reading (volume, mean diameter) is at or above a limit.
+    fn reached(&self, volume: f64, mean_diameter: f64) -> bool {
+        volume >= self.max_volume_mm3 || mean_diameter >= self.max_mean_diameter_mm
+    }
+    /// Text for tables and plot notes, e.g. "or mean diameter >= 12 mm".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.max_mean_diameter_mm.is_finite() {
+            parts.push(format!("mean diameter >= {} mm", self.max_mean_diameter_mm));
+        }
+        if self.max_volume_mm3.is_finite() {
+            parts.push(format!("volume >= {} mm3", self.max_volume_mm3));
+        }
+        parts.join(" or ")
+    }
 }
 
 impl AnalysisOptions {
@@ -68,6 +104,39 @@ impl AnalysisOptions {
             log_floor_mm3: 1.0,
             response_min_day: 10.0,
             run_lmm: true,
+            burden: BurdenLimits::NONE,
+        }
+    }
+
+    /// The protocol's endpoints: event at the event volume or at a humane tumor-burden limit.
+    pub fn set_protocol_endpoints(&mut self, e: &crate::protocol::domain::Endpoints) {
+        self.endpoint = EndpointRule::Volume(e.event_volume_mm3);
+        let lim = |s: &Option<crate::protocol::domain::Sourced>| {
+            s.as_ref().map_or(f64::INFINITY, |s| s.value)
+        };
+        // A volume cap above the event volume is already covered by the event volume itself.
+        let cap = lim(&e.max_volume_mm3);
+        self.burden = BurdenLimits {
+            max_volume_mm3: if cap > e.event_volume_mm3 {
+                f64::INFINITY
+            } else {
+                cap
+            },
+            max_mean_diameter_mm: lim(&e.max_diameter_mm),
+        };
+    }
+
+    /// The applied event definition, e.g. "volume >= 700 mm3, or euthanasia for tumor burden
+    /// (mean diameter >= 12 mm)".
+    pub fn describe_endpoint(&self) -> String {
+        let b = self.burden.describe();
+        if b.is_empty() {
+            self.endpoint.describe()
+        } else {
+            format!(
+                "{}, or euthanasia for tumor burden ({b})",
+                self.endpoint.describe()
+            )
         }
     }
 }
@@ -87,6 +156,8 @@ pub struct Animal {
     pub volumes: Vec<f64>,
     /// Index of the baseline measurement (last at day ≤ 0, else the first).
     pub baseline: usize,
+    /// Mean caliper diameter (L + W)/2 per day, mm; NaN where not recorded.
+    pub mean_diameters: Vec<f64>,
 }
 
 impl Animal {
@@ -250,6 +321,30 @@ pub struct ResponseCount {
     pub not_evaluable: usize,
 }
 
+impl ResponseCount {
+    /// Evaluable animals.
+    pub fn evaluable(&self) -> usize {
+        self.counts.iter().sum()
+    }
+    /// Objective response rate, %: (mCR + mPR) / evaluable (Gao et al. 2015: stable disease is
+    /// not a response); NaN when none is evaluable.
+    pub fn response_rate_pct(&self) -> f64 {
+        self.rate_pct(self.counts[0] + self.counts[1])
+    }
+    /// Disease control rate, %: (mCR + mPR + mSD) / evaluable, reported beside the response rate.
+    pub fn disease_control_pct(&self) -> f64 {
+        self.rate_pct(self.counts[0] + self.counts[1] + self.counts[2])
+    }
+    fn rate_pct(&self, k: usize) -> f64 {
+        let n = self.evaluable();
+        if n > 0 {
+            100.0 * k as f64 / n as f64
+        } else {
+            f64::NAN
+        }
+    }
+}
+
 /// Time to endpoint of one animal (`endpoints.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointRow {
@@ -350,7 +445,7 @@ pub struct CohortInfo {
 /// Groups rows into animals (sorted by day, duplicate days averaged, missing volumes dropped).
 pub fn animals(ds: &Dataset) -> Vec<Animal> {
     let mut order: Vec<(String, String, String)> = Vec::new();
-    type Obs = Vec<(f64, f64)>;
+    type Obs = Vec<(f64, f64, f64)>;
     let mut map: BTreeMap<(String, String), (usize, Obs)> = BTreeMap::new();
     for r in &ds.rows {
         let key = (r.cohort.clone(), r.animal_id.clone());
@@ -359,7 +454,11 @@ pub fn animals(ds: &Dataset) -> Vec<Animal> {
             (order.len() - 1, Vec::new())
         });
         if let Some(v) = r.volume_mm3.filter(|v| v.is_finite() && *v >= 0.0) {
-            entry.1.push((r.day, v));
+            let diameter = match (r.length_mm, r.width_mm) {
+                (Some(l), Some(w)) => 0.5 * (l + w),
+                _ => f64::NAN,
+            };
+            entry.1.push((r.day, v, diameter));
         }
     }
     let mut out = Vec::new();
@@ -373,16 +472,19 @@ pub fn animals(ds: &Dataset) -> Vec<Animal> {
         obs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut days: Vec<f64> = Vec::new();
         let mut vols: Vec<f64> = Vec::new();
+        let mut diams: Vec<f64> = Vec::new();
         let mut i = 0;
         while i < obs.len() {
             let mut j = i;
-            let mut s = 0.0;
+            let (mut s, mut sd) = (0.0, 0.0);
             while j < obs.len() && obs[j].0 == obs[i].0 {
                 s += obs[j].1;
+                sd += obs[j].2;
                 j += 1;
             }
             days.push(obs[i].0);
             vols.push(s / (j - i) as f64);
+            diams.push(sd / (j - i) as f64);
             i = j;
         }
         let baseline = days.iter().rposition(|&d| d <= 0.0).unwrap_or(0);
@@ -393,6 +495,7 @@ pub fn animals(ds: &Dataset) -> Vec<Animal> {
             days,
             volumes: vols,
             baseline,
+            mean_diameters: diams,
         });
     }
     out
@@ -479,15 +582,17 @@ pub fn mrecist(a: &Animal, min_day: f64) -> (f64, f64, Option<Mrecist>) {
     }
 }
 
-/// Time to endpoint of one animal: first study day (from baseline on) with volume at or above
-/// the threshold, else censored at the last measurement.
-pub fn time_to_endpoint(a: &Animal, rule: EndpointRule) -> (f64, bool) {
+/// Time to endpoint of one animal: first study day after baseline with volume at or above the
+/// event threshold or a reading at a humane tumor-burden limit (euthanasia for tumor burden is
+/// the endpoint), else censored at the last measurement (end of study and other removals).
+pub fn time_to_endpoint(a: &Animal, rule: EndpointRule, burden: BurdenLimits) -> (f64, bool) {
     let thr = match rule {
         EndpointRule::Volume(v) => v,
         EndpointRule::FoldBaseline(f) => f * a.v0(),
     };
-    for i in a.baseline..a.days.len() {
-        if a.volumes[i] >= thr && i > a.baseline {
+    for i in a.baseline + 1..a.days.len() {
+        let d = a.mean_diameters.get(i).copied().unwrap_or(f64::NAN);
+        if a.volumes[i] >= thr || burden.reached(a.volumes[i], d) {
             return (a.days[i], true);
         }
     }
@@ -770,7 +875,7 @@ fn cohort_tables(
                 best_avg_response_pct: bar,
                 mrecist: m,
             });
-            let (t, e) = time_to_endpoint(a, opt.endpoint);
+            let (t, e) = time_to_endpoint(a, opt.endpoint, opt.burden);
             ev.push((t, e));
             res.endpoints.push(EndpointRow {
                 cohort: cohort.into(),
@@ -918,11 +1023,16 @@ fn cohort_tables(
                 by_arm[0].len(),
             ));
         }
-        let l = stats::logrank(&ends[ai], &ends[0]);
+        // Exact permutation p-value at small n: the χ² approximation rejects too often there.
+        let l = stats::logrank_exact(&ends[ai], &ends[0]);
         res.tests.push(row(
             "logrank",
-            format!("time to endpoint ({})", opt.endpoint.describe()),
-            "log-rank",
+            format!("time to endpoint ({})", opt.describe_endpoint()),
+            if l.exact {
+                "log-rank, exact permutation p"
+            } else {
+                "log-rank, chi-square p"
+            },
             l.statistic,
             l.p_value,
             1.0,
@@ -934,9 +1044,12 @@ fn cohort_tables(
         let count = |v: &[Option<Mrecist>]| {
             let r = v
                 .iter()
-                .filter(|m| matches!(m, Some(Mrecist::Cr | Mrecist::Pr | Mrecist::Sd)))
+                .filter(|m| matches!(m, Some(Mrecist::Cr | Mrecist::Pr)))
                 .count() as u64;
-            let p = v.iter().filter(|m| matches!(m, Some(Mrecist::Pd))).count() as u64;
+            let p = v
+                .iter()
+                .filter(|m| matches!(m, Some(Mrecist::Sd | Mrecist::Pd)))
+                .count() as u64;
             (r, p)
         };
         let (a, b) = count(&resp[ai]);
@@ -944,7 +1057,7 @@ fn cohort_tables(
         let f = stats::fisher_exact_2x2(a, b, c, d);
         res.tests.push(row(
             "response",
-            "response rate (mCR+mPR+mSD vs mPD)".into(),
+            "objective response (mCR+mPR vs mSD+mPD)".into(),
             "Fisher exact",
             f.odds_ratio,
             f.p_value,

@@ -113,7 +113,7 @@ pub fn survival(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions
         c.series.push(s);
     }
     c.y_range = Some((0.0, 1.05));
-    c.note = Some(format!("event: {}; + = censored", opt.endpoint.describe()));
+    c.note = Some(format!("event: {}; + = censored", opt.describe_endpoint()));
     c
 }
 

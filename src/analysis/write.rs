@@ -165,19 +165,19 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "not_evaluable",
             "response_rate_pct",
             "cohort",
+            "disease_control_pct",
         ],
         res.response_counts
             .iter()
             .map(|r| {
-                let n: usize = r.counts.iter().sum();
-                let rate = if n > 0 {
-                    100.0 * (n - r.counts[3]) as f64 / n as f64
-                } else {
-                    f64::NAN
-                };
-                let mut v = vec![r.arm.clone(), n.to_string()];
+                let mut v = vec![r.arm.clone(), r.evaluable().to_string()];
                 v.extend(r.counts.iter().map(|c| c.to_string()));
-                v.extend([r.not_evaluable.to_string(), f4(rate), r.cohort.clone()]);
+                v.extend([
+                    r.not_evaluable.to_string(),
+                    f4(r.response_rate_pct()),
+                    r.cohort.clone(),
+                    f4(r.disease_control_pct()),
+                ]);
                 v
             })
             .collect(),

@@ -28,6 +28,10 @@ pub struct Args {
     /// Time-to-endpoint event: volume ≥ F × baseline volume.
     #[arg(long, value_name = "F")]
     pub endpoint_fold: Option<f64>,
+    /// Humane tumor-burden limit counted as the endpoint event (euthanasia for tumor burden):
+    /// mean caliper diameter (L + W)/2 ≥ D mm (needs length_mm, width_mm).
+    #[arg(long, value_name = "D")]
+    pub endpoint_diameter: Option<f64>,
     /// Bootstrap replicates for the TGI and T/C confidence intervals (0 = none).
     #[arg(long, default_value_t = 2000, value_parser = super::parse_boot)]
     pub bootstrap_reps: usize,
@@ -61,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ("--day", args.day),
         ("--endpoint-volume", args.endpoint_volume),
         ("--endpoint-fold", args.endpoint_fold),
+        ("--endpoint-diameter", args.endpoint_diameter),
     ] {
         if let Some(v) = v
             && (!v.is_finite() || (name != "--day" && v <= 0.0))
@@ -84,6 +89,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         opt.endpoint = EndpointRule::Volume(v);
     } else if let Some(f) = args.endpoint_fold {
         opt.endpoint = EndpointRule::FoldBaseline(f);
+    }
+    if let Some(d) = args.endpoint_diameter {
+        opt.burden.max_mean_diameter_mm = d;
     }
     let res = analysis::analyze(&ds, &opt)?;
     let out = args.out.clone().unwrap_or_else(|| {

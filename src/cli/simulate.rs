@@ -2,7 +2,7 @@
 //! synthetic study, animal by animal, analysed exactly as `analyze` would (xenograft
 //! protocols); a derivation or assay run for in vitro protocols.
 
-use crate::analysis::{self, AnalysisOptions, EndpointRule};
+use crate::analysis::{self, AnalysisOptions};
 use crate::invitro::{self, InvitroOptions};
 use crate::output::Manifest;
 use crate::protocol::{self, Loaded, ProtocolKind};
@@ -143,7 +143,7 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
     let ds = analysis::parse_dataset(&bytes, &animals.display().to_string())?;
     let mut aopt = AnalysisOptions::new(&control);
     aopt.analysis_day = x.analysis.analysis_day;
-    aopt.endpoint = EndpointRule::Volume(x.endpoints.event_volume_mm3);
+    aopt.set_protocol_endpoints(&x.endpoints);
     aopt.bootstrap_reps = args.bootstrap_reps as usize;
     aopt.seed = args.seed;
     aopt.run_lmm = !args.no_lmm;

@@ -66,7 +66,7 @@ pub enum Endpoint {
     Lmm,
     /// Log-rank test on time to the endpoint volume.
     Logrank,
-    /// Fisher's exact test on mRECIST response (mCR + mPR + mSD vs mPD).
+    /// Fisher's exact test on mRECIST response (objective response: mCR + mPR vs mSD + mPD).
     Response,
 }
 
@@ -118,7 +118,9 @@ impl Endpoint {
                 "linear mixed model on ln(volume) (random intercept and slope), treatment × time"
             }
             Endpoint::Logrank => "log-rank test on time to the endpoint volume",
-            Endpoint::Response => "Fisher's exact test on mRECIST response (mCR+mPR+mSD vs mPD)",
+            Endpoint::Response => {
+                "Fisher's exact test on mRECIST objective response (mCR+mPR vs mSD+mPD)"
+            }
         }
     }
 }

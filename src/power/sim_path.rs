@@ -9,7 +9,7 @@
 
 use super::design::{Comparison, Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
-use crate::analysis::{AnalysisOptions, EndpointRule, analyze};
+use crate::analysis::{AnalysisOptions, analyze};
 use crate::protocol::{Adjustment, Protocol};
 use crate::rng::stream;
 use crate::sim::{Engine, StudyBuffer};
@@ -71,7 +71,7 @@ impl SimModel {
             .collect();
         let mut options = AnalysisOptions::new(control);
         options.analysis_day = x.analysis.analysis_day;
-        options.endpoint = EndpointRule::Volume(x.endpoints.event_volume_mm3);
+        options.set_protocol_endpoints(&x.endpoints);
         options.bootstrap_reps = 0;
         options.run_lmm = settings.endpoints.contains(&Endpoint::Lmm);
         Ok(SimModel {

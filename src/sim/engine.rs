@@ -226,6 +226,16 @@ impl Engine {
     pub fn humane_volume_limit(&self) -> Option<f64> {
         Some(self.plan.endpoints.max_volume).filter(|v| v.is_finite())
     }
+    /// The time-to-endpoint event line for growth plots: the event volume (mm³) and its label,
+    /// naming the humane mean-diameter limit that also counts as the event when there is one.
+    pub fn event_line(&self) -> (f64, String) {
+        let ep = &self.plan.endpoints;
+        let mut label = format!("endpoint event {:.0} mm³", ep.event_volume);
+        if ep.max_diameter.is_finite() {
+            label.push_str(&format!(" or diameter {:.0} mm", ep.max_diameter));
+        }
+        (ep.event_volume.min(ep.max_volume), label)
+    }
     /// The protocol's enrollment window (min, max) in mm³.
     pub fn window(&self) -> (f64, f64) {
         (self.plan.enroll.min, self.plan.enroll.max)

@@ -209,9 +209,9 @@ pub fn write_growth_plots(
 ) -> Result<Vec<String>, WriteError> {
     let mut files = Vec::new();
     let note = format!("{} · seed {}", engine.protocol_id(), info.seed);
-    let limit = engine
-        .humane_volume_limit()
-        .map(|v| (v, format!("humane limit {v:.0} mm³")));
+    // The line drawn is the event threshold the time-to-endpoint analysis applies, not the
+    // (higher) absolute volume cap that is rarely the limit reached first.
+    let limit = Some(engine.event_line());
     let several = engine.cohort_count() > 1;
     for c in 0..engine.cohort_count() {
         // Short titles (protocol titles are often sentences): the cohort name, or for a

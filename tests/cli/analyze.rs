@@ -128,6 +128,11 @@ fn analyze_study_matches_r_and_writes_every_file() {
             ("df", "df"),
             ("p_value", "p_value"),
         ] {
+            // R's survdiff p is the χ² one; xenoplan's log-rank p is exact at this n (checked
+            // against R coin in src/analysis/stats/tests/reference.rs).
+            if r["key"] == "logrank" && col == "p_value" {
+                continue;
+            }
             let (a, b): (f64, f64) = (got[col].parse().unwrap(), r[rcol].parse().unwrap());
             assert!(
                 (a - b).abs() <= tol * b.abs(),

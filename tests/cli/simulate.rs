@@ -243,6 +243,8 @@ fn analyze_on_simulated_animals_reproduces_simulate_tables() {
         "vehicle",
         "--endpoint-volume",
         "700",
+        "--endpoint-diameter",
+        "12",
         "--seed",
         "3",
         "--bootstrap-reps",

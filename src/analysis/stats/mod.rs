@@ -5,7 +5,7 @@
 //! - [`welch_t`], [`welch_from_moments`]: Welch's unequal-variance t-test;
 //! - [`mann_whitney_u`]: Wilcoxon–Mann–Whitney U, exact or normal approximation (as scipy);
 //! - [`fisher_exact_2x2`]: Fisher's exact test, two-sided as R's `fisher.test`;
-//! - [`kaplan_meier`], [`logrank`]: survival curves and the two-group log-rank test;
+//! - [`kaplan_meier`], [`logrank`], [`logrank_exact`]: survival curves and the two-group log-rank test;
 //! - [`holm`]: Holm's step-down p-value adjustment;
 //! - [`slope`], [`auc_log_relative`]: per-animal growth summaries;
 //! - [`lmm`]: linear mixed model fitted by REML, with Satterthwaite degrees of freedom.
@@ -25,7 +25,7 @@ pub use fisher::{FisherTest, fisher_exact_2x2};
 pub use growth::{auc_log_relative, slope};
 pub use multiplicity::{holm, holm_reject_into};
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
-pub use survival::{KmPoint, LogRank, kaplan_meier, logrank};
+pub use survival::{KmPoint, LogRank, kaplan_meier, logrank, logrank_exact};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};
 
 #[cfg(test)]

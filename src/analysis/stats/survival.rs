@@ -76,6 +76,8 @@ pub struct LogRank {
     pub observed2: f64,
     /// Expected events in group 2 under H₀.
     pub expected2: f64,
+    /// `p_value` is the exact permutation p-value ([`logrank_exact`]); false = χ²(1).
+    pub exact: bool,
 }
 
 /// Log-rank (Mantel–Haenszel) test of group 1 vs group 2, as R's `survdiff` (rho = 0):
@@ -139,7 +141,105 @@ pub fn logrank(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRank {
         expected1: e1,
         observed2: o2,
         expected2: e2,
+        exact: false,
     }
+}
+
+/// Most label assignments [`logrank_exact`] enumerates (C(16, 8) = 12 870 fits: n ≤ 8 per arm).
+pub const EXACT_LOGRANK_MAX_ASSIGNMENTS: u64 = 20_000;
+
+/// Log-rank test with the exact permutation p-value when the groups are small.
+///
+/// At small n with visit-day ties the χ²(1) approximation is anti-conservative (null rejection
+/// 0.062–0.065 at n = 5 per arm, issue 16). Conditional on the pooled data, every split of the
+/// animals into groups of the observed sizes is equally likely under H₀ (equal censoring
+/// distributions assumed), so the p-value is the share of the C(N, n₁) splits whose
+/// |Σ logrank scores of group 1| = |O₁ − E₁| is at least the observed one; logrank scores
+/// aᵢ = δᵢ − Σ_{tⱼ ≤ tᵢ} dⱼ/nⱼ on the pooled data (Peto & Peto 1972). This is the
+/// exact log-rank test of R's coin (`logrank_test(..., distribution = "exact")`, Hothorn et al.
+/// 2006; Heinze et al. 2003, Biometrics 59:1151), checked against it in
+/// tests/fixtures/analysis/make_exact_logrank_r.R. Above [`EXACT_LOGRANK_MAX_ASSIGNMENTS`] splits
+/// the χ² p-value of [`logrank`] is returned (`exact = false`).
+pub fn logrank_exact(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRank {
+    let mut asym = logrank(group1, group2);
+    let g1: Vec<(f64, bool)> = group1.iter().copied().filter(|p| p.0.is_finite()).collect();
+    let g2: Vec<(f64, bool)> = group2.iter().copied().filter(|p| p.0.is_finite()).collect();
+    let (n1, n) = (g1.len(), g1.len() + g2.len());
+    if !asym.statistic.is_finite() || n > 63 || binomial(n, n1) > EXACT_LOGRANK_MAX_ASSIGNMENTS {
+        return asym;
+    }
+    let pooled: Vec<(f64, bool)> = g1.iter().chain(&g2).copied().collect();
+    let a = logrank_scores(&pooled);
+    let observed: f64 = a[..n1].iter().sum::<f64>().abs();
+    // Scores are sums of fractions: compare with a relative tolerance so that splits with the
+    // same statistic as the observed one (ties) count as "at least as extreme".
+    let tol = 1e-9 * (1.0 + observed);
+    let (mut hits, mut total) = (0u64, 0u64);
+    let mut idx: Vec<usize> = (0..n1).collect();
+    loop {
+        let t: f64 = idx.iter().map(|&i| a[i]).sum::<f64>().abs();
+        total += 1;
+        if t >= observed - tol {
+            hits += 1;
+        }
+        if !next_combination(&mut idx, n) {
+            break;
+        }
+    }
+    asym.p_value = hits as f64 / total as f64;
+    asym.exact = true;
+    asym
+}
+
+/// Logrank scores δᵢ − Ĥ(tᵢ) of pooled `(time, event)` pairs, Ĥ the Nelson–Aalen cumulative
+/// hazard including the events tied at tᵢ (the scores sum to 0).
+fn logrank_scores(pooled: &[(f64, bool)]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..pooled.len()).collect();
+    order.sort_by(|&x, &y| pooled[x].0.total_cmp(&pooled[y].0));
+    let mut a = vec![0.0; pooled.len()];
+    let (mut at_risk, mut h, mut i) = (pooled.len(), 0.0, 0);
+    while i < order.len() {
+        let t = pooled[order[i]].0;
+        let mut j = i;
+        while j < order.len() && pooled[order[j]].0 == t {
+            j += 1;
+        }
+        let d = order[i..j].iter().filter(|&&k| pooled[k].1).count();
+        h += d as f64 / at_risk as f64;
+        for &k in &order[i..j] {
+            a[k] = pooled[k].1 as u8 as f64 - h;
+        }
+        at_risk -= j - i;
+        i = j;
+    }
+    a
+}
+
+/// C(n, k), saturating at `u64::MAX`.
+fn binomial(n: usize, k: usize) -> u64 {
+    let k = k.min(n - k);
+    let mut c: u128 = 1;
+    for i in 0..k {
+        c = c * (n - i) as u128 / (i + 1) as u128;
+        if c > u64::MAX as u128 {
+            return u64::MAX;
+        }
+    }
+    c as u64
+}
+
+/// Advances `idx` (strictly increasing indices < n) to the next k-combination in lexicographic
+/// order; false after the last one.
+fn next_combination(idx: &mut [usize], n: usize) -> bool {
+    let k = idx.len();
+    let Some(i) = (0..k).rev().find(|&i| idx[i] < n - k + i) else {
+        return false;
+    };
+    idx[i] += 1;
+    for j in i + 1..k {
+        idx[j] = idx[j - 1] + 1;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -154,6 +254,20 @@ mod tests {
         assert!((km[1].survival - 0.75).abs() < 1e-15);
         assert_eq!(km[2].n_risk, 2);
         assert_eq!(km[2].survival, 0.0);
+    }
+
+    #[test]
+    fn exact_logrank_counts_every_split() {
+        // 3 vs 3, all events, distinct times: |O1 - E1| is largest for the two extreme splits,
+        // so the completely separated groups give p = 2 / C(6, 3) = 0.1.
+        let g1 = [(1.0, true), (2.0, true), (3.0, true)];
+        let g2 = [(4.0, true), (5.0, true), (6.0, true)];
+        let r = logrank_exact(&g1, &g2);
+        assert!(r.exact);
+        assert!((r.p_value - 0.1).abs() < 1e-12, "{}", r.p_value);
+        assert!(r.p_value > logrank(&g1, &g2).p_value);
+        let s = logrank_scores(&[(1.0, true), (2.0, false), (2.0, true), (3.0, true)]);
+        assert!(s.iter().sum::<f64>().abs() < 1e-12);
     }
 
     #[test]

@@ -122,3 +122,42 @@ fn null_type_one_error_is_calibrated_4000() {
     let studies = 4000;
     check(&rejection_table(4_000, studies, 8), studies);
 }
+
+/// Log-rank null rejection rate at `n_per_arm` (rejected, studies with the test defined).
+fn logrank_rejections(seed: u64, studies: u64, n_per_arm: usize) -> (usize, usize) {
+    let mut opt = AnalysisOptions::new("control");
+    opt.bootstrap_reps = 0;
+    opt.run_lmm = false;
+    opt.endpoint = EndpointRule::FoldBaseline(4.0);
+    let p: Vec<f64> = (0..studies)
+        .into_par_iter()
+        .map(|s| {
+            let r = analyze(&null_study(seed, s, n_per_arm), &opt).expect("null study analyzes");
+            r.tests
+                .iter()
+                .find(|t| t.key == "logrank")
+                .map_or(f64::NAN, |t| t.p_value)
+        })
+        .collect();
+    let defined = p.iter().filter(|p| p.is_finite()).count();
+    (p.iter().filter(|&&p| p < ALPHA).count(), defined)
+}
+
+/// Issue 16: the exact permutation log-rank keeps type I ≤ α + 4 SE at n = 3, 5, 8 per arm
+/// (the χ² version rejected 0.062–0.065 at n = 5 with visit-day ties).
+#[test]
+#[ignore = "3 x 4000 studies; run with --release -- --ignored --nocapture"]
+fn logrank_type_one_error_small_n_4000() {
+    let studies = 4000;
+    let mut fails = Vec::new();
+    for n in [3, 5, 8] {
+        let (rej, def) = logrank_rejections(16_000 + n as u64, studies, n);
+        let rate = rej as f64 / def as f64;
+        let hi = ALPHA + 4.0 * (ALPHA * (1.0 - ALPHA) / def as f64).sqrt();
+        eprintln!("log-rank n = {n}: type I {rate:.4} ({rej}/{def} studies), limit {hi:.4}");
+        if rate > hi {
+            fails.push(format!("n = {n}: {rate:.4} > {hi:.4}"));
+        }
+    }
+    assert!(fails.is_empty(), "{fails:?}");
+}

@@ -159,6 +159,23 @@ fn logrank_matches_r_survdiff() {
 }
 
 #[test]
+fn exact_logrank_matches_r_coin() {
+    for r in rows(include_str!(
+        "../../../../tests/fixtures/analysis/exact_logrank_ref.csv"
+    )) {
+        let l = logrank_exact(&surv(&r[1], &r[2]), &surv(&r[3], &r[4]));
+        assert!(l.exact, "case {}", r[0]);
+        assert!(
+            close(l.p_value, num(&r[5]), 1e-9),
+            "case {}: exact p {} vs coin {}",
+            r[0],
+            l.p_value,
+            r[5]
+        );
+    }
+}
+
+#[test]
 fn kaplan_meier_matches_r_survfit() {
     let lr = rows(include_str!(
         "../../../../tests/fixtures/analysis/logrank_ref.csv"
