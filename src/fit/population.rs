@@ -166,10 +166,7 @@ fn qnorm(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p.clamp(1e-12, 1.0 - 1e-12))
 }
 
-fn pnorm(z: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    Normal::standard().cdf(z)
-}
+use crate::power::nct::normal_cdf as pnorm;
 
 use crate::numeric::quantile7 as quantile_sorted;
 

@@ -14,12 +14,11 @@
 //! (tests/fixtures/power/nct_cdf.csv) to ≤ 1e-9 absolute.
 
 use statrs::function::beta::beta_reg;
-use statrs::function::erf::erfc;
 use statrs::function::gamma::ln_gamma;
 
-/// Standard normal CDF Φ(z) = ½·erfc(−z/√2).
+/// Standard normal CDF Φ(z) = P(Z ≥ −z) (the analysis' [`crate::analysis::stats::dist::normal_sf`]).
 pub fn normal_cdf(z: f64) -> f64 {
-    0.5 * erfc(-z / std::f64::consts::SQRT_2)
+    crate::analysis::stats::dist::normal_sf(-z)
 }
 
 /// CDF of the central Student t with `df` > 0 degrees of freedom (A&S 26.7.1 via the
@@ -35,16 +34,9 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
     if t >= 0.0 { 1.0 - tail } else { tail }
 }
 
-/// Two-sided p-value of a t statistic: P(|T| ≥ |t|) = I_{ν/(ν+t²)}(ν/2, ½).
-pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
-    if t.is_nan() || df.is_nan() || df <= 0.0 {
-        return f64::NAN;
-    }
-    if t.is_infinite() {
-        return 0.0;
-    }
-    beta_reg(df / 2.0, 0.5, df / (df + t * t)).clamp(0.0, 1.0)
-}
+/// Two-sided p-value of a t statistic, P(|T| ≥ |t|): the analysis' one implementation
+/// ([`crate::analysis::stats::dist::t_two_sided`]), so power decisions equal `analyze`'s.
+pub use crate::analysis::stats::dist::t_two_sided as t_two_sided_p;
 
 /// Quantile of the central t: the `t` with `t_cdf(t, df) = p`, by bracketing bisection refined
 /// with Newton steps (monotone CDF, so the bracket always holds). Accurate to ~1e-12.
