@@ -427,6 +427,8 @@ pub struct AnalysisResult {
     pub km: Vec<KmCurve>,
     /// `tests.csv`.
     pub tests: Vec<TestRow>,
+    /// Numbers not computed and why, each with what to do (printed by the commands).
+    pub warnings: Vec<String>,
 }
 
 /// A cohort and its analysis day.
@@ -623,9 +625,52 @@ pub fn default_analysis_day(control: &[&Animal], fraction: f64) -> f64 {
         })
 }
 
-/// TGI% and T/C% from baseline means and means on the day.
-fn tgi_tc(t0: f64, tt: f64, c0: f64, ct: f64) -> (f64, f64) {
-    ((1.0 - (tt - t0) / (ct - c0)) * 100.0, tt / ct * 100.0)
+/// Least growth of the control mean, as a fraction of its baseline mean, for a TGI to mean
+/// anything (assumed: below a 20% increase ΔC is of the order of caliper error and between-
+/// animal noise, and ΔT/ΔC divides by it — the TamR MCF-7 cohort, whose control stops growing
+/// after pellet removal, gave TGI from −1301% to +1111%). Below it TGI is not computed.
+pub const MIN_CONTROL_GROWTH_FOR_TGI: f64 = 0.2;
+
+/// Warns when TGI could not be computed in `cohort` because its control did not grow, naming
+/// whether the analysis day is affected and what to use instead.
+fn tgi_warning(res: &mut AnalysisResult, cohort: &str, day: f64) {
+    let rows: Vec<&TgiRow> = res.tgi.iter().filter(|t| t.cohort == cohort).collect();
+    let blank: Vec<f64> = rows
+        .iter()
+        .filter(|t| t.tgi_pct.is_nan() && t.tc_pct.is_finite())
+        .map(|t| t.day)
+        .collect();
+    if blank.is_empty() {
+        return;
+    }
+    // Early days where the control has not grown yet are only blank cells (documented in
+    // the tgi.csv definitions); the analysis day is the number users read.
+    if !blank.iter().any(|&d| (d - day).abs() < 1e-9) {
+        return;
+    }
+    let who = if cohort.is_empty() {
+        String::new()
+    } else {
+        format!("cohort `{cohort}`: ")
+    };
+    res.warnings.push(format!(
+        "{who}TGI not computed at the analysis day {} (and {} day(s) in all): the control mean grew by less than {:.0}% of its baseline (TGI = 1 − ΔT/ΔC divides by that growth), so the cells are empty. Compare volumes instead (T/C, Welch on ln V), or check the model: a control that does not grow cannot show an inhibition",
+        crate::output::fmt_value(day),
+        blank.len(),
+        MIN_CONTROL_GROWTH_FOR_TGI * 100.0,
+    ));
+}
+
+/// TGI% and T/C% from baseline means and means on the day; TGI is NaN (an empty cell, with a
+/// warning in [`AnalysisResult::warnings`]) when the control mean grew by less than
+/// [`MIN_CONTROL_GROWTH_FOR_TGI`] of its baseline.
+pub(crate) fn tgi_tc(t0: f64, tt: f64, c0: f64, ct: f64) -> (f64, f64) {
+    let tgi = if ct - c0 >= MIN_CONTROL_GROWTH_FOR_TGI * c0 {
+        (1.0 - (tt - t0) / (ct - c0)) * 100.0
+    } else {
+        f64::NAN
+    };
+    (tgi, tt / ct * 100.0)
 }
 
 /// Runs the whole analysis.
@@ -647,6 +692,7 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
         endpoints: Vec::new(),
         km: Vec::new(),
         tests: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut cohort_names: Vec<String> = Vec::new();
     for a in &animals {
@@ -852,6 +898,7 @@ fn cohort_tables(
             tc_rate_ci: percentile_ci(std::mem::take(&mut boot_rate[ai]), reps),
         });
     }
+    tgi_warning(res, cohort, day);
     // Response, endpoints, KM.
     let mut resp: Vec<Vec<Option<Mrecist>>> = Vec::new();
     let mut ends: Vec<Vec<(f64, bool)>> = Vec::new();

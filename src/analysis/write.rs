@@ -274,7 +274,7 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
 /// Definitions of every derived quantity, recorded in `manifest.json`.
 pub fn definitions() -> serde_json::Value {
     serde_json::json!({
-        "tgi_pct": "(1 - (T_t - T_0)/(C_t - C_0)) * 100 on arm means; T_0, C_0 = mean baseline volumes (last measurement at day <= 0); DeltaT/DeltaC definition (../shared/DOMAIN.md), not Xeva's TGI()",
+        "tgi_pct": "(1 - (T_t - T_0)/(C_t - C_0)) * 100 on arm means; T_0, C_0 = mean baseline volumes (last measurement at day <= 0); DeltaT/DeltaC definition (../shared/DOMAIN.md), not Xeva's TGI(); empty when the control mean grew by less than 20% of its baseline (MIN_CONTROL_GROWTH_FOR_TGI: the ratio would divide by noise)",
         "tc_pct": "mean T_t / mean C_t * 100",
         "ci": "bootstrap 95% percentile interval, animals resampled with replacement within arm; replicate b uses rng stream (seed, [cohort index, b])",
         "tc_rate_pct": "100 * exp((mean rate T - mean rate C) * t), rate = per-animal OLS slope of ln volume on day, t = analysis day (rate-based T/C, Hather et al. Cancer Inform 2014;13(S4):65)",

@@ -94,6 +94,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         opt.burden.max_mean_diameter_mm = d;
     }
     let res = analysis::analyze(&ds, &opt)?;
+    for w in &res.warnings {
+        diagln!("warning: {w}");
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .data

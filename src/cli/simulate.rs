@@ -148,6 +148,9 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
     aopt.seed = args.seed;
     aopt.run_lmm = !args.no_lmm;
     let res = analysis::analyze(&ds, &aopt)?;
+    for w in &res.warnings {
+        diagln!("warning: {w}");
+    }
     files.extend(analysis::write_outputs(&res, &dir)?);
     files.extend(analysis::plots::write_plots_with(
         &ds, &res, &aopt, &dir, false,

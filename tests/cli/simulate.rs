@@ -269,3 +269,41 @@ fn analyze_on_simulated_animals_reproduces_simulate_tables() {
         );
     }
 }
+
+/// The TamR parental MCF-7 control stops growing after pellet removal: no TGI is printed for
+/// it (empty cells, no |TGI| > 1000%) and stderr says why and what to use instead.
+#[test]
+fn tgi_of_a_non_growing_control_is_blank_with_a_warning() {
+    let d = scratch("sim-tamr-tgi");
+    let o = xenoplan(&[
+        "simulate",
+        "protocols/tamr_mcf7_xenograft.toml",
+        "--bootstrap-reps",
+        "50",
+        "--no-lmm",
+        "--out",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning: cohort `MCF-7`: TGI not computed at the analysis day")
+            && e.contains("Compare volumes instead (T/C, Welch on ln V)"),
+        "{e}"
+    );
+    let csv = std::fs::read_to_string(d.join("tgi.csv")).expect("tgi.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let cols: Vec<usize> = ["tgi_pct", "tgi_ci_low", "tgi_ci_high", "tc_pct"]
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).expect("column"))
+        .collect();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        for &c in &cols {
+            if let Ok(v) = f[c].parse::<f64>() {
+                assert!(v.abs() <= 1000.0, "{l}");
+            }
+        }
+    }
+}

@@ -196,3 +196,14 @@ fn cohorts_are_analyzed_separately() {
             .all(|t| t.p_adjusted == t.p_value || t.p_value.is_nan())
     );
 }
+
+#[test]
+fn tgi_is_not_computed_when_the_control_does_not_grow() {
+    // Control 150 → 170 mm³ (+13%): TGI would divide by 20 mm³ of noise.
+    let (g, t) = tgi_tc(150.0, 160.0, 150.0, 170.0);
+    assert!(g.is_nan());
+    assert!((t - 160.0 / 170.0 * 100.0).abs() < 1e-12);
+    // Control 150 → 300 mm³: defined, (1 − 10/150)·100.
+    let (g, _) = tgi_tc(150.0, 160.0, 150.0, 300.0);
+    assert!((g - (1.0 - 10.0 / 150.0) * 100.0).abs() < 1e-12);
+}
