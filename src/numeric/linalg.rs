@@ -9,23 +9,7 @@
 /// (n×n, row-major); `None` when `a` is not numerically positive definite.
 pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            if i == j {
-                if s.is_nan() || s <= 0.0 || !s.is_finite() {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    Some(l)
+    cholesky_into(a, n, &mut l).then_some(l)
 }
 
 /// Cholesky factor of `a` written into `l` (length n², no allocation); false when `a` is not

@@ -354,11 +354,7 @@ fn cohort_arms(
         ));
     }
     // The hormone factor of the simulator's closed-form loop (sim::Engine::fast_animal).
-    let m_e = if c.estrogen.end_study(0.0) > 0.0 {
-        1.0
-    } else {
-        c.gwe
-    };
+    let m_e = c.closed_form_hormone_factor();
     for a in &c.arms {
         let mut inh = [0.0; MAX_TREAT];
         let mut kill = 0.0;

@@ -838,11 +838,7 @@ impl Engine {
             }
         }
         let i_comb = bliss(&inh[..arm.treats.len()], arm.interaction);
-        let m_e = if cp.estrogen.end_study(0.0) > 0.0 {
-            1.0
-        } else {
-            cp.gwe
-        };
+        let m_e = cp.closed_form_hormone_factor();
         let g = m_e * ((1.0 - i_comb) * rb + ra) - kill;
         let f = &p.fast;
         let ep = &p.endpoints;

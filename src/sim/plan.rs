@@ -250,6 +250,19 @@ pub(crate) struct CohortPlan {
     pub fast: bool,
 }
 
+impl CohortPlan {
+    /// Growth multiplier from hormone support in the closed-form loop (constant support:
+    /// 1 while estrogen lasts past day 0, else the growth without estrogen). One rule for
+    /// the simulator's closed-form animals and the tight power path.
+    pub fn closed_form_hormone_factor(&self) -> f64 {
+        if self.estrogen.end_study(0.0) > 0.0 {
+            1.0
+        } else {
+            self.gwe
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum ErrPlan {
     Diameters { cv: f64 },
