@@ -11,7 +11,7 @@
 //! `hyperfine 'target/release/xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2'`.
 
 use std::time::Instant;
-use xenoplan::power::{self, FastDesign, FastModel, Settings, comparisons, engine};
+use xenoplan::power::{self, FastDesign, FastModel, Settings, UnitPlan, engine};
 use xenoplan::protocol::Adjustment;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +24,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loaded = xenoplan::protocol::load(std::path::Path::new("examples/p1_power.toml"))?;
     let protocol = loaded.protocol;
     let load_time = t0.elapsed();
-    let comps = comparisons(&protocol)?;
     let n_values: Vec<u32> = (3..=15).collect();
     let arms = 4u64;
     let visits = 9u64;
@@ -46,8 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             engine: power::EngineChoice::Tight,
             start: xenoplan::sim::SimOptions::default().start,
         };
+        let units = UnitPlan::new(&protocol, &settings)?;
         let model = FastModel::new(
-            FastDesign::from_protocol(&protocol, &comps, settings.start)?,
+            FastDesign::from_protocol(&protocol, &units, settings.start)?,
+            &units,
             &settings,
         )?;
         let mut best_mc = f64::INFINITY;
@@ -64,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let result = power::results::assemble(
             &protocol,
             &settings,
-            &comps,
+            &units,
             &tally,
             Some(&model.design),
             &yields,

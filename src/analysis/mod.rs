@@ -5,8 +5,10 @@
 //! `simulate` and, with `bootstrap_reps = 0`, inside `power`'s Monte Carlo loop);
 //! [`write_outputs`] writes the CSV files, [`plots`] the figures.
 
+pub mod compare;
 pub mod csv_in;
 pub mod data;
+pub mod hypotheses;
 mod pipeline;
 pub mod plots;
 pub mod stats;
@@ -14,6 +16,7 @@ mod write;
 
 pub use csv_in::{parse_dataset, read_dataset};
 pub use data::{Dataset, Observation};
+pub use hypotheses::HypothesisPlan;
 pub use pipeline::*;
 pub use write::{definitions, write_outputs};
 

@@ -51,6 +51,8 @@ pub struct AnalysisOptions {
     pub response_min_day: f64,
     /// Fit the linear mixed model (the slowest test; `power` may switch it off).
     pub run_lmm: bool,
+    /// The hypotheses to test and their multiplicity families.
+    pub plan: super::hypotheses::HypothesisPlan,
     /// Humane tumor-burden limits: a reading at or above either ends the animal by euthanasia
     /// for tumor burden, which is the time-to-endpoint event, not a censoring (censoring it
     /// would bias the log-rank test against the arms with the largest tumors).
@@ -104,6 +106,7 @@ impl AnalysisOptions {
             log_floor_mm3: 1.0,
             response_min_day: 10.0,
             run_lmm: true,
+            plan: super::hypotheses::HypothesisPlan::default(),
             burden: BurdenLimits::NONE,
         }
     }
@@ -371,27 +374,41 @@ pub struct KmCurve {
     pub points: Vec<KmPoint>,
 }
 
-/// One test of one arm against its cohort's control (`tests.csv`).
+/// One test of one hypothesis in one cohort (`tests.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRow {
     /// Cohort.
     pub cohort: String,
-    /// "arm vs control".
+    /// Hypothesis name ("<arm> vs <control>" for the default ones).
+    pub hypothesis: String,
+    /// Hypothesis kind (`vs-control`, …; "… (component)" for the component rows of a
+    /// combination-vs-components hypothesis).
+    pub kind: String,
+    /// Primary or secondary.
+    pub role: crate::protocol::Role,
+    /// `two-sided`, `greater` or `less` (benefit of the first arm).
+    pub alternative: &'static str,
+    /// Multiplicity family (empty: not a member of any family, e.g. component rows).
+    pub family: String,
+    /// What is compared, e.g. "arm vs control".
     pub comparison: String,
-    /// Treated arm.
+    /// First arm of the hypothesis (the treated arm for vs-control).
     pub arm: String,
     /// What is compared (e.g. "ln(volume) at day 21").
     pub endpoint: String,
-    /// Short test key (welch-log, mwu, slope, auc, lmm, logrank, response).
-    pub key: &'static str,
+    /// Test from the registry.
+    pub key: crate::protocol::TestKey,
     /// Test name.
     pub test: String,
     /// Test statistic.
     pub statistic: f64,
-    /// Raw two-sided p-value.
+    /// p-value for the hypothesis' alternative (two-sided unless declared one-sided).
     pub p_value: f64,
-    /// Holm-adjusted p-value within the family of comparisons of this cohort and test.
+    /// Adjusted p-value within the row's family in this cohort (NaN for non-members).
     pub p_adjusted: f64,
+    /// The family's method (`holm`, `bonferroni`, `none`, `fixed-sequence`; empty for
+    /// non-members).
+    pub adjustment: &'static str,
     /// Degrees of freedom (t tests, χ²), NaN otherwise.
     pub df: f64,
     /// Effect estimate (treated − control, or odds ratio for Fisher).
@@ -946,190 +963,14 @@ fn cohort_tables(
         resp.push(rv);
         ends.push(ev);
     }
-    // Tests, each arm vs control.
-    let start = res.tests.len();
-    let at_day = |ai: usize| -> Vec<f64> {
-        by_arm[ai]
-            .iter()
-            .filter_map(|a| a.at_analysis_day(day))
-            .collect()
+    // Tests: every hypothesis of the plan that this cohort's arms allow.
+    let data = super::hypotheses::CohortData {
+        name: cohort,
+        arms,
+        by_arm,
+        day,
     };
-    let c_day = at_day(0);
-    let c_log: Vec<f64> = c_day.iter().map(|v| v.max(floor).ln()).collect();
-    let fin = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|x| x.is_finite()).collect() };
-    let c_slope = fin(&by_arm[0]
-        .iter()
-        .map(|a| animal_slope(a, floor, day))
-        .collect::<Vec<_>>());
-    let c_auc = fin(&by_arm[0]
-        .iter()
-        .map(|a| animal_auc(a, floor, day))
-        .collect::<Vec<_>>());
-    let dstr = crate::output::fmt_f(day, if day.fract() == 0.0 { 0 } else { 2 });
-    for ai in 1..n_arms {
-        let comparison = format!("{} vs {}", arms[ai], arms[0]);
-        let row = |key: &'static str,
-                   endpoint: String,
-                   test: &str,
-                   stat: f64,
-                   p: f64,
-                   df: f64,
-                   est: f64,
-                   se: f64,
-                   nt: usize,
-                   nc: usize| TestRow {
-            cohort: cohort.into(),
-            comparison: comparison.clone(),
-            arm: arms[ai].clone(),
-            endpoint,
-            key,
-            test: test.into(),
-            statistic: stat,
-            p_value: p,
-            p_adjusted: f64::NAN,
-            df,
-            estimate: est,
-            se,
-            n_treated: nt,
-            n_control: nc,
-        };
-        let t_day = at_day(ai);
-        let t_log: Vec<f64> = t_day.iter().map(|v| v.max(floor).ln()).collect();
-        let w = stats::welch_t(&t_log, &c_log);
-        res.tests.push(row(
-            "welch-log",
-            format!("ln(volume) at day {dstr}"),
-            "Welch t-test",
-            w.statistic,
-            w.p_value,
-            w.df,
-            w.estimate,
-            w.se,
-            t_log.len(),
-            c_log.len(),
-        ));
-        let m = stats::mann_whitney_u(&t_day, &c_day);
-        res.tests.push(row(
-            "mwu",
-            format!("volume at day {dstr}"),
-            &format!("Mann-Whitney U ({})", m.method.as_str()),
-            m.statistic,
-            m.p_value,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            t_day.len(),
-            c_day.len(),
-        ));
-        let ts = fin(&by_arm[ai]
-            .iter()
-            .map(|a| animal_slope(a, floor, day))
-            .collect::<Vec<_>>());
-        let w = stats::welch_t(&ts, &c_slope);
-        res.tests.push(row(
-            "slope",
-            format!("growth rate (slope of ln volume to day {dstr}, /day)"),
-            "Welch t-test",
-            w.statistic,
-            w.p_value,
-            w.df,
-            w.estimate,
-            w.se,
-            ts.len(),
-            c_slope.len(),
-        ));
-        let ta = fin(&by_arm[ai]
-            .iter()
-            .map(|a| animal_auc(a, floor, day))
-            .collect::<Vec<_>>());
-        let w = stats::welch_t(&ta, &c_auc);
-        res.tests.push(row(
-            "auc",
-            format!("AUC of ln(V/V0) to day {dstr} (day)"),
-            "Welch t-test",
-            w.statistic,
-            w.p_value,
-            w.df,
-            w.estimate,
-            w.se,
-            ta.len(),
-            c_auc.len(),
-        ));
-        if opt.run_lmm {
-            let c = lmm_interaction(&by_arm[ai], &by_arm[0], floor, day);
-            res.tests.push(row(
-                "lmm",
-                format!("ln(volume) treatment x day, days <= {dstr}"),
-                "LMM REML, random intercept + slope; Satterthwaite df",
-                c.statistic,
-                c.p_value,
-                c.df,
-                c.estimate,
-                c.se,
-                by_arm[ai].len(),
-                by_arm[0].len(),
-            ));
-        }
-        // Exact permutation p-value at small n: the χ² approximation rejects too often there.
-        let l = stats::logrank_exact(&ends[ai], &ends[0]);
-        res.tests.push(row(
-            "logrank",
-            format!("time to endpoint ({})", opt.describe_endpoint()),
-            if l.exact {
-                "log-rank, exact permutation p"
-            } else {
-                "log-rank, chi-square p"
-            },
-            l.statistic,
-            l.p_value,
-            1.0,
-            l.observed1 - l.expected1,
-            f64::NAN,
-            ends[ai].len(),
-            ends[0].len(),
-        ));
-        let count = |v: &[Option<Mrecist>]| {
-            let r = v
-                .iter()
-                .filter(|m| matches!(m, Some(Mrecist::Cr | Mrecist::Pr)))
-                .count() as u64;
-            let p = v
-                .iter()
-                .filter(|m| matches!(m, Some(Mrecist::Sd | Mrecist::Pd)))
-                .count() as u64;
-            (r, p)
-        };
-        let (a, b) = count(&resp[ai]);
-        let (c, d) = count(&resp[0]);
-        let f = stats::fisher_exact_2x2(a, b, c, d);
-        res.tests.push(row(
-            "response",
-            "objective response (mCR+mPR vs mSD+mPD)".into(),
-            "Fisher exact",
-            f.odds_ratio,
-            f.p_value,
-            f64::NAN,
-            f.odds_ratio,
-            f64::NAN,
-            (a + b) as usize,
-            (c + d) as usize,
-        ));
-    }
-    // Holm within each test across this cohort's comparisons.
-    let keys: Vec<&'static str> = res.tests[start..].iter().map(|t| t.key).collect();
-    for &key in crate::protocol::TEST_KEYS {
-        let idx: Vec<usize> = (start..res.tests.len())
-            .filter(|&i| keys[i - start] == key)
-            .collect();
-        let adj = stats::holm(
-            &idx.iter()
-                .map(|&i| res.tests[i].p_value)
-                .collect::<Vec<_>>(),
-        );
-        for (k, &i) in idx.iter().enumerate() {
-            res.tests[i].p_adjusted = adj[k];
-        }
-    }
+    super::hypotheses::evaluate(&opt.plan, &data, opt, &mut res.tests);
 }
 
 fn stats_mean_var(v: &[f64]) -> (f64, f64) {

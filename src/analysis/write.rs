@@ -231,12 +231,16 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
     put(
         "tests.csv",
         &[
+            "hypothesis",
+            "kind",
             "comparison",
             "endpoint",
             "test",
+            "alternative",
             "statistic",
             "p_value",
             "p_adjusted",
+            "family",
             "df",
             "estimate",
             "se",
@@ -245,25 +249,31 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "cohort",
             "test_key",
             "adjustment",
+            "role",
         ],
         res.tests
             .iter()
             .map(|r| {
                 vec![
+                    r.hypothesis.clone(),
+                    r.kind.clone(),
                     r.comparison.clone(),
                     r.endpoint.clone(),
                     r.test.clone(),
+                    r.alternative.to_string(),
                     g(r.statistic),
                     g(r.p_value),
                     g(r.p_adjusted),
+                    r.family.clone(),
                     g(r.df),
                     g(r.estimate),
                     g(r.se),
                     r.n_treated.to_string(),
                     r.n_control.to_string(),
                     r.cohort.clone(),
-                    r.key.to_string(),
-                    "Holm across this cohort's comparisons for this test".to_string(),
+                    r.key.as_str().to_string(),
+                    r.adjustment.to_string(),
+                    r.role.as_str().to_string(),
                 ]
             })
             .collect(),
@@ -281,6 +291,8 @@ pub fn definitions() -> serde_json::Value {
         "mrecist": "Gao et al. Nat Med 2015 as coded in Bioconductor Xeva: dVol_t = 100 (V_t - V_0)/V_0; BR = min dVol_t for t >= 10 d after baseline; BAR = min over t >= 10 d of the running mean of dVol from baseline to t; mCR BR<-95 & BAR<-40; mPR BR<-50 & BAR<-20; mSD BR<35 & BAR<30; else mPD",
         "analysis_day": "last day with >= 80% of the control animals measured (invivoSyn), unless --day",
         "auc": "trapezoid AUC of ln(V/V_0) from baseline to the animal's last visit",
-        "p_adjusted": "Holm step-down within each cohort and test across the arm-vs-control comparisons"
+        "p_value": "for the row's alternative: two-sided, or one-sided (greater / less benefit of the first arm: smaller or slower tumors, later endpoint, more responses, synergy) as half the two-sided p in the observed direction, 1 - half otherwise (exact for the symmetric null distributions used)",
+        "p_adjusted": "within the row's family (column family) in its cohort by the family's method (column adjustment): Holm step-down; Bonferroni min(1, m p); none; fixed-sequence max of the p-values up to and including the row in testing order (primary first, then declaration order). Default hypotheses (none declared): each arm vs control, family = the test, Holm",
+        "hypothesis_kinds": "vs-control: arm vs the cohort's control; pairwise: first arm vs second; combination-vs-components: the combination vs each component (component rows, not adjusted) and an intersection-union row (largest component p) that carries the decision; dose-trend: Jonckheere-Terpstra on volume at the analysis day or OLS of per-animal growth rate on log dose; synergy: exponential-growth LMM on ln(V/V0) with a random slope per animal, statistic = synergy score SS = (null - b_AB)/SE (SynergyLMM), Bliss null b_A + b_B - b_C, HSA null min(b_A, b_B)"
     })
 }

@@ -167,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             outln!(
                 "  {:<w$}  {:<10} p = {:<10} p_adj = {}",
                 t.comparison,
-                t.key,
+                t.key.as_str(),
                 fmt_p(t.p_value),
                 fmt_p(t.p_adjusted)
             );

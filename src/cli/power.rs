@@ -38,8 +38,9 @@ pub struct Args {
     /// the protocol's analysis plan; the first is primary).
     #[arg(long, value_delimiter = ',')]
     pub endpoint: Vec<String>,
-    /// Multiplicity adjustment across comparisons (default: the protocol's analysis plan).
-    #[arg(long, value_parser = ["holm", "none"])]
+    /// Multiplicity adjustment of every family the protocol does not set (default: the
+    /// protocol's `[analysis] adjust`).
+    #[arg(long, value_parser = ["holm", "bonferroni", "none", "fixed-sequence"])]
     pub adjust: Option<String>,
     /// Also size for every comparison significant in the same study.
     #[arg(long)]
@@ -81,7 +82,7 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
     } else {
         let mut v: Vec<Endpoint> = Vec::new();
         for e in &args.endpoint {
-            let e = Endpoint::parse(e)?;
+            let e = power::parse_endpoint(e)?;
             if !v.contains(&e) {
                 v.push(e);
             }
@@ -89,8 +90,9 @@ pub fn settings(args: &Args, protocol: &Protocol) -> anyhow::Result<Settings> {
         v
     };
     let adjust = match args.adjust.as_deref() {
-        Some("holm") => Adjustment::Holm,
-        Some(_) => Adjustment::None,
+        Some(a) => {
+            Adjustment::parse(a).ok_or_else(|| anyhow::anyhow!("unknown adjustment `{a}`"))?
+        }
         None => x.analysis.adjust,
     };
     let threads = args.threads.unwrap_or_else(|| {

@@ -443,7 +443,11 @@ fn xeno(o: &mut String, x: &Xenograft) {
     let _ = writeln!(
         o,
         "\nAnalysis: tests {}; alpha {}; adjustment {:?}; analysis day {}; target power {}",
-        an.tests.join(", "),
+        an.tests
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         num(an.alpha),
         an.adjust,
         an.analysis_day

@@ -204,7 +204,7 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
         let tests: Vec<_> = res
             .tests
             .iter()
-            .filter(|t| t.cohort == c.name && t.key == "welch-log")
+            .filter(|t| t.cohort == c.name && t.key == crate::protocol::TestKey::WelchLog)
             .collect();
         if !tests.is_empty() {
             text.push_str(&format!(

@@ -1,6 +1,6 @@
 //! What a power run asks for: endpoints, comparisons, the n grid and the Monte Carlo settings.
 
-use crate::protocol::{Adjustment, Protocol};
+use crate::protocol::Adjustment;
 
 /// Errors of the power library.
 #[derive(Debug, thiserror::Error)]
@@ -51,125 +51,13 @@ impl EngineChoice {
     }
 }
 
-/// Analysis endpoints, named as on the command line and in `power.csv`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Endpoint {
-    /// Welch t-test on ln(volume) at the analysis day.
-    WelchLog,
-    /// Mann–Whitney U on volume at the analysis day.
-    Mwu,
-    /// Welch t-test on per-animal slopes of ln(volume).
-    Slope,
-    /// Welch t-test on the AUC of log relative volume.
-    Auc,
-    /// Linear mixed model (treatment × time) on ln(volume).
-    Lmm,
-    /// Log-rank test on time to the endpoint volume.
-    Logrank,
-    /// Fisher's exact test on mRECIST response (objective response: mCR + mPR vs mSD + mPD).
-    Response,
-}
+/// Tests power can size, named as on the command line and in `power.csv`: the one test
+/// registry ([`crate::protocol::TestKey`]).
+pub use crate::protocol::TestKey as Endpoint;
 
-impl Endpoint {
-    /// All endpoints in their canonical order.
-    pub const ALL: [Endpoint; 7] = [
-        Endpoint::WelchLog,
-        Endpoint::Mwu,
-        Endpoint::Slope,
-        Endpoint::Auc,
-        Endpoint::Lmm,
-        Endpoint::Logrank,
-        Endpoint::Response,
-    ];
-
-    /// Name on the command line and in `power.csv`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::WelchLog => "welch-log",
-            Endpoint::Mwu => "mwu",
-            Endpoint::Slope => "slope",
-            Endpoint::Auc => "auc",
-            Endpoint::Lmm => "lmm",
-            Endpoint::Logrank => "logrank",
-            Endpoint::Response => "response",
-        }
-    }
-
-    /// Parses a command-line / protocol name.
-    pub fn parse(s: &str) -> Result<Endpoint, PowerError> {
-        Endpoint::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s.trim())
-            .ok_or_else(|| PowerError::UnknownEndpoint(s.to_string()))
-    }
-
-    /// The statistical test, in words, for the justification paragraph.
-    pub fn test_description(self) -> &'static str {
-        match self {
-            Endpoint::WelchLog => "two-sided Welch t-test on ln(tumor volume) at the analysis day",
-            Endpoint::Mwu => "two-sided Mann–Whitney U test on tumor volume at the analysis day",
-            Endpoint::Slope => {
-                "two-sided Welch t-test on per-animal growth rates (OLS slope of ln volume)"
-            }
-            Endpoint::Auc => {
-                "two-sided Welch t-test on the per-animal AUC of log relative volume (trapezoid)"
-            }
-            Endpoint::Lmm => {
-                "linear mixed model on ln(volume) (random intercept and slope), treatment × time"
-            }
-            Endpoint::Logrank => "log-rank test on time to the endpoint volume",
-            Endpoint::Response => {
-                "Fisher's exact test on mRECIST objective response (mCR+mPR vs mSD+mPD)"
-            }
-        }
-    }
-}
-
-/// One treatment-vs-control comparison within a cohort.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comparison {
-    /// Cohort index in the protocol.
-    pub cohort: usize,
-    /// Treatment arm index in the cohort.
-    pub arm: usize,
-    /// Control arm index in the cohort.
-    pub control: usize,
-    /// Label used in `power.csv`: `"<arm> vs <control>"`, prefixed by the cohort name when the
-    /// protocol has several cohorts.
-    pub label: String,
-}
-
-/// Every arm-vs-its-cohort-control comparison of a protocol, in file order.
-pub fn comparisons(protocol: &Protocol) -> Result<Vec<Comparison>, PowerError> {
-    let x = protocol
-        .xenograft()
-        .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
-    let several = x.cohorts.len() > 1;
-    let mut out = Vec::new();
-    for (ci, c) in x.cohorts.iter().enumerate() {
-        let control = c.arms.iter().position(|a| a.control).unwrap_or(0);
-        for (ai, a) in c.arms.iter().enumerate() {
-            if ai == control {
-                continue;
-            }
-            let base = format!("{} vs {}", a.name, c.arms[control].name);
-            let label = if several {
-                format!("{}: {base}", c.name)
-            } else {
-                base
-            };
-            out.push(Comparison {
-                cohort: ci,
-                arm: ai,
-                control,
-                label,
-            });
-        }
-    }
-    if out.is_empty() {
-        return Err(PowerError::NoComparison(protocol.id.clone()));
-    }
-    Ok(out)
+/// Parses a command-line / protocol test name.
+pub fn parse_endpoint(s: &str) -> Result<Endpoint, PowerError> {
+    Endpoint::parse(s).ok_or_else(|| PowerError::UnknownEndpoint(s.to_string()))
 }
 
 /// Settings of one power run (validated by [`Settings::validate`]).

@@ -13,17 +13,18 @@ use rayon::prelude::*;
 pub struct Tally {
     /// Number of n values.
     pub n_count: usize,
-    /// Number of endpoints.
-    pub endpoint_count: usize,
-    /// Number of comparisons.
-    pub comparison_count: usize,
+    /// Number of decision units ([`super::units::Unit`]).
+    pub unit_count: usize,
     /// Replicates counted per n value.
     pub reps: Vec<u64>,
     /// Replicates whose simulation or analysis failed (counted as not significant), per n.
     pub failures: Vec<u64>,
-    /// Rejections, index `[n][endpoint][comparison]` flattened.
+    /// Rejections, index `[n][unit]` flattened.
     pub rejections: Vec<u64>,
-    /// Replicates where every comparison of the endpoint was rejected, `[n][endpoint]`.
+    /// Replicates where the unit's test could not be computed (NaN p: not a rejection, and
+    /// reported as such), `[n][unit]`.
+    pub not_computable: Vec<u64>,
+    /// Replicates where every sizing unit was rejected, per n.
     pub joint: Vec<u64>,
     /// Animals implanted in the simulated pools (for the enrollment yield), per cohort.
     pub implanted: Vec<u64>,
@@ -35,46 +36,45 @@ pub struct Tally {
 
 impl Tally {
     /// An empty tally with the given layout.
-    pub fn new(
-        n_count: usize,
-        endpoint_count: usize,
-        comparison_count: usize,
-        cohorts: usize,
-    ) -> Self {
+    pub fn new(n_count: usize, unit_count: usize, cohorts: usize) -> Self {
         Tally {
             n_count,
-            endpoint_count,
-            comparison_count,
+            unit_count,
             reps: vec![0; n_count],
             failures: vec![0; n_count],
-            rejections: vec![0; n_count * endpoint_count * comparison_count],
-            joint: vec![0; n_count * endpoint_count],
+            rejections: vec![0; n_count * unit_count],
+            not_computable: vec![0; n_count * unit_count],
+            joint: vec![0; n_count],
             implanted: vec![0; cohorts],
             took: vec![0; cohorts],
             eligible: vec![0; cohorts],
         }
     }
 
-    /// Flat index of `[n][endpoint][comparison]`.
+    /// Flat index of `[n][unit]`.
     #[inline]
-    pub fn idx(&self, n: usize, endpoint: usize, comparison: usize) -> usize {
-        (n * self.endpoint_count + endpoint) * self.comparison_count + comparison
+    pub fn idx(&self, n: usize, unit: usize) -> usize {
+        n * self.unit_count + unit
     }
 
-    /// Records the decisions of one replicate at one n for one endpoint.
+    /// Records the decisions of one replicate at one n: `rejected[u]`, the p-values (NaN =
+    /// not computable) and which units size the study (for the joint count).
     #[inline]
-    pub fn record(&mut self, n: usize, endpoint: usize, rejected: &[bool]) {
-        let mut all = !rejected.is_empty();
-        for (c, &r) in rejected.iter().enumerate() {
+    pub fn record(&mut self, n: usize, rejected: &[bool], p: &[f64], sizing: &[bool]) {
+        let mut all = sizing.iter().any(|&s| s);
+        for (u, &r) in rejected.iter().enumerate() {
+            let i = self.idx(n, u);
             if r {
-                let i = self.idx(n, endpoint, c);
                 self.rejections[i] += 1;
-            } else {
+            } else if sizing[u] {
                 all = false;
+            }
+            if p[u].is_nan() {
+                self.not_computable[i] += 1;
             }
         }
         if all {
-            self.joint[n * self.endpoint_count + endpoint] += 1;
+            self.joint[n] += 1;
         }
     }
 
@@ -84,6 +84,7 @@ impl Tally {
         add(&mut self.reps, &other.reps);
         add(&mut self.failures, &other.failures);
         add(&mut self.rejections, &other.rejections);
+        add(&mut self.not_computable, &other.not_computable);
         add(&mut self.joint, &other.joint);
         add(&mut self.implanted, &other.implanted);
         add(&mut self.took, &other.took);

@@ -22,14 +22,14 @@
 //! per-animal value are snapshotted at every n of the grid, and Welch's test is computed from
 //! the moments.
 
-use super::design::{Comparison, Endpoint, PowerError, Settings};
+use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
+use super::units::UnitPlan;
 use super::zig::Ziggurat;
-use crate::analysis::stats::holm_reject_into;
 use crate::model::effect::bliss;
 use crate::model::window;
-use crate::protocol::{Adjustment, EnrollmentMode, Protocol, Xenograft};
+use crate::protocol::{Adjustment, Alternative, EnrollmentMode, Protocol, Xenograft};
 use crate::rng::{XRng, stream};
 use crate::sim::plan::{
     CohortPlan, EffectPlan, ErrPlan, KinKind, MAX_TREAT, ModelPlan, Plan, RParam, Spread,
@@ -103,8 +103,11 @@ pub struct FastArm {
 pub struct FastDesign {
     /// Arms (all cohorts, in protocol order).
     pub arms: Vec<FastArm>,
-    /// (treatment arm index, control arm index) per comparison, into `arms`.
+    /// Distinct (first arm, reference arm) pairs the units compare, into `arms`.
     pub pairs: Vec<(usize, usize)>,
+    /// Per unit of the [`UnitPlan`]: its pairs (indices into `pairs`; the unit's p-value is
+    /// the largest of theirs, intersection–union).
+    pub unit_pairs: Vec<Vec<usize>>,
     /// Number of cohorts.
     pub cohorts: usize,
     /// Caliper visit days (study days, ascending): the simulator's grid for study day 0 on
@@ -180,7 +183,7 @@ impl FastDesign {
     /// plan is eligible for the tight path ([`FastDesign::from_engine`]).
     pub fn from_protocol(
         protocol: &Protocol,
-        comparisons: &[Comparison],
+        units: &UnitPlan,
         start: jiff::civil::Date,
     ) -> Result<FastDesign, PowerError> {
         let x = protocol
@@ -188,16 +191,13 @@ impl FastDesign {
             .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
         let engine = Engine::new(protocol, &power_sim_options(x, start))
             .map_err(|e| PowerError::Unsupported(e.to_string()))?;
-        Self::from_engine(&engine, comparisons).map_err(PowerError::NotTight)
+        Self::from_engine(&engine, units).map_err(PowerError::NotTight)
     }
 
     /// The tight model read off the simulator's compiled plan — the same visit grid, rate
     /// rule, Bliss combination and caliper model as a whole simulated study — or every reason
     /// the plan needs the full simulator.
-    pub fn from_engine(
-        engine: &Engine,
-        comparisons: &[Comparison],
-    ) -> Result<FastDesign, Ineligible> {
+    pub fn from_engine(engine: &Engine, units: &UnitPlan) -> Result<FastDesign, Ineligible> {
         let p = &engine.plan;
         let mut why: Vec<String> = Vec::new();
         let mut no = |m: String| {
@@ -239,17 +239,45 @@ impl FastDesign {
             no("no caliper reading stands for the analysis day".into());
             return Err(Ineligible { reasons: why });
         };
+        for u in &units.units {
+            if u.pairs.is_empty() {
+                no(format!(
+                    "hypothesis `{}` ({}) needs the full simulator and analysis",
+                    u.hypothesis,
+                    u.kind.as_str()
+                ));
+            } else if !u.test.info().tight {
+                no(format!(
+                    "test `{}` needs the full simulator and analysis engine",
+                    u.test.as_str()
+                ));
+            }
+        }
         if !why.is_empty() {
             return Err(Ineligible { reasons: why });
         }
-        let pairs = comparisons
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let unit_pairs = units
+            .units
             .iter()
-            .map(|c| (first_arm[c.cohort] + c.arm, first_arm[c.cohort] + c.control))
+            .map(|u| {
+                u.pairs
+                    .iter()
+                    .map(|&(a, b)| {
+                        let g = (first_arm[u.cohort] + a, first_arm[u.cohort] + b);
+                        pairs.iter().position(|&q| q == g).unwrap_or_else(|| {
+                            pairs.push(g);
+                            pairs.len() - 1
+                        })
+                    })
+                    .collect()
+            })
             .collect();
         let floor = p.caliper.floor;
         Ok(FastDesign {
             arms,
             pairs,
+            unit_pairs,
             cohorts: p.cohorts.len(),
             visit_days,
             analysis_visit,
@@ -282,8 +310,9 @@ impl FastDesign {
         ))
     }
 
-    /// Closed-form power of the Welch-log comparison `c` at `n` per arm, or `None` when ln V
-    /// is not normal or a floor (detection, or the analysis' 1 mm³ log floor) could bind.
+    /// Closed-form two-sided power of the Welch-log comparison of pair `c` at `n` per arm, or
+    /// `None` when ln V is not normal or a floor (detection, or the analysis' 1 mm³ log floor)
+    /// could bind.
     pub fn analytic_welch_log(&self, c: usize, n: u32, alpha: f64) -> Option<Analytic> {
         let (t, ctl) = self.pairs[c];
         let (m1, v1) = self.log_volume_moments(t)?;
@@ -446,13 +475,21 @@ pub struct FastModel {
     pub design: FastDesign,
     /// Endpoints (each one of welch-log, slope, auc).
     endpoints: Vec<Endpoint>,
+    /// The decision units and their families.
+    units: UnitPlan,
+    /// Per unit: index of its test in `endpoints`.
+    unit_endpoint: Vec<usize>,
+    /// Per unit: decided straight from the critical-value table (two-sided, one pair, a
+    /// family without adjustment).
+    direct: Vec<bool>,
+    /// Per unit: sizes the study (joint count).
+    sizing: Vec<bool>,
     n_values: Vec<u32>,
     /// Largest n of the grid.
     n_max: usize,
     seed: u64,
     crn: bool,
     alpha: f64,
-    adjust: Adjustment,
     /// t_{1−α/2, df} for integer df = 0..=max_df (index 0 unused).
     t_crit: Vec<f64>,
     /// Per-visit weights of the OLS slope over visits 0..=analysis.
@@ -472,11 +509,11 @@ pub struct FastScratch {
     snaps: Vec<Moments>,
     /// Running moments of the current arm per endpoint.
     run: Vec<Moments>,
-    /// Decisions of one endpoint across comparisons.
+    /// Decisions, one per unit.
     decisions: Vec<bool>,
-    /// p-values of one endpoint, one per comparison.
-    pvals: Vec<(f64, usize)>,
-    /// One Holm family (a cohort's comparisons).
+    /// p-values, one per unit (NaN = not computable).
+    p: Vec<f64>,
+    /// One family (scratch of [`UnitPlan::decide`]).
     family: Vec<(f64, usize)>,
     /// Measured ln V at the analysis visit, `[arm][animal]` (stride n_max; NaN = missing), for
     /// the rank test.
@@ -487,20 +524,39 @@ pub struct FastScratch {
 }
 
 impl FastModel {
-    /// Builds the model; endpoints other than welch-log, mwu, slope and auc are refused.
-    pub fn new(design: FastDesign, settings: &Settings) -> Result<FastModel, PowerError> {
+    /// Builds the model for the units of `units` (two-arm hypotheses on welch-log, mwu,
+    /// slope and auc; others are refused).
+    pub fn new(
+        design: FastDesign,
+        units: &UnitPlan,
+        settings: &Settings,
+    ) -> Result<FastModel, PowerError> {
         settings.validate()?;
-        for e in &settings.endpoints {
-            if !matches!(
-                e,
-                Endpoint::WelchLog | Endpoint::Slope | Endpoint::Auc | Endpoint::Mwu
-            ) {
+        let endpoints = units.tests();
+        for e in &endpoints {
+            if !e.info().tight {
                 return Err(PowerError::Unsupported(format!(
                     "endpoint `{}` needs the full simulator and analysis engine",
                     e.as_str()
                 )));
             }
         }
+        let unit_endpoint: Vec<usize> = units
+            .units
+            .iter()
+            .map(|u| endpoints.iter().position(|&e| e == u.test).unwrap_or(0))
+            .collect();
+        let direct: Vec<bool> = units
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                u.alternative == Alternative::TwoSided
+                    && design.unit_pairs[i].len() == 1
+                    && u.test != Endpoint::Mwu
+                    && units.families[u.family].method == Adjustment::None
+            })
+            .collect();
         let n_max = settings.n_values.iter().copied().max().unwrap_or(2);
         let max_df = 2 * n_max as usize;
         let mut t_crit = vec![f64::INFINITY; max_df + 1];
@@ -528,13 +584,16 @@ impl FastModel {
         }
         Ok(FastModel {
             design,
-            endpoints: settings.endpoints.clone(),
+            endpoints,
+            sizing: units.units.iter().map(|u| u.sizing).collect(),
+            units: units.clone(),
+            unit_endpoint,
+            direct,
             n_values: settings.n_values.clone(),
             n_max: n_max as usize,
             seed: settings.seed,
             crn: settings.common_random_numbers,
             alpha: settings.alpha,
-            adjust: settings.adjust,
             t_crit,
             slope_w,
             auc_w,
@@ -644,9 +703,10 @@ impl FastModel {
         t_two_sided_p(t, df) < self.alpha
     }
 
-    /// Mann–Whitney U p-value of arms `t` vs `ctl` on the first `n` animals (ranks of ln V are
-    /// those of V). Uses the analysis module's scipy-exact implementation.
-    fn mwu_p(&self, t: usize, ctl: usize, n: usize, s: &mut FastScratch) -> f64 {
+    /// Mann–Whitney U two-sided p-value of arms `t` vs `ctl` on the first `n` animals (ranks
+    /// of ln V are those of V) and the sign of the effect in the benefit direction (> 0: arm
+    /// `t` ranks lower). Uses the analysis module's scipy-exact implementation.
+    fn mwu_p(&self, t: usize, ctl: usize, n: usize, s: &mut FastScratch) -> (f64, f64) {
         s.buf_a.clear();
         s.buf_b.clear();
         let (oa, ob) = (t * self.n_max, ctl * self.n_max);
@@ -654,69 +714,56 @@ impl FastModel {
             .extend(s.at_day[oa..oa + n].iter().copied().filter(|v| !v.is_nan()));
         s.buf_b
             .extend(s.at_day[ob..ob + n].iter().copied().filter(|v| !v.is_nan()));
-        crate::analysis::stats::mann_whitney_u(&s.buf_a, &s.buf_b).p_value
+        let m = crate::analysis::stats::mann_whitney_u(&s.buf_a, &s.buf_b);
+        let centre = (s.buf_a.len() * s.buf_b.len()) as f64 / 2.0;
+        (m.p_value, centre - m.statistic)
     }
 
-    /// Decisions from `s.pvals` (one per comparison): unadjusted, or Holm within each cohort
-    /// (the family `analyze` adjusts over: the comparisons of one cohort and test).
-    fn decide(&self, s: &mut FastScratch) {
-        match self.adjust {
-            Adjustment::None => {
-                for &(p, c) in &s.pvals {
-                    s.decisions[c] = p < self.alpha;
+    /// p-value of unit `u` at grid slot `slot` (its alternative applied; the largest over its
+    /// pairs; NaN when a pair's test is not computable). A `direct` unit returns 0 or 1 from
+    /// the critical-value table, which decides it the same way at level α.
+    fn unit_p(&self, u: usize, slot: usize, n: usize, s: &mut FastScratch) -> f64 {
+        let ei = self.unit_endpoint[u];
+        let e = self.endpoints[ei];
+        let alt = self.units.units[u].alternative;
+        let n_arms = self.design.arms.len();
+        let n_end = self.endpoints.len();
+        let mut worst = 0.0f64;
+        for k in 0..self.design.unit_pairs[u].len() {
+            let (t, ctl) = self.design.pairs[self.design.unit_pairs[u][k]];
+            let p = if e == Endpoint::Mwu {
+                let (p2, benefit) = self.mwu_p(t, ctl, n, s);
+                alt.p_from_two_sided(p2, benefit)
+            } else {
+                let m = |arm: usize| s.snaps[(slot * n_arms + arm) * n_end + ei];
+                match welch_from_moments(&m(t), &m(ctl)) {
+                    None => f64::NAN,
+                    Some((tt, df)) if self.direct[u] => {
+                        if self.reject(tt, df) {
+                            0.0
+                        } else {
+                            1.0
+                        }
+                    }
+                    // Smaller values of every tight endpoint are the benefit.
+                    Some((tt, df)) => alt.p_from_two_sided(t_two_sided_p(tt, df), -tt),
                 }
+            };
+            if p.is_nan() {
+                return f64::NAN;
             }
-            Adjustment::Holm => {
-                for cohort in 0..self.design.cohorts {
-                    s.family.clear();
-                    let arms = &self.design.arms;
-                    let pairs = &self.design.pairs;
-                    s.family.extend(
-                        s.pvals
-                            .iter()
-                            .copied()
-                            .filter(|&(_, c)| arms[pairs[c].0].cohort == cohort),
-                    );
-                    holm_reject_into(&mut s.family, self.alpha, &mut s.decisions);
-                }
-            }
+            worst = worst.max(p);
         }
+        worst
     }
 
     fn test_all(&self, slot: usize, n: usize, s: &mut FastScratch, tally: &mut Tally) {
-        let n_arms = self.design.arms.len();
-        let n_end = self.endpoints.len();
-        for ei in 0..n_end {
-            if self.endpoints[ei] == Endpoint::Mwu {
-                s.pvals.clear();
-                for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
-                    let p = self.mwu_p(t, ctl, n, s);
-                    s.pvals.push((p, c));
-                }
-                self.decide(s);
-                tally.record(slot, ei, &s.decisions);
-                continue;
-            }
-            let m = |arm: usize| s.snaps[(slot * n_arms + arm) * n_end + ei];
-            match self.adjust {
-                Adjustment::None => {
-                    for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
-                        s.decisions[c] = welch_from_moments(&m(t), &m(ctl))
-                            .is_some_and(|(tt, df)| self.reject(tt, df));
-                    }
-                }
-                Adjustment::Holm => {
-                    s.pvals.clear();
-                    for (c, &(t, ctl)) in self.design.pairs.iter().enumerate() {
-                        let p = welch_from_moments(&m(t), &m(ctl))
-                            .map_or(f64::NAN, |(tt, df)| t_two_sided_p(tt, df));
-                        s.pvals.push((p, c));
-                    }
-                    self.decide(s);
-                }
-            }
-            tally.record(slot, ei, &s.decisions);
+        for u in 0..self.units.units.len() {
+            s.p[u] = self.unit_p(u, slot, n, s);
         }
+        self.units
+            .decide(&s.p, self.alpha, &mut s.family, &mut s.decisions);
+        tally.record(slot, &s.decisions, &s.p, &self.sizing);
         tally.reps[slot] += 1;
     }
 }
@@ -731,9 +778,9 @@ impl ReplicateModel for FastModel {
             y: vec![0.0; self.design.visit_days.len()],
             snaps: vec![Moments::default(); self.n_values.len() * n_arms * n_end],
             run: vec![Moments::default(); n_end],
-            decisions: vec![false; self.design.pairs.len()],
-            pvals: Vec::with_capacity(self.design.pairs.len()),
-            family: Vec::with_capacity(self.design.pairs.len()),
+            decisions: vec![false; self.units.units.len()],
+            p: vec![f64::NAN; self.units.units.len()],
+            family: Vec::with_capacity(self.units.units.len()),
             at_day: vec![f64::NAN; n_arms * self.n_max],
             buf_a: Vec::with_capacity(self.n_max),
             buf_b: Vec::with_capacity(self.n_max),
@@ -743,8 +790,7 @@ impl ReplicateModel for FastModel {
     fn empty_tally(&self) -> Tally {
         Tally::new(
             self.n_values.len(),
-            self.endpoints.len(),
-            self.design.pairs.len(),
+            self.units.units.len(),
             self.design.cohorts,
         )
     }

@@ -10,13 +10,13 @@ pub mod testkit;
 pub mod wilson;
 pub mod zig;
 
-pub use design::{
-    Comparison, Endpoint, EngineChoice, PowerError, Settings, comparisons, parse_n_range,
-};
+pub use design::{Endpoint, EngineChoice, PowerError, Settings, parse_endpoint, parse_n_range};
 pub use engine::{ReplicateModel, Tally};
 pub use fast::{FastDesign, FastModel, Ineligible};
+pub use units::{Unit, UnitPlan};
 pub mod results;
 pub mod sim_path;
+pub mod units;
 
 pub use results::{
     AnimalPlan, Losses, PowerResult, PowerRow, Recommendation, animal_plan, run_power,

@@ -3,10 +3,11 @@
 //! files `power.csv`, `plots/power.{svg,png}`.
 
 use super::design::EngineChoice;
-use super::design::{Comparison, Endpoint, PowerError, Settings, comparisons};
+use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{self, Tally};
 use super::fast::{Analytic, FastDesign, FastModel, Ineligible, power_sim_options};
 use super::sim_path::SimModel;
+use super::units::UnitPlan;
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
@@ -34,7 +35,20 @@ pub struct PowerRow {
     pub reps: u64,
     /// Rejection count.
     pub rejections: u64,
-    /// Closed-form power (welch-log on designs with normal ln V), else `None`.
+    /// Replicates where the test could not be computed (counted as not significant).
+    pub not_computable: u64,
+    /// Hypothesis name.
+    pub hypothesis: String,
+    /// Hypothesis kind.
+    pub kind: String,
+    /// `primary` or `secondary`.
+    pub role: String,
+    /// `two-sided`, `greater` or `less`.
+    pub alternative: String,
+    /// Whether this row sizes the study (a primary hypothesis on its first test).
+    pub sizing: bool,
+    /// Closed-form power (welch-log on designs with normal ln V; the synergy LMM F test),
+    /// else `None`.
     pub analytic: Option<Analytic>,
 }
 
@@ -51,6 +65,8 @@ pub struct Recommendation {
     pub power: Option<f64>,
     /// Wilson CI at that n.
     pub ci: Option<(f64, f64)>,
+    /// Whether it sizes the study (primary hypothesis, first test; or the joint one).
+    pub sizing: bool,
 }
 
 /// Animals to implant for one cohort at a given arm size.
@@ -181,7 +197,7 @@ pub fn run_power(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PowerResult, PowerError> {
     settings.validate()?;
-    let comps = comparisons(protocol)?;
+    let units = UnitPlan::new(protocol, settings)?;
     let threads_err = |e: rayon::ThreadPoolBuildError| {
         PowerError::Settings(format!(
             "cannot start {} worker threads: {e}",
@@ -199,10 +215,10 @@ pub fn run_power(
         EngineChoice::Full => Err(Ineligible {
             reasons: vec!["--engine full".into()],
         }),
-        _ => FastDesign::from_engine(&engine, &comps),
+        _ => FastDesign::from_engine(&engine, &units),
     };
     let tight = match tight {
-        Ok(design) => match FastModel::new(design, settings) {
+        Ok(design) => match FastModel::new(design, &units, settings) {
             Ok(model) => Ok(model),
             Err(PowerError::Unsupported(why)) => Err(Ineligible { reasons: vec![why] }),
             Err(e) => return Err(e),
@@ -224,7 +240,7 @@ pub fn run_power(
             Ok(assemble(
                 protocol,
                 settings,
-                &comps,
+                &units,
                 &tally,
                 Some(&model.design),
                 &yields,
@@ -233,7 +249,7 @@ pub fn run_power(
         }
         Err(why) if settings.engine == EngineChoice::Tight => Err(PowerError::NotTight(why)),
         Err(why) => {
-            let model = SimModel::new(protocol, engine, &comps, settings)?;
+            let model = SimModel::new(protocol, engine, &units, settings)?;
             let tally = engine::run(&model, settings.reps, settings.threads, progress)
                 .map_err(threads_err)?;
             let yields: Vec<(f64, String)> = (0..tally.took.len())
@@ -254,7 +270,7 @@ pub fn run_power(
             let mut r = assemble(
                 protocol,
                 &settings,
-                &comps,
+                &units,
                 &tally,
                 None,
                 &yields,
@@ -273,11 +289,14 @@ pub const TIGHT_ENGINE: &str = "tight path (exponential growth, at-baseline desi
 /// Name of the whole-study engine.
 pub const FULL_ENGINE: &str = "full simulator + analysis (whole studies)";
 
+/// Label of the joint row: every sizing unit significant in the same study.
+pub const JOINT_LABEL: &str = "all comparisons jointly";
+
 /// Builds rows, recommendations, animal plans and the paragraph from a tally.
 pub fn assemble(
     protocol: &Protocol,
     settings: &Settings,
-    comps: &[Comparison],
+    units: &UnitPlan,
     tally: &Tally,
     design: Option<&FastDesign>,
     yields: &[(f64, String)],
@@ -285,77 +304,101 @@ pub fn assemble(
 ) -> PowerResult {
     let mut rows = Vec::new();
     let mut joint_rows = Vec::new();
-    for (ni, &n) in settings.n_values.iter().enumerate() {
-        let reps = tally.reps[ni];
-        for (ei, &e) in settings.endpoints.iter().enumerate() {
-            for (ci, c) in comps.iter().enumerate() {
-                let k = tally.rejections[tally.idx(ni, ei, ci)];
-                let (lo, hi) = wilson95(k, reps);
-                let analytic = match (e, design) {
-                    (Endpoint::WelchLog, Some(d))
-                        if settings.adjust == Adjustment::None || comps.len() == 1 =>
-                    {
-                        d.analytic_welch_log(ci, n, settings.alpha)
-                    }
-                    _ => None,
-                };
-                rows.push(PowerRow {
-                    n_per_arm: n,
-                    comparison: c.label.clone(),
-                    endpoint: e.as_str().into(),
-                    power: k as f64 / reps.max(1) as f64,
-                    ci_low: lo,
-                    ci_high: hi,
-                    reps,
-                    rejections: k,
-                    analytic,
-                });
-            }
-            if settings.joint && comps.len() > 1 {
-                let k = tally.joint[ni * tally.endpoint_count + ei];
-                let (lo, hi) = wilson95(k, reps);
-                joint_rows.push(PowerRow {
-                    n_per_arm: n,
-                    comparison: "all comparisons jointly".into(),
-                    endpoint: e.as_str().into(),
-                    power: k as f64 / reps.max(1) as f64,
-                    ci_low: lo,
-                    ci_high: hi,
-                    reps,
-                    rejections: k,
-                    analytic: None,
-                });
+    let sizing_count = units.units.iter().filter(|u| u.sizing).count();
+    let joint_endpoint = {
+        let mut t: Vec<&str> = Vec::new();
+        for u in units.units.iter().filter(|u| u.sizing) {
+            if !t.contains(&u.test.as_str()) {
+                t.push(u.test.as_str());
             }
         }
+        t.join("+")
+    };
+    for (ni, &n) in settings.n_values.iter().enumerate() {
+        let reps = tally.reps[ni];
+        for (ui, u) in units.units.iter().enumerate() {
+            let k = tally.rejections[tally.idx(ni, ui)];
+            let (lo, hi) = wilson95(k, reps);
+            let fam = &units.families[u.family];
+            let analytic = match design {
+                Some(d)
+                    if u.test == Endpoint::WelchLog
+                        && d.unit_pairs[ui].len() == 1
+                        && u.alternative == crate::protocol::Alternative::TwoSided
+                        && (fam.method == Adjustment::None || fam.members.len() == 1) =>
+                {
+                    d.analytic_welch_log(d.unit_pairs[ui][0], n, settings.alpha)
+                }
+                _ => None,
+            };
+            rows.push(PowerRow {
+                n_per_arm: n,
+                comparison: u.label.clone(),
+                endpoint: u.test.as_str().into(),
+                power: k as f64 / reps.max(1) as f64,
+                ci_low: lo,
+                ci_high: hi,
+                reps,
+                rejections: k,
+                not_computable: tally.not_computable[tally.idx(ni, ui)],
+                hypothesis: u.hypothesis.clone(),
+                kind: u.kind.as_str().into(),
+                role: u.role.as_str().into(),
+                alternative: u.alternative.as_str().into(),
+                sizing: u.sizing,
+                analytic,
+            });
+        }
+        if settings.joint && sizing_count > 1 {
+            let k = tally.joint[ni];
+            let (lo, hi) = wilson95(k, reps);
+            joint_rows.push(PowerRow {
+                n_per_arm: n,
+                comparison: JOINT_LABEL.into(),
+                endpoint: joint_endpoint.clone(),
+                power: k as f64 / reps.max(1) as f64,
+                ci_low: lo,
+                ci_high: hi,
+                reps,
+                rejections: k,
+                not_computable: 0,
+                hypothesis: JOINT_LABEL.into(),
+                kind: "joint".into(),
+                role: "primary".into(),
+                alternative: String::new(),
+                sizing: true,
+                analytic: None,
+            });
+        }
     }
-    let recommend = |label: &str, endpoint: Endpoint, pool: &[PowerRow]| {
+    let recommend = |label: &str, endpoint: &str, sizing: bool, pool: &[PowerRow]| {
         let hit = pool
             .iter()
-            .filter(|r| r.comparison == label && r.endpoint == endpoint.as_str())
+            .filter(|r| r.comparison == label && r.endpoint == endpoint)
             .find(|r| r.power >= settings.target);
         Recommendation {
             comparison: label.to_string(),
-            endpoint: endpoint.as_str().into(),
+            endpoint: endpoint.into(),
             n_per_arm: hit.map(|r| r.n_per_arm),
             power: hit.map(|r| r.power),
             ci: hit.map(|r| (r.ci_low, r.ci_high)),
+            sizing,
         }
     };
-    let mut recommendations = Vec::new();
-    for &e in &settings.endpoints {
-        for c in comps {
-            recommendations.push(recommend(&c.label, e, &rows));
-        }
-        if settings.joint && comps.len() > 1 {
-            recommendations.push(recommend("all comparisons jointly", e, &joint_rows));
-        }
+    // Recommendations in power.csv order (defaults: endpoint-major).
+    let mut recommendations: Vec<Recommendation> = units
+        .units
+        .iter()
+        .map(|u| recommend(&u.label, u.test.as_str(), u.sizing, &rows))
+        .collect();
+    if settings.joint && sizing_count > 1 {
+        recommendations.push(recommend(JOINT_LABEL, &joint_endpoint, true, &joint_rows));
     }
 
-    // Animals to implant per cohort, at the smallest n that powers every comparison of the
-    // cohort that reaches the target on the primary endpoint (and all of them jointly when
-    // asked). Comparisons that never reach it within the grid are listed as underpowered
-    // rather than silently sized at the largest n; when none reaches it the largest n is used.
-    let primary = settings.endpoints[0];
+    // Animals to implant per cohort, at the smallest n that powers every sizing unit of the
+    // cohort that reaches the target (and all of them jointly when asked). Units that never
+    // reach it within the grid are listed as underpowered rather than silently sized at the
+    // largest n; when none reaches it the largest n is used.
     let x = protocol.xenograft();
     let n_max = settings.n_values.last().copied().unwrap_or(0);
     let mut animal_plans = Vec::new();
@@ -364,21 +407,19 @@ pub fn assemble(
             let mut n_needed = 0u32;
             let mut underpowered = Vec::new();
             let mut any = false;
-            for (k, c) in comps.iter().enumerate() {
-                if c.cohort != ci {
+            for (k, u) in units.units.iter().enumerate() {
+                if u.cohort != ci || !u.sizing {
                     continue;
                 }
                 any = true;
                 match recommendations[k].n_per_arm {
                     Some(n) => n_needed = n_needed.max(n),
-                    None => underpowered.push(c.label.clone()),
+                    None => underpowered.push(u.label.clone()),
                 }
             }
             if settings.joint
-                && comps.len() > 1
-                && let Some(r) = recommendations.iter().find(|r| {
-                    r.comparison == "all comparisons jointly" && r.endpoint == primary.as_str()
-                })
+                && sizing_count > 1
+                && let Some(r) = recommendations.iter().find(|r| r.comparison == JOINT_LABEL)
             {
                 match r.n_per_arm {
                     Some(n) => n_needed = n_needed.max(n),
@@ -417,12 +458,9 @@ pub fn assemble(
         alpha: settings.alpha,
         target: settings.target,
         seed: settings.seed,
-        adjust: match settings.adjust {
-            Adjustment::Holm => "holm".into(),
-            Adjustment::None => "none".into(),
-        },
-        endpoints: settings
-            .endpoints
+        adjust: settings.adjust.as_str().into(),
+        endpoints: units
+            .tests()
             .iter()
             .map(|e| e.as_str().to_string())
             .collect(),
@@ -433,7 +471,7 @@ pub fn assemble(
         animal_plans,
         justification: String::new(),
     };
-    result.justification = justification(protocol, settings, &result);
+    result.justification = justification(protocol, settings, units, &result);
     result
 }
 
@@ -451,7 +489,12 @@ fn param_text(name: &str, p: &Param) -> String {
 use crate::output::fmt_value as fmt_sig;
 
 /// The sample-size justification paragraph for an ethics committee / IACUC.
-pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) -> String {
+pub fn justification(
+    protocol: &Protocol,
+    settings: &Settings,
+    units: &UnitPlan,
+    r: &PowerResult,
+) -> String {
     let Some(x) = protocol.xenograft() else {
         return String::new();
     };
@@ -494,50 +537,81 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
             cv.source
         ),
     };
-    let primary = settings.endpoints[0];
-    let adjust = match settings.adjust {
-        Adjustment::Holm => {
-            let sizes: Vec<String> = x
-                .cohorts
-                .iter()
-                .map(|c| (c.arms.len().saturating_sub(1)).to_string())
-                .collect();
-            if sizes.len() > 1 {
-                format!(
-                    "Holm-adjusted within each cohort ({} comparisons respectively)",
-                    sizes.join(" and ")
-                )
-            } else {
-                format!("Holm-adjusted across the {} comparisons", sizes.join(""))
-            }
-        }
-        Adjustment::None => "without multiplicity adjustment".into(),
-    };
+    let adjust = families_text(units);
     let mut findings = Vec::new();
-    for rec in r
-        .recommendations
-        .iter()
-        .filter(|x| x.endpoint == primary.as_str())
-    {
+    for rec in r.recommendations.iter().filter(|x| x.sizing) {
         match (rec.n_per_arm, rec.power, rec.ci) {
             (Some(n), Some(p), Some((lo, hi))) => findings.push(format!(
-                "{}: n = {n} per arm gives a simulated power of {:.3} (95% CI {:.3}–{:.3})",
-                rec.comparison, p, lo, hi
+                "{} ({}): n = {n} per arm gives a simulated power of {:.3} (95% CI {:.3}–{:.3})",
+                rec.comparison, rec.endpoint, p, lo, hi
             )),
             _ => {
-                let last = r.rows.iter().chain(&r.joint_rows).rfind(|row| {
-                    row.comparison == rec.comparison && row.endpoint == primary.as_str()
-                });
+                let last =
+                    r.rows.iter().chain(&r.joint_rows).rfind(|row| {
+                        row.comparison == rec.comparison && row.endpoint == rec.endpoint
+                    });
                 findings.push(match last {
                     Some(row) => format!(
-                        "{}: the target is not reached within n ≤ {} (power {:.3} at n = {}, 95% CI {:.3}–{:.3})",
-                        rec.comparison, row.n_per_arm, row.power, row.n_per_arm, row.ci_low, row.ci_high
+                        "{} ({}): the target is not reached within n ≤ {} (power {:.3} at n = {}, 95% CI {:.3}–{:.3})",
+                        rec.comparison, rec.endpoint, row.n_per_arm, row.power, row.n_per_arm, row.ci_low, row.ci_high
                     ),
                     None => format!("{}: no result", rec.comparison),
                 });
             }
         }
     }
+    let uncomputable: Vec<String> = units
+        .units
+        .iter()
+        .enumerate()
+        .filter_map(|(ui, u)| {
+            let worst = r
+                .rows
+                .iter()
+                .filter(|row| row.comparison == u.label && row.endpoint == u.test.as_str())
+                .map(|row| row.not_computable as f64 / row.reps.max(1) as f64)
+                .fold(0.0, f64::max);
+            let _ = ui;
+            (worst > 0.0).then(|| {
+                format!(
+                    "{} ({}) could not be computed in up to {:.0}% of simulated studies, counted as not significant",
+                    u.label,
+                    u.test.as_str(),
+                    worst * 100.0
+                )
+            })
+        })
+        .collect();
+    let day_text = match x.analysis.analysis_day {
+        Some(d) => format!("day {d}"),
+        None => "the last day with ≥ 80% of control animals on study".to_string(),
+    };
+    let questions = if units.plan.defaults {
+        let primary = settings.endpoints[0];
+        format!(
+            "each treatment arm was compared with its control by a {}",
+            primary
+                .test_description()
+                .replace("the analysis day", &day_text)
+        )
+    } else {
+        let mut seen: Vec<String> = Vec::new();
+        for u in units.units.iter().filter(|u| u.sizing) {
+            let text = format!(
+                "{} ({}; {}, {})",
+                u.hypothesis,
+                u.kind.as_str(),
+                u.test
+                    .test_description()
+                    .replace("the analysis day", &day_text),
+                u.alternative.as_str()
+            );
+            if !seen.contains(&text) {
+                seen.push(text);
+            }
+        }
+        format!("the primary hypotheses were tested: {}", seen.join("; "))
+    };
     let n_lo = settings.n_values.first().copied().unwrap_or(0);
     let n_hi = settings.n_values.last().copied().unwrap_or(0);
     let plans: Vec<String> = r
@@ -572,22 +646,21 @@ pub fn justification(protocol: &Protocol, settings: &Settings, r: &PowerResult) 
         "Sample-size justification. Group sizes were determined by Monte Carlo simulation with xenoplan {ver} \
 (protocol \"{title}\", id {id}). Tumor growth was simulated animal by animal — {model}; {caliper}. \
 For each group size from {n_lo} to {n_hi} animals per arm, {reps} complete studies were simulated \
-(seed {seed}; random streams xoshiro256++ per replicate), and each treatment arm was compared with its control by a {test} \
-at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — {findings}. \
-{plans}. Power estimates are proportions of significant simulated studies with Wilson 95% confidence intervals.",
+(seed {seed}; random streams xoshiro256++ per replicate), and {questions} \
+at α = {alpha}, {adjust}. The target power was {target}. Results — {findings}. \
+{plans}.{uncomputable} Power estimates are proportions of significant simulated studies with Wilson 95% confidence intervals.",
         ver = env!("CARGO_PKG_VERSION"),
         title = protocol.title,
         id = protocol.id,
         model = model.join(" | "),
         reps = settings.reps,
         seed = settings.seed,
-        test = primary.test_description().replace(
-            "the analysis day",
-            &match x.analysis.analysis_day {
-                Some(d) => format!("day {d}"),
-                None => "the last day with ≥ 80% of control animals on study".to_string(),
-            }
-        ),
+        questions = questions,
+        uncomputable = if uncomputable.is_empty() {
+            String::new()
+        } else {
+            format!(" Note: {}.", uncomputable.join("; "))
+        },
         alpha = settings.alpha,
         target = settings.target,
         findings = findings.join("; "),
@@ -597,6 +670,40 @@ at two-sided α = {alpha}, {adjust}. The target power was {target}. Results — 
             plans.join("; ")
         },
     )
+}
+
+/// The multiplicity families in words, e.g. "Holm-adjusted within each family (welch-log: 3
+/// hypotheses)".
+fn families_text(units: &UnitPlan) -> String {
+    let method = |m: Adjustment| match m {
+        Adjustment::Holm => "Holm-adjusted",
+        Adjustment::Bonferroni => "Bonferroni-adjusted",
+        Adjustment::None => "unadjusted",
+        Adjustment::FixedSequence => "fixed-sequence (gatekeeping, primary first)",
+    };
+    let several_cohorts = units
+        .families
+        .iter()
+        .any(|f| f.cohort != units.families[0].cohort);
+    let parts: Vec<String> = units
+        .families
+        .iter()
+        .map(|f| {
+            let n = f.members.len();
+            let cohort = if several_cohorts {
+                format!("{}, ", units.units[f.members[0]].cohort_name)
+            } else {
+                String::new()
+            };
+            format!(
+                "{} within family `{}` ({cohort}{n} hypothes{})",
+                method(f.method),
+                f.name,
+                if n == 1 { "is" } else { "es" }
+            )
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// Short name of an engine for `power.csv` (`tight` or `full`).
@@ -621,6 +728,12 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
         "analytic_t_power",
         "analytic_welch_power",
         "engine",
+        "hypothesis",
+        "kind",
+        "role",
+        "alternative",
+        "not_computable",
+        "sizing",
     ];
     let rows: Vec<Vec<String>> = r
         .rows
@@ -640,6 +753,12 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
                     .unwrap_or_default(),
                 row.analytic.map(|a| fmt_f(a.welch, 6)).unwrap_or_default(),
                 engine_key(&r.engine).to_string(),
+                row.hypothesis.clone(),
+                row.kind.clone(),
+                row.role.clone(),
+                row.alternative.clone(),
+                row.not_computable.to_string(),
+                row.sizing.to_string(),
             ]
         })
         .collect();
@@ -747,18 +866,13 @@ pub fn write_outputs(r: &PowerResult, dir: &Path) -> Result<Vec<String>, PlotErr
     Ok(out)
 }
 
-/// Settings from the protocol's analysis plan (command-line values override them).
+/// Settings from the protocol's analysis plan (command-line values override them): its
+/// `[analysis] tests`, or welch-log when it lists none.
 pub fn default_endpoints(protocol: &Protocol) -> Result<Vec<Endpoint>, PowerError> {
     let x = protocol
         .xenograft()
         .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
-    let mut v = Vec::new();
-    for t in &x.analysis.tests {
-        let e = Endpoint::parse(t)?;
-        if !v.contains(&e) {
-            v.push(e);
-        }
-    }
+    let mut v = x.analysis.tests.clone();
     if v.is_empty() {
         v.push(Endpoint::WelchLog);
     }

@@ -7,10 +7,11 @@
 //! across n are not used here — which animals are enrolled depends on n (the implanted pool
 //! and the enrollment day change with it).
 
-use super::design::{Comparison, Endpoint, PowerError, Settings};
+use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
+use super::units::UnitPlan;
 use crate::analysis::{AnalysisOptions, analyze};
-use crate::protocol::{Adjustment, Protocol};
+use crate::protocol::Protocol;
 use crate::rng::stream;
 use crate::sim::{Engine, StudyBuffer};
 
@@ -18,14 +19,14 @@ use crate::sim::{Engine, StudyBuffer};
 #[derive(Debug)]
 pub struct SimModel {
     engine: Engine,
-    /// Per comparison: (cohort label as written by `to_dataset`, treated arm name).
-    keys: Vec<(String, String)>,
+    /// Per unit: (cohort label as written by `to_dataset`, hypothesis, test).
+    keys: Vec<(String, String, Endpoint)>,
+    units: UnitPlan,
+    sizing: Vec<bool>,
     cohorts: usize,
     n_values: Vec<u32>,
-    endpoints: Vec<Endpoint>,
     seed: u64,
     alpha: f64,
-    adjust: Adjustment,
     options: AnalysisOptions,
 }
 
@@ -35,7 +36,7 @@ impl SimModel {
     pub fn new(
         protocol: &Protocol,
         engine: Engine,
-        comps: &[Comparison],
+        units: &UnitPlan,
         settings: &Settings,
     ) -> Result<SimModel, PowerError> {
         settings.validate()?;
@@ -55,17 +56,18 @@ impl SimModel {
             )));
         }
         let several = x.cohorts.len() > 1;
-        let keys = comps
+        let keys = units
+            .units
             .iter()
-            .map(|c| {
-                let cohort = &x.cohorts[c.cohort];
+            .map(|u| {
                 (
                     if several {
-                        cohort.name.clone()
+                        u.cohort_name.clone()
                     } else {
                         String::new()
                     },
-                    cohort.arms[c.arm].name.clone(),
+                    u.hypothesis.clone(),
+                    u.test,
                 )
             })
             .collect();
@@ -73,16 +75,17 @@ impl SimModel {
         options.analysis_day = x.analysis.analysis_day;
         options.set_protocol_endpoints(&x.endpoints);
         options.bootstrap_reps = 0;
-        options.run_lmm = settings.endpoints.contains(&Endpoint::Lmm);
+        options.run_lmm = units.units.iter().any(|u| u.test == Endpoint::Lmm);
+        options.plan = units.plan.clone();
         Ok(SimModel {
             engine,
             keys,
+            sizing: units.units.iter().map(|u| u.sizing).collect(),
+            units: units.clone(),
             cohorts: x.cohorts.len(),
             n_values: settings.n_values.clone(),
-            endpoints: settings.endpoints.clone(),
             seed: settings.seed,
             alpha: settings.alpha,
-            adjust: settings.adjust,
             options,
         })
     }
@@ -92,7 +95,9 @@ impl SimModel {
 #[derive(Debug)]
 pub struct SimScratch {
     buf: StudyBuffer,
+    p: Vec<f64>,
     decisions: Vec<bool>,
+    family: Vec<(f64, usize)>,
 }
 
 impl ReplicateModel for SimModel {
@@ -101,17 +106,14 @@ impl ReplicateModel for SimModel {
     fn scratch(&self) -> SimScratch {
         SimScratch {
             buf: StudyBuffer::new(&self.engine),
+            p: vec![f64::NAN; self.keys.len()],
             decisions: vec![false; self.keys.len()],
+            family: Vec::with_capacity(self.keys.len()),
         }
     }
 
     fn empty_tally(&self) -> Tally {
-        Tally::new(
-            self.n_values.len(),
-            self.endpoints.len(),
-            self.keys.len(),
-            self.cohorts,
-        )
+        Tally::new(self.n_values.len(), self.keys.len(), self.cohorts)
     }
 
     fn replicate(&self, rep: u64, s: &mut SimScratch, tally: &mut Tally) {
@@ -137,21 +139,22 @@ impl ReplicateModel for SimModel {
                 tally.failures[slot] += 1;
                 continue;
             };
-            for (ei, e) in self.endpoints.iter().enumerate() {
-                for (ci, (cohort, arm)) in self.keys.iter().enumerate() {
-                    let row = res.tests.iter().find(|t| {
-                        t.key == e.as_str()
-                            && &t.arm == arm
+            // The decision rows: members of a family (component rows are not).
+            for (u, (cohort, hypothesis, test)) in self.keys.iter().enumerate() {
+                s.p[u] = res
+                    .tests
+                    .iter()
+                    .find(|t| {
+                        t.key == *test
+                            && &t.hypothesis == hypothesis
+                            && !t.family.is_empty()
                             && (cohort.is_empty() || &t.cohort == cohort)
-                    });
-                    let p = row.map_or(f64::NAN, |t| match self.adjust {
-                        Adjustment::Holm => t.p_adjusted,
-                        Adjustment::None => t.p_value,
-                    });
-                    s.decisions[ci] = p < self.alpha;
-                }
-                tally.record(slot, ei, &s.decisions);
+                    })
+                    .map_or(f64::NAN, |t| t.p_value);
             }
+            self.units
+                .decide(&s.p, self.alpha, &mut s.family, &mut s.decisions);
+            tally.record(slot, &s.decisions, &s.p, &self.sizing);
         }
     }
 }

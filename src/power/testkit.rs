@@ -149,9 +149,11 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             width_ratio: Param::fixed(0.7, src),
         },
         analysis: AnalysisPlan {
-            tests: vec!["welch-log".into()],
+            tests: vec![TestKey::WelchLog],
             alpha: 0.05,
             adjust: Adjustment::None,
+            hypotheses: Vec::new(),
+            families: Vec::new(),
             analysis_day: Some(28.0),
             target_power: 0.8,
         },

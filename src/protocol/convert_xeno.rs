@@ -23,8 +23,6 @@ const ROUTES: &[(&str, Route)] = &[
     ("pellet", Route::Pellet),
 ];
 
-use super::TEST_KEYS as TESTS;
-
 /// Converts the xenograft body.
 pub(crate) fn xenograft(
     f: &FileProtocol,
@@ -368,30 +366,10 @@ pub(crate) fn xenograft(
     });
 
     // Analysis.
-    let analysis = f.analysis.as_ref().and_then(|a| {
-        let at = root.k("analysis");
-        for (i, t) in a.tests.iter().enumerate() {
-            if !TESTS.contains(&t.as_str()) {
-                undefined(cx, &at.k("tests").i(i), "test", t, TESTS);
-            }
-        }
-        let adjust = cx.pick(
-            &a.adjust,
-            &at.k("adjust"),
-            "adjustment",
-            &[("holm", Adjustment::Holm), ("none", Adjustment::None)],
-        );
-        if let Some(d) = a.analysis_day {
-            cx.n(d, &at.k("analysis-day"), R::NonNeg);
-        }
-        Some(AnalysisPlan {
-            tests: a.tests.clone(),
-            alpha: cx.n(a.alpha, &at.k("alpha"), R::Open01),
-            adjust: adjust?,
-            analysis_day: a.analysis_day,
-            target_power: cx.n(a.target_power, &at.k("target-power"), R::Open01),
-        })
-    });
+    let analysis = f
+        .analysis
+        .as_ref()
+        .and_then(|a| super::convert_analysis::analysis_plan(a, cx, &cohorts, &agents));
 
     // Husbandry.
     let husbandry = f.husbandry.as_ref().map(|h| {

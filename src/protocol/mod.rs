@@ -7,24 +7,15 @@
 //! key (taken from the generated JSON Schema, so the list can never drift from the structs).
 
 mod convert;
+mod convert_analysis;
 mod convert_xeno;
 pub mod diag;
 pub mod domain;
 pub mod schema;
 
+pub use convert_analysis::arm_doses;
 pub use diag::{Diagnostic, Severity};
 
-/// The statistical tests a protocol's `[analysis] tests` may name, in the order the analysis
-/// runs and reports them (see `analysis::pipeline`).
-pub const TEST_KEYS: &[&str] = &[
-    "welch-log",
-    "mwu",
-    "slope",
-    "auc",
-    "lmm",
-    "logrank",
-    "response",
-];
 pub use domain::*;
 
 use diag::{KeyPath, Seg, SpanIndex, closest, ignored_path};

@@ -555,12 +555,44 @@ pub struct FileAnalysis {
     pub tests: Vec<String>,
     /// Two-sided α.
     pub alpha: f64,
-    /// `holm` or `none`.
+    /// Default multiplicity method: `holm`, `bonferroni`, `none` or `fixed-sequence`.
     pub adjust: String,
     /// Fixed analysis day (default: last day with ≥ 80% of controls).
     pub analysis_day: Option<f64>,
     /// Target power.
     pub target_power: f64,
+    /// Declared hypotheses; none = each arm vs its cohort's control on every test.
+    pub hypotheses: Option<Vec<FileHypothesis>>,
+    /// Multiplicity method per family name (`holm`, `bonferroni`, `none`, `fixed-sequence`);
+    /// families not listed use `adjust`.
+    pub families: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `[[analysis.hypotheses]]`: one question of the study.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileHypothesis {
+    /// Unique name (the `hypothesis` column of `tests.csv`).
+    pub name: String,
+    /// `vs-control`, `pairwise`, `combination-vs-components`, `dose-trend` or `synergy`.
+    pub kind: String,
+    /// Cohort (required when the protocol has several cohorts and the arms are not in all).
+    pub cohort: Option<String>,
+    /// Arms: vs-control [treated]; pairwise [arm, reference]; combination-vs-components
+    /// [combination, component, …]; dose-trend [lowest, …, highest dose]; synergy
+    /// [combination, drug A, drug B] (the control is the cohort's control).
+    pub arms: Vec<String>,
+    /// dose-trend: the arms' doses (same unit, 0 = vehicle); default read from the arms.
+    pub doses: Option<Vec<f64>>,
+    /// Tests from the registry (`xenoplan schema` lists them); default: `[analysis] tests`
+    /// (synergy: `bliss-lmm`; dose-trend: `jonckheere`).
+    pub tests: Option<Vec<String>>,
+    /// `two-sided` (default), `greater` or `less` benefit of the first arm.
+    pub alternative: Option<String>,
+    /// `primary` (default) or `secondary`.
+    pub role: Option<String>,
+    /// Multiplicity family (default: the role).
+    pub family: Option<String>,
 }
 
 /// `[husbandry]`.

@@ -174,9 +174,11 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             width_ratio: Param::new(0.75, 0.1, "assumed; test fixture"),
         },
         analysis: AnalysisPlan {
-            tests: vec!["welch-log".into()],
+            tests: vec![TestKey::WelchLog],
             alpha: 0.05,
             adjust: Adjustment::Holm,
+            hypotheses: Vec::new(),
+            families: Vec::new(),
             analysis_day: None,
             target_power: 0.8,
         },

@@ -100,17 +100,26 @@ fn analyze_study_matches_r_and_writes_every_file() {
     assert_eq!(h[..4], ["animal_id", "arm", "time_days", "event"]);
     let (h, tests) = read_csv(&out.join("tests.csv"));
     assert_eq!(
-        h[..6],
+        h[..10],
         [
+            "hypothesis",
+            "kind",
             "comparison",
             "endpoint",
             "test",
+            "alternative",
             "statistic",
             "p_value",
-            "p_adjusted"
+            "p_adjusted",
+            "family"
         ]
     );
     assert_eq!(tests.len(), 14);
+    // No hypothesis declared: each arm vs control, Holm within each test's family.
+    assert!(tests.iter().all(|t| t["kind"] == "vs-control"
+        && t["alternative"] == "two-sided"
+        && t["family"] == t["test_key"]
+        && t["adjustment"] == "holm"));
 
     // R reference (tests/fixtures/analysis/make_study.R): Welch on ln V at day 17, log-rank on
     // 4 x baseline, Welch on slopes (1e-6), lmerTest trt:day (1e-4).

@@ -109,7 +109,7 @@ fn bad_settings_exit_one_with_a_message() {
     let o = xenoplan(&["power", "no/such/file.toml", "--out", out]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no/such/file.toml"), "{}", stderr(&o));
-    let o = xenoplan(&["power", "examples/p1_power.toml", "--adjust", "bonferroni"]);
+    let o = xenoplan(&["power", "examples/p1_power.toml", "--adjust", "sidak"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!d.join("power.csv").exists(), "no output on failure");
 }
@@ -201,8 +201,17 @@ fn engine_choice_is_explicit() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
-    assert!(csv.lines().next().unwrap_or("").ends_with(",engine"));
-    assert!(csv.lines().skip(1).all(|l| l.ends_with(",full")), "{csv}");
+    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "engine")
+        .expect("engine column");
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(col) == Some("full")),
+        "{csv}"
+    );
     let manifest = std::fs::read_to_string(d.join("manifest.json")).expect("manifest");
     assert!(manifest.contains("\"engine_key\": \"full\""), "{manifest}");
 }

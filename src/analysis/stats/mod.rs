@@ -6,7 +6,8 @@
 //! - [`mann_whitney_u`]: Wilcoxon–Mann–Whitney U, exact or normal approximation (as scipy);
 //! - [`fisher_exact_2x2`]: Fisher's exact test, two-sided as R's `fisher.test`;
 //! - [`kaplan_meier`], [`logrank`], [`logrank_exact`]: survival curves and the two-group log-rank test;
-//! - [`holm`]: Holm's step-down p-value adjustment;
+//! - [`jonckheere`], [`ols_slope_test`]: trend tests across ordered dose arms;
+//! - [`holm`], [`adjust`]: multiplicity adjustment (Holm, Bonferroni, fixed sequence);
 //! - [`slope`], [`auc_log_relative`]: per-animal growth summaries;
 //! - [`lmm`]: linear mixed model fitted by REML, with Satterthwaite degrees of freedom.
 
@@ -19,13 +20,15 @@ mod multiplicity;
 mod mwu;
 pub mod optim;
 mod survival;
+mod trend;
 mod ttest;
 
 pub use fisher::{FisherTest, fisher_exact_2x2};
 pub use growth::{auc_log_relative, slope};
-pub use multiplicity::{holm, holm_reject_into};
+pub use multiplicity::{adjust, holm, holm_reject_into};
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use survival::{KmPoint, LogRank, kaplan_meier, logrank, logrank_exact};
+pub use trend::{SlopeTest, jonckheere, ols_slope_test};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};
 
 #[cfg(test)]

@@ -1,5 +1,42 @@
 //! Multiplicity adjustment.
 
+use crate::protocol::Adjustment;
+
+/// Adjusted p-values of one family by `method`, `p` in the family's order (for the fixed
+/// sequence: the testing order). NaN entries stay NaN and, for Holm and Bonferroni, do not
+/// count towards m (R's `p.adjust`); in a fixed sequence a NaN (a test that could not be
+/// computed) stops the sequence: it and every later hypothesis get NaN, never a rejection.
+/// - Holm: [`holm`]; Bonferroni: min(1, m·p) (R `p.adjust(p, "bonferroni")`);
+/// - fixed sequence: p̃ᵢ = max_{j≤i} pⱼ, so H_i is rejected at α exactly when it and every
+///   hypothesis before it have p ≤ α (Maurer, Hothorn & Lehmacher 1995; Westfall & Krishen
+///   2001, J Stat Plan Inference 99:25).
+pub fn adjust(p: &[f64], method: Adjustment) -> Vec<f64> {
+    match method {
+        Adjustment::Holm => holm(p),
+        Adjustment::None => p.to_vec(),
+        Adjustment::Bonferroni => {
+            let m = p.iter().filter(|x| !x.is_nan()).count() as f64;
+            p.iter()
+                .map(|&x| if x.is_nan() { x } else { (m * x).min(1.0) })
+                .collect()
+        }
+        Adjustment::FixedSequence => {
+            let mut running = 0.0f64;
+            let mut broken = false;
+            p.iter()
+                .map(|&x| {
+                    if broken || x.is_nan() {
+                        broken = true;
+                        return f64::NAN;
+                    }
+                    running = running.max(x);
+                    running
+                })
+                .collect()
+        }
+    }
+}
+
 /// Holm's step-down adjusted p-values (Holm 1979, Scand J Stat 6:65), as R's
 /// `p.adjust(p, "holm")`: sort ascending, p̃₍ᵢ₎ = max_{j≤i} min(1, (m − j + 1)·p₍ⱼ₎). NaN entries
 /// are kept as NaN and do not count towards m (R's `na.rm` behaviour of `p.adjust`).
@@ -52,6 +89,20 @@ mod tests {
         }
         let b = holm(&[0.5, f64::NAN, 0.6]);
         assert!((b[0] - 1.0).abs() < 1e-15 && b[1].is_nan() && (b[2] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bonferroni_and_fixed_sequence_match_their_definitions() {
+        // R: p.adjust(c(0.01, 0.04, NA, 0.3), "bonferroni") = 0.03 0.12 NA 0.9
+        let b = adjust(&[0.01, 0.04, f64::NAN, 0.3], Adjustment::Bonferroni);
+        assert!((b[0] - 0.03).abs() < 1e-15 && (b[1] - 0.12).abs() < 1e-15);
+        assert!(b[2].is_nan() && (b[3] - 0.9).abs() < 1e-15);
+        // Fixed sequence: running maximum; a large early p blocks later small ones.
+        let f = adjust(&[0.01, 0.2, 0.001], Adjustment::FixedSequence);
+        assert_eq!(f, vec![0.01, 0.2, 0.2]);
+        let g = adjust(&[0.01, f64::NAN, 0.001], Adjustment::FixedSequence);
+        assert!(g[0] == 0.01 && g[1].is_nan() && g[2].is_nan());
+        assert_eq!(adjust(&[0.5, 0.01], Adjustment::None), vec![0.5, 0.01]);
     }
 
     #[test]

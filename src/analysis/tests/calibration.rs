@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 const DAYS: [f64; 9] = [0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0];
-const KEYS: &[&str] = crate::protocol::TEST_KEYS;
+const KEYS: [crate::protocol::TestKey; 7] = crate::analysis::hypotheses::DEFAULT_TESTS;
 const ALPHA: f64 = 0.05;
 
 fn null_study(seed: u64, s: u64, n_per_arm: usize) -> Dataset {
@@ -76,7 +76,7 @@ fn rejection_table(seed: u64, studies: u64, n_per_arm: usize) -> Vec<(&'static s
         .map(|(i, k)| {
             let defined = per_study.iter().filter(|v| v[i].is_some()).count();
             let rejected = per_study.iter().filter(|v| v[i] == Some(true)).count();
-            (*k, rejected, defined)
+            (k.as_str(), rejected, defined)
         })
         .collect()
 }
@@ -135,7 +135,7 @@ fn logrank_rejections(seed: u64, studies: u64, n_per_arm: usize) -> (usize, usiz
             let r = analyze(&null_study(seed, s, n_per_arm), &opt).expect("null study analyzes");
             r.tests
                 .iter()
-                .find(|t| t.key == "logrank")
+                .find(|t| t.key == crate::protocol::TestKey::Logrank)
                 .map_or(f64::NAN, |t| t.p_value)
         })
         .collect();

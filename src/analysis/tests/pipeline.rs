@@ -110,7 +110,11 @@ fn analysis_day_follows_control_dropout_and_override() {
     assert_eq!(analyze(&d, &o).unwrap().cohorts[0].analysis_day, 3.0);
     o.analysis_day = Some(10.0);
     let r = analyze(&d, &o).unwrap();
-    let w = r.tests.iter().find(|t| t.key == "welch-log").unwrap();
+    let w = r
+        .tests
+        .iter()
+        .find(|t| t.key == crate::protocol::TestKey::WelchLog)
+        .unwrap();
     assert_eq!((w.n_treated, w.n_control), (2, 2));
     assert!(w.endpoint.contains("day 10"));
 }

@@ -1,11 +1,12 @@
 //! Monte Carlo calibration tests of the power engine against the closed form, type I error,
 //! monotonicity, thread-count independence and the animals-to-implant arithmetic.
 
-use super::design::{Endpoint, Settings, comparisons};
+use super::design::{Endpoint, Settings};
 use super::engine;
 use super::fast::{FastDesign, FastModel, Moments, welch_from_moments};
 use super::results::{Losses, animal_plan, run_power};
 use super::testkit::p1_protocol;
+use super::units::UnitPlan;
 use crate::protocol::Adjustment;
 
 mod cross_engine;
@@ -53,8 +54,8 @@ fn p1_analytic_fixture() -> Vec<(u32, f64, f64)> {
 #[test]
 fn analytic_p1_matches_scipy_noncentral_t() {
     let p = p1_protocol(&[0.8, 0.6, 0.4]);
-    let comps = comparisons(&p).unwrap();
-    let d = FastDesign::from_protocol(&p, &comps, START).unwrap();
+    let units = UnitPlan::new(&p, &settings(vec![3], 10, 1)).unwrap();
+    let d = FastDesign::from_protocol(&p, &units, START).unwrap();
     assert_eq!(
         d.visit_days,
         vec![0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0]
@@ -205,7 +206,6 @@ fn power_is_non_decreasing_in_n_within_mc_error() {
 #[test]
 fn thread_count_does_not_change_results() {
     let p = p1_protocol(&[0.8, 0.6, 0.4]);
-    let comps = comparisons(&p).unwrap();
     for crn in [true, false] {
         let mut tallies = Vec::new();
         for threads in [1, 2, 3] {
@@ -213,8 +213,9 @@ fn thread_count_does_not_change_results() {
             s.common_random_numbers = crn;
             s.adjust = Adjustment::Holm;
             s.endpoints = vec![Endpoint::WelchLog, Endpoint::Auc, Endpoint::Mwu];
-            let m =
-                FastModel::new(FastDesign::from_protocol(&p, &comps, START).unwrap(), &s).unwrap();
+            let units = UnitPlan::new(&p, &s).unwrap();
+            let d = FastDesign::from_protocol(&p, &units, START).unwrap();
+            let m = FastModel::new(d, &units, &s).unwrap();
             tallies.push(engine::run(&m, s.reps, threads, &|_| {}).unwrap());
         }
         assert_eq!(tallies[0], tallies[1]);
@@ -379,10 +380,10 @@ fn power_csv_is_byte_identical_across_threads_and_plot_is_written() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power,engine"
+        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power,engine,hypothesis,kind,role,alternative,not_computable,sizing"
     );
-    // 13 n × 2 endpoints × (3 comparisons + joint).
-    assert_eq!(lines.count(), 13 * 2 * 4);
+    // 13 n × (2 endpoints × 3 comparisons + the joint row of the primary endpoint).
+    assert_eq!(lines.count(), 13 * (2 * 3 + 1));
     if std::env::var_os("XENOPLAN_KEEP_PLOT").is_none() {
         std::fs::remove_dir_all(&base).ok();
     } else {
@@ -416,14 +417,15 @@ fn tight_path_agrees_with_the_whole_study_simulator() {
     // Same protocol through the tight path and through sim::Engine + analysis::analyze: the
     // per-animal model is the same, so power agrees within Monte Carlo error.
     let p = p1_protocol(&[0.8, 0.6]);
-    let comps = comparisons(&p).unwrap();
     let mut s = settings(vec![6, 10], 1500, 2);
     s.endpoints = vec![Endpoint::WelchLog, Endpoint::Slope];
-    let fast = FastModel::new(FastDesign::from_protocol(&p, &comps, START).unwrap(), &s).unwrap();
+    let units = UnitPlan::new(&p, &s).unwrap();
+    let d = FastDesign::from_protocol(&p, &units, START).unwrap();
+    let fast = FastModel::new(d, &units, &s).unwrap();
     let a = engine::run(&fast, s.reps, 2, &|_| {}).unwrap();
     let x = p.xenograft().unwrap();
     let eng = crate::sim::Engine::new(&p, &super::fast::power_sim_options(x, START)).unwrap();
-    let full = super::sim_path::SimModel::new(&p, eng, &comps, &s).unwrap();
+    let full = super::sim_path::SimModel::new(&p, eng, &units, &s).unwrap();
     let b = engine::run(&full, s.reps, 2, &|_| {}).unwrap();
     assert_eq!(b.failures, vec![0, 0]);
     for i in 0..a.rejections.len() {

@@ -6,11 +6,13 @@
 //! [`Param`] or [`Sourced`] value that carries where its number comes from.
 
 mod common;
+mod hypothesis;
 mod invitro;
 mod procedure;
 mod xenograft;
 
 pub use common::*;
+pub use hypothesis::*;
 pub use invitro::*;
 pub use procedure::*;
 pub use xenograft::*;

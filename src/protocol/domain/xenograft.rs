@@ -1,6 +1,6 @@
 //! Domain types of an in vivo xenograft efficacy study.
 
-use super::{Param, Schedule, Sourced};
+use super::{Adjustment, Family, Hypothesis, Param, Schedule, Sourced, TestKey};
 
 /// An in vivo efficacy study: animals, cohorts (tumor models) with their arms, measurements,
 /// enrollment, endpoints and the simulation model.
@@ -577,25 +577,20 @@ pub enum CaliperError {
     },
 }
 
-/// Multiplicity adjustment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Adjustment {
-    /// Holm step-down.
-    Holm,
-    /// None.
-    None,
-}
-
 /// Analysis choices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisPlan {
-    /// Endpoints/tests to run (names as on the command line: welch-log, mwu, slope, auc,
-    /// lmm, logrank, response).
-    pub tests: Vec<String>,
+    /// Tests of the default vs-control hypotheses (and of declared hypotheses that name
+    /// none); the first is the primary one.
+    pub tests: Vec<TestKey>,
     /// Two-sided significance level.
     pub alpha: f64,
-    /// Multiplicity adjustment.
+    /// Default multiplicity adjustment of every family.
     pub adjust: Adjustment,
+    /// Declared hypotheses; empty = each arm vs its cohort's control on every test.
+    pub hypotheses: Vec<Hypothesis>,
+    /// Families whose method differs from `adjust`.
+    pub families: Vec<Family>,
     /// Fixed analysis day; `None` = last day with ≥ 80% of control animals on study.
     pub analysis_day: Option<f64>,
     /// Target power for sizing.

@@ -116,7 +116,7 @@ fn p1_encodes_the_benchmark() {
     assert_eq!(x.enrollment.mode, EnrollmentMode::AtBaseline);
     assert_eq!(c.take_rate.value, 1.0);
     assert!(matches!(&x.caliper.error, CaliperError::LogVolume { sd } if sd.value == 0.10));
-    assert_eq!(x.analysis.tests, vec!["welch-log".to_string()]);
+    assert_eq!(x.analysis.tests, vec![TestKey::WelchLog]);
     assert_eq!(
         (x.analysis.alpha, x.analysis.adjust, x.analysis.analysis_day),
         (0.05, Adjustment::None, Some(28.0))

@@ -183,6 +183,8 @@ pub(super) fn tamr() -> Protocol {
             tests: vec![],
             alpha: 0.05,
             adjust: Adjustment::Holm,
+            hypotheses: Vec::new(),
+            families: Vec::new(),
             analysis_day: None,
             target_power: 0.8,
         },
