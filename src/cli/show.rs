@@ -340,7 +340,10 @@ fn xeno(o: &mut String, x: &Xenograft) {
         for a in &c.arms {
             let ctl = if a.control { " [control]" } else { "" };
             let inter = if a.interaction != 0.0 {
-                format!(", Bliss interaction {}", num(a.interaction))
+                format!(
+                    ", interaction {} beyond Bliss on rates (combined rate b_A + b_B − b_C − interaction·b_C)",
+                    num(a.interaction)
+                )
             } else {
                 String::new()
             };

@@ -14,34 +14,41 @@ pub fn emax_hill(conc: f64, emax: f64, ec50: f64, hill: f64) -> f64 {
     emax * r / (1.0 + r)
 }
 
-/// Bliss independence of fractional inhibitions (Bliss 1939): I = 1 − Π(1 − I_j), adjusted by
-/// `interaction` α when at least two agents act:
-/// α > 0 (synergy) pushes I toward 1 by the fraction α of the remaining room, I + α·(1 − I);
-/// α < 0 (antagonism) pulls I toward the strongest single agent, I + α·(I − max I_j).
-/// α = 0 is pure Bliss independence. Inputs are clamped to [0, 1].
+/// Combined growth-rate inhibition of agents given together: Bliss independence on
+/// exponential growth rates, the null of the synergy tests (`bliss-lmm`; Demidenko & Miller,
+/// PLoS One 2019; SynergyLMM, Nat Commun 2025). Each agent alone scales the control rate b_C
+/// to b_j = (1 − I_j)·b_C; independent actions add on the log scale of volume, so the
+/// combination's rate is b_AB = b_A + b_B − b_C, i.e. the inhibitions add: I = Σ I_j (> 1:
+/// the combination shrinks the tumor). `interaction` is the further inhibition, as a fraction
+/// of the control rate, beyond that null (b_AB = b_A + b_B − b_C − interaction·b_C): > 0
+/// synergy, < 0 antagonism, 0 the test's null. It applies when at least two agents act.
+/// Inputs are clamped to [0, 1].
+///
+/// This replaced the product rule 1 − Π(1 − I_j) (Bliss 1939 on fractional effects): for
+/// exponential growth a combination that rule calls independent reads as antagonistic to the
+/// growth-rate test (multipliers 0.8 and 0.6 give 0.48, the rate-Bliss null is 0.40).
 #[inline]
 pub fn bliss(inhibitions: &[f64], interaction: f64) -> f64 {
-    let mut surv = 1.0;
-    let mut max_single: f64 = 0.0;
+    let mut sum = 0.0;
     let mut active = 0;
     for &i in inhibitions {
         let i = i.clamp(0.0, 1.0);
         if i > 0.0 {
             active += 1;
         }
-        surv *= 1.0 - i;
-        max_single = max_single.max(i);
+        sum += i;
     }
-    let ind = 1.0 - surv;
-    if active < 2 || interaction == 0.0 {
-        return ind;
-    }
-    let a = interaction.clamp(-1.0, 1.0);
-    if a > 0.0 {
-        ind + a * (1.0 - ind)
-    } else {
-        ind + a * (ind - max_single)
-    }
+    if active < 2 { sum } else { sum + interaction }
+}
+
+/// The highest-single-agent (HSA) null of a combination: the larger single inhibition (the
+/// slower single-agent rate, b_AB = min(b_A, b_B)), the null of the `hsa-lmm` test.
+#[inline]
+pub fn hsa(inhibitions: &[f64]) -> f64 {
+    inhibitions
+        .iter()
+        .map(|i| i.clamp(0.0, 1.0))
+        .fold(0.0, f64::max)
 }
 
 #[cfg(test)]
@@ -59,11 +66,19 @@ mod tests {
     }
 
     #[test]
-    fn bliss_independence_and_interaction() {
-        assert!((bliss(&[0.5, 0.5], 0.0) - 0.75).abs() < 1e-12);
-        assert!((bliss(&[0.5, 0.5], 0.5) - 0.875).abs() < 1e-12);
-        assert!((bliss(&[0.5, 0.5], -1.0) - 0.5).abs() < 1e-12);
+    fn bliss_on_rates_is_the_synergy_tests_null() {
+        // Multipliers 0.8 and 0.6 (I = 0.2, 0.4): b_AB = b_A + b_B − b_C → multiplier 0.40.
+        let (bc, ia, ib) = (0.079, 0.2, 0.4);
+        let i = bliss(&[ia, ib], 0.0);
+        let (ba, bb) = ((1.0 - ia) * bc, (1.0 - ib) * bc);
+        assert!(((1.0 - i) * bc - (ba + bb - bc)).abs() < 1e-15);
+        assert!((1.0 - i - 0.4).abs() < 1e-12);
+        // Interaction is extra inhibition in units of the control rate.
+        assert!((bliss(&[ia, ib], 0.3) - (0.6 + 0.3)).abs() < 1e-12);
+        // Strong agents together regress (I > 1).
+        assert!(bliss(&[0.7, 0.6], 0.0) > 1.0);
         // One agent: interaction does not apply.
         assert!((bliss(&[0.3, 0.0], 0.9) - 0.3).abs() < 1e-12);
+        assert!((hsa(&[0.3, 0.5]) - 0.5).abs() < 1e-12);
     }
 }

@@ -447,9 +447,9 @@ pub struct FileArm {
     pub control: bool,
     /// Animals per arm.
     pub n: i64,
-    /// Bliss interaction α ∈ [−1, 1] for combinations: 0 = independence, > 0 synergy (pushes
-    /// the combined inhibition toward 1), < 0 antagonism (−1 = no better than the strongest
-    /// agent).
+    /// Interaction ∈ [−1, 1] of a combination beyond Bliss independence on growth rates, in
+    /// units of the control growth rate: the combination grows at b_A + b_B − b_C −
+    /// interaction·b_C (0 = independence, the `bliss-lmm` null; > 0 synergy; < 0 antagonism).
     #[serde(default)]
     pub interaction: f64,
     /// Treatments (several = combination).

@@ -387,10 +387,11 @@ pub struct Arm {
     pub treatments: Vec<Treatment>,
     /// Animals per arm at randomization.
     pub n: u32,
-    /// Bliss interaction α ∈ [−1, 1] for combinations ([`crate::model::effect::bliss`], the
-    /// one formula every engine uses): 0 = Bliss independence I = 1 − Π(1 − Iⱼ); α > 0 synergy,
-    /// I + α·(1 − I) (α = 1: complete inhibition); α < 0 antagonism, I + α·(I − max Iⱼ)
-    /// (α = −1: the combination is no better than its strongest agent).
+    /// Interaction ∈ [−1, 1] of a combination beyond Bliss independence on growth rates
+    /// ([`crate::model::effect::bliss`], the one formula every engine uses and the null of the
+    /// `bliss-lmm` test): the combined inhibition is Σ Iⱼ + interaction, i.e. the combination's
+    /// rate is b_A + b_B − b_C − interaction·b_C; 0 = independence, > 0 synergy, < 0
+    /// antagonism.
     pub interaction: f64,
 }
 
