@@ -360,17 +360,8 @@ pub fn synergy(key: TestKey, arms: SynergyArms<'_, '_>, floor: f64, until: f64) 
     let Some(fit) = synergy_fit(arms, floor, until) else {
         return Outcome::nan(endpoint, label);
     };
-    let slopes = fit.beta.clone();
-    // Group order in the fit: 0 control, 1 A, 2 B, 3 AB.
-    let l = match key {
-        TestKey::BlissLmm => [-1.0, 1.0, 1.0, -1.0],
-        _ => {
-            if slopes[1] <= slopes[2] {
-                [0.0, 1.0, 0.0, -1.0]
-            } else {
-                [0.0, 0.0, 1.0, -1.0]
-            }
-        }
+    let Some(l) = synergy_contrast(key, &fit.beta) else {
+        return Outcome::nan(endpoint, label);
     };
     let c = fit.contrast(&l);
     let ss = c.estimate / c.se;
@@ -386,6 +377,92 @@ pub fn synergy(key: TestKey, arms: SynergyArms<'_, '_>, floor: f64, until: f64) 
         n_first: arms.ab.len(),
         n_reference: arms.control.len() + arms.a.len() + arms.b.len(),
     }
+}
+
+/// The contrast L of δ = (null rate) − β_AB on the fit's slopes (control, A, B, AB): Bliss
+/// β_A + β_B − β_C − β_AB; HSA min(β_A, β_B) − β_AB, the single agent picked from `slopes`.
+fn synergy_contrast(key: TestKey, slopes: &[f64]) -> Option<[f64; 4]> {
+    match key {
+        TestKey::BlissLmm => Some([-1.0, 1.0, 1.0, -1.0]),
+        TestKey::HsaLmm if slopes[1] <= slopes[2] => Some([0.0, 1.0, 0.0, -1.0]),
+        TestKey::HsaLmm => Some([0.0, 0.0, 1.0, -1.0]),
+        _ => None,
+    }
+}
+
+/// One time point of a synergy hypothesis (SynergyLMM `lmmSynergy`'s table): the model refitted
+/// on the readings up to `day`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SynergyPoint {
+    /// Study day (the last reading included).
+    pub day: f64,
+    /// Observations in the fit (baseline rows excluded).
+    pub n_obs: usize,
+    /// β_AB − null rate (SynergyLMM's contrast estimate; < 0 = synergy), /day.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Synergy score SS = −estimate / SE (> 0 synergy).
+    pub score: f64,
+    /// 95% interval of SS (± 1.959964).
+    pub score_ci: (f64, f64),
+    /// Two-sided Wald z p-value.
+    pub p_value: f64,
+    /// Combination index exp(estimate · t), t = days since baseline (< 1 synergy).
+    pub combination_index: f64,
+    /// Its 95% interval, exp((estimate ± 1.959964·SE)·t).
+    pub combination_index_ci: (f64, f64),
+}
+
+/// The synergy test at every reading day after baseline (SynergyLMM's time course): the
+/// model is refitted on the readings up to each day; the HSA single agent is the one with the
+/// smaller rate in the fit of all readings (as SynergyLMM picks it once, from the full
+/// model). Days where the model cannot be fitted are left out.
+pub fn synergy_over_time(key: TestKey, arms: SynergyArms<'_, '_>, floor: f64) -> Vec<SynergyPoint> {
+    let all = [arms.control, arms.a, arms.b, arms.ab];
+    let mut days: Vec<f64> = all
+        .iter()
+        .flat_map(|g| g.iter())
+        .flat_map(|a| a.days[a.baseline + 1..].iter().copied())
+        .collect();
+    days.sort_by(f64::total_cmp);
+    days.dedup();
+    let Some(&last) = days.last() else {
+        return Vec::new();
+    };
+    let t0 = all
+        .iter()
+        .flat_map(|g| g.iter())
+        .map(|a| a.day0())
+        .fold(f64::INFINITY, f64::min);
+    let Some(l) = synergy_fit(arms, floor, last).and_then(|f| synergy_contrast(key, &f.beta))
+    else {
+        return Vec::new();
+    };
+    const Z: f64 = 1.959_963_984_540_054;
+    days.iter()
+        .filter_map(|&day| {
+            let fit = synergy_fit(arms, floor, day)?;
+            let c = fit.contrast(&l);
+            let (est, se) = (-c.estimate, c.se);
+            if !(se > 0.0 && est.is_finite()) {
+                return None;
+            }
+            let score = -est / se;
+            let t = day - t0;
+            Some(SynergyPoint {
+                day,
+                n_obs: fit.n_obs,
+                estimate: est,
+                se,
+                score,
+                score_ci: (score - Z, score + Z),
+                p_value: stats::dist::normal_two_sided(score),
+                combination_index: (est * t).exp(),
+                combination_index_ci: (((est - Z * se) * t).exp(), ((est + Z * se) * t).exp()),
+            })
+        })
+        .collect()
 }
 
 /// The exponential-growth LMM of [`synergy`]: fixed slopes (control, A, B, AB), a random slope

@@ -3,7 +3,7 @@
 //! evaluated in every cohort that has its arms, then adjusted within its multiplicity family.
 
 use super::compare::{self, ArmValues, Outcome, SynergyArms};
-use super::pipeline::{AnalysisOptions, Animal, TestRow};
+use super::pipeline::{AnalysisOptions, AnalysisResult, Animal, TestRow};
 use super::stats;
 use crate::protocol::{
     Adjustment, AnalysisPlan, Family, Hypothesis, HypothesisKind, Role, TestKey, Xenograft,
@@ -124,6 +124,60 @@ impl HypothesisPlan {
     }
 }
 
+/// The hypothesis of `analyze --synergy 'COMBO=A,B'`: Bliss and HSA synergy of the
+/// combination arm over its two component arms (control: the analysis' control), family
+/// `synergy`.
+pub fn synergy_hypothesis(spec: &str) -> Result<Hypothesis, String> {
+    let bad = || {
+        format!(
+            "cannot read --synergy `{spec}`: expected COMBINATION=A,B (the combination arm, then its two component arms), e.g. 'A+B=A,B'"
+        )
+    };
+    let (combo, parts) = spec.split_once('=').ok_or_else(bad)?;
+    let parts: Vec<&str> = parts.split(',').map(str::trim).collect();
+    let combo = combo.trim();
+    if combo.is_empty() || parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+        return Err(bad());
+    }
+    Ok(Hypothesis {
+        name: format!("synergy of {combo}"),
+        kind: HypothesisKind::Synergy,
+        cohort: None,
+        arms: vec![combo.into(), parts[0].into(), parts[1].into()],
+        doses: None,
+        tests: vec![TestKey::BlissLmm, TestKey::HsaLmm],
+        alternative: crate::protocol::Alternative::TwoSided,
+        role: Role::Primary,
+        family: "synergy".into(),
+    })
+}
+
+/// Declared hypotheses that no cohort could test (an arm missing from the data), as an error
+/// message naming the arms the data has; `None` when every one was tested.
+pub(crate) fn untested(plan: &HypothesisPlan, res: &AnalysisResult) -> Option<String> {
+    let missing: Vec<String> = plan
+        .hypotheses
+        .iter()
+        .filter(|h| !res.tests.iter().any(|t| t.hypothesis == h.name))
+        .map(|h| format!("`{}` (arms {})", h.name, h.arms.join(", ")))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut arms: Vec<&str> = res
+        .cohorts
+        .iter()
+        .flat_map(|c| c.arms.iter().map(|a| a.as_str()))
+        .collect();
+    arms.sort_unstable();
+    arms.dedup();
+    Some(format!(
+        "hypothesis {} cannot be tested: no cohort of the data has all its arms (the data's arms: {})",
+        missing.join(", "),
+        arms.join(", ")
+    ))
+}
+
 /// The animals and analysis day of one cohort.
 pub(crate) struct CohortData<'s, 'a> {
     /// Cohort name.
@@ -136,13 +190,28 @@ pub(crate) struct CohortData<'s, 'a> {
     pub day: f64,
 }
 
-/// Evaluates the plan in one cohort and appends its rows to `out` (adjusted within families).
+/// One day of a synergy hypothesis' time course (`synergy.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynergyRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Hypothesis.
+    pub hypothesis: String,
+    /// `bliss-lmm` or `hsa-lmm`.
+    pub key: TestKey,
+    /// The fit up to that day.
+    pub point: compare::SynergyPoint,
+}
+
+/// Evaluates the plan in one cohort: appends its rows to `res.tests` (adjusted within
+/// families) and, when `opt.synergy_time_course`, the synergy time courses to `res.synergy`.
 pub(crate) fn evaluate(
     plan: &HypothesisPlan,
     c: &CohortData<'_, '_>,
     opt: &AnalysisOptions,
-    out: &mut Vec<TestRow>,
+    res: &mut AnalysisResult,
 ) {
+    let out = &mut res.tests;
     let values: Vec<ArmValues> = c
         .by_arm
         .iter()
@@ -164,6 +233,38 @@ pub(crate) fn evaluate(
         }
     }
     adjust_families(plan, &mut out[start..]);
+    if !opt.synergy_time_course {
+        return;
+    }
+    for h in plan.in_cohort(c.name, c.arms, opt.run_lmm) {
+        if h.kind != HypothesisKind::Synergy {
+            continue;
+        }
+        let Some(ix) = h
+            .arms
+            .iter()
+            .map(|a| idx(a))
+            .collect::<Option<Vec<usize>>>()
+        else {
+            continue;
+        };
+        let arms4 = SynergyArms {
+            control: &c.by_arm[0],
+            a: &c.by_arm[ix[1]],
+            b: &c.by_arm[ix[2]],
+            ab: &c.by_arm[ix[0]],
+        };
+        for &t in &h.tests {
+            for point in compare::synergy_over_time(t, arms4, opt.log_floor_mm3) {
+                res.synergy.push(SynergyRow {
+                    cohort: c.name.into(),
+                    hypothesis: h.name.clone(),
+                    key: t,
+                    point,
+                });
+            }
+        }
+    }
 }
 
 fn row(

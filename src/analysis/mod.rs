@@ -61,3 +61,7 @@ mod pipeline_tests;
 #[cfg(test)]
 #[path = "tests/calibration.rs"]
 mod calibration_tests;
+
+#[cfg(test)]
+#[path = "tests/synergy.rs"]
+mod synergy_tests;

@@ -53,6 +53,8 @@ pub struct AnalysisOptions {
     pub run_lmm: bool,
     /// The hypotheses to test and their multiplicity families.
     pub plan: super::hypotheses::HypothesisPlan,
+    /// Refit each synergy model at every reading day (`synergy.csv`; off inside `power`).
+    pub synergy_time_course: bool,
     /// Humane tumor-burden limits: a reading at or above either ends the animal by euthanasia
     /// for tumor burden, which is the time-to-endpoint event, not a censoring (censoring it
     /// would bias the log-rank test against the arms with the largest tumors).
@@ -107,6 +109,7 @@ impl AnalysisOptions {
             response_min_day: 10.0,
             run_lmm: true,
             plan: super::hypotheses::HypothesisPlan::default(),
+            synergy_time_course: true,
             burden: BurdenLimits::NONE,
         }
     }
@@ -444,6 +447,8 @@ pub struct AnalysisResult {
     pub km: Vec<KmCurve>,
     /// `tests.csv`.
     pub tests: Vec<TestRow>,
+    /// `synergy.csv`: the synergy hypotheses' time courses.
+    pub synergy: Vec<super::hypotheses::SynergyRow>,
     /// Numbers not computed and why, each with what to do (printed by the commands).
     pub warnings: Vec<String>,
 }
@@ -709,6 +714,7 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
         endpoints: Vec::new(),
         km: Vec::new(),
         tests: Vec::new(),
+        synergy: Vec::new(),
         warnings: Vec::new(),
     };
     let mut cohort_names: Vec<String> = Vec::new();
@@ -762,6 +768,9 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
         cohort_tables(&mut res, ci as u64, cname, &arms, &by_arm, day, opt);
     }
     res.animals = animals;
+    if let Some(msg) = super::hypotheses::untested(&opt.plan, &res) {
+        return Err(AnalysisError::Data(msg));
+    }
     Ok(res)
 }
 
@@ -970,7 +979,7 @@ fn cohort_tables(
         by_arm,
         day,
     };
-    super::hypotheses::evaluate(&opt.plan, &data, opt, &mut res.tests);
+    super::hypotheses::evaluate(&opt.plan, &data, opt, res);
 }
 
 fn stats_mean_var(v: &[f64]) -> (f64, f64) {

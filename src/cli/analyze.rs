@@ -8,7 +8,9 @@ use std::path::PathBuf;
 /// Arguments of `xenoplan analyze`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
-  xenoplan analyze output/sim/animals.csv --control vehicle --out output/analysis")]
+  xenoplan analyze output/sim/animals.csv --control vehicle --out output/analysis
+  xenoplan analyze tests/fixtures/synergy/synergy_data.csv --control Control --synergy 'Combination=DrugA,DrugB'
+  xenoplan analyze measured.csv --hypotheses protocols/amcenestrant_hci013_pdx.toml")]
 pub struct Args {
     /// Measurements in the `animals.csv` layout (animal_id,arm,day,volume_mm3 or
     /// length_mm,width_mm; optional cohort column).
@@ -41,6 +43,39 @@ pub struct Args {
     /// Skip the linear mixed model.
     #[arg(long)]
     pub no_lmm: bool,
+    /// Add Bliss and HSA synergy tests of a combination arm against its component arms and
+    /// the control: `COMBINATION=A,B` (repeatable), e.g. `--synergy 'A+B=A,B'`.
+    #[arg(long, value_name = "COMBO=A,B")]
+    pub synergy: Vec<String>,
+    /// Test the hypotheses (and families) declared in this protocol's `[analysis]` instead of
+    /// each arm vs control, so measured data get the family the study was sized for.
+    #[arg(long, value_name = "PROTOCOL.toml")]
+    pub hypotheses: Option<PathBuf>,
+}
+
+/// The analysis plan from `--hypotheses` and `--synergy`.
+fn plan(args: &Args) -> anyhow::Result<analysis::HypothesisPlan> {
+    let mut plan = match &args.hypotheses {
+        None => analysis::HypothesisPlan::default(),
+        Some(path) => {
+            let loaded = crate::protocol::load(path)?;
+            for w in &loaded.warnings {
+                diag!("{w}");
+            }
+            let x = loaded.protocol.xenograft().with_context(|| {
+                format!(
+                    "{}: --hypotheses needs a xenograft protocol",
+                    path.display()
+                )
+            })?;
+            analysis::HypothesisPlan::from_protocol(x)
+        }
+    };
+    for s in &args.synergy {
+        let h = analysis::hypotheses::synergy_hypothesis(s).map_err(anyhow::Error::msg)?;
+        plan.hypotheses.push(h);
+    }
+    Ok(plan)
 }
 
 /// Runs `xenoplan analyze`.
@@ -85,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     opt.bootstrap_reps = args.bootstrap_reps;
     opt.seed = args.seed;
     opt.run_lmm = !args.no_lmm;
+    opt.plan = plan(&args)?;
     if let Some(v) = args.endpoint_volume {
         opt.endpoint = EndpointRule::Volume(v);
     } else if let Some(f) = args.endpoint_fold {

@@ -77,6 +77,7 @@ impl SimModel {
         options.bootstrap_reps = 0;
         options.run_lmm = units.units.iter().any(|u| u.test == Endpoint::Lmm);
         options.plan = units.plan.clone();
+        options.synergy_time_course = false;
         Ok(SimModel {
             engine,
             keys,

@@ -306,3 +306,63 @@ fn cohort_column_gives_one_analysis_per_cohort() {
             .is_file()
     );
 }
+
+#[test]
+fn synergy_rows_and_time_course_from_the_command_line() {
+    let out = scratch("analyze-synergy");
+    let o = xenoplan(&[
+        "analyze",
+        "tests/fixtures/synergy/synergy_data.csv",
+        "--control",
+        "Control",
+        "--synergy",
+        "Combination=DrugA,DrugB",
+        "--bootstrap-reps",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Combination vs Bliss of DrugA, DrugB (control Control)"),
+        "{}",
+        stdout(&o)
+    );
+    let (_, tests) = read_csv(&out.join("tests.csv"));
+    let bliss = tests
+        .iter()
+        .find(|t| t["test_key"] == "bliss-lmm")
+        .expect("bliss row");
+    assert_eq!(bliss["kind"], "synergy");
+    assert_eq!(bliss["family"], "synergy");
+    // SynergyLMM at day 30 (tests/fixtures/synergy/synergy_bliss.csv): SS 2.474639.
+    let ss: f64 = bliss["statistic"].parse().unwrap();
+    assert!((ss - 2.474639).abs() < 1e-3, "{ss}");
+    let (_, course) = read_csv(&out.join("synergy.csv"));
+    assert_eq!(course.len(), 20, "10 days × Bliss and HSA");
+
+    // A component arm missing from the data is an error naming the data's arms.
+    let o = xenoplan(&[
+        "analyze",
+        "tests/fixtures/synergy/synergy_data.csv",
+        "--control",
+        "Control",
+        "--synergy",
+        "Combination=DrugA,DrugC",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("hypothesis `synergy of Combination` (arms Combination, DrugA, DrugC) cannot be tested: no cohort of the data has all its arms (the data's arms: Combination, Control, DrugA, DrugB)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["analyze", STUDY, "--synergy", "AB"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot read --synergy `AB`: expected COMBINATION=A,B"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -31,8 +31,15 @@ pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(
 ) -> Minimum {
     let n = x0.len();
     let nf = n as f64;
-    let (alpha, beta, gamma, delta) =
-        (1.0, 1.0 + 2.0 / nf, 0.75 - 1.0 / (2.0 * nf), 1.0 - 1.0 / nf);
+    // Gao & Han's coefficients reduce to the standard ones at n = 2; at n = 1 their shrink
+    // factor 1 − 1/n is 0, which collapses the simplex onto one point at the first shrink (a
+    // one-parameter REML fit stopped at θ = 0.125 from a start of 1), so n = 1 uses the
+    // standard (1, 2, ½, ½).
+    let (alpha, beta, gamma, delta) = if n < 2 {
+        (1.0, 2.0, 0.5, 0.5)
+    } else {
+        (1.0, 1.0 + 2.0 / nf, 0.75 - 1.0 / (2.0 * nf), 1.0 - 1.0 / nf)
+    };
     let mut evals = 0usize;
     let mut eval = |x: &[f64], evals: &mut usize| {
         *evals += 1;
