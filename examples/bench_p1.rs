@@ -66,10 +66,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &protocol,
             &settings,
             &units,
-            &tally,
-            Some(&model.design),
-            &yields,
-            "bench",
+            &power::results::EngineRun {
+                tally: &tally,
+                design: Some(&model.design),
+                closed_form: Some(&model.design),
+                yields: &yields,
+                engine: "bench",
+            },
         );
         let assemble_time = t.elapsed().as_secs_f64();
         let dir = std::env::temp_dir().join(format!("xenoplan-bench-p1-{}", std::process::id()));

@@ -244,10 +244,18 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             "warning: {failed} simulated studies could not be simulated or analyzed; they count as not significant"
         );
     }
+    let f_col = r.rows.iter().any(|x| x.analytic_synergy.is_some());
     let _ = writeln!(
         o,
-        "\n{:>3}  {:<w$} {:<9} {:>7}  {:<17} {:>9} {:>9}",
-        "n", "comparison", "endpoint", "power", "95% CI (Wilson)", "t (nct)", "Welch"
+        "\n{:>3}  {:<w$} {:<9} {:>7}  {:<17} {:>9} {:>9}{}",
+        "n",
+        "comparison",
+        "endpoint",
+        "power",
+        "95% CI (Wilson)",
+        "t (nct)",
+        "Welch",
+        if f_col { "     LMM F" } else { "" }
     );
     for row in r.rows.iter().chain(&r.joint_rows) {
         let (a_t, a_w) = match row.analytic {
@@ -257,9 +265,14 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             ),
             None => (String::new(), String::new()),
         };
+        let a_f = match (f_col, row.analytic_synergy) {
+            (true, Some(a)) => format!(" {:>9.4}", a.power),
+            (true, None) => " ".repeat(10),
+            _ => String::new(),
+        };
         let _ = writeln!(
             o,
-            "{:>3}  {:<w$} {:<9} {:>7.4}  [{:.4}, {:.4}] {:>9} {:>9}",
+            "{:>3}  {:<w$} {:<9} {:>7.4}  [{:.4}, {:.4}] {:>9} {:>9}{a_f}",
             row.n_per_arm,
             row.comparison,
             row.endpoint,
@@ -268,6 +281,24 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             row.ci_high,
             a_t,
             a_w
+        );
+    }
+    if f_col {
+        let _ = writeln!(
+            o,
+            "LMM F: SynergyLMM's closed-form synergy power (APrioriPwr: F test with ddf N − M − 3; the baseline reading taken as exact, so it is optimistic when calipers also err on the baseline day)."
+        );
+    }
+    for row in r.rows.iter().filter(|x| x.not_computable > 0) {
+        let _ = writeln!(
+            o,
+            "warning: {} ({}) could not be computed in {} of {} simulated studies at n = {} ({:.1}%); they count as not significant",
+            row.comparison,
+            row.endpoint,
+            row.not_computable,
+            row.reps,
+            row.n_per_arm,
+            100.0 * row.not_computable as f64 / row.reps.max(1) as f64
         );
     }
     if r.rows.iter().any(|x| x.analytic.is_some()) {

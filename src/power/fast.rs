@@ -106,10 +106,12 @@ pub struct FastDesign {
     /// Distinct (first arm, reference arm) pairs the units compare, into `arms`.
     pub pairs: Vec<(usize, usize)>,
     /// Per unit of the [`UnitPlan`]: its pairs (indices into `pairs`; the unit's p-value is
-    /// the largest of theirs, intersection–union).
+    /// the largest of theirs, intersection–union; empty for kinds the tight path cannot test).
     pub unit_pairs: Vec<Vec<usize>>,
     /// Number of cohorts.
     pub cohorts: usize,
+    /// Index in `arms` of each cohort's first arm.
+    pub first_arm: Vec<usize>,
     /// Caliper visit days (study days, ascending): the simulator's grid for study day 0 on
     /// the calendar weekday it falls on (from `--start`).
     pub visit_days: Vec<f64>,
@@ -239,20 +241,6 @@ impl FastDesign {
             no("no caliper reading stands for the analysis day".into());
             return Err(Ineligible { reasons: why });
         };
-        for u in &units.units {
-            if u.pairs.is_empty() {
-                no(format!(
-                    "hypothesis `{}` ({}) needs the full simulator and analysis",
-                    u.hypothesis,
-                    u.kind.as_str()
-                ));
-            } else if !u.test.info().tight {
-                no(format!(
-                    "test `{}` needs the full simulator and analysis engine",
-                    u.test.as_str()
-                ));
-            }
-        }
         if !why.is_empty() {
             return Err(Ineligible { reasons: why });
         }
@@ -279,6 +267,7 @@ impl FastDesign {
             pairs,
             unit_pairs,
             cohorts: p.cohorts.len(),
+            first_arm,
             visit_days,
             analysis_visit,
             ln_bias: p.caliper.bias.ln(),
@@ -533,6 +522,15 @@ impl FastModel {
     ) -> Result<FastModel, PowerError> {
         settings.validate()?;
         let endpoints = units.tests();
+        for u in &units.units {
+            if u.pairs.is_empty() {
+                return Err(PowerError::Unsupported(format!(
+                    "hypothesis `{}` ({}) needs the full simulator and analysis",
+                    u.hypothesis,
+                    u.kind.as_str()
+                )));
+            }
+        }
         for e in &endpoints {
             if !e.info().tight {
                 return Err(PowerError::Unsupported(format!(

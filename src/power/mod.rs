@@ -16,6 +16,7 @@ pub use fast::{FastDesign, FastModel, Ineligible};
 pub use units::{Unit, UnitPlan};
 pub mod results;
 pub mod sim_path;
+pub mod synergy;
 pub mod units;
 
 pub use results::{

@@ -47,9 +47,11 @@ pub struct PowerRow {
     pub alternative: String,
     /// Whether this row sizes the study (a primary hypothesis on its first test).
     pub sizing: bool,
-    /// Closed-form power (welch-log on designs with normal ln V; the synergy LMM F test),
-    /// else `None`.
+    /// Closed-form power of welch-log on designs with normal ln V, else `None`.
     pub analytic: Option<Analytic>,
+    /// Closed-form power of a synergy test (SynergyLMM's `APrioriPwr` F test; exact baseline
+    /// assumed), else `None`.
+    pub analytic_synergy: Option<super::synergy::SynergyPower>,
 }
 
 /// Smallest n reaching the target for one comparison (or all jointly) and endpoint.
@@ -217,6 +219,9 @@ pub fn run_power(
         }),
         _ => FastDesign::from_engine(&engine, &units),
     };
+    // The compiled tight design, when eligible, also carries the closed forms (the synergy
+    // F test) for a run that ends on the full engine.
+    let closed_form = tight.as_ref().ok().cloned();
     let tight = match tight {
         Ok(design) => match FastModel::new(design, &units, settings) {
             Ok(model) => Ok(model),
@@ -241,10 +246,13 @@ pub fn run_power(
                 protocol,
                 settings,
                 &units,
-                &tally,
-                Some(&model.design),
-                &yields,
-                TIGHT_ENGINE,
+                &EngineRun {
+                    tally: &tally,
+                    design: Some(&model.design),
+                    closed_form: Some(&model.design),
+                    yields: &yields,
+                    engine: TIGHT_ENGINE,
+                },
             ))
         }
         Err(why) if settings.engine == EngineChoice::Tight => Err(PowerError::NotTight(why)),
@@ -271,10 +279,13 @@ pub fn run_power(
                 protocol,
                 &settings,
                 &units,
-                &tally,
-                None,
-                &yields,
-                FULL_ENGINE,
+                &EngineRun {
+                    tally: &tally,
+                    design: None,
+                    closed_form: closed_form.as_ref(),
+                    yields: &yields,
+                    engine: FULL_ENGINE,
+                },
             );
             if settings.engine == EngineChoice::Auto {
                 r.engine_note = format!("tight path not applicable: {why}");
@@ -292,16 +303,29 @@ pub const FULL_ENGINE: &str = "full simulator + analysis (whole studies)";
 /// Label of the joint row: every sizing unit significant in the same study.
 pub const JOINT_LABEL: &str = "all comparisons jointly";
 
+/// What one engine run produced, for [`assemble`].
+#[derive(Debug, Clone, Copy)]
+pub struct EngineRun<'a> {
+    /// Rejection counts.
+    pub tally: &'a Tally,
+    /// The tight design the run used (Welch closed form), `None` on the full engine.
+    pub design: Option<&'a FastDesign>,
+    /// A tight design for closed forms that do not depend on the engine (the synergy F test).
+    pub closed_form: Option<&'a FastDesign>,
+    /// Enrollment yield per cohort and where it comes from.
+    pub yields: &'a [(f64, String)],
+    /// Engine name.
+    pub engine: &'a str,
+}
+
 /// Builds rows, recommendations, animal plans and the paragraph from a tally.
 pub fn assemble(
     protocol: &Protocol,
     settings: &Settings,
     units: &UnitPlan,
-    tally: &Tally,
-    design: Option<&FastDesign>,
-    yields: &[(f64, String)],
-    engine: &str,
+    run: &EngineRun<'_>,
 ) -> PowerResult {
+    let (tally, design, yields, engine) = (run.tally, run.design, run.yields, run.engine);
     let mut rows = Vec::new();
     let mut joint_rows = Vec::new();
     let sizing_count = units.units.iter().filter(|u| u.sizing).count();
@@ -331,6 +355,15 @@ pub fn assemble(
                 }
                 _ => None,
             };
+            let analytic_synergy = run.closed_form.and_then(|d| {
+                if u.kind != crate::protocol::HypothesisKind::Synergy || u.arms.len() != 3 {
+                    return None;
+                }
+                let g = |i: usize| d.first_arm[u.cohort] + i;
+                let arms = [g(u.control), g(u.arms[1]), g(u.arms[2]), g(u.arms[0])];
+                let sd = super::synergy::SynergyDesign::from_fast(d, arms)?;
+                super::synergy::apriori_power(&sd, u.test, n, settings.alpha)
+            });
             rows.push(PowerRow {
                 n_per_arm: n,
                 comparison: u.label.clone(),
@@ -347,6 +380,7 @@ pub fn assemble(
                 alternative: u.alternative.as_str().into(),
                 sizing: u.sizing,
                 analytic,
+                analytic_synergy,
             });
         }
         if settings.joint && sizing_count > 1 {
@@ -368,6 +402,7 @@ pub fn assemble(
                 alternative: String::new(),
                 sizing: true,
                 analytic: None,
+                analytic_synergy: None,
             });
         }
     }
@@ -728,6 +763,7 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
         "analytic_t_power",
         "analytic_welch_power",
         "engine",
+        "analytic_synergy_power",
         "hypothesis",
         "kind",
         "role",
@@ -753,6 +789,9 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
                     .unwrap_or_default(),
                 row.analytic.map(|a| fmt_f(a.welch, 6)).unwrap_or_default(),
                 engine_key(&r.engine).to_string(),
+                row.analytic_synergy
+                    .map(|a| fmt_f(a.power, 6))
+                    .unwrap_or_default(),
                 row.hypothesis.clone(),
                 row.kind.clone(),
                 row.role.clone(),

@@ -34,6 +34,10 @@ pub struct Unit {
     /// Two-arm kinds: (first, reference) arm indices within the cohort, one pair per
     /// comparison; the unit's p-value is the largest of theirs (intersection–union).
     pub pairs: Vec<(usize, usize)>,
+    /// The hypothesis' arms as indices within the cohort, in its order.
+    pub arms: Vec<usize>,
+    /// The cohort's control arm index.
+    pub control: usize,
 }
 
 /// A multiplicity family in one cohort.
@@ -133,6 +137,8 @@ impl UnitPlan {
                         family: fam,
                         sizing,
                         pairs: pairs.clone(),
+                        arms: h.arms.iter().map(|a| index(a)).collect(),
+                        control,
                     });
                 }
             }
