@@ -65,3 +65,7 @@ mod calibration_tests;
 #[cfg(test)]
 #[path = "tests/synergy.rs"]
 mod synergy_tests;
+
+#[cfg(test)]
+#[path = "tests/hypothesis_calibration.rs"]
+mod hypothesis_calibration_tests;

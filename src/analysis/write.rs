@@ -293,6 +293,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 "synergy_score_low",
                 "synergy_score_high",
                 "p_value",
+                "df",
+                "p_value_wald_z",
                 "combination_index",
                 "combination_index_low",
                 "combination_index_high",
@@ -313,6 +315,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                         g(p.score_ci.0),
                         g(p.score_ci.1),
                         g(p.p_value),
+                        g(p.df),
+                        g(p.p_wald),
                         g(p.combination_index),
                         g(p.combination_index_ci.0),
                         g(p.combination_index_ci.1),
@@ -336,7 +340,7 @@ pub fn definitions() -> serde_json::Value {
         "auc": "trapezoid AUC of ln(V/V_0) from baseline to the animal's last visit",
         "p_value": "for the row's alternative: two-sided, or one-sided (greater / less benefit of the first arm: smaller or slower tumors, later endpoint, more responses, synergy) as half the two-sided p in the observed direction, 1 - half otherwise (exact for the symmetric null distributions used)",
         "p_adjusted": "within the row's family (column family) in its cohort by the family's method (column adjustment): Holm step-down; Bonferroni min(1, m p); none; fixed-sequence max of the p-values up to and including the row in testing order (primary first, then declaration order). Default hypotheses (none declared): each arm vs control, family = the test, Holm",
-        "synergy_csv": "per synergy hypothesis and reading day: the LMM refitted on readings up to that day (SynergyLMM lmmSynergy); estimate = b_AB - null rate (< 0 synergy); synergy_score = -estimate/SE with 95% interval +-1.959964; p_value two-sided Wald z; combination_index = exp(estimate * t), t = days since baseline (< 1 synergy)",
+        "synergy_csv": "per synergy hypothesis and reading day: the LMM refitted on readings up to that day (SynergyLMM lmmSynergy); estimate = b_AB - null rate (< 0 synergy); synergy_score = -estimate/SE with 95% interval +-1.959964; p_value two-sided t with Satterthwaite df (used in tests.csv); p_value_wald_z SynergyLMM's normal-reference p; combination_index = exp(estimate * t), t = days since baseline (< 1 synergy)",
         "hypothesis_kinds": "vs-control: arm vs the cohort's control; pairwise: first arm vs second; combination-vs-components: the combination vs each component (component rows, not adjusted) and an intersection-union row (largest component p) that carries the decision; dose-trend: Jonckheere-Terpstra on volume at the analysis day or OLS of per-animal growth rate on log dose; synergy: exponential-growth LMM on ln(V/V0) with a random slope per animal, statistic = synergy score SS = (null - b_AB)/SE (SynergyLMM), Bliss null b_A + b_B - b_C, HSA null min(b_A, b_B)"
     })
 }

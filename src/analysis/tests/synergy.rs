@@ -76,7 +76,8 @@ fn bliss_and_hsa_match_synergylmm_at_every_time_point() {
             );
             close(p.se, num(r, "contrast_se"), 1e-3, &what("SE"));
             close(p.score, num(r, "ss"), 1e-3, &what("synergy score"));
-            close(p.p_value, num(r, "ss_p"), 1e-3, &what("p"));
+            close(p.p_wald, num(r, "ss_p"), 1e-3, &what("Wald p"));
+            assert!(p.p_value >= p.p_wald, "{}: t p below z p", what("p"));
             close(
                 p.combination_index,
                 num(r, "ci"),
@@ -105,7 +106,8 @@ fn bliss_and_hsa_match_synergylmm_at_every_time_point() {
             1e-3,
             "tests.csv synergy score",
         );
-        close(row.p_value, num(last, "ss_p"), 1e-3, "tests.csv p");
+        // tests.csv uses the t p-value (Satterthwaite df), slightly larger than the z one.
+        assert!(row.p_value > num(last, "ss_p") && row.p_value < 1.5 * num(last, "ss_p"));
         assert_eq!(row.kind, "synergy");
         assert_eq!(row.family, "synergy");
     }
