@@ -266,7 +266,7 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             None => (String::new(), String::new()),
         };
         let a_f = match (f_col, row.analytic_synergy) {
-            (true, Some(a)) => format!(" {:>9.4}", a.power),
+            (true, Some(a)) => format!(" {:>9.4}", a.power_satterthwaite),
             (true, None) => " ".repeat(10),
             _ => String::new(),
         };
@@ -286,7 +286,7 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     if f_col {
         let _ = writeln!(
             o,
-            "LMM F: SynergyLMM's closed-form synergy power (APrioriPwr: F test with ddf N − M − 3; the baseline reading taken as exact, so it is optimistic when calipers also err on the baseline day)."
+            "LMM F: closed-form power of the synergy test (SynergyLMM's APrioriPwr noncentrality with the test's Satterthwaite df M − 4; SynergyLMM's own ddf N − M − 3 is in power.csv, synergylmm_apriori_power). Both take the baseline reading as exact, so they are optimistic when calipers also err on the baseline day."
         );
     }
     for row in r.rows.iter().filter(|x| x.not_computable > 0) {

@@ -764,6 +764,7 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
         "analytic_welch_power",
         "engine",
         "analytic_synergy_power",
+        "synergylmm_apriori_power",
         "hypothesis",
         "kind",
         "role",
@@ -789,6 +790,9 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
                     .unwrap_or_default(),
                 row.analytic.map(|a| fmt_f(a.welch, 6)).unwrap_or_default(),
                 engine_key(&r.engine).to_string(),
+                row.analytic_synergy
+                    .map(|a| fmt_f(a.power_satterthwaite, 6))
+                    .unwrap_or_default(),
                 row.analytic_synergy
                     .map(|a| fmt_f(a.power, 6))
                     .unwrap_or_default(),

@@ -10,7 +10,8 @@
 //! F = (L·b)²·I / ΣL², noncentrality λ = F (1 numerator df), denominator df N − M − 3 with
 //! N = 4·n·T observations (T days, the baseline day counted) and M = 4·n animals (SynergyLMM's
 //! choice), power = P(F(1, ddf, λ) > F_{1−α}(1, ddf)) = the two-sided noncentral-t power with
-//! δ = √λ.
+//! δ = √λ. xenoplan's own test (t with Satterthwaite df) has df M − 4 when every animal is
+//! read on the same days; its closed form uses that df ([`SynergyPower::power_satterthwaite`]).
 //!
 //! Units: xenoplan takes the random-slope SD σ_u in absolute units (/day); SynergyLMM's
 //! `sd_ranef` is relative to the residual SD (σ_u = sd_ranef·σ). The baseline reading is
@@ -40,10 +41,13 @@ pub struct SynergyPower {
     pub f: f64,
     /// Numerator df (1).
     pub ndf: f64,
-    /// Denominator df N − M − 3.
+    /// Denominator df N − M − 3 (SynergyLMM's).
     pub ddf: f64,
-    /// Power at level α.
+    /// Power at level α with SynergyLMM's ddf (`APrioriPwr`).
     pub power: f64,
+    /// Power of xenoplan's test: the same λ with the Satterthwaite df of the contrast, which
+    /// for animals read on the same days is M − 4 (a one-way ANOVA of per-animal slopes).
+    pub power_satterthwaite: f64,
 }
 
 impl SynergyDesign {
@@ -106,11 +110,17 @@ pub fn apriori_power(
     if ddf <= 0.0 {
         return None;
     }
+    let df_animals = 4.0 * n - 4.0;
     Some(SynergyPower {
         f,
         ndf: 1.0,
         ddf,
         power: t_test_power(f.sqrt(), ddf, alpha),
+        power_satterthwaite: if df_animals > 0.0 {
+            t_test_power(f.sqrt(), df_animals, alpha)
+        } else {
+            f64::NAN
+        },
     })
 }
 
@@ -172,7 +182,8 @@ mod tests {
 
     /// Monte Carlo of the `bliss-lmm` test of the analysis on data from APrioriPwr's own model
     /// (exact baseline, random slopes, independent residuals): rejection rate within 4.5 SE
-    /// of the closed form at n = 4 and 8 per group (2000 studies each, fixed seed).
+    /// of the closed form with the test's df at n = 4 and 8 per group (2000 studies each, fixed
+    /// seed).
     #[test]
     fn monte_carlo_of_the_analysis_test_agrees_with_the_closed_form() {
         use crate::analysis::Animal;
@@ -228,7 +239,7 @@ mod tests {
             }
             let expected = apriori_power(&d, TestKey::BlissLmm, npg, 0.05)
                 .expect("defined")
-                .power;
+                .power_satterthwaite;
             let mc = hits as f64 / reps as f64;
             let se = (expected * (1.0 - expected) / reps as f64).sqrt();
             eprintln!("bliss-lmm n = {npg}: Monte Carlo {mc} vs closed form {expected}");

@@ -380,7 +380,7 @@ fn power_csv_is_byte_identical_across_threads_and_plot_is_written() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power,engine,analytic_synergy_power,hypothesis,kind,role,alternative,not_computable,sizing"
+        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,analytic_t_power,analytic_welch_power,engine,analytic_synergy_power,synergylmm_apriori_power,hypothesis,kind,role,alternative,not_computable,sizing"
     );
     // 13 n × (2 endpoints × 3 comparisons + the joint row of the primary endpoint).
     assert_eq!(lines.count(), 13 * (2 * 3 + 1));
