@@ -384,3 +384,51 @@ fn wide_layout_accepts_trailing_empty_columns_and_rejects_conflicting_days() {
         stderr(&o)
     );
 }
+
+#[test]
+fn an_unusually_large_run_prints_its_estimated_size_first() {
+    use std::io::BufRead;
+    let dir = scratch("robust_inputs_estimate");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xenoplan"))
+        .args([
+            "power",
+            "examples/p1_power.toml",
+            "--n",
+            "2..10000",
+            "--reps",
+            "1000000",
+            "--threads",
+            "2",
+            "--out",
+            dir.join("big").to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    err.read_line(&mut first).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        first.starts_with("power: large run: estimated ")
+            && first.contains(" h (")
+            && first.ends_with(
+                " simulated readings); continuing (limits: README \"Limits and output folders\")\n"
+            ),
+        "{first}"
+    );
+    // An ordinary run says nothing of the kind.
+    let o = xenoplan(&[
+        "power",
+        "examples/p1_power.toml",
+        "--reps",
+        "200",
+        "--out",
+        dir.join("small").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("large run"), "{}", stderr(&o));
+}
