@@ -577,9 +577,9 @@ mod tests {
             })
             .collect();
         let _scope = LineScope::new(text);
-        for i in 0..text.len() {
+        for (i, want) in scanned.iter().enumerate() {
             let d = Diagnostic::at(Severity::Error, "m".into(), "f", text, i..i + 1);
-            assert_eq!((d.line, d.col), scanned[i], "offset {i}");
+            assert_eq!((d.line, d.col), *want, "offset {i}");
         }
         assert_eq!(scanned[9], (4, 4));
     }

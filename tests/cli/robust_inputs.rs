@@ -336,7 +336,7 @@ fn wide_layout_accepts_trailing_empty_columns_and_rejects_conflicting_days() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // A value under an empty header is not silently dropped.
     let mut lines: Vec<String> = padded.lines().map(str::to_string).collect();
-    lines[2].push_str("5");
+    lines[2].push('5');
     let f2 = dir.join("stray.csv");
     std::fs::write(&f2, lines.join("\n")).unwrap();
     let o = xenoplan(&[
