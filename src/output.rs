@@ -21,12 +21,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// The file or directory could not be written.
-    #[error("cannot write {path}: {source}")]
+    // The OS error is in the message and deliberately not a `source()`: the CLI prints
+    // errors with `{:#}` (the whole chain), so a source would repeat it ("File exists (os
+    // error 17): File exists (os error 17)").
+    #[error("cannot write {}: {error}", path.display())]
     Io {
         /// Path that failed.
         path: PathBuf,
-        /// Underlying error.
-        source: std::io::Error,
+        /// Underlying error (in the message).
+        error: std::io::Error,
     },
     /// Another run holds the folder's lock.
     #[error(
@@ -49,9 +52,9 @@ pub enum OutputError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
+    move |error| OutputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -88,9 +91,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         f.persist(path).map_err(|e| e.error)?;
         Ok(())
     })();
-    result.map_err(|source| OutputError::Io {
+    result.map_err(|error| OutputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -193,8 +196,71 @@ fn clean_stale_temps(dir: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// First characters that make a spreadsheet read a cell as a formula (OWASP "CSV
+/// injection"): `=`, `+`, `-`, `@`, tab and carriage return.
+const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell made safe to open in a spreadsheet: a text cell starting with `=`, `+`, `-`,
+/// `@`, tab or CR gets a leading `'` (the OWASP recommendation), so Excel / LibreOffice show
+/// it as text instead of evaluating it (`=HYPERLINK(…)` in an arm name). Cells that are
+/// numbers (`-12.5`, `-1e-3`, `-inf`) are never changed, so Prism, R and pandas still read
+/// them as numbers. xenoplan's CSV readers remove the quote again ([`unescape_cell`]).
+pub fn escape_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The inverse of [`escape_cell`] for text cells read back (`'=x` → `=x`); other cells are
+/// returned unchanged.
+pub fn unescape_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) && rest.parse::<f64>().is_err() => rest,
+        _ => cell,
+    }
+}
+
+/// CSV bytes with every cell passed through [`escape_cell`] (our own, well-formed output is
+/// re-read record by record; nothing is re-written when no cell needs it).
+fn escape_csv(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, OutputError> {
+    let csv_err = |e: csv::Error| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let mut records = Vec::new();
+    let mut changed = false;
+    for rec in rdr.records() {
+        let rec = rec.map_err(csv_err)?;
+        changed |= rec
+            .iter()
+            .any(|c| matches!(escape_cell(c), std::borrow::Cow::Owned(_)));
+        records.push(rec);
+    }
+    if !changed {
+        return Ok(bytes);
+    }
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::with_capacity(bytes.len() + 16));
+    for rec in &records {
+        w.write_record(rec.iter().map(|c| escape_cell(c).into_owned()))
+            .map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
 /// Serializes rows into CSV bytes (header from the struct's field names) and writes them
-/// atomically. Floats are written by `csv`/`serde` with `.` as decimal separator.
+/// atomically. Floats are written by `csv`/`serde` with `.` as decimal separator; text cells
+/// that a spreadsheet would run as a formula are quoted ([`escape_cell`]).
 pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OutputError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
@@ -207,11 +273,11 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OutputErro
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    write_atomic(path, &bytes)
+    write_atomic(path, &escape_csv(path, bytes)?)
 }
 
 /// Writes a CSV from an explicit header and string rows (for layouts with dynamic columns such
-/// as `volumes_wide.csv`).
+/// as `volumes_wide.csv`); cells pass through [`escape_cell`].
 pub fn write_csv_rows<H: AsRef<str>>(
     path: &Path,
     header: &[H],
@@ -222,16 +288,44 @@ pub fn write_csv_rows<H: AsRef<str>>(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    w.write_record(header.iter().map(|h| h.as_ref()))
+    w.write_record(header.iter().map(|h| escape_cell(h.as_ref()).into_owned()))
         .map_err(csv_err)?;
     for r in rows {
-        w.write_record(r).map_err(csv_err)?;
+        w.write_record(r.iter().map(|c| escape_cell(c).into_owned()))
+            .map_err(csv_err)?;
     }
     let bytes = w.into_inner().map_err(|e| OutputError::Csv {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
     write_atomic(path, &bytes)
+}
+
+/// A folder name derived from `path`'s file stem that is safe to join under `output/`:
+/// letters, digits, `-`, `_` and `.` kept, anything else (separators, spaces, control
+/// characters) replaced by `_`, leading dots removed (so `..csv` or `...csv` can never name
+/// the current or parent folder), at most 100 characters; `fallback` when nothing is left.
+pub fn sanitized_stem(path: &Path, fallback: &str) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned: String = cleaned.trim_start_matches('.').chars().take(100).collect();
+    if cleaned.is_empty() {
+        fallback.to_string()
+    } else {
+        cleaned
+    }
 }
 
 /// Formats a float for CSV with a fixed number of decimals; non-finite values become empty

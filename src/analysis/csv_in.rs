@@ -5,7 +5,10 @@
 //! `cohort`, `body_weight_g`, and when `volume_mm3` is present, `length_mm`/`width_mm` are kept
 //! too. Column names are matched case-insensitively; other columns are ignored. Empty cells and
 //! `NA`, `NaN`, `.`, `-` are missing values. Any unreadable cell is reported with the file, the
-//! line number (1-based, header = line 1) and the column name.
+//! line number (1-based, header = line 1) and the column name. Text cells written with a
+//! leading `'` because they start like a formula (`'=x`, see `output::escape_cell`) are read
+//! without it. A reading of one animal on one day given twice is an error naming both lines
+//! when the two disagree, and is counted once (with a warning) when they are identical.
 
 use super::AnalysisError;
 use super::data::{Dataset, Observation};
@@ -28,8 +31,19 @@ fn is_missing(s: &str) -> bool {
     )
 }
 
-/// Parses CSV bytes; `file` names the source in error messages.
+/// Parses CSV bytes; `file` names the source in error messages. Warnings (identical repeated
+/// readings, counted once) are dropped; [`parse_dataset_with_warnings`] returns them.
 pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError> {
+    parse_dataset_with_warnings(bytes, file).map(|(d, _)| d)
+}
+
+/// [`parse_dataset`] plus its warnings. A reading of one animal on one day given twice is an
+/// error naming both lines when the two disagree, and a warning (the repeat dropped) when
+/// they are identical ([`crate::analysis::data::dedup_readings`]).
+pub fn parse_dataset_with_warnings(
+    bytes: &[u8],
+    file: &str,
+) -> Result<(Dataset, Vec<String>), AnalysisError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -79,6 +93,7 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
     let c_cohort = find("cohort");
     let c_bw = find("body_weight_g");
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -106,7 +121,8 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
             if is_missing(s) {
                 Err(err(line, name, "value is missing (required)".into()))
             } else {
-                Ok(s.to_string())
+                // `'=x` is how xenoplan writes a text cell that starts like a formula.
+                Ok(crate::output::unescape_cell(s).to_string())
             }
         };
         let number =
@@ -152,7 +168,7 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
             volume_mm3 = Some(VolumeFormula::HalfLw2.volume(l, w));
         }
         let cohort = match c_cohort.and_then(|c| rec.get(c)) {
-            Some(s) if !is_missing(s) => s.to_string(),
+            Some(s) if !is_missing(s) => crate::output::unescape_cell(s).to_string(),
             _ => String::new(),
         };
         rows.push(Observation {
@@ -165,6 +181,7 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
             volume_mm3,
             body_weight_g: number(c_bw, "body_weight_g", true)?,
         });
+        lines.push(line);
     }
     if rows.is_empty() {
         return Err(err(1, "", "the file has a header but no data rows".into()));
@@ -176,28 +193,30 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
         if let Some(&(arm, cohort, first)) = seen.get(r.animal_id.as_str()) {
             if arm != r.arm || cohort != r.cohort {
                 return Err(AnalysisError::Data(format!(
-                    "{file}: animal `{}` is in arm `{arm}`{} at data row {} but in arm `{}`{} at data row {}",
+                    "{file}: animal `{}` is in arm `{arm}`{} on line {} but in arm `{}`{} on line {}",
                     r.animal_id,
                     if cohort.is_empty() {
                         String::new()
                     } else {
                         format!(" (cohort `{cohort}`)")
                     },
-                    first + 1,
+                    lines[first],
                     r.arm,
                     if r.cohort.is_empty() {
                         String::new()
                     } else {
                         format!(" (cohort `{}`)", r.cohort)
                     },
-                    i + 1
+                    lines[i]
                 )));
             }
         } else {
             seen.insert(&r.animal_id, (&r.arm, &r.cohort, i));
         }
     }
-    Ok(Dataset { rows })
+    let dups =
+        super::data::dedup_readings(&mut rows, &mut lines, file).map_err(AnalysisError::Data)?;
+    Ok((Dataset { rows }, dups.warnings))
 }
 
 #[cfg(test)]

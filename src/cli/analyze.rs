@@ -83,7 +83,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.data)
         .with_context(|| format!("cannot read {}", args.data.display()))?;
     let file = args.data.display().to_string();
-    let ds = analysis::parse_dataset(&bytes, &file)?;
+    let (ds, read_warnings) = analysis::csv_in::parse_dataset_with_warnings(&bytes, &file)?;
+    for w in &read_warnings {
+        diagln!("warning: {w}");
+    }
     let control = match &args.control {
         Some(c) => c.clone(),
         None => {
@@ -134,12 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         diagln!("warning: {w}");
     }
     let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .data
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "analysis".into());
-        PathBuf::from("output").join(stem)
+        PathBuf::from("output").join(crate::output::sanitized_stem(&args.data, "analysis"))
     });
     let _lock = begin_run(&out)?;
     let mut files = analysis::write_outputs(&res, &out)?;

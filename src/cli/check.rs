@@ -20,7 +20,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 for w in &l.warnings {
                     diag!("{w}");
                 }
-                let n = l.warnings.len();
+                let n = l.total_warnings;
                 let warn = if n == 0 {
                     String::new()
                 } else {

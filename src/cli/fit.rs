@@ -90,7 +90,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let bytes = std::fs::read(&args.data)
         .with_context(|| format!("cannot read {}", args.data.display()))?;
-    let data = xenoplan_fit::read::read_bytes(&args.data, &bytes)?;
+    let (data, read_warnings) = xenoplan_fit::read::read_bytes_with_warnings(&args.data, &bytes)?;
+    for w in &read_warnings {
+        diagln!("warning: {w}");
+    }
     let mut opts = FitOptions::new(model);
     opts.arm = args.arm.clone();
     opts.cohort = args.cohort.clone();

@@ -139,6 +139,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
     let (protocol, bytes) = load(&args.file)?;
     let s = settings(args, &protocol)?;
+    if let Some(line) = crate::estimate::power_note(&protocol, &s) {
+        diagln!("{line}");
+    }
     let out_dir = args
         .out
         .clone()

@@ -110,6 +110,10 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
         opts.start = d;
     }
     let engine = Engine::new(p, &opts).with_context(|| args.file.display().to_string())?;
+    let size = crate::estimate::simulate(&engine, args.n_per_arm.map(|n| n as usize));
+    if let Some(line) = crate::estimate::note("simulate", &size) {
+        diagln!("{line}");
+    }
     let mut buf = StudyBuffer::new(&engine);
     let n = args.n_per_arm.map(|n| n as usize);
     // One stream per study: (seed, [0]); `power` uses (seed, [n, replicate]).

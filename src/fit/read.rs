@@ -11,6 +11,9 @@
 //!      cell repeats the arm to its left (merged or grouped header cells export that way);
 //!   3. otherwise every animal is in one unnamed arm and the header is its id.
 //! - cells: a volume in mm³ (`0` = not palpable); empty, `NA`, `NaN` or `.` = not measured.
+//! - trailing columns with an empty header (spreadsheet exports add them) are ignored; a
+//!   value under one is an error. A day row repeated for an animal is counted once when the
+//!   readings are identical (a warning) and is an error naming both lines when they differ.
 //!
 //! The tidy layout is read by [`crate::analysis::parse_dataset`]. Both layouts name a bad row
 //! by its line number and column.
@@ -22,12 +25,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    // The cause is in the message, not a `source()` (the CLI's `{:#}` would repeat it).
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         /// File.
         path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause (in the message).
+        error: std::io::Error,
     },
     /// Malformed CSV (quotes, encoding).
     #[error("{path}: line {line}: {message}")]
@@ -68,15 +72,24 @@ pub enum ReadError {
 
 /// Reads `path` in either layout.
 pub fn read_file(path: &Path) -> Result<Dataset, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     read_bytes(path, &bytes)
 }
 
 /// Parses CSV bytes (`path` is used in messages only).
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset, ReadError> {
+    read_bytes_with_warnings(path, bytes).map(|(d, _)| d)
+}
+
+/// [`read_bytes`] plus warnings (identical repeated readings of an animal on a day, counted
+/// once; repeats that disagree are an error naming both lines).
+pub fn read_bytes_with_warnings(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Dataset, Vec<String>), ReadError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -92,7 +105,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset, ReadError> {
         let line = rec.position().map_or(0, |p| p.line());
         let cells: Vec<String> = rec
             .iter()
-            .map(|c| c.trim_start_matches('\u{feff}').to_string())
+            .map(|c| crate::output::unescape_cell(c.trim_start_matches('\u{feff}')).to_string())
             .collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
@@ -108,7 +121,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset, ReadError> {
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     if lower.iter().any(|h| h == "animal_id") {
         // The tidy layout is the analysis module's reader (one definition for analyze and fit).
-        Ok(crate::analysis::parse_dataset(
+        Ok(crate::analysis::csv_in::parse_dataset_with_warnings(
             bytes,
             &path.display().to_string(),
         )?)
@@ -167,18 +180,31 @@ fn day_value(path: &Path, line: u64, column: &str, s: &str) -> Result<f64, ReadE
     }
 }
 
-fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, ReadError> {
+fn read_wide(
+    path: &Path,
+    records: &[(u64, Vec<String>)],
+) -> Result<(Dataset, Vec<String>), ReadError> {
     let header = &records[0].1;
-    let ncol = header.len();
+    let two_rows_guess = records
+        .get(1)
+        .is_some_and(|(_, r)| r.first().is_none_or(|c| c.parse::<f64>().is_err()));
+    // Trailing columns with no header (Excel exports a few empty columns past the data) are
+    // not animals; a value under such a column is an error below.
+    let mut ncol = header.len();
+    while ncol > 1
+        && header[ncol - 1].is_empty()
+        && (!two_rows_guess || records[1].1.get(ncol - 1).is_none_or(|c| c.is_empty()))
+    {
+        ncol -= 1;
+    }
+    let header = &header[..ncol];
     if ncol < 2 {
         return Err(ReadError::Header {
             path: path.to_path_buf(),
             message: "the wide layout needs a `day` column and at least one animal column".into(),
         });
     }
-    let two_rows = records
-        .get(1)
-        .is_some_and(|(_, r)| r.first().is_none_or(|c| c.parse::<f64>().is_err()));
+    let two_rows = two_rows_guess;
     // (cohort, arm, animal id) per animal column.
     let mut animals: Vec<(String, String, String)> = Vec::with_capacity(ncol - 1);
     let mut current_arm = String::new();
@@ -219,13 +245,16 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
     } else {
         &records[1..]
     };
-    let mut rows: Vec<(usize, Observation)> = Vec::new();
+    let mut rows: Vec<(usize, u64, Observation)> = Vec::new();
     for (line, cells) in body {
-        if cells.len() > ncol {
+        if let Some(extra) = cells.iter().skip(ncol).position(|c| !c.is_empty()) {
             return Err(ReadError::Csv {
                 path: path.to_path_buf(),
                 line: *line,
-                message: format!("{} cells but the header has {ncol} columns", cells.len()),
+                message: format!(
+                    "a value in column {} but the header has {ncol} columns",
+                    ncol + extra + 1
+                ),
             });
         }
         let day = day_value(path, *line, &header[0], &cells[0])?;
@@ -240,6 +269,7 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
             let v = measure(path, *line, column, raw)?;
             rows.push((
                 j,
+                *line,
                 Observation {
                     animal_id: id.clone(),
                     cohort: cohort.clone(),
@@ -254,10 +284,17 @@ fn read_wide(path: &Path, records: &[(u64, Vec<String>)]) -> Result<Dataset, Rea
         }
     }
     // Rows of one animal together, in increasing day (the Dataset convention).
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.day.total_cmp(&b.1.day)));
-    Ok(Dataset {
-        rows: rows.into_iter().map(|(_, o)| o).collect(),
-    })
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.2.day.total_cmp(&b.2.day))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut lines: Vec<u64> = rows.iter().map(|r| r.1).collect();
+    let mut rows: Vec<Observation> = rows.into_iter().map(|(_, _, o)| o).collect();
+    let dups =
+        crate::analysis::data::dedup_readings(&mut rows, &mut lines, &path.display().to_string())
+            .map_err(|m| ReadError::Tidy(crate::analysis::AnalysisError::Data(m)))?;
+    Ok((Dataset { rows }, dups.warnings))
 }
 
 #[cfg(test)]

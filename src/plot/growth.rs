@@ -43,20 +43,28 @@ pub fn arms_in_order(ds: &Dataset, cohort: Option<&str>) -> Vec<String> {
 /// curve would zigzag between subsets. Daily measurements of one animal are never pooled.
 pub fn visit_windows(ds: &Dataset, cohort: Option<&str>) -> Vec<(f64, f64)> {
     let mut days: Vec<(f64, Vec<&str>)> = Vec::new();
+    // Day → index in `days` (measured data may have thousands of distinct fractional days).
+    let mut index: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     for r in in_cohort(ds, cohort) {
         if r.volume_mm3.is_none_or(|v| !v.is_finite()) {
             continue;
         }
-        match days.iter_mut().find(|(d, _)| *d == r.day) {
-            Some((_, ids)) => ids.push(r.animal_id.as_str()),
-            None => days.push((r.day, vec![r.animal_id.as_str()])),
+        let key = if r.day == 0.0 { 0 } else { r.day.to_bits() };
+        match index.get(&key) {
+            Some(&k) => days[k].1.push(r.animal_id.as_str()),
+            None => {
+                index.insert(key, days.len());
+                days.push((r.day, vec![r.animal_id.as_str()]));
+            }
         }
     }
     days.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = Vec::with_capacity(days.len());
     let mut i = 0;
     while i < days.len() {
-        let mut members: Vec<&str> = days[i].1.clone();
+        // A set, not a Vec: with thousands of animals per visit `contains` on a Vec made this
+        // quadratic (minutes at `--n-per-arm 10000`).
+        let mut members: std::collections::HashSet<&str> = days[i].1.iter().copied().collect();
         let mut j = i + 1;
         while j < days.len()
             && days[j].0 - days[i].0 <= 1.0

@@ -16,12 +16,20 @@ pub enum Severity {
     Warning,
 }
 
+/// Characters of source shown on each side of a span: the quoted line is clipped to this
+/// window (with `…`), so a diagnostic never copies a whole enormous line.
+pub const WINDOW: usize = 60;
+/// Longest message kept (longer ones, e.g. quoting a huge user string, are clipped with `…`).
+pub const MAX_MESSAGE: usize = 1000;
+/// Diagnostics printed for one file; the rest are counted ("… and N more").
+pub const MAX_SHOWN: usize = 50;
+
 /// One problem found in a protocol file, already positioned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// What is wrong (and, for warnings, what to do).
+    /// What is wrong (and, for warnings, what to do); at most [`MAX_MESSAGE`] characters.
     pub message: String,
     /// File label (path as given).
     pub path: String,
@@ -29,14 +37,91 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column (in characters).
     pub col: usize,
-    /// The offending source line (without newline).
+    /// The offending source line (without newline), clipped to [`WINDOW`] characters on each
+    /// side of the span; a clipped end is marked with `…`.
     pub line_text: String,
-    /// Caret width in characters (≥ 1).
+    /// Characters of `line_text` before the caret.
+    pub caret_at: usize,
+    /// Caret width in characters (1..=[`WINDOW`]).
     pub width: usize,
 }
 
+thread_local! {
+    /// Line starts of the text being parsed (see [`LineScope`]): (text address, length, starts).
+    static LINES: std::cell::RefCell<Option<(usize, usize, Vec<usize>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, [`Diagnostic::at`] finds line numbers of `text` by binary search in a line
+/// index built once, instead of counting newlines from the start of the file for every
+/// diagnostic (which made thousands of diagnostics quadratic in the file size). The text is
+/// borrowed for the scope's lifetime, so its address and length identify it.
+pub struct LineScope<'t> {
+    prev: Option<(usize, usize, Vec<usize>)>,
+    _text: std::marker::PhantomData<&'t str>,
+}
+
+impl<'t> LineScope<'t> {
+    /// Indexes `text` for the duration of the returned guard.
+    pub fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let prev = LINES.with(|c| {
+            c.borrow_mut()
+                .replace((text.as_ptr() as usize, text.len(), starts))
+        });
+        LineScope {
+            prev,
+            _text: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for LineScope<'_> {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        LINES.with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+/// (1-based line, byte offset of its start) of byte offset `at` of `text`.
+fn line_of(text: &str, at: usize) -> (usize, usize) {
+    let indexed = LINES.with(|c| {
+        c.borrow().as_ref().and_then(|(p, l, starts)| {
+            (*p == text.as_ptr() as usize && *l == text.len()).then(|| {
+                let line = starts.partition_point(|&s| s <= at);
+                (line, starts[line - 1])
+            })
+        })
+    });
+    indexed.unwrap_or_else(|| {
+        let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let line = text.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        (line, line_start)
+    })
+}
+
+/// `s` with at most `max` characters, the cut marked with `…`.
+pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => s.into(),
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+    }
+}
+
 impl Diagnostic {
-    /// Builds a diagnostic for byte range `span` of `text`.
+    /// Builds a diagnostic for byte range `span` of `text`. Cost: the span's line up to the
+    /// span start (column), plus a bounded window; line numbers come from the [`LineScope`]
+    /// index when one is active.
     pub fn at(
         severity: Severity,
         message: String,
@@ -46,25 +131,49 @@ impl Diagnostic {
     ) -> Self {
         let start = floor_char(text, span.start.min(text.len()));
         let end = floor_char(text, span.end.min(text.len()).max(start));
-        let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let line_end = text[start..]
-            .find('\n')
-            .map(|i| start + i)
-            .unwrap_or(text.len());
-        let line = text[..start].matches('\n').count() + 1;
+        let (line, line_start) = line_of(text, start);
+        let line_end = memchr_newline(text, start);
         let col = text[line_start..start].chars().count() + 1;
-        let line_text = text[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string();
+        // Window: up to WINDOW characters before the span, the span (at most WINDOW
+        // characters) and up to WINDOW characters after it.
+        let left = text[line_start..start]
+            .char_indices()
+            .rev()
+            .nth(WINDOW - 1)
+            .map(|(i, _)| line_start + i)
+            .unwrap_or(line_start);
         let stop = end.min(line_end);
-        let width = text[start..stop].chars().count().max(1);
+        let caret_end = text[start..stop]
+            .char_indices()
+            .nth(WINDOW)
+            .map(|(i, _)| start + i)
+            .unwrap_or(stop);
+        let width = text[start..caret_end].chars().count().max(1);
+        let right = text[caret_end..line_end]
+            .char_indices()
+            .nth(WINDOW)
+            .map(|(i, _)| caret_end + i)
+            .unwrap_or(line_end);
+        let mut line_text = String::new();
+        let mut caret_at = text[left..start].chars().count();
+        if left > line_start {
+            line_text.push('…');
+            caret_at += 1;
+        }
+        line_text.push_str(&text[left..right]);
+        if right < line_end {
+            line_text.push('…');
+        } else if line_text.ends_with('\r') {
+            line_text.pop();
+        }
         Diagnostic {
             severity,
-            message,
+            message: clip(&message, MAX_MESSAGE).into_owned(),
             path: path.to_string(),
             line,
             col,
             line_text,
+            caret_at,
             width,
         }
     }
@@ -75,11 +184,69 @@ impl Diagnostic {
     }
 }
 
+/// Byte offset of the first `\n` at or after `from` (or the text length).
+fn memchr_newline(text: &str, from: usize) -> usize {
+    text.as_bytes()[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| from + i)
+        .unwrap_or(text.len())
+}
+
 fn floor_char(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
     }
     i
+}
+
+/// The diagnostics to print when there are many: every error first (up to [`MAX_SHOWN`]),
+/// then warnings to fill [`MAX_SHOWN`], in their original order; plus how many errors and
+/// warnings were left out.
+pub fn shown(diags: &[Diagnostic]) -> (Vec<&Diagnostic>, usize, usize) {
+    let mut keep = vec![false; diags.len()];
+    let mut n = 0;
+    for pass_errors in [true, false] {
+        for (i, d) in diags.iter().enumerate() {
+            if n < MAX_SHOWN && d.is_error() == pass_errors {
+                keep[i] = true;
+                n += 1;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    let (mut e, mut w) = (0, 0);
+    for (d, k) in diags.iter().zip(keep) {
+        if k {
+            out.push(d);
+        } else if d.is_error() {
+            e += 1;
+        } else {
+            w += 1;
+        }
+    }
+    (out, e, w)
+}
+
+/// The "… and N more" line for diagnostics left out by [`shown`] (empty when none).
+pub fn more_line(path: &str, errors: usize, warnings: usize) -> String {
+    if errors + warnings == 0 {
+        return String::new();
+    }
+    let part = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {what}")),
+        n => Some(format!("{n} {what}s")),
+    };
+    let parts: Vec<String> = [part(errors, "error"), part(warnings, "warning")]
+        .into_iter()
+        .flatten()
+        .collect();
+    format!(
+        "{path}: … and {} more not shown ({}; the first {MAX_SHOWN} are listed)\n",
+        errors + warnings,
+        parts.join(", ")
+    )
 }
 
 impl fmt::Display for Diagnostic {
@@ -101,7 +268,7 @@ impl fmt::Display for Diagnostic {
         let lead: String = self
             .line_text
             .chars()
-            .take(self.col - 1)
+            .take(self.caret_at)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         writeln!(f, "{pad} | {lead}{}", "^".repeat(self.width))
@@ -246,9 +413,10 @@ impl<'a> SpanIndex<'a> {
         for seg in &path.0 {
             let next: Option<(&Spanned<DeValue<'a>>, Option<Range<usize>>)> =
                 match (seg, table, array) {
+                    // Keyed lookup (a B-tree), not a scan: thousands of sibling keys stay
+                    // O(log n) per diagnostic.
                     (Seg::Key(k), Some(t), _) => t
-                        .iter()
-                        .find(|(key, _)| key.get_ref() == k)
+                        .get_key_value(k.as_str())
                         .map(|(key, v)| (v, Some(key.span()))),
                     (Seg::Index(i), _, Some(a)) => a.get(*i).map(|v| (v, None)),
                     _ => None,
@@ -321,17 +489,26 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// Longest word a "did you mean" hint is searched for (longer input is no typo of a key).
+pub const MAX_HINT_INPUT: usize = 64;
+
 /// The closest candidate to `word`, if reasonably close (distance ≤ max(2, len/3)).
+///
+/// Bounded: no search for words over [`MAX_HINT_INPUT`] characters, and candidates whose
+/// length differs from the word's by more than the limit are skipped without computing a
+/// distance (the distance is at least the length difference). So one hint costs at most
+/// candidates × 64 × (64 + limit) steps, whatever the file holds.
 pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).max(2);
+    let n = word.chars().count();
+    if n > MAX_HINT_INPUT {
+        return None;
+    }
+    let limit = (n / 3).max(2);
+    let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
+        .filter(|c| c.chars().count().abs_diff(n) <= limit)
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -359,5 +536,68 @@ mod tests {
         assert_eq!(closest("zzzzzz", ["dose", "unit"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(closest("bdi", ["once", "qd", "bid"]), Some("bid"));
+        // Bounded: huge input gets no hint; far-off lengths are skipped.
+        assert_eq!(closest(&"d".repeat(10_000), ["dose"]), None);
+        assert_eq!(closest("do", ["dose-unit-long"]), None);
+    }
+
+    #[test]
+    fn long_lines_are_clipped_around_the_span() {
+        let key = "k".repeat(100_000);
+        let text = format!("a = 1\n{key} = 1 # tail {}\n", "t".repeat(10_000));
+        let at = 6 + 50_000;
+        let d = Diagnostic::at(Severity::Error, "m".into(), "f", &text, at..at + 3);
+        assert_eq!(d.line, 2);
+        assert_eq!(d.col, 50_001);
+        assert_eq!(d.width, 3);
+        assert_eq!(d.line_text.chars().count(), 2 * WINDOW + 3 + 2);
+        assert!(d.line_text.starts_with('…') && d.line_text.ends_with('…'));
+        let shown = d.to_string();
+        assert!(shown.len() < 600, "{shown}");
+        assert!(
+            shown.ends_with(&format!("| {}^^^\n", " ".repeat(WINDOW + 1))),
+            "{shown}"
+        );
+        // A span longer than the window gets a caret of WINDOW characters.
+        let d = Diagnostic::at(Severity::Error, "m".into(), "f", &text, 6..6 + 100_000);
+        assert_eq!(d.width, WINDOW);
+        assert_eq!(d.caret_at, 0);
+        // Huge messages are clipped.
+        let d = Diagnostic::at(Severity::Error, key.clone(), "f", &text, 0..1);
+        assert_eq!(d.message.chars().count(), MAX_MESSAGE + 1);
+    }
+
+    #[test]
+    fn line_index_gives_the_same_positions_as_a_scan() {
+        let text = "a\nbb\n\nccc = 1\r\nd";
+        let scanned: Vec<(usize, usize)> = (0..text.len())
+            .map(|i| {
+                let d = Diagnostic::at(Severity::Error, "m".into(), "f", text, i..i + 1);
+                (d.line, d.col)
+            })
+            .collect();
+        let _scope = LineScope::new(text);
+        for (i, want) in scanned.iter().enumerate() {
+            let d = Diagnostic::at(Severity::Error, "m".into(), "f", text, i..i + 1);
+            assert_eq!((d.line, d.col), *want, "offset {i}");
+        }
+        assert_eq!(scanned[9], (4, 4));
+    }
+
+    #[test]
+    fn many_diagnostics_are_capped_errors_first() {
+        let text = "a = 1\n";
+        let mk = |sev| Diagnostic::at(sev, "m".into(), "f", text, 0..1);
+        let mut v: Vec<Diagnostic> = (0..80).map(|_| mk(Severity::Warning)).collect();
+        v.push(mk(Severity::Error));
+        let (s, e, w) = shown(&v);
+        assert_eq!(s.len(), MAX_SHOWN);
+        assert!(s.last().unwrap().is_error());
+        assert_eq!((e, w), (0, 31));
+        assert_eq!(
+            more_line("f", e, w),
+            "f: … and 31 more not shown (31 warnings; the first 50 are listed)\n"
+        );
+        assert_eq!(more_line("f", 0, 0), "");
     }
 }

@@ -27,8 +27,12 @@ use std::sync::OnceLock;
 pub struct Loaded {
     /// The validated protocol.
     pub protocol: Protocol,
-    /// Warnings (unknown keys, unused sections…); the protocol is valid regardless.
+    /// Warnings (unknown keys, unused sections…); the protocol is valid regardless. At most
+    /// [`diag::MAX_SHOWN`] plus, when there were more, one last warning saying how many more
+    /// (positioned at the first one left out), so every command prints a bounded list.
     pub warnings: Vec<Diagnostic>,
+    /// Number of warnings found, including those left out of `warnings`.
+    pub total_warnings: usize,
     /// Path as given.
     pub path: PathBuf,
     /// File bytes (sha256 in manifests).
@@ -39,12 +43,14 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("{}: cannot read protocol: {source}", path.display())]
+    // The OS error is part of the message and deliberately not a `source()`: `{:#}` in the
+    // CLI prints the chain, and a source would print it twice.
+    #[error("{}: cannot read protocol: {error}", path.display())]
     Io {
         /// Path as given.
         path: PathBuf,
-        /// Underlying error.
-        source: std::io::Error,
+        /// Underlying error (in the message).
+        error: std::io::Error,
     },
     /// Syntax, type or semantic errors (every problem found, warnings included).
     #[error("{}", render(diagnostics, path))]
@@ -58,9 +64,15 @@ pub enum LoadError {
 
 fn render(diags: &[Diagnostic], path: &Path) -> String {
     let mut s = String::new();
-    for d in diags {
+    let (shown, more_e, more_w) = diag::shown(diags);
+    for d in shown {
         s.push_str(&d.to_string());
     }
+    s.push_str(&diag::more_line(
+        &path.display().to_string(),
+        more_e,
+        more_w,
+    ));
     let e = diags.iter().filter(|d| d.is_error()).count();
     let w = diags.len() - e;
     s.push_str(&format!(
@@ -98,11 +110,34 @@ impl LoadError {
 
 /// Reads and validates a protocol file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+    use std::io::Read;
+    let io = |error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
-    })?;
+        error,
+    };
+    // Read at most one byte past the cap, so a huge file (or /dev/zero) is refused without
+    // reading it whole.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PROTOCOL_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
     let label = path.display().to_string();
+    if bytes.len() as u64 > MAX_PROTOCOL_BYTES {
+        let d = Diagnostic::at(
+            Severity::Error,
+            format!(
+                "the file is larger than {} MiB, the limit for a protocol",
+                MAX_PROTOCOL_BYTES >> 20
+            ),
+            &label,
+            "",
+            0..0,
+        );
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            diagnostics: vec![d],
+        });
+    }
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -127,7 +162,12 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// Parses and validates protocol text; `path_label` names the file in diagnostics.
+///
+/// Linear in the file size: line numbers come from one line index, each diagnostic copies
+/// only a window of its line, "did you mean" hints are bounded, and at most
+/// [`diag::MAX_SHOWN`] diagnostics are printed (the rest counted).
 pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
+    let _lines = diag::LineScope::new(text);
     let path = PathBuf::from(path_label);
     let invalid = |diagnostics| LoadError::Invalid {
         path: path.clone(),
@@ -137,6 +177,7 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
     if !syntax.is_empty() {
         // Recovery can report several errors at one spot; keep the first per position.
         let mut diags: Vec<Diagnostic> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for e in &syntax {
             let span = e.span().unwrap_or(0..0);
             let d = Diagnostic::at(
@@ -146,7 +187,7 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
                 text,
                 span,
             );
-            if !diags.iter().any(|x| x.line == d.line && x.col == d.col) {
+            if seen.insert((d.line, d.col)) {
                 diags.push(d);
             }
         }
@@ -194,8 +235,9 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
         }
     }
     let mut cx = convert::Ctx::new(path_label, text, SpanIndex::new(&doc));
+    let mut keys_at = std::collections::HashMap::new();
     for p in &ignored {
-        unknown_key(&mut cx, p);
+        unknown_key(&mut cx, p, &mut keys_at);
     }
     let file = match file {
         Some(f) if type_errors.is_empty() => f,
@@ -209,15 +251,22 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
     };
     let protocol = convert::convert(&file, &mut cx);
     match protocol {
-        Some(protocol) if !cx.has_errors() => Ok(Loaded {
-            protocol,
-            warnings: cx.diags,
-            path,
-            bytes: text.as_bytes().to_vec(),
-        }),
+        Some(protocol) if !cx.has_errors() => {
+            let total_warnings = cx.diags.len();
+            Ok(Loaded {
+                protocol,
+                warnings: cap_warnings(cx.diags, path_label),
+                total_warnings,
+                path,
+                bytes: text.as_bytes().to_vec(),
+            })
+        }
         _ => Err(invalid(cx.diags)),
     }
 }
+
+/// Largest protocol file read (README "Limits and output folders").
+pub const MAX_PROTOCOL_BYTES: u64 = 4 << 20;
 
 /// At most this many type errors are collected before giving up.
 const MAX_TYPE_ERRORS: usize = 50;
@@ -284,16 +333,45 @@ fn replace_at<'a>(
     }
 }
 
-/// Unknown key → warning with the closest valid key at that place.
-fn unknown_key(cx: &mut convert::Ctx<'_>, p: &KeyPath) {
-    let key = p.last_key().unwrap_or("?").to_string();
-    let valid = valid_keys(&p.parent());
+/// The first [`diag::MAX_SHOWN`] warnings and, when there are more, one warning at the next
+/// one saying how many were left out.
+fn cap_warnings(mut warnings: Vec<Diagnostic>, path_label: &str) -> Vec<Diagnostic> {
+    if warnings.len() <= diag::MAX_SHOWN {
+        return warnings;
+    }
+    let more = warnings.len() - diag::MAX_SHOWN;
+    warnings.truncate(diag::MAX_SHOWN + 1);
+    if let Some(last) = warnings.last_mut() {
+        last.message = format!(
+            "… and {more} more warning{} not shown (the first {} are listed; the next one is here)",
+            plural(more),
+            diag::MAX_SHOWN
+        );
+        last.path = path_label.to_string();
+    }
+    warnings
+}
+
+/// Unknown key → warning with the closest valid key at that place (valid keys looked up once
+/// per table in `keys_at`).
+fn unknown_key(
+    cx: &mut convert::Ctx<'_>,
+    p: &KeyPath,
+    keys_at: &mut std::collections::HashMap<String, Vec<String>>,
+) {
+    let full_key = p.last_key().unwrap_or("?");
+    let key = diag::clip(full_key, 40).into_owned();
+    let parent = p.parent();
+    let valid = keys_at
+        .entry(parent.to_string())
+        .or_insert_with(|| valid_keys(&parent));
+    let valid: &[String] = valid;
     let place = if p.parent().0.is_empty() {
         "at top level".to_string()
     } else {
         format!("in `{}`", p.parent())
     };
-    let hint = match closest(&key, valid.iter().map(String::as_str)) {
+    let hint = match closest(full_key, valid.iter().map(String::as_str)) {
         Some(c) => format!("did you mean `{c}`?"),
         None if valid.is_empty() => "remove it".to_string(),
         None => format!("valid keys: {}", valid.join(", ")),

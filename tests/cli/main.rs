@@ -9,6 +9,8 @@ mod power;
 mod protocol;
 mod report;
 mod robust;
+// Issue 18, hostile inputs (kept apart from robust.rs for merging).
+mod robust_inputs;
 mod timeline;
 
 /// Repository root (tests run with the package root as working directory).
