@@ -260,6 +260,7 @@ pub fn two_arm(
 pub fn log_dose_scores(doses: &[f64]) -> Vec<f64> {
     let mut pos: Vec<f64> = doses.iter().copied().filter(|&d| d > 0.0).collect();
     pos.sort_by(f64::total_cmp);
+    pos.dedup();
     let step = if pos.len() >= 2 {
         (pos[1] / pos[0]).ln()
     } else {

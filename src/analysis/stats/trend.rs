@@ -101,3 +101,62 @@ pub fn ols_slope_test(x: &[f64], y: &[f64]) -> SlopeTest {
         p_value: super::dist::t_two_sided(t, df),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(name: &str) -> Vec<Vec<f64>> {
+        let path = format!("{}/tests/fixtures/trend/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut r = csv::Reader::from_path(path).expect("fixture");
+        r.records()
+            .map(|rec| {
+                rec.expect("row")
+                    .iter()
+                    .map(|v| v.parse().expect("number"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// tests/fixtures/trend/trend_ref.R: R's Kendall test against the ordered group index
+    /// (the tie-corrected JT normal approximation) and `summary(lm(y ~ log-dose score))`.
+    #[test]
+    fn jonckheere_and_log_dose_trend_match_r() {
+        let data = read("trend_data.csv"); // case, group, dose, y
+        let refs = read("trend_ref.csv"); // case, jt, z, p_jt, slope, se, t, p_slope
+        for r in &refs {
+            let rows: Vec<&Vec<f64>> = data.iter().filter(|d| d[0] == r[0]).collect();
+            let k = rows.iter().map(|d| d[1] as usize).max().expect("groups");
+            let groups: Vec<Vec<f64>> = (1..=k)
+                .map(|g| {
+                    rows.iter()
+                        .filter(|d| d[1] as usize == g)
+                        .map(|d| d[3])
+                        .collect()
+                })
+                .collect();
+            let slices: Vec<&[f64]> = groups.iter().map(|g| g.as_slice()).collect();
+            let (j, z, p) = jonckheere(&slices);
+            assert!((j - r[1]).abs() < 1e-9, "case {}: J {j} vs {}", r[0], r[1]);
+            assert!((z - r[2]).abs() < 1e-9, "case {}: z {z} vs {}", r[0], r[2]);
+            assert!((p - r[3]).abs() < 1e-9, "case {}: p {p} vs {}", r[0], r[3]);
+            let doses: Vec<f64> = rows.iter().map(|d| d[2]).collect();
+            let x = crate::analysis::compare::log_dose_scores(&doses);
+            let y: Vec<f64> = rows.iter().map(|d| d[3]).collect();
+            let s = ols_slope_test(&x, &y);
+            for (got, want) in [
+                (s.slope, r[4]),
+                (s.se, r[5]),
+                (s.t, r[6]),
+                (s.p_value, r[7]),
+            ] {
+                assert!(
+                    (got - want).abs() < 1e-9 * want.abs().max(1.0),
+                    "case {}: {got} vs {want}",
+                    r[0]
+                );
+            }
+        }
+    }
+}
