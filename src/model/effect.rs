@@ -21,24 +21,17 @@ pub fn emax_hill(conc: f64, emax: f64, ec50: f64, hill: f64) -> f64 {
 /// combination's rate is b_AB = b_A + b_B − b_C, i.e. the inhibitions add: I = Σ I_j (> 1:
 /// the combination shrinks the tumor). `interaction` is the further inhibition, as a fraction
 /// of the control rate, beyond that null (b_AB = b_A + b_B − b_C − interaction·b_C): > 0
-/// synergy, < 0 antagonism, 0 the test's null. It applies when at least two agents act.
-/// Inputs are clamped to [0, 1].
+/// synergy, < 0 antagonism, 0 the test's null. It applies when at least two agents act
+/// (`acting`: agents with a nonzero inhibition or kill at that time — a kill agent such as a
+/// Simeoni k2 term acts on the rate too). Inputs are clamped to [0, 1].
 ///
 /// This replaced the product rule 1 − Π(1 − I_j) (Bliss 1939 on fractional effects): for
 /// exponential growth a combination that rule calls independent reads as antagonistic to the
 /// growth-rate test (multipliers 0.8 and 0.6 give 0.48, the rate-Bliss null is 0.40).
 #[inline]
-pub fn bliss(inhibitions: &[f64], interaction: f64) -> f64 {
-    let mut sum = 0.0;
-    let mut active = 0;
-    for &i in inhibitions {
-        let i = i.clamp(0.0, 1.0);
-        if i > 0.0 {
-            active += 1;
-        }
-        sum += i;
-    }
-    if active < 2 { sum } else { sum + interaction }
+pub fn bliss(inhibitions: &[f64], acting: usize, interaction: f64) -> f64 {
+    let sum: f64 = inhibitions.iter().map(|i| i.clamp(0.0, 1.0)).sum();
+    if acting < 2 { sum } else { sum + interaction }
 }
 
 /// The highest-single-agent (HSA) null of a combination: the larger single inhibition (the
@@ -69,16 +62,17 @@ mod tests {
     fn bliss_on_rates_is_the_synergy_tests_null() {
         // Multipliers 0.8 and 0.6 (I = 0.2, 0.4): b_AB = b_A + b_B − b_C → multiplier 0.40.
         let (bc, ia, ib) = (0.079, 0.2, 0.4);
-        let i = bliss(&[ia, ib], 0.0);
+        let i = bliss(&[ia, ib], 2, 0.0);
         let (ba, bb) = ((1.0 - ia) * bc, (1.0 - ib) * bc);
         assert!(((1.0 - i) * bc - (ba + bb - bc)).abs() < 1e-15);
         assert!((1.0 - i - 0.4).abs() < 1e-12);
         // Interaction is extra inhibition in units of the control rate.
-        assert!((bliss(&[ia, ib], 0.3) - (0.6 + 0.3)).abs() < 1e-12);
+        assert!((bliss(&[ia, ib], 2, 0.3) - (0.6 + 0.3)).abs() < 1e-12);
         // Strong agents together regress (I > 1).
-        assert!(bliss(&[0.7, 0.6], 0.0) > 1.0);
-        // One agent: interaction does not apply.
-        assert!((bliss(&[0.3, 0.0], 0.9) - 0.3).abs() < 1e-12);
+        assert!(bliss(&[0.7, 0.6], 2, 0.0) > 1.0);
+        // One agent acting: interaction does not apply; an inhibitor with a kill agent: it does.
+        assert!((bliss(&[0.3, 0.0], 1, 0.9) - 0.3).abs() < 1e-12);
+        assert!((bliss(&[0.3, 0.0], 2, 0.2) - 0.5).abs() < 1e-12);
         assert!((hsa(&[0.3, 0.5]) - 0.5).abs() < 1e-12);
     }
 }

@@ -376,6 +376,7 @@ fn cohort_arms(
     for a in &c.arms {
         let mut inh = [0.0; MAX_TREAT];
         let mut kill = 0.0;
+        let mut acting = 0;
         for (k, t) in a.treats.iter().enumerate() {
             if let EffectPlan::Direct {
                 inhibition,
@@ -390,6 +391,9 @@ fn cohort_arms(
                 }
                 inh[k] = inhibition.typ.clamp(0.0, 1.0);
                 kill += kp.typ.max(0.0);
+                if inh[k] > 0.0 || kp.typ > 0.0 {
+                    acting += 1;
+                }
             }
         }
         if p.endpoints.max_loss_pct.is_finite() && a.tox.iter().flatten().any(|&f| f != 0.0) {
@@ -398,7 +402,7 @@ fn cohort_arms(
                 a.name
             ));
         }
-        let i = bliss(&inh[..a.treats.len()], a.interaction);
+        let i = bliss(&inh[..a.treats.len()], acting, a.interaction);
         arms.push(FastArm {
             name: a.name.clone(),
             cohort: ci,

@@ -609,7 +609,7 @@ pub fn justification(
             let _ = ui;
             (worst > 0.0).then(|| {
                 format!(
-                    "{} ({}) could not be computed in up to {:.0}% of simulated studies, counted as not significant",
+                    "{} ({}) could not be computed in up to {:.1}% of simulated studies, counted as not significant",
                     u.label,
                     u.test.as_str(),
                     worst * 100.0
@@ -707,8 +707,8 @@ at α = {alpha}, {adjust}. The target power was {target}. Results — {findings}
     )
 }
 
-/// The multiplicity families in words, e.g. "Holm-adjusted within each family (welch-log: 3
-/// hypotheses)".
+/// The multiplicity families in words, e.g. "Holm-adjusted within family `welch-log` (3
+/// tests)".
 fn families_text(units: &UnitPlan) -> String {
     let method = |m: Adjustment| match m {
         Adjustment::Holm => "Holm-adjusted",
@@ -731,10 +731,10 @@ fn families_text(units: &UnitPlan) -> String {
                 String::new()
             };
             format!(
-                "{} within family `{}` ({cohort}{n} hypothes{})",
+                "{} within family `{}` ({cohort}{n} test{})",
                 method(f.method),
                 f.name,
-                if n == 1 { "is" } else { "es" }
+                if n == 1 { "" } else { "s" }
             )
         })
         .collect();
@@ -909,13 +909,24 @@ pub fn write_outputs(r: &PowerResult, dir: &Path) -> Result<Vec<String>, PlotErr
     Ok(out)
 }
 
-/// Settings from the protocol's analysis plan (command-line values override them): its
-/// `[analysis] tests`, or welch-log when it lists none.
+/// Settings from the protocol's analysis plan (command-line values override them): the tests
+/// of its declared hypotheses (each once, in order), else its `[analysis] tests`, else
+/// welch-log.
 pub fn default_endpoints(protocol: &Protocol) -> Result<Vec<Endpoint>, PowerError> {
     let x = protocol
         .xenograft()
         .ok_or_else(|| PowerError::NotXenograft(protocol.id.clone()))?;
-    let mut v = x.analysis.tests.clone();
+    let mut v: Vec<Endpoint> = Vec::new();
+    for h in &x.analysis.hypotheses {
+        for &t in &h.tests {
+            if !v.contains(&t) {
+                v.push(t);
+            }
+        }
+    }
+    if v.is_empty() {
+        v = x.analysis.tests.clone();
+    }
     if v.is_empty() {
         v.push(Endpoint::WelchLog);
     }

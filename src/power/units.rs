@@ -89,7 +89,9 @@ impl UnitPlan {
                     .map(|(_, a)| a.name.clone()),
             );
             let index = |n: &str| c.arms.iter().position(|a| a.name == n).unwrap_or(0);
-            for h in plan.in_cohort(&c.name, &names, true) {
+            for mut h in plan.in_cohort(&c.name, &names, true) {
+                // `--endpoint` selects which of a declared hypothesis' tests are sized.
+                h.tests.retain(|t| settings.endpoints.contains(t));
                 let first = index(&h.arms[0]);
                 let pairs = match h.kind {
                     HypothesisKind::VsControl => vec![(first, control)],
@@ -149,6 +151,24 @@ impl UnitPlan {
             let mut order: Vec<usize> = (0..units.len()).collect();
             order.sort_by_key(|&i| (pos(units[i].test), i));
             units = order.iter().map(|&i| units[i].clone()).collect();
+        }
+        if units.is_empty() && !plan.defaults {
+            let used: Vec<&str> = x
+                .analysis
+                .hypotheses
+                .iter()
+                .flat_map(|h| h.tests.iter().map(|t| t.as_str()))
+                .collect();
+            return Err(PowerError::Settings(format!(
+                "none of the protocol's hypotheses uses the selected tests ({}); they use {}",
+                settings
+                    .endpoints
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                used.join(", ")
+            )));
         }
         if units.is_empty() {
             return Err(PowerError::NoComparison(protocol.id.clone()));

@@ -423,7 +423,10 @@ impl Engine {
         };
         let mut inh = [0.0; MAX_TREAT];
         let mut kill = 0.0;
+        // Agents acting now (an inhibition or a kill): the interaction needs two.
+        let mut acting = 0;
         for (k, tp) in arm.treats.iter().enumerate() {
+            let before = kill;
             match tp.effect {
                 EffectPlan::None => {}
                 EffectPlan::Direct { .. } => {
@@ -443,9 +446,12 @@ impl Engine {
                     }
                 }
             }
+            if inh[k] > 0.0 || kill > before {
+                acting += 1;
+            }
         }
         let n = arm.treats.len();
-        let is = bliss(&inh[..n], arm.interaction);
+        let is = bliss(&inh[..n], acting, arm.interaction);
         match cp.resistant {
             None => (is, kill, 0.0, 0.0),
             Some(r) => {
@@ -456,7 +462,7 @@ impl Engine {
                 (
                     is,
                     kill,
-                    bliss(&ir[..n], arm.interaction),
+                    bliss(&ir[..n], acting, arm.interaction),
                     kill * r.sensitivity,
                 )
             }
@@ -827,6 +833,7 @@ impl Engine {
         };
         let mut inh = [0.0; MAX_TREAT];
         let mut kill = 0.0;
+        let mut acting = 0;
         for (k, t) in arm.treats.iter().enumerate() {
             if let EffectPlan::Direct {
                 inhibition,
@@ -834,10 +841,14 @@ impl Engine {
             } = t.effect
             {
                 inh[k] = inhibition.draw(rng).clamp(0.0, 1.0);
-                kill += kp.draw(rng).max(0.0);
+                let kk = kp.draw(rng).max(0.0);
+                kill += kk;
+                if inh[k] > 0.0 || kk > 0.0 {
+                    acting += 1;
+                }
             }
         }
-        let i_comb = bliss(&inh[..arm.treats.len()], arm.interaction);
+        let i_comb = bliss(&inh[..arm.treats.len()], acting, arm.interaction);
         let m_e = cp.closed_form_hormone_factor();
         let g = m_e * ((1.0 - i_comb) * rb + ra) - kill;
         let f = &p.fast;
