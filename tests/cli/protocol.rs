@@ -78,6 +78,17 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"47:13: error: `volume-ul` must be > 0, got inf"#],
     ),
     (
+        "hypotheses",
+        &[
+            r#"143:9: error: unknown arm `A + C`; did you mean `A + B`?"#,
+            r#"148:8: error: a `synergy` hypothesis lists 3 arms: [combination, drug A, drug B]; found 2"#,
+            r#"154:10: error: test `bliss-lmm` cannot test a `pairwise` hypothesis; use one of welch-log, mwu, slope, auc, lmm, logrank, response"#,
+            r#"159:9: error: `control` is the control of cohort `example`; a `vs-control` hypothesis compares against it implicitly — list the treated arms only"#,
+            r#"163:8: error: unknown hypothesis kind `synergie`; did you mean `synergy`?"#,
+            r#"138:1: error: family `tertiary` has no hypothesis; set `family = "tertiary"` on a hypothesis or remove the entry"#,
+        ],
+    ),
+    (
         "invalid_id",
         &[
             r#"3:6: error: invalid id `Bad Fixture`: use kebab-case (a-z, 0-9, '-'), it names the output folder"#,
