@@ -56,6 +56,11 @@ pub struct Args {
     /// schedules are placed; default Monday 2027-01-04 (as `simulate`).
     #[arg(long)]
     pub start: Option<jiff::civil::Date>,
+    /// Robustness scenario: `expected` (the protocol as written), `optimistic` (effects ×1.25,
+    /// variability ×0.8), `pessimistic` (effects ×0.75, variability ×1.25) or `all` (expected,
+    /// with the recommended n under the other two; factors assumed).
+    #[arg(long, default_value = "expected", value_parser = ["expected", "optimistic", "pessimistic", "all"])]
+    pub scenario: String,
     /// Print the JSON summary on stdout (instead of the text report).
     #[arg(long)]
     pub json: bool,
@@ -147,7 +152,8 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&protocol.id));
 
-    let total = s.reps;
+    let runs = if args.scenario == "all" { 3 } else { 1 };
+    let total = s.reps * runs;
     let bar = if std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(total);
         pb.set_style(
@@ -166,7 +172,14 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
             pb.inc(k);
         }
     };
-    let result = power::run_power(&protocol, &s, &progress)?;
+    let scenarios: Vec<power::scenario::Scenario> = match args.scenario.as_str() {
+        "all" => ["expected", "optimistic", "pessimistic"]
+            .iter()
+            .filter_map(|n| power::scenario::Scenario::named(n))
+            .collect(),
+        name => power::scenario::Scenario::named(name).into_iter().collect(),
+    };
+    let result = power::scenario::run_scenarios(&protocol, &s, &scenarios, &progress)?;
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
@@ -189,6 +202,8 @@ pub fn execute(args: &Args) -> anyhow::Result<(PowerResult, PathBuf)> {
         "engine_key": power::results::engine_key(&result.engine),
         "engine_requested": args.engine,
         "start_date": s.start.to_string(),
+        "scenario": result.scenario,
+        "scenarios": result.scenarios,
         "stream_ids": if s.common_random_numbers { "stream(seed, [0, replicate]); study at n = first n animals of each arm" } else { "stream(seed, [n, replicate])" },
     });
     files.push("manifest.json".into());
@@ -215,6 +230,8 @@ pub fn summary_json(r: &PowerResult, out_dir: &Path) -> serde_json::Value {
         "recommendations": r.recommendations,
         "animal_plans": r.animal_plans,
         "justification": r.justification,
+        "scenario": r.scenario,
+        "scenarios": r.scenarios,
         "rows": r.rows.iter().chain(&r.joint_rows).collect::<Vec<_>>(),
         "output_dir": out_dir.display().to_string(),
     })
@@ -354,6 +371,30 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
                 format!(" Not powered at this n: {}.", p.underpowered.join(", "))
             }
         );
+    }
+    if !r.scenarios.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nRobustness (recommended n per arm; scenario factors assumed):"
+        );
+        for sc in &r.scenarios {
+            let recs: Vec<String> = sc
+                .recommendations
+                .iter()
+                .map(|x| match x.n_per_arm {
+                    Some(n) => format!("{} ({}) n = {n}", x.comparison, x.endpoint),
+                    None => format!("{} ({}) not reached", x.comparison, x.endpoint),
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {:<12} effects ×{:<5} variability ×{:<5} {}",
+                sc.scenario.name,
+                sc.scenario.effect_scale,
+                sc.scenario.variability_scale,
+                recs.join("; ")
+            );
+        }
     }
     let _ = writeln!(o, "\n{}\n", r.justification);
     let _ = writeln!(

@@ -182,6 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             joint: false,
             no_crn: false,
             engine: "auto".into(),
+            scenario: "expected".into(),
             start: Some(start),
             json: false,
             out: Some(dir.clone()),

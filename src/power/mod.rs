@@ -15,6 +15,7 @@ pub use engine::{ReplicateModel, Tally};
 pub use fast::{FastDesign, FastModel, Ineligible};
 pub use units::{Unit, UnitPlan};
 pub mod results;
+pub mod scenario;
 pub mod sim_path;
 pub mod synergy;
 pub mod units;
@@ -23,4 +24,4 @@ pub use results::{
     AnimalPlan, Losses, PowerResult, PowerRow, Recommendation, animal_plan, run_power,
 };
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -190,6 +190,10 @@ pub struct PowerResult {
     pub animal_plans: Vec<AnimalPlan>,
     /// The ethics / IACUC sample-size justification paragraph.
     pub justification: String,
+    /// The scenario the rows are for (`expected` = the protocol as written).
+    pub scenario: super::scenario::Scenario,
+    /// Robustness summaries, one per scenario run (empty unless several were asked).
+    pub scenarios: Vec<super::scenario::ScenarioSummary>,
 }
 
 /// Runs the Monte Carlo power analysis of `protocol`. `progress` receives finished replicates.
@@ -505,6 +509,8 @@ pub fn assemble(
         recommendations,
         animal_plans,
         justification: String::new(),
+        scenario: super::scenario::Scenario::expected(),
+        scenarios: Vec::new(),
     };
     result.justification = justification(protocol, settings, units, &result);
     result

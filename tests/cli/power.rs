@@ -224,3 +224,38 @@ fn engine_choice_is_explicit() {
     let manifest = std::fs::read_to_string(d.join("manifest.json")).expect("manifest");
     assert!(manifest.contains("\"engine_key\": \"full\""), "{manifest}");
 }
+
+/// `--scenario all` sizes the protocol as written and under the optimistic and pessimistic
+/// scalings, and says so in the text, the paragraph and the manifest.
+#[test]
+fn scenarios_show_how_the_recommendation_moves() {
+    let d = scratch("power-scenarios");
+    let o = xenoplan(&[
+        "power",
+        "examples/p1_power.toml",
+        "--n",
+        "3..12",
+        "--reps",
+        "400",
+        "--scenario",
+        "all",
+        "--out",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Robustness (recommended n per arm; scenario factors assumed):"),
+        "{text}"
+    );
+    for line in [
+        "  expected     effects ×1     variability ×1 ",
+        "  optimistic   effects ×1.25  variability ×0.8 ",
+        "  pessimistic  effects ×0.75  variability ×1.25",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(text.contains("Robustness (scenario factors assumed): expected (effects ×1"));
+    let manifest = std::fs::read_to_string(d.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"pessimistic\""), "{manifest}");
+}

@@ -14,7 +14,7 @@ mod cross_engine;
 /// The simulator's default start (a Monday).
 const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
 
-fn settings(n_values: Vec<u32>, reps: u64, threads: usize) -> Settings {
+pub(crate) fn settings(n_values: Vec<u32>, reps: u64, threads: usize) -> Settings {
     Settings {
         n_values,
         reps,

@@ -52,6 +52,14 @@ impl Protocol {
             _ => None,
         }
     }
+
+    /// The xenograft body, mutable (robustness scenarios scale a validated copy).
+    pub fn xenograft_mut(&mut self) -> Option<&mut super::Xenograft> {
+        match &mut self.body {
+            Body::Xenograft(x) => Some(x),
+            _ => None,
+        }
+    }
 }
 
 /// The four protocol kinds.
