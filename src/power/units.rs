@@ -232,3 +232,41 @@ impl UnitPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The power engines' allocation-free decisions equal `analyze`'s adjusted p < α for
+        /// every method (NaN: never rejected).
+        #[test]
+        fn decide_equals_adjusted_p_below_alpha(
+            p in proptest::collection::vec(
+                prop_oneof![0.0..0.1f64, 0.0..1.0f64, Just(f64::NAN)], 1..7),
+            m in 0usize..4,
+            alpha in 0.001..0.2f64,
+        ) {
+            let method = Adjustment::NAMES[m].1;
+            let n = p.len();
+            let plan = UnitPlan {
+                plan: HypothesisPlan::default(),
+                units: Vec::new(),
+                families: vec![UnitFamily {
+                    name: "f".into(),
+                    cohort: 0,
+                    method,
+                    members: (0..n).collect(),
+                }],
+            };
+            let mut out = vec![false; n];
+            let mut scratch = Vec::new();
+            plan.decide(&p, alpha, &mut scratch, &mut out);
+            let adj = crate::analysis::stats::adjust(&p, method);
+            for i in 0..n {
+                prop_assert_eq!(out[i], adj[i] < alpha, "p={:?} {:?}", p, method);
+            }
+        }
+    }
+}

@@ -442,3 +442,94 @@ fn tight_path_agrees_with_the_whole_study_simulator() {
         );
     }
 }
+
+/// Declared hypotheses (pairwise one-sided, combination-vs-components, a fixed-sequence
+/// family, mwu) give the same power on the tight path and on whole simulated studies.
+#[test]
+fn declared_hypotheses_agree_across_engines() {
+    use crate::protocol::{Alternative, Family, Hypothesis, HypothesisKind, Role};
+    let mut p = p1_protocol(&[0.8, 0.6, 0.4]);
+    let h = |name: &str, kind, arms: &[&str], tests: Vec<Endpoint>, alt, role, family: &str| {
+        Hypothesis {
+            name: name.into(),
+            kind,
+            cohort: None,
+            arms: arms.iter().map(|a| a.to_string()).collect(),
+            doses: None,
+            tests,
+            alternative: alt,
+            role,
+            family: family.into(),
+        }
+    };
+    {
+        let x = p.xenograft_mut().unwrap();
+        let names: Vec<String> = x.cohorts[0].arms.iter().map(|a| a.name.clone()).collect();
+        let (a1, a2, a3) = (names[1].as_str(), names[2].as_str(), names[3].as_str());
+        x.analysis.hypotheses = vec![
+            h(
+                "strongest vs control",
+                HypothesisKind::VsControl,
+                &[a3],
+                vec![Endpoint::WelchLog],
+                Alternative::Greater,
+                Role::Primary,
+                "primary",
+            ),
+            h(
+                "strongest vs mildest",
+                HypothesisKind::Pairwise,
+                &[a3, a1],
+                vec![Endpoint::WelchLog, Endpoint::Mwu],
+                Alternative::Greater,
+                Role::Primary,
+                "primary",
+            ),
+            h(
+                "strongest beats both",
+                HypothesisKind::CombinationVsComponents,
+                &[a3, a1, a2],
+                vec![Endpoint::Slope],
+                Alternative::TwoSided,
+                Role::Secondary,
+                "secondary",
+            ),
+        ];
+        x.analysis.families = vec![Family {
+            name: "primary".into(),
+            adjust: crate::protocol::Adjustment::FixedSequence,
+        }];
+    }
+    let mut s = settings(vec![5, 8], 1200, 2);
+    s.adjust = Adjustment::Holm;
+    s.endpoints = super::results::default_endpoints(&p).unwrap();
+    let units = UnitPlan::new(&p, &s).unwrap();
+    assert_eq!(units.units.len(), 4);
+    let d = FastDesign::from_protocol(&p, &units, START).unwrap();
+    let fast = FastModel::new(d, &units, &s).unwrap();
+    let a = engine::run(&fast, s.reps, 2, &|_| {}).unwrap();
+    let x = p.xenograft().unwrap();
+    let eng = crate::sim::Engine::new(&p, &super::fast::power_sim_options(x, START)).unwrap();
+    let full = super::sim_path::SimModel::new(&p, eng, &units, &s).unwrap();
+    let b = engine::run(&full, s.reps, 2, &|_| {}).unwrap();
+    for i in 0..a.rejections.len() {
+        let (pa, pb) = (
+            a.rejections[i] as f64 / 1200.0,
+            b.rejections[i] as f64 / 1200.0,
+        );
+        let se = ((pa * (1.0 - pa) + pb * (1.0 - pb)) / 1200.0)
+            .sqrt()
+            .max(1e-3);
+        assert!(
+            (pa - pb).abs() <= 4.5 * se,
+            "unit {} ({}): tight {pa} vs simulator {pb}",
+            i % units.units.len(),
+            units.units[i % units.units.len()].hypothesis
+        );
+    }
+    // The fixed sequence gates: the second primary never rejects more often than the first.
+    for n in 0..2 {
+        assert!(a.rejections[a.idx(n, 1)] <= a.rejections[a.idx(n, 0)]);
+        assert!(b.rejections[b.idx(n, 1)] <= b.rejections[b.idx(n, 0)]);
+    }
+}
