@@ -445,19 +445,56 @@ fn xeno(o: &mut String, x: &Xenograft) {
     let an = &x.analysis;
     let _ = writeln!(
         o,
-        "\nAnalysis: tests {}; alpha {}; adjustment {:?}; analysis day {}; target power {}",
+        "\nAnalysis: tests {}; alpha {}; adjustment {}; analysis day {}; target power {}",
         an.tests
             .iter()
             .map(|t| t.as_str())
             .collect::<Vec<_>>()
             .join(", "),
         num(an.alpha),
-        an.adjust,
+        an.adjust.as_str(),
         an.analysis_day
             .map(num)
             .unwrap_or_else(|| "last day with ≥ 80% of controls".into()),
         num(an.target_power)
     );
+    if an.hypotheses.is_empty() {
+        let _ = writeln!(
+            o,
+            "  hypotheses: none declared — each arm vs its cohort's control on every test, Holm within each cohort and test"
+        );
+    }
+    for h in &an.hypotheses {
+        let method = an
+            .families
+            .iter()
+            .find(|f| f.name == h.family)
+            .map_or(an.adjust, |f| f.adjust);
+        let _ = writeln!(
+            o,
+            "  hypothesis `{}`: {} [{}]{}; tests {}; alternative {}; {}; family `{}` ({})",
+            h.name,
+            h.kind.as_str(),
+            h.arms.join(", "),
+            h.cohort
+                .as_ref()
+                .map(|c| format!(" in cohort {c}"))
+                .unwrap_or_default(),
+            h.tests
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            match h.alternative {
+                crate::protocol::Alternative::TwoSided => "two-sided",
+                crate::protocol::Alternative::Greater => "greater benefit of the first arm",
+                crate::protocol::Alternative::Less => "less benefit of the first arm",
+            },
+            h.role.as_str(),
+            h.family,
+            method.as_str()
+        );
+    }
     let h = &x.husbandry;
     let _ = writeln!(
         o,
