@@ -148,6 +148,8 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
     let mut aopt = AnalysisOptions::new(&control);
     aopt.analysis_day = x.analysis.analysis_day;
     aopt.set_protocol_endpoints(&x.endpoints);
+    // The protocol's hypotheses and families: the same tests.csv family `power` sized.
+    aopt.plan = analysis::HypothesisPlan::from_protocol(x);
     aopt.bootstrap_reps = args.bootstrap_reps as usize;
     aopt.seed = args.seed;
     aopt.run_lmm = !args.no_lmm;
@@ -208,11 +210,15 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
         let tests: Vec<_> = res
             .tests
             .iter()
-            .filter(|t| t.cohort == c.name && t.key == crate::protocol::TestKey::WelchLog)
+            .filter(|t| {
+                t.cohort == c.name
+                    && t.key == crate::protocol::TestKey::WelchLog
+                    && !t.family.is_empty()
+            })
             .collect();
         if !tests.is_empty() {
             text.push_str(&format!(
-                "Welch t-test on ln V at day {} vs {}{}:\n",
+                "Welch t-test on ln V at day {} (control {}){}:\n",
                 c.analysis_day,
                 control,
                 if c.name.is_empty() {
@@ -223,8 +229,8 @@ pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
             ));
             for t in tests {
                 text.push_str(&format!(
-                    "  {:<40} p = {:.3e}  Holm p = {:.3e}\n",
-                    t.comparison, t.p_value, t.p_adjusted
+                    "  {:<40} p = {:.3e}  adjusted p = {:.3e} ({}, family {})\n",
+                    t.comparison, t.p_value, t.p_adjusted, t.adjustment, t.family
                 ));
             }
         }
