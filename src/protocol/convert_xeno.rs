@@ -4,6 +4,7 @@ use super::convert::{Ctx, NumRule as R, missing_section, resolve_phase, undefine
 use super::diag::KeyPath;
 use super::domain::*;
 use super::schema::*;
+use crate::model::effect_units::{self, EffectUnit};
 
 const UNITS: &[(&str, DoseUnit)] = &[
     ("mg/kg", DoseUnit::MgPerKg),
@@ -204,9 +205,20 @@ pub(crate) fn xenograft(
         .collect();
     cx.uniq(&names, "cohort");
     let mut cohorts = Vec::new();
+    let mut pending = Vec::new();
     for (ci, c) in f.cohorts.iter().enumerate() {
         let at = root.k("cohorts").i(ci);
-        if let Some(coh) = cohort(c, f, cx, &at, &agents, &agent_names, phases, day0) {
+        if let Some(coh) = cohort(
+            c,
+            f,
+            cx,
+            &at,
+            &agents,
+            &agent_names,
+            phases,
+            day0,
+            &mut pending,
+        ) {
             cohorts.push(coh);
         }
     }
@@ -279,6 +291,9 @@ pub(crate) fn xenograft(
         }
         Some(Enrollment { min_mm3: min?, max_mm3: max?, max_wait_days: wait?, randomization: randomization?, mode: mode? })
     });
+    if let (Some(a), Some(e)) = (&animals, &enrollment) {
+        solve_user_effects(cx, &mut cohorts, &pending, a, e);
+    }
 
     // Endpoints.
     let endpoints = f.endpoints.as_ref().map(|e| {
@@ -417,7 +432,9 @@ fn cohort(
     agent_names: &[&str],
     phases: &[Phase],
     day0: Option<&str>,
+    pending: &mut Vec<PendingUserEffect>,
 ) -> Option<Cohort> {
+    let analysis_day = f.analysis.as_ref().and_then(|a| a.analysis_day);
     let model_type = cx.pick(
         &c.model,
         &at.k("model"),
@@ -560,25 +577,91 @@ fn cohort(
                         cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"exposure\"; a direct effect uses `inhibition` and `kill-rate-per-day`"));
                     }
                 }
-                match &e.inhibition {
-                    None => {
+                let kill_rate_per_day = match &e.kill_rate_per_day {
+                    Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
+                    None => Param::fixed(0.0, "default: no kill term"),
+                };
+                let user: Vec<(EffectUnit, &FileUserEffect)> = [
+                    (EffectUnit::TgiPct, &e.expected_tgi_pct),
+                    (EffectUnit::TcPct, &e.expected_tc_pct),
+                    (EffectUnit::RateTcPct, &e.expected_rate_tc),
+                ]
+                .into_iter()
+                .filter_map(|(u, x)| x.as_ref().map(|x| (u, x)))
+                .collect();
+                let mut given: Vec<&str> = user.iter().map(|(u, _)| u.key()).collect();
+                if e.inhibition.is_some() {
+                    given.insert(0, "inhibition");
+                }
+                if given.len() > 1 {
+                    cx.error_key(
+                        &eat.k(given[1]),
+                        format!(
+                            "give exactly one of `inhibition`, `expected-tgi-pct`, `expected-tc-pct`, `expected-rate-tc`; this effect has {}",
+                            given.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                        ),
+                    );
+                }
+                match (&e.inhibition, user.first()) {
+                    (None, None) => {
                         cx.error(
                             &eat,
-                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }`",
+                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }` or an effect in user units: `expected-tgi-pct`, `expected-tc-pct` or `expected-rate-tc = { value = …, day = …, source = \"…\" }`",
                         );
                         None
                     }
-                    Some(inh) => Some(EffectMode::Direct {
+                    (Some(inh), _) => Some(EffectMode::Direct {
                         inhibition: cx.par(inh, &eat.k("inhibition"), R::Prob),
-                        kill_rate_per_day: match &e.kill_rate_per_day {
-                            Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
-                            None => Param::fixed(0.0, "default: no kill term"),
-                        },
+                        kill_rate_per_day,
                     }),
+                    (None, Some(&(unit, u))) => {
+                        let uat = eat.k(unit.key());
+                        let value = cx.n(u.value, &uat.k("value"), R::Finite);
+                        if u.source.trim().is_empty() {
+                            cx.error(
+                                &uat.k("source"),
+                                "empty `source`: cite the reference or write \"assumed; <why>\"",
+                            );
+                        }
+                        let day = match u.day.or(analysis_day) {
+                            Some(d) => Some(cx.n(d, &uat.k("day"), R::Pos)),
+                            None => {
+                                cx.error(
+                                    &uat,
+                                    format!("`{}` needs `day = N` (the study day at which the {} holds), or set `[analysis] analysis-day`", unit.key(), unit.label()),
+                                );
+                                None
+                            }
+                        };
+                        day.map(|day| {
+                            pending.push(PendingUserEffect {
+                                cohort: c.name.clone(),
+                                effect: effects.len(),
+                                at: uat,
+                                unit,
+                                value,
+                                day,
+                                cv: u.cv,
+                                sd: u.sd,
+                                source: u.source.clone(),
+                            });
+                            // Solved once enrollment and hosts are known (solve_user_effects).
+                            EffectMode::Direct {
+                                inhibition: Param::fixed(f64::NAN, "not solved yet"),
+                                kill_rate_per_day,
+                            }
+                        })
+                    }
                 }
             }
             Some(_) => {
-                for k in ["inhibition", "kill-rate-per-day"] {
+                for k in [
+                    "inhibition",
+                    "kill-rate-per-day",
+                    "expected-tgi-pct",
+                    "expected-tc-pct",
+                    "expected-rate-tc",
+                ] {
                     if cx_exists(cx, &eat.k(k)) {
                         cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"direct\"; an exposure effect uses `emax`, `ec50-ng-ml`, `hill`"));
                     }
@@ -661,6 +744,7 @@ fn cohort(
                 agent: e.agent.clone(),
                 mode,
                 source,
+                specified_as: None,
             });
         }
     }
@@ -796,6 +880,175 @@ fn cohort(
         resistant,
         arms,
     })
+}
+
+/// An effect given in user units, waiting for [`solve_user_effects`].
+pub(crate) struct PendingUserEffect {
+    cohort: String,
+    /// Index in the cohort's `effects`.
+    effect: usize,
+    /// Position of the user form (`…effects[i].expected-tgi-pct`).
+    at: KeyPath,
+    unit: EffectUnit,
+    value: f64,
+    day: f64,
+    cv: Option<f64>,
+    sd: Option<f64>,
+    source: String,
+}
+
+/// The cohort's typical growth curve from randomization, as the effect-unit solve sees it:
+/// typical growth parameters; V0 = the growth model's typical V0 when enrollment is
+/// `at-baseline`, else the geometric middle of the enrollment window (randomization takes
+/// the animals closest to it); the hormone factor of the simulator's closed-form rule
+/// (`CohortPlan::closed_form_hormone_factor`: 1 while estrogen lasts past study day 0 —
+/// intact hosts, or a pellet neither removed at randomization nor exhausted — else the
+/// cohort's growth without estrogen).
+pub(crate) fn typical_curve(
+    c: &Cohort,
+    animals: &Animals,
+    enrollment: &Enrollment,
+) -> effect_units::Curve {
+    use crate::model::growth::{Kinetics, Simeoni};
+    use effect_units::Shape;
+    let v0 = match enrollment.mode {
+        EnrollmentMode::AtBaseline => c.growth.v0().value,
+        _ if enrollment.min_mm3 > 0.0 => (enrollment.min_mm3 * enrollment.max_mm3).sqrt(),
+        _ => 0.5 * enrollment.max_mm3,
+    };
+    let support = if !animals.ovariectomized {
+        true
+    } else {
+        match &c.hormone {
+            None => false,
+            Some(h) => {
+                let removal = match h.removal {
+                    PelletRemoval::AtRandomization => 0.0,
+                    PelletRemoval::OnStudyDay(d) => d.max(0) as f64,
+                    PelletRemoval::Never => f64::INFINITY,
+                };
+                removal.min(h.implant_offset_days as f64 + h.release_days) > 0.0
+            }
+        }
+    };
+    let hormone = if support {
+        1.0
+    } else {
+        c.growth_without_estrogen.value
+    };
+    let shape = match &c.growth {
+        GrowthModel::Exponential { rate, .. } => Shape::Closed {
+            kinetics: Kinetics::Exponential,
+            rate: rate.value,
+        },
+        GrowthModel::Logistic {
+            rate, capacity_mm3, ..
+        } => Shape::Closed {
+            kinetics: Kinetics::Logistic {
+                capacity: capacity_mm3.value,
+            },
+            rate: rate.value,
+        },
+        GrowthModel::Gompertz {
+            rate, capacity_mm3, ..
+        } => Shape::Closed {
+            kinetics: Kinetics::Gompertz {
+                capacity: capacity_mm3.value,
+            },
+            rate: rate.value,
+        },
+        GrowthModel::Simeoni {
+            lambda0,
+            lambda1,
+            k1,
+            psi,
+            ..
+        } => Shape::Simeoni(Simeoni {
+            lambda0: lambda0.value,
+            lambda1: lambda1.value,
+            k1: k1.value,
+            psi: *psi,
+        }),
+    };
+    effect_units::Curve { shape, v0, hormone }
+}
+
+/// Solves every effect given in user units to its growth-rate inhibition (errors at the
+/// user form when the target cannot be reached).
+fn solve_user_effects(
+    cx: &mut Ctx<'_>,
+    cohorts: &mut [Cohort],
+    pending: &[PendingUserEffect],
+    animals: &Animals,
+    enrollment: &Enrollment,
+) {
+    for p in pending {
+        let Some(c) = cohorts.iter_mut().find(|c| c.name == p.cohort) else {
+            continue;
+        };
+        let curve = typical_curve(c, animals, enrollment);
+        if c.resistant.is_some() {
+            cx.warn_key(
+                &p.at,
+                format!(
+                    "`{}` is solved on the sensitive population; the resistant subclone of cohort `{}` will make the simulated {} weaker",
+                    p.unit.key(),
+                    c.name,
+                    p.unit.label()
+                ),
+            );
+        }
+        let Some(eff) = c.effects.get_mut(p.effect) else {
+            continue;
+        };
+        let EffectMode::Direct {
+            inhibition,
+            kill_rate_per_day,
+        } = &mut eff.mode
+        else {
+            continue;
+        };
+        let kill = kill_rate_per_day.value;
+        match effect_units::solve(p.unit, p.value, &curve, kill, p.day) {
+            Ok(i) => {
+                let solved_for = format!(
+                    "solved for {} growth: typical on-treatment control rate {}/day, V0 {} mm³ at randomization{}",
+                    curve.model_name(),
+                    crate::fit::fragment::sig(curve.control_rate(), 3),
+                    crate::fit::fragment::sig(curve.v0, 3),
+                    if kill > 0.0 {
+                        format!(", kill {kill}/day")
+                    } else {
+                        String::new()
+                    }
+                );
+                let fp = FileParam {
+                    value: i,
+                    cv: p.cv,
+                    sd: p.sd,
+                    source: format!(
+                        "expected {} {}% at day {} ({}); {solved_for}",
+                        p.unit.label(),
+                        p.value,
+                        p.day,
+                        p.source
+                    ),
+                };
+                *inhibition = cx.par(&fp, &p.at, R::Prob);
+                eff.specified_as = Some(UserEffect {
+                    unit: p.unit,
+                    value: p.value,
+                    day: p.day,
+                    source: p.source.clone(),
+                    solved_for,
+                });
+            }
+            Err(why) => cx.error(
+                &p.at.k("value"),
+                format!("`{}` in cohort `{}`: {why}", p.unit.key(), c.name),
+            ),
+        }
+    }
 }
 
 fn cx_exists(cx: &Ctx<'_>, at: &KeyPath) -> bool {
