@@ -23,13 +23,18 @@
 //! - T/C and rate T/C (identical for exponential growth): a = g + ln(T/C/100)/t,
 //!   I = 1 − (a + κ)/g.
 //!
-//! Logistic, Gompertz and Simeoni are solved by bisection on I ∈ [0, 1] (each measure is
-//! monotone in I), at most [`MAX_BISECTIONS`] halvings.
+//! Logistic, Gompertz and Simeoni are solved numerically: a scan of I ∈ [0, 1] in
+//! [`SCAN_GRID`] steps finds the first (smallest-I) bracket of the target, then
+//! [`MAX_BISECTIONS`] halvings. TGI and T/C are monotone in I; the rate-based T/C of a
+//! saturating curve need not be (a slowed tumor stays longer in its exponential phase, so
+//! mild inhibition can read above 100%), hence the scan.
 
 use super::growth::{Kinetics, Simeoni, rk4};
 
 /// Points (minus one) of the grid on which the rate-based T/C slope is fitted.
 pub const SLOPE_GRID: usize = 64;
+/// Steps of the scan of I ∈ [0, 1] that brackets the target (non-exponential growth).
+pub const SCAN_GRID: usize = 100;
 /// Bisection halvings (2⁻⁶⁰ of the unit interval: far below any reported digit).
 pub const MAX_BISECTIONS: usize = 60;
 /// RK4 step of the Simeoni curves, days.
@@ -219,36 +224,53 @@ pub fn solve(
         ));
     }
     let f = |i: f64| measure(unit, curve, i, kill, day);
-    // TGI rises with I; T/C falls.
+    // TGI rises with I and T/C falls — monotone for exponential growth. For saturating growth
+    // the rate-based T/C need not be (a slowed tumor stays longer in its exponential phase),
+    // so the others scan I on a grid for the first bracket of the target.
     let rising = unit == EffectUnit::TgiPct;
-    let (f0, f1) = (f(0.0), f(1.0));
-    let fmt = |x: f64| format!("{x:.1}%");
-    let too_weak = if rising { target < f0 } else { target > f0 };
-    let too_strong = if rising { target > f1 } else { target < f1 };
-    if too_weak {
-        return Err(if kill > 0.0 {
+    let vals: Vec<f64> = match curve.shape {
+        Shape::Closed {
+            kinetics: Kinetics::Exponential,
+            ..
+        } => vec![f(0.0), f(1.0)],
+        _ => (0..=SCAN_GRID)
+            .map(|k| f(k as f64 / SCAN_GRID as f64))
+            .collect(),
+    };
+    let n = vals.len() - 1;
+    let bracket = (0..n).find(|&k| (vals[k] - target) * (vals[k + 1] - target) <= 0.0);
+    let Some(k) = bracket else {
+        let (lo, hi) = vals
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let fmt = |x: f64| format!("{x:.1}%");
+        let too_strong = if rising { target > hi } else { target < lo };
+        let strongest = if rising { hi } else { lo };
+        let weakest = if rising { lo } else { hi };
+        return Err(if too_strong {
+            format!(
+                "expected {label} {target}% is beyond full growth inhibition ({} at inhibition 1{}): regression needs a larger kill rate (`kill-rate-per-day`)",
+                fmt(strongest),
+                if kill > 0.0 {
+                    format!(" with kill {kill}/day")
+                } else {
+                    String::new()
+                }
+            )
+        } else if kill > 0.0 {
             format!(
                 "expected {label} {target}% is weaker than the kill rate alone gives ({} at inhibition 0, kill {kill}/day): lower `kill-rate-per-day`",
-                fmt(f0)
+                fmt(weakest)
             )
         } else {
             format!(
                 "expected {label} {target}% means the treated tumors grow at least as fast as the control ({label} {} at inhibition 0); a growth-rate inhibition cannot be negative",
-                fmt(f0)
+                fmt(weakest)
             )
         });
-    }
-    if too_strong {
-        return Err(format!(
-            "expected {label} {target}% is beyond full growth inhibition ({} at inhibition 1{}): regression needs a larger kill rate (`kill-rate-per-day`)",
-            fmt(f1),
-            if kill > 0.0 {
-                format!(" with kill {kill}/day")
-            } else {
-                String::new()
-            }
-        ));
-    }
+    };
     if let Shape::Closed {
         kinetics: Kinetics::Exponential,
         ..
@@ -260,15 +282,12 @@ pub fn solve(
         };
         return Ok((1.0 - (a + kill) / g).clamp(0.0, 1.0));
     }
-    let (mut lo, mut hi) = (0.0, 1.0);
+    // Bisection inside the first bracket [k, k + 1]/SCAN_GRID.
+    let (mut lo, mut hi) = (k as f64 / n as f64, (k + 1) as f64 / n as f64);
+    let up = vals[k + 1] > vals[k];
     for _ in 0..MAX_BISECTIONS {
         let mid = 0.5 * (lo + hi);
-        let below = if rising {
-            f(mid) < target
-        } else {
-            f(mid) > target
-        };
-        if below {
+        if (f(mid) < target) == up {
             lo = mid;
         } else {
             hi = mid;
@@ -365,12 +384,15 @@ mod tests {
         assert!(e.contains("does not grow"), "{e}");
         // TGI 100 with kill above growth: regression is TGI > 100 and reachable with kill.
         let c = curves(0.1, 150.0, 20.0)[0];
-        let i = solve(EffectUnit::TgiPct, 110.0, &c, 0.05, 21.0).unwrap();
-        assert!((measure(EffectUnit::TgiPct, &c, i, 0.05, 21.0) - 110.0).abs() < 1e-9);
+        let i = solve(EffectUnit::TgiPct, 110.0, &c, 0.1, 21.0).unwrap();
+        assert!((measure(EffectUnit::TgiPct, &c, i, 0.1, 21.0) - 110.0).abs() < 1e-9);
+        // …but not with a kill too weak for it.
+        let e = solve(EffectUnit::TgiPct, 110.0, &c, 0.05, 21.0).unwrap_err();
+        assert!(e.contains("larger kill rate"), "{e}");
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(ProptestConfig::with_cases(32))]
         /// Solve, then the forward map reproduces the target, for every growth model and unit.
         #[test]
         fn solve_then_measure_round_trips(

@@ -1253,3 +1253,143 @@ fn treatment(
         volume_ml_per_kg: t.volume_ml_per_kg,
     })
 }
+
+#[cfg(test)]
+mod user_effect_tests {
+    //! Effects in user units: conversion, positions of the errors, the end-to-end TGI.
+    use crate::model::effect_units::{EffectUnit, measure};
+    use crate::protocol::domain::EffectMode;
+    use crate::protocol::{LoadError, parse};
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/effects/user_units.toml");
+
+    fn with(old: &str, new: &str) -> String {
+        assert!(FIXTURE.contains(old), "fixture lacks {old}");
+        FIXTURE.replacen(old, new, 1)
+    }
+
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        match parse(text, "t.toml") {
+            Ok(_) => Vec::new(),
+            Err(LoadError::Invalid { diagnostics, .. }) => diagnostics
+                .into_iter()
+                .filter(|d| d.severity == crate::protocol::diag::Severity::Error)
+                .map(|d| (d.line, d.message))
+                .collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle")
+            + 1
+    }
+
+    #[test]
+    fn fixture_solves_to_the_documented_inhibitions_and_keeps_the_users_number() {
+        let l = parse(FIXTURE, "user_units.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let x = l.protocol.xenograft().expect("xenograft");
+        let c = &x.cohorts[0];
+        let inh = |agent: &str| match &c.effect(agent).expect("effect").mode {
+            EffectMode::Direct { inhibition, .. } => inhibition.value,
+            m => panic!("{m:?}"),
+        };
+        // Exponential closed form, g = ln2/7, t = 21 (day from [analysis] analysis-day).
+        let g = std::f64::consts::LN_2 / 7.0;
+        let a = (1.0 + 0.3 * (g * 21.0).exp_m1()).ln() / 21.0;
+        assert!((inh("drug-tgi70") - (1.0 - a / g)).abs() < 1e-12);
+        assert!((inh("drug-tc25") - (1.0 - (g + 0.25f64.ln() / 21.0) / g)).abs() < 1e-12);
+        assert_eq!(inh("drug-i30"), 0.3);
+        let u = c
+            .effect("drug-tgi70")
+            .unwrap()
+            .specified_as
+            .as_ref()
+            .unwrap();
+        assert_eq!((u.unit, u.value, u.day), (EffectUnit::TgiPct, 70.0, 21.0));
+        assert!(u.source.contains("~70% TGI"));
+        assert!(c.effect("drug-i30").unwrap().specified_as.is_none());
+        // The case: inhibition 0.7 on this growth is TGI ≈ 88%, not 70%.
+        let curve = super::typical_curve(c, &x.animals, &x.enrollment);
+        let tgi = measure(EffectUnit::TgiPct, &curve, 0.7, 0.0, 21.0);
+        assert!((tgi - 87.6).abs() < 0.5, "{tgi}");
+    }
+
+    #[test]
+    fn one_form_only_and_positioned_errors() {
+        // Two forms.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21, source = \"assumed; test fixture\" }",
+            "expected-tc-pct = { value = 25, day = 21, source = \"assumed; test fixture\" }\ninhibition = { value = 0.5, source = \"x\" }",
+        );
+        let e = errors(&t);
+        assert!(e.iter().any(|(_, m)| m.contains("exactly one of")), "{e:?}");
+        // Impossible target, at the value's line.
+        let t = with(
+            "expected-tc-pct = { value = 25,",
+            "expected-tc-pct = { value = 125,",
+        );
+        let e = errors(&t);
+        let l = line_of(&t, "value = 125");
+        assert!(
+            e.iter()
+                .any(|(line, m)| *line == l && m.contains("cannot be negative")),
+            "{e:?}"
+        );
+        let t = with(
+            "expected-tgi-pct = { value = 70,",
+            "expected-tgi-pct = { value = 130,",
+        );
+        let e = errors(&t);
+        assert!(e.iter().any(|(_, m)| m.contains("kill rate")), "{e:?}");
+        // No day and no analysis day.
+        let t = with("analysis-day = 21\n", "");
+        let e = errors(&t);
+        let l = line_of(&t, "expected-tgi-pct = {");
+        assert!(
+            e.iter()
+                .any(|(line, m)| *line == l && m.contains("needs `day = N`")),
+            "{e:?}"
+        );
+        // Neither form.
+        let t = with(
+            "inhibition = { value = 0.3, source = \"assumed; test fixture\" }\n",
+            "",
+        );
+        let e = errors(&t);
+        assert!(
+            e.iter().any(|(_, m)| m.contains("expected-tgi-pct")),
+            "{e:?}"
+        );
+        // Unknown keys in the user form still warn.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21,",
+            "expected-tc-pct = { value = 25, day = 21, dya = 3,",
+        );
+        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            l.warnings
+                .iter()
+                .any(|w| w.message.contains("unknown key `dya`")),
+            "{:?}",
+            l.warnings
+        );
+        // cv on the user form carries onto the solved inhibition.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21,",
+            "expected-tc-pct = { value = 25, day = 21, cv = 0.2,",
+        );
+        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let x = l.protocol.xenograft().unwrap();
+        match &x.cohorts[0].effect("drug-tc25").unwrap().mode {
+            EffectMode::Direct { inhibition, .. } => assert_eq!(
+                inhibition.variability,
+                crate::protocol::domain::Variability::LogNormal { cv: 0.2 }
+            ),
+            m => panic!("{m:?}"),
+        }
+    }
+}
