@@ -1393,3 +1393,41 @@ mod user_effect_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod typical_curve_tests {
+    /// The effect-unit solve's hormone factor is the simulator's closed-form rule, for every
+    /// cohort of every bundled xenograft protocol.
+    #[test]
+    fn hormone_factor_matches_the_simulators_closed_form_rule() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut n = 0;
+        for dir in ["protocols", "examples", "tests/fixtures/effects"] {
+            for e in std::fs::read_dir(root.join(dir)).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.extension().and_then(|x| x.to_str()) != Some("toml") {
+                    continue;
+                }
+                let l = crate::protocol::load(&p).unwrap_or_else(|e| panic!("{e}"));
+                let Some(x) = l.protocol.xenograft() else {
+                    continue;
+                };
+                let plan =
+                    crate::sim::plan::Plan::new(&l.protocol, &crate::sim::SimOptions::default())
+                        .expect("plan");
+                for (c, cp) in x.cohorts.iter().zip(&plan.cohorts) {
+                    let curve = super::typical_curve(c, &x.animals, &x.enrollment);
+                    assert_eq!(
+                        curve.hormone,
+                        cp.closed_form_hormone_factor(),
+                        "{} {}",
+                        p.display(),
+                        c.name
+                    );
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 5, "{n} cohorts");
+    }
+}
