@@ -153,6 +153,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &result.warnings {
         diagln!("warning: {w}");
     }
+    for e in &effects {
+        for w in &e.warnings {
+            diagln!("warning ({}): {w}", e.arm);
+        }
+    }
 
     if let Some(dir) = &args.out {
         let _lock = crate::output::begin_run(dir)?;

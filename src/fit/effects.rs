@@ -98,7 +98,7 @@ pub fn fit_effects(
             }
         };
         let mut warnings = t.warnings.clone();
-        if !(rc > 0.0) {
+        if rc.is_nan() || rc <= 0.0 {
             warnings.push(format!(
                 "the control's typical rate is {rc}/day: an inhibition is not defined"
             ));
@@ -109,7 +109,7 @@ pub fn fit_effects(
         } else if value > 1.0 {
             warnings.push(format!(
                 "arm `{arm}` regresses (I = {value:.3}): a growth-rate inhibition stops at 1, so it is written as 1 — give the rest as `kill-rate-per-day` ≈ {:.4}/day",
-                (rt.abs()).max(0.0)
+                -rt
             ));
         }
         out.push(ArmEffect {
