@@ -43,6 +43,7 @@ pub enum BootstrapArg {
 #[command(after_help = "Examples:
   xenoplan simulate protocols/tamr_mcf7_xenograft.toml --seed 1 --out output/sim
   xenoplan fit output/sim/animals.csv --cohort TamR-MCF-7 --arm vehicle --out output/fit
+  xenoplan fit output/sim/animals.csv --cohort TamR-MCF-7 --control vehicle --boot 500
   xenoplan fit pilot_wide.csv --model gompertz --detection-floor 30 --boot 2000")]
 pub struct Args {
     /// Measurements: tidy `animals.csv` layout or wide `volumes_wide.csv` layout.
@@ -59,6 +60,11 @@ pub struct Args {
     /// Cohort to fit (required when the data has several).
     #[arg(long)]
     pub cohort: Option<String>,
+    /// Control arm: growth is fitted on it (as `--arm`), and every other arm of the cohort
+    /// gets a `[[cohorts.effects]]` entry with its growth-rate inhibition 1 − r_T/r_C
+    /// (exponential model).
+    #[arg(long, value_name = "ARM")]
+    pub control: Option<String>,
     /// Folder for plots, tables, the fragment and manifest.json (nothing is written without it).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -94,8 +100,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &read_warnings {
         diagln!("warning: {w}");
     }
+    if let (Some(a), Some(c)) = (&args.arm, &args.control)
+        && a != c
+    {
+        anyhow::bail!(
+            "--arm `{a}` and --control `{c}` differ: growth is fitted on the control; give one of them"
+        );
+    }
     let mut opts = FitOptions::new(model);
-    opts.arm = args.arm.clone();
+    opts.arm = args.control.clone().or_else(|| args.arm.clone());
     opts.cohort = args.cohort.clone();
     opts.seed = args.seed;
     opts.bootstrap_reps = args.boot;
@@ -121,10 +134,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.data.display().to_string());
-    let fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
+    let mut fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
+    let effects = match &args.control {
+        Some(_) => {
+            let e = xenoplan_fit::effects::fit_effects(&data, &opts, &result)
+                .with_context(|| format!("fitting the treated arms of {}", args.data.display()))?;
+            fragment.push_str(&xenoplan_fit::fragment::render_effects(
+                &e,
+                &result,
+                &file_name,
+                &date.to_string(),
+            ));
+            e
+        }
+        None => Vec::new(),
+    };
     out!("{fragment}");
     for w in &result.warnings {
         diagln!("warning: {w}");
+    }
+    for e in &effects {
+        for w in &e.warnings {
+            diagln!("warning ({}): {w}", e.arm);
+        }
     }
 
     if let Some(dir) = &args.out {
@@ -165,6 +197,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         rows.push(row("residual_ln_volume", "sd", &result.residual_sd, ""));
         write_csv_rows(&dir.join("fit_parameters.csv"), &header, &rows)?;
         files.push("fit_parameters.csv".into());
+        if !effects.is_empty() {
+            let header = [
+                "arm",
+                "control",
+                "n_treated",
+                "n_control",
+                "rate_treated",
+                "rate_control",
+                "inhibition",
+                "se",
+                "ci_low",
+                "ci_high",
+                "paired_resamples",
+            ];
+            let rows: Vec<Vec<String>> = effects
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.arm.clone(),
+                        result.arm.clone(),
+                        e.n_treated.to_string(),
+                        result.series.len().to_string(),
+                        fmt_f(e.rate_treated, 6),
+                        fmt_f(e.rate_control, 6),
+                        fmt_f(e.inhibition.value, 6),
+                        fmt_f(e.inhibition.se, 6),
+                        fmt_f(e.inhibition.ci_low, 6),
+                        fmt_f(e.inhibition.ci_high, 6),
+                        e.pairs.to_string(),
+                    ]
+                })
+                .collect();
+            write_csv_rows(&dir.join("fit_effects.csv"), &header, &rows)?;
+            files.push("fit_effects.csv".into());
+        }
         // Per-animal estimates: first stage and empirical Bayes, natural scale.
         let names: Vec<&str> = result.params.iter().map(|p| p.name).collect();
         let mut header = vec![
@@ -227,6 +294,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "model": model.name(),
             "method": result.method,
             "arm": result.arm,
+            "control": args.control,
+            "treated_arms": effects.iter().map(|e| e.arm.clone()).collect::<Vec<_>>(),
             "cohort": result.cohort,
             "bootstrap_reps": args.boot,
             "bootstrap": result.bootstrap.name(),

@@ -292,6 +292,19 @@ fn xeno(o: &mut String, x: &Xenograft) {
                     inhibition,
                     kill_rate_per_day,
                 } => {
+                    if let Some(u) = &e.specified_as {
+                        // The user's number, then the model parameter it was solved to.
+                        let _ = writeln!(
+                            o,
+                            "    expected {} {}% at day {} → inhibition {} ({}) [{}]",
+                            u.unit.label(),
+                            num(u.value),
+                            num(u.day),
+                            crate::fit::fragment::sig(inhibition.value, 3),
+                            u.solved_for,
+                            u.source
+                        );
+                    }
                     line(o, 4, "inhibition", param(inhibition), &inhibition.source);
                     line(
                         o,

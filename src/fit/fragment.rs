@@ -138,6 +138,53 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
     out
 }
 
+/// Renders the `[[cohorts.effects]]` entries of treated arms fitted against the control
+/// `control` (see [`super::effects`]), to paste after the cohort's growth table.
+pub fn render_effects(
+    effects: &[super::effects::ArmEffect],
+    control: &FitResult,
+    file: &str,
+    date: &str,
+) -> String {
+    let level = format!("{:.0}%", control.level * 100.0);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n# Drug effects vs control arm `{}` ({} animals): growth-rate inhibition I = 1 − r_T/r_C from the typical exponential rates of a separate fit of each arm (same method); {level} CI: percentile over paired bootstrap replicates of both fits.\n",
+        control.arm,
+        control.series.len()
+    ));
+    out.push_str("# `agent` is the arm name: replace it with the protocol's agent of that arm (one entry per agent; a combination arm's rate is Bliss of its agents).\n");
+    for e in effects {
+        for w in &e.warnings {
+            out.push_str(&format!("# WARNING ({}): {w}\n", e.arm));
+        }
+        let src = format!(
+            "fit to {file}: arm `{}` ({} animals) vs control `{}` ({} animals), exponential, {date}; I = 1 - {}/{} per day; {level} CI {} ({} paired resamples)",
+            e.arm,
+            e.n_treated,
+            control.arm,
+            control.series.len(),
+            sig(e.rate_treated, 3),
+            sig(e.rate_control, 3),
+            ci(&e.inhibition, 2),
+            e.pairs
+        );
+        out.push_str("[[cohorts.effects]]\n");
+        out.push_str(&format!("agent = {}\n", toml_str(&e.arm)));
+        out.push_str("mode = \"direct\"\n");
+        out.push_str(&format!(
+            "inhibition = {{ value = {}, source = {} }}\n",
+            sig(e.inhibition.value.clamp(0.0, 1.0), 3),
+            toml_str(&src)
+        ));
+        out.push_str(&format!(
+            "source = {}\n",
+            toml_str(&format!("fit to {file}, {date}"))
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

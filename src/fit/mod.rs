@@ -47,6 +47,7 @@
 //! (not palpable) or at or below `detection_floor_mm3` are left-censored.
 
 pub mod curves;
+pub mod effects;
 pub mod fragment;
 pub mod its;
 pub mod lm;
@@ -323,6 +324,9 @@ pub struct FitResult {
     pub seed: u64,
     /// Confidence level.
     pub level: f64,
+    /// Bootstrap replicates of the statistics (per parameter typical, variability, then
+    /// σ), one entry per successful resample, aligned across statistics.
+    pub boot: Vec<Vec<f64>>,
 }
 
 /// Rows selected for a fit, grouped per animal.
@@ -765,6 +769,7 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         warnings,
         seed: opts.seed,
         level: opts.level,
+        boot,
     })
 }
 

@@ -8,11 +8,14 @@
 //! - [`schedule`]: which phase days a schedule fires on and at which clock times (default
 //!   dose times), for the timeline, the simulator and the power paths alike;
 //! - [`window`]: which visits an endpoint reads given the analysis day;
-//! - [`effect`]: Emax/Hill concentration–effect and Bliss combination with an interaction term.
+//! - [`effect`]: Emax/Hill concentration–effect and Bliss combination with an interaction term;
+//! - [`effect_units`]: effects given as TGI%, T/C% or rate-based T/C% at a day, solved to the
+//!   growth-rate inhibition of a typical growth curve (the one owner of that mapping).
 //!
 //! Units: time in days, volume in mm³, concentration in ng/mL, amounts in mg.
 
 pub mod effect;
+pub mod effect_units;
 pub mod growth;
 pub mod pk;
 pub mod schedule;

@@ -64,6 +64,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
                 kill_rate_per_day: Param::fixed((1.0 - m) * g, src),
             },
             source: src.into(),
+            specified_as: None,
         });
         arms.push(Arm {
             name: format!("x{m}"),

@@ -4,6 +4,7 @@ use super::convert::{Ctx, NumRule as R, missing_section, resolve_phase, undefine
 use super::diag::KeyPath;
 use super::domain::*;
 use super::schema::*;
+use crate::model::effect_units::{self, EffectUnit};
 
 const UNITS: &[(&str, DoseUnit)] = &[
     ("mg/kg", DoseUnit::MgPerKg),
@@ -204,9 +205,20 @@ pub(crate) fn xenograft(
         .collect();
     cx.uniq(&names, "cohort");
     let mut cohorts = Vec::new();
+    let mut pending = Vec::new();
     for (ci, c) in f.cohorts.iter().enumerate() {
         let at = root.k("cohorts").i(ci);
-        if let Some(coh) = cohort(c, f, cx, &at, &agents, &agent_names, phases, day0) {
+        if let Some(coh) = cohort(
+            c,
+            f,
+            cx,
+            &at,
+            &agents,
+            &agent_names,
+            phases,
+            day0,
+            &mut pending,
+        ) {
             cohorts.push(coh);
         }
     }
@@ -279,6 +291,9 @@ pub(crate) fn xenograft(
         }
         Some(Enrollment { min_mm3: min?, max_mm3: max?, max_wait_days: wait?, randomization: randomization?, mode: mode? })
     });
+    if let (Some(a), Some(e)) = (&animals, &enrollment) {
+        solve_user_effects(cx, &mut cohorts, &pending, a, e);
+    }
 
     // Endpoints.
     let endpoints = f.endpoints.as_ref().map(|e| {
@@ -417,7 +432,9 @@ fn cohort(
     agent_names: &[&str],
     phases: &[Phase],
     day0: Option<&str>,
+    pending: &mut Vec<PendingUserEffect>,
 ) -> Option<Cohort> {
+    let analysis_day = f.analysis.as_ref().and_then(|a| a.analysis_day);
     let model_type = cx.pick(
         &c.model,
         &at.k("model"),
@@ -560,25 +577,91 @@ fn cohort(
                         cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"exposure\"; a direct effect uses `inhibition` and `kill-rate-per-day`"));
                     }
                 }
-                match &e.inhibition {
-                    None => {
+                let kill_rate_per_day = match &e.kill_rate_per_day {
+                    Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
+                    None => Param::fixed(0.0, "default: no kill term"),
+                };
+                let user: Vec<(EffectUnit, &FileUserEffect)> = [
+                    (EffectUnit::TgiPct, &e.expected_tgi_pct),
+                    (EffectUnit::TcPct, &e.expected_tc_pct),
+                    (EffectUnit::RateTcPct, &e.expected_rate_tc),
+                ]
+                .into_iter()
+                .filter_map(|(u, x)| x.as_ref().map(|x| (u, x)))
+                .collect();
+                let mut given: Vec<&str> = user.iter().map(|(u, _)| u.key()).collect();
+                if e.inhibition.is_some() {
+                    given.insert(0, "inhibition");
+                }
+                if given.len() > 1 {
+                    cx.error_key(
+                        &eat.k(given[1]),
+                        format!(
+                            "give exactly one of `inhibition`, `expected-tgi-pct`, `expected-tc-pct`, `expected-rate-tc`; this effect has {}",
+                            given.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                        ),
+                    );
+                }
+                match (&e.inhibition, user.first()) {
+                    (None, None) => {
                         cx.error(
                             &eat,
-                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }`",
+                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }` or an effect in user units: `expected-tgi-pct`, `expected-tc-pct` or `expected-rate-tc = { value = …, day = …, source = \"…\" }`",
                         );
                         None
                     }
-                    Some(inh) => Some(EffectMode::Direct {
+                    (Some(inh), _) => Some(EffectMode::Direct {
                         inhibition: cx.par(inh, &eat.k("inhibition"), R::Prob),
-                        kill_rate_per_day: match &e.kill_rate_per_day {
-                            Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
-                            None => Param::fixed(0.0, "default: no kill term"),
-                        },
+                        kill_rate_per_day,
                     }),
+                    (None, Some(&(unit, u))) => {
+                        let uat = eat.k(unit.key());
+                        let value = cx.n(u.value, &uat.k("value"), R::Finite);
+                        if u.source.trim().is_empty() {
+                            cx.error(
+                                &uat.k("source"),
+                                "empty `source`: cite the reference or write \"assumed; <why>\"",
+                            );
+                        }
+                        let day = match u.day.or(analysis_day) {
+                            Some(d) => Some(cx.n(d, &uat.k("day"), R::Pos)),
+                            None => {
+                                cx.error(
+                                    &uat,
+                                    format!("`{}` needs `day = N` (the study day at which the {} holds), or set `[analysis] analysis-day`", unit.key(), unit.label()),
+                                );
+                                None
+                            }
+                        };
+                        day.map(|day| {
+                            pending.push(PendingUserEffect {
+                                cohort: c.name.clone(),
+                                effect: effects.len(),
+                                at: uat,
+                                unit,
+                                value,
+                                day,
+                                cv: u.cv,
+                                sd: u.sd,
+                                source: u.source.clone(),
+                            });
+                            // Solved once enrollment and hosts are known (solve_user_effects).
+                            EffectMode::Direct {
+                                inhibition: Param::fixed(f64::NAN, "not solved yet"),
+                                kill_rate_per_day,
+                            }
+                        })
+                    }
                 }
             }
             Some(_) => {
-                for k in ["inhibition", "kill-rate-per-day"] {
+                for k in [
+                    "inhibition",
+                    "kill-rate-per-day",
+                    "expected-tgi-pct",
+                    "expected-tc-pct",
+                    "expected-rate-tc",
+                ] {
                     if cx_exists(cx, &eat.k(k)) {
                         cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"direct\"; an exposure effect uses `emax`, `ec50-ng-ml`, `hill`"));
                     }
@@ -661,6 +744,7 @@ fn cohort(
                 agent: e.agent.clone(),
                 mode,
                 source,
+                specified_as: None,
             });
         }
     }
@@ -796,6 +880,175 @@ fn cohort(
         resistant,
         arms,
     })
+}
+
+/// An effect given in user units, waiting for [`solve_user_effects`].
+pub(crate) struct PendingUserEffect {
+    cohort: String,
+    /// Index in the cohort's `effects`.
+    effect: usize,
+    /// Position of the user form (`…effects[i].expected-tgi-pct`).
+    at: KeyPath,
+    unit: EffectUnit,
+    value: f64,
+    day: f64,
+    cv: Option<f64>,
+    sd: Option<f64>,
+    source: String,
+}
+
+/// The cohort's typical growth curve from randomization, as the effect-unit solve sees it:
+/// typical growth parameters; V0 = the growth model's typical V0 when enrollment is
+/// `at-baseline`, else the geometric middle of the enrollment window (randomization takes
+/// the animals closest to it); the hormone factor of the simulator's closed-form rule
+/// (`CohortPlan::closed_form_hormone_factor`: 1 while estrogen lasts past study day 0 —
+/// intact hosts, or a pellet neither removed at randomization nor exhausted — else the
+/// cohort's growth without estrogen).
+pub(crate) fn typical_curve(
+    c: &Cohort,
+    animals: &Animals,
+    enrollment: &Enrollment,
+) -> effect_units::Curve {
+    use crate::model::growth::{Kinetics, Simeoni};
+    use effect_units::Shape;
+    let v0 = match enrollment.mode {
+        EnrollmentMode::AtBaseline => c.growth.v0().value,
+        _ if enrollment.min_mm3 > 0.0 => (enrollment.min_mm3 * enrollment.max_mm3).sqrt(),
+        _ => 0.5 * enrollment.max_mm3,
+    };
+    let support = if !animals.ovariectomized {
+        true
+    } else {
+        match &c.hormone {
+            None => false,
+            Some(h) => {
+                let removal = match h.removal {
+                    PelletRemoval::AtRandomization => 0.0,
+                    PelletRemoval::OnStudyDay(d) => d.max(0) as f64,
+                    PelletRemoval::Never => f64::INFINITY,
+                };
+                removal.min(h.implant_offset_days as f64 + h.release_days) > 0.0
+            }
+        }
+    };
+    let hormone = if support {
+        1.0
+    } else {
+        c.growth_without_estrogen.value
+    };
+    let shape = match &c.growth {
+        GrowthModel::Exponential { rate, .. } => Shape::Closed {
+            kinetics: Kinetics::Exponential,
+            rate: rate.value,
+        },
+        GrowthModel::Logistic {
+            rate, capacity_mm3, ..
+        } => Shape::Closed {
+            kinetics: Kinetics::Logistic {
+                capacity: capacity_mm3.value,
+            },
+            rate: rate.value,
+        },
+        GrowthModel::Gompertz {
+            rate, capacity_mm3, ..
+        } => Shape::Closed {
+            kinetics: Kinetics::Gompertz {
+                capacity: capacity_mm3.value,
+            },
+            rate: rate.value,
+        },
+        GrowthModel::Simeoni {
+            lambda0,
+            lambda1,
+            k1,
+            psi,
+            ..
+        } => Shape::Simeoni(Simeoni {
+            lambda0: lambda0.value,
+            lambda1: lambda1.value,
+            k1: k1.value,
+            psi: *psi,
+        }),
+    };
+    effect_units::Curve { shape, v0, hormone }
+}
+
+/// Solves every effect given in user units to its growth-rate inhibition (errors at the
+/// user form when the target cannot be reached).
+fn solve_user_effects(
+    cx: &mut Ctx<'_>,
+    cohorts: &mut [Cohort],
+    pending: &[PendingUserEffect],
+    animals: &Animals,
+    enrollment: &Enrollment,
+) {
+    for p in pending {
+        let Some(c) = cohorts.iter_mut().find(|c| c.name == p.cohort) else {
+            continue;
+        };
+        let curve = typical_curve(c, animals, enrollment);
+        if c.resistant.is_some() {
+            cx.warn_key(
+                &p.at,
+                format!(
+                    "`{}` is solved on the sensitive population; the resistant subclone of cohort `{}` will make the simulated {} weaker",
+                    p.unit.key(),
+                    c.name,
+                    p.unit.label()
+                ),
+            );
+        }
+        let Some(eff) = c.effects.get_mut(p.effect) else {
+            continue;
+        };
+        let EffectMode::Direct {
+            inhibition,
+            kill_rate_per_day,
+        } = &mut eff.mode
+        else {
+            continue;
+        };
+        let kill = kill_rate_per_day.value;
+        match effect_units::solve(p.unit, p.value, &curve, kill, p.day) {
+            Ok(i) => {
+                let solved_for = format!(
+                    "solved for {} growth: typical on-treatment control rate {}/day, V0 {} mm³ at randomization{}",
+                    curve.model_name(),
+                    crate::fit::fragment::sig(curve.control_rate(), 3),
+                    crate::fit::fragment::sig(curve.v0, 3),
+                    if kill > 0.0 {
+                        format!(", kill {kill}/day")
+                    } else {
+                        String::new()
+                    }
+                );
+                let fp = FileParam {
+                    value: i,
+                    cv: p.cv,
+                    sd: p.sd,
+                    source: format!(
+                        "expected {} {}% at day {} ({}); {solved_for}",
+                        p.unit.label(),
+                        p.value,
+                        p.day,
+                        p.source
+                    ),
+                };
+                *inhibition = cx.par(&fp, &p.at, R::Prob);
+                eff.specified_as = Some(UserEffect {
+                    unit: p.unit,
+                    value: p.value,
+                    day: p.day,
+                    source: p.source.clone(),
+                    solved_for,
+                });
+            }
+            Err(why) => cx.error(
+                &p.at.k("value"),
+                format!("`{}` in cohort `{}`: {why}", p.unit.key(), c.name),
+            ),
+        }
+    }
 }
 
 fn cx_exists(cx: &Ctx<'_>, at: &KeyPath) -> bool {
@@ -999,4 +1252,182 @@ fn treatment(
         phase: phase_name?,
         volume_ml_per_kg: t.volume_ml_per_kg,
     })
+}
+
+#[cfg(test)]
+mod user_effect_tests {
+    //! Effects in user units: conversion, positions of the errors, the end-to-end TGI.
+    use crate::model::effect_units::{EffectUnit, measure};
+    use crate::protocol::domain::EffectMode;
+    use crate::protocol::{LoadError, parse};
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/effects/user_units.toml");
+
+    fn with(old: &str, new: &str) -> String {
+        assert!(FIXTURE.contains(old), "fixture lacks {old}");
+        FIXTURE.replacen(old, new, 1)
+    }
+
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        match parse(text, "t.toml") {
+            Ok(_) => Vec::new(),
+            Err(LoadError::Invalid { diagnostics, .. }) => diagnostics
+                .into_iter()
+                .filter(|d| d.severity == crate::protocol::diag::Severity::Error)
+                .map(|d| (d.line, d.message))
+                .collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle")
+            + 1
+    }
+
+    #[test]
+    fn fixture_solves_to_the_documented_inhibitions_and_keeps_the_users_number() {
+        let l = parse(FIXTURE, "user_units.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let x = l.protocol.xenograft().expect("xenograft");
+        let c = &x.cohorts[0];
+        let inh = |agent: &str| match &c.effect(agent).expect("effect").mode {
+            EffectMode::Direct { inhibition, .. } => inhibition.value,
+            m => panic!("{m:?}"),
+        };
+        // Exponential closed form, g = ln2/7, t = 21 (day from [analysis] analysis-day).
+        let g = std::f64::consts::LN_2 / 7.0;
+        let a = (1.0 + 0.3 * (g * 21.0).exp_m1()).ln() / 21.0;
+        assert!((inh("drug-tgi70") - (1.0 - a / g)).abs() < 1e-12);
+        assert!((inh("drug-tc25") - (1.0 - (g + 0.25f64.ln() / 21.0) / g)).abs() < 1e-12);
+        assert_eq!(inh("drug-i30"), 0.3);
+        let u = c
+            .effect("drug-tgi70")
+            .unwrap()
+            .specified_as
+            .as_ref()
+            .unwrap();
+        assert_eq!((u.unit, u.value, u.day), (EffectUnit::TgiPct, 70.0, 21.0));
+        assert!(u.source.contains("~70% TGI"));
+        assert!(c.effect("drug-i30").unwrap().specified_as.is_none());
+        // The case: inhibition 0.7 on this growth is TGI ≈ 88%, not 70%.
+        let curve = super::typical_curve(c, &x.animals, &x.enrollment);
+        let tgi = measure(EffectUnit::TgiPct, &curve, 0.7, 0.0, 21.0);
+        assert!((tgi - 87.6).abs() < 0.5, "{tgi}");
+    }
+
+    #[test]
+    fn one_form_only_and_positioned_errors() {
+        // Two forms.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21, source = \"assumed; test fixture\" }",
+            "expected-tc-pct = { value = 25, day = 21, source = \"assumed; test fixture\" }\ninhibition = { value = 0.5, source = \"x\" }",
+        );
+        let e = errors(&t);
+        assert!(e.iter().any(|(_, m)| m.contains("exactly one of")), "{e:?}");
+        // Impossible target, at the value's line.
+        let t = with(
+            "expected-tc-pct = { value = 25,",
+            "expected-tc-pct = { value = 125,",
+        );
+        let e = errors(&t);
+        let l = line_of(&t, "value = 125");
+        assert!(
+            e.iter()
+                .any(|(line, m)| *line == l && m.contains("cannot be negative")),
+            "{e:?}"
+        );
+        let t = with(
+            "expected-tgi-pct = { value = 70,",
+            "expected-tgi-pct = { value = 130,",
+        );
+        let e = errors(&t);
+        assert!(e.iter().any(|(_, m)| m.contains("kill rate")), "{e:?}");
+        // No day and no analysis day.
+        let t = with("analysis-day = 21\n", "");
+        let e = errors(&t);
+        let l = line_of(&t, "expected-tgi-pct = {");
+        assert!(
+            e.iter()
+                .any(|(line, m)| *line == l && m.contains("needs `day = N`")),
+            "{e:?}"
+        );
+        // Neither form.
+        let t = with(
+            "inhibition = { value = 0.3, source = \"assumed; test fixture\" }\n",
+            "",
+        );
+        let e = errors(&t);
+        assert!(
+            e.iter().any(|(_, m)| m.contains("expected-tgi-pct")),
+            "{e:?}"
+        );
+        // Unknown keys in the user form still warn.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21,",
+            "expected-tc-pct = { value = 25, day = 21, dya = 3,",
+        );
+        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            l.warnings
+                .iter()
+                .any(|w| w.message.contains("unknown key `dya`")),
+            "{:?}",
+            l.warnings
+        );
+        // cv on the user form carries onto the solved inhibition.
+        let t = with(
+            "expected-tc-pct = { value = 25, day = 21,",
+            "expected-tc-pct = { value = 25, day = 21, cv = 0.2,",
+        );
+        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let x = l.protocol.xenograft().unwrap();
+        match &x.cohorts[0].effect("drug-tc25").unwrap().mode {
+            EffectMode::Direct { inhibition, .. } => assert_eq!(
+                inhibition.variability,
+                crate::protocol::domain::Variability::LogNormal { cv: 0.2 }
+            ),
+            m => panic!("{m:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod typical_curve_tests {
+    /// The effect-unit solve's hormone factor is the simulator's closed-form rule, for every
+    /// cohort of every bundled xenograft protocol.
+    #[test]
+    fn hormone_factor_matches_the_simulators_closed_form_rule() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut n = 0;
+        for dir in ["protocols", "examples", "tests/fixtures/effects"] {
+            for e in std::fs::read_dir(root.join(dir)).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.extension().and_then(|x| x.to_str()) != Some("toml") {
+                    continue;
+                }
+                let l = crate::protocol::load(&p).unwrap_or_else(|e| panic!("{e}"));
+                let Some(x) = l.protocol.xenograft() else {
+                    continue;
+                };
+                let plan =
+                    crate::sim::plan::Plan::new(&l.protocol, &crate::sim::SimOptions::default())
+                        .expect("plan");
+                for (c, cp) in x.cohorts.iter().zip(&plan.cohorts) {
+                    let curve = super::typical_curve(c, &x.animals, &x.enrollment);
+                    assert_eq!(
+                        curve.hormone,
+                        cp.closed_form_hormone_factor(),
+                        "{} {}",
+                        p.display(),
+                        c.name
+                    );
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 5, "{n} cohorts");
+    }
 }

@@ -345,8 +345,15 @@ pub struct FileEffect {
     pub agent: String,
     /// `direct` or `exposure`.
     pub mode: String,
-    /// Growth-rate inhibition fraction (direct).
+    /// Growth-rate inhibition fraction (direct). Exactly one of `inhibition`,
+    /// `expected-tgi-pct`, `expected-tc-pct` and `expected-rate-tc`.
     pub inhibition: Option<FileParam>,
+    /// Expected TGI% at a day (direct), solved to `inhibition` for the cohort's growth.
+    pub expected_tgi_pct: Option<FileUserEffect>,
+    /// Expected T/C% (treated/control mean volume) at a day (direct), solved to `inhibition`.
+    pub expected_tc_pct: Option<FileUserEffect>,
+    /// Expected rate-based T/C% (Hather et al. 2014) at a day (direct), solved to `inhibition`.
+    pub expected_rate_tc: Option<FileUserEffect>,
     /// Kill rate, 1/day (direct; default 0).
     pub kill_rate_per_day: Option<FileParam>,
     /// Maximal inhibition (exposure).
@@ -360,6 +367,23 @@ pub struct FileEffect {
     /// Simeoni k2, (ng/mL)⁻¹/day (exposure, target kill).
     pub k2: Option<FileParam>,
     /// Source of the numbers.
+    pub source: String,
+}
+
+/// `{ value = …, day = …, source = "…" }`: an effect in user units (TGI%, T/C%, rate T/C%)
+/// at a study day, optionally with the between-animal variability of the solved inhibition.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileUserEffect {
+    /// The number, % (e.g. 70 for 70% TGI).
+    pub value: f64,
+    /// Study day at which it holds (default: `[analysis] analysis-day`).
+    pub day: Option<f64>,
+    /// CV of a log-normal random effect on the solved inhibition (≥ 0).
+    pub cv: Option<f64>,
+    /// SD of an additive normal random effect on the solved inhibition (≥ 0).
+    pub sd: Option<f64>,
+    /// Literature source, or "assumed; <why>".
     pub source: String,
 }
 

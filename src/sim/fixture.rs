@@ -126,6 +126,7 @@ pub fn basic(growth: GrowthModel) -> Protocol {
                     kill_rate_per_day: Param::fixed(0.0, "assumed; test fixture"),
                 },
                 source: src(),
+                specified_as: None,
             }],
             resistant: None,
             arms: vec![
@@ -297,6 +298,7 @@ pub fn p1(n: u32) -> Protocol {
                 kill_rate_per_day: Param::fixed(0.0, "bench P1"),
             },
             source: "bench P1".into(),
+            specified_as: None,
         });
         c.arms.push(arm(
             &format!("x{mult}"),

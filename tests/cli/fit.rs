@@ -413,3 +413,127 @@ fn fit_to_simulated_tamr_vehicle_recovers_the_protocol_and_pastes_back() {
         assert_eq!(s.status.code(), Some(0), "{model}: {}", stderr(&s));
     }
 }
+
+/// Effects in user units, end to end on tests/fixtures/effects/user_units.toml (exponential,
+/// 40 animals per arm, small spread): `expected-tgi-pct = 70` and `expected-tc-pct = 25` at
+/// day 21 are solved to inhibitions 0.456 and 0.667 (`show` prints both); the simulated study
+/// reads TGI ≈ 70% and T/C ≈ 25% at day 21; `fit --control` on its animals emits
+/// `[[cohorts.effects]]` whose inhibitions cover the solved values (and the direct 0.3).
+#[test]
+fn user_unit_effects_simulate_to_their_tgi_and_fit_control_recovers_them() {
+    let fixture = "tests/fixtures/effects/user_units.toml";
+    let dir = scratch("fit_user_unit_effects");
+    let o = xenoplan(&["show", fixture]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = stdout(&o);
+    assert!(
+        shown.contains("expected TGI 70% at day 21 → inhibition 0.456 (solved for exponential growth: typical on-treatment control rate 0.0990/day, V0 175.0 mm³ at randomization)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("expected T/C 25% at day 21 → inhibition 0.667"),
+        "{shown}"
+    );
+
+    let sim = dir.join("sim");
+    let o = xenoplan(&[
+        "simulate",
+        fixture,
+        "--seed",
+        "2",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tgi = std::fs::read_to_string(sim.join("tgi.csv")).unwrap();
+    let row = |arm: &str| -> Vec<f64> {
+        tgi.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f[0] == arm && f[1] == "21")
+            .unwrap_or_else(|| panic!("no day-21 row of {arm} in\n{tgi}"))[2..8]
+            .iter()
+            .map(|x| x.parse().unwrap())
+            .collect()
+    };
+    // tgi_pct, low, high, tc_pct, low, high. Bootstrap SE ≈ 1 point; tolerance 3.
+    let a = row("tgi70");
+    assert!(
+        (a[0] - 70.0).abs() < 3.0 && a[1] <= 70.0 && 70.0 <= a[2],
+        "{a:?}"
+    );
+    let b = row("tc25");
+    assert!(
+        (b[3] - 25.0).abs() < 2.0 && b[4] <= 25.0 && 25.0 <= b[5],
+        "{b:?}"
+    );
+
+    let fit_dir = dir.join("fit");
+    let o = xenoplan(&[
+        "fit",
+        sim.join("animals.csv").to_str().unwrap(),
+        "--control",
+        "control",
+        "--boot",
+        "100",
+        "--date",
+        "2026-01-01",
+        "--out",
+        fit_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let frag = stdout(&o);
+    assert!(
+        frag.contains("# Drug effects vs control arm `control` (40 animals): growth-rate inhibition I = 1 − r_T/r_C from the typical exponential rates of a separate fit of each arm (same method); 95% CI: percentile over paired bootstrap replicates of both fits.\n"),
+        "{frag}"
+    );
+    let doc: toml::Table = toml::from_str(&frag).expect("fragment is valid TOML");
+    let effects = doc["cohorts"]["effects"]
+        .as_array()
+        .expect("[[cohorts.effects]]");
+    assert_eq!(effects.len(), 3, "{frag}");
+    for (arm, truth) in [("tgi70", 0.4559), ("tc25", 0.6667), ("i30", 0.3)] {
+        let e = effects
+            .iter()
+            .find(|e| e["agent"].as_str() == Some(arm))
+            .unwrap_or_else(|| panic!("no effect for {arm}: {frag}"));
+        assert_eq!(e["mode"].as_str(), Some("direct"));
+        let v = e["inhibition"]["value"].as_float().unwrap();
+        let src = e["inhibition"]["source"].as_str().unwrap();
+        assert!(
+            src.starts_with(&format!(
+                "fit to animals.csv: arm `{arm}` (40 animals) vs control `control` (40 animals), exponential, 2026-01-01; I = 1 - "
+            )),
+            "{src}"
+        );
+        let ci = src
+            .split("95% CI ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let (lo, hi) = ci.split_once('–').unwrap();
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        assert!(
+            lo <= truth && truth <= hi && (v - truth).abs() < 0.03,
+            "{arm}: {v} ({lo}–{hi}) vs {truth}"
+        );
+    }
+    let csv = std::fs::read_to_string(fit_dir.join("fit_effects.csv")).unwrap();
+    assert!(csv.starts_with("arm,control,n_treated,n_control,rate_treated,rate_control,inhibition,se,ci_low,ci_high,paired_resamples\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 4);
+
+    // --control needs another arm, and the exponential model.
+    let o = xenoplan(&[
+        "fit",
+        sim.join("animals.csv").to_str().unwrap(),
+        "--control",
+        "control",
+        "--arm",
+        "i30",
+        "--boot",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("differ"), "{}", stderr(&o));
+}

@@ -404,6 +404,26 @@ pub struct DrugEffect {
     pub mode: EffectMode,
     /// Source of the numbers.
     pub source: String,
+    /// The user's number when the effect was given in user units (`expected-tgi-pct`…)
+    /// and solved to the growth-rate inhibition of [`EffectMode::Direct`]; `None` when
+    /// `inhibition` was written directly.
+    pub specified_as: Option<UserEffect>,
+}
+
+/// An effect as the user gave it — TGI%, T/C% or rate-based T/C% at a study day — and how it
+/// was solved ([`crate::model::effect_units`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserEffect {
+    /// Unit of `value`.
+    pub unit: crate::model::effect_units::EffectUnit,
+    /// The number, % (e.g. 70 for "70% TGI").
+    pub value: f64,
+    /// Study day at which it holds.
+    pub day: f64,
+    /// Source of the number.
+    pub source: String,
+    /// How it was solved: model, typical on-treatment rate, baseline volume, kill.
+    pub solved_for: String,
 }
 
 /// Drug effect model.
