@@ -249,6 +249,9 @@ fn analyze_on_simulated_animals_reproduces_simulate_tables() {
         "3",
         "--bootstrap-reps",
         "200",
+        // The protocol's hypotheses: measured data get the family the simulation used.
+        "--hypotheses",
+        "protocols/tamr_mcf7_xenograft.toml",
         "--out",
         ana.to_str().unwrap(),
     ]);
