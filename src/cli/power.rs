@@ -306,7 +306,7 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     if f_col {
         let _ = writeln!(
             o,
-            "LMM F: closed-form power of the synergy test (SynergyLMM's APrioriPwr noncentrality with the test's Satterthwaite df M − 4; SynergyLMM's own ddf N − M − 3 is in power.csv, synergylmm_apriori_power). Both take the baseline reading as exact, so they are optimistic when calipers also err on the baseline day."
+            "LMM F: closed-form power of the synergy test on this design (per-animal slope variance including the baseline reading's caliper error; t with df M − 4). SynergyLMM's APrioriPwr (baseline taken as exact, ddf N − M − 3) is in power.csv, synergylmm_apriori_power."
         );
     }
     for row in r.rows.iter().filter(|x| x.not_computable > 0) {

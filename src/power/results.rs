@@ -225,7 +225,10 @@ pub fn run_power(
     };
     // The compiled tight design, when eligible, also carries the closed forms (the synergy
     // F test) for a run that ends on the full engine.
-    let closed_form = tight.as_ref().ok().cloned();
+    let closed_form = match &tight {
+        Ok(d) => Some(d.clone()),
+        Err(_) => FastDesign::from_engine(&engine, &units).ok(),
+    };
     let tight = match tight {
         Ok(design) => match FastModel::new(design, &units, settings) {
             Ok(model) => Ok(model),

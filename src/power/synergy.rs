@@ -15,8 +15,9 @@
 //!
 //! Units: xenoplan takes the random-slope SD σ_u in absolute units (/day); SynergyLMM's
 //! `sd_ranef` is relative to the residual SD (σ_u = sd_ranef·σ). The baseline reading is
-//! taken as exact, as `APrioriPwr` does: with caliper error on the baseline too, ln RTV carries
-//! −ε₀ at every day and simulated power is lower (see `power` on examples/synergy_power.toml).
+//! taken as exact by `APrioriPwr`: with caliper error on the baseline too, ln RTV carries −ε₀
+//! at every day and power is lower; [`SynergyPower::power_satterthwaite`] includes that term
+//! (checked against whole simulated studies of examples/synergy_power.toml).
 
 use super::nct::t_test_power;
 use crate::protocol::TestKey;
@@ -32,6 +33,9 @@ pub struct SynergyDesign {
     pub sigma: f64,
     /// Reading days relative to baseline, the baseline (0) included.
     pub days: Vec<f64>,
+    /// SD of the log error of the baseline reading that ln(V/V0) divides by (0 = exact, as
+    /// `APrioriPwr` assumes; the caliper SD when calipers err on day 0 too).
+    pub baseline_sd: f64,
 }
 
 /// The closed-form test at one group size.
@@ -45,8 +49,11 @@ pub struct SynergyPower {
     pub ddf: f64,
     /// Power at level α with SynergyLMM's ddf (`APrioriPwr`).
     pub power: f64,
-    /// Power of xenoplan's test: the same λ with the Satterthwaite df of the contrast, which
-    /// for animals read on the same days is M − 4 (a one-way ANOVA of per-animal slopes).
+    /// Power of xenoplan's test on this design: with every animal read on the same days the
+    /// REML estimate is the mean of per-animal slopes through the origin, b̂ᵢ = Σ t·yᵢ / S,
+    /// and the t test with Satterthwaite df is the one-way ANOVA contrast on them (df M − 4).
+    /// Their variance is σ_u² + σ²/S + σ₀²·(Σt)²/S² — the last term from the baseline
+    /// reading's error σ₀, which ln(V/V0) carries into every day.
     pub power_satterthwaite: f64,
 }
 
@@ -80,6 +87,7 @@ impl SynergyDesign {
                 .iter()
                 .map(|t| t - t0)
                 .collect(),
+            baseline_sd: d.eps_sd,
         })
     }
 }
@@ -111,13 +119,16 @@ pub fn apriori_power(
         return None;
     }
     let df_animals = 4.0 * n - 4.0;
+    let sum_t: f64 = d.days.iter().sum();
+    let v_slope = 1.0 / info_one + d.baseline_sd * d.baseline_sd * sum_t * sum_t / (s * s);
+    let f_ours = l * l * n / v_slope / sum_l2;
     Some(SynergyPower {
         f,
         ndf: 1.0,
         ddf,
         power: t_test_power(f.sqrt(), ddf, alpha),
         power_satterthwaite: if df_animals > 0.0 {
-            t_test_power(f.sqrt(), df_animals, alpha)
+            t_test_power(f_ours.sqrt(), df_animals, alpha)
         } else {
             f64::NAN
         },
@@ -136,6 +147,7 @@ mod tests {
             slope_sd: 0.039 * 0.215,
             sigma: 0.215,
             days: (0..=10).map(|k| 3.0 * f64::from(k)).collect(),
+            baseline_sd: 0.0,
         }
     }
 
@@ -248,5 +260,33 @@ mod tests {
                 "n = {npg}: Monte Carlo {mc} vs closed form {expected} (SE {se})"
             );
         }
+    }
+
+    /// Whole simulated studies of examples/synergy_power.toml (calipers err on the baseline
+    /// day too) agree with the closed form that includes the baseline error, within 4.5 SE at
+    /// n = 8, while SynergyLMM's exact-baseline formula is far above them.
+    #[test]
+    fn protocol_monte_carlo_matches_the_closed_form_with_baseline_error() {
+        let path = format!("{}/examples/synergy_power.toml", env!("CARGO_MANIFEST_DIR"));
+        let p = crate::protocol::load(std::path::Path::new(&path))
+            .expect("loads")
+            .protocol;
+        let mut s = crate::power::tests::settings(vec![8], 1000, 2);
+        s.endpoints = vec![TestKey::BlissLmm];
+        s.engine = crate::power::EngineChoice::Full;
+        let r = crate::power::run_power(&p, &s, &|_| {}).expect("runs");
+        let row = r
+            .rows
+            .iter()
+            .find(|x| x.endpoint == "bliss-lmm")
+            .expect("row");
+        let a = row.analytic_synergy.expect("closed form");
+        let se = (a.power_satterthwaite * (1.0 - a.power_satterthwaite) / 1000.0).sqrt();
+        eprintln!(
+            "synergy_power.toml n = 8: simulated {} vs closed form {} (SynergyLMM {})",
+            row.power, a.power_satterthwaite, a.power
+        );
+        assert!((row.power - a.power_satterthwaite).abs() < 4.5 * se);
+        assert!(a.power - row.power > 0.15);
     }
 }
