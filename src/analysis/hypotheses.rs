@@ -26,23 +26,21 @@ pub struct HypothesisPlan {
     pub families: Vec<Family>,
 }
 
-/// The two-arm tests `analyze` runs on measured data by default.
-pub const DEFAULT_TESTS: [TestKey; 7] = [
-    TestKey::WelchLog,
-    TestKey::Mwu,
-    TestKey::Slope,
-    TestKey::Auc,
-    TestKey::Lmm,
-    TestKey::Logrank,
-    TestKey::Response,
-];
+/// The tests `analyze` runs on measured data by default: every registered test that can
+/// compare an arm with its control, in registry order.
+pub fn default_tests() -> Vec<TestKey> {
+    TestKey::ALL
+        .into_iter()
+        .filter(|t| t.info().kinds.contains(&HypothesisKind::VsControl))
+        .collect()
+}
 
 impl Default for HypothesisPlan {
     fn default() -> Self {
         HypothesisPlan {
             hypotheses: Vec::new(),
             defaults: true,
-            default_tests: DEFAULT_TESTS.to_vec(),
+            default_tests: default_tests(),
             adjust: Adjustment::Holm,
             families: Vec::new(),
         }
@@ -73,7 +71,7 @@ impl HypothesisPlan {
         HypothesisPlan {
             defaults: hypotheses.is_empty(),
             hypotheses,
-            default_tests: DEFAULT_TESTS.to_vec(),
+            default_tests: default_tests(),
             adjust: a.adjust,
             families: a.families.clone(),
         }
@@ -219,6 +217,7 @@ pub(crate) fn evaluate(
         .collect();
     let idx = |name: &str| c.arms.iter().position(|a| a == name);
     let start = out.len();
+    let mut courses = Vec::new();
     for h in plan.in_cohort(c.name, c.arms, opt.run_lmm) {
         let Some(ix) = h
             .arms
@@ -231,40 +230,27 @@ pub(crate) fn evaluate(
         for &t in &h.tests {
             rows_of(&h, t, &ix, (c, &values), opt, out);
         }
-    }
-    adjust_families(plan, &mut out[start..]);
-    if !opt.synergy_time_course {
-        return;
-    }
-    for h in plan.in_cohort(c.name, c.arms, opt.run_lmm) {
-        if h.kind != HypothesisKind::Synergy {
-            continue;
-        }
-        let Some(ix) = h
-            .arms
-            .iter()
-            .map(|a| idx(a))
-            .collect::<Option<Vec<usize>>>()
-        else {
-            continue;
-        };
-        let arms4 = SynergyArms {
-            control: &c.by_arm[0],
-            a: &c.by_arm[ix[1]],
-            b: &c.by_arm[ix[2]],
-            ab: &c.by_arm[ix[0]],
-        };
-        for &t in &h.tests {
-            for point in compare::synergy_over_time(t, arms4, opt.log_floor_mm3) {
-                res.synergy.push(SynergyRow {
-                    cohort: c.name.into(),
-                    hypothesis: h.name.clone(),
-                    key: t,
-                    point,
-                });
+        if opt.synergy_time_course && h.kind == HypothesisKind::Synergy {
+            let arms4 = SynergyArms {
+                control: &c.by_arm[0],
+                a: &c.by_arm[ix[1]],
+                b: &c.by_arm[ix[2]],
+                ab: &c.by_arm[ix[0]],
+            };
+            for &t in &h.tests {
+                for point in compare::synergy_over_time(t, arms4, opt.log_floor_mm3) {
+                    courses.push(SynergyRow {
+                        cohort: c.name.into(),
+                        hypothesis: h.name.clone(),
+                        key: t,
+                        point,
+                    });
+                }
             }
         }
     }
+    adjust_families(plan, &mut out[start..]);
+    res.synergy.extend(courses);
 }
 
 fn row(

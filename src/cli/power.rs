@@ -378,21 +378,13 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             "\nRobustness (recommended n per arm; scenario factors assumed):"
         );
         for sc in &r.scenarios {
-            let recs: Vec<String> = sc
-                .recommendations
-                .iter()
-                .map(|x| match x.n_per_arm {
-                    Some(n) => format!("{} ({}) n = {n}", x.comparison, x.endpoint),
-                    None => format!("{} ({}) not reached", x.comparison, x.endpoint),
-                })
-                .collect();
             let _ = writeln!(
                 o,
                 "  {:<12} effects ×{:<5} variability ×{:<5} {}",
                 sc.scenario.name,
                 sc.scenario.effect_scale,
                 sc.scenario.variability_scale,
-                recs.join("; ")
+                sc.recommendations_text("; ")
             );
         }
     }

@@ -26,6 +26,21 @@ pub struct ScenarioSummary {
     pub implant: Vec<(String, u32)>,
 }
 
+impl ScenarioSummary {
+    /// "<hypothesis> (<test>) n = 6" or "… not reached" per sizing recommendation, joined.
+    pub fn recommendations_text(&self, sep: &str) -> String {
+        let recs: Vec<String> = self
+            .recommendations
+            .iter()
+            .map(|x| match x.n_per_arm {
+                Some(n) => format!("{} ({}) n = {n}", x.comparison, x.endpoint),
+                None => format!("{} ({}) not reached", x.comparison, x.endpoint),
+            })
+            .collect();
+        recs.join(sep)
+    }
+}
+
 /// Runs `power` on `scenarios[0]` (the main result, its files and paragraph) and on every
 /// other scenario for the robustness summary, which is attached to the main result and
 /// appended to its justification.
@@ -66,20 +81,12 @@ pub fn run_scenarios(
     let text: Vec<String> = all
         .iter()
         .map(|s| {
-            let recs: Vec<String> = s
-                .recommendations
-                .iter()
-                .map(|x| match x.n_per_arm {
-                    Some(n) => format!("{} ({}) n = {n}", x.comparison, x.endpoint),
-                    None => format!("{} ({}) not reached", x.comparison, x.endpoint),
-                })
-                .collect();
             format!(
                 "{} (effects ×{}, variability ×{}): {}",
                 s.scenario.name,
                 s.scenario.effect_scale,
                 s.scenario.variability_scale,
-                recs.join(", ")
+                s.recommendations_text(", ")
             )
         })
         .collect();

@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 const DAYS: [f64; 9] = [0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0];
-const KEYS: [crate::protocol::TestKey; 7] = crate::analysis::hypotheses::DEFAULT_TESTS;
+
 const ALPHA: f64 = 0.05;
 
 fn null_study(seed: u64, s: u64, n_per_arm: usize) -> Dataset {
@@ -61,7 +61,8 @@ fn rejection_table(seed: u64, studies: u64, n_per_arm: usize) -> Vec<(&'static s
         .into_par_iter()
         .map(|s| {
             let r = analyze(&null_study(seed, s, n_per_arm), &opt).expect("null study analyzes");
-            KEYS.iter()
+            crate::analysis::hypotheses::default_tests()
+                .iter()
                 .map(|k| {
                     r.tests
                         .iter()
@@ -71,7 +72,8 @@ fn rejection_table(seed: u64, studies: u64, n_per_arm: usize) -> Vec<(&'static s
                 .collect()
         })
         .collect();
-    KEYS.iter()
+    crate::analysis::hypotheses::default_tests()
+        .iter()
         .enumerate()
         .map(|(i, k)| {
             let defined = per_study.iter().filter(|v| v[i].is_some()).count();
