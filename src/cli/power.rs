@@ -309,6 +309,9 @@ pub fn text_report(r: &PowerResult, out_dir: &Path) -> String {
             "LMM F: closed-form power of the synergy test on this design (per-animal slope variance including the baseline reading's caliper error; t with df M − 4). SynergyLMM's APrioriPwr (baseline taken as exact, ddf N − M − 3) is in power.csv, synergylmm_apriori_power."
         );
     }
+    for w in &r.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
     for row in r.rows.iter().filter(|x| x.not_computable > 0) {
         let _ = writeln!(
             o,

@@ -194,6 +194,8 @@ pub struct PowerResult {
     pub scenario: super::scenario::Scenario,
     /// Robustness summaries, one per scenario run (empty unless several were asked).
     pub scenarios: Vec<super::scenario::ScenarioSummary>,
+    /// What the settings left out of the protocol's plan (printed as warnings).
+    pub warnings: Vec<String>,
 }
 
 /// Runs the Monte Carlo power analysis of `protocol`. `progress` receives finished replicates.
@@ -514,6 +516,7 @@ pub fn assemble(
         justification: String::new(),
         scenario: super::scenario::Scenario::expected(),
         scenarios: Vec::new(),
+        warnings: units.notes.clone(),
     };
     result.justification = justification(protocol, settings, units, &result);
     result

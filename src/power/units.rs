@@ -62,6 +62,9 @@ pub struct UnitPlan {
     pub units: Vec<Unit>,
     /// Families.
     pub families: Vec<UnitFamily>,
+    /// What the `--endpoint` selection left out (a selected test no declared hypothesis uses,
+    /// a declared hypothesis none of whose tests was selected), for the run to print.
+    pub notes: Vec<String>,
 }
 
 impl UnitPlan {
@@ -78,6 +81,8 @@ impl UnitPlan {
         let several = x.cohorts.len() > 1;
         let mut units = Vec::new();
         let mut families: Vec<UnitFamily> = Vec::new();
+        let mut notes = Vec::new();
+        let mut left_out: Vec<String> = Vec::new();
         for (ci, c) in x.cohorts.iter().enumerate() {
             let control = c.arms.iter().position(|a| a.control).unwrap_or(0);
             let mut names: Vec<String> = vec![c.arms[control].name.clone()];
@@ -92,6 +97,9 @@ impl UnitPlan {
             for mut h in plan.in_cohort(&c.name, &names, true) {
                 // `--endpoint` selects which of a declared hypothesis' tests are sized.
                 h.tests.retain(|t| settings.endpoints.contains(t));
+                if h.tests.is_empty() && !left_out.contains(&h.name) {
+                    left_out.push(h.name.clone());
+                }
                 let first = index(&h.arms[0]);
                 let pairs = match h.kind {
                     HypothesisKind::VsControl => vec![(first, control)],
@@ -152,6 +160,9 @@ impl UnitPlan {
             order.sort_by_key(|&i| (pos(units[i].test), i));
             units = order.iter().map(|&i| units[i].clone()).collect();
         }
+        if !plan.defaults {
+            selection_notes(x, settings, &left_out, &mut notes);
+        }
         if units.is_empty() && !plan.defaults {
             let used: Vec<&str> = x
                 .analysis
@@ -184,6 +195,7 @@ impl UnitPlan {
             plan,
             units,
             families,
+            notes,
         })
     }
 
@@ -233,6 +245,30 @@ impl UnitPlan {
     }
 }
 
+/// Says what `--endpoint` left out of a protocol with declared hypotheses: selected tests that
+/// no hypothesis declares (they are not sized) and hypotheses none of whose tests was selected.
+fn selection_notes(
+    x: &crate::protocol::Xenograft,
+    settings: &Settings,
+    left_out: &[String],
+    notes: &mut Vec<String>,
+) {
+    for t in &settings.endpoints {
+        let declared = x.analysis.hypotheses.iter().any(|h| h.tests.contains(t));
+        if !declared {
+            notes.push(format!(
+                "--endpoint {}: no declared hypothesis uses this test, so it is not sized; add it to the `tests` of an [[analysis.hypotheses]] entry to size it",
+                t.as_str()
+            ));
+        }
+    }
+    for h in left_out {
+        notes.push(format!(
+            "hypothesis `{h}` is not sized: none of its tests is among the selected --endpoint values"
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +295,7 @@ mod tests {
                     method,
                     members: (0..n).collect(),
                 }],
+                notes: Vec::new(),
             };
             let mut out = vec![false; n];
             let mut scratch = Vec::new();

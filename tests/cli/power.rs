@@ -259,3 +259,63 @@ fn scenarios_show_how_the_recommendation_moves() {
     let manifest = std::fs::read_to_string(d.join("manifest.json")).expect("manifest");
     assert!(manifest.contains("\"pessimistic\""), "{manifest}");
 }
+
+#[test]
+fn combination_protocol_sizes_each_declared_hypothesis() {
+    // The bundled 10-arm camizestrant study: the primary family is "each combination beats
+    // both of its agents" (intersection–union), so the recommendation comes from those four.
+    let d = scratch("power-camizestrant");
+    let o = xenoplan(&[
+        "power",
+        "protocols/camizestrant_combinations_pdx.toml",
+        "--n",
+        "4..8",
+        "--reps",
+        "100",
+        "--endpoint",
+        "welch-log",
+        "--endpoint",
+        "mwu",
+        "--out",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for h in ["palbociclib", "alpelisib", "everolimus", "capivasertib"] {
+        let line = format!("  camizestrant + {h} beats each agent");
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    // `--endpoint` keeps the declared welch-log tests, says that mwu is declared nowhere and
+    // that the bliss-lmm synergy hypotheses are left out.
+    assert!(
+        text.contains(
+            "warning: --endpoint mwu: no declared hypothesis uses this test, so it is not sized"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: hypothesis `camizestrant + palbociclib synergy` is not sized: none of its tests is among the selected --endpoint values"),
+        "{text}"
+    );
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    let header = csv.lines().next().expect("header");
+    let cols: Vec<&str> = header.split(',').collect();
+    let kind = cols.iter().position(|c| *c == "kind").expect("kind column");
+    let sizing = cols
+        .iter()
+        .position(|c| *c == "sizing")
+        .expect("sizing column");
+    let combos = csv
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[kind] == "combination-vs-components" && f[sizing] == "true"
+        })
+        .count();
+    assert_eq!(
+        combos,
+        4 * 5,
+        "4 sizing combination hypotheses × n = 4..8\n{csv}"
+    );
+}
