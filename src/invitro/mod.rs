@@ -84,6 +84,82 @@ pub enum InvitroError {
     Plot(#[from] PlotError),
 }
 
+/// An IC50 as reported. A four-parameter logistic IC50 above the highest tested dose is an
+/// extrapolation the plate cannot support, so it is reported censored ("> top dose", not
+/// reached) and every fold shift built on it is a lower bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ic50 {
+    /// Estimated within the tested range, nM.
+    Reached(f64),
+    /// Above the top tested dose.
+    AboveTop {
+        /// Top tested dose, nM: the IC50's lower bound.
+        top_nm: f64,
+        /// The fit's extrapolated IC50, nM (not a finding; shown for transparency).
+        extrapolated_nm: f64,
+    },
+}
+
+impl Ic50 {
+    /// Classifies a fitted IC50 against the top dose of the plate it was fitted on.
+    pub fn classify(estimate_nm: f64, top_nm: f64) -> Self {
+        if estimate_nm > top_nm {
+            Ic50::AboveTop {
+                top_nm,
+                extrapolated_nm: estimate_nm,
+            }
+        } else {
+            Ic50::Reached(estimate_nm)
+        }
+    }
+    /// The estimate, or the lower bound (top dose) when not reached.
+    pub fn bound_nm(&self) -> f64 {
+        match *self {
+            Ic50::Reached(v) => v,
+            Ic50::AboveTop { top_nm, .. } => top_nm,
+        }
+    }
+    /// Whether the IC50 was reached within the tested doses.
+    pub fn reached(&self) -> bool {
+        matches!(self, Ic50::Reached(_))
+    }
+    /// CSV qualifier: `>` for a censored IC50, empty otherwise (Prism-style).
+    pub fn qualifier(&self) -> &'static str {
+        if self.reached() { "" } else { ">" }
+    }
+}
+
+/// Fold shift of the IC50, derived / parental.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FoldShift {
+    /// The ratio (a lower bound when `lower_bound`).
+    pub value: f64,
+    /// The derived IC50 lies above the top dose, so the shift is at least `value`.
+    pub lower_bound: bool,
+}
+
+impl FoldShift {
+    /// `derived / parental`; `None` when the parental IC50 is missing or itself censored
+    /// (the ratio would have no bound in either direction).
+    pub fn of(parental: Option<Ic50>, derived: Option<Ic50>) -> Option<Self> {
+        match (parental?, derived?) {
+            (Ic50::Reached(p), d) if p > 0.0 => Some(FoldShift {
+                value: d.bound_nm() / p,
+                lower_bound: !d.reached(),
+            }),
+            _ => None,
+        }
+    }
+    /// `12x` or `≥ 1000x`.
+    pub fn label(&self) -> String {
+        if self.lower_bound {
+            format!("≥ {}x", fmt_num(self.value))
+        } else {
+            format!("{}x", fmt_num(self.value))
+        }
+    }
+}
+
 /// One line's IC50 estimate as reported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ic50Row {
@@ -101,27 +177,49 @@ pub struct Ic50Row {
     pub top: f64,
     /// Bottom asymptote, % of vehicle.
     pub bottom: f64,
-    /// Why the fit failed, or a caveat (parameter on a bound).
+    /// Why the fit failed, or a caveat (parameter on a bound, IC50 above the top dose).
     pub note: String,
+    /// Highest dose tested, nM.
+    pub top_dose_nm: f64,
+    /// The IC50 as reported (`None` when the fit failed).
+    pub value: Option<Ic50>,
 }
 
 impl Ic50Row {
-    fn from_fit(lf: &LineFit) -> Self {
+    fn from_fit(lf: &LineFit, top_dose_nm: f64) -> Self {
         match &lf.fit {
-            Ok(f) => Ic50Row {
-                line: lf.line.clone(),
-                ic50: f.ic50(),
-                ci_low: f.ic50_ci_low,
-                ci_high: f.ic50_ci_high,
-                hill: f.hill,
-                top: f.top,
-                bottom: f.bottom,
-                note: if f.at_bound {
-                    "a parameter is at its bound; CI unreliable".into()
+            Ok(f) => {
+                let value = Ic50::classify(f.ic50(), top_dose_nm);
+                let mut notes = Vec::new();
+                if f.at_bound {
+                    notes.push("a parameter is at its bound; CI unreliable".to_string());
+                }
+                if !value.reached() {
+                    notes.push(format!(
+                        "IC50 not reached: the 4PL estimate {} nM lies above the top dose {} nM, so the IC50 is reported as > {} nM; extend the dose range to estimate it",
+                        fmt_num(f.ic50()),
+                        fmt_num(top_dose_nm),
+                        fmt_num(top_dose_nm)
+                    ));
+                }
+                let (ci_low, ci_high) = if value.reached() {
+                    (f.ic50_ci_low, f.ic50_ci_high)
                 } else {
-                    String::new()
-                },
-            },
+                    (f64::NAN, f64::NAN)
+                };
+                Ic50Row {
+                    line: lf.line.clone(),
+                    ic50: value.bound_nm(),
+                    ci_low,
+                    ci_high,
+                    hill: f.hill,
+                    top: f.top,
+                    bottom: f.bottom,
+                    note: notes.join("; "),
+                    top_dose_nm,
+                    value: Some(value),
+                }
+            }
             Err(e) => Ic50Row {
                 line: lf.line.clone(),
                 ic50: f64::NAN,
@@ -131,6 +229,8 @@ impl Ic50Row {
                 top: f64::NAN,
                 bottom: f64::NAN,
                 note: e.to_string(),
+                top_dose_nm,
+                value: None,
             },
         }
     }
@@ -166,19 +266,17 @@ pub struct RepResult {
     pub clones: Option<(u32, u32)>,
     /// Days and concentrations of the escalation steps.
     pub escalations: Vec<(u32, f64)>,
-    /// Fitted parental IC50, nM.
-    pub ic50_parental: Option<f64>,
-    /// Fitted derived IC50, nM.
-    pub ic50_derived: Option<f64>,
+    /// Fitted parental IC50 (censored above the top dose).
+    pub ic50_parental: Option<Ic50>,
+    /// Fitted derived IC50 (censored above the top dose).
+    pub ic50_derived: Option<Ic50>,
 }
 
 impl RepResult {
-    /// Fold shift of the IC50, derived / parental.
-    pub fn shift(&self) -> Option<f64> {
-        match (self.ic50_parental, self.ic50_derived) {
-            (Some(p), Some(d)) if p > 0.0 => Some(d / p),
-            _ => None,
-        }
+    /// Fold shift of the IC50, derived / parental (a lower bound when the derived IC50 was
+    /// not reached).
+    pub fn shift(&self) -> Option<FoldShift> {
+        FoldShift::of(self.ic50_parental, self.ic50_derived)
     }
 }
 
@@ -193,6 +291,9 @@ pub struct Interval {
     pub high: f64,
     /// Values summarized.
     pub n: usize,
+    /// Of those, values only known as lower bounds (ranked above every exact value; a
+    /// percentile among them is +∞, printed "not reached").
+    pub censored: usize,
 }
 
 pub use crate::numeric::quantile7 as quantile;
@@ -210,6 +311,48 @@ impl Interval {
             low: quantile(&v, 0.05),
             high: quantile(&v, 0.95),
             n: v.len(),
+            censored: 0,
+        })
+    }
+
+    /// Median and 90% interval of fold shifts where some are lower bounds: those rank above
+    /// every exact value (the "not reached" convention of a median survival), so a percentile
+    /// that falls among them is +∞. `None` if empty.
+    pub fn of_shifts(values: impl IntoIterator<Item = FoldShift>) -> Option<Self> {
+        let mut v: Vec<f64> = values
+            .into_iter()
+            .filter(|s| s.value.is_finite())
+            .map(|s| {
+                if s.lower_bound {
+                    f64::INFINITY
+                } else {
+                    s.value
+                }
+            })
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            // Type-7 quantile; any interpolation towards a censored value is censored.
+            let h = (v.len() - 1) as f64 * p;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(v.len() - 1);
+            if h == lo as f64 {
+                v[lo]
+            } else if v[hi].is_infinite() {
+                f64::INFINITY
+            } else {
+                quantile(&v, p)
+            }
+        };
+        Some(Interval {
+            median: q(0.5),
+            low: q(0.05),
+            high: q(0.95),
+            n: v.len(),
+            censored: v.iter().filter(|x| x.is_infinite()).count(),
         })
     }
 }
@@ -245,8 +388,8 @@ impl Variability {
                     .filter_map(|r| r.time_to_resistance_days.map(f64::from)),
             ),
             passages: Interval::of(results.iter().map(|r| f64::from(r.passages))),
-            ic50_shift: Interval::of(results.iter().filter_map(|r| r.shift())),
-            ic50_shift_resistant: Interval::of(
+            ic50_shift: Interval::of_shifts(results.iter().filter_map(|r| r.shift())),
+            ic50_shift_resistant: Interval::of_shifts(
                 results
                     .iter()
                     .filter(|r| r.outcome == Outcome::Resistant)
@@ -316,7 +459,13 @@ pub struct InvitroReport {
 }
 
 fn fmt_ic(r: &Ic50Row) -> String {
-    if r.ic50.is_finite() {
+    if let Some(Ic50::AboveTop { top_nm, .. }) = r.value {
+        format!(
+            "{} > {} nM (not reached: above the top tested dose)",
+            r.line,
+            fmt_num(top_nm)
+        )
+    } else if r.ic50.is_finite() {
         format!(
             "{} {} nM (95% CI {}–{})",
             r.line,
@@ -330,9 +479,18 @@ fn fmt_ic(r: &Ic50Row) -> String {
 }
 
 fn fmt_interval(i: &Interval, unit: &str, digits: usize) -> String {
+    let v = |x: f64, u: &str| {
+        if x.is_infinite() {
+            "not reached".to_string()
+        } else {
+            format!("{x:.digits$}{u}")
+        }
+    };
     format!(
-        "median {:.digits$}{unit} (90% interval {:.digits$}–{:.digits$}{unit})",
-        i.median, i.low, i.high
+        "median {} (90% interval {}–{})",
+        v(i.median, unit),
+        v(i.low, ""),
+        v(i.high, unit)
     )
 }
 
@@ -398,10 +556,15 @@ impl fmt::Display for InvitroReport {
                         match r.shift() {
                             Some(s) => writeln!(
                                 f,
-                                "  IC50 fold shift ({} / {}): {}x",
+                                "  IC50 fold shift ({} / {}): {}{}",
                                 d.derived,
                                 d.parental,
-                                fmt_num(s)
+                                s.label(),
+                                if s.lower_bound {
+                                    " (lower bound: the derived IC50 lies above the top dose)"
+                                } else {
+                                    ""
+                                }
                             )?,
                             None => writeln!(f, "  IC50 fold shift: not estimable")?,
                         }
@@ -430,12 +593,21 @@ impl fmt::Display for InvitroReport {
                         writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
                     }
                     match &v.ic50_shift {
-                        Some(i) => writeln!(
-                            f,
-                            "  IC50 fold shift: {} over {} runs with both fits",
-                            fmt_interval(i, "x", 1),
-                            i.n
-                        )?,
+                        Some(i) => {
+                            writeln!(
+                                f,
+                                "  IC50 fold shift: {} over {} runs with both fits",
+                                fmt_interval(i, "x", 1),
+                                i.n
+                            )?;
+                            if i.censored > 0 {
+                                writeln!(
+                                    f,
+                                    "  derived IC50 not reached (above the top tested dose) in {} of {} runs: their fold shifts are lower bounds, ranked above the others",
+                                    i.censored, i.n
+                                )?;
+                            }
+                        }
                         None => writeln!(f, "  IC50 fold shift: not estimable")?,
                     }
                     if let Some(i) = &v.ic50_shift_resistant {
@@ -525,12 +697,13 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> RepOutput {
         }
         _ => None,
     };
+    let top = d.validation.as_ref().map_or(f64::NAN, top_dose);
     let ic = |i: usize| {
         assay
             .as_ref()
             .and_then(|(_, f)| f.get(i))
             .and_then(|lf| lf.fit.as_ref().ok())
-            .map(|f| f.ic50())
+            .map(|f| Ic50::classify(f.ic50(), top))
     };
     let result = RepResult {
         rep,
@@ -657,9 +830,24 @@ fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
     write_csv_rows(&dir.join("assay.csv"), &header, &rows)
 }
 
+/// Highest dose of an assay design, nM.
+fn top_dose(design: &AssayDesign) -> f64 {
+    design.doses_nm.iter().copied().fold(f64::NAN, f64::max)
+}
+
 fn write_ic50(dir: &Path, rows: &[Ic50Row]) -> Result<(), OutputError> {
+    // `ic50` holds the estimate, or the top dose when `qualifier` is `>` (not reached).
     let header = [
-        "line", "ic50", "ci_low", "ci_high", "hill", "top", "bottom", "note",
+        "line",
+        "ic50",
+        "ci_low",
+        "ci_high",
+        "hill",
+        "top",
+        "bottom",
+        "note",
+        "qualifier",
+        "top_dose_nM",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -673,6 +861,8 @@ fn write_ic50(dir: &Path, rows: &[Ic50Row]) -> Result<(), OutputError> {
                 fmt_f(r.top, 3),
                 fmt_f(r.bottom, 3),
                 r.note.clone(),
+                r.value.map_or("", |v| v.qualifier()).to_string(),
+                sig(r.top_dose_nm),
             ]
         })
         .collect();
@@ -691,6 +881,9 @@ fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError
         "ic50_parental_nM",
         "ic50_derived_nM",
         "ic50_shift",
+        "ic50_parental_qualifier",
+        "ic50_derived_qualifier",
+        "ic50_shift_qualifier",
     ];
     let body: Vec<Vec<String>> = results
         .iter()
@@ -705,9 +898,18 @@ fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError
                 fmt_f(r.final_resistant_fraction, 6),
                 r.clones.map(|c| c.0.to_string()).unwrap_or_default(),
                 r.clones.map(|c| c.1.to_string()).unwrap_or_default(),
-                r.ic50_parental.map(sig).unwrap_or_default(),
-                r.ic50_derived.map(sig).unwrap_or_default(),
-                r.shift().map(sig).unwrap_or_default(),
+                r.ic50_parental
+                    .map(|v| sig(v.bound_nm()))
+                    .unwrap_or_default(),
+                r.ic50_derived
+                    .map(|v| sig(v.bound_nm()))
+                    .unwrap_or_default(),
+                r.shift().map(|s| sig(s.value)).unwrap_or_default(),
+                r.ic50_parental.map_or("", |v| v.qualifier()).to_string(),
+                r.ic50_derived.map_or("", |v| v.qualifier()).to_string(),
+                r.shift()
+                    .map_or("", |s| if s.lower_bound { ">=" } else { "" })
+                    .to_string(),
             ]
         })
         .collect();
@@ -734,7 +936,8 @@ fn assay_outputs(
 ) -> Result<AssaySummary, InvitroError> {
     write_assay(dir, &wells)?;
     files.push("assay.csv".into());
-    let rows: Vec<Ic50Row> = fits.iter().map(Ic50Row::from_fit).collect();
+    let top = top_dose(design);
+    let rows: Vec<Ic50Row> = fits.iter().map(|f| Ic50Row::from_fit(f, top)).collect();
     write_ic50(dir, &rows)?;
     files.push("ic50.csv".into());
     let n = wells.len();

@@ -64,7 +64,7 @@ fn derivation_writes_all_files_and_is_reproducible() {
     let ReportBody::Derivation(s) = &rep.body else {
         panic!("kind")
     };
-    assert!(s.first.shift().unwrap() > 10.0);
+    assert!(s.first.shift().unwrap().value > 10.0);
     std::fs::remove_dir_all(&d1).ok();
     std::fs::remove_dir_all(&d2).ok();
 }
@@ -101,4 +101,70 @@ fn rejects_other_kinds_and_bad_options() {
         simulate_to_dir(&a, &bad, &tmp("y")),
         Err(InvitroError::InvalidOption(_))
     ));
+}
+
+#[test]
+fn ic50_above_the_top_dose_is_censored_and_its_shift_a_lower_bound() {
+    assert_eq!(Ic50::classify(50.0, 100.0), Ic50::Reached(50.0));
+    let above = Ic50::classify(400.0, 100.0);
+    assert!(!above.reached());
+    assert_eq!(above.bound_nm(), 100.0);
+    assert_eq!(above.qualifier(), ">");
+    let s = FoldShift::of(Some(Ic50::Reached(2.0)), Some(above)).unwrap();
+    assert_eq!((s.value, s.lower_bound), (50.0, true));
+    assert_eq!(s.label(), "≥ 50x");
+    // A censored parental IC50 bounds the ratio in neither direction.
+    assert_eq!(FoldShift::of(Some(above), Some(Ic50::Reached(2.0))), None);
+    let exact = |v| FoldShift {
+        value: v,
+        lower_bound: false,
+    };
+    let bound = |v| FoldShift {
+        value: v,
+        lower_bound: true,
+    };
+    // 2 of 5 censored: the median (3rd of 5) is exact, the 95th percentile is not reached,
+    // even though the censored bounds (1.5) are numerically below the exact values.
+    let i = Interval::of_shifts([
+        exact(10.0),
+        exact(20.0),
+        exact(30.0),
+        bound(1.5),
+        bound(1.5),
+    ])
+    .unwrap();
+    assert_eq!((i.n, i.censored), (5, 2));
+    assert_eq!(i.median, 30.0);
+    assert!(i.high.is_infinite());
+    assert_eq!(i.low, 10.0 + 0.2 * 10.0);
+    let i = Interval::of_shifts([exact(10.0), bound(1.0), bound(1.0)]).unwrap();
+    assert!(i.median.is_infinite());
+}
+
+#[test]
+fn derivation_with_a_short_dose_range_reports_not_reached() {
+    let mut d = testutil::derivation();
+    // Resistant cells' IC50 30 µM on a plate topping out at 10 µM (as 52 of 100 runs of the
+    // bundled anastrozole derivation do).
+    d.model.ic50_resistant_nm.value = 3e4;
+    let p = testutil::protocol(Body::Derivation(d));
+    let dir = tmp("censored");
+    let rep = simulate_to_dir(&p, &InvitroOptions::default(), &dir).unwrap();
+    let ReportBody::Derivation(s) = &rep.body else {
+        panic!("kind")
+    };
+    let derived = s.first.ic50_derived.expect("derived fit");
+    assert!(!derived.reached(), "{derived:?}");
+    let text = rep.to_string();
+    assert!(
+        text.contains("not reached: above the top tested dose"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(lower bound: the derived IC50 lies above the top dose)"),
+        "{text}"
+    );
+    let ic = std::fs::read_to_string(dir.join("ic50.csv")).unwrap();
+    assert!(ic.lines().nth(2).unwrap().contains(",>,"), "{ic}");
+    std::fs::remove_dir_all(&dir).ok();
 }
