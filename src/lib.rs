@@ -18,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 pub mod analysis;
 pub mod cli;
+pub mod design_check;
 pub mod estimate;
 pub mod fit;
 pub mod invitro;

@@ -9,6 +9,14 @@ pub struct Args {
     /// Protocol files to check.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Also run the design check on each valid xenograft protocol: a seeded pilot study that
+    /// finds a control that does not grow, an unreachable enrollment window, a pellet that runs
+    /// out, dosing volumes above guidance, parameters contradicting their cited source, …
+    #[arg(long)]
+    pub design: bool,
+    /// Seed of the design check's pilot study.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Runs `xenoplan check`: diagnostics go to stderr, one `ok` line per valid file to stdout.
@@ -32,6 +40,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     l.protocol.kind().as_str(),
                     l.protocol.id
                 );
+                if args.design && l.protocol.xenograft().is_some() {
+                    let d = crate::design_check::check_design(&l.protocol, args.seed)
+                        .map_err(|e| anyhow::anyhow!("{}: design check: {e}", f.display()))?;
+                    out!("{d}");
+                }
             }
             Err(e) => {
                 failed += 1;

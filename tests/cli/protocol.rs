@@ -684,3 +684,34 @@ fn bundled_protocols_validate_against_the_schema_output() {
         "schema must reject n = \"eight\""
     );
 }
+
+#[test]
+fn check_design_names_the_tamr_parental_cohort_problem() {
+    let o = xenoplan(&["check", "--design", "protocols/tamr_mcf7_xenograft.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "Design check (tamr-mcf7-xenograft; pilot study of 20+ animals per arm, seed 1):"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  problem [control-does-not-grow] MCF-7: the control arm `vehicle` goes from a mean"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    → keep estrogen support during treatment, compare on regression"),
+        "{text}"
+    );
+    // In vitro protocols have no design check: `ok` only.
+    let o = xenoplan(&[
+        "check",
+        "--design",
+        "protocols/anastrozole_resistant_mcf7aro.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Design check"), "{}", stdout(&o));
+}
