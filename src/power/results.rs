@@ -556,7 +556,7 @@ pub fn justification(
         let effects: Vec<String> = c
             .effects
             .iter()
-            .map(|e| format!("{} ({})", e.agent, e.source))
+            .map(|e| effect_text(protocol, x, c, e))
             .collect();
         model.push(format!(
             "{}: {} growth with {}; take rate {} ({}); drug effects: {}",
@@ -659,7 +659,6 @@ pub fn justification(
         }
         format!("the primary hypotheses were tested: {}", seen.join("; "))
     };
-    let n_lo = settings.n_values.first().copied().unwrap_or(0);
     let n_hi = settings.n_values.last().copied().unwrap_or(0);
     let plans: Vec<String> = r
         .animal_plans
@@ -692,11 +691,12 @@ pub fn justification(
     format!(
         "Sample-size justification. Group sizes were determined by Monte Carlo simulation with xenoplan {ver} \
 (protocol \"{title}\", id {id}). Tumor growth was simulated animal by animal — {model}; {caliper}. \
-For each group size from {n_lo} to {n_hi} animals per arm, {reps} complete studies were simulated \
+For each group size of {n_grid} animals per arm, {reps} complete studies were simulated \
 (seed {seed}; random streams xoshiro256++ per replicate), and {questions} \
 at α = {alpha}, {adjust}. The target power was {target}. Results — {findings}. \
 {plans}.{uncomputable} Power estimates are proportions of significant simulated studies with Wilson 95% confidence intervals.",
         ver = env!("CARGO_PKG_VERSION"),
+        n_grid = n_grid_text(&settings.n_values),
         title = protocol.title,
         id = protocol.id,
         model = model.join(" | "),
@@ -717,6 +717,106 @@ at α = {alpha}, {adjust}. The target power was {target}. Results — {findings}
             plans.join("; ")
         },
     )
+}
+
+/// The group sizes simulated: "3 to 15" when contiguous, else the list ("4, 6, 8 and 10").
+fn n_grid_text(n: &[u32]) -> String {
+    match n {
+        [] => "no".into(),
+        [one] => one.to_string(),
+        _ if n.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{} to {}", n[0], n[n.len() - 1])
+        }
+        _ => {
+            let head: Vec<String> = n[..n.len() - 1].iter().map(|v| v.to_string()).collect();
+            format!("{} and {}", head.join(", "), n[n.len() - 1])
+        }
+    }
+}
+
+/// One assumed drug effect in words: its model parameters and, for a direct effect, the TGI
+/// it gives the cohort's typical tumor at the analysis day (the forward map of
+/// `model::effect_units`, the same the `expected-tgi-pct` input is solved with).
+fn effect_text(
+    protocol: &Protocol,
+    x: &crate::protocol::Xenograft,
+    c: &crate::protocol::Cohort,
+    e: &crate::protocol::DrugEffect,
+) -> String {
+    use crate::model::effect_units::{EffectUnit, measure};
+    use crate::protocol::{EffectMode, PhaseEnd};
+    let day = x.analysis.analysis_day.or_else(|| {
+        protocol
+            .phases
+            .iter()
+            .find(|p| p.day0)
+            .and_then(|p| match p.end {
+                PhaseEnd::Fixed { days } => Some(f64::from(days)),
+                _ => None,
+            })
+    });
+    match &e.mode {
+        EffectMode::Direct {
+            inhibition,
+            kill_rate_per_day,
+        } => {
+            let mut t = format!(
+                "{}: {}",
+                e.agent,
+                param_text("growth-rate inhibition", inhibition)
+            );
+            if kill_rate_per_day.value > 0.0 {
+                t.push_str(&format!(
+                    ", {}",
+                    param_text("kill rate (1/day)", kill_rate_per_day)
+                ));
+            }
+            if let Some(day) = day {
+                let curve = crate::protocol::typical_curve(c, &x.animals, &x.enrollment);
+                let tgi = measure(
+                    EffectUnit::TgiPct,
+                    &curve,
+                    inhibition.value,
+                    kill_rate_per_day.value,
+                    day,
+                );
+                let grows = curve.volumes(0.0, 0.0, &[day])[0]
+                    >= (1.0 + crate::analysis::MIN_CONTROL_GROWTH_FOR_TGI) * curve.v0;
+                if grows && tgi.is_finite() {
+                    t.push_str(&format!(
+                        ", i.e. TGI {}% at day {} for the typical tumor",
+                        fmt_sig(tgi),
+                        fmt_sig(day)
+                    ));
+                } else {
+                    t.push_str(&format!(
+                        ", TGI undefined at day {}: the typical control tumor does not grow",
+                        fmt_sig(day)
+                    ));
+                }
+            }
+            t
+        }
+        EffectMode::Exposure {
+            emax,
+            ec50_ng_ml,
+            hill,
+            target,
+        } => match target {
+            crate::protocol::EffectTarget::Growth => format!(
+                "{}: exposure-driven, {}, {}, Hill {} (TGI depends on the dose schedule)",
+                e.agent,
+                param_text("Emax", emax),
+                param_text("EC50 (ng/mL)", ec50_ng_ml),
+                fmt_sig(*hill)
+            ),
+            crate::protocol::EffectTarget::Kill { k2 } => format!(
+                "{}: exposure-driven Simeoni kill, {} (TGI depends on the dose schedule)",
+                e.agent,
+                param_text("k2 ((ng/mL)⁻¹/day)", k2)
+            ),
+        },
+    }
 }
 
 /// The multiplicity families in words, e.g. "Holm-adjusted within family `welch-log` (3

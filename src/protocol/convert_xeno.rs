@@ -904,7 +904,7 @@ pub(crate) struct PendingUserEffect {
 /// (`CohortPlan::closed_form_hormone_factor`: 1 while estrogen lasts past study day 0 —
 /// intact hosts, or a pellet neither removed at randomization nor exhausted — else the
 /// cohort's growth without estrogen).
-pub(crate) fn typical_curve(
+pub fn typical_curve(
     c: &Cohort,
     animals: &Animals,
     enrollment: &Enrollment,

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod schema;
 
 pub use convert_analysis::arm_doses;
+pub use convert_xeno::typical_curve;
 pub use diag::{Diagnostic, Severity};
 
 pub use domain::*;

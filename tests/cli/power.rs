@@ -297,6 +297,19 @@ fn combination_protocol_sizes_each_declared_hypothesis() {
         text.contains("warning: hypothesis `camizestrant + palbociclib synergy` is not sized: none of its tests is among the selected --endpoint values"),
         "{text}"
     );
+    // The justification states each assumed effect as its parameter and as TGI at the day.
+    assert!(
+        text.contains("camizestrant: growth-rate inhibition 0.5353 (expected TGI 70% at day 28"),
+        "{text}"
+    );
+    assert!(
+        text.contains("palbociclib: growth-rate inhibition 0.5, log-normal between-animal CV 25% (assumed; cytostatic CDK4/6 inhibition), i.e. TGI 66.82% at day 28 for the typical tumor"),
+        "{text}"
+    );
+    assert!(
+        text.contains("For each group size of 4 to 8 animals per arm"),
+        "{text}"
+    );
     let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
     let header = csv.lines().next().expect("header");
     let cols: Vec<&str> = header.split(',').collect();
