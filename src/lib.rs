@@ -30,4 +30,5 @@ pub mod protocol;
 pub mod report;
 pub mod rng;
 pub mod sim;
+pub mod study;
 pub mod timeline;
