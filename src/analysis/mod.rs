@@ -7,7 +7,6 @@
 
 pub mod compare;
 pub mod csv_in;
-pub mod data;
 pub mod hypotheses;
 mod pipeline;
 pub mod plots;
@@ -15,7 +14,6 @@ pub mod stats;
 mod write;
 
 pub use csv_in::{parse_dataset, read_dataset};
-pub use data::{Dataset, Observation};
 pub use hypotheses::HypothesisPlan;
 pub use pipeline::*;
 pub use write::{definitions, write_outputs};

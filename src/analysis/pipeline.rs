@@ -1,9 +1,9 @@
 //! The one-call analysis: every table of `analyze` from a [`Dataset`].
 
 use super::AnalysisError;
-use super::data::Dataset;
 use super::stats::lmm::{LmmGroup, fit_reml};
 use super::stats::{self, KmPoint};
+use crate::data::Dataset;
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -647,11 +647,7 @@ pub fn default_analysis_day(control: &[&Animal], fraction: f64) -> f64 {
         })
 }
 
-/// Least growth of the control mean, as a fraction of its baseline mean, for a TGI to mean
-/// anything (assumed: below a 20% increase ΔC is of the order of caliper error and between-
-/// animal noise, and ΔT/ΔC divides by it — the TamR MCF-7 cohort, whose control stops growing
-/// after pellet removal, gave TGI from −1301% to +1111%). Below it TGI is not computed.
-pub const MIN_CONTROL_GROWTH_FOR_TGI: f64 = 0.2;
+pub use crate::model::effect_units::MIN_CONTROL_GROWTH_FOR_TGI;
 
 /// Warns when TGI could not be computed in `cohort` because its control did not grow, naming
 /// whether the analysis day is affected and what to use instead.

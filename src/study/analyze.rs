@@ -74,7 +74,7 @@ fn plan(job: &AnalyzeJob, obs: &dyn Observer) -> anyhow::Result<analysis::Hypoth
 }
 
 /// The control arm: the job's, or the one arm named `vehicle` or `control`.
-fn control_arm(job: &AnalyzeJob, ds: &analysis::Dataset, file: &str) -> anyhow::Result<String> {
+fn control_arm(job: &AnalyzeJob, ds: &crate::data::Dataset, file: &str) -> anyhow::Result<String> {
     if let Some(c) = &job.control {
         return Ok(c.clone());
     }

@@ -18,7 +18,6 @@ pub use crate::numeric::linalg;
 pub mod lmm;
 mod multiplicity;
 mod mwu;
-pub mod optim;
 mod survival;
 mod trend;
 mod ttest;
