@@ -17,6 +17,7 @@
 //! ```
 
 pub mod analyze;
+pub mod fit;
 pub mod power;
 pub mod report;
 pub mod simulate;
