@@ -220,5 +220,4 @@ pub fn parse_dataset_with_warnings(
 }
 
 #[cfg(test)]
-#[path = "tests/csv_in.rs"]
 mod tests;

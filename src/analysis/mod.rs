@@ -53,17 +53,4 @@ pub enum AnalysisError {
 }
 
 #[cfg(test)]
-#[path = "tests/pipeline.rs"]
-mod pipeline_tests;
-
-#[cfg(test)]
-#[path = "tests/calibration.rs"]
-mod calibration_tests;
-
-#[cfg(test)]
-#[path = "tests/synergy.rs"]
-mod synergy_tests;
-
-#[cfg(test)]
-#[path = "tests/hypothesis_calibration.rs"]
-mod hypothesis_calibration_tests;
+mod tests;

@@ -159,5 +159,4 @@ pub fn refit_from(series: &[&AnimalSeries], theta0: &[f64]) -> Option<MixedFit> 
 }
 
 #[cfg(test)]
-#[path = "tests/mixed.rs"]
 mod tests;

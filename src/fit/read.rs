@@ -297,5 +297,4 @@ fn read_wide(
 }
 
 #[cfg(test)]
-#[path = "tests/read.rs"]
 mod tests;

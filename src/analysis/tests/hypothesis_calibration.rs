@@ -3,8 +3,8 @@
 //! growth, so every hypothesis' null holds (Bliss: b_AB = b_A + b_B − b_C; HSA:
 //! b_AB = min(b_A, b_B); no dose trend). Fixed seed; bound α + 4 SE.
 
-use super::hypotheses::HypothesisPlan;
-use super::pipeline::{AnalysisOptions, analyze};
+use crate::analysis::hypotheses::HypothesisPlan;
+use crate::analysis::pipeline::{AnalysisOptions, analyze};
 use crate::data::{Dataset, Observation};
 use crate::protocol::{Alternative, Hypothesis, HypothesisKind, Role, TestKey};
 use rand_distr::{Distribution, Normal};
