@@ -73,9 +73,7 @@ fn welch_matches_r_and_scipy() {
 
 #[test]
 fn mann_whitney_matches_scipy() {
-    for r in rows(include_str!(
-        "../../../tests/fixtures/analysis/mwu_ref.csv"
-    )) {
+    for r in rows(include_str!("../../../tests/fixtures/analysis/mwu_ref.csv")) {
         let m = mann_whitney_u(&nums(&r[1]), &nums(&r[2]));
         assert!(
             close(m.statistic, num(&r[3]), REL_TOL),
@@ -180,11 +178,9 @@ fn kaplan_meier_matches_r_survfit() {
     let lr = rows(include_str!(
         "../../../tests/fixtures/analysis/logrank_ref.csv"
     ));
-    for (r, l) in rows(include_str!(
-        "../../../tests/fixtures/analysis/km_ref.csv"
-    ))
-    .iter()
-    .zip(&lr)
+    for (r, l) in rows(include_str!("../../../tests/fixtures/analysis/km_ref.csv"))
+        .iter()
+        .zip(&lr)
     {
         let km = kaplan_meier(&surv(&l[1], &l[2]));
         let (times, risk, s, se) = (nums(&r[1]), nums(&r[2]), nums(&r[3]), nums(&r[4]));
@@ -215,9 +211,7 @@ fn kaplan_meier_matches_r_survfit() {
 
 #[test]
 fn lmm_matches_lmertest() {
-    let refs = rows(include_str!(
-        "../../../tests/fixtures/analysis/lmm_ref.csv"
-    ));
+    let refs = rows(include_str!("../../../tests/fixtures/analysis/lmm_ref.csv"));
     let datasets = [
         (
             "a",
