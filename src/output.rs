@@ -452,5 +452,4 @@ impl Manifest {
 }
 
 #[cfg(test)]
-#[path = "tests/output.rs"]
 mod tests;

@@ -11,7 +11,7 @@
 //! when the two disagree, and is counted once (with a warning) when they are identical.
 
 use super::AnalysisError;
-use super::data::{Dataset, Observation};
+use crate::data::{Dataset, Observation};
 use crate::protocol::domain::VolumeFormula;
 use std::path::Path;
 
@@ -39,7 +39,7 @@ pub fn parse_dataset(bytes: &[u8], file: &str) -> Result<Dataset, AnalysisError>
 
 /// [`parse_dataset`] plus its warnings. A reading of one animal on one day given twice is an
 /// error naming both lines when the two disagree, and a warning (the repeat dropped) when
-/// they are identical ([`crate::analysis::data::dedup_readings`]).
+/// they are identical ([`crate::data::dedup_readings`]).
 pub fn parse_dataset_with_warnings(
     bytes: &[u8],
     file: &str,
@@ -215,10 +215,9 @@ pub fn parse_dataset_with_warnings(
         }
     }
     let dups =
-        super::data::dedup_readings(&mut rows, &mut lines, file).map_err(AnalysisError::Data)?;
+        crate::data::dedup_readings(&mut rows, &mut lines, file).map_err(AnalysisError::Data)?;
     Ok((Dataset { rows }, dups.warnings))
 }
 
 #[cfg(test)]
-#[path = "tests/csv_in.rs"]
 mod tests;

@@ -7,7 +7,6 @@
 
 pub mod compare;
 pub mod csv_in;
-pub mod data;
 pub mod hypotheses;
 mod pipeline;
 pub mod plots;
@@ -15,7 +14,6 @@ pub mod stats;
 mod write;
 
 pub use csv_in::{parse_dataset, read_dataset};
-pub use data::{Dataset, Observation};
 pub use hypotheses::HypothesisPlan;
 pub use pipeline::*;
 pub use write::{definitions, write_outputs};
@@ -55,17 +53,4 @@ pub enum AnalysisError {
 }
 
 #[cfg(test)]
-#[path = "tests/pipeline.rs"]
-mod pipeline_tests;
-
-#[cfg(test)]
-#[path = "tests/calibration.rs"]
-mod calibration_tests;
-
-#[cfg(test)]
-#[path = "tests/synergy.rs"]
-mod synergy_tests;
-
-#[cfg(test)]
-#[path = "tests/hypothesis_calibration.rs"]
-mod hypothesis_calibration_tests;
+mod tests;

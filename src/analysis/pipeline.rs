@@ -1,9 +1,9 @@
 //! The one-call analysis: every table of `analyze` from a [`Dataset`].
 
 use super::AnalysisError;
-use super::data::Dataset;
 use super::stats::lmm::{LmmGroup, fit_reml};
 use super::stats::{self, KmPoint};
+use crate::data::Dataset;
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -647,11 +647,7 @@ pub fn default_analysis_day(control: &[&Animal], fraction: f64) -> f64 {
         })
 }
 
-/// Least growth of the control mean, as a fraction of its baseline mean, for a TGI to mean
-/// anything (assumed: below a 20% increase ΔC is of the order of caliper error and between-
-/// animal noise, and ΔT/ΔC divides by it — the TamR MCF-7 cohort, whose control stops growing
-/// after pellet removal, gave TGI from −1301% to +1111%). Below it TGI is not computed.
-pub const MIN_CONTROL_GROWTH_FOR_TGI: f64 = 0.2;
+pub use crate::model::effect_units::MIN_CONTROL_GROWTH_FOR_TGI;
 
 /// Warns when TGI could not be computed in `cohort` because its control did not grow, naming
 /// whether the analysis day is affected and what to use instead.
@@ -765,7 +761,14 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
             analysis_day: day,
             n_control: control.len(),
         });
-        cohort_tables(&mut res, ci as u64, cname, &arms, &by_arm, day, opt);
+        let cv = CohortView {
+            index: ci as u64,
+            name: cname,
+            arms: &arms,
+            by_arm: &by_arm,
+            day,
+        };
+        cohort_tables(&mut res, &cv, opt);
     }
     res.animals = animals;
     if let Some(msg) = super::hypotheses::untested(&opt.plan, &res) {
@@ -774,44 +777,77 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
     Ok(res)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cohort_tables(
-    res: &mut AnalysisResult,
-    ci: u64,
-    cohort: &str,
-    arms: &[String],
-    by_arm: &[Vec<&Animal>],
+/// One cohort as the tables see it: its animals by arm (control first) and analysis day.
+struct CohortView<'a> {
+    /// Position among the cohorts (the bootstrap stream id).
+    index: u64,
+    /// Name ("" without a cohort column).
+    name: &'a str,
+    /// Arms, control first.
+    arms: &'a [String],
+    /// Animals of each arm of `arms`.
+    by_arm: &'a [Vec<&'a Animal>],
+    /// Day of the single-day tests.
     day: f64,
-    opt: &AnalysisOptions,
-) {
-    let floor = opt.log_floor_mm3;
-    // Summary per arm and day.
-    let mut grid: Vec<f64> = by_arm
-        .iter()
-        .flatten()
-        .flat_map(|a| a.days.iter().copied())
-        .collect();
-    grid.sort_by(|a, b| a.total_cmp(b));
-    grid.dedup();
-    // vol[arm][animal][day index]
-    let vol: Vec<Vec<Vec<Option<f64>>>> = by_arm
-        .iter()
-        .map(|an| {
-            an.iter()
-                .map(|a| grid.iter().map(|&d| a.at(d)).collect())
-                .collect()
-        })
-        .collect();
-    for (ai, arm) in arms.iter().enumerate() {
-        for (di, &d) in grid.iter().enumerate() {
-            let mut v: Vec<f64> = vol[ai].iter().filter_map(|x| x[di]).collect();
+}
+
+/// Volumes on the cohort's grid of measurement days: `vol[arm][animal][day index]`.
+struct VolumeGrid {
+    days: Vec<f64>,
+    vol: Vec<Vec<Vec<Option<f64>>>>,
+}
+
+impl VolumeGrid {
+    fn new(by_arm: &[Vec<&Animal>]) -> Self {
+        let mut days: Vec<f64> = by_arm
+            .iter()
+            .flatten()
+            .flat_map(|a| a.days.iter().copied())
+            .collect();
+        days.sort_by(|a, b| a.total_cmp(b));
+        days.dedup();
+        let vol = by_arm
+            .iter()
+            .map(|an| {
+                an.iter()
+                    .map(|a| days.iter().map(|&d| a.at(d)).collect())
+                    .collect()
+            })
+            .collect();
+        VolumeGrid { days, vol }
+    }
+}
+
+/// Every table of one cohort, in `tests.csv`'s order of computation.
+fn cohort_tables(res: &mut AnalysisResult, cv: &CohortView<'_>, opt: &AnalysisOptions) {
+    let grid = VolumeGrid::new(cv.by_arm);
+    summary_rows(res, cv, &grid);
+    tgi_and_rate_rows(res, cv, &grid, opt);
+    tgi_warning(res, cv.name, cv.day);
+    response_rows(res, cv, opt);
+    endpoint_rows(res, cv, opt);
+    // Tests: every hypothesis of the plan that this cohort's arms allow.
+    let data = super::hypotheses::CohortData {
+        name: cv.name,
+        arms: cv.arms,
+        by_arm: cv.by_arm,
+        day: cv.day,
+    };
+    super::hypotheses::evaluate(&opt.plan, &data, opt, res);
+}
+
+/// `summary.csv`: n, mean, SD, SEM and median volume per arm and measurement day.
+fn summary_rows(res: &mut AnalysisResult, cv: &CohortView<'_>, grid: &VolumeGrid) {
+    for (ai, arm) in cv.arms.iter().enumerate() {
+        for (di, &d) in grid.days.iter().enumerate() {
+            let mut v: Vec<f64> = grid.vol[ai].iter().filter_map(|x| x[di]).collect();
             if v.is_empty() {
                 continue;
             }
             let (m, var) = stats_mean_var(&v);
             let n = v.len();
             res.summary.push(SummaryRow {
-                cohort: cohort.into(),
+                cohort: cv.name.into(),
                 arm: arm.clone(),
                 day: d,
                 n,
@@ -822,14 +858,27 @@ fn cohort_tables(
             });
         }
     }
-    // TGI / T/C per treated arm and day, with bootstrap over animals within arm.
+}
+
+/// `tgi.csv` (TGI and T/C per treated arm and day) and `rate_tc.csv` (growth-rate T/C), with
+/// bootstrap percentile CIs over animals within arm. Both tables come from the same draws:
+/// replicate b uses stream (seed, [cohort, b]), control resampled first, then each arm in
+/// order, so results do not depend on threads or on which rows are printed.
+fn tgi_and_rate_rows(
+    res: &mut AnalysisResult,
+    cv: &CohortView<'_>,
+    grid: &VolumeGrid,
+    opt: &AnalysisOptions,
+) {
+    let (by_arm, arms, vol) = (cv.by_arm, cv.arms, &grid.vol);
+    let floor = opt.log_floor_mm3;
     let base: Vec<Vec<f64>> = by_arm
         .iter()
         .map(|an| an.iter().map(|a| a.v0()).collect())
         .collect();
     let day_idx: Vec<Vec<usize>> = (0..arms.len())
         .map(|ai| {
-            (0..grid.len())
+            (0..grid.days.len())
                 .filter(|&di| {
                     vol[ai].iter().any(|x| x[di].is_some())
                         && vol[0].iter().any(|x| x[di].is_some())
@@ -851,7 +900,7 @@ fn cohort_tables(
         |ai: usize, pick: &[usize]| mean(&pick.iter().map(|&k| base[ai][k]).collect::<Vec<_>>());
     let slopes: Vec<Vec<f64>> = by_arm
         .iter()
-        .map(|an| an.iter().map(|a| animal_slope(a, floor, day)).collect())
+        .map(|an| an.iter().map(|a| animal_slope(a, floor, cv.day)).collect())
         .collect();
     let mean_finite = |ai: usize, pick: &[usize]| {
         let v: Vec<f64> = pick
@@ -862,8 +911,6 @@ fn cohort_tables(
         mean(&v)
     };
     let all: Vec<Vec<usize>> = by_arm.iter().map(|an| (0..an.len()).collect()).collect();
-    // Bootstrap draws: replicate b uses stream (seed, [cohort, b]); control resampled first,
-    // then each arm in order, so results do not depend on threads or on which rows are printed.
     let reps = opt.bootstrap_reps;
     let n_arms = arms.len();
     let mut boot_tgi: Vec<Vec<Vec<f64>>> = (0..n_arms)
@@ -871,9 +918,9 @@ fn cohort_tables(
         .collect();
     let mut boot_tc = boot_tgi.clone();
     let mut boot_rate: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); n_arms];
-    let duration = day;
+    let duration = cv.day;
     for b in 0..reps {
-        let mut rng = crate::rng::stream(opt.seed, &[ci, b as u64]);
+        let mut rng = crate::rng::stream(opt.seed, &[cv.index, b as u64]);
         let picks: Vec<Vec<usize>> = by_arm
             .iter()
             .map(|an| {
@@ -900,9 +947,9 @@ fn cohort_tables(
         for (k, &di) in day_idx[ai].iter().enumerate() {
             let (g, t) = tgi_tc(t0, means(ai, &all[ai], di), c0, means(0, &all[0], di));
             res.tgi.push(TgiRow {
-                cohort: cohort.into(),
+                cohort: cv.name.into(),
                 arm: arms[ai].clone(),
-                day: grid[di],
+                day: grid.days[di],
                 tgi_pct: g,
                 tgi_ci: percentile_ci(std::mem::take(&mut boot_tgi[ai][k]), reps),
                 tc_pct: t,
@@ -913,7 +960,7 @@ fn cohort_tables(
         }
         let (rt, rc) = (mean_finite(ai, &all[ai]), mean_finite(0, &all[0]));
         res.rate_tc.push(RateTcRow {
-            cohort: cohort.into(),
+            cohort: cv.name.into(),
             arm: arms[ai].clone(),
             n_treated: slopes[ai].iter().filter(|x| x.is_finite()).count(),
             n_control: slopes[0].iter().filter(|x| x.is_finite()).count(),
@@ -924,62 +971,59 @@ fn cohort_tables(
             tc_rate_ci: percentile_ci(std::mem::take(&mut boot_rate[ai]), reps),
         });
     }
-    tgi_warning(res, cohort, day);
-    // Response, endpoints, KM.
-    let mut resp: Vec<Vec<Option<Mrecist>>> = Vec::new();
-    let mut ends: Vec<Vec<(f64, bool)>> = Vec::new();
-    for (ai, an) in by_arm.iter().enumerate() {
+}
+
+/// `response.csv` (best response and mRECIST per animal) and `response_summary.csv` (counts
+/// per arm).
+fn response_rows(res: &mut AnalysisResult, cv: &CohortView<'_>, opt: &AnalysisOptions) {
+    for (arm, an) in cv.arms.iter().zip(cv.by_arm) {
         let mut counts = [0usize; 4];
         let mut ne = 0;
-        let mut rv = Vec::new();
-        let mut ev = Vec::new();
         for a in an {
             let (br, bar, m) = mrecist(a, opt.response_min_day);
             match m {
                 Some(c) => counts[c as usize] += 1,
                 None => ne += 1,
             }
-            rv.push(m);
             res.response.push(ResponseRow {
-                cohort: cohort.into(),
+                cohort: cv.name.into(),
                 animal_id: a.id.clone(),
-                arm: arms[ai].clone(),
+                arm: arm.clone(),
                 best_response_pct: br,
                 best_avg_response_pct: bar,
                 mrecist: m,
             });
+        }
+        res.response_counts.push(ResponseCount {
+            cohort: cv.name.into(),
+            arm: arm.clone(),
+            counts,
+            not_evaluable: ne,
+        });
+    }
+}
+
+/// `endpoints.csv` (time to endpoint per animal) and `km.csv` (Kaplan–Meier per arm).
+fn endpoint_rows(res: &mut AnalysisResult, cv: &CohortView<'_>, opt: &AnalysisOptions) {
+    for (arm, an) in cv.arms.iter().zip(cv.by_arm) {
+        let mut ev = Vec::with_capacity(an.len());
+        for a in an {
             let (t, e) = time_to_endpoint(a, opt.endpoint, opt.burden);
             ev.push((t, e));
             res.endpoints.push(EndpointRow {
-                cohort: cohort.into(),
+                cohort: cv.name.into(),
                 animal_id: a.id.clone(),
-                arm: arms[ai].clone(),
+                arm: arm.clone(),
                 time_days: t,
                 event: e,
             });
         }
-        res.response_counts.push(ResponseCount {
-            cohort: cohort.into(),
-            arm: arms[ai].clone(),
-            counts,
-            not_evaluable: ne,
-        });
         res.km.push(KmCurve {
-            cohort: cohort.into(),
-            arm: arms[ai].clone(),
+            cohort: cv.name.into(),
+            arm: arm.clone(),
             points: stats::kaplan_meier(&ev),
         });
-        resp.push(rv);
-        ends.push(ev);
     }
-    // Tests: every hypothesis of the plan that this cohort's arms allow.
-    let data = super::hypotheses::CohortData {
-        name: cohort,
-        arms,
-        by_arm,
-        day,
-    };
-    super::hypotheses::evaluate(&opt.plan, &data, opt, res);
 }
 
 fn stats_mean_var(v: &[f64]) -> (f64, f64) {

@@ -1,8 +1,8 @@
 //! Figures of the analysis: TGI% over time with bootstrap bands, a waterfall of best response
 //! with mRECIST bands, and Kaplan–Meier curves of time to endpoint with censor marks.
 
-use super::data::Dataset;
 use super::pipeline::{AnalysisOptions, AnalysisResult, CohortInfo};
+use crate::data::Dataset;
 use crate::plot::{
     Band, FONT, Figure, Marker, PlotError, RefLine, Series, XyChart, color, draw_err,
 };

@@ -1,11 +1,9 @@
-//! `xenoplan fit`: growth parameters from pilot data, printed as a protocol fragment.
+//! `xenoplan fit`: growth parameters from pilot data, printed as a protocol fragment
+//! (`study::fit`).
 
-use anyhow::Context;
+use crate::fit::{Bootstrap, Method, Model};
+use crate::study::fit::FitJob;
 use std::path::PathBuf;
-use xenoplan_fit::{FitOptions, Model};
-
-use crate::fit as xenoplan_fit;
-use crate::output::{Manifest, fmt_f, write_atomic, write_csv_rows};
 
 /// Growth models `fit` can estimate.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -94,224 +92,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ModelArg::Gompertz => Model::Gompertz,
         ModelArg::Logistic => Model::Logistic,
     };
-    let bytes = std::fs::read(&args.data)
-        .with_context(|| format!("cannot read {}", args.data.display()))?;
-    let (data, read_warnings) = xenoplan_fit::read::read_bytes_with_warnings(&args.data, &bytes)?;
-    for w in &read_warnings {
-        diagln!("warning: {w}");
-    }
-    if let (Some(a), Some(c)) = (&args.arm, &args.control)
-        && a != c
-    {
-        anyhow::bail!(
-            "--arm `{a}` and --control `{c}` differ: growth is fitted on the control; give one of them"
-        );
-    }
-    let mut opts = FitOptions::new(model);
-    opts.arm = args.control.clone().or_else(|| args.arm.clone());
-    opts.cohort = args.cohort.clone();
+    let mut job = FitJob::new(args.data, model);
+    job.arm = args.arm;
+    job.control = args.control;
+    job.date = args.date;
+    let opts = &mut job.options;
+    opts.cohort = args.cohort;
     opts.seed = args.seed;
     opts.bootstrap_reps = args.boot;
     opts.detection_floor_mm3 = args.detection_floor;
     opts.bootstrap = match args.bootstrap {
-        BootstrapArg::Parametric => xenoplan_fit::Bootstrap::Parametric,
-        BootstrapArg::Animals => xenoplan_fit::Bootstrap::Animals,
+        BootstrapArg::Parametric => Bootstrap::Parametric,
+        BootstrapArg::Animals => Bootstrap::Animals,
     };
     opts.method = match args.method {
-        MethodArg::Auto => xenoplan_fit::Method::Auto,
-        MethodArg::TwoStage => xenoplan_fit::Method::TwoStage,
-        MethodArg::Lmm => xenoplan_fit::Method::Lmm,
+        MethodArg::Auto => Method::Auto,
+        MethodArg::TwoStage => Method::TwoStage,
+        MethodArg::Lmm => Method::Lmm,
     };
-    let result = xenoplan_fit::fit(&data, &opts)
-        .with_context(|| format!("fitting {}", args.data.display()))?;
-    let date = args.date.unwrap_or_else(|| {
-        jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-    });
-    let file_name = args
-        .data
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| args.data.display().to_string());
-    let mut fragment = xenoplan_fit::fragment::render(&result, &file_name, &date.to_string());
-    let effects = match &args.control {
-        Some(_) => {
-            let e = xenoplan_fit::effects::fit_effects(&data, &opts, &result)
-                .with_context(|| format!("fitting the treated arms of {}", args.data.display()))?;
-            fragment.push_str(&xenoplan_fit::fragment::render_effects(
-                &e,
-                &result,
-                &file_name,
-                &date.to_string(),
-            ));
-            e
-        }
-        None => Vec::new(),
-    };
-    out!("{fragment}");
-    for w in &result.warnings {
-        diagln!("warning: {w}");
+    let run = crate::study::fit::run(&job, &super::Console::default())?;
+    out!("{}", run.fragment);
+    for w in run.warnings() {
+        diagln!("{w}");
     }
-    for e in &effects {
-        for w in &e.warnings {
-            diagln!("warning ({}): {w}", e.arm);
-        }
-    }
-
     if let Some(dir) = &args.out {
-        let _lock = crate::output::begin_run(dir)?;
-        let mut files = Vec::new();
-        write_atomic(&dir.join("fit.toml"), fragment.as_bytes())?;
-        files.push("fit.toml".to_string());
-        // Parameter table (Prism/Excel/R friendly).
-        let header = [
-            "parameter",
-            "statistic",
-            "estimate",
-            "se",
-            "ci_low",
-            "ci_high",
-            "unit",
-        ];
-        let mut rows = Vec::new();
-        let row = |p: &str, stat: &str, e: &xenoplan_fit::Estimate, unit: &str| {
-            vec![
-                p.to_string(),
-                stat.to_string(),
-                fmt_f(e.value, 6),
-                fmt_f(e.se, 6),
-                fmt_f(e.ci_low, 6),
-                fmt_f(e.ci_high, 6),
-                unit.to_string(),
-            ]
-        };
-        for p in &result.params {
-            rows.push(row(p.name, "typical", &p.typical, p.unit));
-            let (stat, unit) = match p.kind {
-                xenoplan_fit::VariabilityKind::LogNormalCv => ("cv", ""),
-                xenoplan_fit::VariabilityKind::NormalSd => ("sd", p.unit),
-            };
-            rows.push(row(p.name, stat, &p.variability, unit));
-        }
-        rows.push(row("residual_ln_volume", "sd", &result.residual_sd, ""));
-        write_csv_rows(&dir.join("fit_parameters.csv"), &header, &rows)?;
-        files.push("fit_parameters.csv".into());
-        if !effects.is_empty() {
-            let header = [
-                "arm",
-                "control",
-                "n_treated",
-                "n_control",
-                "rate_treated",
-                "rate_control",
-                "inhibition",
-                "se",
-                "ci_low",
-                "ci_high",
-                "paired_resamples",
-            ];
-            let rows: Vec<Vec<String>> = effects
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.arm.clone(),
-                        result.arm.clone(),
-                        e.n_treated.to_string(),
-                        result.series.len().to_string(),
-                        fmt_f(e.rate_treated, 6),
-                        fmt_f(e.rate_control, 6),
-                        fmt_f(e.inhibition.value, 6),
-                        fmt_f(e.inhibition.se, 6),
-                        fmt_f(e.inhibition.ci_low, 6),
-                        fmt_f(e.inhibition.ci_high, 6),
-                        e.pairs.to_string(),
-                    ]
-                })
-                .collect();
-            write_csv_rows(&dir.join("fit_effects.csv"), &header, &rows)?;
-            files.push("fit_effects.csv".into());
-        }
-        // Per-animal estimates: first stage and empirical Bayes, natural scale.
-        let names: Vec<&str> = result.params.iter().map(|p| p.name).collect();
-        let mut header = vec![
-            "animal_id".to_string(),
-            "arm".into(),
-            "readings".into(),
-            "censored".into(),
-            "last_day".into(),
-        ];
-        header.extend(names.iter().map(|n| format!("{n}_fit")));
-        header.extend(names.iter().map(|n| format!("{n}_individual")));
-        let natural = |j: usize, x: f64| {
-            if model == Model::Exponential && j == 1 {
-                x
-            } else {
-                x.exp()
-            }
-        };
-        let rows: Vec<Vec<String>> = result
-            .series
-            .iter()
-            .zip(&result.fits)
-            .zip(&result.individual)
-            .map(|((s, f), ind)| {
-                let mut r = vec![
-                    s.id.clone(),
-                    s.arm.clone(),
-                    s.days.len().to_string(),
-                    s.censored.iter().filter(|c| **c).count().to_string(),
-                    s.days.last().map(|d| fmt_f(*d, 2)).unwrap_or_default(),
-                ];
-                r.extend(
-                    f.phi
-                        .iter()
-                        .enumerate()
-                        .map(|(j, x)| fmt_f(natural(j, *x), 6)),
-                );
-                r.extend(
-                    ind.iter()
-                        .enumerate()
-                        .map(|(j, x)| fmt_f(natural(j, *x), 6)),
-                );
-                r
-            })
-            .collect();
-        write_csv_rows(&dir.join("fit_animals.csv"), &header, &rows)?;
-        files.push("fit_animals.csv".into());
-        let note = format!(
-            "{file_name}, {} animals, seed {}",
-            result.series.len(),
-            args.seed
-        );
-        for p in xenoplan_fit::plots::write(&result, dir, &note)? {
-            files.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
-        }
-        let mut m = Manifest::new("fit").with_input(&args.data, &bytes);
-        m.seed = Some(args.seed);
-        m.files = files;
-        m.parameters = serde_json::json!({
-            "model": model.name(),
-            "method": result.method,
-            "arm": result.arm,
-            "control": args.control,
-            "treated_arms": effects.iter().map(|e| e.arm.clone()).collect::<Vec<_>>(),
-            "cohort": result.cohort,
-            "bootstrap_reps": args.boot,
-            "bootstrap": result.bootstrap.name(),
-            "bootstrap_failed": result.bootstrap_failed,
-            "em_iterations": result.iterations,
-            "warnings": result.warnings,
-            "confidence_level": result.level,
-            "detection_floor_mm3": result.floor_mm3,
-            "animals": result.series.len(),
-            "excluded_animals": result.excluded.iter().map(|(a, r)| serde_json::json!({"animal_id": a, "reason": r})).collect::<Vec<_>>(),
-            "readings": result.n_readings,
-            "censored_readings": result.n_censored,
-            "date": date.to_string(),
-        });
-        m.write(dir)?;
-        diagln!("wrote {} files to {}", m.files.len() + 1, dir.display());
+        let files = crate::study::fit::write(&job, &run, dir)?;
+        diagln!("wrote {} files to {}", files.len(), dir.display());
     }
     Ok(())
 }

@@ -61,6 +61,55 @@ enum Command {
     Report(report::Args),
 }
 
+/// The commands' [`Observer`](crate::study::Observer): notes on stderr, a progress bar when
+/// stderr is a terminal.
+#[derive(Default)]
+struct Console {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Console {
+    fn with_bar(&self, f: impl FnOnce(&indicatif::ProgressBar)) {
+        if let Ok(slot) = self.bar.lock()
+            && let Some(pb) = slot.as_ref()
+        {
+            f(pb);
+        }
+    }
+}
+
+impl crate::study::Observer for Console {
+    fn note(&self, line: &str) {
+        diagln!("{line}");
+    }
+    fn progress_start(&self, label: &str, total: u64) {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let pb = indicatif::ProgressBar::new(total);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {label} [{{bar:40}}] {{pos}}/{{len}} replicates ({{eta}})"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(pb);
+        }
+    }
+    fn progress(&self, k: u64) {
+        self.with_bar(|pb| pb.inc(k));
+    }
+    fn progress_end(&self) {
+        self.with_bar(|pb| pb.finish_and_clear());
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = None;
+        }
+    }
+}
+
 /// Largest `--reps` of `power` and `report` (README "Limits").
 const MAX_REPS: u64 = 1_000_000;
 /// Largest bootstrap size of `analyze --bootstrap-reps` and `fit --boot`.

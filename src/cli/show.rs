@@ -141,6 +141,18 @@ pub fn summary(l: &Loaded) -> String {
 }
 
 fn xeno(o: &mut String, x: &Xenograft) {
+    animals(o, x);
+    agents(o, x);
+    for c in &x.cohorts {
+        cohort(o, c);
+    }
+    study_rules(o, x);
+    analysis_plan(o, x);
+    husbandry(o, x);
+}
+
+/// Species, strain and the body-weight model.
+fn animals(o: &mut String, x: &Xenograft) {
     let a = &x.animals;
     let _ = writeln!(
         o,
@@ -178,6 +190,10 @@ fn xeno(o: &mut String, x: &Xenograft) {
         num(a.weight_noise_cv.value),
         &a.weight_noise_cv.source,
     );
+}
+
+/// Agents with their PK parameters.
+fn agents(o: &mut String, x: &Xenograft) {
     let _ = writeln!(o, "\nAgents");
     for ag in &x.agents {
         let v = if ag.vehicle { " (vehicle)" } else { "" };
@@ -221,164 +237,173 @@ fn xeno(o: &mut String, x: &Xenograft) {
             line(o, 4, "weight-loss-pct-per-week", num(w.value), &w.source);
         }
     }
-    for c in &x.cohorts {
-        let mt = match c.model_type {
-            TumorModelType::CellLine => "cell line",
-            TumorModelType::Pdx => "PDX",
+}
+
+/// One cohort: implantation, hormone, growth, effects, resistant subclone, arms.
+fn cohort(o: &mut String, c: &Cohort) {
+    let mt = match c.model_type {
+        TumorModelType::CellLine => "cell line",
+        TumorModelType::Pdx => "PDX",
+    };
+    let _ = writeln!(o, "\nCohort {} ({mt}: {})", c.name, c.line);
+    let im = &c.implantation;
+    let cells = im
+        .cells
+        .map(|n| format!("{} cells, ", num(n)))
+        .unwrap_or_else(|| "fragment, ".into());
+    let _ = writeln!(
+        o,
+        "  implantation: {cells}{}% Matrigel, {} µL, {}{}",
+        num(im.matrigel_fraction * 100.0),
+        num(im.volume_ul),
+        im.site,
+        im.animals
+            .map(|n| format!(", {n} animals"))
+            .unwrap_or_default()
+    );
+    if let Some(h) = &c.hormone {
+        let rem = match &h.removal {
+            PelletRemoval::AtRandomization => "removed at randomization".to_string(),
+            PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
+            PelletRemoval::Never => "not removed".to_string(),
         };
-        let _ = writeln!(o, "\nCohort {} ({mt}: {})", c.name, c.line);
-        let im = &c.implantation;
-        let cells = im
-            .cells
-            .map(|n| format!("{} cells, ", num(n)))
-            .unwrap_or_else(|| "fragment, ".into());
         let _ = writeln!(
             o,
-            "  implantation: {cells}{}% Matrigel, {} µL, {}{}",
-            num(im.matrigel_fraction * 100.0),
-            num(im.volume_ul),
-            im.site,
-            im.animals
-                .map(|n| format!(", {n} animals"))
-                .unwrap_or_default()
+            "  hormone: {} ({} mg, {} days, implanted day {} vs cells), {rem}",
+            h.name,
+            num(h.dose_mg),
+            num(h.release_days),
+            h.implant_offset_days
         );
-        if let Some(h) = &c.hormone {
-            let rem = match &h.removal {
-                PelletRemoval::AtRandomization => "removed at randomization".to_string(),
-                PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
-                PelletRemoval::Never => "not removed".to_string(),
-            };
+    }
+    line(
+        o,
+        2,
+        "take-rate",
+        num(c.take_rate.value),
+        &c.take_rate.source,
+    );
+    line(
+        o,
+        2,
+        "latency-days",
+        param(&c.latency_days),
+        &c.latency_days.source,
+    );
+    line(
+        o,
+        2,
+        "growth-without-estrogen",
+        num(c.growth_without_estrogen.value),
+        &c.growth_without_estrogen.source,
+    );
+    let _ = writeln!(o, "  growth model: {}", c.growth.name());
+    for (name, unit, p) in c.growth.parameters() {
+        line(o, 4, &format!("{name} ({unit})"), param(p), &p.source);
+    }
+    if let GrowthModel::Simeoni { psi, .. } = &c.growth {
+        line(o, 4, "psi", num(*psi), "Simeoni et al. 2004");
+    }
+    for e in &c.effects {
+        effect(o, e);
+    }
+    if let Some(r) = &c.resistant {
+        let _ = writeln!(o, "  resistant subclone");
+        line(o, 4, "fraction", param(&r.fraction), &r.fraction.source);
+        line(
+            o,
+            4,
+            "sensitivity",
+            num(r.sensitivity.value),
+            &r.sensitivity.source,
+        );
+        line(
+            o,
+            4,
+            "growth-without-estrogen",
+            num(r.growth_without_estrogen.value),
+            &r.growth_without_estrogen.source,
+        );
+    }
+    let _ = writeln!(o, "  arms");
+    for a in &c.arms {
+        let ctl = if a.control { " [control]" } else { "" };
+        let inter = if a.interaction != 0.0 {
+            format!(
+                ", interaction {} beyond Bliss on rates (combined rate b_A + b_B − b_C − interaction·b_C)",
+                num(a.interaction)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(o, "    {}{ctl}: n = {}{inter}", a.name, a.n);
+        for t in &a.treatments {
+            let vol = t
+                .volume_ml_per_kg
+                .map(|v| format!(", {} mL/kg", num(v)))
+                .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "  hormone: {} ({} mg, {} days, implanted day {} vs cells), {rem}",
-                h.name,
-                num(h.dose_mg),
-                num(h.release_days),
-                h.implant_offset_days
+                "      {} {} {} {} {} ({}){vol}",
+                t.agent,
+                num(t.dose),
+                t.unit.as_str(),
+                t.route.as_str().to_uppercase(),
+                sched(&t.schedule),
+                t.phase
             );
-        }
-        line(
-            o,
-            2,
-            "take-rate",
-            num(c.take_rate.value),
-            &c.take_rate.source,
-        );
-        line(
-            o,
-            2,
-            "latency-days",
-            param(&c.latency_days),
-            &c.latency_days.source,
-        );
-        line(
-            o,
-            2,
-            "growth-without-estrogen",
-            num(c.growth_without_estrogen.value),
-            &c.growth_without_estrogen.source,
-        );
-        let _ = writeln!(o, "  growth model: {}", c.growth.name());
-        for (name, unit, p) in c.growth.parameters() {
-            line(o, 4, &format!("{name} ({unit})"), param(p), &p.source);
-        }
-        if let GrowthModel::Simeoni { psi, .. } = &c.growth {
-            line(o, 4, "psi", num(*psi), "Simeoni et al. 2004");
-        }
-        for e in &c.effects {
-            let _ = writeln!(o, "  effect of {} [{}]", e.agent, e.source);
-            match &e.mode {
-                EffectMode::Direct {
-                    inhibition,
-                    kill_rate_per_day,
-                } => {
-                    if let Some(u) = &e.specified_as {
-                        // The user's number, then the model parameter it was solved to.
-                        let _ = writeln!(
-                            o,
-                            "    expected {} {}% at day {} → inhibition {} ({}) [{}]",
-                            u.unit.label(),
-                            num(u.value),
-                            num(u.day),
-                            crate::fit::fragment::sig(inhibition.value, 3),
-                            u.solved_for,
-                            u.source
-                        );
-                    }
-                    line(o, 4, "inhibition", param(inhibition), &inhibition.source);
-                    line(
-                        o,
-                        4,
-                        "kill-rate-per-day",
-                        param(kill_rate_per_day),
-                        &kill_rate_per_day.source,
-                    );
-                }
-                EffectMode::Exposure {
-                    emax,
-                    ec50_ng_ml,
-                    hill,
-                    target,
-                } => match target {
-                    EffectTarget::Growth => {
-                        line(o, 4, "emax", param(emax), &emax.source);
-                        line(o, 4, "ec50-ng-ml", param(ec50_ng_ml), &ec50_ng_ml.source);
-                        line(o, 4, "hill", num(*hill), &e.source);
-                    }
-                    EffectTarget::Kill { k2 } => {
-                        line(o, 4, "k2 (per ng/mL/day)", param(k2), &k2.source)
-                    }
-                },
-            }
-        }
-        if let Some(r) = &c.resistant {
-            let _ = writeln!(o, "  resistant subclone");
-            line(o, 4, "fraction", param(&r.fraction), &r.fraction.source);
-            line(
-                o,
-                4,
-                "sensitivity",
-                num(r.sensitivity.value),
-                &r.sensitivity.source,
-            );
-            line(
-                o,
-                4,
-                "growth-without-estrogen",
-                num(r.growth_without_estrogen.value),
-                &r.growth_without_estrogen.source,
-            );
-        }
-        let _ = writeln!(o, "  arms");
-        for a in &c.arms {
-            let ctl = if a.control { " [control]" } else { "" };
-            let inter = if a.interaction != 0.0 {
-                format!(
-                    ", interaction {} beyond Bliss on rates (combined rate b_A + b_B − b_C − interaction·b_C)",
-                    num(a.interaction)
-                )
-            } else {
-                String::new()
-            };
-            let _ = writeln!(o, "    {}{ctl}: n = {}{inter}", a.name, a.n);
-            for t in &a.treatments {
-                let vol = t
-                    .volume_ml_per_kg
-                    .map(|v| format!(", {} mL/kg", num(v)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "      {} {} {} {} {} ({}){vol}",
-                    t.agent,
-                    num(t.dose),
-                    t.unit.as_str(),
-                    t.route.as_str().to_uppercase(),
-                    sched(&t.schedule),
-                    t.phase
-                );
-            }
         }
     }
+}
+
+/// One drug effect of a cohort (direct or exposure-driven, with user units when given).
+fn effect(o: &mut String, e: &DrugEffect) {
+    let _ = writeln!(o, "  effect of {} [{}]", e.agent, e.source);
+    match &e.mode {
+        EffectMode::Direct {
+            inhibition,
+            kill_rate_per_day,
+        } => {
+            if let Some(u) = &e.specified_as {
+                // The user's number, then the model parameter it was solved to.
+                let _ = writeln!(
+                    o,
+                    "    expected {} {}% at day {} → inhibition {} ({}) [{}]",
+                    u.unit.label(),
+                    num(u.value),
+                    num(u.day),
+                    crate::fit::fragment::sig(inhibition.value, 3),
+                    u.solved_for,
+                    u.source
+                );
+            }
+            line(o, 4, "inhibition", param(inhibition), &inhibition.source);
+            line(
+                o,
+                4,
+                "kill-rate-per-day",
+                param(kill_rate_per_day),
+                &kill_rate_per_day.source,
+            );
+        }
+        EffectMode::Exposure {
+            emax,
+            ec50_ng_ml,
+            hill,
+            target,
+        } => match target {
+            EffectTarget::Growth => {
+                line(o, 4, "emax", param(emax), &emax.source);
+                line(o, 4, "ec50-ng-ml", param(ec50_ng_ml), &ec50_ng_ml.source);
+                line(o, 4, "hill", num(*hill), &e.source);
+            }
+            EffectTarget::Kill { k2 } => line(o, 4, "k2 (per ng/mL/day)", param(k2), &k2.source),
+        },
+    }
+}
+
+/// Measurements, enrollment, end of study and calipers.
+fn study_rules(o: &mut String, x: &Xenograft) {
     let _ = writeln!(o, "\nMeasurements");
     for m in &x.measurements {
         let _ = writeln!(
@@ -455,6 +480,10 @@ fn xeno(o: &mut String, x: &Xenograft) {
         param(&c.width_ratio),
         &c.width_ratio.source,
     );
+}
+
+/// Tests, α, target power and the declared hypotheses.
+fn analysis_plan(o: &mut String, x: &Xenograft) {
     let an = &x.analysis;
     let _ = writeln!(
         o,
@@ -508,6 +537,10 @@ fn xeno(o: &mut String, x: &Xenograft) {
             method.as_str()
         );
     }
+}
+
+/// Cages and attrition.
+fn husbandry(o: &mut String, x: &Xenograft) {
     let h = &x.husbandry;
     let _ = writeln!(
         o,

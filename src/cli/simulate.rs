@@ -1,14 +1,9 @@
 //! `xenoplan simulate FILE [--seed N] [--n-per-arm N] [--out DIR] [--start DATE]`: one
-//! synthetic study, animal by animal, analysed exactly as `analyze` would (xenograft
-//! protocols); a derivation or assay run for in vitro protocols.
+//! synthetic study analysed as `analyze` would (xenograft), a derivation or assay run (in
+//! vitro); see `study::simulate`.
 
-use crate::analysis::{self, AnalysisOptions};
-use crate::invitro::{self, InvitroOptions};
-use crate::output::Manifest;
-use crate::protocol::{self, Loaded, ProtocolKind};
-use crate::sim::{Engine, SimOptions, StudyBuffer, StudyInfo, summary_text, write_study};
-use anyhow::Context;
-use std::io::Write;
+use crate::protocol;
+use crate::study::simulate::SimulateJob;
 use std::path::PathBuf;
 
 /// Arguments of `xenoplan simulate`.
@@ -45,200 +40,25 @@ pub struct Args {
     pub threads: Option<u64>,
 }
 
-impl Args {
-    /// Default arguments for `file` (used by `report`).
-    pub fn for_file(file: PathBuf, seed: u64, out: PathBuf) -> Self {
-        Args {
-            file,
-            seed,
-            n_per_arm: None,
-            out: Some(out),
-            start: None,
-            bootstrap_reps: 2000,
-            no_lmm: false,
-            reps: 1,
-            threads: None,
-        }
-    }
-}
-
 /// Runs `xenoplan simulate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
         diag!("{w}");
     }
-    let text = execute(&args, &loaded)?;
-    // A closed stdout (e.g. `| head`) must not panic: the files are already written.
-    let _ = write!(std::io::stdout().lock(), "{text}");
-    Ok(())
-}
-
-/// Simulates `loaded` with `args`, writes every file and returns the text `simulate` prints.
-pub fn execute(args: &Args, loaded: &Loaded) -> anyhow::Result<String> {
-    let p = &loaded.protocol;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&p.id));
-    // A procedure has nothing to simulate: refuse before touching the folder's manifest.
-    let _lock = match p.kind() {
-        ProtocolKind::Procedure => None,
-        _ => Some(crate::output::begin_run(&dir)?),
-    };
-    match p.kind() {
-        ProtocolKind::Xenograft => {}
-        ProtocolKind::Derivation | ProtocolKind::Assay => {
-            let opts = InvitroOptions {
-                seed: args.seed,
-                reps: args.reps,
-                threads: args.threads.map(|t| t as usize),
-                protocol_path: Some(args.file.clone()),
-            };
-            let report = invitro::simulate_to_dir(p, &opts, &dir)
-                .with_context(|| args.file.display().to_string())?;
-            return Ok(format!("{report}"));
-        }
-        ProtocolKind::Procedure => anyhow::bail!(
-            "{}: `{}` is a procedure (step schedule): nothing to simulate; use `xenoplan timeline`",
-            args.file.display(),
-            p.id
-        ),
-    }
-    let mut opts = SimOptions::default();
-    if let Some(d) = args.start {
-        opts.start = d;
-    }
-    let engine = Engine::new(p, &opts).with_context(|| args.file.display().to_string())?;
-    let size = crate::estimate::simulate(&engine, args.n_per_arm.map(|n| n as usize));
-    if let Some(line) = crate::estimate::note("simulate", &size) {
-        diagln!("{line}");
-    }
-    let mut buf = StudyBuffer::new(&engine);
-    let n = args.n_per_arm.map(|n| n as usize);
-    // One stream per study: (seed, [0]); `power` uses (seed, [n, replicate]).
-    engine.simulate(&mut crate::rng::stream(args.seed, &[0]), n, &mut buf)?;
-
-    let info = StudyInfo {
-        title: p.id.clone(),
+    let job = SimulateJob {
+        protocol: &loaded,
         seed: args.seed,
+        n_per_arm: args.n_per_arm.map(|n| n as usize),
+        out: args.out,
+        start: args.start,
+        bootstrap_reps: args.bootstrap_reps as usize,
+        lmm: !args.no_lmm,
+        reps: args.reps,
+        threads: args.threads.map(|t| t as usize),
     };
-    let mut files = write_study(&engine, &buf, &info, &dir)?;
-
-    // The analysis reads back the animals.csv just written, so `xenoplan analyze` on that file
-    // (with the options recorded in the manifest) reproduces these tables byte for byte.
-    let x = p.xenograft().context("xenograft body")?;
-    let control = x
-        .cohorts
-        .first()
-        .map(|c| c.control().name.clone())
-        .unwrap_or_default();
-    if let Some(c) = x.cohorts.iter().find(|c| c.control().name != control) {
-        anyhow::bail!(
-            "{}: cohort `{}` has control arm `{}` but the first cohort's is `{control}`; the analysis needs one control name for all cohorts",
-            args.file.display(),
-            c.name,
-            c.control().name
-        );
-    }
-    let animals = dir.join("animals.csv");
-    let bytes = std::fs::read(&animals)
-        .with_context(|| format!("cannot read back {}", animals.display()))?;
-    let ds = analysis::parse_dataset(&bytes, &animals.display().to_string())?;
-    let mut aopt = AnalysisOptions::new(&control);
-    aopt.analysis_day = x.analysis.analysis_day;
-    aopt.set_protocol_endpoints(&x.endpoints);
-    // The protocol's hypotheses and families: the same tests.csv family `power` sized.
-    aopt.plan = analysis::HypothesisPlan::from_protocol(x);
-    aopt.bootstrap_reps = args.bootstrap_reps as usize;
-    aopt.seed = args.seed;
-    aopt.run_lmm = !args.no_lmm;
-    let res = analysis::analyze(&ds, &aopt)?;
-    for w in &res.warnings {
-        diagln!("warning: {w}");
-    }
-    files.extend(analysis::write_outputs(&res, &dir)?);
-    files.extend(analysis::plots::write_plots_with(
-        &ds, &res, &aopt, &dir, false,
-    )?);
-
-    let mut m = Manifest::new("simulate").with_input(&args.file, &loaded.bytes);
-    m.protocol_id = Some(p.id.clone());
-    m.seed = Some(args.seed);
-    let cohorts: Vec<serde_json::Value> = (0..engine.cohort_count())
-        .map(|c| {
-            let o = buf.cohort(c);
-            serde_json::json!({
-                "cohort": engine.cohort_name(c),
-                "implanted": o.implanted,
-                "takes": o.takes,
-                "eligible": o.eligible,
-                "enrolled": o.enrolled,
-                "excluded_not_eligible": o.not_eligible,
-                "excluded_overgrown": o.overgrown,
-                "not_selected": o.not_selected,
-                "filled_day_since_implantation": o.filled_day,
-                "enrollment_day_since_implantation": o.enrollment_day,
-                "arms": (0..engine.arm_count(c)).map(|a| serde_json::json!({"arm": engine.arm_name(c, a), "n": buf.n_enrolled(c, a)})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    m.parameters = serde_json::json!({
-        "n_per_arm": args.n_per_arm,
-        "start_date": opts.start.to_string(),
-        "rng_stream": [args.seed, 0],
-        "rk4_step_days": opts.step_days,
-        "rk4_exposure_step_days": opts.exposure_step_days,
-        "cohorts": cohorts,
-        "analysis": {
-            "control": aopt.control,
-            "analysis_day": aopt.analysis_day,
-            "analysis_days_used": res.cohorts.iter().map(|c| serde_json::json!({"cohort": c.name, "day": c.analysis_day})).collect::<Vec<_>>(),
-            "endpoint": aopt.endpoint.describe(),
-            "bootstrap_reps": aopt.bootstrap_reps,
-            "bootstrap_seed": aopt.seed,
-            "lmm": aopt.run_lmm,
-            "definitions": analysis::definitions(),
-        },
-    });
-    files.push("manifest.json".into());
-    m.files = files.clone();
-    m.write(&dir)?;
-
-    let mut text = summary_text(&engine, &buf);
-    for c in &res.cohorts {
-        let tests: Vec<_> = res
-            .tests
-            .iter()
-            .filter(|t| {
-                t.cohort == c.name
-                    && t.key == crate::protocol::TestKey::WelchLog
-                    && !t.family.is_empty()
-            })
-            .collect();
-        if !tests.is_empty() {
-            text.push_str(&format!(
-                "Welch t-test on ln V at day {} (control {}){}:\n",
-                c.analysis_day,
-                control,
-                if c.name.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", c.name)
-                }
-            ));
-            for t in tests {
-                text.push_str(&format!(
-                    "  {:<40} p = {:.3e}  adjusted p = {:.3e} ({}, family {})\n",
-                    t.comparison, t.p_value, t.p_adjusted, t.adjustment, t.family
-                ));
-            }
-        }
-    }
-    text.push_str(&format!(
-        "wrote {} files to {}\n",
-        files.len(),
-        dir.display()
-    ));
-    Ok(text)
+    let run = crate::study::simulate::run(&job, &super::Console::default())?;
+    // A closed stdout (e.g. `| head`) must not panic: the files are already written.
+    out!("{}", run.text());
+    Ok(())
 }

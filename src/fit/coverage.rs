@@ -16,7 +16,7 @@
 //! | logistic (ITS)                    | 93.5 | 97.0  | 97.0 | 95.0       | 93.5 | 96.0 | 96.5 |
 
 use super::{FitOptions, Method, Model, VariabilityKind, fit};
-use crate::analysis::{Dataset, Observation};
+use crate::data::{Dataset, Observation};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 

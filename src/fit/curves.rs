@@ -396,5 +396,4 @@ pub fn conditional_mode(
 }
 
 #[cfg(test)]
-#[path = "tests/curves.rs"]
 mod tests;

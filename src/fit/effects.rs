@@ -6,7 +6,7 @@
 //! control's streams).
 
 use super::{Estimate, FitError, FitOptions, FitResult, Model, fit};
-use crate::analysis::Dataset;
+use crate::data::Dataset;
 
 /// The effect of one treated arm.
 #[derive(Debug, Clone)]

@@ -292,5 +292,4 @@ pub fn its(
 }
 
 #[cfg(test)]
-#[path = "tests/its.rs"]
 mod tests;

@@ -291,5 +291,4 @@ pub fn mat_add(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 #[cfg(test)]
-#[path = "tests/lm.rs"]
 mod tests;

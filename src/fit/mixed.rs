@@ -16,7 +16,7 @@
 use super::curves::AnimalSeries;
 use super::lm::{inverse, mat_mul, mat_vec};
 use crate::analysis::stats::lmm::{LmmData, LmmGroup, fit_reml};
-use crate::analysis::stats::optim::nelder_mead;
+use crate::numeric::optim::nelder_mead;
 
 /// A fitted random-intercept-and-slope model on ln V.
 #[derive(Debug, Clone)]
@@ -159,5 +159,4 @@ pub fn refit_from(series: &[&AnimalSeries], theta0: &[f64]) -> Option<MixedFit> 
 }
 
 #[cfg(test)]
-#[path = "tests/mixed.rs"]
 mod tests;

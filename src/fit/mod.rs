@@ -102,7 +102,7 @@ pub(crate) mod testdata {
 
 pub use curves::{AnimalFit, AnimalSeries, Model};
 
-use crate::analysis::Dataset;
+use crate::data::Dataset;
 use its::ItsState;
 use population::{bca_interval, gts};
 
@@ -394,7 +394,7 @@ fn select(data: &Dataset, opts: &FitOptions) -> Result<Selected, FitError> {
         .iter()
         .filter(|r| r.cohort == cohort && r.arm == arm)
         .collect();
-    let volume = |r: &crate::analysis::Observation| -> Option<f64> {
+    let volume = |r: &crate::data::Observation| -> Option<f64> {
         // NCI convention V = L·W²/2 (DOMAIN.md) when only diameters are given.
         r.volume_mm3
             .or(r.length_mm.zip(r.width_mm).map(|(l, w)| 0.5 * l * w * w))

@@ -218,5 +218,4 @@ pub fn bca_interval(
 }
 
 #[cfg(test)]
-#[path = "tests/population.rs"]
 mod tests;

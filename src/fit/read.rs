@@ -18,7 +18,7 @@
 //! The tidy layout is read by [`crate::analysis::parse_dataset`]. Both layouts name a bad row
 //! by its line number and column.
 
-use crate::analysis::{Dataset, Observation};
+use crate::data::{Dataset, Observation};
 use std::path::{Path, PathBuf};
 
 /// Errors while reading a data file.
@@ -291,12 +291,10 @@ fn read_wide(
     });
     let mut lines: Vec<u64> = rows.iter().map(|r| r.1).collect();
     let mut rows: Vec<Observation> = rows.into_iter().map(|(_, _, o)| o).collect();
-    let dups =
-        crate::analysis::data::dedup_readings(&mut rows, &mut lines, &path.display().to_string())
-            .map_err(|m| ReadError::Tidy(crate::analysis::AnalysisError::Data(m)))?;
+    let dups = crate::data::dedup_readings(&mut rows, &mut lines, &path.display().to_string())
+        .map_err(|m| ReadError::Tidy(crate::analysis::AnalysisError::Data(m)))?;
     Ok((Dataset { rows }, dups.warnings))
 }
 
 #[cfg(test)]
-#[path = "tests/read.rs"]
 mod tests;

@@ -313,5 +313,4 @@ pub fn fit_lines(wells: &[Well], lines: &[LineSpec]) -> Vec<LineFit> {
 }
 
 #[cfg(test)]
-#[path = "tests/assay.rs"]
 mod tests;

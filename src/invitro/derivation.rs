@@ -502,5 +502,4 @@ pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> Deri
 }
 
 #[cfg(test)]
-#[path = "tests/derivation.rs"]
 mod tests;

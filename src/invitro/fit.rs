@@ -403,5 +403,4 @@ pub fn fit_4pl_relative(doses: &[f64], responses: &[f64]) -> Result<Fit4pl, FitE
 }
 
 #[cfg(test)]
-#[path = "tests/fit.rs"]
 mod tests;

@@ -1201,5 +1201,4 @@ pub fn simulate_to_dir(
 }
 
 #[cfg(test)]
-#[path = "tests/invitro.rs"]
 mod tests;

@@ -39,9 +39,13 @@ pub const SCAN_GRID: usize = 100;
 pub const MAX_BISECTIONS: usize = 60;
 /// RK4 step of the Simeoni curves, days.
 const SIMEONI_STEP_DAYS: f64 = 0.01;
-/// Control growth below this fraction of the baseline leaves TGI undefined (the analysis
-/// reports no TGI then).
-pub const MIN_CONTROL_GROWTH_FOR_TGI: f64 = crate::analysis::MIN_CONTROL_GROWTH_FOR_TGI;
+/// Least growth of the control mean, as a fraction of its baseline mean, for a TGI to mean
+/// anything (assumed: below a 20% increase ΔC is of the order of caliper error and between-
+/// animal noise, and ΔT/ΔC divides by it — the TamR MCF-7 cohort, whose control stops growing
+/// after pellet removal, gave TGI from −1301% to +1111%). Below it the analysis computes no
+/// TGI and an effect cannot be given as a TGI. Defined here, below both, so `analysis` and
+/// `model` read one value without depending on each other both ways.
+pub const MIN_CONTROL_GROWTH_FOR_TGI: f64 = 0.2;
 
 /// The unit a user effect is given in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -118,5 +118,4 @@ pub fn inverse(a: &[f64], n: usize) -> Option<Vec<f64>> {
 }
 
 #[cfg(test)]
-#[path = "tests/linalg.rs"]
 mod tests;

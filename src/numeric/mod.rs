@@ -1,8 +1,10 @@
 //! Shared numerics, below every domain module: dense linear algebra for the small systems of
-//! the statistics and fitting code ([`linalg`]), the sample quantile every summary uses, and
-//! the ordinary least-squares line. Each lives here once and is tested once.
+//! the statistics and fitting code ([`linalg`]), Nelder–Mead minimisation ([`optim`]), the
+//! sample quantile every summary uses, and the ordinary least-squares line. Each lives here
+//! once and is tested once.
 
 pub mod linalg;
+pub mod optim;
 
 /// Sample quantile of sorted values, Hyndman & Fan (1996, Am Stat 50:361) type 7 — R's and
 /// numpy's default: h = (n − 1)·p, Q = x₍⌊h⌋₎ + (h − ⌊h⌋)(x₍⌊h⌋+1₎ − x₍⌊h⌋₎). `p` is clamped to

@@ -164,5 +164,4 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError>
 }
 
 #[cfg(test)]
-#[path = "tests/plot.rs"]
 mod tests;

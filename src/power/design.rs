@@ -165,5 +165,4 @@ pub fn parse_n_range(s: &str) -> Result<Vec<u32>, PowerError> {
 }
 
 #[cfg(test)]
-#[path = "tests/design.rs"]
 mod tests;

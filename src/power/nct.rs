@@ -269,5 +269,4 @@ pub fn welch_power_equal_n(delta: f64, n: u32, alpha: f64) -> f64 {
 }
 
 #[cfg(test)]
-#[path = "tests/nct.rs"]
 mod tests;

@@ -27,5 +27,4 @@ pub fn wilson(successes: u64, trials: u64, z: f64) -> (f64, f64) {
 }
 
 #[cfg(test)]
-#[path = "tests/wilson.rs"]
 mod tests;

@@ -170,11 +170,9 @@ fn weekly_timeline(dir: &Path) -> Option<Block> {
     }))
 }
 
-/// Builds the whole page for `protocol` from the files in `dir`.
-pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
+/// The protocol section: identity, seed, start and every parameter with its source.
+fn summary_section(protocol: &Protocol, info: &ReportInfo) -> Section {
     let kind = protocol.kind();
-    let mut sections = Vec::new();
-
     let mut s = Section::new("summary", "Protocol");
     // The first reference is the seed document; the full list closes the protocol section.
     let refs = protocol
@@ -193,8 +191,11 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
         ("timeline start".into(), info.start.clone()),
     ]));
     s.blocks.extend(protocol_blocks(protocol));
-    sections.push(s);
+    s
+}
 
+/// Gantt chart, weekly digest and resources.
+fn timeline_section(dir: &Path) -> Section {
     let mut s = Section::new("timeline", "Timeline and resources");
     s.blocks.extend(figure_blocks(
         dir,
@@ -208,128 +209,130 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
         "Resources to order and prepare",
         None,
     ));
-    sections.push(s);
+    s
+}
 
-    match kind {
-        ProtocolKind::Xenograft => {
-            let mut s = Section::new("study", "Simulated study");
-            if !info.simulate_text.is_empty() {
-                s.push(Block::Pre(info.simulate_text.clone()));
-            }
-            s.blocks.extend(figure_blocks(
-                dir,
-                "growth",
-                "Tumor volume, mean ± SEM per arm",
-            ));
-            s.blocks.extend(figure_blocks(
-                dir,
-                "spaghetti",
-                "Every animal, colored by arm",
-            ));
-            s.blocks.extend(figure_blocks(
-                dir,
-                "tgi",
-                "TGI% over time with bootstrap 95% CI",
-            ));
-            s.blocks.extend(figure_blocks(
-                dir,
-                "waterfall",
-                "Best response per animal (mRECIST bands)",
-            ));
-            s.blocks.extend(figure_blocks(
-                dir,
-                "survival",
-                "Kaplan–Meier time to endpoint",
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "tests.csv",
-                "Tests, each arm vs its control (raw and Holm-adjusted p-values)",
-                None,
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "tgi.csv",
-                "TGI and T/C by arm and day",
-                Some(60),
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "response.csv",
-                "mRECIST per animal",
-                Some(80),
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "summary.csv",
-                "Tumor volume summary by arm and day",
-                Some(60),
-            ));
-            sections.push(s);
-
-            let mut s = Section::new("power", "Power and arm size");
-            s.blocks.extend(figure_blocks(
-                dir,
-                "power",
-                "Monte Carlo power vs n per arm with Wilson 95% band",
-            ));
-            if !info.power_summary.is_empty() {
-                s.push(Block::Pre(info.power_summary.clone()));
-            }
-            if !info.justification.is_empty() {
-                s.push(Block::Para(
-                    "Sample-size justification (to paste into an ethics / IACUC application):"
-                        .into(),
-                ));
-                s.push(Block::Callout(info.justification.clone()));
-            }
-            s.blocks.extend(csv_table(
-                dir,
-                "power.csv",
-                "Power by n per arm, comparison and endpoint",
-                Some(120),
-            ));
-            sections.push(s);
-        }
-        ProtocolKind::Derivation | ProtocolKind::Assay => {
-            let mut s = Section::new(
-                "invitro",
-                if kind == ProtocolKind::Derivation {
-                    "Simulated derivation"
-                } else {
-                    "Simulated assay"
-                },
-            );
-            if !info.simulate_text.is_empty() {
-                s.push(Block::Pre(info.simulate_text.clone()));
-            }
-            s.blocks.extend(figure_blocks(
-                dir,
-                "population",
-                "Cells (log scale), resistant fraction and drug over time",
-            ));
-            s.blocks.extend(figure_blocks(
-                dir,
-                "dose_response",
-                "Dose response with fitted four-parameter logistic curves",
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "ic50.csv",
-                "IC50 estimates with 95% CI",
-                None,
-            ));
-            s.blocks.extend(csv_table(
-                dir,
-                "replicates.csv",
-                "Replicate derivations",
-                Some(40),
-            ));
-            sections.push(s);
-        }
-        ProtocolKind::Procedure => {}
+/// The simulated study and the power sections of a xenograft protocol.
+fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
+    let mut s = Section::new("study", "Simulated study");
+    if !info.simulate_text.is_empty() {
+        s.push(Block::Pre(info.simulate_text.clone()));
     }
+    s.blocks.extend(figure_blocks(
+        dir,
+        "growth",
+        "Tumor volume, mean ± SEM per arm",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "spaghetti",
+        "Every animal, colored by arm",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "tgi",
+        "TGI% over time with bootstrap 95% CI",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "waterfall",
+        "Best response per animal (mRECIST bands)",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "survival",
+        "Kaplan–Meier time to endpoint",
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "tests.csv",
+        "Tests, each arm vs its control (raw and Holm-adjusted p-values)",
+        None,
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "tgi.csv",
+        "TGI and T/C by arm and day",
+        Some(60),
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "response.csv",
+        "mRECIST per animal",
+        Some(80),
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "summary.csv",
+        "Tumor volume summary by arm and day",
+        Some(60),
+    ));
+    let study = s;
 
+    let mut s = Section::new("power", "Power and arm size");
+    s.blocks.extend(figure_blocks(
+        dir,
+        "power",
+        "Monte Carlo power vs n per arm with Wilson 95% band",
+    ));
+    if !info.power_summary.is_empty() {
+        s.push(Block::Pre(info.power_summary.clone()));
+    }
+    if !info.justification.is_empty() {
+        s.push(Block::Para(
+            "Sample-size justification (to paste into an ethics / IACUC application):".into(),
+        ));
+        s.push(Block::Callout(info.justification.clone()));
+    }
+    s.blocks.extend(csv_table(
+        dir,
+        "power.csv",
+        "Power by n per arm, comparison and endpoint",
+        Some(120),
+    ));
+    [study, s]
+}
+
+/// The simulated derivation or assay section.
+fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section {
+    let mut s = Section::new(
+        "invitro",
+        if kind == ProtocolKind::Derivation {
+            "Simulated derivation"
+        } else {
+            "Simulated assay"
+        },
+    );
+    if !info.simulate_text.is_empty() {
+        s.push(Block::Pre(info.simulate_text.clone()));
+    }
+    s.blocks.extend(figure_blocks(
+        dir,
+        "population",
+        "Cells (log scale), resistant fraction and drug over time",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "dose_response",
+        "Dose response with fitted four-parameter logistic curves",
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "ic50.csv",
+        "IC50 estimates with 95% CI",
+        None,
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "replicates.csv",
+        "Replicate derivations",
+        Some(40),
+    ));
+    s
+}
+
+/// Failed stages and timings, when there are any.
+fn run_section(info: &ReportInfo) -> Option<Section> {
     if !info.failures.is_empty() || !info.timings.is_empty() {
         let mut s = Section::new("run", "Run details");
         if !info.failures.is_empty() {
@@ -348,8 +351,27 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
                     .collect(),
             ));
         }
-        sections.push(s);
+        return Some(s);
     }
+    None
+}
+
+/// Builds the whole page for `protocol` from the files in `dir`.
+pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
+    let kind = protocol.kind();
+    let mut sections = Vec::new();
+
+    sections.push(summary_section(protocol, info));
+    sections.push(timeline_section(dir));
+    match kind {
+        ProtocolKind::Xenograft => sections.extend(xenograft_sections(dir, info)),
+        ProtocolKind::Derivation | ProtocolKind::Assay => {
+            sections.push(invitro_section(dir, kind, info))
+        }
+        ProtocolKind::Procedure => {}
+    }
+
+    sections.extend(run_section(info));
 
     let mut s = Section::new("methods", "Methods and definitions");
     s.blocks = methods_blocks(kind);

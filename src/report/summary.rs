@@ -2,8 +2,8 @@
 
 use super::html::{Block, Table};
 use crate::protocol::{
-    Body, CaliperError, DrugEffect, EffectMode, EffectTarget, EscalationTrigger, GrowthModel,
-    Param, PhaseEnd, Protocol, Sourced, Variability,
+    Assay, Body, CaliperError, Derivation, DrugEffect, EffectMode, EffectTarget, EscalationTrigger,
+    GrowthModel, Param, PhaseEnd, Procedure, Protocol, Sourced, Variability, Xenograft,
 };
 
 /// One row of the parameter table.
@@ -307,6 +307,285 @@ fn phase_table(p: &Protocol) -> Table {
     }
 }
 
+/// Blocks of the study design: animals, agents, cohorts, arms, enrollment, endpoints and analysis plan.
+fn xenograft_blocks(out: &mut Vec<Block>, x: &Xenograft) {
+    let a = &x.animals;
+    out.push(Block::Facts(vec![
+        (
+            "animals".into(),
+            format!(
+                "{} {}, {}{}",
+                a.species,
+                a.strain,
+                a.sex,
+                if a.ovariectomized {
+                    ", ovariectomized"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (
+            "enrollment".into(),
+            format!(
+                "{}–{} mm³, max wait {} days, {} randomization, {} enrollment",
+                fmt(x.enrollment.min_mm3),
+                fmt(x.enrollment.max_mm3),
+                x.enrollment.max_wait_days,
+                match x.enrollment.randomization {
+                    crate::protocol::Randomization::Simple => "simple",
+                    crate::protocol::Randomization::VolumeBalanced => "volume-balanced",
+                },
+                match x.enrollment.mode {
+                    crate::protocol::EnrollmentMode::SingleDay => "single-day",
+                    crate::protocol::EnrollmentMode::Rolling => "rolling",
+                    crate::protocol::EnrollmentMode::AtBaseline => "at-baseline",
+                }
+            ),
+        ),
+        (
+            "measurements".into(),
+            x.measurements
+                .iter()
+                .map(|m| format!("{} ({})", m.name, m.schedule.frequency.label()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "event volume".into(),
+            format!(
+                "{} mm³ (time-to-endpoint analysis)",
+                fmt(x.endpoints.event_volume_mm3)
+            ),
+        ),
+        ("end of study".into(), x.end_of_study.join("; ")),
+    ]));
+    let cohorts = x
+        .cohorts
+        .iter()
+        .map(|c| {
+            let hormone = c
+                .hormone
+                .as_ref()
+                .map(|h| {
+                    format!(
+                        "{} ({})",
+                        h.name,
+                        match h.removal {
+                            crate::protocol::PelletRemoval::AtRandomization =>
+                                "removed at randomization".to_string(),
+                            crate::protocol::PelletRemoval::OnStudyDay(d) =>
+                                format!("removed on study day {d}"),
+                            crate::protocol::PelletRemoval::Never => "not removed".to_string(),
+                        }
+                    )
+                })
+                .unwrap_or_else(|| "none".into());
+            let cells = c
+                .implantation
+                .cells
+                .map(|n| format!("{n:.1e} cells"))
+                .unwrap_or_else(|| "fragment".into());
+            vec![
+                c.name.clone(),
+                c.line.clone(),
+                format!("{cells}, {}", c.implantation.site),
+                hormone,
+                c.growth.name().into(),
+            ]
+        })
+        .collect();
+    out.push(Block::Table(Table {
+        caption: "Cohorts (tumor models)".into(),
+        header: vec![
+            "cohort".into(),
+            "line / model".into(),
+            "implantation".into(),
+            "hormone support".into(),
+            "growth model".into(),
+        ],
+        rows: cohorts,
+    }));
+    let mut arms = Vec::new();
+    for c in &x.cohorts {
+        for arm in &c.arms {
+            let tx = arm
+                .treatments
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {} {} {} {}",
+                        t.agent,
+                        fmt(t.dose),
+                        t.unit.as_str(),
+                        t.route.as_str().to_uppercase(),
+                        t.schedule.frequency.label()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ");
+            arms.push(vec![
+                c.name.clone(),
+                arm.name.clone(),
+                if arm.control {
+                    "control".into()
+                } else {
+                    String::new()
+                },
+                tx,
+                arm.n.to_string(),
+            ]);
+        }
+    }
+    out.push(Block::Table(Table {
+        caption: "Arms and dosing".into(),
+        header: vec![
+            "cohort".into(),
+            "arm".into(),
+            "".into(),
+            "treatment".into(),
+            "n".into(),
+        ],
+        rows: arms,
+    }));
+}
+
+/// Blocks of the derivation: parental line, drug, dose steps, passaging, cloning and validation.
+fn derivation_blocks(out: &mut Vec<Block>, d: &Derivation) {
+    let c = &d.culture;
+    let esc = d
+        .escalation
+        .iter()
+        .map(|s| match s.trigger {
+            EscalationTrigger::Day(day) => {
+                format!("{} nM on day {day}", fmt(s.concentration_nm))
+            }
+            EscalationTrigger::GrowthRecovered { doubling_h } => format!(
+                "{} nM when doubling < {} h",
+                fmt(s.concentration_nm),
+                fmt(doubling_h)
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    out.push(Block::Facts(vec![
+        (
+            "lines".into(),
+            format!("{} → {}", d.parental_line, d.derived_line),
+        ),
+        (
+            "culture".into(),
+            format!(
+                "{}, {}{}",
+                c.medium,
+                c.serum,
+                c.substrate
+                    .as_ref()
+                    .map(|s| format!(", {s} {} nM", c.substrate_nm.map(fmt).unwrap_or_default()))
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "drug".into(),
+            format!(
+                "{} from {} nM, {} days",
+                d.drug,
+                fmt(d.start_concentration_nm.value),
+                d.duration_days
+            ),
+        ),
+        (
+            "escalation".into(),
+            if esc.is_empty() { "none".into() } else { esc },
+        ),
+        (
+            "passaging".into(),
+            format!(
+                "{} seeded per {}, split 1:{} at {:.0}% confluence; medium every {} days",
+                fmt(c.seeding_cells),
+                c.vessel,
+                fmt(c.split_ratio),
+                c.passage_at_confluence * 100.0,
+                c.medium_change_days
+            ),
+        ),
+        (
+            "cloning".into(),
+            d.cloning
+                .as_ref()
+                .map(|k| format!("{} clones, {} days expansion", k.clones, k.expansion_days))
+                .unwrap_or_else(|| "none".into()),
+        ),
+    ]));
+}
+
+/// Blocks of the assay: lines, plate layout, doses and readout.
+fn assay_blocks(out: &mut Vec<Block>, a: &Assay) {
+    let d = &a.design;
+    out.push(Block::Facts(vec![
+        ("medium".into(), a.medium.clone()),
+        (
+            "lines".into(),
+            a.lines
+                .iter()
+                .map(|l| l.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "drug and doses".into(),
+            format!(
+                "{}: {} nM",
+                d.drug,
+                d.doses_nm
+                    .iter()
+                    .map(|x| fmt(*x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        (
+            "design".into(),
+            format!(
+                "{} replicates, {} wells/plate, {} cells/well, {} days, readout {}",
+                d.replicates,
+                d.plate_wells,
+                fmt(d.seeding_cells),
+                fmt(d.duration_days),
+                d.readout.as_str()
+            ),
+        ),
+    ]));
+}
+
+/// Blocks of the procedure: tasks and their dependencies.
+fn procedure_blocks(out: &mut Vec<Block>, pr: &Procedure) {
+    let rows = pr
+        .tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.clone(),
+                fmt(t.duration_days),
+                t.after.join(", "),
+                fmt(t.hands_on_h),
+                t.details.clone(),
+            ]
+        })
+        .collect();
+    out.push(Block::Table(Table {
+        caption: format!("Tasks ({} samples)", pr.samples),
+        header: vec![
+            "task".into(),
+            "days".into(),
+            "after".into(),
+            "hands-on h".into(),
+            "details".into(),
+        ],
+        rows,
+    }));
+}
+
 /// Blocks describing the protocol (kind-specific tables, phases, parameters with sources).
 pub fn protocol_blocks(p: &Protocol) -> Vec<Block> {
     let mut out = Vec::new();
@@ -314,283 +593,10 @@ pub fn protocol_blocks(p: &Protocol) -> Vec<Block> {
         out.push(Block::Para(p.description.clone()));
     }
     match &p.body {
-        Body::Xenograft(x) => {
-            let a = &x.animals;
-            out.push(Block::Facts(vec![
-                (
-                    "animals".into(),
-                    format!(
-                        "{} {}, {}{}",
-                        a.species,
-                        a.strain,
-                        a.sex,
-                        if a.ovariectomized {
-                            ", ovariectomized"
-                        } else {
-                            ""
-                        }
-                    ),
-                ),
-                (
-                    "enrollment".into(),
-                    format!(
-                        "{}–{} mm³, max wait {} days, {} randomization, {} enrollment",
-                        fmt(x.enrollment.min_mm3),
-                        fmt(x.enrollment.max_mm3),
-                        x.enrollment.max_wait_days,
-                        match x.enrollment.randomization {
-                            crate::protocol::Randomization::Simple => "simple",
-                            crate::protocol::Randomization::VolumeBalanced => "volume-balanced",
-                        },
-                        match x.enrollment.mode {
-                            crate::protocol::EnrollmentMode::SingleDay => "single-day",
-                            crate::protocol::EnrollmentMode::Rolling => "rolling",
-                            crate::protocol::EnrollmentMode::AtBaseline => "at-baseline",
-                        }
-                    ),
-                ),
-                (
-                    "measurements".into(),
-                    x.measurements
-                        .iter()
-                        .map(|m| format!("{} ({})", m.name, m.schedule.frequency.label()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-                (
-                    "event volume".into(),
-                    format!(
-                        "{} mm³ (time-to-endpoint analysis)",
-                        fmt(x.endpoints.event_volume_mm3)
-                    ),
-                ),
-                ("end of study".into(), x.end_of_study.join("; ")),
-            ]));
-            let cohorts = x
-                .cohorts
-                .iter()
-                .map(|c| {
-                    let hormone = c
-                        .hormone
-                        .as_ref()
-                        .map(|h| {
-                            format!(
-                                "{} ({})",
-                                h.name,
-                                match h.removal {
-                                    crate::protocol::PelletRemoval::AtRandomization =>
-                                        "removed at randomization".to_string(),
-                                    crate::protocol::PelletRemoval::OnStudyDay(d) =>
-                                        format!("removed on study day {d}"),
-                                    crate::protocol::PelletRemoval::Never =>
-                                        "not removed".to_string(),
-                                }
-                            )
-                        })
-                        .unwrap_or_else(|| "none".into());
-                    let cells = c
-                        .implantation
-                        .cells
-                        .map(|n| format!("{n:.1e} cells"))
-                        .unwrap_or_else(|| "fragment".into());
-                    vec![
-                        c.name.clone(),
-                        c.line.clone(),
-                        format!("{cells}, {}", c.implantation.site),
-                        hormone,
-                        c.growth.name().into(),
-                    ]
-                })
-                .collect();
-            out.push(Block::Table(Table {
-                caption: "Cohorts (tumor models)".into(),
-                header: vec![
-                    "cohort".into(),
-                    "line / model".into(),
-                    "implantation".into(),
-                    "hormone support".into(),
-                    "growth model".into(),
-                ],
-                rows: cohorts,
-            }));
-            let mut arms = Vec::new();
-            for c in &x.cohorts {
-                for arm in &c.arms {
-                    let tx = arm
-                        .treatments
-                        .iter()
-                        .map(|t| {
-                            format!(
-                                "{} {} {} {} {}",
-                                t.agent,
-                                fmt(t.dose),
-                                t.unit.as_str(),
-                                t.route.as_str().to_uppercase(),
-                                t.schedule.frequency.label()
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" + ");
-                    arms.push(vec![
-                        c.name.clone(),
-                        arm.name.clone(),
-                        if arm.control {
-                            "control".into()
-                        } else {
-                            String::new()
-                        },
-                        tx,
-                        arm.n.to_string(),
-                    ]);
-                }
-            }
-            out.push(Block::Table(Table {
-                caption: "Arms and dosing".into(),
-                header: vec![
-                    "cohort".into(),
-                    "arm".into(),
-                    "".into(),
-                    "treatment".into(),
-                    "n".into(),
-                ],
-                rows: arms,
-            }));
-        }
-        Body::Derivation(d) => {
-            let c = &d.culture;
-            let esc = d
-                .escalation
-                .iter()
-                .map(|s| match s.trigger {
-                    EscalationTrigger::Day(day) => {
-                        format!("{} nM on day {day}", fmt(s.concentration_nm))
-                    }
-                    EscalationTrigger::GrowthRecovered { doubling_h } => format!(
-                        "{} nM when doubling < {} h",
-                        fmt(s.concentration_nm),
-                        fmt(doubling_h)
-                    ),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            out.push(Block::Facts(vec![
-                (
-                    "lines".into(),
-                    format!("{} → {}", d.parental_line, d.derived_line),
-                ),
-                (
-                    "culture".into(),
-                    format!(
-                        "{}, {}{}",
-                        c.medium,
-                        c.serum,
-                        c.substrate
-                            .as_ref()
-                            .map(|s| format!(
-                                ", {s} {} nM",
-                                c.substrate_nm.map(fmt).unwrap_or_default()
-                            ))
-                            .unwrap_or_default()
-                    ),
-                ),
-                (
-                    "drug".into(),
-                    format!(
-                        "{} from {} nM, {} days",
-                        d.drug,
-                        fmt(d.start_concentration_nm.value),
-                        d.duration_days
-                    ),
-                ),
-                (
-                    "escalation".into(),
-                    if esc.is_empty() { "none".into() } else { esc },
-                ),
-                (
-                    "passaging".into(),
-                    format!(
-                        "{} seeded per {}, split 1:{} at {:.0}% confluence; medium every {} days",
-                        fmt(c.seeding_cells),
-                        c.vessel,
-                        fmt(c.split_ratio),
-                        c.passage_at_confluence * 100.0,
-                        c.medium_change_days
-                    ),
-                ),
-                (
-                    "cloning".into(),
-                    d.cloning
-                        .as_ref()
-                        .map(|k| {
-                            format!("{} clones, {} days expansion", k.clones, k.expansion_days)
-                        })
-                        .unwrap_or_else(|| "none".into()),
-                ),
-            ]));
-        }
-        Body::Assay(a) => {
-            let d = &a.design;
-            out.push(Block::Facts(vec![
-                ("medium".into(), a.medium.clone()),
-                (
-                    "lines".into(),
-                    a.lines
-                        .iter()
-                        .map(|l| l.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-                (
-                    "drug and doses".into(),
-                    format!(
-                        "{}: {} nM",
-                        d.drug,
-                        d.doses_nm
-                            .iter()
-                            .map(|x| fmt(*x))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-                (
-                    "design".into(),
-                    format!(
-                        "{} replicates, {} wells/plate, {} cells/well, {} days, readout {}",
-                        d.replicates,
-                        d.plate_wells,
-                        fmt(d.seeding_cells),
-                        fmt(d.duration_days),
-                        d.readout.as_str()
-                    ),
-                ),
-            ]));
-        }
-        Body::Procedure(pr) => {
-            let rows = pr
-                .tasks
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.name.clone(),
-                        fmt(t.duration_days),
-                        t.after.join(", "),
-                        fmt(t.hands_on_h),
-                        t.details.clone(),
-                    ]
-                })
-                .collect();
-            out.push(Block::Table(Table {
-                caption: format!("Tasks ({} samples)", pr.samples),
-                header: vec![
-                    "task".into(),
-                    "days".into(),
-                    "after".into(),
-                    "hands-on h".into(),
-                    "details".into(),
-                ],
-                rows,
-            }));
-        }
+        Body::Xenograft(x) => xenograft_blocks(&mut out, x),
+        Body::Derivation(d) => derivation_blocks(&mut out, d),
+        Body::Assay(a) => assay_blocks(&mut out, a),
+        Body::Procedure(pr) => procedure_blocks(&mut out, pr),
     }
     if !p.phases.is_empty() {
         out.push(Block::Table(phase_table(p)));

@@ -1,7 +1,7 @@
 //! Preallocated study results, reused across Monte Carlo replicates.
 
 use super::engine::Engine;
-use crate::analysis::{Dataset, Observation};
+use crate::data::{Dataset, Observation};
 
 /// Why an enrolled animal's record ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,7 +3,7 @@
 //! `endpoints.csv`… come from the analysis module and are written by the caller.
 
 use super::{Engine, Fate, StudyBuffer};
-use crate::analysis::Dataset;
+use crate::data::Dataset;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{PlotError, growth, save};
 use std::path::Path;

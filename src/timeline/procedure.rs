@@ -125,5 +125,4 @@ pub(super) fn expand(
 }
 
 #[cfg(test)]
-#[path = "tests/procedure.rs"]
 mod tests;

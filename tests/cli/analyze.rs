@@ -138,7 +138,7 @@ fn analyze_study_matches_r_and_writes_every_file() {
             ("p_value", "p_value"),
         ] {
             // R's survdiff p is the χ² one; xenoplan's log-rank p is exact at this n (checked
-            // against R coin in src/analysis/stats/tests/reference.rs).
+            // against R coin in src/analysis/stats/tests.rs).
             if r["key"] == "logrank" && col == "p_value" {
                 continue;
             }

@@ -19,7 +19,7 @@
 
 use super::dist::t_two_sided;
 use super::linalg::{chol_inverse, chol_logdet, chol_solve, cholesky, cholesky_into, inverse};
-use super::optim::nelder_mead;
+use crate::numeric::optim::nelder_mead;
 
 /// One group (animal) of observations: row-major design matrices.
 #[derive(Debug, Clone, Copy)]

@@ -18,7 +18,6 @@ pub use crate::numeric::linalg;
 pub mod lmm;
 mod multiplicity;
 mod mwu;
-pub mod optim;
 mod survival;
 mod trend;
 mod ttest;
@@ -32,5 +31,4 @@ pub use trend::{SlopeTest, jonckheere, ols_slope_test};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};
 
 #[cfg(test)]
-#[path = "tests/reference.rs"]
-mod reference_tests;
+mod tests;

@@ -8,8 +8,8 @@
 //! days 0, 3, 7, 10, 14, 17, 21, 24, 28; an animal leaves after its first visit at ≥ 4× its
 //! measured baseline (the endpoint), as in a real study. Study s uses stream (seed, [s]).
 
-use super::data::{Dataset, Observation};
-use super::pipeline::{AnalysisOptions, EndpointRule, analyze};
+use crate::analysis::pipeline::{AnalysisOptions, EndpointRule, analyze};
+use crate::data::{Dataset, Observation};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;

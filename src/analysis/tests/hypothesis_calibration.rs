@@ -3,9 +3,9 @@
 //! growth, so every hypothesis' null holds (Bliss: b_AB = b_A + b_B − b_C; HSA:
 //! b_AB = min(b_A, b_B); no dose trend). Fixed seed; bound α + 4 SE.
 
-use super::data::{Dataset, Observation};
-use super::hypotheses::HypothesisPlan;
-use super::pipeline::{AnalysisOptions, analyze};
+use crate::analysis::hypotheses::HypothesisPlan;
+use crate::analysis::pipeline::{AnalysisOptions, analyze};
+use crate::data::{Dataset, Observation};
 use crate::protocol::{Alternative, Hypothesis, HypothesisKind, Role, TestKey};
 use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;

@@ -1,7 +1,7 @@
 //! Hand-computed checks of the analysis tables.
 
-use super::data::{Dataset, Observation};
-use super::pipeline::*;
+use crate::analysis::pipeline::*;
+use crate::data::{Dataset, Observation};
 
 fn obs(id: &str, arm: &str, day: f64, v: Option<f64>) -> Observation {
     Observation {

@@ -2,8 +2,8 @@
 //! `lmmSynergy(method = "Bliss" | "HSA")`): tests/fixtures/synergy/lmm_synergy.R wrote the data
 //! and the reference tables.
 
-use super::hypotheses::{HypothesisPlan, synergy_hypothesis};
-use super::pipeline::{AnalysisOptions, analyze};
+use crate::analysis::hypotheses::{HypothesisPlan, synergy_hypothesis};
+use crate::analysis::pipeline::{AnalysisOptions, analyze};
 use crate::protocol::TestKey;
 use std::collections::HashMap;
 

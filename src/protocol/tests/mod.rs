@@ -222,5 +222,4 @@ fn io_error_names_the_file() {
     assert!(e.diagnostics().is_empty());
 }
 
-#[path = "fuzz.rs"]
 mod fuzz;

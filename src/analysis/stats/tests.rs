@@ -41,8 +41,8 @@ fn nums(s: &str) -> Vec<f64> {
 #[test]
 fn welch_matches_r_and_scipy() {
     for text in [
-        include_str!("../../../../tests/fixtures/analysis/welch_ref_r.csv"),
-        include_str!("../../../../tests/fixtures/analysis/welch_ref_scipy.csv"),
+        include_str!("../../../tests/fixtures/analysis/welch_ref_r.csv"),
+        include_str!("../../../tests/fixtures/analysis/welch_ref_scipy.csv"),
     ] {
         for r in rows(text) {
             let t = welch_t(&nums(&r[1]), &nums(&r[2]));
@@ -73,9 +73,7 @@ fn welch_matches_r_and_scipy() {
 
 #[test]
 fn mann_whitney_matches_scipy() {
-    for r in rows(include_str!(
-        "../../../../tests/fixtures/analysis/mwu_ref.csv"
-    )) {
+    for r in rows(include_str!("../../../tests/fixtures/analysis/mwu_ref.csv")) {
         let m = mann_whitney_u(&nums(&r[1]), &nums(&r[2]));
         assert!(
             close(m.statistic, num(&r[3]), REL_TOL),
@@ -98,7 +96,7 @@ fn mann_whitney_matches_scipy() {
 #[test]
 fn fisher_matches_r() {
     for r in rows(include_str!(
-        "../../../../tests/fixtures/analysis/fisher_ref.csv"
+        "../../../tests/fixtures/analysis/fisher_ref.csv"
     )) {
         let c: Vec<u64> = r[..4].iter().map(|s| s.parse().unwrap()).collect();
         let f = fisher_exact_2x2(c[0], c[1], c[2], c[3]);
@@ -113,7 +111,7 @@ fn fisher_matches_r() {
 #[test]
 fn holm_matches_r() {
     for r in rows(include_str!(
-        "../../../../tests/fixtures/analysis/holm_ref.csv"
+        "../../../tests/fixtures/analysis/holm_ref.csv"
     )) {
         let got = holm(&nums(&r[1]));
         for (g, w) in got.iter().zip(nums(&r[2])) {
@@ -133,7 +131,7 @@ fn surv(t: &str, e: &str) -> Vec<(f64, bool)> {
 #[test]
 fn logrank_matches_r_survdiff() {
     for r in rows(include_str!(
-        "../../../../tests/fixtures/analysis/logrank_ref.csv"
+        "../../../tests/fixtures/analysis/logrank_ref.csv"
     )) {
         let l = logrank(&surv(&r[1], &r[2]), &surv(&r[3], &r[4]));
         assert!(
@@ -161,7 +159,7 @@ fn logrank_matches_r_survdiff() {
 #[test]
 fn exact_logrank_matches_r_coin() {
     for r in rows(include_str!(
-        "../../../../tests/fixtures/analysis/exact_logrank_ref.csv"
+        "../../../tests/fixtures/analysis/exact_logrank_ref.csv"
     )) {
         let l = logrank_exact(&surv(&r[1], &r[2]), &surv(&r[3], &r[4]));
         assert!(l.exact, "case {}", r[0]);
@@ -178,13 +176,11 @@ fn exact_logrank_matches_r_coin() {
 #[test]
 fn kaplan_meier_matches_r_survfit() {
     let lr = rows(include_str!(
-        "../../../../tests/fixtures/analysis/logrank_ref.csv"
+        "../../../tests/fixtures/analysis/logrank_ref.csv"
     ));
-    for (r, l) in rows(include_str!(
-        "../../../../tests/fixtures/analysis/km_ref.csv"
-    ))
-    .iter()
-    .zip(&lr)
+    for (r, l) in rows(include_str!("../../../tests/fixtures/analysis/km_ref.csv"))
+        .iter()
+        .zip(&lr)
     {
         let km = kaplan_meier(&surv(&l[1], &l[2]));
         let (times, risk, s, se) = (nums(&r[1]), nums(&r[2]), nums(&r[3]), nums(&r[4]));
@@ -215,21 +211,19 @@ fn kaplan_meier_matches_r_survfit() {
 
 #[test]
 fn lmm_matches_lmertest() {
-    let refs = rows(include_str!(
-        "../../../../tests/fixtures/analysis/lmm_ref.csv"
-    ));
+    let refs = rows(include_str!("../../../tests/fixtures/analysis/lmm_ref.csv"));
     let datasets = [
         (
             "a",
-            include_str!("../../../../tests/fixtures/analysis/lmm_data_a.csv"),
+            include_str!("../../../tests/fixtures/analysis/lmm_data_a.csv"),
         ),
         (
             "b",
-            include_str!("../../../../tests/fixtures/analysis/lmm_data_b.csv"),
+            include_str!("../../../tests/fixtures/analysis/lmm_data_b.csv"),
         ),
         (
             "c",
-            include_str!("../../../../tests/fixtures/analysis/lmm_data_c.csv"),
+            include_str!("../../../tests/fixtures/analysis/lmm_data_c.csv"),
         ),
     ];
     for (name, text) in datasets {
@@ -330,7 +324,7 @@ fn lmm_matches_lmertest() {
 
 #[test]
 fn lmm_random_intercept_matches_lmertest() {
-    let text = include_str!("../../../../tests/fixtures/analysis/lmm_data_b.csv");
+    let text = include_str!("../../../tests/fixtures/analysis/lmm_data_b.csv");
     let mut groups: Vec<(String, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
     for r in rows(text) {
         let (trt, day, y) = (num(&r[1]), num(&r[2]), num(&r[3]));
@@ -352,7 +346,7 @@ fn lmm_random_intercept_matches_lmertest() {
         .collect();
     let fit = fit_reml(&lg, 4, 1).unwrap();
     let refs = rows(include_str!(
-        "../../../../tests/fixtures/analysis/lmm_ri_ref.csv"
+        "../../../tests/fixtures/analysis/lmm_ri_ref.csv"
     ));
     assert!(
         close(fit.reml_deviance, num(&refs[0][9]), 1e-6),

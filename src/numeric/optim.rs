@@ -1,5 +1,5 @@
 //! Derivative-free minimisation (Nelder–Mead) for the small smooth objectives of the
-//! statistics code (REML deviance over 1–3 covariance parameters).
+//! statistics and fitting code (REML deviance over 1–3 covariance parameters).
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
 

@@ -1,5 +1,8 @@
 //! The tidy measurement table shared by the simulator, `analyze`, `power` and `fit`: one row
-//! per animal per measurement, the `animals.csv` layout of ../shared/CONTRACT.md.
+//! per animal per measurement, the `animals.csv` layout of ../shared/CONTRACT.md, and its
+//! per-visit summaries ([`visits`]). It sits below `sim`, `analysis`, `fit` and `plot`.
+
+pub mod visits;
 
 /// One measurement of one animal.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,407 @@
+//! The power stage: Monte Carlo power per comparison and endpoint, the recommended arm size,
+//! animals to implant and a sample-size justification paragraph, written to a folder.
+
+use super::Observer;
+use crate::output::{Manifest, begin_run};
+use crate::power::{self, Endpoint, PowerResult, Settings};
+use crate::protocol::{Adjustment, Loaded, Protocol};
+use std::path::{Path, PathBuf};
+
+/// What to size and how; `None` fields take the protocol's analysis plan.
+#[derive(Debug, Clone)]
+pub struct PowerJob<'a> {
+    /// The loaded xenograft protocol.
+    pub protocol: &'a Loaded,
+    /// Animals per arm to evaluate: `A..B` (inclusive), `N`, or a list `4,6,8`.
+    pub n: String,
+    /// Simulated studies per n.
+    pub reps: u64,
+    /// Two-sided significance level.
+    pub alpha: Option<f64>,
+    /// Target power.
+    pub target: Option<f64>,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Worker threads (`None` = all cores). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// Endpoint keys, the first primary (empty = the protocol's plan).
+    pub endpoints: Vec<String>,
+    /// Adjustment of every family the protocol does not set (`holm`, `bonferroni`, `none`,
+    /// `fixed-sequence`).
+    pub adjust: Option<String>,
+    /// Also size for every comparison significant in the same study.
+    pub joint: bool,
+    /// Common random numbers across n (else independent streams per (n, replicate)).
+    pub common_random_numbers: bool,
+    /// Power engine: `auto`, `tight` or `full`.
+    pub engine: String,
+    /// Calendar date of the protocol's first day; `None` = Monday 2027-01-04 (as `simulate`).
+    pub start: Option<jiff::civil::Date>,
+    /// Robustness scenario: `expected`, `optimistic`, `pessimistic` or `all`.
+    pub scenario: String,
+    /// Output folder; `None` = `output/<protocol-id>/`.
+    pub out: Option<PathBuf>,
+}
+
+impl<'a> PowerJob<'a> {
+    /// The defaults of `xenoplan power` for `protocol`.
+    pub fn new(protocol: &'a Loaded) -> Self {
+        PowerJob {
+            protocol,
+            n: "3..15".into(),
+            reps: 1000,
+            alpha: None,
+            target: None,
+            seed: 1,
+            threads: None,
+            endpoints: Vec::new(),
+            adjust: None,
+            joint: false,
+            common_random_numbers: true,
+            engine: "auto".into(),
+            start: None,
+            scenario: "expected".into(),
+            out: None,
+        }
+    }
+
+    /// The job's values and the protocol's analysis plan as validated settings.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let protocol: &Protocol = &self.protocol.protocol;
+        let x = protocol.xenograft().ok_or_else(|| {
+            anyhow::anyhow!("{}: `power` needs a xenograft protocol", protocol.id)
+        })?;
+        let endpoints = if self.endpoints.is_empty() {
+            power::results::default_endpoints(protocol)?
+        } else {
+            let mut v: Vec<Endpoint> = Vec::new();
+            for e in &self.endpoints {
+                let e = power::parse_endpoint(e)?;
+                if !v.contains(&e) {
+                    v.push(e);
+                }
+            }
+            v
+        };
+        let adjust = match self.adjust.as_deref() {
+            Some(a) => {
+                Adjustment::parse(a).ok_or_else(|| anyhow::anyhow!("unknown adjustment `{a}`"))?
+            }
+            None => x.analysis.adjust,
+        };
+        let threads = self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let s = Settings {
+            n_values: power::parse_n_range(&self.n)?,
+            reps: self.reps,
+            alpha: self.alpha.unwrap_or(x.analysis.alpha),
+            target: self.target.unwrap_or(x.analysis.target_power),
+            seed: self.seed,
+            threads,
+            endpoints,
+            adjust,
+            joint: self.joint,
+            common_random_numbers: self.common_random_numbers,
+            engine: power::EngineChoice::parse(&self.engine)?,
+            start: self
+                .start
+                .unwrap_or_else(|| crate::sim::SimOptions::default().start),
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// A power analysis written to a folder.
+#[derive(Debug, Clone)]
+pub struct PowerRun {
+    /// Every row, recommendation, animal plan, scenario and the justification paragraph.
+    pub result: PowerResult,
+    /// Folder written.
+    pub out: PathBuf,
+}
+
+/// Runs the power analysis of `job` and writes `power.csv`, its figure and `manifest.json`.
+pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
+    let protocol = &job.protocol.protocol;
+    let s = job.settings()?;
+    if let Some(line) = crate::estimate::power_note(protocol, &s) {
+        obs.note(&line);
+    }
+    let out_dir = job
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_out(&protocol.id));
+    let scenarios: Vec<power::scenario::Scenario> = match job.scenario.as_str() {
+        "all" => ["expected", "optimistic", "pessimistic"]
+            .iter()
+            .filter_map(|n| power::scenario::Scenario::named(n))
+            .collect(),
+        name => power::scenario::Scenario::named(name).into_iter().collect(),
+    };
+    if scenarios.is_empty() {
+        anyhow::bail!(
+            "unknown scenario `{}` (expected, optimistic, pessimistic or all)",
+            job.scenario
+        );
+    }
+    obs.progress_start("power", s.reps * scenarios.len() as u64);
+    let progress = |k: u64| obs.progress(k);
+    let result = power::scenario::run_scenarios(protocol, &s, &scenarios, &progress);
+    obs.progress_end();
+    let result = result?;
+
+    let _lock = begin_run(&out_dir)?;
+    let mut files = power::results::write_outputs(&result, &out_dir)?;
+    let mut manifest = Manifest::new("power").with_input(&job.protocol.path, &job.protocol.bytes);
+    manifest.protocol_id = Some(protocol.id.clone());
+    manifest.seed = Some(s.seed);
+    manifest.parameters = serde_json::json!({
+        "n_per_arm": s.n_values,
+        "reps": s.reps,
+        "alpha": s.alpha,
+        "target": s.target,
+        "endpoints": result.endpoints,
+        "adjust": result.adjust,
+        "joint": s.joint,
+        "common_random_numbers": s.common_random_numbers,
+        "engine": result.engine,
+        "engine_key": power::results::engine_key(&result.engine),
+        "engine_requested": job.engine,
+        "start_date": s.start.to_string(),
+        "scenario": result.scenario,
+        "scenarios": result.scenarios,
+        "stream_ids": if s.common_random_numbers { "stream(seed, [0, replicate]); study at n = first n animals of each arm" } else { "stream(seed, [n, replicate])" },
+    });
+    files.push("manifest.json".into());
+    manifest.files = files;
+    manifest.write(&out_dir)?;
+    Ok(PowerRun {
+        result,
+        out: out_dir,
+    })
+}
+
+impl PowerRun {
+    /// The `--json` summary.
+    pub fn json(&self) -> serde_json::Value {
+        summary_json(&self.result, &self.out)
+    }
+
+    /// The text `xenoplan power` prints.
+    pub fn text(&self) -> String {
+        text_report(&self.result, &self.out)
+    }
+
+    /// The recommended n per comparison, the animals to implant per cohort and the
+    /// robustness scenarios (the report shows these beside `power.csv`).
+    pub fn recommendations(&self) -> String {
+        recommendations_text(&self.result)
+    }
+}
+
+/// The `--json` summary: settings, recommendations, animal plans, paragraph, every row.
+fn summary_json(r: &PowerResult, out_dir: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "protocol_id": r.protocol_id,
+        "engine": r.engine,
+        "engine_note": r.engine_note,
+        "failures": r.failures,
+        "n_per_arm": r.n_values,
+        "reps": r.reps,
+        "alpha": r.alpha,
+        "target": r.target,
+        "seed": r.seed,
+        "adjust": r.adjust,
+        "endpoints": r.endpoints,
+        "common_random_numbers": r.common_random_numbers,
+        "recommendations": r.recommendations,
+        "animal_plans": r.animal_plans,
+        "justification": r.justification,
+        "scenario": r.scenario,
+        "scenarios": r.scenarios,
+        "rows": r.rows.iter().chain(&r.joint_rows).collect::<Vec<_>>(),
+        "output_dir": out_dir.display().to_string(),
+    })
+}
+
+/// The text report: settings, the power table with its notes, the recommendations, the
+/// justification paragraph and the files written.
+fn text_report(r: &PowerResult, out_dir: &Path) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "power: {} — {} reps per n, α = {}, target {}, seed {}, adjust {}, engine: {}",
+        r.protocol_id, r.reps, r.alpha, r.target, r.seed, r.adjust, r.engine
+    );
+    let w = comparison_width(r);
+    if !r.engine_note.is_empty() {
+        let _ = writeln!(o, "({})", r.engine_note);
+    }
+    let failed: u64 = r.failures.iter().sum();
+    if failed > 0 {
+        let _ = writeln!(
+            o,
+            "warning: {failed} simulated studies could not be simulated or analyzed; they count as not significant"
+        );
+    }
+    let f_col = r.rows.iter().any(|x| x.analytic_synergy.is_some());
+    let _ = writeln!(
+        o,
+        "\n{:>3}  {:<w$} {:<9} {:>7}  {:<17} {:>9} {:>9}{}",
+        "n",
+        "comparison",
+        "endpoint",
+        "power",
+        "95% CI (Wilson)",
+        "t (nct)",
+        "Welch",
+        if f_col { "     LMM F" } else { "" }
+    );
+    for row in r.rows.iter().chain(&r.joint_rows) {
+        let (a_t, a_w) = match row.analytic {
+            Some(a) => (
+                format!("{:.4}", a.pooled_t),
+                format!("{:.4}{}", a.welch, if a.welch_exact { "" } else { "~" }),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let a_f = match (f_col, row.analytic_synergy) {
+            (true, Some(a)) => format!(" {:>9.4}", a.power_satterthwaite),
+            (true, None) => " ".repeat(10),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "{:>3}  {:<w$} {:<9} {:>7.4}  [{:.4}, {:.4}] {:>9} {:>9}{a_f}",
+            row.n_per_arm,
+            row.comparison,
+            row.endpoint,
+            row.power,
+            row.ci_low,
+            row.ci_high,
+            a_t,
+            a_w
+        );
+    }
+    if f_col {
+        let _ = writeln!(
+            o,
+            "LMM F: closed-form power of the synergy test on this design (per-animal slope variance including the baseline reading's caliper error; t with df M − 4). SynergyLMM's APrioriPwr (baseline taken as exact, ddf N − M − 3) is in power.csv, synergylmm_apriori_power."
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
+    for row in r.rows.iter().filter(|x| x.not_computable > 0) {
+        let _ = writeln!(
+            o,
+            "warning: {} ({}) could not be computed in {} of {} simulated studies at n = {} ({:.1}%); they count as not significant",
+            row.comparison,
+            row.endpoint,
+            row.not_computable,
+            row.reps,
+            row.n_per_arm,
+            100.0 * row.not_computable as f64 / row.reps.max(1) as f64
+        );
+    }
+    if r.rows.iter().any(|x| x.analytic.is_some()) {
+        let _ = writeln!(
+            o,
+            "t (nct): two-sample t power from the noncentral t, df = 2n−2; Welch: exact Welch power (equal variances), ~ = Welch–Satterthwaite approximation."
+        );
+    }
+    o.push('\n');
+    o.push_str(&recommendations_text(r));
+    let _ = writeln!(o, "\n{}\n", r.justification);
+    let _ = writeln!(
+        o,
+        "Wrote {}/power.csv, plots/power.svg, plots/power.png, manifest.json",
+        out_dir.display()
+    );
+    o
+}
+
+/// Width of the comparison column, shared by the table and the recommendations.
+fn comparison_width(r: &PowerResult) -> usize {
+    r.rows
+        .iter()
+        .chain(&r.joint_rows)
+        .map(|x| x.comparison.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(10)
+}
+
+/// Recommended n per comparison, animal plans and robustness scenarios.
+fn recommendations_text(r: &PowerResult) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let w = comparison_width(r);
+    let _ = writeln!(
+        o,
+        "Recommended n per arm (smallest n with simulated power ≥ {}):",
+        r.target
+    );
+    for rec in &r.recommendations {
+        match (rec.n_per_arm, rec.power, rec.ci) {
+            (Some(n), Some(p), Some((lo, hi))) => {
+                let _ = writeln!(
+                    o,
+                    "  {:<w$} {:<9} n = {n:<3} power {p:.3} [{lo:.3}, {hi:.3}]",
+                    rec.comparison, rec.endpoint
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "  {:<w$} {:<9} not reached within the n range",
+                    rec.comparison, rec.endpoint
+                );
+            }
+        }
+    }
+    for p in &r.animal_plans {
+        let _ = writeln!(
+            o,
+            "\nAnimals for cohort {}: {} arms × n = {} → {} enrolled per arm (attrition {:.0}%), {} randomized; take {:.0}% × yield {:.1}% → {} to implant; +{:.0}% spare → implant {}.{}",
+            p.cohort,
+            p.arms,
+            p.n_per_arm,
+            p.enrolled_per_arm,
+            p.attrition * 100.0,
+            p.enrolled_total,
+            p.take_rate * 100.0,
+            p.enrollment_yield * 100.0,
+            p.implant_needed,
+            p.spare_fraction * 100.0,
+            p.implant_total,
+            if p.underpowered.is_empty() {
+                String::new()
+            } else {
+                format!(" Not powered at this n: {}.", p.underpowered.join(", "))
+            }
+        );
+    }
+    if !r.scenarios.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nRobustness (recommended n per arm; scenario factors assumed):"
+        );
+        for sc in &r.scenarios {
+            let _ = writeln!(
+                o,
+                "  {:<12} effects ×{:<5} variability ×{:<5} {}",
+                sc.scenario.name,
+                sc.scenario.effect_scale,
+                sc.scenario.variability_scale,
+                sc.recommendations_text("; ")
+            );
+        }
+    }
+    o
+}
