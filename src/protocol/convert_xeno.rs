@@ -3,6 +3,7 @@
 use super::convert::{Ctx, NumRule as R, missing_section, resolve_phase, undefined};
 use super::diag::KeyPath;
 use super::domain::*;
+use super::feasibility;
 use super::schema::*;
 use crate::model::effect_units::{self, EffectUnit};
 
@@ -72,7 +73,18 @@ pub(crate) fn xenograft(
                 &at.k("weight-gain-g-per-day"),
                 R::Finite,
             ),
-            weight_noise_cv: cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg),
+            weight_noise_cv: {
+                let w = cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg);
+                feasibility::at_most(
+                    cx,
+                    w.value,
+                    feasibility::bounds::MAX_WEIGHT_NOISE_CV,
+                    &at.k("weight-noise-cv").k("value"),
+                    "weight-noise-cv",
+                    "a reading is weight × (1 + cv·z), negative for z < −1/cv (2.3% of readings at cv = 0.5); day-to-day noise of a mouse is 1–3%",
+                );
+                w
+            },
         }
     });
 
@@ -343,7 +355,7 @@ pub(crate) fn xenograft(
         ) {
             Some(0) => match &c.error.cv {
                 Some(cv) => Some(CaliperError::Diameters {
-                    cv: cx.src(cv, &eat.k("cv"), R::NonNeg),
+                    cv: caliper_error(cx, cv, &eat.k("cv"), "cv"),
                 }),
                 None => {
                     cx.error(
@@ -355,7 +367,7 @@ pub(crate) fn xenograft(
             },
             Some(_) => match &c.error.sd {
                 Some(sd) => Some(CaliperError::LogVolume {
-                    sd: cx.src(sd, &eat.k("sd"), R::NonNeg),
+                    sd: caliper_error(cx, sd, &eat.k("sd"), "sd"),
                 }),
                 None => {
                     cx.error(
@@ -370,7 +382,11 @@ pub(crate) fn xenograft(
         Some(CaliperModel {
             formula: formula?,
             error: error?,
-            observer_bias: cx.src(&c.observer_bias, &at.k("observer-bias"), R::Finite),
+            observer_bias: {
+                let b = cx.src(&c.observer_bias, &at.k("observer-bias"), R::Finite);
+                feasibility::observer_bias(cx, b.value, &at.k("observer-bias").k("value"));
+                b
+            },
             detection_floor_mm3: cx.src(
                 &c.detection_floor_mm3,
                 &at.k("detection-floor-mm3"),
@@ -401,6 +417,17 @@ pub(crate) fn xenograft(
         }
     });
 
+    if let (Some(a), Some(e), Some(cal), false) = (&animals, &enrollment, &caliper, cx.has_errors())
+    {
+        let located: Vec<(KeyPath, &Cohort)> = cohorts
+            .iter()
+            .filter_map(|c| {
+                let i = f.cohorts.iter().position(|fc| fc.name == c.name)?;
+                Some((root.k("cohorts").i(i), c))
+            })
+            .collect();
+        feasibility::enrollment_reachable(cx, &located, a, e, cal);
+    }
     if missing {
         return None;
     }
@@ -420,6 +447,21 @@ pub(crate) fn xenograft(
         analysis: analysis?,
         husbandry: husbandry?,
     })
+}
+
+/// A caliper error (`cv` of each diameter or `sd` of the log-volume) within
+/// [`feasibility::bounds::MAX_CALIPER_ERROR`].
+fn caliper_error(cx: &mut Ctx<'_>, f: &FileSourced, at: &KeyPath, name: &str) -> Sourced {
+    let s = cx.src(f, at, R::NonNeg);
+    feasibility::at_most(
+        cx,
+        s.value,
+        feasibility::bounds::MAX_CALIPER_ERROR,
+        &at.k("value"),
+        name,
+        "a caliper error is a fraction (published 0.03–0.2, Jensen et al. 2008); at 1 one SD is a factor e on each diameter",
+    );
+    s
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -909,8 +951,6 @@ pub(crate) fn typical_curve(
     animals: &Animals,
     enrollment: &Enrollment,
 ) -> effect_units::Curve {
-    use crate::model::growth::{Kinetics, Simeoni};
-    use effect_units::Shape;
     let v0 = match enrollment.mode {
         EnrollmentMode::AtBaseline => c.growth.v0().value,
         _ if enrollment.min_mm3 > 0.0 => (enrollment.min_mm3 * enrollment.max_mm3).sqrt(),
@@ -936,7 +976,15 @@ pub(crate) fn typical_curve(
     } else {
         c.growth_without_estrogen.value
     };
-    let shape = match &c.growth {
+    let shape = growth_shape(c);
+    effect_units::Curve { shape, v0, hormone }
+}
+
+/// The shape of the cohort's typical growth curve (typical rates and capacity).
+pub(crate) fn growth_shape(c: &Cohort) -> effect_units::Shape {
+    use crate::model::growth::{Kinetics, Simeoni};
+    use effect_units::Shape;
+    match &c.growth {
         GrowthModel::Exponential { rate, .. } => Shape::Closed {
             kinetics: Kinetics::Exponential,
             rate: rate.value,
@@ -969,8 +1017,7 @@ pub(crate) fn typical_curve(
             k1: k1.value,
             psi: *psi,
         }),
-    };
-    effect_units::Curve { shape, v0, hormone }
+    }
 }
 
 /// Solves every effect given in user units to its growth-rate inhibition (errors at the

@@ -11,6 +11,7 @@ mod convert_analysis;
 mod convert_xeno;
 pub mod diag;
 pub mod domain;
+pub mod feasibility;
 pub mod schema;
 
 pub use convert_analysis::arm_doses;

@@ -240,7 +240,9 @@ pub struct FileAnimals {
     pub body_weight_g: FileParam,
     /// Body-weight gain, g/day.
     pub weight_gain_g_per_day: FileSourced,
-    /// Day-to-day proportional body-weight noise (CV).
+    /// Day-to-day proportional body-weight noise (CV): a reading is weight × (1 + cv·z).
+    /// At most 0.1: beyond it readings turn negative (z < −1/cv; 2.3% of readings at 0.5),
+    /// and a mouse's day-to-day scale and hydration noise is 1–3%.
     pub weight_noise_cv: FileSourced,
 }
 
@@ -549,9 +551,9 @@ pub struct FileEndOfStudy {
 pub struct FileCaliperError {
     /// `diameters` (with `cv`) or `log-volume` (with `sd`).
     pub model: String,
-    /// CV of each diameter reading.
+    /// CV of each diameter reading, a fraction ≤ 1 (published 0.03–0.2; Jensen et al. 2008).
     pub cv: Option<FileSourced>,
-    /// SD of the log-volume error.
+    /// SD of the log-volume error, ≤ 1 (a factor e at one SD).
     pub sd: Option<FileSourced>,
 }
 
@@ -563,9 +565,13 @@ pub struct FileCaliper {
     pub formula: String,
     /// Error model.
     pub error: FileCaliperError,
-    /// Systematic observer bias (fraction).
+    /// Systematic observer bias, a fraction of the true volume in (−1, 1]: a reading is
+    /// (1 + bias) × the volume (−1 would read every tumor as 0 mm³; more than twice the true
+    /// volume is a wrong formula or unit).
     pub observer_bias: FileSourced,
-    /// Detection floor, mm³.
+    /// Detection floor, mm³: smaller tumors read 0 mm³. Below the enrollment window's upper
+    /// bound; with single-day or rolling enrollment `check` also requires that the typical
+    /// tumor (every parameter at its median) reads inside the window before the maximum wait.
     pub detection_floor_mm3: FileSourced,
     /// Width/length ratio.
     pub width_ratio: FileParam,

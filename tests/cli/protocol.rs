@@ -25,6 +25,12 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"14:1: error: phase `treatment` has both `duration-days` and `until`; keep one"#],
     ),
     (
+        "caliper_cv_percent",
+        &[
+            r#"89:47: error: `cv` must be at most 1, got 6.3: a caliper error is a fraction (published 0.03–0.2, Jensen et al. 2008); at 1 one SD is a factor e on each diameter"#,
+        ],
+    ),
+    (
         "cv_and_sd",
         &[r#"53:35: error: give either `cv` (log-normal) or `sd` (normal), not both"#],
     ),
@@ -33,6 +39,12 @@ const PINNED: &[(&str, &[&str])] = &[
         &[
             r#"95:2: warning: unknown key `kultur` at top level is ignored; did you mean `culture`?"#,
             r#"11:8: error: kind = "derivation" requires a `[culture]` section"#,
+        ],
+    ),
+    (
+        "detection_floor_above_window",
+        &[
+            r#"91:33: error: detection floor 5000 mm³ is above the enrollment window's upper bound 200 mm³: readings below the floor are 0 mm³, so no tumor small enough to enrol is ever read; expected a floor below the window"#,
         ],
     ),
     (
@@ -133,6 +145,12 @@ const PINNED: &[(&str, &[&str])] = &[
     ),
     ("not_utf8", &[r#"3:13: error: file is not valid UTF-8"#]),
     (
+        "observer_bias_minus_one",
+        &[
+            r#"90:27: error: `observer-bias` must be > -1 and ≤ 1 (a fraction of the true volume), got -1: −1 reads every tumor as 0 mm³, and a reading more than twice the true volume is a wrong formula or unit, not an observer's bias"#,
+        ],
+    ),
+    (
         "probability_gt_1",
         &[r#"41:23: error: `take-rate` must be between 0 and 1, got 1.2"#],
     ),
@@ -213,8 +231,26 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"75:13: error: frequency = "weekdays" needs `weekdays = ["mon", "thu"]`"#],
     ),
     (
+        "weight_noise_cv_large",
+        &[
+            r#"29:29: error: `weight-noise-cv` must be at most 0.1, got 0.5: a reading is weight × (1 + cv·z), negative for z < −1/cv (2.3% of readings at cv = 0.5); day-to-day noise of a mouse is 1–3%"#,
+        ],
+    ),
+    (
         "window_min_gt_max",
         &[r#"9:43: error: window min (250) is greater than max (200)"#],
+    ),
+    (
+        "window_overgrown",
+        &[
+            r#"51:10: error: cohort `MCF-7`: the typical tumor (every parameter at its median, exponential growth, V0 500.0 mm³ after 5.00 days latency; caliper bias +0, detection floor 20 mm³) never reads inside the enrollment window 150–200 mm³ within the maximum wait of 60 days: it first reads 500.0 mm³ on day 5, already above the window's upper bound (every tumor would be overgrown); expected growth, caliper and window under which the typical tumor enters the window before the wait ends"#,
+        ],
+    ),
+    (
+        "window_unreachable",
+        &[
+            r#"51:10: error: cohort `MCF-7`: the typical tumor (every parameter at its median, exponential growth, V0 1.000e-6 mm³ after 5.00 days latency; caliper bias +0, detection floor 20 mm³) never reads inside the enrollment window 150–200 mm³ within the maximum wait of 60 days: it stays below the detection floor (20 mm³) throughout; expected growth, caliper and window under which the typical tumor enters the window before the wait ends"#,
+        ],
     ),
     (
         "wrong_type",
