@@ -7,7 +7,62 @@ use super::feasibility;
 use super::schema::*;
 use crate::model::effect_units::{self, EffectUnit};
 
-const UNITS: &[(&str, DoseUnit)] = &[
+/// Spellings of the measurement kind (also the `enum` of the JSON Schema).
+pub(crate) const MEASUREMENT_KINDS: &[(&str, MeasurementKind)] = &[
+    ("caliper", MeasurementKind::Caliper),
+    ("body-weight", MeasurementKind::BodyWeight),
+];
+
+/// Spellings of the randomization (also the `enum` of the JSON Schema).
+pub(crate) const RANDOMIZATIONS: &[(&str, Randomization)] = &[
+    ("simple", Randomization::Simple),
+    ("volume-balanced", Randomization::VolumeBalanced),
+];
+
+/// Spellings of the enrollment mode (also the `enum` of the JSON Schema).
+pub(crate) const ENROLLMENT_MODES: &[(&str, EnrollmentMode)] = &[
+    ("single-day", EnrollmentMode::SingleDay),
+    ("rolling", EnrollmentMode::Rolling),
+    ("at-baseline", EnrollmentMode::AtBaseline),
+];
+
+/// Spellings of the volume formula (also the `enum` of the JSON Schema).
+pub(crate) const VOLUME_FORMULAS: &[(&str, VolumeFormula)] = &[
+    ("half-lw2", VolumeFormula::HalfLw2),
+    ("pi-over-6-lw2", VolumeFormula::PiOver6Lw2),
+];
+
+/// Spellings of the caliper error model (also the `enum` of the JSON Schema).
+pub(crate) const CALIPER_ERROR_MODELS: &[(&str, u8)] = &[("diameters", 0u8), ("log-volume", 1u8)];
+
+/// Spellings of the tumor model type (also the `enum` of the JSON Schema).
+pub(crate) const TUMOR_MODEL_TYPES: &[(&str, TumorModelType)] = &[
+    ("cell-line", TumorModelType::CellLine),
+    ("pdx", TumorModelType::Pdx),
+];
+
+/// Spellings of the pellet removal (also the `enum` of the JSON Schema).
+pub(crate) const PELLET_REMOVALS: &[(&str, u8)] = &[
+    ("at-randomization", 0u8),
+    ("never", 1u8),
+    ("on-study-day", 2u8),
+];
+
+/// Spellings of the effect mode (also the `enum` of the JSON Schema).
+pub(crate) const EFFECT_MODES: &[(&str, u8)] = &[("direct", 0u8), ("exposure", 1u8)];
+
+/// Spellings of the effect target (also the `enum` of the JSON Schema).
+pub(crate) const EFFECT_TARGETS: &[(&str, u8)] = &[("growth", 0u8), ("kill", 1u8)];
+
+/// Spellings of the growth model (also the `enum` of the JSON Schema).
+pub(crate) const GROWTH_MODELS: &[(&str, u8)] = &[
+    ("exponential", 0u8),
+    ("logistic", 1u8),
+    ("gompertz", 2u8),
+    ("simeoni", 3u8),
+];
+
+pub(crate) const UNITS: &[(&str, DoseUnit)] = &[
     ("mg/kg", DoseUnit::MgPerKg),
     ("ug/kg", DoseUnit::UgPerKg),
     ("µg/kg", DoseUnit::UgPerKg),
@@ -16,7 +71,7 @@ const UNITS: &[(&str, DoseUnit)] = &[
     ("µg", DoseUnit::UgPerAnimal),
 ];
 
-const ROUTES: &[(&str, Route)] = &[
+pub(crate) const ROUTES: &[(&str, Route)] = &[
     ("po", Route::Po),
     ("sc", Route::Sc),
     ("ip", Route::Ip),
@@ -146,10 +201,7 @@ pub(crate) fn xenograft(
             &m.kind,
             &at.k("kind"),
             "measurement kind",
-            &[
-                ("caliper", MeasurementKind::Caliper),
-                ("body-weight", MeasurementKind::BodyWeight),
-            ],
+            MEASUREMENT_KINDS,
         );
         let sched = cx.sched(
             &m.frequency,
@@ -235,9 +287,9 @@ pub(crate) fn xenograft(
         }
     }
     if !f.arms.is_empty() && f.cohorts.iter().all(|c| c.arms.is_some()) {
-        cx.warn_key(
+        cx.error_key(
             &root.k("arms"),
-            "top-level [[arms]] are unused: every cohort lists its own arms (remove them)",
+            "top-level [[arms]] would be ignored: every cohort lists its own arms (remove them)",
         );
     }
 
@@ -248,17 +300,13 @@ pub(crate) fn xenograft(
             &e.randomization,
             &at.k("randomization"),
             "randomization",
-            &[("simple", Randomization::Simple), ("volume-balanced", Randomization::VolumeBalanced)],
+            RANDOMIZATIONS,
         );
         let mode = cx.pick(
             &e.mode,
             &at.k("mode"),
             "enrollment mode",
-            &[
-                ("single-day", EnrollmentMode::SingleDay),
-                ("rolling", EnrollmentMode::Rolling),
-                ("at-baseline", EnrollmentMode::AtBaseline),
-            ],
+            ENROLLMENT_MODES,
         );
         let baseline = mode == Some(EnrollmentMode::AtBaseline);
         let (dmin, dmax, dwait) = match (until, baseline) {
@@ -341,17 +389,14 @@ pub(crate) fn xenograft(
             &c.formula,
             &at.k("formula"),
             "volume formula",
-            &[
-                ("half-lw2", VolumeFormula::HalfLw2),
-                ("pi-over-6-lw2", VolumeFormula::PiOver6Lw2),
-            ],
+            VOLUME_FORMULAS,
         );
         let eat = at.k("error");
         let error = match cx.pick(
             &c.error.model,
             &eat.k("model"),
             "caliper error model",
-            &[("diameters", 0u8), ("log-volume", 1u8)],
+            CALIPER_ERROR_MODELS,
         ) {
             Some(0) => match &c.error.cv {
                 Some(cv) => Some(CaliperError::Diameters {
@@ -481,10 +526,7 @@ fn cohort(
         &c.model,
         &at.k("model"),
         "tumor model type",
-        &[
-            ("cell-line", TumorModelType::CellLine),
-            ("pdx", TumorModelType::Pdx),
-        ],
+        TUMOR_MODEL_TYPES,
     );
     let take_rate = cx.src(&c.take_rate, &at.k("take-rate"), R::Prob);
     let min_take = super::convert::limits::MIN_TAKE_RATE;
@@ -527,11 +569,7 @@ fn cohort(
                 &h.removal,
                 &hat.k("removal"),
                 "pellet removal",
-                &[
-                    ("at-randomization", 0u8),
-                    ("never", 1u8),
-                    ("on-study-day", 2u8),
-                ],
+                PELLET_REMOVALS,
             ) {
                 Some(0) => Some(PelletRemoval::AtRandomization),
                 Some(1) => Some(PelletRemoval::Never),
@@ -607,12 +645,7 @@ fn cohort(
                 "empty `source`: cite the reference or write \"assumed; <why>\"",
             );
         }
-        let mode = match cx.pick(
-            &e.mode,
-            &eat.k("mode"),
-            "effect mode",
-            &[("direct", 0u8), ("exposure", 1u8)],
-        ) {
+        let mode = match cx.pick(&e.mode, &eat.k("mode"), "effect mode", EFFECT_MODES) {
             Some(0) => {
                 for k in ["emax", "ec50-ng-ml", "hill", "target", "k2"] {
                     if cx_exists(cx, &eat.k(k)) {
@@ -726,12 +759,7 @@ fn cohort(
                 let t = e.target.as_deref().unwrap_or("growth");
                 let target = {
                     {
-                        match cx.pick(
-                            t,
-                            &eat.k("target"),
-                            "effect target",
-                            &[("growth", 0u8), ("kill", 1u8)],
-                        ) {
+                        match cx.pick(t, &eat.k("target"), "effect target", EFFECT_TARGETS) {
                             Some(0) => Some(EffectTarget::Growth),
                             Some(_) => match &e.k2 {
                                 Some(k2) => Some(EffectTarget::Kill {
@@ -866,9 +894,9 @@ fn cohort(
             );
         }
         if interaction != 0.0 && a.treatments.len() < 2 {
-            cx.warn_key(
+            cx.error_key(
                 &arat.k("interaction"),
-                format!("`interaction` only applies to combination arms; arm `{}` has one treatment (remove it)", a.name),
+                format!("`interaction` only applies to combination arms; arm `{}` has one treatment, so it would be ignored (remove it)", a.name),
             );
         }
         if a.treatments.is_empty() && !a.control {
@@ -1103,17 +1131,7 @@ fn cx_exists(cx: &Ctx<'_>, at: &KeyPath) -> bool {
 }
 
 fn growth(g: &FileGrowth, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<GrowthModel> {
-    let model = cx.pick(
-        &g.model,
-        &at.k("model"),
-        "growth model",
-        &[
-            ("exponential", 0u8),
-            ("logistic", 1u8),
-            ("gompertz", 2u8),
-            ("simeoni", 3u8),
-        ],
-    )?;
+    let model = cx.pick(&g.model, &at.k("model"), "growth model", GROWTH_MODELS)?;
     let v0_mm3 = cx.par(&g.v0_mm3, &at.k("v0-mm3"), R::Pos);
     let needs: &[&str] = match model {
         0 => &["rate"],
@@ -1411,18 +1429,16 @@ mod user_effect_tests {
             e.iter().any(|(_, m)| m.contains("expected-tgi-pct")),
             "{e:?}"
         );
-        // Unknown keys in the user form still warn.
+        // Unknown keys in the user form are errors too.
         let t = with(
             "expected-tc-pct = { value = 25, day = 21,",
             "expected-tc-pct = { value = 25, day = 21, dya = 3,",
         );
-        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let e = errors(&t);
         assert!(
-            l.warnings
-                .iter()
-                .any(|w| w.message.contains("unknown key `dya`")),
-            "{:?}",
-            l.warnings
+            e.iter()
+                .any(|(_, m)| m.contains("unknown key `dya`") && m.contains("did you mean `day`?")),
+            "{e:?}"
         );
         // cv on the user form carries onto the solved inhibition.
         let t = with(
