@@ -476,7 +476,7 @@ pub(crate) fn xenograft(
     if missing {
         return None;
     }
-    Some(Xenograft {
+    let x = Xenograft {
         animals: animals?,
         agents,
         cohorts,
@@ -491,7 +491,11 @@ pub(crate) fn xenograft(
         caliper: caliper?,
         analysis: analysis?,
         husbandry: husbandry?,
-    })
+    };
+    if !cx.has_errors() {
+        super::runnable::xenograft(cx, f, phases, &x);
+    }
+    Some(x)
 }
 
 /// A caliper error (`cv` of each diameter or `sd` of the log-volume) within

@@ -13,6 +13,7 @@ mod convert_xeno;
 pub mod diag;
 pub mod domain;
 pub mod feasibility;
+mod runnable;
 pub mod schema;
 
 pub use convert_analysis::arm_doses;

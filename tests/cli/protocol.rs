@@ -31,6 +31,24 @@ const PINNED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "calipers_not_in_growth_phase",
+        &[
+            r#"78:10: error: calipers are not taken during phase `growth`, which ends on the enrollment window: add it to `phases`"#,
+        ],
+    ),
+    (
+        "conditional_day0_phase",
+        &[
+            r#"14:1: error: the day-0 phase `treatment` ends on a condition; treatment is simulated over fixed days from study day 0: give it `duration-days` (and end the growth phase before it on the window)"#,
+        ],
+    ),
+    (
+        "control_names_differ",
+        &[
+            r#"98:8: error: control arm `control` of cohort `T47D` is named differently from the first cohort's control `vehicle`; the analysis compares every cohort with one control name"#,
+        ],
+    ),
+    (
         "cv_and_sd",
         &[r#"53:35: error: give either `cv` (log-normal) or `sd` (normal), not both"#],
     ),
@@ -45,6 +63,12 @@ const PINNED: &[(&str, &[&str])] = &[
         "detection_floor_above_window",
         &[
             r#"91:33: error: detection floor 5000 mm³ is above the enrollment window's upper bound 200 mm³: readings below the floor are 0 mm³, so no tumor small enough to enrol is ever read; expected a floor below the window"#,
+        ],
+    ),
+    (
+        "dosing_in_growth_phase",
+        &[
+            r#"71:100: error: dosing phase `growth` of arm `drug` is not a treatment phase (the day-0 phase or a fixed phase after it)"#,
         ],
     ),
     (
@@ -159,6 +183,12 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"17:9: error: dependency cycle through task `extract`"#],
     ),
     (
+        "rolling_without_growth_phase",
+        &[
+            r#"85:8: error: single-day or rolling enrollment needs a phase ending on the enrollment window (`until`) before the day-0 phase; use mode = "at-baseline" or add that phase"#,
+        ],
+    ),
+    (
         "several_type_errors",
         &[
             r#"25:7: error: `animals.sex`: invalid type: integer `1`, expected a string"#,
@@ -177,8 +207,18 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"21:10: error: unknown task `extraction`; did you mean `extract`?"#],
     ),
     (
+        "too_many_treatments",
+        &[r#"71:1: error: arm `drug` has 5 treatments; at most 4 per arm are simulated"#],
+    ),
+    (
         "truncated",
         &[r#"58:21: error: unclosed inline table, expected `}`"#],
+    ),
+    (
+        "two_conditional_phases",
+        &[
+            r#"19:1: error: phase `follow-up` is a second phase ending on a condition; the simulator handles one (the growth phase ending on the enrollment window, before the day-0 phase): give this phase `duration-days`"#,
+        ],
     ),
     (
         "two_controls",
