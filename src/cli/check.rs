@@ -17,13 +17,21 @@ pub struct Args {
     /// Seed of the design check's pilot study.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Report unknown keys (and sections of another protocol kind) as warnings instead of
+    /// errors, for a file written for a newer xenoplan; each is printed, marked
+    /// "(--allow-unknown)", and the run commands still refuse the file.
+    #[arg(long)]
+    pub allow_unknown: bool,
 }
 
 /// Runs `xenoplan check`: diagnostics go to stderr, one `ok` line per valid file to stdout.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut failed = 0usize;
+    let opts = protocol::ParseOptions {
+        allow_unknown: args.allow_unknown,
+    };
     for f in &args.files {
-        match protocol::load(f) {
+        match protocol::load_with(f, opts) {
             Ok(l) => {
                 for w in &l.warnings {
                     diag!("{w}");

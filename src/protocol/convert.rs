@@ -8,6 +8,28 @@ use super::schema::*;
 use jiff::civil::{Time, Weekday};
 use std::collections::{HashMap, HashSet};
 
+/// Spellings of the protocol kind (also the `enum` of the JSON Schema).
+pub(crate) const PROTOCOL_KINDS: &[(&str, ProtocolKind)] = &[
+    ("xenograft", ProtocolKind::Xenograft),
+    ("derivation", ProtocolKind::Derivation),
+    ("assay", ProtocolKind::Assay),
+    ("procedure", ProtocolKind::Procedure),
+];
+
+/// Spellings of the weekend policy (also the `enum` of the JSON Schema).
+pub(crate) const WEEKEND_POLICIES: &[(&str, WeekendPolicy)] = &[
+    ("allow", WeekendPolicy::Allow),
+    ("shift", WeekendPolicy::ShiftToNextWorkingDay),
+    ("flag", WeekendPolicy::KeepAndFlag),
+];
+
+/// Spellings of the readout (also the `enum` of the JSON Schema).
+pub(crate) const READOUTS: &[(&str, Readout)] = &[
+    ("mtt", Readout::Mtt),
+    ("crystal-violet", Readout::CrystalViolet),
+    ("sytox-green", Readout::SytoxGreen),
+];
+
 /// Collects diagnostics while converting.
 pub(crate) struct Ctx<'a> {
     label: &'a str,
@@ -15,6 +37,8 @@ pub(crate) struct Ctx<'a> {
     spans: SpanIndex<'a>,
     /// Everything found so far.
     pub diags: Vec<Diagnostic>,
+    /// Unknown keys and sections of another kind are warnings, not errors.
+    pub allow_unknown: bool,
 }
 
 /// Numeric rule for a value.
@@ -88,6 +112,7 @@ impl<'a> Ctx<'a> {
             text,
             spans,
             diags: Vec::new(),
+            allow_unknown: false,
         }
     }
 
@@ -109,6 +134,10 @@ impl<'a> Ctx<'a> {
     pub(crate) fn warn_key(&mut self, at: &KeyPath, msg: impl Into<String>) {
         let span = self.spans.key(at);
         self.push(Severity::Warning, span, msg.into());
+    }
+    /// JSON kind of the value at `at` (see [`SpanIndex::json_kind`]).
+    pub(crate) fn value_kind(&self, at: &KeyPath) -> Option<&'static str> {
+        self.spans.json_kind(at)
     }
     /// Any error so far?
     pub(crate) fn has_errors(&self) -> bool {
@@ -298,6 +327,14 @@ struct RawSchedule<'f> {
     end_day: Option<i64>,
 }
 
+/// The spellings [`parse_frequency`] accepts, as a JSON Schema pattern (the schema test checks
+/// that both agree on every listed and aliased frequency).
+pub(crate) const FREQUENCY_PATTERN: &str =
+    "^(once|qd|daily|bid|tid|qid|qw|weekly|q2w|weekdays|q[1-9][0-9]*d)$";
+
+/// Weekday spellings: the first three letters name the day (`mon`, `monday`).
+pub(crate) const WEEKDAY_PATTERN: &str = "^(mon|tue|wed|thu|fri|sat|sun)[a-z]*$";
+
 fn parse_frequency(s: &str) -> Option<Frequency> {
     let l = s.trim().to_ascii_lowercase();
     Some(match l.as_str() {
@@ -323,11 +360,11 @@ fn parse_frequency(s: &str) -> Option<Frequency> {
     })
 }
 
-const FREQUENCIES: [&str; 9] = [
+pub(crate) const FREQUENCIES: [&str; 9] = [
     "once", "qd", "bid", "tid", "qid", "q3d", "qw", "q2w", "weekdays",
 ];
 
-const WEEKDAYS: [(&str, Weekday); 7] = [
+pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
     ("mon", Weekday::Monday),
     ("tue", Weekday::Tuesday),
     ("wed", Weekday::Wednesday),
@@ -554,12 +591,7 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
         &f.protocol.kind,
         &hdr.k("kind"),
         "protocol kind",
-        &[
-            ("xenograft", ProtocolKind::Xenograft),
-            ("derivation", ProtocolKind::Derivation),
-            ("assay", ProtocolKind::Assay),
-            ("procedure", ProtocolKind::Procedure),
-        ],
+        PROTOCOL_KINDS,
     );
     let id = f.protocol.id.clone();
     let id_ok = !id.is_empty()
@@ -603,16 +635,7 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
         let at = root.k("calendar");
         if let Some(w) = &c.weekend {
             calendar.weekend = cx
-                .choice(
-                    w,
-                    &at.k("weekend"),
-                    "weekend policy",
-                    &[
-                        ("allow", WeekendPolicy::Allow),
-                        ("shift", WeekendPolicy::ShiftToNextWorkingDay),
-                        ("flag", WeekendPolicy::KeepAndFlag),
-                    ],
-                )
+                .choice(w, &at.k("weekend"), "weekend policy", WEEKEND_POLICIES)
                 .unwrap_or_default();
         }
         for (i, h) in c.holidays.iter().enumerate() {
@@ -742,10 +765,16 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
     if let Some(kind) = kind {
         for (key, k, present) in kind_sections(f) {
             if present && k != kind {
-                cx.warn_key(
-                    &root.k(key),
-                    format!("`{key}` is only used by {} protocols; it is ignored for kind `{}` (remove it)", k.as_str(), kind.as_str()),
+                let msg = format!(
+                    "`{key}` is only used by {} protocols; kind `{}` would ignore it (remove it, or fix `kind`)",
+                    k.as_str(),
+                    kind.as_str()
                 );
+                if cx.allow_unknown {
+                    cx.warn_key(&root.k(key), format!("{msg}; ignored (--allow-unknown)"));
+                } else {
+                    cx.error_key(&root.k(key), msg);
+                }
             }
         }
     }
@@ -852,7 +881,7 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
     })
 }
 
-const EVENT_KINDS: &[(&str, EventKind)] = &[
+pub(crate) const EVENT_KINDS: &[(&str, EventKind)] = &[
     ("arrival", EventKind::Arrival),
     ("pellet-implant", EventKind::PelletImplant),
     ("pellet-removal", EventKind::PelletRemoval),
@@ -943,16 +972,7 @@ fn design(f: &FileAssayDesign, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<AssayDe
             format!("`plate-wells` must be 6, 12, 24, 48, 96, 384 or 1536, got {plate_wells}"),
         );
     }
-    let readout = cx.choice(
-        &f.readout,
-        &at.k("readout"),
-        "readout",
-        &[
-            ("mtt", Readout::Mtt),
-            ("crystal-violet", Readout::CrystalViolet),
-            ("sytox-green", Readout::SytoxGreen),
-        ],
-    );
+    let readout = cx.choice(&f.readout, &at.k("readout"), "readout", READOUTS);
     let noise_cv = cx.sourced(&f.noise_cv, &at.k("noise-cv"), Rule::NonNeg);
     let edge_effect = cx.num(f.edge_effect, &at.k("edge-effect"), Rule::Prob);
     Some(AssayDesign {

@@ -6,6 +6,17 @@ use super::diag::KeyPath;
 use super::domain::*;
 use super::schema::{FileAnalysis, FileHypothesis};
 
+/// Spellings of the alternative (also the `enum` of the JSON Schema).
+pub(crate) const ALTERNATIVES: &[(&str, Alternative)] = &[
+    ("two-sided", Alternative::TwoSided),
+    ("greater", Alternative::Greater),
+    ("less", Alternative::Less),
+];
+
+/// Spellings of the role (also the `enum` of the JSON Schema).
+pub(crate) const ROLES: &[(&str, Role)] =
+    &[("primary", Role::Primary), ("secondary", Role::Secondary)];
+
 /// Converts `[analysis]` once the cohorts are known (hypotheses name their arms).
 pub(crate) fn analysis_plan(
     a: &FileAnalysis,
@@ -90,25 +101,11 @@ fn hypothesis(
     let kind = cx.pick(&h.kind, &at.k("kind"), "hypothesis kind", &kinds)?;
     let alternative = match &h.alternative {
         None => Some(Alternative::TwoSided),
-        Some(s) => cx.pick(
-            s,
-            &at.k("alternative"),
-            "alternative",
-            &[
-                ("two-sided", Alternative::TwoSided),
-                ("greater", Alternative::Greater),
-                ("less", Alternative::Less),
-            ],
-        ),
+        Some(s) => cx.pick(s, &at.k("alternative"), "alternative", ALTERNATIVES),
     };
     let role = match &h.role {
         None => Some(Role::Primary),
-        Some(s) => cx.pick(
-            s,
-            &at.k("role"),
-            "role",
-            &[("primary", Role::Primary), ("secondary", Role::Secondary)],
-        ),
+        Some(s) => cx.pick(s, &at.k("role"), "role", ROLES),
     };
     let tests = match &h.tests {
         Some(t) => test_list(cx, t, &at.k("tests")),

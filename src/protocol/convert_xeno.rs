@@ -3,10 +3,66 @@
 use super::convert::{Ctx, NumRule as R, missing_section, resolve_phase, undefined};
 use super::diag::KeyPath;
 use super::domain::*;
+use super::feasibility;
 use super::schema::*;
 use crate::model::effect_units::{self, EffectUnit};
 
-const UNITS: &[(&str, DoseUnit)] = &[
+/// Spellings of the measurement kind (also the `enum` of the JSON Schema).
+pub(crate) const MEASUREMENT_KINDS: &[(&str, MeasurementKind)] = &[
+    ("caliper", MeasurementKind::Caliper),
+    ("body-weight", MeasurementKind::BodyWeight),
+];
+
+/// Spellings of the randomization (also the `enum` of the JSON Schema).
+pub(crate) const RANDOMIZATIONS: &[(&str, Randomization)] = &[
+    ("simple", Randomization::Simple),
+    ("volume-balanced", Randomization::VolumeBalanced),
+];
+
+/// Spellings of the enrollment mode (also the `enum` of the JSON Schema).
+pub(crate) const ENROLLMENT_MODES: &[(&str, EnrollmentMode)] = &[
+    ("single-day", EnrollmentMode::SingleDay),
+    ("rolling", EnrollmentMode::Rolling),
+    ("at-baseline", EnrollmentMode::AtBaseline),
+];
+
+/// Spellings of the volume formula (also the `enum` of the JSON Schema).
+pub(crate) const VOLUME_FORMULAS: &[(&str, VolumeFormula)] = &[
+    ("half-lw2", VolumeFormula::HalfLw2),
+    ("pi-over-6-lw2", VolumeFormula::PiOver6Lw2),
+];
+
+/// Spellings of the caliper error model (also the `enum` of the JSON Schema).
+pub(crate) const CALIPER_ERROR_MODELS: &[(&str, u8)] = &[("diameters", 0u8), ("log-volume", 1u8)];
+
+/// Spellings of the tumor model type (also the `enum` of the JSON Schema).
+pub(crate) const TUMOR_MODEL_TYPES: &[(&str, TumorModelType)] = &[
+    ("cell-line", TumorModelType::CellLine),
+    ("pdx", TumorModelType::Pdx),
+];
+
+/// Spellings of the pellet removal (also the `enum` of the JSON Schema).
+pub(crate) const PELLET_REMOVALS: &[(&str, u8)] = &[
+    ("at-randomization", 0u8),
+    ("never", 1u8),
+    ("on-study-day", 2u8),
+];
+
+/// Spellings of the effect mode (also the `enum` of the JSON Schema).
+pub(crate) const EFFECT_MODES: &[(&str, u8)] = &[("direct", 0u8), ("exposure", 1u8)];
+
+/// Spellings of the effect target (also the `enum` of the JSON Schema).
+pub(crate) const EFFECT_TARGETS: &[(&str, u8)] = &[("growth", 0u8), ("kill", 1u8)];
+
+/// Spellings of the growth model (also the `enum` of the JSON Schema).
+pub(crate) const GROWTH_MODELS: &[(&str, u8)] = &[
+    ("exponential", 0u8),
+    ("logistic", 1u8),
+    ("gompertz", 2u8),
+    ("simeoni", 3u8),
+];
+
+pub(crate) const UNITS: &[(&str, DoseUnit)] = &[
     ("mg/kg", DoseUnit::MgPerKg),
     ("ug/kg", DoseUnit::UgPerKg),
     ("µg/kg", DoseUnit::UgPerKg),
@@ -15,7 +71,7 @@ const UNITS: &[(&str, DoseUnit)] = &[
     ("µg", DoseUnit::UgPerAnimal),
 ];
 
-const ROUTES: &[(&str, Route)] = &[
+pub(crate) const ROUTES: &[(&str, Route)] = &[
     ("po", Route::Po),
     ("sc", Route::Sc),
     ("ip", Route::Ip),
@@ -72,7 +128,18 @@ pub(crate) fn xenograft(
                 &at.k("weight-gain-g-per-day"),
                 R::Finite,
             ),
-            weight_noise_cv: cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg),
+            weight_noise_cv: {
+                let w = cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg);
+                feasibility::at_most(
+                    cx,
+                    w.value,
+                    feasibility::bounds::MAX_WEIGHT_NOISE_CV,
+                    &at.k("weight-noise-cv").k("value"),
+                    "weight-noise-cv",
+                    "a reading is weight × (1 + cv·z), negative for z < −1/cv (2.3% of readings at cv = 0.5); day-to-day noise of a mouse is 1–3%",
+                );
+                w
+            },
         }
     });
 
@@ -134,10 +201,7 @@ pub(crate) fn xenograft(
             &m.kind,
             &at.k("kind"),
             "measurement kind",
-            &[
-                ("caliper", MeasurementKind::Caliper),
-                ("body-weight", MeasurementKind::BodyWeight),
-            ],
+            MEASUREMENT_KINDS,
         );
         let sched = cx.sched(
             &m.frequency,
@@ -223,9 +287,9 @@ pub(crate) fn xenograft(
         }
     }
     if !f.arms.is_empty() && f.cohorts.iter().all(|c| c.arms.is_some()) {
-        cx.warn_key(
+        cx.error_key(
             &root.k("arms"),
-            "top-level [[arms]] are unused: every cohort lists its own arms (remove them)",
+            "top-level [[arms]] would be ignored: every cohort lists its own arms (remove them)",
         );
     }
 
@@ -236,17 +300,13 @@ pub(crate) fn xenograft(
             &e.randomization,
             &at.k("randomization"),
             "randomization",
-            &[("simple", Randomization::Simple), ("volume-balanced", Randomization::VolumeBalanced)],
+            RANDOMIZATIONS,
         );
         let mode = cx.pick(
             &e.mode,
             &at.k("mode"),
             "enrollment mode",
-            &[
-                ("single-day", EnrollmentMode::SingleDay),
-                ("rolling", EnrollmentMode::Rolling),
-                ("at-baseline", EnrollmentMode::AtBaseline),
-            ],
+            ENROLLMENT_MODES,
         );
         let baseline = mode == Some(EnrollmentMode::AtBaseline);
         let (dmin, dmax, dwait) = match (until, baseline) {
@@ -329,21 +389,18 @@ pub(crate) fn xenograft(
             &c.formula,
             &at.k("formula"),
             "volume formula",
-            &[
-                ("half-lw2", VolumeFormula::HalfLw2),
-                ("pi-over-6-lw2", VolumeFormula::PiOver6Lw2),
-            ],
+            VOLUME_FORMULAS,
         );
         let eat = at.k("error");
         let error = match cx.pick(
             &c.error.model,
             &eat.k("model"),
             "caliper error model",
-            &[("diameters", 0u8), ("log-volume", 1u8)],
+            CALIPER_ERROR_MODELS,
         ) {
             Some(0) => match &c.error.cv {
                 Some(cv) => Some(CaliperError::Diameters {
-                    cv: cx.src(cv, &eat.k("cv"), R::NonNeg),
+                    cv: caliper_error(cx, cv, &eat.k("cv"), "cv"),
                 }),
                 None => {
                     cx.error(
@@ -355,7 +412,7 @@ pub(crate) fn xenograft(
             },
             Some(_) => match &c.error.sd {
                 Some(sd) => Some(CaliperError::LogVolume {
-                    sd: cx.src(sd, &eat.k("sd"), R::NonNeg),
+                    sd: caliper_error(cx, sd, &eat.k("sd"), "sd"),
                 }),
                 None => {
                     cx.error(
@@ -370,7 +427,11 @@ pub(crate) fn xenograft(
         Some(CaliperModel {
             formula: formula?,
             error: error?,
-            observer_bias: cx.src(&c.observer_bias, &at.k("observer-bias"), R::Finite),
+            observer_bias: {
+                let b = cx.src(&c.observer_bias, &at.k("observer-bias"), R::Finite);
+                feasibility::observer_bias(cx, b.value, &at.k("observer-bias").k("value"));
+                b
+            },
             detection_floor_mm3: cx.src(
                 &c.detection_floor_mm3,
                 &at.k("detection-floor-mm3"),
@@ -401,10 +462,21 @@ pub(crate) fn xenograft(
         }
     });
 
+    if let (Some(a), Some(e), Some(cal), false) = (&animals, &enrollment, &caliper, cx.has_errors())
+    {
+        let located: Vec<(KeyPath, &Cohort)> = cohorts
+            .iter()
+            .filter_map(|c| {
+                let i = f.cohorts.iter().position(|fc| fc.name == c.name)?;
+                Some((root.k("cohorts").i(i), c))
+            })
+            .collect();
+        feasibility::enrollment_reachable(cx, &located, a, e, cal);
+    }
     if missing {
         return None;
     }
-    Some(Xenograft {
+    let x = Xenograft {
         animals: animals?,
         agents,
         cohorts,
@@ -419,7 +491,26 @@ pub(crate) fn xenograft(
         caliper: caliper?,
         analysis: analysis?,
         husbandry: husbandry?,
-    })
+    };
+    if !cx.has_errors() {
+        super::runnable::xenograft(cx, f, phases, &x);
+    }
+    Some(x)
+}
+
+/// A caliper error (`cv` of each diameter or `sd` of the log-volume) within
+/// [`feasibility::bounds::MAX_CALIPER_ERROR`].
+fn caliper_error(cx: &mut Ctx<'_>, f: &FileSourced, at: &KeyPath, name: &str) -> Sourced {
+    let s = cx.src(f, at, R::NonNeg);
+    feasibility::at_most(
+        cx,
+        s.value,
+        feasibility::bounds::MAX_CALIPER_ERROR,
+        &at.k("value"),
+        name,
+        "a caliper error is a fraction (published 0.03–0.2, Jensen et al. 2008); at 1 one SD is a factor e on each diameter",
+    );
+    s
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -439,10 +530,7 @@ fn cohort(
         &c.model,
         &at.k("model"),
         "tumor model type",
-        &[
-            ("cell-line", TumorModelType::CellLine),
-            ("pdx", TumorModelType::Pdx),
-        ],
+        TUMOR_MODEL_TYPES,
     );
     let take_rate = cx.src(&c.take_rate, &at.k("take-rate"), R::Prob);
     let min_take = super::convert::limits::MIN_TAKE_RATE;
@@ -485,11 +573,7 @@ fn cohort(
                 &h.removal,
                 &hat.k("removal"),
                 "pellet removal",
-                &[
-                    ("at-randomization", 0u8),
-                    ("never", 1u8),
-                    ("on-study-day", 2u8),
-                ],
+                PELLET_REMOVALS,
             ) {
                 Some(0) => Some(PelletRemoval::AtRandomization),
                 Some(1) => Some(PelletRemoval::Never),
@@ -565,12 +649,7 @@ fn cohort(
                 "empty `source`: cite the reference or write \"assumed; <why>\"",
             );
         }
-        let mode = match cx.pick(
-            &e.mode,
-            &eat.k("mode"),
-            "effect mode",
-            &[("direct", 0u8), ("exposure", 1u8)],
-        ) {
+        let mode = match cx.pick(&e.mode, &eat.k("mode"), "effect mode", EFFECT_MODES) {
             Some(0) => {
                 for k in ["emax", "ec50-ng-ml", "hill", "target", "k2"] {
                     if cx_exists(cx, &eat.k(k)) {
@@ -684,12 +763,7 @@ fn cohort(
                 let t = e.target.as_deref().unwrap_or("growth");
                 let target = {
                     {
-                        match cx.pick(
-                            t,
-                            &eat.k("target"),
-                            "effect target",
-                            &[("growth", 0u8), ("kill", 1u8)],
-                        ) {
+                        match cx.pick(t, &eat.k("target"), "effect target", EFFECT_TARGETS) {
                             Some(0) => Some(EffectTarget::Growth),
                             Some(_) => match &e.k2 {
                                 Some(k2) => Some(EffectTarget::Kill {
@@ -824,9 +898,9 @@ fn cohort(
             );
         }
         if interaction != 0.0 && a.treatments.len() < 2 {
-            cx.warn_key(
+            cx.error_key(
                 &arat.k("interaction"),
-                format!("`interaction` only applies to combination arms; arm `{}` has one treatment (remove it)", a.name),
+                format!("`interaction` only applies to combination arms; arm `{}` has one treatment, so it would be ignored (remove it)", a.name),
             );
         }
         if a.treatments.is_empty() && !a.control {
@@ -909,8 +983,6 @@ pub fn typical_curve(
     animals: &Animals,
     enrollment: &Enrollment,
 ) -> effect_units::Curve {
-    use crate::model::growth::{Kinetics, Simeoni};
-    use effect_units::Shape;
     let v0 = match enrollment.mode {
         EnrollmentMode::AtBaseline => c.growth.v0().value,
         _ if enrollment.min_mm3 > 0.0 => (enrollment.min_mm3 * enrollment.max_mm3).sqrt(),
@@ -936,7 +1008,15 @@ pub fn typical_curve(
     } else {
         c.growth_without_estrogen.value
     };
-    let shape = match &c.growth {
+    let shape = growth_shape(c);
+    effect_units::Curve { shape, v0, hormone }
+}
+
+/// The shape of the cohort's typical growth curve (typical rates and capacity).
+pub(crate) fn growth_shape(c: &Cohort) -> effect_units::Shape {
+    use crate::model::growth::{Kinetics, Simeoni};
+    use effect_units::Shape;
+    match &c.growth {
         GrowthModel::Exponential { rate, .. } => Shape::Closed {
             kinetics: Kinetics::Exponential,
             rate: rate.value,
@@ -969,8 +1049,7 @@ pub fn typical_curve(
             k1: k1.value,
             psi: *psi,
         }),
-    };
-    effect_units::Curve { shape, v0, hormone }
+    }
 }
 
 /// Solves every effect given in user units to its growth-rate inhibition (errors at the
@@ -1056,17 +1135,7 @@ fn cx_exists(cx: &Ctx<'_>, at: &KeyPath) -> bool {
 }
 
 fn growth(g: &FileGrowth, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<GrowthModel> {
-    let model = cx.pick(
-        &g.model,
-        &at.k("model"),
-        "growth model",
-        &[
-            ("exponential", 0u8),
-            ("logistic", 1u8),
-            ("gompertz", 2u8),
-            ("simeoni", 3u8),
-        ],
-    )?;
+    let model = cx.pick(&g.model, &at.k("model"), "growth model", GROWTH_MODELS)?;
     let v0_mm3 = cx.par(&g.v0_mm3, &at.k("v0-mm3"), R::Pos);
     let needs: &[&str] = match model {
         0 => &["rate"],
@@ -1364,18 +1433,16 @@ mod user_effect_tests {
             e.iter().any(|(_, m)| m.contains("expected-tgi-pct")),
             "{e:?}"
         );
-        // Unknown keys in the user form still warn.
+        // Unknown keys in the user form are errors too.
         let t = with(
             "expected-tc-pct = { value = 25, day = 21,",
             "expected-tc-pct = { value = 25, day = 21, dya = 3,",
         );
-        let l = parse(&t, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let e = errors(&t);
         assert!(
-            l.warnings
-                .iter()
-                .any(|w| w.message.contains("unknown key `dya`")),
-            "{:?}",
-            l.warnings
+            e.iter()
+                .any(|(_, m)| m.contains("unknown key `dya`") && m.contains("did you mean `day`?")),
+            "{e:?}"
         );
         // cv on the user form carries onto the solved inhibition.
         let t = with(

@@ -362,6 +362,30 @@ impl<'a> SpanIndex<'a> {
         key.unwrap_or(value)
     }
 
+    /// JSON Schema type name of the value at `path` (`object`, `array`, `string`,
+    /// `integer`, `number`, `boolean`; dates as `string`), if it exists.
+    pub fn json_kind(&self, path: &KeyPath) -> Option<&'static str> {
+        let mut cur: &DeValue<'a> = &DeValue::Table(Default::default());
+        let mut table = Some(self.root.get_ref());
+        for seg in &path.0 {
+            let next = match (seg, table.take(), cur) {
+                (Seg::Key(k), Some(t), _) => t.get(k.as_str()),
+                (Seg::Key(k), None, DeValue::Table(t)) => t.get(k.as_str()),
+                (Seg::Index(i), None, DeValue::Array(a)) => a.get(*i),
+                _ => None,
+            }?;
+            cur = next.get_ref();
+        }
+        Some(match cur {
+            DeValue::Table(_) => "object",
+            DeValue::Array(_) => "array",
+            DeValue::String(_) | DeValue::Datetime(_) => "string",
+            DeValue::Integer(_) => "integer",
+            DeValue::Float(_) => "number",
+            DeValue::Boolean(_) => "boolean",
+        })
+    }
+
     /// True when the path exists in the document.
     pub fn exists(&self, path: &KeyPath) -> bool {
         self.walk(path).2
@@ -514,6 +538,19 @@ pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .map(|(_, c)| c)
 }
 
+/// The closest valid key to a misspelled `key`: stricter than [`closest`] (distance at most
+/// max(2, len/4)), so a hint names a slip of the same key, never another parameter whose name
+/// shares a suffix (`reversion-rate-per-division` is not `switch-rate-per-division`).
+pub fn closest_key<'c>(
+    key: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let n = key.chars().count();
+    let limit = (n / 4).max(2);
+    closest(key, candidates)
+        .filter(|c| edit_distance(&key.to_ascii_lowercase(), &c.to_ascii_lowercase()) <= limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +576,20 @@ mod tests {
         // Bounded: huge input gets no hint; far-off lengths are skipped.
         assert_eq!(closest(&"d".repeat(10_000), ["dose"]), None);
         assert_eq!(closest("do", ["dose-unit-long"]), None);
+        // Keys: a slip of the same key, never a different parameter.
+        let model = ["switch-rate-per-division", "death-rate-per-day", "hill"];
+        assert_eq!(
+            super::closest_key("reversion-rate-per-division", model),
+            None
+        );
+        assert_eq!(
+            super::closest_key("max-volume-mm", ["max-volume-mm3", "max-diameter-mm"]),
+            Some("max-volume-mm3")
+        );
+        assert_eq!(
+            super::closest_key("kultur", ["culture", "cloning"]),
+            Some("culture")
+        );
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //!
 //! [`load`] / [`parse`] parse the TOML, convert the file schema into domain values while
 //! collecting every error and warning (each with `path:line:col`, the source line and a caret),
-//! then fail once if any error was found. Unknown keys are warnings naming the closest valid
-//! key (taken from the generated JSON Schema, so the list can never drift from the structs).
+//! then fail once if any error was found. Unknown keys are errors (warnings with
+//! [`ParseOptions::allow_unknown`]) naming the closest valid key of the same kind at that
+//! place (taken from the generated JSON Schema, so the list can never drift from the structs).
 
 mod convert;
 mod convert_analysis;
 mod convert_xeno;
 pub mod diag;
 pub mod domain;
+pub mod feasibility;
+mod runnable;
 pub mod schema;
 
 pub use convert_analysis::arm_doses;
@@ -19,7 +22,7 @@ pub use diag::{Diagnostic, Severity};
 
 pub use domain::*;
 
-use diag::{KeyPath, Seg, SpanIndex, closest, ignored_path};
+use diag::{KeyPath, Seg, SpanIndex, closest_key, ignored_path};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -109,8 +112,21 @@ impl LoadError {
     }
 }
 
+/// How strictly a protocol is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Unknown keys and sections of another protocol kind are warnings instead of errors
+    /// (forward compatibility: a file written for a newer xenoplan; `check --allow-unknown`).
+    pub allow_unknown: bool,
+}
+
 /// Reads and validates a protocol file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    load_with(path, ParseOptions::default())
+}
+
+/// [`load`] with options.
+pub fn load_with(path: &Path, opts: ParseOptions) -> Result<Loaded, LoadError> {
     use std::io::Read;
     let io = |error| LoadError::Io {
         path: path.to_path_buf(),
@@ -157,7 +173,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             });
         }
     };
-    let mut loaded = parse(text, &label)?;
+    let mut loaded = parse_with(text, &label, opts)?;
     loaded.bytes = bytes;
     Ok(loaded)
 }
@@ -168,6 +184,11 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 /// only a window of its line, "did you mean" hints are bounded, and at most
 /// [`diag::MAX_SHOWN`] diagnostics are printed (the rest counted).
 pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
+    parse_with(text, path_label, ParseOptions::default())
+}
+
+/// [`parse`] with options.
+pub fn parse_with(text: &str, path_label: &str, opts: ParseOptions) -> Result<Loaded, LoadError> {
     let _lines = diag::LineScope::new(text);
     let path = PathBuf::from(path_label);
     let invalid = |diagnostics| LoadError::Invalid {
@@ -236,6 +257,7 @@ pub fn parse(text: &str, path_label: &str) -> Result<Loaded, LoadError> {
         }
     }
     let mut cx = convert::Ctx::new(path_label, text, SpanIndex::new(&doc));
+    cx.allow_unknown = opts.allow_unknown;
     let mut keys_at = std::collections::HashMap::new();
     for p in &ignored {
         unknown_key(&mut cx, p, &mut keys_at);
@@ -353,31 +375,59 @@ fn cap_warnings(mut warnings: Vec<Diagnostic>, path_label: &str) -> Vec<Diagnost
     warnings
 }
 
-/// Unknown key → warning with the closest valid key at that place (valid keys looked up once
-/// per table in `keys_at`).
+/// Unknown key → error (warning with `--allow-unknown`) with the closest valid key of the
+/// same kind at that place (valid keys looked up once per table in `keys_at`).
 fn unknown_key(
     cx: &mut convert::Ctx<'_>,
     p: &KeyPath,
-    keys_at: &mut std::collections::HashMap<String, Vec<String>>,
+    keys_at: &mut std::collections::HashMap<String, Vec<(String, Vec<String>)>>,
 ) {
     let full_key = p.last_key().unwrap_or("?");
     let key = diag::clip(full_key, 40).into_owned();
     let parent = p.parent();
     let valid = keys_at
         .entry(parent.to_string())
-        .or_insert_with(|| valid_keys(&parent));
-    let valid: &[String] = valid;
+        .or_insert_with(|| valid_key_kinds(&parent));
+    let valid: &[(String, Vec<String>)] = valid;
     let place = if p.parent().0.is_empty() {
         "at top level".to_string()
     } else {
         format!("in `{}`", p.parent())
     };
-    let hint = match closest(full_key, valid.iter().map(String::as_str)) {
+    // Only keys that take a value of the kind written here (a table is no typo of a number).
+    let kind = cx.value_kind(p);
+    let same_kind = valid
+        .iter()
+        .filter(|(_, types)| kind_fits(kind, types))
+        .map(|(k, _)| k.as_str());
+    let names: Vec<&str> = valid.iter().map(|(k, _)| k.as_str()).collect();
+    let hint = match closest_key(full_key, same_kind) {
         Some(c) => format!("did you mean `{c}`?"),
         None if valid.is_empty() => "remove it".to_string(),
-        None => format!("valid keys: {}", valid.join(", ")),
+        None => format!("valid keys here: {}", names.join(", ")),
     };
-    cx.warn_key(p, format!("unknown key `{key}` {place} is ignored; {hint}"));
+    if cx.allow_unknown {
+        cx.warn_key(
+            p,
+            format!("unknown key `{key}` {place} is ignored (--allow-unknown); {hint}"),
+        );
+    } else {
+        cx.error_key(p, format!("unknown key `{key}` {place}; {hint}"));
+    }
+}
+
+/// True when a value of JSON kind `kind` may be given to a key accepting `types` (integers
+/// where numbers are expected and vice versa count as the same kind).
+fn kind_fits(kind: Option<&str>, types: &[String]) -> bool {
+    let Some(kind) = kind else { return true };
+    types.is_empty()
+        || types.iter().any(|t| {
+            t == kind
+                || matches!(
+                    (kind, t.as_str()),
+                    ("integer", "number") | ("number", "integer")
+                )
+        })
 }
 
 /// The generated JSON Schema (cached).
@@ -388,6 +438,11 @@ fn schema_json() -> &'static serde_json::Value {
 
 /// Valid keys of the table at `path`, read from the JSON Schema.
 pub fn valid_keys(path: &KeyPath) -> Vec<String> {
+    valid_key_kinds(path).into_iter().map(|(k, _)| k).collect()
+}
+
+/// Valid keys of the table at `path` with the JSON types each accepts (empty: any).
+fn valid_key_kinds(path: &KeyPath) -> Vec<(String, Vec<String>)> {
     let root = schema_json();
     let mut cur = vec![root];
     for seg in &path.0 {
@@ -408,15 +463,35 @@ pub fn valid_keys(path: &KeyPath) -> Vec<String> {
         }
         cur = next;
     }
-    let mut keys: Vec<String> = cur
+    let mut keys: Vec<(String, Vec<String>)> = cur
         .iter()
         .flat_map(|s| expand(root, s))
         .filter_map(|s| s.get("properties").and_then(|p| p.as_object()))
-        .flat_map(|o| o.keys().cloned())
+        .flat_map(|o| o.iter())
+        .map(|(k, v)| (k.clone(), json_types(root, v)))
         .collect();
     keys.sort();
-    keys.dedup();
+    keys.dedup_by(|a, b| a.0 == b.0);
     keys
+}
+
+/// The JSON types a sub-schema accepts (`null` left out: TOML has none; a `$ref` to a
+/// struct is an object).
+fn json_types(root: &serde_json::Value, s: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in expand(root, s) {
+        match e.get("type") {
+            Some(serde_json::Value::String(t)) => out.push(t.clone()),
+            Some(serde_json::Value::Array(a)) => {
+                out.extend(a.iter().filter_map(|t| t.as_str()).map(str::to_string))
+            }
+            _ => {}
+        }
+    }
+    out.retain(|t| t != "null");
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Resolves `$ref` and `anyOf`/`oneOf`/`allOf` into the concrete sub-schemas.

@@ -240,7 +240,9 @@ pub struct FileAnimals {
     pub body_weight_g: FileParam,
     /// Body-weight gain, g/day.
     pub weight_gain_g_per_day: FileSourced,
-    /// Day-to-day proportional body-weight noise (CV).
+    /// Day-to-day proportional body-weight noise (CV): a reading is weight × (1 + cv·z).
+    /// At most 0.1: beyond it readings turn negative (z < −1/cv; 2.3% of readings at 0.5),
+    /// and a mouse's day-to-day scale and hydration noise is 1–3%.
     pub weight_noise_cv: FileSourced,
 }
 
@@ -549,9 +551,9 @@ pub struct FileEndOfStudy {
 pub struct FileCaliperError {
     /// `diameters` (with `cv`) or `log-volume` (with `sd`).
     pub model: String,
-    /// CV of each diameter reading.
+    /// CV of each diameter reading, a fraction ≤ 1 (published 0.03–0.2; Jensen et al. 2008).
     pub cv: Option<FileSourced>,
-    /// SD of the log-volume error.
+    /// SD of the log-volume error, ≤ 1 (a factor e at one SD).
     pub sd: Option<FileSourced>,
 }
 
@@ -563,9 +565,13 @@ pub struct FileCaliper {
     pub formula: String,
     /// Error model.
     pub error: FileCaliperError,
-    /// Systematic observer bias (fraction).
+    /// Systematic observer bias, a fraction of the true volume in (−1, 1]: a reading is
+    /// (1 + bias) × the volume (−1 would read every tumor as 0 mm³; more than twice the true
+    /// volume is a wrong formula or unit).
     pub observer_bias: FileSourced,
-    /// Detection floor, mm³.
+    /// Detection floor, mm³: smaller tumors read 0 mm³. Below the enrollment window's upper
+    /// bound; with single-day or rolling enrollment `check` also requires that the typical
+    /// tumor (every parameter at its median) reads inside the window before the maximum wait.
     pub detection_floor_mm3: FileSourced,
     /// Width/length ratio.
     pub width_ratio: FileParam,
@@ -799,8 +805,124 @@ pub struct FileTask {
     pub details: String,
 }
 
-/// The JSON Schema of the protocol file format.
+/// The JSON Schema of the protocol file format: every table closed
+/// (`additionalProperties: false`, as `check` rejects unknown keys) and every closed value set
+/// an `enum` (or a `pattern`), taken from the lists the converter accepts, so an editor
+/// (taplo, VS Code) flags a misspelled key or value as `check` does. Spellings are the
+/// canonical lowercase ones (`check` also accepts other cases).
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(FileProtocol);
-    serde_json::to_value(&schema).unwrap_or(serde_json::Value::Null)
+    let mut v = serde_json::to_value(&schema).unwrap_or(serde_json::Value::Null);
+    close_tables(&mut v);
+    for (def, prop, set) in closed_value_sets() {
+        let target = if def.is_empty() {
+            v.get_mut("properties")
+        } else {
+            v.get_mut("$defs")
+                .and_then(|d| d.get_mut(def))
+                .and_then(|d| d.get_mut("properties"))
+        };
+        let Some(slot) = target.and_then(|p| p.get_mut(prop)) else {
+            continue;
+        };
+        // Arrays constrain their items; maps their values.
+        let slot = if slot.get("items").is_some() {
+            &mut slot["items"]
+        } else if slot
+            .get("additionalProperties")
+            .is_some_and(|a| a.is_object())
+        {
+            &mut slot["additionalProperties"]
+        } else {
+            slot
+        };
+        match set {
+            ValueSet::Enum(names) => slot["enum"] = serde_json::json!(names),
+            ValueSet::Pattern(p) => slot["pattern"] = serde_json::json!(p),
+        }
+    }
+    v
+}
+
+/// A closed set of string values.
+enum ValueSet {
+    /// Exactly these spellings.
+    Enum(Vec<&'static str>),
+    /// Strings matching this regular expression.
+    Pattern(&'static str),
+}
+
+/// Every string field with a closed value set: (`$defs` name or "" for the root, property,
+/// the set), from the converter's own lists.
+fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
+    use super::convert::{EVENT_KINDS, PROTOCOL_KINDS, READOUTS, WEEKEND_POLICIES};
+    use super::convert_analysis::{ALTERNATIVES, ROLES};
+    use super::convert_xeno::*;
+    use super::domain::{Adjustment, HypothesisKind, TestKey};
+    use ValueSet::{Enum, Pattern};
+    fn names<T>(list: &[(&'static str, T)]) -> ValueSet {
+        ValueSet::Enum(list.iter().map(|(k, _)| *k).collect())
+    }
+    let freq = super::convert::FREQUENCY_PATTERN;
+    let weekday = super::convert::WEEKDAY_PATTERN;
+    let time = "^[0-9]{1,2}:[0-9]{2}$";
+    let tests = || Enum(TestKey::ALL.iter().map(|t| t.as_str()).collect());
+    let adjust = || names(&Adjustment::NAMES);
+    vec![
+        ("FileHeader", "kind", names(PROTOCOL_KINDS)),
+        ("FileCalendar", "weekend", names(WEEKEND_POLICIES)),
+        ("FileStep", "kind", names(EVENT_KINDS)),
+        ("FileStep", "frequency", Pattern(freq)),
+        ("FileStep", "weekdays", Pattern(weekday)),
+        ("FileStep", "times", Pattern(time)),
+        ("FileTreatment", "frequency", Pattern(freq)),
+        ("FileTreatment", "weekdays", Pattern(weekday)),
+        ("FileTreatment", "times", Pattern(time)),
+        ("FileTreatment", "unit", names(UNITS)),
+        ("FileTreatment", "route", names(ROUTES)),
+        ("FileMeasurement", "kind", names(MEASUREMENT_KINDS)),
+        ("FileMeasurement", "frequency", Pattern(freq)),
+        ("FileMeasurement", "weekdays", Pattern(weekday)),
+        ("FileMeasurement", "times", Pattern(time)),
+        ("FileCohort", "model", names(TUMOR_MODEL_TYPES)),
+        ("FileHormone", "removal", names(PELLET_REMOVALS)),
+        ("FileGrowth", "model", names(GROWTH_MODELS)),
+        ("FileEffect", "mode", names(EFFECT_MODES)),
+        ("FileEffect", "target", names(EFFECT_TARGETS)),
+        ("FileEnrollment", "randomization", names(RANDOMIZATIONS)),
+        ("FileEnrollment", "mode", names(ENROLLMENT_MODES)),
+        ("FileCaliper", "formula", names(VOLUME_FORMULAS)),
+        ("FileCaliperError", "model", names(CALIPER_ERROR_MODELS)),
+        ("FileAssayDesign", "readout", names(READOUTS)),
+        ("FileAnalysis", "tests", tests()),
+        ("FileAnalysis", "adjust", adjust()),
+        ("FileAnalysis", "families", adjust()),
+        (
+            "FileHypothesis",
+            "kind",
+            Enum(HypothesisKind::ALL.iter().map(|k| k.as_str()).collect()),
+        ),
+        ("FileHypothesis", "tests", tests()),
+        ("FileHypothesis", "alternative", names(ALTERNATIVES)),
+        ("FileHypothesis", "role", names(ROLES)),
+    ]
+}
+
+/// Sets `additionalProperties: false` on every object schema with `properties`.
+fn close_tables(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            if o.contains_key("properties") && !o.contains_key("additionalProperties") {
+                o.insert(
+                    "additionalProperties".into(),
+                    serde_json::Value::Bool(false),
+                );
+            }
+            for (_, x) in o.iter_mut() {
+                close_tables(x);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(close_tables),
+        _ => {}
+    }
 }

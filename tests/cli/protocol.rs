@@ -25,14 +25,50 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"14:1: error: phase `treatment` has both `duration-days` and `until`; keep one"#],
     ),
     (
+        "caliper_cv_percent",
+        &[
+            r#"89:47: error: `cv` must be at most 1, got 6.3: a caliper error is a fraction (published 0.03–0.2, Jensen et al. 2008); at 1 one SD is a factor e on each diameter"#,
+        ],
+    ),
+    (
+        "calipers_not_in_growth_phase",
+        &[
+            r#"78:10: error: calipers are not taken during phase `growth`, which ends on the enrollment window: add it to `phases`"#,
+        ],
+    ),
+    (
+        "conditional_day0_phase",
+        &[
+            r#"14:1: error: the day-0 phase `treatment` ends on a condition; treatment is simulated over fixed days from study day 0: give it `duration-days` (and end the growth phase before it on the window)"#,
+        ],
+    ),
+    (
+        "control_names_differ",
+        &[
+            r#"98:8: error: control arm `control` of cohort `T47D` is named differently from the first cohort's control `vehicle`; the analysis compares every cohort with one control name"#,
+        ],
+    ),
+    (
         "cv_and_sd",
         &[r#"53:35: error: give either `cv` (log-normal) or `sd` (normal), not both"#],
     ),
     (
         "derivation_missing_section",
         &[
-            r#"95:2: warning: unknown key `kultur` at top level is ignored; did you mean `culture`?"#,
+            r#"95:2: error: unknown key `kultur` at top level; did you mean `culture`?"#,
             r#"11:8: error: kind = "derivation" requires a `[culture]` section"#,
+        ],
+    ),
+    (
+        "detection_floor_above_window",
+        &[
+            r#"91:33: error: detection floor 5000 mm³ is above the enrollment window's upper bound 200 mm³: readings below the floor are 0 mm³, so no tumor small enough to enrol is ever read; expected a floor below the window"#,
+        ],
+    ),
+    (
+        "dosing_in_growth_phase",
+        &[
+            r#"71:100: error: dosing phase `growth` of arm `drug` is not a treatment phase (the day-0 phase or a fixed phase after it)"#,
         ],
     ),
     (
@@ -110,7 +146,7 @@ const PINNED: &[(&str, &[&str])] = &[
         "misspelled_key",
         &[
             r#"70:15: error: `cohorts[0].arms[1].treatments[0]`: missing field `frequency`"#,
-            r#"70:74: warning: unknown key `frequncy` in `cohorts[0].arms[1].treatments[0]` is ignored; did you mean `frequency`?"#,
+            r#"70:74: error: unknown key `frequncy` in `cohorts[0].arms[1].treatments[0]`; did you mean `frequency`?"#,
         ],
     ),
     (
@@ -133,12 +169,24 @@ const PINNED: &[(&str, &[&str])] = &[
     ),
     ("not_utf8", &[r#"3:13: error: file is not valid UTF-8"#]),
     (
+        "observer_bias_minus_one",
+        &[
+            r#"90:27: error: `observer-bias` must be > -1 and ≤ 1 (a fraction of the true volume), got -1: −1 reads every tumor as 0 mm³, and a reading more than twice the true volume is a wrong formula or unit, not an observer's bias"#,
+        ],
+    ),
+    (
         "probability_gt_1",
         &[r#"41:23: error: `take-rate` must be between 0 and 1, got 1.2"#],
     ),
     (
         "procedure_cycle",
         &[r#"17:9: error: dependency cycle through task `extract`"#],
+    ),
+    (
+        "rolling_without_growth_phase",
+        &[
+            r#"85:8: error: single-day or rolling enrollment needs a phase ending on the enrollment window (`until`) before the day-0 phase; use mode = "at-baseline" or add that phase"#,
+        ],
     ),
     (
         "several_type_errors",
@@ -159,8 +207,18 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"21:10: error: unknown task `extraction`; did you mean `extract`?"#],
     ),
     (
+        "too_many_treatments",
+        &[r#"71:1: error: arm `drug` has 5 treatments; at most 4 per arm are simulated"#],
+    ),
+    (
         "truncated",
         &[r#"58:21: error: unclosed inline table, expected `}`"#],
+    ),
+    (
+        "two_conditional_phases",
+        &[
+            r#"19:1: error: phase `follow-up` is a second phase ending on a condition; the simulator handles one (the growth phase ending on the enrollment window, before the day-0 phase): give this phase `duration-days`"#,
+        ],
     ),
     (
         "two_controls",
@@ -213,8 +271,26 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"75:13: error: frequency = "weekdays" needs `weekdays = ["mon", "thu"]`"#],
     ),
     (
+        "weight_noise_cv_large",
+        &[
+            r#"29:29: error: `weight-noise-cv` must be at most 0.1, got 0.5: a reading is weight × (1 + cv·z), negative for z < −1/cv (2.3% of readings at cv = 0.5); day-to-day noise of a mouse is 1–3%"#,
+        ],
+    ),
+    (
         "window_min_gt_max",
         &[r#"9:43: error: window min (250) is greater than max (200)"#],
+    ),
+    (
+        "window_overgrown",
+        &[
+            r#"51:10: error: cohort `MCF-7`: the typical tumor (every parameter at its median, exponential growth, V0 500.0 mm³ after 5.00 days latency; caliper bias +0, detection floor 20 mm³) never reads inside the enrollment window 150–200 mm³ within the maximum wait of 60 days: it first reads 500.0 mm³ on day 5, already above the window's upper bound (every tumor would be overgrown); expected growth, caliper and window under which the typical tumor enters the window before the wait ends"#,
+        ],
+    ),
+    (
+        "window_unreachable",
+        &[
+            r#"51:10: error: cohort `MCF-7`: the typical tumor (every parameter at its median, exponential growth, V0 1.000e-6 mm³ after 5.00 days latency; caliper bias +0, detection floor 20 mm³) never reads inside the enrollment window 150–200 mm³ within the maximum wait of 60 days: it stays below the detection floor (20 mm³) throughout; expected growth, caliper and window under which the typical tumor enters the window before the wait ends"#,
+        ],
     ),
     (
         "wrong_type",
@@ -239,8 +315,19 @@ fn bundled() -> Vec<String> {
         })
         .filter(|p| p.ends_with(".toml"))
         .collect();
+    let mut examples: Vec<String> = std::fs::read_dir(crate::root().join("examples"))
+        .expect("examples/")
+        .map(|e| {
+            format!(
+                "examples/{}",
+                e.expect("entry").file_name().to_string_lossy()
+            )
+        })
+        .filter(|p| p.ends_with(".toml"))
+        .collect();
+    examples.sort();
     v.sort();
-    v.push("examples/p1_power.toml".into());
+    v.extend(examples);
     v
 }
 
@@ -346,7 +433,7 @@ fn check_reports_all_files_and_fails_once() {
 }
 
 #[test]
-fn check_prints_warnings_but_passes() {
+fn unknown_keys_are_errors_unless_allowed_explicitly() {
     let dir = crate::scratch("protocol_warn");
     let text = std::fs::read_to_string(crate::root().join("examples/p1_power.toml")).expect("read");
     let p = dir.join("w.toml");
@@ -355,16 +442,80 @@ fn check_prints_warnings_but_passes() {
         text.replacen("[animals]\n", "[animals]\nstrian = \"x\"\n", 1),
     )
     .expect("write");
-    let o = xenoplan(&["check", p.to_str().expect("utf8")]);
+    let f = p.to_str().expect("utf8");
+    let o = xenoplan(&["check", f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error: unknown key `strian` in `animals`; did you mean `strain`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["check", "--allow-unknown", f]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
         stderr(&o).contains(
-            "warning: unknown key `strian` in `animals` is ignored; did you mean `strain`?"
+            "warning: unknown key `strian` in `animals` is ignored (--allow-unknown); did you mean `strain`?"
         ),
         "{}",
         stderr(&o)
     );
     assert!(stdout(&o).contains("(1 warning)"));
+    // The issue's cases: a misspelled humane endpoint points at the real key; a key of another
+    // process gets no misleading hint (only the keys valid there).
+    let tamr = std::fs::read_to_string(crate::root().join("protocols/tamr_mcf7_xenograft.toml"))
+        .expect("read");
+    std::fs::write(
+        &p,
+        tamr.replacen("max-volume-mm3 = ", "max-volume-mm = ", 1),
+    )
+    .expect("write");
+    let o = xenoplan(&["check", f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "error: unknown key `max-volume-mm` in `endpoints`; did you mean `max-volume-mm3`?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let der =
+        std::fs::read_to_string(crate::root().join("protocols/anastrozole_resistant_mcf7aro.toml"))
+            .expect("read");
+    std::fs::write(
+        &p,
+        der.replacen(
+            "[model]\n",
+            "[model]\nreversion-rate-per-division = { value = 0.1, source = \"x\" }\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let o = xenoplan(&["check", f]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains(
+            "error: unknown key `reversion-rate-per-division` in `model`; valid keys here: "
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("did you mean"), "{err}");
+    // Same kind only: a table is not a typo of a number-valued key.
+    std::fs::write(
+        &p,
+        tamr.replacen(
+            "event-volume-mm3 = 700",
+            "event-volume-mm3 = 700\nevent-volume = { value = 1 }",
+            1,
+        ),
+    )
+    .expect("write");
+    let o = xenoplan(&["check", f]);
+    assert!(
+        stderr(&o).contains("unknown key `event-volume` in `endpoints`; valid keys here:"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -617,7 +768,7 @@ fn mutated_protocols_never_panic_the_parser() {
 }
 
 #[test]
-#[ignore = "long: 80 000 mutants; run with --ignored --release"]
+#[ignore = "long: 90 000 mutants; run with --ignored --release"]
 fn mutated_protocols_never_panic_the_parser_long() {
     let ran = library_mutants(7, 10_000);
     eprintln!("ran {ran} mutants");
@@ -683,6 +834,41 @@ fn bundled_protocols_validate_against_the_schema_output() {
         !validator.is_valid(&json),
         "schema must reject n = \"eight\""
     );
+    // Closed tables and closed value sets: a misspelled key or value anywhere fails, as in
+    // `check`; every frequency spelling `check` accepts validates.
+    let tamr = std::fs::read_to_string(crate::root().join("protocols/tamr_mcf7_xenograft.toml"))
+        .expect("read");
+    let as_json = |text: &str| {
+        serde_json::to_value(toml::from_str::<toml::Value>(text).expect("toml")).expect("json")
+    };
+    for (old, new) in [
+        ("max-volume-mm3 = ", "max-volume-mm = "),
+        ("[husbandry]\n", "[husbandry]\nspare = 1\n"),
+        ("kind = \"caliper\"", "kind = \"calliper\""),
+        ("route = \"im\"", "route = \"intramuscular\""),
+        ("mode = \"rolling\"", "mode = \"roling\""),
+        ("frequency = \"qw\"", "frequency = \"bdi\""),
+        ("\"welch-log\", \"mwu\"", "\"welch-logg\", \"mwu\""),
+    ] {
+        assert!(tamr.contains(old), "{old}");
+        let bad = as_json(&tamr.replacen(old, new, 1));
+        assert!(!validator.is_valid(&bad), "schema accepts {new:?}");
+    }
+    for f in [
+        "once", "qd", "daily", "bid", "tid", "qid", "q3d", "q10d", "qw", "weekly", "q2w",
+    ] {
+        let text = tamr.replacen("frequency = \"qw\"", &format!("frequency = \"{f}\""), 1);
+        assert!(validator.is_valid(&as_json(&text)), "schema rejects {f}");
+        let p = crate::scratch("schema_freq").join("f.toml");
+        std::fs::write(&p, &text).expect("write");
+        let o = xenoplan(&["check", p.to_str().expect("utf8")]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "check rejects {f}: {}",
+            stderr(&o)
+        );
+    }
 }
 
 #[test]

@@ -136,13 +136,20 @@ fn misspelled_key_warns_with_closest_key() {
         Ok(_) => panic!("missing required key must fail"),
     }
     let warn = text.replacen("[animals]\n", "[animals]\nstrian = \"x\"\n", 1);
-    let l = parse(&warn, "p1.toml").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(l.warnings.len(), 1);
-    assert!(
-        l.warnings[0]
-            .message
-            .contains("unknown key `strian` in `animals` is ignored; did you mean `strain`?")
+    let e = parse(&warn, "p1.toml").expect_err("unknown keys are errors");
+    let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        ["unknown key `strian` in `animals`; did you mean `strain`?"]
     );
+    let opts = ParseOptions {
+        allow_unknown: true,
+    };
+    let l = parse_with(&warn, "p1.toml", opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(l.warnings.len(), 1);
+    assert!(l.warnings[0].message.contains(
+        "unknown key `strian` in `animals` is ignored (--allow-unknown); did you mean `strain`?"
+    ));
 }
 
 #[test]
