@@ -105,14 +105,22 @@ pub enum DesignCheckError {
 }
 
 /// Runs every check on `protocol` with a pilot study drawn from `seed` (stream `[0]`, as
-/// `simulate` does).
-pub fn check_design(protocol: &Protocol, seed: u64) -> Result<DesignCheck, DesignCheckError> {
+/// `simulate` does), its calendar starting on `start` (`None`: the simulator's default).
+pub fn check_design(
+    protocol: &Protocol,
+    seed: u64,
+    start: Option<jiff::civil::Date>,
+) -> Result<DesignCheck, DesignCheckError> {
     let x = protocol
         .xenograft()
         .ok_or_else(|| DesignCheckError::NotXenograft(protocol.id.clone()))?;
     let mut findings = Vec::new();
     dosing_volumes(x, &mut findings);
-    let engine = Engine::new(protocol, &SimOptions::default())?;
+    let mut opts = SimOptions::default();
+    if let Some(d) = start {
+        opts.start = d;
+    }
+    let engine = Engine::new(protocol, &opts)?;
     humane_limit(&engine, &mut findings);
     let mut buf = StudyBuffer::new(&engine);
     let n = x

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     l.protocol.id
                 );
                 if args.design && l.protocol.xenograft().is_some() {
-                    let d = crate::design_check::check_design(&l.protocol, args.seed)
+                    let d = crate::design_check::check_design(&l.protocol, args.seed, None)
                         .map_err(|e| anyhow::anyhow!("{}: design check: {e}", f.display()))?;
                     out!("{d}");
                 }

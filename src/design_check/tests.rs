@@ -12,7 +12,7 @@ fn load(path: &str) -> Protocol {
 #[test]
 fn tamr_parental_cohort_is_named_for_its_non_growing_control() {
     let p = load("protocols/tamr_mcf7_xenograft.toml");
-    let d = check_design(&p, 1).unwrap();
+    let d = check_design(&p, 1, None).unwrap();
     let f = d
         .findings
         .iter()
@@ -50,7 +50,7 @@ fn co_administered_oral_volumes_add_up_per_administration() {
     // Imlunestrant and abemaciclib are both given by gavage at the default morning time,
     // 10 mL/kg each: 20 mL/kg at once.
     let p = load("protocols/imlunestrant_xenograft_panel.toml");
-    let d = check_design(&p, 1).unwrap();
+    let d = check_design(&p, 1, None).unwrap();
     let f = d
         .findings
         .iter()
@@ -71,7 +71,7 @@ fn co_administered_oral_volumes_add_up_per_administration() {
     // Amcenestrant BID at 08:00/18:00 and palbociclib at 12:00, 10 mL/kg each: every
     // administration is within good practice, and 30 mL/kg a day is below the maximum.
     let p = load("protocols/amcenestrant_hci013_pdx.toml");
-    let d = check_design(&p, 1).unwrap();
+    let d = check_design(&p, 1, None).unwrap();
     assert!(
         !d.findings.iter().any(|f| f.check == "dosing-volume"),
         "{d}"
@@ -81,8 +81,8 @@ fn co_administered_oral_volumes_add_up_per_administration() {
 #[test]
 fn findings_are_reproducible_and_written_as_csv() {
     let p = load("protocols/tamr_mcf7_xenograft.toml");
-    let a = check_design(&p, 3).unwrap();
-    let b = check_design(&p, 3).unwrap();
+    let a = check_design(&p, 3, None).unwrap();
+    let b = check_design(&p, 3, None).unwrap();
     assert_eq!(a, b);
     let dir = std::env::temp_dir().join(format!("xenoplan-design-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -100,7 +100,7 @@ fn findings_are_reproducible_and_written_as_csv() {
 fn in_vitro_protocols_are_refused() {
     let p = load("protocols/camizestrant_proliferation_assay.toml");
     assert!(matches!(
-        check_design(&p, 1),
+        check_design(&p, 1, None),
         Err(DesignCheckError::NotXenograft(_))
     ));
 }

@@ -356,11 +356,40 @@ fn run_section(info: &ReportInfo) -> Option<Section> {
     None
 }
 
+/// The design check's findings (`design_check.csv`, written by the power stage), first on
+/// the page: a study that cannot answer its question is said before its numbers.
+fn design_section(dir: &Path) -> Option<Section> {
+    let p = dir.join("design_check.csv");
+    if !p.exists() {
+        return None;
+    }
+    let mut s = Section::new("design", "Design check");
+    let rows = std::fs::read_to_string(&p)
+        .ok()?
+        .lines()
+        .count()
+        .saturating_sub(1);
+    if rows == 0 {
+        s.push(Block::Para(
+            "No findings: the pilot study shows no problem the design check knows of.".into(),
+        ));
+    } else {
+        s.push(Block::Para(format!(
+            "{rows} finding(s) from the protocol and a seeded pilot study (`xenoplan check --design`). A problem means the study cannot answer its question as written; a warning is likely to cost animals or bias a number."
+        )));
+        if let Some(t) = csv_table(dir, "design_check.csv", "Design check findings", None) {
+            s.push(t);
+        }
+    }
+    Some(s)
+}
+
 /// Builds the whole page for `protocol` from the files in `dir`.
 pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
     let kind = protocol.kind();
     let mut sections = Vec::new();
 
+    sections.extend(design_section(dir));
     sections.push(summary_section(protocol, info));
     sections.push(timeline_section(dir));
     match kind {

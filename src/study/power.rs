@@ -120,6 +120,8 @@ impl<'a> PowerJob<'a> {
 pub struct PowerRun {
     /// Every row, recommendation, animal plan, scenario and the justification paragraph.
     pub result: PowerResult,
+    /// The design check run beside the power analysis (`design_check.csv`).
+    pub design: crate::design_check::DesignCheck,
     /// Folder written.
     pub out: PathBuf,
 }
@@ -154,8 +156,14 @@ pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
     obs.progress_end();
     let result = result?;
 
+    // A design that no n can power (a control that does not grow, …) is said before the
+    // numbers, from a pilot study on the same seed.
+    let design = crate::design_check::check_design(protocol, s.seed, Some(s.start))?;
+
     let _lock = begin_run(&out_dir)?;
     let mut files = power::results::write_outputs(&result, &out_dir)?;
+    design.write_csv(&out_dir)?;
+    files.push("design_check.csv".into());
     let mut manifest = Manifest::new("power").with_input(&job.protocol.path, &job.protocol.bytes);
     manifest.protocol_id = Some(protocol.id.clone());
     manifest.seed = Some(s.seed);
@@ -181,6 +189,7 @@ pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
     manifest.write(&out_dir)?;
     Ok(PowerRun {
         result,
+        design,
         out: out_dir,
     })
 }
@@ -188,12 +197,27 @@ pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
 impl PowerRun {
     /// The `--json` summary.
     pub fn json(&self) -> serde_json::Value {
-        summary_json(&self.result, &self.out)
+        let mut j = summary_json(&self.result, &self.out);
+        j["design_check"] = self
+            .design
+            .findings
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "level": f.level.as_str(),
+                    "cohort": f.cohort,
+                    "check": f.check,
+                    "finding": f.finding,
+                    "action": f.action,
+                })
+            })
+            .collect();
+        j
     }
 
     /// The text `xenoplan power` prints.
     pub fn text(&self) -> String {
-        text_report(&self.result, &self.out)
+        format!("{}\n{}", self.design, text_report(&self.result, &self.out))
     }
 
     /// The recommended n per comparison, the animals to implant per cohort and the
