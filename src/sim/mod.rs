@@ -69,6 +69,7 @@
 
 mod buffer;
 mod engine;
+mod exposure;
 pub mod fixture;
 pub(crate) mod plan;
 mod timeline;

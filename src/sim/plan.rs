@@ -226,6 +226,9 @@ pub(crate) struct ArmPlan {
     pub exposure: bool,
     /// Direct effects are on during the whole treatment period (fast path).
     pub direct_always_on: bool,
+    /// Exposure quadrature tables by weekday of study day 0 (exponential growth with an
+    /// exposure-driven effect; empty otherwise): [`super::exposure`].
+    pub expo: Vec<super::exposure::ExposureTable>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -709,7 +712,19 @@ impl Plan {
                     tox,
                     exposure,
                     direct_always_on: always_on,
+                    expo: Vec::new(),
                 });
+            }
+            if matches!(
+                model,
+                ModelPlan::Closed {
+                    kind: KinKind::Exp,
+                    ..
+                }
+            ) {
+                for arm in arms.iter_mut().filter(|a| a.exposure) {
+                    arm.expo = exposure_tables(arm, &visits, body.bw.typ);
+                }
             }
             let simeoni = matches!(model, ModelPlan::Simeoni { .. });
             let exp = matches!(
@@ -778,6 +793,28 @@ impl Plan {
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })
     }
+}
+
+/// The exposure quadrature tables of `arm` for each weekday of study day 0, for the typical
+/// body weight `bw` (g), which places the nodes (the animal's own dose/volume scales the
+/// curve).
+fn exposure_tables(
+    arm: &ArmPlan,
+    visits: &[Vec<u32>; 7],
+    bw: f64,
+) -> Vec<super::exposure::ExposureTable> {
+    let scale: Vec<f64> = arm
+        .treats
+        .iter()
+        .map(|t| {
+            t.pk.map_or(0.0, |pk| {
+                t.unit.mg_per_animal(t.dose, bw) / (pk.v_l_per_kg * bw / 1000.0)
+            })
+        })
+        .collect();
+    (0..7)
+        .map(|wd0| super::exposure::ExposureTable::build(arm, wd0, &visits[wd0], &scale))
+        .collect()
 }
 
 pub(crate) use crate::plot::slug;
