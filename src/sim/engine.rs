@@ -625,7 +625,7 @@ impl Engine {
         match cal.error {
             ErrPlan::Diameters { cv } => {
                 let l = (v / (cal.factor * rho * rho)).cbrt();
-                let b3 = cal.bias.cbrt();
+                let b3 = cal.bias_cbrt;
                 let mut lm = l * b3 * (cv * z(rng)).exp();
                 let mut wm = rho * l * b3 * (cv * z(rng)).exp();
                 if wm > lm {
@@ -1040,7 +1040,13 @@ impl Engine {
         }
         scratch.animals.clear();
         let mut takes = 0;
+        // Rolling enrollment reads each animal up to its first reading at or above the
+        // window's lower bound (inside: eligible; above: overgrown).
+        let shortcut = !self.opts.record_pre_treatment && p.enroll.mode == EnrollmentMode::Rolling;
         for k in 0..n_impl {
+            // Each implanted animal draws from its own stream (one draw of the cohort's), so
+            // where its pre-treatment simulation stops changes no other number.
+            let rng = &mut crate::rng::stream(rng.random::<u64>(), &[]);
             let took = u01(rng) < cp.take;
             if !took {
                 scratch.animals.push(Animal::default());
@@ -1067,6 +1073,9 @@ impl Engine {
                 o.pre_volumes[k * npre + vi] = m.v;
                 o.pre_lengths[k * npre + vi] = m.l;
                 o.pre_widths[k * npre + vi] = m.w;
+                if shortcut && m.v >= lo {
+                    break;
+                }
             }
             scratch.animals.push(an);
         }

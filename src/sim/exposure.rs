@@ -116,52 +116,49 @@ impl Probe {
     }
 }
 
+/// Probe integrals of up to [`MAX_TREAT`] treatments.
+type Sums = [[f64; 4]; MAX_TREAT];
+
 /// 5-point Gauss–Legendre integrals of the probes over [lo, hi] (`a`: segment start).
-fn gl(probes: &[Probe], a: f64, lo: f64, hi: f64) -> Vec<[f64; 4]> {
-    let (mut t, mut w) = (Vec::with_capacity(5), Vec::with_capacity(5));
-    gauss_legendre_5(lo, hi, &mut t, &mut w);
-    probes
-        .iter()
-        .map(|p| {
-            let mut s = [0.0; 4];
-            let mut v = [0.0; 4];
-            for (ti, wi) in t.iter().zip(&w) {
-                p.values(a, *ti, &mut v);
-                for i in 0..4 {
-                    s[i] += wi * v[i];
-                }
+fn gl(probes: &[Probe], a: f64, lo: f64, hi: f64) -> Sums {
+    let (m, h) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+    let mut s = [[0.0; 4]; MAX_TREAT];
+    let mut v = [0.0; 4];
+    for (p, sp) in probes.iter().zip(s.iter_mut()) {
+        for &(x, wx) in &crate::numeric::GAUSS_LEGENDRE_5 {
+            p.values(a, m + h * x, &mut v);
+            for i in 0..4 {
+                sp[i] += h * wx * v[i];
             }
-            s
-        })
-        .collect()
+        }
+    }
+    s
 }
 
-/// Splits [lo, hi] until the probes' rule agrees with the rule on the halves; appends the
-/// accepted pieces' nodes.
+/// Splits [lo, hi] (its probe integrals `whole`) until the rule agrees with the rule on
+/// the halves; appends the accepted pieces' nodes.
+#[allow(clippy::too_many_arguments)]
 fn refine(
     probes: &[Probe],
     a: f64,
-    lo: f64,
-    hi: f64,
+    (lo, hi): (f64, f64),
+    whole: &Sums,
     depth: u32,
     t: &mut Vec<f64>,
     w: &mut Vec<f64>,
 ) {
-    let whole = gl(probes, a, lo, hi);
     let mid = 0.5 * (lo + hi);
     let (left, right) = (gl(probes, a, lo, mid), gl(probes, a, mid, hi));
-    let ok = whole
-        .iter()
-        .zip(left.iter().zip(&right))
-        .all(|(q, (l, r))| {
-            (0..3).all(|i| (q[i] - l[i] - r[i]).abs() <= TOL_PER_DAY * (hi - lo))
-                && (q[3] - l[3] - r[3]).abs() <= TOL_PER_DAY * (l[3] + r[3]).abs()
-        });
+    let ok = (0..probes.len()).all(|k| {
+        let (q, l, r) = (&whole[k], &left[k], &right[k]);
+        (0..3).all(|i| (q[i] - l[i] - r[i]).abs() <= TOL_PER_DAY * (hi - lo))
+            && (q[3] - l[3] - r[3]).abs() <= TOL_PER_DAY * (l[3] + r[3]).abs()
+    });
     if ok || depth >= MAX_DEPTH {
         gauss_legendre_5(lo, hi, t, w);
     } else {
-        refine(probes, a, lo, mid, depth + 1, t, w);
-        refine(probes, a, mid, hi, depth + 1, t, w);
+        refine(probes, a, (lo, mid), &left, depth + 1, t, w);
+        refine(probes, a, (mid, hi), &right, depth + 1, t, w);
     }
 }
 
@@ -232,7 +229,8 @@ impl ExposureTable {
                 .collect();
             let n0 = tab.w.len();
             if !probes.is_empty() {
-                refine(&probes, a, a, b, 0, &mut nodes, &mut tab.w);
+                let whole = gl(&probes, a, a, b);
+                refine(&probes, a, (a, b), &whole, 0, &mut nodes, &mut tab.w);
             }
             tab.segs.push(Seg {
                 len: b - a,

@@ -121,6 +121,12 @@ pub struct SimOptions {
     pub record_diameters: bool,
     /// Simulate and record body weights (draws one normal per visit).
     pub body_weight: bool,
+    /// Record every pre-treatment reading up to the cohort's last enrollment day (the
+    /// implantation-phase table of `simulate`). False stops each animal's pre-treatment
+    /// simulation at the caliper reading that decides its eligibility (rolling enrollment),
+    /// which is all the enrollment and the analysis read; every implanted animal has its own
+    /// random stream, so the study is the same either way.
+    pub record_pre_treatment: bool,
     /// Largest RK4 step (days) while a drug concentration is non-zero (exposure effects).
     pub exposure_step_days: f64,
     /// Largest RK4 step (days) otherwise (Simeoni, logistic/Gompertz with a subclone).
@@ -134,6 +140,7 @@ impl Default for SimOptions {
             log_volumes: false,
             record_diameters: true,
             body_weight: true,
+            record_pre_treatment: true,
             // 2 h steps: the absorption phase of an oral dose (ka ~ 1/h) spans several hours;
             // the RK4 error at this step is < 1e-4 relative in the tests.
             exposure_step_days: 1.0 / 12.0,
@@ -151,6 +158,7 @@ impl SimOptions {
             log_volumes: true,
             record_diameters: false,
             body_weight: false,
+            record_pre_treatment: false,
             ..SimOptions::default()
         }
     }

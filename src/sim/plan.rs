@@ -279,6 +279,8 @@ pub(crate) struct CaliperPlan {
     pub error: ErrPlan,
     /// Multiplicative observer bias on volume (1 + b).
     pub bias: f64,
+    /// Its cube root: the bias of each diameter.
+    pub bias_cbrt: f64,
     pub floor: f64,
     pub width_ratio: RParam,
 }
@@ -454,6 +456,7 @@ impl Plan {
                 CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
             },
             bias: 1.0 + x.caliper.observer_bias.value,
+            bias_cbrt: (1.0 + x.caliper.observer_bias.value).cbrt(),
             floor: x.caliper.detection_floor_mm3.value,
             width_ratio: RParam::from(&x.caliper.width_ratio),
         };

@@ -181,7 +181,9 @@ fn b_pre(o: &CohortOutcome) -> usize {
 #[test]
 fn single_day_enrollment_fills_window_and_balances_volumes() {
     let mut p = fixture::basic(fixture::gompertz());
-    x(&mut p).cohorts[0].implantation.animals = Some(60);
+    // ~25% of takes read inside the window on the best caliper day: 90 implanted fill the
+    // 16 places with room to spare whatever the stream.
+    x(&mut p).cohorts[0].implantation.animals = Some(90);
     let (e, b) = run(&p, 21, None);
     let o = b.cohort(0);
     assert_eq!(o.enrolled, 16, "{o:?}");
@@ -220,12 +222,12 @@ fn parental_mcf7_stops_growing_after_pellet_removal() {
         parental.growth_without_estrogen = Sourced::new(0.0, "Shafie & Grantham 1981");
         x.cohorts.push(parental);
     }
-    let (e, b) = run(&p, 2, None);
-    let last = e.max_visits() - 1;
+    let (_e, b) = run(&p, 2, None);
     for c in 0..2 {
         let j = 0;
         let v = b.volumes(c, 0, j);
-        let growth = v[last] / v[0];
+        // The last recorded reading (a growing tumor may reach a humane limit first).
+        let growth = v[b.visit_count(c, 0, j) - 1] / v[0];
         if c == 0 {
             assert!(growth > 5.0, "TamR vehicle grows: {growth}");
         } else {
