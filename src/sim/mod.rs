@@ -65,6 +65,9 @@
 //! [`SimOptions::log_volumes`] to receive ln(volume) directly (saves an exp and a ln per
 //! visit). Designs with `AtBaseline` enrollment, exponential growth, constant direct effects
 //! and log-volume error (bench P1) run a closed-form loop: one ziggurat normal per visit.
+//! Exposure-driven effects on exponential growth are integrated by quadrature over the arm's
+//! precomputed concentration curve (one Hill sum per segment, no ODE steps; `exposure.rs`);
+//! other growth models with exposure effects use fixed-step RK4.
 //! Streams: pass one `rng::stream(seed, &[n, replicate])` per replicate.
 
 mod buffer;
