@@ -494,3 +494,66 @@ fn exposure_quadrature_matches_rk4() {
         }
     }
 }
+
+#[test]
+fn fill_dataset_reuses_rows_and_equals_to_dataset() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = crate::protocol::load(&root.join("protocols/tamr_mcf7_xenograft.toml"))
+        .expect("loads")
+        .protocol;
+    let e = Engine::new(&p, &SimOptions::lean()).unwrap();
+    let mut b = StudyBuffer::new(&e);
+    let mut ds = crate::analysis::Dataset::default();
+    // A large study first, then a smaller one into the same rows.
+    for (rep, n) in [(1, 12), (2, 4)] {
+        e.simulate(&mut stream(3, &[rep]), Some(n), &mut b).unwrap();
+        b.fill_dataset(&e, &mut ds);
+        assert_eq!(ds, b.to_dataset(&e), "n = {n}");
+    }
+    assert!(!ds.rows.is_empty());
+}
+
+#[test]
+fn early_stop_of_pre_treatment_readings_changes_no_enrolled_reading() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = crate::protocol::load(&root.join("protocols/tamr_mcf7_xenograft.toml"))
+        .expect("loads")
+        .protocol;
+    let full = Engine::new(&p, &SimOptions::default()).unwrap();
+    let short = Engine::new(
+        &p,
+        &SimOptions {
+            record_pre_treatment: false,
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    for seed in [1, 2, 3] {
+        let (mut bf, mut bs) = (StudyBuffer::new(&full), StudyBuffer::new(&short));
+        full.simulate(&mut stream(seed, &[0]), None, &mut bf)
+            .unwrap();
+        short
+            .simulate(&mut stream(seed, &[0]), None, &mut bs)
+            .unwrap();
+        assert_eq!(bf.to_dataset(&full), bs.to_dataset(&short), "seed {seed}");
+        for c in 0..full.cohort_count() {
+            let (of, os) = (bf.cohort(c), bs.cohort(c));
+            assert_eq!(
+                (
+                    of.eligible,
+                    of.enrolled,
+                    of.overgrown,
+                    &of.fates,
+                    of.filled_day
+                ),
+                (
+                    os.eligible,
+                    os.enrolled,
+                    os.overgrown,
+                    &os.fates,
+                    os.filled_day
+                )
+            );
+        }
+    }
+}
