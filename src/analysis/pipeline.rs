@@ -470,26 +470,33 @@ pub struct CohortInfo {
 pub fn animals(ds: &Dataset) -> Vec<Animal> {
     let mut order: Vec<(String, String, String)> = Vec::new();
     type Obs = Vec<(f64, f64, f64)>;
-    let mut map: BTreeMap<(String, String), (usize, Obs)> = BTreeMap::new();
+    let mut obs_of: Vec<Obs> = Vec::new();
+    let mut map: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut last: Option<usize> = None;
     for r in &ds.rows {
-        let key = (r.cohort.clone(), r.animal_id.clone());
-        let entry = map.entry(key).or_insert_with(|| {
-            order.push((r.cohort.clone(), r.animal_id.clone(), r.arm.clone()));
-            (order.len() - 1, Vec::new())
-        });
+        // Rows of one animal are usually consecutive (simulated studies, most files): the
+        // previous row's animal is found without building a key.
+        let idx = match last {
+            Some(i) if order[i].0 == r.cohort && order[i].1 == r.animal_id => i,
+            _ => *map
+                .entry((r.cohort.clone(), r.animal_id.clone()))
+                .or_insert_with(|| {
+                    order.push((r.cohort.clone(), r.animal_id.clone(), r.arm.clone()));
+                    obs_of.push(Vec::new());
+                    order.len() - 1
+                }),
+        };
+        last = Some(idx);
         if let Some(v) = r.volume_mm3.filter(|v| v.is_finite() && *v >= 0.0) {
             let diameter = match (r.length_mm, r.width_mm) {
                 (Some(l), Some(w)) => 0.5 * (l + w),
                 _ => f64::NAN,
             };
-            entry.1.push((r.day, v, diameter));
+            obs_of[idx].push((r.day, v, diameter));
         }
     }
     let mut out = Vec::new();
-    for (cohort, id, arm) in order {
-        let Some((_, mut obs)) = map.remove(&(cohort.clone(), id.clone())) else {
-            continue;
-        };
+    for ((cohort, id, arm), mut obs) in order.into_iter().zip(obs_of) {
         if obs.is_empty() {
             continue;
         }

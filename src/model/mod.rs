@@ -4,7 +4,8 @@
 //!   closed forms (with an optional first-order kill term), the Simeoni et al. 2004 model
 //!   (Cancer Res 64:1094; ψ = 20, three transit compartments) and a fixed-step RK4 integrator;
 //! - [`pk`]: one-compartment pharmacokinetics with first-order absorption (Bateman function),
-//!   superposed over real dosing times, plus an exact step-wise propagator used by the engine;
+//!   superposed over real dosing times, plus an exact step-wise propagator used by the engine
+//!   and the unit concentration curve of a dose schedule (computed once per arm);
 //! - [`schedule`]: which phase days a schedule fires on and at which clock times (default
 //!   dose times), for the timeline, the simulator and the power paths alike;
 //! - [`window`]: which visits an endpoint reads given the analysis day;

@@ -41,6 +41,25 @@ pub fn ols(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     }
 }
 
+/// Five-point Gauss–Legendre rule on [−1, 1] (Abramowitz & Stegun 25.4.29): nodes and
+/// weights; exact for polynomials of degree ≤ 9.
+pub const GAUSS_LEGENDRE_5: [(f64, f64); 5] = [
+    (-0.906_179_845_938_664, 0.236_926_885_056_189_1),
+    (-0.538_469_310_105_683_1, 0.478_628_670_499_366_5),
+    (0.0, 0.568_888_888_888_888_9),
+    (0.538_469_310_105_683_1, 0.478_628_670_499_366_5),
+    (0.906_179_845_938_664, 0.236_926_885_056_189_1),
+];
+
+/// The [`GAUSS_LEGENDRE_5`] nodes and weights mapped onto [a, b], appended to `t` and `w`.
+pub fn gauss_legendre_5(a: f64, b: f64, t: &mut Vec<f64>, w: &mut Vec<f64>) {
+    let (m, h) = (0.5 * (a + b), 0.5 * (b - a));
+    for &(x, wx) in &GAUSS_LEGENDRE_5 {
+        t.push(m + h * x);
+        w.push(h * wx);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +85,22 @@ mod tests {
         assert!((a - 1.0).abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
         assert!(ols(&[1.0, 1.0], &[0.0, 1.0]).is_none());
         assert!(ols(&[1.0], &[0.0]).is_none());
+    }
+
+    #[test]
+    fn gauss_legendre_5_is_exact_to_degree_9() {
+        let (mut t, mut w) = (Vec::new(), Vec::new());
+        gauss_legendre_5(1.0, 3.0, &mut t, &mut w);
+        for k in 0..=9 {
+            let q: f64 = t.iter().zip(&w).map(|(t, w)| w * t.powi(k)).sum();
+            let exact = (3f64.powi(k + 1) - 1.0) / f64::from(k + 1);
+            assert!(
+                (q - exact).abs() < 1e-12 * exact,
+                "degree {k}: {q} vs {exact}"
+            );
+        }
+        // Degree 10 is not exact.
+        let q: f64 = t.iter().zip(&w).map(|(t, w)| w * t.powi(10)).sum();
+        assert!((q - (3f64.powi(11) - 1.0) / 11.0).abs() > 1e-6);
     }
 }

@@ -104,9 +104,16 @@ pub trait ReplicateModel: Sync {
     fn replicate(&self, rep: u64, scratch: &mut Self::Scratch, tally: &mut Tally);
 }
 
-/// Replicates per block: the unit of parallel work and of progress reporting. Fixed (not
-/// derived from the thread count) so that nothing depends on scheduling.
+/// Largest block of replicates: the unit of parallel work and of progress reporting.
 pub const BLOCK: u64 = 256;
+
+/// Replicates per block for a run of `reps`: about 16 blocks (so that two threads share
+/// even small runs and progress moves), at least 8 and at most [`BLOCK`] replicates. It
+/// depends on `reps` only, never on the thread count; tallies are integer sums, so the
+/// result is the same for any block size anyway.
+pub fn block_size(reps: u64) -> u64 {
+    (reps / 16).clamp(8, BLOCK)
+}
 
 /// Runs `reps` replicates of `model` on `threads` worker threads; `progress` is called with
 /// the number of replicates just finished (from worker threads).
@@ -116,15 +123,16 @@ pub fn run<M: ReplicateModel>(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tally, rayon::ThreadPoolBuildError> {
-    let blocks = reps.div_ceil(BLOCK);
+    let block = block_size(reps);
+    let blocks = reps.div_ceil(block);
     let work = || {
         let partial: Vec<Tally> = (0..blocks)
             .into_par_iter()
             .map(|b| {
                 let mut scratch = model.scratch();
                 let mut tally = model.empty_tally();
-                let start = b * BLOCK;
-                let end = (start + BLOCK).min(reps);
+                let start = b * block;
+                let end = (start + block).min(reps);
                 for rep in start..end {
                     model.replicate(rep, &mut scratch, &mut tally);
                 }

@@ -96,6 +96,7 @@ impl SimModel {
 #[derive(Debug)]
 pub struct SimScratch {
     buf: StudyBuffer,
+    ds: crate::analysis::Dataset,
     p: Vec<f64>,
     decisions: Vec<bool>,
     family: Vec<(f64, usize)>,
@@ -107,6 +108,7 @@ impl ReplicateModel for SimModel {
     fn scratch(&self) -> SimScratch {
         SimScratch {
             buf: StudyBuffer::new(&self.engine),
+            ds: crate::analysis::Dataset::default(),
             p: vec![f64::NAN; self.keys.len()],
             decisions: vec![false; self.keys.len()],
             family: Vec::with_capacity(self.keys.len()),
@@ -135,8 +137,8 @@ impl ReplicateModel for SimModel {
                 tally.took[c] += o.takes as u64;
                 tally.eligible[c] += o.eligible as u64;
             }
-            let ds = s.buf.to_dataset(&self.engine);
-            let Ok(res) = analyze(&ds, &self.options) else {
+            s.buf.fill_dataset(&self.engine, &mut s.ds);
+            let Ok(res) = analyze(&s.ds, &self.options) else {
                 tally.failures[slot] += 1;
                 continue;
             };

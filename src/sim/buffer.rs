@@ -243,16 +243,20 @@ impl StudyBuffer {
     /// The tidy dataset of the enrolled animals (study day ≥ 0) for `analysis`.
     /// Volumes: `Some(0.0)` = not palpable, `None` never appears for a recorded visit.
     pub fn to_dataset(&self, engine: &Engine) -> Dataset {
-        let mut rows = Vec::new();
+        let mut ds = Dataset { rows: Vec::new() };
+        self.fill_dataset(engine, &mut ds);
+        ds
+    }
+
+    /// [`Self::to_dataset`] into `ds`, reusing its rows and their strings' storage (the power
+    /// loop keeps one dataset per worker: no allocation once it has reached its size).
+    pub fn fill_dataset(&self, engine: &Engine, ds: &mut Dataset) {
+        use std::fmt::Write;
+        let several = engine.plan.cohorts.len() > 1;
+        let mut r = 0;
         for (c, cp) in engine.plan.cohorts.iter().enumerate() {
-            let cohort = if engine.plan.cohorts.len() > 1 {
-                cp.name.clone()
-            } else {
-                String::new()
-            };
             for (a, arm) in cp.arms.iter().enumerate() {
                 for j in 0..self.n_enrolled(c, a) {
-                    let id = self.animal_id(engine, c, a, j);
                     let (d, v, l, w, b) = (
                         self.days(c, a, j),
                         self.volumes(c, a, j),
@@ -261,22 +265,40 @@ impl StudyBuffer {
                         self.body_weights(c, a, j),
                     );
                     for k in 0..self.visit_count(c, a, j) {
+                        if r == ds.rows.len() {
+                            ds.rows.push(Observation {
+                                animal_id: String::new(),
+                                cohort: String::new(),
+                                arm: String::new(),
+                                day: 0.0,
+                                length_mm: None,
+                                width_mm: None,
+                                volume_mm3: None,
+                                body_weight_g: None,
+                            });
+                        }
+                        let o = &mut ds.rows[r];
+                        r += 1;
+                        o.animal_id.clear();
+                        // Writing into a String cannot fail.
+                        let _ = write!(o.animal_id, "{}-{:03}", cp.slug, self.implant_no(c, a, j));
+                        o.cohort.clear();
+                        if several {
+                            o.cohort.push_str(&cp.name);
+                        }
+                        o.arm.clear();
+                        o.arm.push_str(&arm.name);
                         let vol = if self.log_volumes { v[k].exp() } else { v[k] };
                         let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
-                        rows.push(Observation {
-                            animal_id: id.clone(),
-                            cohort: cohort.clone(),
-                            arm: arm.name.clone(),
-                            day: d[k],
-                            length_mm: opt(l),
-                            width_mm: opt(w),
-                            volume_mm3: Some(vol).filter(|x| x.is_finite()),
-                            body_weight_g: opt(b),
-                        });
+                        o.day = d[k];
+                        o.length_mm = opt(l);
+                        o.width_mm = opt(w);
+                        o.volume_mm3 = Some(vol).filter(|x| x.is_finite());
+                        o.body_weight_g = opt(b);
                     }
                 }
             }
         }
-        Dataset { rows }
+        ds.rows.truncate(r);
     }
 }

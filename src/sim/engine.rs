@@ -1,6 +1,7 @@
 //! The engine: per-animal dynamics, measurement, enrollment and randomization.
 
 use super::buffer::{CohortOutcome, EndReason, Fate, Slot, StudyBuffer};
+use super::exposure::{AnimalDrugs, Rates};
 use super::plan::{
     ArmPlan, CohortPlan, EffectPlan, ErrPlan, EvKind, MAX_TREAT, ModelPlan, Plan, u01, z,
 };
@@ -87,6 +88,9 @@ pub(crate) struct Scratch {
 pub struct Engine {
     pub(crate) plan: Plan,
     opts: SimOptions,
+    /// Exposure effects on exponential growth by quadrature ([`super::exposure`]); false
+    /// runs the fixed-step RK4 reference (tests).
+    quadrature: bool,
 }
 
 struct Meas {
@@ -102,6 +106,7 @@ impl Engine {
         let mut e = Engine {
             plan: Plan::new(protocol, opts)?,
             opts: opts.clone(),
+            quadrature: true,
         };
         e.estimate_yields();
         Ok(e)
@@ -138,6 +143,14 @@ impl Engine {
             } / POOL as f64;
             self.plan.cohorts[c].yield_est = y;
         }
+    }
+
+    /// The engine integrating exposure effects with fixed-step RK4 everywhere (the reference
+    /// the quadrature is tested against).
+    #[cfg(test)]
+    pub(crate) fn with_rk4_exposure(mut self) -> Self {
+        self.quadrature = false;
+        self
     }
 
     /// The options the engine was built with.
@@ -612,7 +625,7 @@ impl Engine {
         match cal.error {
             ErrPlan::Diameters { cv } => {
                 let l = (v / (cal.factor * rho * rho)).cbrt();
-                let b3 = cal.bias.cbrt();
+                let b3 = cal.bias_cbrt;
                 let mut lm = l * b3 * (cv * z(rng)).exp();
                 let mut wm = rho * l * b3 * (cv * z(rng)).exp();
                 if wm > lm {
@@ -676,8 +689,23 @@ impl Engine {
             ..buf.slots[s]
         };
         let mut n = 0;
+        let last_visit = visits.last().map_or(0.0, |&v| v as f64);
+        let table = arm
+            .expo
+            .get(wd0)
+            .filter(|_| self.quadrature && (e_end <= 0.0 || e_end >= last_visit));
+        let (drugs, rates) = Self::quadrature_inputs(cp, an, e_end);
         for (vi, &vd) in visits.iter().enumerate() {
             let tv = vd as f64;
+            if let Some(tab) = table {
+                let (ds, dr) = tab.delta_ln(vi, arm, &drugs, &rates);
+                y[0] *= ds.exp();
+                if y[1] > 0.0 {
+                    y[1] *= dr.exp();
+                }
+                t = tv;
+                ei = events.len();
+            }
             while ei < events.len() && events[ei].t < tv {
                 let ev = events[ei];
                 y = self.advance(cp, Some(arm), an, &d, y, t, ev.t, e_end);
@@ -738,6 +766,35 @@ impl Engine {
         slot.last_day = visits.get(n.saturating_sub(1)).map_or(0.0, |&d| d as f64);
         buf.slots[s] = slot;
         self.clear_tail(buf, s, n);
+    }
+
+    /// The animal's drugs and rates as the exposure quadrature reads them; the estrogen
+    /// factors hold for a treatment period that `e_end` does not split.
+    fn quadrature_inputs(cp: &CohortPlan, an: &Animal, e_end: f64) -> (AnimalDrugs, Rates) {
+        let present = e_end > 0.0;
+        let drugs = AnimalDrugs {
+            inh: an.inh,
+            kill: an.kill,
+            emax: an.emax,
+            ec50: an.ec50,
+            k2: an.k2,
+            scale: std::array::from_fn(|k| {
+                let v = an.pk[k].volume_l;
+                if v > 0.0 { an.dose_mg[k] / v } else { 0.0 }
+            }),
+        };
+        let rates = Rates {
+            r_base: an.r_base,
+            r_add: an.r_add,
+            ms: if present { 1.0 } else { cp.gwe },
+            mr: if present {
+                1.0
+            } else {
+                cp.resistant.map_or(cp.gwe, |r| r.gwe)
+            },
+            sens: cp.resistant.map(|r| r.sensitivity),
+        };
+        (drugs, rates)
     }
 
     fn clear_tail(&self, buf: &mut StudyBuffer, s: usize, from: usize) {
@@ -983,7 +1040,13 @@ impl Engine {
         }
         scratch.animals.clear();
         let mut takes = 0;
+        // Rolling enrollment reads each animal up to its first reading at or above the
+        // window's lower bound (inside: eligible; above: overgrown).
+        let shortcut = !self.opts.record_pre_treatment && p.enroll.mode == EnrollmentMode::Rolling;
         for k in 0..n_impl {
+            // Each implanted animal draws from its own stream (one draw of the cohort's), so
+            // where its pre-treatment simulation stops changes no other number.
+            let rng = &mut crate::rng::stream(rng.random::<u64>(), &[]);
             let took = u01(rng) < cp.take;
             if !took {
                 scratch.animals.push(Animal::default());
@@ -1010,6 +1073,9 @@ impl Engine {
                 o.pre_volumes[k * npre + vi] = m.v;
                 o.pre_lengths[k * npre + vi] = m.l;
                 o.pre_widths[k * npre + vi] = m.w;
+                if shortcut && m.v >= lo {
+                    break;
+                }
             }
             scratch.animals.push(an);
         }

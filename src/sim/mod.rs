@@ -65,10 +65,14 @@
 //! [`SimOptions::log_volumes`] to receive ln(volume) directly (saves an exp and a ln per
 //! visit). Designs with `AtBaseline` enrollment, exponential growth, constant direct effects
 //! and log-volume error (bench P1) run a closed-form loop: one ziggurat normal per visit.
+//! Exposure-driven effects on exponential growth are integrated by quadrature over the arm's
+//! precomputed concentration curve (one Hill sum per segment, no ODE steps; `exposure.rs`);
+//! other growth models with exposure effects use fixed-step RK4.
 //! Streams: pass one `rng::stream(seed, &[n, replicate])` per replicate.
 
 mod buffer;
 mod engine;
+mod exposure;
 pub mod fixture;
 pub(crate) mod plan;
 mod timeline;
@@ -120,6 +124,12 @@ pub struct SimOptions {
     pub record_diameters: bool,
     /// Simulate and record body weights (draws one normal per visit).
     pub body_weight: bool,
+    /// Record every pre-treatment reading up to the cohort's last enrollment day (the
+    /// implantation-phase table of `simulate`). False stops each animal's pre-treatment
+    /// simulation at the caliper reading that decides its eligibility (rolling enrollment),
+    /// which is all the enrollment and the analysis read; every implanted animal has its own
+    /// random stream, so the study is the same either way.
+    pub record_pre_treatment: bool,
     /// Largest RK4 step (days) while a drug concentration is non-zero (exposure effects).
     pub exposure_step_days: f64,
     /// Largest RK4 step (days) otherwise (Simeoni, logistic/Gompertz with a subclone).
@@ -133,6 +143,7 @@ impl Default for SimOptions {
             log_volumes: false,
             record_diameters: true,
             body_weight: true,
+            record_pre_treatment: true,
             // 2 h steps: the absorption phase of an oral dose (ka ~ 1/h) spans several hours;
             // the RK4 error at this step is < 1e-4 relative in the tests.
             exposure_step_days: 1.0 / 12.0,
@@ -150,6 +161,7 @@ impl SimOptions {
             log_volumes: true,
             record_diameters: false,
             body_weight: false,
+            record_pre_treatment: false,
             ..SimOptions::default()
         }
     }

@@ -226,6 +226,9 @@ pub(crate) struct ArmPlan {
     pub exposure: bool,
     /// Direct effects are on during the whole treatment period (fast path).
     pub direct_always_on: bool,
+    /// Exposure quadrature tables by weekday of study day 0 (exponential growth with an
+    /// exposure-driven effect; empty otherwise): [`super::exposure`].
+    pub expo: Vec<super::exposure::ExposureTable>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -276,6 +279,8 @@ pub(crate) struct CaliperPlan {
     pub error: ErrPlan,
     /// Multiplicative observer bias on volume (1 + b).
     pub bias: f64,
+    /// Its cube root: the bias of each diameter.
+    pub bias_cbrt: f64,
     pub floor: f64,
     pub width_ratio: RParam,
 }
@@ -451,6 +456,7 @@ impl Plan {
                 CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
             },
             bias: 1.0 + x.caliper.observer_bias.value,
+            bias_cbrt: (1.0 + x.caliper.observer_bias.value).cbrt(),
             floor: x.caliper.detection_floor_mm3.value,
             width_ratio: RParam::from(&x.caliper.width_ratio),
         };
@@ -709,7 +715,19 @@ impl Plan {
                     tox,
                     exposure,
                     direct_always_on: always_on,
+                    expo: Vec::new(),
                 });
+            }
+            if matches!(
+                model,
+                ModelPlan::Closed {
+                    kind: KinKind::Exp,
+                    ..
+                }
+            ) {
+                for arm in arms.iter_mut().filter(|a| a.exposure) {
+                    arm.expo = exposure_tables(arm, &visits, body.bw.typ);
+                }
             }
             let simeoni = matches!(model, ModelPlan::Simeoni { .. });
             let exp = matches!(
@@ -778,6 +796,28 @@ impl Plan {
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })
     }
+}
+
+/// The exposure quadrature tables of `arm` for each weekday of study day 0, for the typical
+/// body weight `bw` (g), which places the nodes (the animal's own dose/volume scales the
+/// curve).
+fn exposure_tables(
+    arm: &ArmPlan,
+    visits: &[Vec<u32>; 7],
+    bw: f64,
+) -> Vec<super::exposure::ExposureTable> {
+    let scale: Vec<f64> = arm
+        .treats
+        .iter()
+        .map(|t| {
+            t.pk.map_or(0.0, |pk| {
+                t.unit.mg_per_animal(t.dose, bw) / (pk.v_l_per_kg * bw / 1000.0)
+            })
+        })
+        .collect();
+    (0..7)
+        .map(|wd0| super::exposure::ExposureTable::build(arm, wd0, &visits[wd0], &scale))
+        .collect()
 }
 
 pub(crate) use crate::plot::slug;

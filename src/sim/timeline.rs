@@ -26,6 +26,7 @@ pub fn enrollment_days(
     let opts = SimOptions {
         body_weight: false,
         record_diameters: false,
+        record_pre_treatment: false,
         start,
         ..SimOptions::default()
     };

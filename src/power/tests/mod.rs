@@ -533,3 +533,13 @@ fn declared_hypotheses_agree_across_engines() {
         assert!(b.rejections[b.idx(n, 1)] <= b.rejections[b.idx(n, 0)]);
     }
 }
+
+#[test]
+fn block_size_splits_small_runs_and_depends_on_reps_only() {
+    assert_eq!(engine::block_size(50), 8);
+    assert_eq!(engine::block_size(200), 12);
+    assert_eq!(engine::block_size(1000), 62);
+    assert_eq!(engine::block_size(20_000), engine::BLOCK);
+    // Two threads share a run of 256 replicates (the old block held all of it).
+    assert!(256u64.div_ceil(engine::block_size(256)) >= 16);
+}
