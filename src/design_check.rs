@@ -71,6 +71,8 @@ pub struct Finding {
     pub level: Level,
     /// Cohort ("" for the whole protocol).
     pub cohort: String,
+    /// Arm ("" when the finding is about the cohort or protocol).
+    pub arm: String,
     /// Stable key of the check (`control-does-not-grow`, …).
     pub check: &'static str,
     /// What was found, with the numbers.
@@ -181,10 +183,13 @@ struct Pilot<'a> {
     res: Option<&'a AnalysisResult>,
 }
 
+/// Where a finding applies: (cohort, arm), "" for all.
+type Scope<'a> = (&'a str, &'a str);
+
 fn push(
     out: &mut Vec<Finding>,
     level: Level,
-    cohort: &str,
+    (cohort, arm): Scope<'_>,
     check: &'static str,
     finding: String,
     action: &str,
@@ -192,6 +197,7 @@ fn push(
     out.push(Finding {
         level,
         cohort: cohort.to_string(),
+        arm: arm.to_string(),
         check,
         finding,
         action: action.to_string(),
@@ -239,7 +245,7 @@ fn dosing_volumes(x: &Xenograft, out: &mut Vec<Finding>) {
                     } else {
                         Level::Warning
                     },
-                    &c.name,
+                    (&c.name, &arm.name),
                     "dosing-volume",
                     format!(
                         "arm `{}`: {} mL/kg {} at {} in phase `{}` ({}), above the good-practice {} mL/kg per administration in mice (maximum {}; Diehl et al. 2001)",
@@ -270,7 +276,7 @@ fn dosing_volumes(x: &Xenograft, out: &mut Vec<Finding>) {
                     push(
                         out,
                         Level::Warning,
-                        &c.name,
+                        (&c.name, &arm.name),
                         "dosing-volume",
                         format!(
                             "arm `{}`: {} mL/kg {} per day in phase `{}`, above the {} mL/kg Diehl et al. 2001 give as the possible maximum of one administration",
@@ -298,7 +304,7 @@ fn humane_limit(engine: &Engine, out: &mut Vec<Finding>) {
         push(
             out,
             Level::Problem,
-            "",
+            ("", ""),
             "humane-limit-below-window",
             format!(
                 "the humane tumor-burden limit ({} mm³) is not above the enrollment window's top ({} mm³): animals would be euthanized as they are randomized",
@@ -356,7 +362,7 @@ fn control_growth(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
     push(
         out,
         Level::Problem,
-        &c.name,
+        (&c.name, ""),
         "control-does-not-grow",
         format!(
             "the control arm `{control}` goes from a mean {} to {} mm³ by the analysis day {} ({:+.0}%): TGI and T/C are undefined and no n can show growth inhibition against it.{why}",
@@ -398,7 +404,7 @@ fn slope_visits(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
         push(
             out,
             Level::Warning,
-            &c.name,
+            (&c.name, ""),
             "few-visits-for-slope",
             format!(
                 "control animals have a median of {median} caliper readings from baseline to the analysis day {}: a growth rate needs at least {MIN_VISITS_FOR_SLOPE}",
@@ -434,7 +440,7 @@ fn analysis_day(c: &Cohort, r: &AnalysisResult, horizon: u32, out: &mut Vec<Find
     push(
         out,
         Level::Warning,
-        &c.name,
+        (&c.name, ""),
         "analysis-day-before-end",
         format!(
             "the default analysis day is {} while treatment runs to day {}: it is the last reading day with ≥ 80% of the control animals still measured (invivoSyn convention), and only {} of {} control animals are read in the last half-week (removed for tumor burden, or on another caliper grid from rolling enrollment)",
@@ -458,7 +464,7 @@ fn enrollment(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
         push(
             out,
             Level::Warning,
-            &c.name,
+            (&c.name, ""),
             "enrollment-window",
             format!(
                 "only {} of {} takes in the pilot ever read inside the enrollment window {}–{} mm³ ({} jumped over it): each randomized animal costs {:.1} implants",
@@ -504,7 +510,7 @@ fn pellet(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
         push(
             out,
             Level::Warning,
-            &c.name,
+            (&c.name, ""),
             "pellet-runs-out",
             format!(
                 "the {}-day pellet ({}) runs out before support ends in {short} of {total} pilot animals (by up to {} days), while growth without estrogen is {} of normal",
@@ -560,7 +566,7 @@ fn latency(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
         push(
             out,
             Level::Warning,
-            &c.name,
+            (&c.name, ""),
             "contradicts-source",
             format!(
                 "the cohort cites Telang 2014 (s.c. MCF-7 palpable after 3–5 weeks) but its simulated tumors are first palpable at a median of day {} after implantation",
@@ -608,7 +614,7 @@ fn tamoxifen_regression(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) 
             push(
                 out,
                 Level::Warning,
-                &c.name,
+                (&c.name, &arm.name),
                 "contradicts-source",
                 format!(
                     "the cohort cites Shafie & Grantham 1981 for estrogen withdrawal, which reports ≥ 50% regression with tamoxifen in E2-deprived MCF-7 tumors; arm `{}` reaches a median best change of {:+.0}% in the pilot",
@@ -621,7 +627,7 @@ fn tamoxifen_regression(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) 
 }
 
 impl DesignCheck {
-    /// Writes `design_check.csv` (level, cohort, check, finding, action) into `dir`.
+    /// Writes `design_check.csv` (severity, cohort, arm, check, finding, action) into `dir`.
     pub fn write_csv(&self, dir: &Path) -> Result<(), OutputError> {
         let rows: Vec<Vec<String>> = self
             .findings
@@ -630,6 +636,7 @@ impl DesignCheck {
                 vec![
                     f.level.as_str().to_string(),
                     f.cohort.clone(),
+                    f.arm.clone(),
                     f.check.to_string(),
                     f.finding.clone(),
                     f.action.clone(),
@@ -638,7 +645,7 @@ impl DesignCheck {
             .collect();
         write_csv_rows(
             &dir.join("design_check.csv"),
-            &["level", "cohort", "check", "finding", "action"],
+            &["severity", "cohort", "arm", "check", "finding", "action"],
             &rows,
         )
     }

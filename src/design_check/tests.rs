@@ -89,7 +89,7 @@ fn findings_are_reproducible_and_written_as_csv() {
     a.write_csv(&dir).unwrap();
     let csv = std::fs::read_to_string(dir.join("design_check.csv")).unwrap();
     assert!(
-        csv.starts_with("level,cohort,check,finding,action\n"),
+        csv.starts_with("severity,cohort,arm,check,finding,action\n"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), a.findings.len() + 1);

@@ -96,7 +96,7 @@ impl SimModel {
 #[derive(Debug)]
 pub struct SimScratch {
     buf: StudyBuffer,
-    ds: crate::analysis::Dataset,
+    ds: crate::data::Dataset,
     p: Vec<f64>,
     decisions: Vec<bool>,
     family: Vec<(f64, usize)>,
@@ -108,7 +108,7 @@ impl ReplicateModel for SimModel {
     fn scratch(&self) -> SimScratch {
         SimScratch {
             buf: StudyBuffer::new(&self.engine),
-            ds: crate::analysis::Dataset::default(),
+            ds: crate::data::Dataset::default(),
             p: vec![f64::NAN; self.keys.len()],
             decisions: vec![false; self.keys.len()],
             family: Vec::with_capacity(self.keys.len()),

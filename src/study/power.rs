@@ -206,6 +206,7 @@ impl PowerRun {
                 serde_json::json!({
                     "level": f.level.as_str(),
                     "cohort": f.cohort,
+                    "arm": f.arm,
                     "check": f.check,
                     "finding": f.finding,
                     "action": f.action,

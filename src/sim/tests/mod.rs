@@ -503,7 +503,7 @@ fn fill_dataset_reuses_rows_and_equals_to_dataset() {
         .protocol;
     let e = Engine::new(&p, &SimOptions::lean()).unwrap();
     let mut b = StudyBuffer::new(&e);
-    let mut ds = crate::analysis::Dataset::default();
+    let mut ds = crate::data::Dataset::default();
     // A large study first, then a smaller one into the same rows.
     for (rep, n) in [(1, 12), (2, 4)] {
         e.simulate(&mut stream(3, &[rep]), Some(n), &mut b).unwrap();
