@@ -123,11 +123,22 @@ pub(crate) fn xenograft(
             ovariectomized: a.ovariectomized,
             age_weeks: a.age_weeks,
             body_weight_g: cx.par(&a.body_weight_g, &at.k("body-weight-g"), R::Pos),
-            weight_gain_g_per_day: cx.src(
-                &a.weight_gain_g_per_day,
-                &at.k("weight-gain-g-per-day"),
-                R::Finite,
-            ),
+            weight_gain_g_per_day: {
+                let g = cx.src(
+                    &a.weight_gain_g_per_day,
+                    &at.k("weight-gain-g-per-day"),
+                    R::Finite,
+                );
+                let bw = a.body_weight_g.value;
+                feasibility::weight_gain(
+                    cx,
+                    g.value,
+                    bw,
+                    feasibility::longest_study_days(phases),
+                    &at.k("weight-gain-g-per-day").k("value"),
+                );
+                g
+            },
             weight_noise_cv: {
                 let w = cx.src(&a.weight_noise_cv, &at.k("weight-noise-cv"), R::NonNeg);
                 feasibility::at_most(

@@ -37,6 +37,39 @@ pub(crate) fn at_most(cx: &mut Ctx<'_>, value: f64, max: f64, at: &KeyPath, name
     }
 }
 
+/// Days from the first day of the protocol to the end of its last phase at the longest: fixed
+/// durations plus the maximum wait of each conditional phase.
+pub(crate) fn longest_study_days(phases: &[Phase]) -> f64 {
+    phases
+        .iter()
+        .map(|p| match &p.end {
+            PhaseEnd::Fixed { days } => f64::from(*days),
+            PhaseEnd::Until { max_wait_days, .. } => f64::from(*max_wait_days),
+        })
+        .sum()
+}
+
+/// A negative weight gain must not take the typical mouse below half its starting weight
+/// within the longest study (the simulated weight is bw0 + gain·t, which turns negative; a
+/// 50% loss is far beyond any humane endpoint, usually 20%).
+pub(crate) fn weight_gain(cx: &mut Ctx<'_>, gain: f64, bw0: f64, days: f64, at: &KeyPath) {
+    if gain.is_finite()
+        && bw0.is_finite()
+        && bw0 > 0.0
+        && gain < 0.0
+        && bw0 + gain * days < 0.5 * bw0
+    {
+        cx.error(
+            at,
+            format!(
+                "`weight-gain-g-per-day` = {gain} takes a {bw0} g mouse to {:.1} g by day {days} (the longest this protocol can run): below half its weight; a steady loss belongs in the agents' `weight-loss-pct-per-week`, and the baseline gain should be ≥ {:.4} g/day",
+                bw0 + gain * days,
+                -0.5 * bw0 / days.max(1.0)
+            ),
+        );
+    }
+}
+
 /// Observer bias in (−1, 1].
 pub(crate) fn observer_bias(cx: &mut Ctx<'_>, b: f64, at: &KeyPath) {
     let (lo, hi) = bounds::OBSERVER_BIAS;

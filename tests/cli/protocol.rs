@@ -271,6 +271,12 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"75:13: error: frequency = "weekdays" needs `weekdays = ["mon", "thu"]`"#],
     ),
     (
+        "weight_gain_negative",
+        &[
+            r#"28:35: error: `weight-gain-g-per-day` = -0.5 takes a 20 g mouse to -24.0 g by day 88 (the longest this protocol can run): below half its weight; a steady loss belongs in the agents' `weight-loss-pct-per-week`, and the baseline gain should be ≥ -0.1136 g/day"#,
+        ],
+    ),
+    (
         "weight_noise_cv_large",
         &[
             r#"29:29: error: `weight-noise-cv` must be at most 0.1, got 0.5: a reading is weight × (1 + cv·z), negative for z < −1/cv (2.3% of readings at cv = 0.5); day-to-day noise of a mouse is 1–3%"#,
