@@ -10,6 +10,7 @@
 //!   dose times), for the timeline, the simulator and the power paths alike;
 //! - [`window`]: which visits an endpoint reads given the analysis day;
 //! - [`effect`]: Emax/Hill concentration–effect and Bliss combination with an interaction term;
+//! - [`estrogen`]: when estrogen support ends before randomization (pellet, ovariectomy);
 //! - [`effect_units`]: effects given as TGI%, T/C% or rate-based T/C% at a day, solved to the
 //!   growth-rate inhibition of a typical growth curve (the one owner of that mapping).
 //!
@@ -17,6 +18,7 @@
 
 pub mod effect;
 pub mod effect_units;
+pub mod estrogen;
 pub mod growth;
 pub mod pk;
 pub mod schedule;

@@ -1010,7 +1010,10 @@ pub fn typical_curve(
                     PelletRemoval::OnStudyDay(d) => d.max(0) as f64,
                     PelletRemoval::Never => f64::INFINITY,
                 };
-                removal.min(h.implant_offset_days as f64 + h.release_days) > 0.0
+                removal.min(crate::model::estrogen::pellet_exhausted(
+                    h.implant_offset_days,
+                    h.release_days,
+                )) > 0.0
             }
         }
     };

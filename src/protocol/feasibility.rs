@@ -85,16 +85,16 @@ pub(crate) fn observer_bias(cx: &mut Ctx<'_>, b: f64, at: &KeyPath) {
     }
 }
 
-/// Tumor time (days after implantation) at which estrogen support ends before randomization:
-/// ∞ for intact hosts, −∞ for ovariectomized hosts without a pellet, else when the pellet runs
-/// out (the rule of the simulator's pre-treatment growth, `Engine::pre_e_end`; a pellet is
-/// never removed before randomization).
+/// Tumor time (days after implantation) at which estrogen support ends before randomization
+/// (the simulator's rule, `model::estrogen`).
 pub(crate) fn pre_treatment_support_end(c: &Cohort, animals: &Animals) -> f64 {
-    match (&c.hormone, animals.ovariectomized) {
-        (_, false) => f64::INFINITY,
-        (None, true) => f64::NEG_INFINITY,
-        (Some(h), true) => h.implant_offset_days as f64 + h.release_days,
-    }
+    use crate::model::estrogen;
+    estrogen::pre_treatment_support_end(
+        animals.ovariectomized,
+        c.hormone
+            .as_ref()
+            .map(|h| estrogen::pellet_exhausted(h.implant_offset_days, h.release_days)),
+    )
 }
 
 /// What the typical tumor reads during the enrollment wait.

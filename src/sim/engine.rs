@@ -594,13 +594,10 @@ impl Engine {
     /// Tumor time at which estrogen support ends before randomization (the pellet is not
     /// removed before randomization; it may run out).
     fn pre_e_end(cp: &CohortPlan) -> f64 {
-        if !cp.estrogen.ovx {
-            f64::INFINITY
-        } else if !cp.estrogen.pellet {
-            f64::NEG_INFINITY
-        } else {
-            cp.estrogen.exhausted_tumor
-        }
+        crate::model::estrogen::pre_treatment_support_end(
+            cp.estrogen.ovx,
+            cp.estrogen.pellet.then_some(cp.estrogen.exhausted_tumor),
+        )
     }
 
     /// Tumor state at tumor time `tau` (days since implantation), before any treatment.

@@ -525,7 +525,10 @@ impl Plan {
                 Some(h) => EstrogenPlan {
                     pellet: true,
                     ovx: x.animals.ovariectomized,
-                    exhausted_tumor: h.implant_offset_days as f64 + h.release_days,
+                    exhausted_tumor: crate::model::estrogen::pellet_exhausted(
+                        h.implant_offset_days,
+                        h.release_days,
+                    ),
                     removal_study: match h.removal {
                         PelletRemoval::AtRandomization => 0.0,
                         PelletRemoval::OnStudyDay(d) => (d.max(0)) as f64,
