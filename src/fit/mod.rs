@@ -29,7 +29,7 @@
 //! means by quadrature leave −1 to −2% (mean −0.3%). It needs a few dozen per-animal refits
 //! and 3ᵖ density evaluations per animal and iteration — cheap enough for a 1000-resample
 //! bootstrap — and pilot arms of 8–40 animals with 6–15 readings each are the regime it was
-//! checked in (`coverage.rs`).
+//! checked in (`tests/coverage.rs`).
 //!
 //! **Uncertainty**: parametric bootstrap by default (`Bootstrap::Parametric`, as lme4's
 //! `bootMer`): each resample simulates every animal anew from the fitted μ, Ω, σ on that
@@ -39,7 +39,7 @@
 //! 95% in the first round-trip table), which is why it is not the default. Resample b uses
 //! `xenoplan::rng::stream(seed, [b])`, so results do not depend on the thread count.
 //! Intervals are BCa (Efron & Tibshirani 1993, §14.3, acceleration from the jackknife over
-//! animals); SEs are the SD of the bootstrap replicates. Round-trip coverage: `coverage.rs`.
+//! animals); SEs are the SD of the bootstrap replicates. Round-trip coverage: `tests/coverage.rs`.
 //!
 //! # Data
 //! [`read`] accepts the tidy `animals.csv` layout and the wide `volumes_wide.csv` layout
@@ -57,7 +57,7 @@ pub mod population;
 pub mod read;
 
 #[cfg(test)]
-mod coverage;
+mod tests;
 
 /// Test data shared by the fit modules' unit tests.
 #[cfg(test)]

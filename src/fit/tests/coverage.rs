@@ -2,7 +2,7 @@
 //! (log-normal random effects, additive normal for the exponential rate, log-normal residual
 //! error, some animals leaving early), fit them, and count how often each 95% CI holds the
 //! truth. The full 200-repetition table is `#[ignore]` (run with
-//! `cargo test --release --lib fit::coverage::coverage_full -- --ignored --nocapture`); a
+//! `cargo test --release --lib fit::tests::coverage::coverage_full -- --ignored --nocapture`); a
 //! cheaper version always runs.
 //!
 //! Measured 2026-11-22 (200 repetitions × 24 animals, 20% leaving early, 1000 parametric
@@ -15,7 +15,7 @@
 //! | Gompertz (ITS)                    | 93.0 | 97.0  | 96.0 | 97.0       | 93.0 | 93.5 | 96.0 |
 //! | logistic (ITS)                    | 93.5 | 97.0  | 97.0 | 95.0       | 93.5 | 96.0 | 96.5 |
 
-use super::{FitOptions, Method, Model, VariabilityKind, fit};
+use crate::fit::{FitOptions, Method, Model, VariabilityKind, fit};
 use crate::data::{Dataset, Observation};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
@@ -364,7 +364,7 @@ fn coverage_full() {
 #[ignore]
 fn bias_table() {
     // Point-estimate bias over 60 round trips (no bootstrap), for the notes:
-    // `cargo test --release --lib fit::coverage::bias_table -- --ignored --nocapture`.
+    // `cargo test --release --lib fit::tests::coverage::bias_table -- --ignored --nocapture`.
     for m in [Model::Gompertz, Model::Logistic] {
         let t = nonlin_truth(m);
         let truth = truth_values(&t);
