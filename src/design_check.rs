@@ -316,21 +316,31 @@ fn humane_limit(engine: &Engine, out: &mut Vec<Finding>) {
     }
 }
 
-/// Mean control volume on the analysis day over its baseline mean.
-fn control_growth(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
-    let Some(info) = r
-        .cohorts
+/// The pilot analysis' view of cohort `c` (its analysis day).
+fn cohort_info<'a>(c: &Cohort, r: &'a AnalysisResult) -> Option<&'a analysis::CohortInfo> {
+    r.cohorts
         .iter()
         .find(|i| i.name == c.name || r.cohorts.len() == 1)
-    else {
+}
+
+/// The pilot animals of `arm` in cohort `c`.
+fn arm_animals<'a>(
+    c: &'a Cohort,
+    r: &'a AnalysisResult,
+    arm: &'a str,
+) -> impl Iterator<Item = &'a analysis::Animal> + 'a {
+    r.animals
+        .iter()
+        .filter(move |a| a.arm == arm && (a.cohort == c.name || a.cohort.is_empty()))
+}
+
+/// Mean control volume on the analysis day over its baseline mean.
+fn control_growth(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
+    let Some(info) = cohort_info(c, r) else {
         return;
     };
     let control = &c.control().name;
-    let animals: Vec<_> = r
-        .animals
-        .iter()
-        .filter(|a| &a.arm == control && (a.cohort == c.name || a.cohort.is_empty()))
-        .collect();
+    let animals: Vec<_> = arm_animals(c, r, control).collect();
     let base: Vec<f64> = animals.iter().map(|a| a.v0()).collect();
     let end: Vec<f64> = animals
         .iter()
@@ -377,17 +387,10 @@ fn control_growth(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
 
 /// Readings per control animal up to the analysis day.
 fn slope_visits(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
-    let Some(info) = r
-        .cohorts
-        .iter()
-        .find(|i| i.name == c.name || r.cohorts.len() == 1)
-    else {
+    let Some(info) = cohort_info(c, r) else {
         return;
     };
-    let mut counts: Vec<usize> = r
-        .animals
-        .iter()
-        .filter(|a| a.arm == c.control().name && (a.cohort == c.name || a.cohort.is_empty()))
+    let mut counts: Vec<usize> = arm_animals(c, r, &c.control().name)
         .map(|a| {
             a.days
                 .iter()
@@ -417,22 +420,14 @@ fn slope_visits(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) {
 
 /// A default analysis day before the end of treatment, and why.
 fn analysis_day(c: &Cohort, r: &AnalysisResult, horizon: u32, out: &mut Vec<Finding>) {
-    let Some(info) = r
-        .cohorts
-        .iter()
-        .find(|i| i.name == c.name || r.cohorts.len() == 1)
-    else {
+    let Some(info) = cohort_info(c, r) else {
         return;
     };
     let end = f64::from(horizon);
     if info.analysis_day + 1e-9 >= end {
         return;
     }
-    let controls: Vec<_> = r
-        .animals
-        .iter()
-        .filter(|a| a.arm == c.control().name && (a.cohort == c.name || a.cohort.is_empty()))
-        .collect();
+    let controls: Vec<_> = arm_animals(c, r, &c.control().name).collect();
     let on_at_end = controls
         .iter()
         .filter(|a| a.days.last().is_some_and(|&d| d + 3.5 >= end))
@@ -591,10 +586,7 @@ fn tamoxifen_regression(c: &Cohort, r: &AnalysisResult, out: &mut Vec<Finding>) 
             .iter()
             .any(|t| t.agent.to_lowercase().contains("tamoxifen"))
     }) {
-        let mut best: Vec<f64> = r
-            .animals
-            .iter()
-            .filter(|a| a.arm == arm.name && (a.cohort == c.name || a.cohort.is_empty()))
+        let mut best: Vec<f64> = arm_animals(c, r, &arm.name)
             .map(|a| {
                 a.days
                     .iter()

@@ -115,3 +115,18 @@ pub fn dedup_readings(
     });
     Ok(Duplicates { warnings })
 }
+
+/// A volume reading without cohort, diameters or weight (unit tests of the data consumers).
+#[cfg(test)]
+pub(crate) fn test_obs(id: &str, arm: &str, day: f64, v: f64) -> Observation {
+    Observation {
+        animal_id: id.into(),
+        cohort: String::new(),
+        arm: arm.into(),
+        day,
+        length_mm: None,
+        width_mm: None,
+        volume_mm3: Some(v),
+        body_weight_g: None,
+    }
+}

@@ -113,19 +113,7 @@ pub fn arm_mean_sem(ds: &Dataset, cohort: Option<&str>, arm: &str) -> Vec<(f64, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn obs(id: &str, arm: &str, day: f64, v: f64) -> Observation {
-        Observation {
-            animal_id: id.into(),
-            cohort: String::new(),
-            arm: arm.into(),
-            day,
-            length_mm: None,
-            width_mm: None,
-            volume_mm3: Some(v),
-            body_weight_g: None,
-        }
-    }
+    use crate::data::test_obs as obs;
 
     #[test]
     fn mean_sem_per_arm_in_order() {

@@ -95,20 +95,7 @@ pub fn spaghetti_chart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Observation;
-
-    fn obs(id: &str, arm: &str, day: f64, v: f64) -> Observation {
-        Observation {
-            animal_id: id.into(),
-            cohort: String::new(),
-            arm: arm.into(),
-            day,
-            length_mm: None,
-            width_mm: None,
-            volume_mm3: Some(v),
-            body_weight_g: None,
-        }
-    }
+    use crate::data::test_obs as obs;
 
     #[test]
     fn one_mean_series_per_arm_and_one_thin_series_per_animal() {

@@ -15,8 +15,8 @@
 //! | Gompertz (ITS)                    | 93.0 | 97.0  | 96.0 | 97.0       | 93.0 | 93.5 | 96.0 |
 //! | logistic (ITS)                    | 93.5 | 97.0  | 97.0 | 95.0       | 93.5 | 96.0 | 96.5 |
 
-use crate::fit::{FitOptions, Method, Model, VariabilityKind, fit};
 use crate::data::{Dataset, Observation};
+use crate::fit::{FitOptions, Method, Model, VariabilityKind, fit};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 
