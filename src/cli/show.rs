@@ -562,13 +562,22 @@ fn design(o: &mut String, d: &AssayDesign) {
     let doses: Vec<String> = d.doses_nm.iter().map(|x| num(*x)).collect();
     let _ = writeln!(
         o,
-        "  {} at {} nM; {} replicates; {} days; {} cells/well; {}-well plates; readout {}; edge effect {}",
+        "  {} at {} nM; {} replicates; {} days; {} cells/well; {}-well plates (edge wells {}, {} blanks/plate, {}); readout {}; edge effect {}",
         d.drug,
         doses.join(", "),
         d.replicates,
         num(d.duration_days),
         num(d.seeding_cells),
         d.plate_wells,
+        match d.layout.edges {
+            EdgeWells::Samples => "samples",
+            EdgeWells::Pbs => "PBS",
+        },
+        d.layout.blank_wells,
+        match d.layout.arrangement {
+            Arrangement::Packed => "packed",
+            Arrangement::LinePerPlate => "one line per plate",
+        },
         d.readout.as_str(),
         num(d.edge_effect)
     );

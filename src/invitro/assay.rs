@@ -1,7 +1,7 @@
 //! Plate simulator for dose-response assays and the per-line 4PL fits.
 //!
-//! A plate holds every line × dose × replicate in that order, row by row (96-well: 8 × 12,
-//! 384-well: 16 × 24; more wells continue on further plates). Each well is seeded with a
+//! Wells are placed by the design's plate layout ([`super::layout`]: plate size, edges left
+//! as PBS, blanks, lines per plate). Each well is seeded with a
 //! Poisson number of cells (the counting floor of pipetting a suspension), grows for the
 //! assay duration according to the line's model, and is read out with multiplicative
 //! log-normal noise of the protocol's CV:
@@ -9,7 +9,8 @@
 //! - **MTT / crystal violet**: absorbance = blank + k·cells·e^ε + N(0, 0.003²), blank-
 //!   corrected with the nominal blank (the mean of medium-only wells). k and the blank are
 //!   assumed (order of magnitude of published standard curves); since the fit runs on % of
-//!   vehicle they do not change the IC50.
+//!   vehicle they do not change the IC50. Blank wells (medium only) read blank + N(0, 0.003²);
+//!   a plate with blanks is corrected with their mean, otherwise with the nominal blank.
 //! - **Sytox Green**: whole-well live count Poisson(cells·e^ε), dead count
 //!   Poisson(0.05·cells + dead cells), 0.05 assumed (≈ 95% viability of untreated cultures).
 //!
@@ -22,6 +23,7 @@
 
 use super::derivation::{GrowthModel, poisson};
 use super::fit::{Fit4pl, FitError, fit_4pl_relative};
+use super::layout::{self, LayoutError, Slot};
 use crate::protocol::{AssayDesign, AssayLine, Readout};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -127,18 +129,39 @@ impl LineSpec {
     }
 }
 
+/// What a well holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WellRole {
+    /// Cells of a line at a dose.
+    Sample,
+    /// Medium only (blank correction).
+    Blank,
+}
+
+impl WellRole {
+    /// Name in `assay.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WellRole::Sample => "sample",
+            WellRole::Blank => "blank",
+        }
+    }
+}
+
 /// One simulated well.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Well {
-    /// Line name.
+    /// Sample or blank.
+    pub role: WellRole,
+    /// Line name (empty for a blank).
     pub line: String,
     /// Plate number (1-based).
     pub plate: u32,
     /// Well name, e.g. "B07".
     pub well: String,
-    /// Dose, nM.
+    /// Dose, nM (0 for a blank).
     pub dose_nm: f64,
-    /// Replicate (1-based).
+    /// Replicate (1-based; 0 for a blank).
     pub replicate: u32,
     /// Outer-row/column well.
     pub edge: bool,
@@ -150,30 +173,8 @@ pub struct Well {
     pub signal: f64,
     /// Dead count (Sytox Green only).
     pub dead_count: Option<u64>,
-    /// Response, % of vehicle.
+    /// Response, % of the same plate's vehicle (NaN for a blank).
     pub response_pct: f64,
-}
-
-/// Plate geometry (rows, columns) for a plate size.
-pub fn plate_geometry(wells: u32) -> (u32, u32) {
-    match wells {
-        384 => (16, 24),
-        96 => (8, 12),
-        n => (n.div_ceil(12).max(1), 12),
-    }
-}
-
-fn row_name(r: u32) -> String {
-    let mut s = String::new();
-    let mut r = r;
-    loop {
-        s.insert(0, (b'A' + (r % 26) as u8) as char);
-        if r < 26 {
-            break;
-        }
-        r = r / 26 - 1;
-    }
-    s
 }
 
 fn lognormal_factor<R: Rng + ?Sized>(rng: &mut R, cv: f64) -> f64 {
@@ -186,101 +187,149 @@ fn lognormal_factor<R: Rng + ?Sized>(rng: &mut R, cv: f64) -> f64 {
         .unwrap_or(1.0)
 }
 
-/// Simulates all wells of the design for `lines`.
+/// Nominal blank and absorbance per cell of an absorbance readout (`None` for counts).
+fn absorbance(readout: Readout) -> Option<(f64, f64)> {
+    match readout {
+        Readout::Mtt => Some((MTT_BLANK, MTT_PER_CELL)),
+        Readout::CrystalViolet => Some((CV_BLANK, CV_PER_CELL)),
+        Readout::SytoxGreen => None,
+    }
+}
+
+/// Raw read-out of a well holding `live` and `dead` expected cells.
+fn read_well<R: Rng + ?Sized>(
+    readout: Readout,
+    live: f64,
+    dead: f64,
+    cv: f64,
+    rng: &mut R,
+) -> (f64, Option<u64>) {
+    let noise = lognormal_factor(rng, cv);
+    match absorbance(readout) {
+        Some((blank, k)) => {
+            let e = Normal::new(0.0, READER_SD)
+                .map(|n| n.sample(rng))
+                .unwrap_or(0.0);
+            (blank + k * live * noise + e, None)
+        }
+        None => {
+            let l = poisson(rng, live * noise) as f64;
+            let dc = poisson(rng, DEAD_BACKGROUND * live + dead);
+            (l, Some(dc))
+        }
+    }
+}
+
+/// Simulates all wells of the design for `lines`, placed by the design's plate layout
+/// ([`layout::plan`]): samples first (line, plate, dose, replicate order), then blanks.
 pub fn simulate_plate<R: Rng + ?Sized>(
     design: &AssayDesign,
     lines: &[LineSpec],
     rng: &mut R,
-) -> Vec<Well> {
-    let (rows, cols) = plate_geometry(design.plate_wells);
-    let per_plate = rows * cols;
+) -> Result<Vec<Well>, LayoutError> {
+    let map = layout::plan(design, lines.len())?;
     let cv = design.noise_cv.value.max(0.0);
-    let mut wells = Vec::new();
-    let mut idx = 0u32;
-    for line in lines {
-        for &dose in &design.doses_nm {
-            for rep in 1..=design.replicates {
-                let plate = idx / per_plate + 1;
-                let pos = idx % per_plate;
-                let (r, c) = (pos / cols, pos % cols);
-                idx += 1;
-                let edge = r == 0 || c == 0 || r + 1 == rows || c + 1 == cols;
-                let seeded = poisson(rng, design.seeding_cells);
-                let (mut live, mut dead) =
-                    line.model.cells(dose, seeded as f64, design.duration_days);
-                if edge {
-                    live *= 1.0 - design.edge_effect.clamp(0.0, 1.0);
-                    dead *= 1.0 - design.edge_effect.clamp(0.0, 1.0);
-                }
-                let noise = lognormal_factor(rng, cv);
-                let (signal, dead_count) = match design.readout {
-                    Readout::Mtt | Readout::CrystalViolet => {
-                        let (blank, k) = if design.readout == Readout::Mtt {
-                            (MTT_BLANK, MTT_PER_CELL)
-                        } else {
-                            (CV_BLANK, CV_PER_CELL)
-                        };
-                        let e = Normal::new(0.0, READER_SD)
-                            .map(|n| n.sample(rng))
-                            .unwrap_or(0.0);
-                        (blank + k * live * noise + e, None)
-                    }
-                    Readout::SytoxGreen => {
-                        let l = poisson(rng, live * noise) as f64;
-                        let dc = poisson(rng, DEAD_BACKGROUND * live + dead);
-                        (l, Some(dc))
-                    }
-                };
-                wells.push(Well {
-                    line: line.name.clone(),
-                    plate,
-                    well: format!("{}{:02}", row_name(r), c + 1),
-                    dose_nm: dose,
-                    replicate: rep,
-                    edge,
-                    seeded,
-                    cells: live,
-                    signal,
-                    dead_count,
-                    response_pct: f64::NAN,
-                });
-            }
+    let keep = 1.0 - design.edge_effect.clamp(0.0, 1.0);
+    let mut wells = Vec::with_capacity(map.samples.len() + map.blanks.len());
+    for p in &map.samples {
+        let line = &lines[p.line];
+        let dose = design.doses_nm[p.dose];
+        let Slot { plate, row, col } = p.slot;
+        let edge = layout::is_edge(map.rows, map.cols, row, col);
+        let seeded = poisson(rng, design.seeding_cells);
+        let (mut live, mut dead) = line.model.cells(dose, seeded as f64, design.duration_days);
+        if edge {
+            live *= keep;
+            dead *= keep;
         }
+        let (signal, dead_count) = read_well(design.readout, live, dead, cv, rng);
+        wells.push(Well {
+            role: WellRole::Sample,
+            line: line.name.clone(),
+            plate,
+            well: layout::well_name(row, col),
+            dose_nm: dose,
+            replicate: p.replicate,
+            edge,
+            seeded,
+            cells: live,
+            signal,
+            dead_count,
+            response_pct: f64::NAN,
+        });
     }
-    normalize(&mut wells, design.readout, lines);
-    wells
+    for s in &map.blanks {
+        let (signal, dead_count) = read_well(design.readout, 0.0, 0.0, cv, rng);
+        wells.push(Well {
+            role: WellRole::Blank,
+            line: String::new(),
+            plate: s.plate,
+            well: layout::well_name(s.row, s.col),
+            dose_nm: 0.0,
+            replicate: 0,
+            edge: layout::is_edge(map.rows, map.cols, s.row, s.col),
+            seeded: 0,
+            cells: 0.0,
+            signal,
+            dead_count,
+            response_pct: f64::NAN,
+        });
+    }
+    normalize(&mut wells, design.readout);
+    Ok(wells)
 }
 
-/// Sets `response_pct` = blank-corrected signal as % of the line's vehicle mean.
-fn normalize(wells: &mut [Well], readout: Readout, lines: &[LineSpec]) {
-    let blank = match readout {
-        Readout::Mtt => MTT_BLANK,
-        Readout::CrystalViolet => CV_BLANK,
-        Readout::SytoxGreen => 0.0,
-    };
-    for line in lines {
-        let mine: Vec<usize> = (0..wells.len())
-            .filter(|&i| wells[i].line == line.name)
+/// Sets `response_pct` = blank-corrected signal as % of the mean vehicle (dose 0, or the
+/// line's lowest dose when the design has no vehicle) of the same line on the same plate.
+/// The blank is the mean of the plate's blank wells, or the readout's nominal blank on a
+/// plate without blanks.
+fn normalize(wells: &mut [Well], readout: Readout) {
+    let nominal = absorbance(readout).map_or(0.0, |(b, _)| b);
+    let plates = wells.iter().map(|w| w.plate).max().unwrap_or(0);
+    for plate in 1..=plates {
+        let on: Vec<usize> = (0..wells.len())
+            .filter(|&i| wells[i].plate == plate)
             .collect();
-        let ref_dose = if mine.iter().any(|&i| wells[i].dose_nm <= 0.0) {
-            0.0
-        } else {
-            mine.iter()
-                .map(|&i| wells[i].dose_nm)
-                .fold(f64::INFINITY, f64::min)
-        };
-        let refs: Vec<f64> = mine
+        let blanks: Vec<f64> = on
             .iter()
-            .filter(|&&i| wells[i].dose_nm.max(0.0) == ref_dose)
-            .map(|&i| wells[i].signal - blank)
+            .filter(|&&i| wells[i].role == WellRole::Blank)
+            .map(|&i| wells[i].signal)
             .collect();
-        let mean = refs.iter().sum::<f64>() / refs.len().max(1) as f64;
-        for &i in &mine {
-            wells[i].response_pct = if mean > 0.0 {
-                100.0 * (wells[i].signal - blank) / mean
-            } else {
-                f64::NAN
-            };
+        let blank = if blanks.is_empty() || absorbance(readout).is_none() {
+            nominal
+        } else {
+            blanks.iter().sum::<f64>() / blanks.len() as f64
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for &i in &on {
+            if wells[i].role == WellRole::Sample && !names.contains(&wells[i].line.as_str()) {
+                names.push(&wells[i].line);
+            }
+        }
+        let names: Vec<String> = names.into_iter().map(String::from).collect();
+        for name in &names {
+            let mine: Vec<usize> = on
+                .iter()
+                .copied()
+                .filter(|&i| wells[i].role == WellRole::Sample && &wells[i].line == name)
+                .collect();
+            let ref_dose = mine
+                .iter()
+                .map(|&i| wells[i].dose_nm.max(0.0))
+                .fold(f64::INFINITY, f64::min);
+            let refs: Vec<f64> = mine
+                .iter()
+                .filter(|&&i| wells[i].dose_nm.max(0.0) == ref_dose)
+                .map(|&i| wells[i].signal - blank)
+                .collect();
+            let mean = refs.iter().sum::<f64>() / refs.len().max(1) as f64;
+            for &i in &mine {
+                wells[i].response_pct = if mean > 0.0 {
+                    100.0 * (wells[i].signal - blank) / mean
+                } else {
+                    f64::NAN
+                };
+            }
         }
     }
 }
@@ -301,7 +350,9 @@ pub fn fit_lines(wells: &[Well], lines: &[LineSpec]) -> Vec<LineFit> {
         .map(|l| {
             let (d, y): (Vec<f64>, Vec<f64>) = wells
                 .iter()
-                .filter(|w| w.line == l.name && w.response_pct.is_finite())
+                .filter(|w| {
+                    w.role == WellRole::Sample && w.line == l.name && w.response_pct.is_finite()
+                })
                 .map(|w| (w.dose_nm, w.response_pct))
                 .unzip();
             LineFit {

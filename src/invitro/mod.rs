@@ -19,15 +19,17 @@ pub mod assay;
 pub mod derivation;
 pub mod figures;
 pub mod fit;
+pub mod layout;
 #[doc(hidden)]
 pub mod testutil;
 
 use crate::output::{Manifest, OutputError, fmt_f, write_atomic, write_csv_rows};
 use crate::plot::{PlotError, save};
 use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
-use assay::{LineFit, LineModel, LineSpec, Well, fit_lines, simulate_plate};
+use assay::{LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate};
 use derivation::{DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s};
 use figures::{DoseResponseFigure, PopulationFigure, fmt_num};
+use layout::LayoutError;
 use rayon::prelude::*;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,9 @@ pub enum InvitroError {
     /// Drawing a figure failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The plate layout cannot hold the design (the protocol check rejects it first).
+    #[error("plate layout: {0}")]
+    Layout(#[from] LayoutError),
 }
 
 /// An IC50 as reported. A four-parameter logistic IC50 above the highest tested dose is an
@@ -243,8 +248,12 @@ pub struct AssaySummary {
     pub readout: &'static str,
     /// Assay duration, days.
     pub duration_days: f64,
-    /// Wells simulated.
+    /// Sample wells simulated.
     pub wells: usize,
+    /// Blank wells.
+    pub blanks: usize,
+    /// Plates used.
+    pub plates: u32,
     /// Per-line estimates.
     pub lines: Vec<Ic50Row>,
 }
@@ -505,10 +514,16 @@ impl fmt::Display for InvitroReport {
             ReportBody::Assay(a) => {
                 writeln!(
                     f,
-                    "Assay: {} readout, {} days, {} wells",
+                    "Assay: {} readout, {} days, {} sample wells{} on {} plate(s)",
                     a.readout,
                     fmt_num(a.duration_days),
-                    a.wells
+                    a.wells,
+                    if a.blanks > 0 {
+                        format!(" + {} blanks", a.blanks)
+                    } else {
+                        String::new()
+                    },
+                    a.plates
                 )?;
                 for r in &a.lines {
                     writeln!(f, "  IC50 {}", fmt_ic(r))?;
@@ -685,13 +700,13 @@ fn validation_lines(d: &Derivation, run: &DerivationRun) -> Option<Vec<LineSpec>
     ])
 }
 
-fn run_rep(d: &Derivation, seed: u64, rep: u32) -> RepOutput {
+fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroError> {
     let mut rng = crate::rng::stream(seed, &[u64::from(rep)]);
     let run = simulate_derivation(d, &mut rng);
     let assay = match (&d.validation, validation_lines(d, &run)) {
         (Some(design), Some(lines)) => {
             let mut arng = crate::rng::stream(seed, &[u64::from(rep), ASSAY_STREAM]);
-            let wells = simulate_plate(design, &lines, &mut arng);
+            let wells = simulate_plate(design, &lines, &mut arng)?;
             let fits = fit_lines(&wells, &lines);
             Some((wells, fits))
         }
@@ -716,7 +731,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> RepOutput {
         ic50_parental: ic(0),
         ic50_derived: ic(1),
     };
-    RepOutput { run, assay, result }
+    Ok(RepOutput { run, assay, result })
 }
 
 /// Runs `reps` replicate derivations in parallel; results in replicate order.
@@ -729,8 +744,8 @@ pub fn run_replicates(
     let go = || {
         (0..reps)
             .into_par_iter()
-            .map(|r| run_rep(d, seed, r).result)
-            .collect::<Vec<_>>()
+            .map(|r| run_rep(d, seed, r).map(|o| o.result))
+            .collect::<Result<Vec<_>, _>>()
     };
     match threads {
         Some(t) => {
@@ -738,9 +753,9 @@ pub fn run_replicates(
                 .num_threads(t)
                 .build()
                 .map_err(|e| InvitroError::InvalidOption(format!("thread pool: {e}")))?;
-            Ok(pool.install(go))
+            pool.install(go)
         }
-        None => Ok(go()),
+        None => go(),
     }
 }
 
@@ -793,6 +808,7 @@ fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> 
 
 fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
     let header = [
+        "role",
         "line",
         "plate",
         "well",
@@ -808,12 +824,18 @@ fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
     let rows: Vec<Vec<String>> = wells
         .iter()
         .map(|w| {
+            let blank = w.role == WellRole::Blank;
             vec![
+                w.role.as_str().to_string(),
                 w.line.clone(),
                 w.plate.to_string(),
                 w.well.clone(),
-                sig(w.dose_nm),
-                w.replicate.to_string(),
+                if blank { String::new() } else { sig(w.dose_nm) },
+                if blank {
+                    String::new()
+                } else {
+                    w.replicate.to_string()
+                },
                 w.edge.to_string(),
                 w.seeded.to_string(),
                 fmt_f(w.cells, 1),
@@ -940,7 +962,9 @@ fn assay_outputs(
     let rows: Vec<Ic50Row> = fits.iter().map(|f| Ic50Row::from_fit(f, top)).collect();
     write_ic50(dir, &rows)?;
     files.push("ic50.csv".into());
-    let n = wells.len();
+    let n = wells.iter().filter(|w| w.role == WellRole::Sample).count();
+    let blanks = wells.len() - n;
+    let plates = wells.iter().map(|w| w.plate).max().unwrap_or(0);
     let fig = DoseResponseFigure {
         title: title.to_string(),
         wells,
@@ -957,6 +981,8 @@ fn assay_outputs(
         readout: design.readout.as_str(),
         duration_days: design.duration_days,
         wells: n,
+        blanks,
+        plates,
         lines: rows,
     })
 }
@@ -1036,7 +1062,7 @@ fn simulate_derivation_dir(
     dir: &Path,
 ) -> Result<InvitroReport, InvitroError> {
     let mut files = Vec::new();
-    let first = run_rep(d, opts.seed, 0);
+    let first = run_rep(d, opts.seed, 0)?;
     write_population(dir, &first.run)?;
     files.push("population.csv".into());
     let note = format!("xenoplan · seed {} · run 1", opts.seed);
@@ -1105,7 +1131,7 @@ fn simulate_assay_dir(
     let mut files = Vec::new();
     let lines: Vec<LineSpec> = a.lines.iter().map(LineSpec::from_assay_line).collect();
     let mut rng = crate::rng::stream(opts.seed, &[0]);
-    let wells = simulate_plate(&a.design, &lines, &mut rng);
+    let wells = simulate_plate(&a.design, &lines, &mut rng)?;
     let fits = fit_lines(&wells, &lines);
     let note = format!("xenoplan · seed {}", opts.seed);
     let title = format!(

@@ -67,6 +67,7 @@ pub fn design(readout: Readout) -> AssayDesign {
         readout,
         noise_cv: Sourced::new(0.08, "assumed; test value"),
         edge_effect: 0.0,
+        layout: PlateLayout::default(),
     }
 }
 

@@ -30,6 +30,16 @@ pub(crate) const READOUTS: &[(&str, Readout)] = &[
     ("sytox-green", Readout::SytoxGreen),
 ];
 
+/// `edge-wells` values of an assay design.
+pub(crate) const EDGE_WELLS: &[(&str, EdgeWells)] =
+    &[("samples", EdgeWells::Samples), ("pbs", EdgeWells::Pbs)];
+
+/// `arrangement` values of an assay design.
+pub(crate) const ARRANGEMENTS: &[(&str, Arrangement)] = &[
+    ("packed", Arrangement::Packed),
+    ("line-per-plate", Arrangement::LinePerPlate),
+];
+
 /// Collects diagnostics while converting.
 pub(crate) struct Ctx<'a> {
     label: &'a str,
@@ -955,7 +965,14 @@ pub(crate) fn missing_section(cx: &mut Ctx<'_>, key: &str, kind: &str) {
 
 // ---- in vitro ----
 
-fn design(f: &FileAssayDesign, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<AssayDesign> {
+/// The plate design at `at` for `n_lines` lines; an impossible plate layout is an error at the
+/// key that makes it so.
+fn design(
+    f: &FileAssayDesign,
+    n_lines: usize,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<AssayDesign> {
     if f.doses_nm.is_empty() {
         cx.error(&at.k("doses-nm"), "`doses-nm` is empty");
     }
@@ -975,7 +992,19 @@ fn design(f: &FileAssayDesign, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<AssayDe
     let readout = cx.choice(&f.readout, &at.k("readout"), "readout", READOUTS);
     let noise_cv = cx.sourced(&f.noise_cv, &at.k("noise-cv"), Rule::NonNeg);
     let edge_effect = cx.num(f.edge_effect, &at.k("edge-effect"), Rule::Prob);
-    Some(AssayDesign {
+    let default = PlateLayout::default();
+    let edges = match &f.edge_wells {
+        Some(e) => cx.choice(e, &at.k("edge-wells"), "edge-wells", EDGE_WELLS),
+        None => Some(default.edges),
+    };
+    let arrangement = match &f.arrangement {
+        Some(a) => cx.choice(a, &at.k("arrangement"), "arrangement", ARRANGEMENTS),
+        None => Some(default.arrangement),
+    };
+    let blank_wells = f
+        .blank_wells
+        .map_or(0, |b| cx.count(b, &at.k("blank-wells"), 0));
+    let design = AssayDesign {
         drug: f.drug.clone(),
         doses_nm: f.doses_nm.clone(),
         replicates,
@@ -985,7 +1014,39 @@ fn design(f: &FileAssayDesign, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<AssayDe
         readout: readout?,
         noise_cv,
         edge_effect,
-    })
+        layout: PlateLayout {
+            edges: edges?,
+            blank_wells,
+            arrangement: arrangement?,
+        },
+    };
+    if edge_effect > 0.0 && design.layout.edges == EdgeWells::Samples {
+        cx.warn_key(
+            &at.k("edge-effect"),
+            format!(
+                "samples sit in edge wells that lose {:.0}% of their signal; set edge-wells = \"pbs\" to leave the outer ring as PBS",
+                100.0 * edge_effect
+            ),
+        );
+    }
+    if !f.doses_nm.is_empty() && plate_wells > 0 {
+        layout_errors(&design, n_lines, cx, at);
+    }
+    Some(design)
+}
+
+/// An impossible plate layout ([`crate::invitro::layout::plan`]) as an error at its key.
+fn layout_errors(design: &AssayDesign, n_lines: usize, cx: &mut Ctx<'_>, at: &KeyPath) {
+    use crate::invitro::layout::{LayoutError, plan};
+    if let Err(e) = plan(design, n_lines) {
+        let key = match e {
+            LayoutError::NoInnerWells { .. } => "edge-wells",
+            LayoutError::BlanksFillPlate { .. } => "blank-wells",
+            LayoutError::SeriesTooLong { .. } => "doses-nm",
+            LayoutError::LineTooLarge { .. } => "replicates",
+        };
+        cx.error(&at.k(key), e.to_string());
+    }
 }
 
 fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
@@ -1093,7 +1154,8 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         }
     });
     let validation = match &f.validation {
-        Some(v) => Some(design(v, cx, &root.k("validation"))?),
+        // Parental and derived line.
+        Some(v) => Some(design(v, 2, cx, &root.k("validation"))?),
         None => None,
     };
     if let Some(v) = &validation
@@ -1200,7 +1262,7 @@ fn assay(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Assay> {
             }
         })
         .collect();
-    let design = design(d, cx, &root.k("design"))?;
+    let design = design(d, f.lines.len(), cx, &root.k("design"))?;
     Some(Assay {
         medium: a.medium.clone(),
         lines,

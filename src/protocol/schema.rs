@@ -752,6 +752,12 @@ pub struct FileAssayDesign {
     /// Edge-effect signal reduction in outer wells (0–1).
     #[serde(default)]
     pub edge_effect: f64,
+    /// `samples` (default) or `pbs`: outer ring of wells left as PBS.
+    pub edge_wells: Option<String>,
+    /// Medium-only blank wells per plate (default 0).
+    pub blank_wells: Option<i64>,
+    /// `packed` (default) or `line-per-plate`.
+    pub arrangement: Option<String>,
 }
 
 /// `[assay]`.
@@ -855,7 +861,9 @@ enum ValueSet {
 /// Every string field with a closed value set: (`$defs` name or "" for the root, property,
 /// the set), from the converter's own lists.
 fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
-    use super::convert::{EVENT_KINDS, PROTOCOL_KINDS, READOUTS, WEEKEND_POLICIES};
+    use super::convert::{
+        ARRANGEMENTS, EDGE_WELLS, EVENT_KINDS, PROTOCOL_KINDS, READOUTS, WEEKEND_POLICIES,
+    };
     use super::convert_analysis::{ALTERNATIVES, ROLES};
     use super::convert_xeno::*;
     use super::domain::{Adjustment, HypothesisKind, TestKey};
@@ -894,6 +902,8 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileCaliper", "formula", names(VOLUME_FORMULAS)),
         ("FileCaliperError", "model", names(CALIPER_ERROR_MODELS)),
         ("FileAssayDesign", "readout", names(READOUTS)),
+        ("FileAssayDesign", "edge-wells", names(EDGE_WELLS)),
+        ("FileAssayDesign", "arrangement", names(ARRANGEMENTS)),
         ("FileAnalysis", "tests", tests()),
         ("FileAnalysis", "adjust", adjust()),
         ("FileAnalysis", "families", adjust()),

@@ -28,6 +28,8 @@ pub struct InVitroTotals {
     pub plates: Vec<(String, u32)>,
     /// Medium volume, mL.
     pub medium_ml: f64,
+    /// PBS in assay edge wells left empty, mL.
+    pub pbs_ml: f64,
     /// Drug amount, nmol.
     pub drug_nmol: f64,
     /// Drug name.
@@ -414,16 +416,14 @@ pub(super) fn expand_derivation(
     // Cloning.
     let mut next = end;
     let mut lines = 2u32;
-    let mut plates = 0u32;
-    let mut plate_type = "96-well plate".to_string();
+    let mut cloning_plates = 0u32;
     if let Some(cl) = &d.cloning {
         let day = if em.can_work(next) {
             next
         } else {
             cal.next_working(next)
         };
-        let cloning_plates = (f64::from(cl.clones) / (96.0 * SINGLE_CELL_WELL_YIELD)).ceil() as u32;
-        plates += cloning_plates;
+        cloning_plates = (f64::from(cl.clones) / (96.0 * SINGLE_CELL_WELL_YIELD)).ceil() as u32;
         tl.events.push(em.event(
             day,
             EventKind::Cloning,
@@ -471,7 +471,7 @@ pub(super) fn expand_derivation(
 
     // Validation assay.
     if let Some(v) = &d.validation {
-        let (p, kind) = assay_events(
+        let used = assay_events(
             &em,
             v,
             next,
@@ -480,14 +480,12 @@ pub(super) fn expand_derivation(
             &mut drug_nmol,
             tl,
             "validation assay",
-        );
-        plates += p;
-        plate_type = kind;
+        )?;
+        add_plates(&mut totals, &used.plate_type, used.plates);
+        totals.pbs_ml += used.pbs_ml;
     }
     totals.flasks.push((cu.vessel.clone(), flasks));
-    if plates > 0 {
-        totals.plates.push((plate_type, plates));
-    }
+    add_plates(&mut totals, "96-well plate", cloning_plates);
     totals.medium_ml = medium_ml;
     totals.drug_nmol = drug_nmol;
     tl.invitro = Some(totals);
@@ -524,8 +522,30 @@ fn merge_into_steps(tl: &mut Timeline, first: usize, n_steps: usize) {
     tl.events.retain(|_| k.next().unwrap_or(true));
 }
 
-/// Seeding, drug addition and read-out of a dose-response assay starting on `day`; returns the
-/// plates used and their type.
+/// Plates of one dose-response assay, from its layout.
+struct AssayUse {
+    /// Plates used.
+    plates: u32,
+    /// e.g. "96-well plate".
+    plate_type: String,
+    /// PBS in the edge wells left empty, mL.
+    pbs_ml: f64,
+}
+
+/// Adds `n` plates of type `kind` to the totals (one row per plate type).
+fn add_plates(totals: &mut InVitroTotals, kind: &str, n: u32) {
+    if n == 0 {
+        return;
+    }
+    match totals.plates.iter_mut().find(|(k, _)| k == kind) {
+        Some((_, m)) => *m += n,
+        None => totals.plates.push((kind.to_string(), n)),
+    }
+}
+
+/// Seeding, drug addition and read-out of a dose-response assay starting on `day`; plates,
+/// medium (sample and blank wells, seeding + drug medium) and PBS follow the design's plate
+/// layout ([`crate::invitro::layout::plan`]).
 #[allow(clippy::too_many_arguments)]
 fn assay_events(
     em: &Emitter,
@@ -536,22 +556,16 @@ fn assay_events(
     drug_nmol: &mut f64,
     tl: &mut Timeline,
     activity: &str,
-) -> (u32, String) {
+) -> Result<AssayUse, TimelineError> {
     let cal = em.cal;
     let seed = if em.can_work(day) {
         day
     } else {
         cal.next_working(day)
     };
-    let wells_per_line = a.doses_nm.len() as u32 * a.replicates;
-    // Outer wells are left empty when the design has an edge effect: 96 → 60 inner wells,
-    // 384 → 308 (rows and columns minus the border).
-    let usable = match (a.plate_wells, a.edge_effect > 0.0) {
-        (96, true) => 60,
-        (384, true) => 308,
-        (w, _) => w.max(1),
-    };
-    let plates = (lines * wells_per_line).div_ceil(usable);
+    let map = crate::invitro::layout::plan(a, lines as usize)?;
+    let plates = map.plates;
+    let filled = (map.samples.len() + map.blanks.len()) as f64;
     let drug_day = seed + ATTACH_DAYS;
     let drug_day = if em.can_work(drug_day) {
         drug_day
@@ -565,7 +579,7 @@ fn assay_events(
         cal.next_working(read)
     };
     let wml = well_ml(a.plate_wells);
-    *medium_ml += f64::from(plates * usable) * wml * 2.0; // seeding + drug medium
+    *medium_ml += filled * wml * 2.0; // seeding + drug medium
     *drug_nmol += f64::from(lines * a.replicates) * a.doses_nm.iter().sum::<f64>() * wml * 1e-3;
     let plate_type = format!("{}-well plate", a.plate_wells);
     tl.events.push(em.event(
@@ -573,10 +587,20 @@ fn assay_events(
         EventKind::Assay,
         format!("{activity}: seed plates"),
         format!(
-            "{lines} line(s) x {} doses x {} replicates = {} wells on {plates} {plate_type}(s), {:.0} cells/well",
+            "{lines} line(s) x {} doses x {} replicates = {} wells{} on {plates} {plate_type}(s){}, {:.0} cells/well",
             a.doses_nm.len(),
             a.replicates,
-            lines * wells_per_line,
+            map.samples.len(),
+            if map.blanks.is_empty() {
+                String::new()
+            } else {
+                format!(" + {} blanks", map.blanks.len())
+            },
+            if map.pbs_wells > 0 {
+                " (edge wells PBS)"
+            } else {
+                ""
+            },
             a.seeding_cells
         ),
         activity,
@@ -605,7 +629,11 @@ fn assay_events(
         end: read + 1,
         uncertain: None,
     });
-    (plates, plate_type)
+    Ok(AssayUse {
+        plates,
+        plate_type,
+        pbs_ml: f64::from(map.pbs_wells) * wml,
+    })
 }
 
 pub(super) fn expand_assay(
@@ -629,7 +657,7 @@ pub(super) fn expand_assay(
     let mut medium_ml = 0.0;
     let mut drug_nmol = 0.0;
     let lines = a.lines.len().max(1) as u32;
-    let (plates, kind) = assay_events(
+    let used = assay_events(
         &em,
         &a.design,
         layout.day0,
@@ -638,12 +666,13 @@ pub(super) fn expand_assay(
         &mut drug_nmol,
         tl,
         "assay",
-    );
+    )?;
     tl.invitro = Some(InVitroTotals {
         flasks: Vec::new(),
-        plates: vec![(kind, plates)],
+        plates: vec![(used.plate_type, used.plates)],
         medium_ml,
         drug_nmol,
+        pbs_ml: used.pbs_ml,
         drug: a.design.drug.clone(),
         details: vec![("medium".into(), a.medium.clone())],
     });

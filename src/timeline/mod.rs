@@ -57,6 +57,9 @@ pub enum TimelineError {
     /// Procedure tasks reference each other in a cycle or name unknown tasks.
     #[error("procedure tasks: {0}")]
     Tasks(String),
+    /// An assay's plate layout cannot hold its design (the protocol check rejects it first).
+    #[error("plate layout: {0}")]
+    Layout(#[from] crate::invitro::layout::LayoutError),
 }
 
 /// Simulated enrollment day of one conditional phase (days from the start of that phase):

@@ -118,8 +118,17 @@ fn invitro(tl: &Timeline) -> Vec<ResourceRow> {
         t.medium_ml,
         0,
         "mL",
-        "every seeding, passage and medium change at the vessel's volume; assay wells at 100 uL (96) / 25 uL (384), twice".into(),
+        "every seeding, passage and medium change at the vessel's volume; assay sample and blank wells at 100 uL (96) / 25 uL (384), twice".into(),
     ));
+    if t.pbs_ml > 0.0 {
+        out.push(row(
+            "PBS (assay edge wells)".into(),
+            t.pbs_ml,
+            1,
+            "mL",
+            "outer-ring wells left as PBS against evaporation, one well volume each".into(),
+        ));
+    }
     out.push(row(
         format!("{} (drug)", t.drug),
         t.drug_nmol,

@@ -175,6 +175,12 @@ const PINNED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "plate_layout_too_small",
+        &[
+            r#"79:14: error: arrangement = "line-per-plate": 11 doses x 6 replicates = 66 wells do not fit the 57 sample wells of a plate; at most 5 replicate(s), or arrangement = "packed", a larger plate or fewer blanks"#,
+        ],
+    ),
+    (
         "probability_gt_1",
         &[r#"41:23: error: `take-rate` must be between 0 and 1, got 1.2"#],
     ),

@@ -21,10 +21,6 @@ fn endpoint_model_is_a_4pl_with_the_line_ic50_as_midpoint() {
 
 #[test]
 fn plate_layout_and_edge_effect() {
-    assert_eq!(plate_geometry(96), (8, 12));
-    assert_eq!(plate_geometry(384), (16, 24));
-    assert_eq!(row_name(0), "A");
-    assert_eq!(row_name(27), "AB");
     let mut design = testutil::design(Readout::Mtt);
     design.edge_effect = 0.3;
     design.noise_cv.value = 0.0;
@@ -37,7 +33,7 @@ fn plate_layout_and_edge_effect() {
             max_inhibition: 0.9,
         },
     }];
-    let wells = simulate_plate(&design, &lines, &mut crate::rng::stream(1, &[]));
+    let wells = simulate_plate(&design, &lines, &mut crate::rng::stream(1, &[])).unwrap();
     assert_eq!(wells.len(), 36);
     assert_eq!(wells[0].well, "A01");
     assert_eq!(wells[13].well, "B02");
@@ -65,7 +61,7 @@ fn fitted_ic50_recovers_the_line_ic50_within_its_ci() {
     for r in 0..reps {
         let a = testutil::assay();
         let lines: Vec<LineSpec> = a.lines.iter().map(LineSpec::from_assay_line).collect();
-        let wells = simulate_plate(&a.design, &lines, &mut crate::rng::stream(2, &[r]));
+        let wells = simulate_plate(&a.design, &lines, &mut crate::rng::stream(2, &[r])).unwrap();
         let fits = fit_lines(&wells, &lines);
         for (lf, truth) in fits.iter().zip([1.0, 5.0]) {
             let f = lf.fit.as_ref().unwrap();
@@ -96,7 +92,8 @@ fn readouts_produce_their_signals() {
             &testutil::design(readout),
             &lines,
             &mut crate::rng::stream(1, &[]),
-        );
+        )
+        .unwrap();
         let vehicle: Vec<f64> = wells
             .iter()
             .filter(|w| w.dose_nm == 0.0)
@@ -110,4 +107,50 @@ fn readouts_produce_their_signals() {
         );
         assert!(wells.iter().all(|w| w.signal.is_finite()));
     }
+}
+
+#[test]
+fn inner_wells_with_blanks_keep_samples_off_the_edge_and_blank_correct_per_plate() {
+    let mut design = testutil::design(Readout::Mtt);
+    design.edge_effect = 0.3;
+    design.layout = crate::protocol::PlateLayout {
+        edges: crate::protocol::EdgeWells::Pbs,
+        blank_wells: 4,
+        arrangement: crate::protocol::Arrangement::LinePerPlate,
+    };
+    let a = testutil::assay();
+    let lines: Vec<LineSpec> = a.lines.iter().map(LineSpec::from_assay_line).collect();
+    let wells = simulate_plate(&design, &lines, &mut crate::rng::stream(5, &[])).unwrap();
+    let samples: Vec<&Well> = wells
+        .iter()
+        .filter(|w| w.role == WellRole::Sample)
+        .collect();
+    let blanks: Vec<&Well> = wells.iter().filter(|w| w.role == WellRole::Blank).collect();
+    assert_eq!(samples.len(), 2 * 12 * 3);
+    assert_eq!(blanks.len(), 2 * 4);
+    assert!(
+        wells.iter().all(|w| !w.edge),
+        "PBS layout puts nothing on the edge"
+    );
+    // One line per plate, each with its own vehicle wells at ~100%.
+    for (i, l) in lines.iter().enumerate() {
+        let mine: Vec<&&Well> = samples.iter().filter(|w| w.line == l.name).collect();
+        assert!(mine.iter().all(|w| w.plate == i as u32 + 1));
+        let veh: Vec<f64> = mine
+            .iter()
+            .filter(|w| w.dose_nm == 0.0)
+            .map(|w| w.response_pct)
+            .collect();
+        let m = veh.iter().sum::<f64>() / veh.len() as f64;
+        assert!((m - 100.0).abs() < 1e-9, "vehicle mean {m}");
+    }
+    // Blanks read the blank absorbance (reader noise only).
+    for b in &blanks {
+        assert!(
+            (b.signal - MTT_BLANK).abs() < 5.0 * READER_SD,
+            "{}",
+            b.signal
+        );
+    }
+    assert!(fit_lines(&wells, &lines).iter().all(|f| f.fit.is_ok()));
 }

@@ -155,6 +155,50 @@ pub struct AssayDesign {
     pub noise_cv: Sourced,
     /// Edge-effect reduction of signal in outer wells (fraction, 0 = none).
     pub edge_effect: f64,
+    /// Which wells hold what (edges, blanks, lines per plate).
+    pub layout: PlateLayout,
+}
+
+/// What the outer ring of wells of each plate holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeWells {
+    /// Samples in every well, edges included.
+    Samples,
+    /// Outer rows and columns filled with PBS (no samples): 96 → 60 inner wells.
+    Pbs,
+}
+
+/// How lines share plates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrangement {
+    /// Lines follow one another on the plates; a line continues on the next plate only at a
+    /// replicate boundary (each plate holds whole dose series, so its own vehicle wells).
+    Packed,
+    /// Every line on its own plate(s), with all its wells on one plate.
+    LinePerPlate,
+}
+
+/// Plate layout of a dose-response assay: the simulator places wells by it and the timeline
+/// counts plates and medium from it (one owner: [`crate::invitro::layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlateLayout {
+    /// Edge wells: samples or PBS.
+    pub edges: EdgeWells,
+    /// Medium-only blank wells on every plate (blank correction of absorbance readouts).
+    pub blank_wells: u32,
+    /// How lines share plates.
+    pub arrangement: Arrangement,
+}
+
+impl Default for PlateLayout {
+    /// The layout of files that state none: samples in every well, no blanks, packed.
+    fn default() -> Self {
+        PlateLayout {
+            edges: EdgeWells::Samples,
+            blank_wells: 0,
+            arrangement: Arrangement::Packed,
+        }
+    }
 }
 
 /// A line tested in an assay.

@@ -550,6 +550,10 @@ fn derivation() -> Protocol {
             readout: Readout::Mtt,
             noise_cv: s(0.1),
             edge_effect: 0.1,
+            layout: PlateLayout {
+                edges: EdgeWells::Pbs,
+                ..PlateLayout::default()
+            },
         }),
         model: DerivationModel {
             doubling_h_with_e2: s(33.0),
