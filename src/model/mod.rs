@@ -19,6 +19,7 @@
 pub mod effect;
 pub mod effect_units;
 pub mod estrogen;
+pub mod event_time;
 pub mod growth;
 pub mod pk;
 pub mod schedule;
