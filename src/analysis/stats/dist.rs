@@ -2,6 +2,7 @@
 
 use statrs::function::beta::beta_reg;
 use statrs::function::erf::erfc;
+use statrs::function::gamma::gamma_ur;
 
 /// Two-sided p-value of a Student t statistic with `df` degrees of freedom:
 /// P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, 1/2) (Abramowitz & Stegun 26.7.1 via the regularized
@@ -40,6 +41,21 @@ pub fn chi2_1_sf(x: f64) -> f64 {
     erfc((x / 2.0).sqrt())
 }
 
+/// Upper tail of the χ² distribution with `df` degrees of freedom: P(X ≥ x) = Q(df/2, x/2),
+/// the regularized upper incomplete gamma function (Abramowitz & Stegun 26.4.19).
+pub fn chi2_sf(x: f64, df: f64) -> f64 {
+    if x.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if df == 1.0 {
+        return chi2_1_sf(x);
+    }
+    gamma_ur(df / 2.0, x / 2.0).clamp(0.0, 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +66,8 @@ mod tests {
         assert!((t_two_sided(2.5, 7.0) - 0.040_992_218_585_8).abs() < 1e-12);
         assert!((normal_two_sided(-1.96) - 0.049_995_79).abs() < 1e-8);
         assert!((chi2_1_sf(3.84) - 0.050_043_52).abs() < 1e-8);
+        // R: pchisq(7.5, 2, lower = F) = exp(-3.75) = 0.0235177458560; pchisq(11, 3, lower = F)
+        assert!((chi2_sf(7.5, 2.0) - (-3.75f64).exp()).abs() < 1e-14);
+        assert!((chi2_sf(11.0, 3.0) - 0.011_725_875_578_421_4).abs() < 1e-13);
     }
 }

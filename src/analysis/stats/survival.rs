@@ -84,6 +84,35 @@ pub struct LogRank {
 /// χ² = (O₁ − E₁)²/V with E₁ = Σ dⱼ·n₁ⱼ/nⱼ and V = Σ n₁ⱼn₂ⱼdⱼ(nⱼ−dⱼ)/(nⱼ²(nⱼ−1)) over the
 /// distinct event times (Mantel 1966; Peto & Peto 1972). NaN when no event occurred.
 pub fn logrank(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRank {
+    let m = logrank_moments(group1, group2);
+    let stat = if m.variance > 0.0 {
+        (m.observed1 - m.expected1).powi(2) / m.variance
+    } else {
+        f64::NAN
+    };
+    LogRank {
+        statistic: stat,
+        p_value: chi2_1_sf(stat),
+        observed1: m.observed1,
+        expected1: m.expected1,
+        observed2: m.observed2,
+        expected2: m.expected2,
+        exact: false,
+    }
+}
+
+/// Observed and expected events of each group and the hypergeometric variance of O₁ − E₁,
+/// summed over the distinct event times of one stratum (the terms of [`logrank`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct LogRankMoments {
+    observed1: f64,
+    expected1: f64,
+    observed2: f64,
+    expected2: f64,
+    variance: f64,
+}
+
+fn logrank_moments(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRankMoments {
     let mut all: Vec<(f64, bool, bool)> = group1
         .iter()
         .map(|&(t, e)| (t, e, true))
@@ -93,7 +122,7 @@ pub fn logrank(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRank {
     all.sort_by(|x, y| x.0.total_cmp(&y.0));
     let mut n1 = all.iter().filter(|p| p.2).count() as f64;
     let mut n2 = all.len() as f64 - n1;
-    let (mut o1, mut e1, mut o2, mut e2, mut v) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut m = LogRankMoments::default();
     let mut i = 0;
     while i < all.len() {
         let t = all[i].0;
@@ -103,46 +132,120 @@ pub fn logrank(group1: &[(f64, bool)], group2: &[(f64, bool)]) -> LogRank {
             let (_, ev, g1) = all[j];
             if g1 {
                 r1 += 1.0;
-                if ev {
-                    d1 += 1.0;
-                }
+                d1 += ev as u8 as f64;
             } else {
                 r2 += 1.0;
-                if ev {
-                    d2 += 1.0;
-                }
+                d2 += ev as u8 as f64;
             }
             j += 1;
         }
         let d = d1 + d2;
         let n = n1 + n2;
         if d > 0.0 {
-            o1 += d1;
-            o2 += d2;
-            e1 += d * n1 / n;
-            e2 += d * n2 / n;
+            m.observed1 += d1;
+            m.observed2 += d2;
+            m.expected1 += d * n1 / n;
+            m.expected2 += d * n2 / n;
             if n > 1.0 {
-                v += n1 * n2 * d * (n - d) / (n * n * (n - 1.0));
+                m.variance += n1 * n2 * d * (n - d) / (n * n * (n - 1.0));
             }
         }
         n1 -= r1;
         n2 -= r2;
         i = j;
     }
-    let stat = if v > 0.0 {
-        (o1 - e1) * (o1 - e1) / v
-    } else {
-        f64::NAN
-    };
-    LogRank {
-        statistic: stat,
-        p_value: chi2_1_sf(stat),
+    m
+}
+
+/// Why a time-to-event statistic could not be computed from the data (a typed "not
+/// computable": the analysis reports the reason instead of a number).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TteError {
+    /// No observation with a finite, positive time (or none in one of the groups).
+    NoData(&'static str),
+    /// No event was observed, so there is no information on the hazards.
+    NoEvents,
+    /// The data carry no information on a coefficient (e.g. a covariate constant within every
+    /// stratum, or no stratum with both groups at risk at an event time).
+    NoInformation(String),
+    /// The likelihood is monotone: a coefficient's estimate is infinite (typically every event
+    /// in one group). R's `coxph` warns "coefficient may be infinite" and prints a huge β.
+    Monotone(String),
+    /// An input is invalid (length mismatch, non-finite covariate, negative time).
+    Invalid(String),
+    /// Newton–Raphson did not converge within its iteration limit.
+    NotConverged(usize),
+}
+
+impl std::fmt::Display for TteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TteError::NoData(what) => write!(f, "no usable observations ({what})"),
+            TteError::NoEvents => write!(f, "no events observed"),
+            TteError::NoInformation(why) => write!(f, "no information: {why}"),
+            TteError::Monotone(why) => write!(f, "monotone likelihood, infinite estimate: {why}"),
+            TteError::Invalid(why) => write!(f, "invalid input: {why}"),
+            TteError::NotConverged(it) => {
+                write!(f, "Newton-Raphson did not converge in {it} iterations")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TteError {}
+
+/// One stratum of a stratified two-group comparison: `(group 1, group 2)` `(time, event)` pairs.
+pub type StratumPair<'a> = (&'a [(f64, bool)], &'a [(f64, bool)]);
+
+/// Result of a stratified two-group log-rank test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StratifiedLogRank {
+    /// χ² statistic (1 df): (Σₛ O₁ₛ − E₁ₛ)² / Σₛ Vₛ.
+    pub statistic: f64,
+    /// χ²(1) p-value.
+    pub p_value: f64,
+    /// Observed events in group 1, summed over strata.
+    pub observed1: f64,
+    /// Expected events in group 1 under H₀, summed over strata.
+    pub expected1: f64,
+    /// Σₛ Vₛ, the variance of O₁ − E₁.
+    pub variance: f64,
+    /// Strata that contributed variance (both groups at risk at an event time).
+    pub informative_strata: usize,
+}
+
+/// Stratified log-rank test of group 1 vs group 2 (one `(group1, group2)` pair per stratum,
+/// e.g. per tumor line): per-stratum O₁ − E₁ and hypergeometric variances summed,
+/// χ² = (Σ(O₁ − E₁))² / ΣV (Kalbfleisch & Prentice 2002, §7.2.3; as R's
+/// `survdiff(Surv(t, e) ~ g + strata(s))`). A single stratum gives [`logrank`]. Errors when no
+/// event occurred or no stratum has both groups at risk at an event time.
+pub fn logrank_stratified(strata: &[StratumPair<'_>]) -> Result<StratifiedLogRank, TteError> {
+    let (mut o1, mut e1, mut v, mut events, mut informative) = (0.0, 0.0, 0.0, 0.0, 0);
+    for (g1, g2) in strata {
+        let m = logrank_moments(g1, g2);
+        o1 += m.observed1;
+        e1 += m.expected1;
+        events += m.observed1 + m.observed2;
+        v += m.variance;
+        informative += (m.variance > 0.0) as usize;
+    }
+    if events == 0.0 {
+        return Err(TteError::NoEvents);
+    }
+    if v <= 0.0 {
+        return Err(TteError::NoInformation(
+            "no stratum has both groups at risk at an event time".into(),
+        ));
+    }
+    let statistic = (o1 - e1) * (o1 - e1) / v;
+    Ok(StratifiedLogRank {
+        statistic,
+        p_value: chi2_1_sf(statistic),
         observed1: o1,
         expected1: e1,
-        observed2: o2,
-        expected2: e2,
-        exact: false,
-    }
+        variance: v,
+        informative_strata: informative,
+    })
 }
 
 /// Most label assignments [`logrank_exact`] enumerates (C(16, 8) = 12 870 fits: n ≤ 8 per arm).
