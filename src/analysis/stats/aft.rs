@@ -12,7 +12,7 @@
 
 use super::dist::normal_two_sided;
 use super::linalg::{chol_inverse, chol_solve, cholesky};
-use super::survival::TteError;
+use super::survival::{TteError, check_regression_data};
 use statrs::function::erf::erfc;
 
 /// Error distribution of log T.
@@ -153,34 +153,7 @@ fn loglik(d: &AftData<'_>, dist: AftDist, th: &[f64], grad: &mut [f64], nh: &mut
 /// converge (a monotone likelihood: every event in one group with heavy censoring).
 pub fn aft_fit(d: &AftData<'_>, dist: AftDist) -> Result<AftFit, TteError> {
     let n = d.time.len();
-    if d.event.len() != n || d.x.len() != n * d.p {
-        return Err(TteError::Invalid(format!(
-            "{n} times, {} event flags, {} covariate values for {} covariates",
-            d.event.len(),
-            d.x.len(),
-            d.p
-        )));
-    }
-    if n == 0 {
-        return Err(TteError::NoData("no observations"));
-    }
-    if let Some(i) = d.time.iter().position(|t| !t.is_finite() || *t <= 0.0) {
-        return Err(TteError::Invalid(format!(
-            "time {} of observation {} (must be > 0)",
-            d.time[i],
-            i + 1
-        )));
-    }
-    if let Some(i) = d.x.iter().position(|v| !v.is_finite()) {
-        return Err(TteError::Invalid(format!(
-            "covariate value {} at position {}",
-            d.x[i],
-            i + 1
-        )));
-    }
-    if !d.event.iter().any(|&e| e) {
-        return Err(TteError::NoEvents);
-    }
+    check_regression_data(d.time, d.event, d.x, d.p, true)?;
     let q = d.p + 1;
     let k = if dist == AftDist::Exponential {
         q

@@ -19,7 +19,7 @@
 
 use super::dist::{chi2_sf, normal_two_sided};
 use super::linalg::{chol_inverse, chol_solve, cholesky};
-use super::survival::TteError;
+use super::survival::{TteError, check_regression_data};
 
 /// 97.5 % standard-normal quantile (R `qnorm(0.975)`), for 95 % confidence intervals.
 pub const Z_975: f64 = 1.959_963_984_540_054;
@@ -136,39 +136,16 @@ struct Prepared {
 
 fn prepare(d: &CoxData<'_>) -> Result<Prepared, TteError> {
     let (n, p) = (d.time.len(), d.p);
-    if d.event.len() != n || d.x.len() != n * p || d.strata.is_some_and(|s| s.len() != n) {
+    if let Some(s) = d.strata.filter(|s| s.len() != n) {
         return Err(TteError::Invalid(format!(
-            "{n} times, {} event flags, {} covariate values for {p} covariates{}",
-            d.event.len(),
-            d.x.len(),
-            d.strata
-                .map_or(String::new(), |s| format!(", {} strata", s.len()))
+            "{n} times but {} strata",
+            s.len()
         )));
     }
     if p == 0 {
         return Err(TteError::Invalid("no covariates".into()));
     }
-    if n == 0 {
-        return Err(TteError::NoData("no observations"));
-    }
-    if let Some(i) = d.time.iter().position(|t| !t.is_finite() || *t < 0.0) {
-        return Err(TteError::Invalid(format!(
-            "time {} of observation {}",
-            d.time[i],
-            i + 1
-        )));
-    }
-    if let Some(i) = d.x.iter().position(|v| !v.is_finite()) {
-        return Err(TteError::Invalid(format!(
-            "covariate {} of observation {} is {}",
-            i % p + 1,
-            i / p + 1,
-            d.x[i]
-        )));
-    }
-    if !d.event.iter().any(|&e| e) {
-        return Err(TteError::NoEvents);
-    }
+    check_regression_data(d.time, d.event, d.x, p, false)?;
     let stratum = |i: usize| d.strata.map_or(0, |s| s[i]);
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| {

@@ -112,6 +112,23 @@ fn tr_d(s: &[f64], lam: &[f64], q: usize, k: usize) -> f64 {
     2.0 * (0..q).map(|c| s[a * q + c] * lam[c * q + b]).sum::<f64>()
 }
 
+/// M = I + ΛᵀZᵀZΛ of one group into `m` and its Cholesky factor into `lm` (false when M is
+/// not positive definite).
+fn factor_m(lam: &[f64], ztz: &[f64], q: usize, m: &mut [f64], lm: &mut [f64]) -> bool {
+    for a in 0..q {
+        for b in 0..q {
+            let mut s = if a == b { 1.0 } else { 0.0 };
+            for k in a..q {
+                for l in b..q {
+                    s += lam[k * q + a] * ztz[k * q + l] * lam[l * q + b];
+                }
+            }
+            m[a * q + b] = s;
+        }
+    }
+    cholesky_into(m, q, lm)
+}
+
 /// A fitted model.
 #[derive(Debug, Clone)]
 pub struct LmmFit {
@@ -255,18 +272,7 @@ impl LmmData {
                 }
                 lt[a * w + p] = (a..q).map(|k| lam[k * q + a] * g.zty[k]).sum();
             }
-            for a in 0..q {
-                for b in 0..q {
-                    let mut s = if a == b { 1.0 } else { 0.0 };
-                    for k in a..q {
-                        for l in b..q {
-                            s += lam[k * q + a] * g.ztz[k * q + l] * lam[l * q + b];
-                        }
-                    }
-                    m[a * q + b] = s;
-                }
-            }
-            if !cholesky_into(&m, q, &mut lm) {
+            if !factor_m(&lam, &g.ztz, q, &mut m, &mut lm) {
                 return None;
             }
             logdet_m += chol_logdet(&lm, q);
@@ -344,18 +350,7 @@ impl LmmData {
                 .sum()
         };
         for g in &self.groups {
-            for a in 0..q {
-                for b in 0..q {
-                    let mut s = if a == b { 1.0 } else { 0.0 };
-                    for k in a..q {
-                        for c in b..q {
-                            s += lam[k * q + a] * g.ztz[k * q + c] * lam[c * q + b];
-                        }
-                    }
-                    m[a * q + b] = s;
-                }
-            }
-            if !cholesky_into(&m, q, &mut lm) {
+            if !factor_m(lam, &g.ztz, q, &mut m, &mut lm) {
                 return None;
             }
             // x = M⁻¹Λᵀ column by column, K = Λ·x, then G = I − ZᵀZ·K.

@@ -194,6 +194,50 @@ impl std::fmt::Display for TteError {
 
 impl std::error::Error for TteError {}
 
+/// Checks regression survival data (Cox, AFT): matching lengths (`x` row-major n × `p`), at
+/// least one observation, finite times (> 0 when `positive_times`, as log T needs; ≥ 0
+/// otherwise), finite covariates and at least one event.
+pub(crate) fn check_regression_data(
+    time: &[f64],
+    event: &[bool],
+    x: &[f64],
+    p: usize,
+    positive_times: bool,
+) -> Result<(), TteError> {
+    let n = time.len();
+    if event.len() != n || x.len() != n * p {
+        return Err(TteError::Invalid(format!(
+            "{n} times, {} event flags, {} covariate values for {p} covariates",
+            event.len(),
+            x.len()
+        )));
+    }
+    if n == 0 {
+        return Err(TteError::NoData("no observations"));
+    }
+    let bad_time = |t: f64| !t.is_finite() || t < 0.0 || (positive_times && t == 0.0);
+    if let Some(i) = time.iter().position(|&t| bad_time(t)) {
+        let need = if positive_times { "> 0" } else { "≥ 0" };
+        return Err(TteError::Invalid(format!(
+            "time {} of observation {} (must be {need})",
+            time[i],
+            i + 1
+        )));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(TteError::Invalid(format!(
+            "covariate {} of observation {} is {}",
+            i % p.max(1) + 1,
+            i / p.max(1) + 1,
+            x[i]
+        )));
+    }
+    if !event.iter().any(|&e| e) {
+        return Err(TteError::NoEvents);
+    }
+    Ok(())
+}
+
 /// One stratum of a stratified two-group comparison: `(group 1, group 2)` `(time, event)` pairs.
 pub type StratumPair<'a> = (&'a [(f64, bool)], &'a [(f64, bool)]);
 

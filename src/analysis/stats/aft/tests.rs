@@ -1,20 +1,11 @@
 //! AFT fits vs R `survreg` (fixtures/tte.R → tte.json).
 
 use super::*;
-use crate::analysis::stats::cox::tests::{arr, close, fixture};
+use crate::analysis::stats::cox::tests::{arr, close, design, fixture};
 
 fn check(key: &str, dist: AftDist, with_x: bool) {
     for s in fixture() {
-        let p = 1 + with_x as usize;
-        let x: Vec<f64> = (0..s.time.len())
-            .flat_map(|i| {
-                if with_x {
-                    vec![s.group[i], s.x[i]]
-                } else {
-                    vec![s.group[i]]
-                }
-            })
-            .collect();
+        let (x, p) = design(&s, with_x);
         let f = aft_fit(
             &AftData {
                 time: &s.time,

@@ -60,9 +60,9 @@ pub(crate) fn arr(v: &Value) -> Vec<Value> {
     }
 }
 
-fn check_cox(s: &Set, key: &str, with_x: bool, strata: bool, ties: Ties) {
-    let p = 1 + with_x as usize;
-    let x: Vec<f64> = (0..s.time.len())
+/// Row-major covariates of a fixture set: the group, then `x` when `with_x`.
+pub(crate) fn design(s: &Set, with_x: bool) -> (Vec<f64>, usize) {
+    let x = (0..s.time.len())
         .flat_map(|i| {
             if with_x {
                 vec![s.group[i], s.x[i]]
@@ -71,6 +71,11 @@ fn check_cox(s: &Set, key: &str, with_x: bool, strata: bool, ties: Ties) {
             }
         })
         .collect();
+    (x, 1 + with_x as usize)
+}
+
+fn check_cox(s: &Set, key: &str, with_x: bool, strata: bool, ties: Ties) {
+    let (x, p) = design(s, with_x);
     let d = CoxData {
         time: &s.time,
         event: &s.event,
