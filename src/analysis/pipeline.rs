@@ -4,6 +4,7 @@ use super::AnalysisError;
 use super::stats::lmm::{LmmGroup, fit_reml};
 use super::stats::{self, KmPoint};
 use crate::data::Dataset;
+pub use crate::data::{Animal, animals};
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -55,6 +56,10 @@ pub struct AnalysisOptions {
     pub plan: super::hypotheses::HypothesisPlan,
     /// Refit each synergy model at every reading day (`synergy.csv`; off inside `power`).
     pub synergy_time_course: bool,
+    /// Compute the descriptive tables (summary, TGI and T/C, growth-rate T/C, mRECIST,
+    /// time to endpoint, Kaplan–Meier) and their warnings. `power` reads only the tests and
+    /// switches this off: the tables were half of its per-study CPU time (issue 19).
+    pub descriptive_tables: bool,
     /// Humane tumor-burden limits: a reading at or above either ends the animal by euthanasia
     /// for tumor burden, which is the time-to-endpoint event, not a censoring (censoring it
     /// would bias the log-rank test against the arms with the largest tumors).
@@ -110,6 +115,7 @@ impl AnalysisOptions {
             run_lmm: true,
             plan: super::hypotheses::HypothesisPlan::default(),
             synergy_time_course: true,
+            descriptive_tables: true,
             burden: BurdenLimits::NONE,
         }
     }
@@ -144,50 +150,6 @@ impl AnalysisOptions {
                 self.endpoint.describe()
             )
         }
-    }
-}
-
-/// One animal's measurements, sorted by day (duplicates on a day averaged, missing dropped).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Animal {
-    /// Identifier.
-    pub id: String,
-    /// Cohort ("" if none).
-    pub cohort: String,
-    /// Arm.
-    pub arm: String,
-    /// Days with a volume.
-    pub days: Vec<f64>,
-    /// Volumes, mm³.
-    pub volumes: Vec<f64>,
-    /// Index of the baseline measurement (last at day ≤ 0, else the first).
-    pub baseline: usize,
-    /// Mean caliper diameter (L + W)/2 per day, mm; NaN where not recorded.
-    pub mean_diameters: Vec<f64>,
-}
-
-impl Animal {
-    /// Baseline volume.
-    pub fn v0(&self) -> f64 {
-        self.volumes[self.baseline]
-    }
-    /// Baseline day.
-    pub fn day0(&self) -> f64 {
-        self.days[self.baseline]
-    }
-    /// Volume on `day`, if measured.
-    pub fn at(&self, day: f64) -> Option<f64> {
-        self.days
-            .iter()
-            .position(|&d| d == day)
-            .map(|i| self.volumes[i])
-    }
-    /// Volume standing for the analysis day (the reading on the day, or the last one at most
-    /// [`crate::model::window::ANALYSIS_DAY_CARRY_BACK_DAYS`] before it; the window rule of
-    /// [`crate::model::window`]).
-    pub fn at_analysis_day(&self, day: f64) -> Option<f64> {
-        crate::model::window::analysis_visit(&self.days, self.baseline, day)
-            .map(|i| self.volumes[i])
     }
 }
 
@@ -466,72 +428,6 @@ pub struct CohortInfo {
     pub n_control: usize,
 }
 
-/// Groups rows into animals (sorted by day, duplicate days averaged, missing volumes dropped).
-pub fn animals(ds: &Dataset) -> Vec<Animal> {
-    let mut order: Vec<(String, String, String)> = Vec::new();
-    type Obs = Vec<(f64, f64, f64)>;
-    let mut obs_of: Vec<Obs> = Vec::new();
-    let mut map: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut last: Option<usize> = None;
-    for r in &ds.rows {
-        // Rows of one animal are usually consecutive (simulated studies, most files): the
-        // previous row's animal is found without building a key.
-        let idx = match last {
-            Some(i) if order[i].0 == r.cohort && order[i].1 == r.animal_id => i,
-            _ => *map
-                .entry((r.cohort.clone(), r.animal_id.clone()))
-                .or_insert_with(|| {
-                    order.push((r.cohort.clone(), r.animal_id.clone(), r.arm.clone()));
-                    obs_of.push(Vec::new());
-                    order.len() - 1
-                }),
-        };
-        last = Some(idx);
-        if let Some(v) = r.volume_mm3.filter(|v| v.is_finite() && *v >= 0.0) {
-            let diameter = match (r.length_mm, r.width_mm) {
-                (Some(l), Some(w)) => 0.5 * (l + w),
-                _ => f64::NAN,
-            };
-            obs_of[idx].push((r.day, v, diameter));
-        }
-    }
-    let mut out = Vec::new();
-    for ((cohort, id, arm), mut obs) in order.into_iter().zip(obs_of) {
-        if obs.is_empty() {
-            continue;
-        }
-        obs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut days: Vec<f64> = Vec::new();
-        let mut vols: Vec<f64> = Vec::new();
-        let mut diams: Vec<f64> = Vec::new();
-        let mut i = 0;
-        while i < obs.len() {
-            let mut j = i;
-            let (mut s, mut sd) = (0.0, 0.0);
-            while j < obs.len() && obs[j].0 == obs[i].0 {
-                s += obs[j].1;
-                sd += obs[j].2;
-                j += 1;
-            }
-            days.push(obs[i].0);
-            vols.push(s / (j - i) as f64);
-            diams.push(sd / (j - i) as f64);
-            i = j;
-        }
-        let baseline = days.iter().rposition(|&d| d <= 0.0).unwrap_or(0);
-        out.push(Animal {
-            id,
-            cohort,
-            arm,
-            days,
-            volumes: vols,
-            baseline,
-            mean_diameters: diams,
-        });
-    }
-    out
-}
-
 fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {
         f64::NAN
@@ -701,6 +597,17 @@ pub(crate) fn tgi_tc(t0: f64, tt: f64, c0: f64, ct: f64) -> (f64, f64) {
 /// Runs the whole analysis.
 pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, AnalysisError> {
     let animals = animals(ds);
+    let mut res = analyze_animals(&animals, opt)?;
+    res.animals = animals;
+    Ok(res)
+}
+
+/// [`analyze`] on animals already grouped (`power` fills them from the simulator's buffers
+/// without a [`Dataset`]); the result's `animals` table is left empty.
+pub fn analyze_animals(
+    animals: &[Animal],
+    opt: &AnalysisOptions,
+) -> Result<AnalysisResult, AnalysisError> {
     if animals.is_empty() {
         return Err(AnalysisError::Data(
             "the data has no animal with a tumor volume".into(),
@@ -721,7 +628,7 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
         warnings: Vec::new(),
     };
     let mut cohort_names: Vec<String> = Vec::new();
-    for a in &animals {
+    for a in animals {
         if !cohort_names.contains(&a.cohort) {
             cohort_names.push(a.cohort.clone());
         }
@@ -777,7 +684,6 @@ pub fn analyze(ds: &Dataset, opt: &AnalysisOptions) -> Result<AnalysisResult, An
         };
         cohort_tables(&mut res, &cv, opt);
     }
-    res.animals = animals;
     if let Some(msg) = super::hypotheses::untested(&opt.plan, &res) {
         return Err(AnalysisError::Data(msg));
     }
@@ -827,12 +733,14 @@ impl VolumeGrid {
 
 /// Every table of one cohort, in `tests.csv`'s order of computation.
 fn cohort_tables(res: &mut AnalysisResult, cv: &CohortView<'_>, opt: &AnalysisOptions) {
-    let grid = VolumeGrid::new(cv.by_arm);
-    summary_rows(res, cv, &grid);
-    tgi_and_rate_rows(res, cv, &grid, opt);
-    tgi_warning(res, cv.name, cv.day);
-    response_rows(res, cv, opt);
-    endpoint_rows(res, cv, opt);
+    if opt.descriptive_tables {
+        let grid = VolumeGrid::new(cv.by_arm);
+        summary_rows(res, cv, &grid);
+        tgi_and_rate_rows(res, cv, &grid, opt);
+        tgi_warning(res, cv.name, cv.day);
+        response_rows(res, cv, opt);
+        endpoint_rows(res, cv, opt);
+    }
     // Tests: every hypothesis of the plan that this cohort's arms allow.
     let data = super::hypotheses::CohortData {
         name: cv.name,

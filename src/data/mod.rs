@@ -2,7 +2,10 @@
 //! per animal per measurement, the `animals.csv` layout of ../shared/CONTRACT.md, and its
 //! per-visit summaries ([`visits`]). It sits below `sim`, `analysis`, `fit` and `plot`.
 
+mod animal;
 pub mod visits;
+
+pub use animal::{Animal, Reading, animals, mean_diameter};
 
 /// One measurement of one animal.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! The general path: every replicate is a whole study from the simulator ([`crate::sim`]:
 //! implantation, take, growth to the window, enrollment and randomization, dosing, calipers,
-//! humane endpoints) analyzed by the same code as `analyze` ([`crate::analysis::analyze`],
-//! without bootstrap), so power counts exactly the decisions a lab would make.
+//! humane endpoints) analyzed by the same code as `analyze` ([`crate::analysis::analyze_animals`],
+//! without bootstrap or descriptive tables), so power counts exactly the decisions a lab would
+//! make.
 //!
 //! Streams: replicate r at n per arm uses `stream(seed, [n, r])`. Common random numbers
 //! across n are not used here — which animals are enrolled depends on n (the implanted pool
@@ -10,7 +11,7 @@
 use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::units::UnitPlan;
-use crate::analysis::{AnalysisOptions, analyze};
+use crate::analysis::{AnalysisOptions, analyze_animals};
 use crate::protocol::Protocol;
 use crate::rng::stream;
 use crate::sim::{Engine, StudyBuffer};
@@ -78,6 +79,7 @@ impl SimModel {
         options.run_lmm = units.units.iter().any(|u| u.test == Endpoint::Lmm);
         options.plan = units.plan.clone();
         options.synergy_time_course = false;
+        options.descriptive_tables = false;
         Ok(SimModel {
             engine,
             keys,
@@ -96,7 +98,8 @@ impl SimModel {
 #[derive(Debug)]
 pub struct SimScratch {
     buf: StudyBuffer,
-    ds: crate::data::Dataset,
+    animals: Vec<crate::data::Animal>,
+    readings: Vec<crate::data::Reading>,
     p: Vec<f64>,
     decisions: Vec<bool>,
     family: Vec<(f64, usize)>,
@@ -108,7 +111,8 @@ impl ReplicateModel for SimModel {
     fn scratch(&self) -> SimScratch {
         SimScratch {
             buf: StudyBuffer::new(&self.engine),
-            ds: crate::data::Dataset::default(),
+            animals: Vec::new(),
+            readings: Vec::new(),
             p: vec![f64::NAN; self.keys.len()],
             decisions: vec![false; self.keys.len()],
             family: Vec::with_capacity(self.keys.len()),
@@ -137,8 +141,9 @@ impl ReplicateModel for SimModel {
                 tally.took[c] += o.takes as u64;
                 tally.eligible[c] += o.eligible as u64;
             }
-            s.buf.fill_dataset(&self.engine, &mut s.ds);
-            let Ok(res) = analyze(&s.ds, &self.options) else {
+            s.buf
+                .fill_animals(&self.engine, &mut s.animals, &mut s.readings);
+            let Ok(res) = analyze_animals(&s.animals, &self.options) else {
                 tally.failures[slot] += 1;
                 continue;
             };

@@ -1,7 +1,7 @@
 //! Preallocated study results, reused across Monte Carlo replicates.
 
 use super::engine::Engine;
-use crate::data::{Dataset, Observation};
+use crate::data::{Animal, Dataset, Observation, Reading, mean_diameter};
 
 /// Why an enrolled animal's record ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -233,11 +233,74 @@ impl StudyBuffer {
 
     /// Animal identifier used in outputs: `<cohort-slug>-<implant number, 3 digits>`.
     pub fn animal_id(&self, engine: &Engine, c: usize, a: usize, j: usize) -> String {
-        format!(
+        let mut s = String::new();
+        self.write_animal_id(engine, (c, a, j), &mut s);
+        s
+    }
+
+    /// [`Self::animal_id`] into `out` (cleared first; reuses its storage).
+    fn write_animal_id(&self, engine: &Engine, (c, a, j): (usize, usize, usize), out: &mut String) {
+        use std::fmt::Write;
+        out.clear();
+        // Writing into a String cannot fail.
+        let _ = write!(
+            out,
             "{}-{:03}",
             engine.plan.cohorts[c].slug,
             self.implant_no(c, a, j)
-        )
+        );
+    }
+
+    /// Volume of visit `k` of animal `(c, a, j)`, mm³ (the buffer may hold log volumes).
+    fn volume_at(&self, v: &[f64], k: usize) -> f64 {
+        if self.log_volumes { v[k].exp() } else { v[k] }
+    }
+
+    /// The enrolled animals as `analysis` groups them — equal to
+    /// `crate::data::animals(&self.to_dataset(engine))` — straight from the buffers, reusing
+    /// the animals in `out` and the `readings` scratch (`power`'s per-study path: no dataset,
+    /// no per-reading strings).
+    pub fn fill_animals(
+        &self,
+        engine: &Engine,
+        out: &mut Vec<Animal>,
+        readings: &mut Vec<Reading>,
+    ) {
+        let several = engine.plan.cohorts.len() > 1;
+        let mut n = 0;
+        for (c, cp) in engine.plan.cohorts.iter().enumerate() {
+            for (a, arm) in cp.arms.iter().enumerate() {
+                for j in 0..self.n_enrolled(c, a) {
+                    let (d, v, l, w) = (
+                        self.days(c, a, j),
+                        self.volumes(c, a, j),
+                        self.lengths(c, a, j),
+                        self.widths(c, a, j),
+                    );
+                    readings.clear();
+                    for k in 0..self.visit_count(c, a, j) {
+                        let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
+                        readings.push((d[k], self.volume_at(v, k), mean_diameter(opt(l), opt(w))));
+                    }
+                    if n == out.len() {
+                        out.push(Animal::empty());
+                    }
+                    let an = &mut out[n];
+                    if !an.set_readings(readings) {
+                        continue;
+                    }
+                    n += 1;
+                    self.write_animal_id(engine, (c, a, j), &mut an.id);
+                    an.cohort.clear();
+                    if several {
+                        an.cohort.push_str(&cp.name);
+                    }
+                    an.arm.clear();
+                    an.arm.push_str(&arm.name);
+                }
+            }
+        }
+        out.truncate(n);
     }
 
     /// The tidy dataset of the enrolled animals (study day ≥ 0) for `analysis`.
@@ -251,7 +314,6 @@ impl StudyBuffer {
     /// [`Self::to_dataset`] into `ds`, reusing its rows and their strings' storage (the power
     /// loop keeps one dataset per worker: no allocation once it has reached its size).
     pub fn fill_dataset(&self, engine: &Engine, ds: &mut Dataset) {
-        use std::fmt::Write;
         let several = engine.plan.cohorts.len() > 1;
         let mut r = 0;
         for (c, cp) in engine.plan.cohorts.iter().enumerate() {
@@ -279,16 +341,14 @@ impl StudyBuffer {
                         }
                         let o = &mut ds.rows[r];
                         r += 1;
-                        o.animal_id.clear();
-                        // Writing into a String cannot fail.
-                        let _ = write!(o.animal_id, "{}-{:03}", cp.slug, self.implant_no(c, a, j));
+                        self.write_animal_id(engine, (c, a, j), &mut o.animal_id);
                         o.cohort.clear();
                         if several {
                             o.cohort.push_str(&cp.name);
                         }
                         o.arm.clear();
                         o.arm.push_str(&arm.name);
-                        let vol = if self.log_volumes { v[k].exp() } else { v[k] };
+                        let vol = self.volume_at(v, k);
                         let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
                         o.day = d[k];
                         o.length_mm = opt(l);

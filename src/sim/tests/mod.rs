@@ -513,6 +513,36 @@ fn fill_dataset_reuses_rows_and_equals_to_dataset() {
     assert!(!ds.rows.is_empty());
 }
 
+/// `power`'s direct path gives the animals `analyze` would group from the dataset (one- and
+/// several-cohort protocols, a large study then a smaller one into the same buffers).
+#[test]
+fn fill_animals_equals_grouping_the_dataset() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "tamr_mcf7_xenograft.toml",
+        "imlunestrant_xenograft_panel.toml",
+    ] {
+        let p = crate::protocol::load(&root.join("protocols").join(file))
+            .expect("loads")
+            .protocol;
+        let e = Engine::new(&p, &SimOptions::lean()).unwrap();
+        let mut b = StudyBuffer::new(&e);
+        let (mut animals, mut readings) = (Vec::new(), Vec::new());
+        for (rep, n) in [(1, 12), (2, 4)] {
+            e.simulate(&mut stream(5, &[rep]), Some(n), &mut b).unwrap();
+            b.fill_animals(&e, &mut animals, &mut readings);
+            let want = crate::data::animals(&b.to_dataset(&e));
+            assert!(want.len() >= 2 * n, "{file} n = {n}");
+            // Debug text compares NaN diameters (no caliper readings) as equal.
+            assert_eq!(
+                format!("{animals:?}"),
+                format!("{want:?}"),
+                "{file} n = {n}"
+            );
+        }
+    }
+}
+
 #[test]
 fn early_stop_of_pre_treatment_readings_changes_no_enrolled_reading() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
