@@ -251,9 +251,13 @@ impl StudyBuffer {
         );
     }
 
-    /// Volume of visit `k` of animal `(c, a, j)`, mm³ (the buffer may hold log volumes).
-    fn volume_at(&self, v: &[f64], k: usize) -> f64 {
-        if self.log_volumes { v[k].exp() } else { v[k] }
+    /// A stored volume in mm³ (the buffer may hold log volumes).
+    fn volume_of(&self, stored: f64) -> f64 {
+        if self.log_volumes {
+            stored.exp()
+        } else {
+            stored
+        }
     }
 
     /// The enrolled animals as `analysis` groups them — equal to
@@ -280,7 +284,7 @@ impl StudyBuffer {
                     readings.clear();
                     for k in 0..self.visit_count(c, a, j) {
                         let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
-                        readings.push((d[k], self.volume_at(v, k), mean_diameter(opt(l), opt(w))));
+                        readings.push((d[k], self.volume_of(v[k]), mean_diameter(opt(l), opt(w))));
                     }
                     if n == out.len() {
                         out.push(Animal::empty());
@@ -348,7 +352,7 @@ impl StudyBuffer {
                         }
                         o.arm.clear();
                         o.arm.push_str(&arm.name);
-                        let vol = self.volume_at(v, k);
+                        let vol = self.volume_of(v[k]);
                         let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
                         o.day = d[k];
                         o.length_mm = opt(l);
