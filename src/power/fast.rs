@@ -22,14 +22,15 @@
 //! per-animal value are snapshotted at every n of the grid, and Welch's test is computed from
 //! the moments.
 
+use super::critical::Thresholds;
 use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
-use super::nct::{t_quantile, t_test_power, t_two_sided_p, welch_power_equal_n};
+use super::nct::{t_test_power, t_two_sided_p, welch_power_equal_n};
 use super::units::UnitPlan;
 use super::zig::Ziggurat;
 use crate::model::effect::bliss;
 use crate::model::window;
-use crate::protocol::{Adjustment, Alternative, EnrollmentMode, Protocol, Xenograft};
+use crate::protocol::{EnrollmentMode, Protocol, Xenograft};
 use crate::rng::{XRng, stream};
 use crate::sim::plan::{
     CohortPlan, EffectPlan, ErrPlan, KinKind, MAX_TREAT, ModelPlan, Plan, RParam, Spread,
@@ -472,9 +473,10 @@ pub struct FastModel {
     units: UnitPlan,
     /// Per unit: index of its test in `endpoints`.
     unit_endpoint: Vec<usize>,
-    /// Per unit: decided straight from the critical-value table (two-sided, one pair, a
-    /// family without adjustment).
-    direct: Vec<bool>,
+    /// Per unit: the p-value thresholds of its family with their critical-value tables
+    /// (decision-equivalent p-values, [`super::critical`]); `None` = exact p-values (rank
+    /// test, or one-sided at α > ½).
+    thresholds: Vec<Option<Thresholds>>,
     /// Per unit: sizes the study (joint count).
     sizing: Vec<bool>,
     n_values: Vec<u32>,
@@ -483,8 +485,6 @@ pub struct FastModel {
     seed: u64,
     crn: bool,
     alpha: f64,
-    /// t_{1−α/2, df} for integer df = 0..=max_df (index 0 unused).
-    t_crit: Vec<f64>,
     /// Per-visit weights of the OLS slope over visits 0..=analysis.
     slope_w: Vec<f64>,
     /// Per-visit weights of the AUC of ln(V/V_first) over visits 0..=analysis (trapezoid).
@@ -548,23 +548,19 @@ impl FastModel {
             .iter()
             .map(|u| endpoints.iter().position(|&e| e == u.test).unwrap_or(0))
             .collect();
-        let direct: Vec<bool> = units
+        let n_max = settings.n_values.iter().copied().max().unwrap_or(2);
+        // Welch ν ≤ n_a + n_b − 2 < 2·n_max.
+        let max_df = 2 * n_max as usize;
+        let thresholds = units
             .units
             .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                u.alternative == Alternative::TwoSided
-                    && design.unit_pairs[i].len() == 1
-                    && u.test != Endpoint::Mwu
-                    && units.families[u.family].method == Adjustment::None
+            .map(|u| {
+                let m = units.families[u.family].members.len();
+                (u.test != Endpoint::Mwu)
+                    .then(|| Thresholds::new(settings.alpha, m, u.alternative, max_df))
+                    .flatten()
             })
             .collect();
-        let n_max = settings.n_values.iter().copied().max().unwrap_or(2);
-        let max_df = 2 * n_max as usize;
-        let mut t_crit = vec![f64::INFINITY; max_df + 1];
-        for (df, q) in t_crit.iter_mut().enumerate().skip(1) {
-            *q = t_quantile(1.0 - settings.alpha / 2.0, df as f64);
-        }
         let a = design.analysis_visit;
         let t = &design.visit_days[..=a];
         let mut slope_w = vec![0.0; design.visit_days.len()];
@@ -590,13 +586,12 @@ impl FastModel {
             sizing: units.units.iter().map(|u| u.sizing).collect(),
             units: units.clone(),
             unit_endpoint,
-            direct,
+            thresholds,
             n_values: settings.n_values.clone(),
             n_max: n_max as usize,
             seed: settings.seed,
             crn: settings.common_random_numbers,
             alpha: settings.alpha,
-            t_crit,
             slope_w,
             auc_w,
             zig: Ziggurat::new(),
@@ -686,25 +681,6 @@ impl FastModel {
         }
     }
 
-    /// Welch decision at level α, using the integer-df critical-value table when it settles
-    /// the question (t_{1−α/2,ν} decreases in ν) and the exact p-value otherwise.
-    #[inline]
-    fn reject(&self, t: f64, df: f64) -> bool {
-        let at = t.abs();
-        // Welch df ≥ 1 whenever both arms have ≥ 2 animals; truncation = floor for df > 0.
-        let lo = df as usize;
-        let hi = if (lo as f64) < df { lo + 1 } else { lo };
-        if lo >= 1 && hi < self.t_crit.len() {
-            if at > self.t_crit[lo] {
-                return true;
-            }
-            if at < self.t_crit[hi] {
-                return false;
-            }
-        }
-        t_two_sided_p(t, df) < self.alpha
-    }
-
     /// Mann–Whitney U two-sided p-value of arms `t` vs `ctl` on the first `n` animals (ranks
     /// of ln V are those of V) and the sign of the effect in the benefit direction (> 0: arm
     /// `t` ranks lower). Uses the analysis module's scipy-exact implementation.
@@ -722,8 +698,8 @@ impl FastModel {
     }
 
     /// p-value of unit `u` at grid slot `slot` (its alternative applied; the largest over its
-    /// pairs; NaN when a pair's test is not computable). A `direct` unit returns 0 or 1 from
-    /// the critical-value table, which decides it the same way at level α.
+    /// pairs; NaN when a pair's test is not computable). Welch units return a
+    /// decision-equivalent p-value ([`super::critical`]): the same decisions, no incomplete beta.
     fn unit_p(&self, u: usize, slot: usize, n: usize, s: &mut FastScratch) -> f64 {
         let ei = self.unit_endpoint[u];
         let e = self.endpoints[ei];
@@ -738,17 +714,11 @@ impl FastModel {
                 alt.p_from_two_sided(p2, benefit)
             } else {
                 let m = |arm: usize| s.snaps[(slot * n_arms + arm) * n_end + ei];
-                match welch_from_moments(&m(t), &m(ctl)) {
-                    None => f64::NAN,
-                    Some((tt, df)) if self.direct[u] => {
-                        if self.reject(tt, df) {
-                            0.0
-                        } else {
-                            1.0
-                        }
-                    }
+                match (welch_from_moments(&m(t), &m(ctl)), &self.thresholds[u]) {
+                    (None, _) => f64::NAN,
+                    (Some((tt, df)), Some(th)) => th.decision_p(tt, df),
                     // Smaller values of every tight endpoint are the benefit.
-                    Some((tt, df)) => alt.p_from_two_sided(t_two_sided_p(tt, df), -tt),
+                    (Some((tt, df)), None) => alt.p_from_two_sided(t_two_sided_p(tt, df), -tt),
                 }
             };
             if p.is_nan() {
