@@ -156,7 +156,7 @@ mod tests {
         assert!(th.decision_p(2.2, 10.0) > 0.05);
         // t = 2.5, ν = 10: p = 0.0314, between α/2 and α.
         let p = th.decision_p(2.5, 10.0);
-        assert!(p >= 0.05 / 2.0 && p < 0.05, "{p}");
+        assert!((0.05 / 2.0..0.05).contains(&p), "{p}");
         // t = 6, ν = 10: p = 1.3e-4 < α/3.
         assert!(th.decision_p(6.0, 10.0) < 0.05 / 3.0);
         // One-sided against the alternative: never below a threshold.
