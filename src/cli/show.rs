@@ -372,7 +372,7 @@ fn effect(o: &mut String, e: &DrugEffect) {
                     u.unit.label(),
                     num(u.value),
                     num(u.day),
-                    crate::fit::fragment::sig(inhibition.value, 3),
+                    crate::output::fmt_sig_real(inhibition.value, 3),
                     u.solved_for,
                     u.source
                 );

@@ -759,17 +759,9 @@ pub fn run_replicates(
     }
 }
 
-/// Significant-digit formatting for CSV (plain decimal, `.` separator, empty if missing).
+/// Six significant digits for the CSVs ([`crate::output::fmt_sig`]; empty if missing).
 fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return String::new();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let dec = (5 - mag).clamp(0, 12) as usize;
-    format!("{x:.dec$}")
+    crate::output::fmt_sig(x, 6)
 }
 
 fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {
