@@ -19,17 +19,16 @@ pub mod assay;
 pub mod derivation;
 pub mod figures;
 pub mod fit;
-pub mod layout;
 #[doc(hidden)]
 pub mod testutil;
 
 use crate::output::{Manifest, OutputError, fmt_f, write_atomic, write_csv_rows};
 use crate::plot::{PlotError, save};
+use crate::protocol::plate_layout::LayoutError;
 use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
 use assay::{LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate};
 use derivation::{DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s};
 use figures::{DoseResponseFigure, PopulationFigure, fmt_num};
-use layout::LayoutError;
 use rayon::prelude::*;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ mod convert_xeno;
 pub mod diag;
 pub mod domain;
 pub mod feasibility;
+pub mod plate_layout;
 mod runnable;
 pub mod schema;
 

@@ -2,6 +2,10 @@
 
 use super::{Adjustment, Family, Hypothesis, Param, Schedule, Sourced, TestKey};
 
+/// Most treatments combined in one arm: the simulator keeps fixed-size per-animal arrays of
+/// this length so its hot loop never allocates, and `check` rejects a larger combination.
+pub const MAX_TREATMENTS_PER_ARM: usize = 4;
+
 /// An in vivo efficacy study: animals, cohorts (tumor models) with their arms, measurements,
 /// enrollment, endpoints and the simulation model.
 #[derive(Debug, Clone, PartialEq)]
