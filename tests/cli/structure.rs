@@ -500,3 +500,106 @@ fn module_graph_parser_reads_code_only() {
         ["a", "b"]
     );
 }
+
+/// README's sections per subcommand, in workflow order: the protocol commands, then
+/// timeline → simulate → analyze → fit → power → report.
+const WORKFLOW: [&str; 10] = [
+    "list", "check", "show", "schema", "timeline", "simulate", "analyze", "fit", "power", "report",
+];
+
+/// README's lines outside fenced code blocks (a `# comment` in a shell block is no heading).
+fn readme_prose() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            out.push(line.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn readme_has_one_section_per_subcommand_in_workflow_order() {
+    // The subcommands the binary has (its --help), so a new one cannot be left out.
+    let help = crate::stdout(&crate::xenoplan(&["--help"]));
+    let commands: BTreeSet<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    let workflow: BTreeSet<String> = WORKFLOW.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        commands, workflow,
+        "--help and the README workflow list differ:\n{help}"
+    );
+    let headings: Vec<String> = readme_prose()
+        .into_iter()
+        .filter_map(|l| {
+            let h = l.strip_prefix("## `")?.strip_suffix('`')?;
+            Some(h.to_string())
+        })
+        .collect();
+    for c in WORKFLOW {
+        let n = headings.iter().filter(|h| *h == c).count();
+        assert_eq!(
+            n, 1,
+            "README has {n} headings \"## `{c}`\"; expected exactly one"
+        );
+    }
+    let order: Vec<&str> = headings
+        .iter()
+        .map(String::as_str)
+        .filter(|h| WORKFLOW.contains(h))
+        .collect();
+    assert_eq!(
+        order, WORKFLOW,
+        "README's subcommand sections are out of workflow order"
+    );
+}
+
+#[test]
+fn readme_layout_names_every_module_in_layer_order() {
+    let prose = readme_prose();
+    let start = prose
+        .iter()
+        .position(|l| l == "## Layout")
+        .expect("README has a `## Layout` section");
+    let rows: Vec<String> = prose[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| {
+            let cell = l.strip_prefix("| `")?;
+            Some(cell.split('`').next()?.to_string())
+        })
+        .collect();
+    let layers = documented_layers();
+    for m in module_graph().keys() {
+        assert!(
+            rows.contains(m),
+            "README's `## Layout` table misses the module `{m}`"
+        );
+    }
+    for r in &rows {
+        assert!(
+            layers.contains_key(r),
+            "README's Layout names `{r}`, no module of src/"
+        );
+    }
+    for w in rows.windows(2) {
+        assert!(
+            layers[&w[0]] <= layers[&w[1]],
+            "README's Layout lists `{}` before `{}`, against the layers of src/lib.rs",
+            w[0],
+            w[1]
+        );
+    }
+}
