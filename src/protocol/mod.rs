@@ -16,6 +16,7 @@ pub mod feasibility;
 pub mod plate_layout;
 mod runnable;
 pub mod schema;
+pub mod view;
 
 pub use convert_analysis::arm_doses;
 pub use convert_xeno::typical_curve;

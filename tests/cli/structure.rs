@@ -22,7 +22,6 @@ fn code_only(src: &str) -> String {
     let b: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
     let mut i = 0;
-    let blank = |out: &mut String, c: char| out.push(if c == '\n' { '\n' } else { ' ' });
     while i < b.len() {
         let c = b[i];
         let next = b.get(i + 1).copied();
@@ -79,42 +78,12 @@ fn code_only(src: &str) -> String {
             }
             i = j;
         } else if c == '"' {
-            blank(&mut out, c);
-            i += 1;
-            while i < b.len() && b[i] != '"' {
-                if b[i] == '\\' {
-                    blank(&mut out, b[i]);
-                    i += 1;
-                }
-                if i < b.len() {
-                    blank(&mut out, b[i]);
-                    i += 1;
-                }
-            }
-            if i < b.len() {
-                blank(&mut out, b[i]);
-                i += 1;
-            }
+            i = blank_quoted(&b, i, '"', &mut out);
         } else if c == '\'' {
             // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
             let is_char = next == Some('\\') || b.get(i + 2) == Some(&'\'');
             if is_char {
-                blank(&mut out, c);
-                i += 1;
-                while i < b.len() && b[i] != '\'' {
-                    if b[i] == '\\' {
-                        blank(&mut out, b[i]);
-                        i += 1;
-                    }
-                    if i < b.len() {
-                        blank(&mut out, b[i]);
-                        i += 1;
-                    }
-                }
-                if i < b.len() {
-                    blank(&mut out, b[i]);
-                    i += 1;
-                }
+                i = blank_quoted(&b, i, '\'', &mut out);
             } else {
                 out.push(c);
                 i += 1;
@@ -125,6 +94,33 @@ fn code_only(src: &str) -> String {
         }
     }
     out
+}
+
+/// A blank for `c` in code-only text (newlines kept, so positions stay on their lines).
+fn blank(out: &mut String, c: char) {
+    out.push(if c == '\n' { '\n' } else { ' ' });
+}
+
+/// Blanks the literal opening at `b[i]` with `quote` (escapes skipped) into `out`; returns the
+/// index past its closing quote.
+fn blank_quoted(b: &[char], mut i: usize, quote: char, out: &mut String) -> usize {
+    blank(out, b[i]);
+    i += 1;
+    while i < b.len() && b[i] != quote {
+        if b[i] == '\\' {
+            blank(out, b[i]);
+            i += 1;
+        }
+        if i < b.len() {
+            blank(out, b[i]);
+            i += 1;
+        }
+    }
+    if i < b.len() {
+        blank(out, b[i]);
+        i += 1;
+    }
+    i
 }
 
 fn ident_before(b: &[char], i: usize) -> bool {
