@@ -237,11 +237,7 @@ fn cohort(o: &mut String, c: &Cohort, view: &[ViewNode]) {
             .unwrap_or_default()
     );
     if let Some(h) = &c.hormone {
-        let rem = match &h.removal {
-            PelletRemoval::AtRandomization => "removed at randomization".to_string(),
-            PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
-            PelletRemoval::Never => "not removed".to_string(),
-        };
+        let rem = h.removal.describe();
         let _ = writeln!(
             o,
             "  hormone: {} ({} mg, {} days, implanted day {} vs cells), {rem}",

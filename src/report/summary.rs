@@ -153,19 +153,7 @@ fn xenograft_blocks(out: &mut Vec<Block>, x: &Xenograft) {
             let hormone = c
                 .hormone
                 .as_ref()
-                .map(|h| {
-                    format!(
-                        "{} ({})",
-                        h.name,
-                        match h.removal {
-                            crate::protocol::PelletRemoval::AtRandomization =>
-                                "removed at randomization".to_string(),
-                            crate::protocol::PelletRemoval::OnStudyDay(d) =>
-                                format!("removed on study day {d}"),
-                            crate::protocol::PelletRemoval::Never => "not removed".to_string(),
-                        }
-                    )
-                })
+                .map(|h| format!("{} ({})", h.name, h.removal.describe()))
                 .unwrap_or_else(|| "none".into());
             let cells = c
                 .implantation

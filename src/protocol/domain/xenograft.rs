@@ -165,6 +165,17 @@ pub enum PelletRemoval {
     Never,
 }
 
+impl PelletRemoval {
+    /// When the pellet comes out, in words (`show` and the report print it).
+    pub fn describe(&self) -> String {
+        match self {
+            PelletRemoval::AtRandomization => "removed at randomization".into(),
+            PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
+            PelletRemoval::Never => "not removed".into(),
+        }
+    }
+}
+
 /// Growth model of the unperturbed tumor (volume in mm³, time in days). Rates are per day.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GrowthModel {
