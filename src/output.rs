@@ -338,6 +338,33 @@ pub fn fmt_f(x: f64, decimals: usize) -> String {
     }
 }
 
+/// `x` rounded to `digits` significant digits as a plain decimal (`.` separator, no
+/// exponent, trailing zeros kept: 0.0990, 5.00, 123457), at most 12 decimals; "0" for zero and
+/// an empty cell for a non-finite value (as [`fmt_f`]). The one significant-digit format: the
+/// in vitro CSVs call it directly, [`fmt_sig_real`] builds on it.
+pub fn fmt_sig(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - mag).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// [`fmt_sig`] that always reads as a real number: a decimal point is kept (175.0, 0.0) and a
+/// non-finite value is spelled "nan" — a valid TOML float, used by the `fit` fragment and by
+/// the protocol messages that quote values in the same form.
+pub fn fmt_sig_real(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "nan".into();
+    }
+    let s = fmt_sig(x, digits);
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
 /// A value for people to read (protocol summaries in `show` and the report, the sample-size
 /// justification, timeline labels): four significant digits with trailing zeros trimmed
 /// (175, 0.09902, 12346), scientific notation outside [1e-3, 1e5) with a trimmed mantissa

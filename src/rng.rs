@@ -7,6 +7,8 @@
 //! `seed_from_u64` choice. Every replicate (and every sub-task inside one) gets its own stream
 //! keyed by integers, so results never depend on thread count or scheduling.
 
+pub mod zig;
+
 use rand::SeedableRng;
 pub use rand::rngs::Xoshiro256PlusPlus;
 

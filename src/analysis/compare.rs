@@ -467,7 +467,7 @@ pub fn synergy_over_time(key: TestKey, arms: SynergyArms<'_, '_>, floor: f64) ->
                 score_ci: (score - Z, score + Z),
                 p_value: c.p_value,
                 df: c.df,
-                p_wald: stats::dist::normal_two_sided(score),
+                p_wald: crate::numeric::dist::normal_two_sided(score),
                 combination_index: (est * t).exp(),
                 combination_index_ci: (((est - Z * se) * t).exp(), ((est + Z * se) * t).exp()),
             })

@@ -153,6 +153,18 @@ impl AnalysisOptions {
     }
 }
 
+// The analysis-day window is a model rule (`model` sits above `data`), so this method of the
+// shared `Animal` type lives here.
+impl Animal {
+    /// Volume standing for the analysis day (the reading on the day, or the last one at most
+    /// [`crate::model::window::ANALYSIS_DAY_CARRY_BACK_DAYS`] before it; the window rule of
+    /// [`crate::model::window`]).
+    pub fn at_analysis_day(&self, day: f64) -> Option<f64> {
+        crate::model::window::analysis_visit(&self.days, self.baseline, day)
+            .map(|i| self.volumes[i])
+    }
+}
+
 /// Per-arm, per-day summary (`summary.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {

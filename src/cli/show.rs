@@ -1,6 +1,7 @@
 //! `xenoplan show FILE`: a readable summary of a protocol — phases, steps, arms and schedules,
 //! and every model parameter with its source.
 
+use crate::protocol::view::{ViewNode, ViewValue, protocol_view};
 use crate::protocol::{self, *};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -25,13 +26,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// Number without trailing zeros noise.
 use crate::output::fmt_value as num;
 
-fn param(p: &Param) -> String {
-    let var = match p.variability {
+fn value(v: &ViewValue) -> String {
+    let var = match v.variability {
         Variability::None => String::new(),
         Variability::LogNormal { cv } => format!(" (log-normal CV {})", num(cv)),
         Variability::Normal { sd } => format!(" (normal SD {})", num(sd)),
     };
-    format!("{}{var}", num(p.value))
+    format!("{}{var}", num(v.value))
+}
+
+/// Renders view nodes at `indent`: a value as one [`line`] under its protocol key, a group as
+/// its heading, its notes and its children two columns deeper.
+fn nodes(o: &mut String, indent: usize, nodes: &[ViewNode]) {
+    let pad = " ".repeat(indent);
+    for n in nodes {
+        match &n.value {
+            Some(v) => line(o, indent, &n.key, value(v), &v.source),
+            None => {
+                let _ = writeln!(o, "{pad}{}", n.heading);
+                for note in &n.notes {
+                    let _ = writeln!(o, "{pad}  {note}");
+                }
+                self::nodes(o, indent + 2, &n.children);
+            }
+        }
+    }
+}
+
+/// The values of the view's top-level group `key`, at `indent`.
+fn group(o: &mut String, indent: usize, view: &[ViewNode], key: &str) {
+    if let Some(g) = ViewNode::find(view, key) {
+        nodes(o, indent, &g.children);
+    }
 }
 
 /// One parameter line: name, value, source.
@@ -131,28 +157,29 @@ pub fn summary(l: &Loaded) -> String {
         p.calendar.weekend,
         p.calendar.holidays.len()
     );
+    let view = protocol_view(p);
     match &p.body {
-        Body::Xenograft(x) => xeno(&mut o, x),
-        Body::Derivation(d) => derivation(&mut o, d),
-        Body::Assay(a) => assay(&mut o, a),
+        Body::Xenograft(x) => xeno(&mut o, x, &view),
+        Body::Derivation(d) => derivation(&mut o, d, &view),
+        Body::Assay(a) => assay(&mut o, a, &view),
         Body::Procedure(pr) => procedure(&mut o, pr),
     }
     o
 }
 
-fn xeno(o: &mut String, x: &Xenograft) {
-    animals(o, x);
-    agents(o, x);
+fn xeno(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
+    animals(o, x, view);
+    agents(o, x, view);
     for c in &x.cohorts {
-        cohort(o, c);
+        cohort(o, c, view);
     }
-    study_rules(o, x);
+    study_rules(o, x, view);
     analysis_plan(o, x);
-    husbandry(o, x);
+    husbandry(o, x, view);
 }
 
 /// Species, strain and the body-weight model.
-fn animals(o: &mut String, x: &Xenograft) {
+fn animals(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
     let a = &x.animals;
     let _ = writeln!(
         o,
@@ -169,31 +196,11 @@ fn animals(o: &mut String, x: &Xenograft) {
             .map(|w| format!(", {} weeks", num(w)))
             .unwrap_or_default()
     );
-    line(
-        o,
-        2,
-        "body-weight-g",
-        param(&a.body_weight_g),
-        &a.body_weight_g.source,
-    );
-    line(
-        o,
-        2,
-        "weight-gain-g-per-day",
-        num(a.weight_gain_g_per_day.value),
-        &a.weight_gain_g_per_day.source,
-    );
-    line(
-        o,
-        2,
-        "weight-noise-cv",
-        num(a.weight_noise_cv.value),
-        &a.weight_noise_cv.source,
-    );
+    group(o, 2, view, "animals");
 }
 
 /// Agents with their PK parameters.
-fn agents(o: &mut String, x: &Xenograft) {
+fn agents(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
     let _ = writeln!(o, "\nAgents");
     for ag in &x.agents {
         let v = if ag.vehicle { " (vehicle)" } else { "" };
@@ -203,44 +210,12 @@ fn agents(o: &mut String, x: &Xenograft) {
             format!(" — {}", ag.formulation)
         };
         let _ = writeln!(o, "  {}{v}: {}{f}", ag.name, ag.class);
-        if let Some(pk) = &ag.pk {
-            line(
-                o,
-                4,
-                "pk.ka-per-h",
-                num(pk.ka_per_h.value),
-                &pk.ka_per_h.source,
-            );
-            line(
-                o,
-                4,
-                "pk.half-life-h",
-                num(pk.half_life_h.value),
-                &pk.half_life_h.source,
-            );
-            line(
-                o,
-                4,
-                "pk.volume-l-per-kg",
-                num(pk.volume_l_per_kg.value),
-                &pk.volume_l_per_kg.source,
-            );
-            line(
-                o,
-                4,
-                "pk.bioavailability",
-                num(pk.bioavailability.value),
-                &pk.bioavailability.source,
-            );
-        }
-        if let Some(w) = &ag.weight_loss_pct_per_week {
-            line(o, 4, "weight-loss-pct-per-week", num(w.value), &w.source);
-        }
+        group(o, 4, view, &format!("agents.{}", ag.name));
     }
 }
 
 /// One cohort: implantation, hormone, growth, effects, resistant subclone, arms.
-fn cohort(o: &mut String, c: &Cohort) {
+fn cohort(o: &mut String, c: &Cohort, view: &[ViewNode]) {
     let mt = match c.model_type {
         TumorModelType::CellLine => "cell line",
         TumorModelType::Pdx => "PDX",
@@ -262,11 +237,7 @@ fn cohort(o: &mut String, c: &Cohort) {
             .unwrap_or_default()
     );
     if let Some(h) = &c.hormone {
-        let rem = match &h.removal {
-            PelletRemoval::AtRandomization => "removed at randomization".to_string(),
-            PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
-            PelletRemoval::Never => "not removed".to_string(),
-        };
+        let rem = h.removal.describe();
         let _ = writeln!(
             o,
             "  hormone: {} ({} mg, {} days, implanted day {} vs cells), {rem}",
@@ -276,55 +247,7 @@ fn cohort(o: &mut String, c: &Cohort) {
             h.implant_offset_days
         );
     }
-    line(
-        o,
-        2,
-        "take-rate",
-        num(c.take_rate.value),
-        &c.take_rate.source,
-    );
-    line(
-        o,
-        2,
-        "latency-days",
-        param(&c.latency_days),
-        &c.latency_days.source,
-    );
-    line(
-        o,
-        2,
-        "growth-without-estrogen",
-        num(c.growth_without_estrogen.value),
-        &c.growth_without_estrogen.source,
-    );
-    let _ = writeln!(o, "  growth model: {}", c.growth.name());
-    for (name, unit, p) in c.growth.parameters() {
-        line(o, 4, &format!("{name} ({unit})"), param(p), &p.source);
-    }
-    if let GrowthModel::Simeoni { psi, .. } = &c.growth {
-        line(o, 4, "psi", num(*psi), "Simeoni et al. 2004");
-    }
-    for e in &c.effects {
-        effect(o, e);
-    }
-    if let Some(r) = &c.resistant {
-        let _ = writeln!(o, "  resistant subclone");
-        line(o, 4, "fraction", param(&r.fraction), &r.fraction.source);
-        line(
-            o,
-            4,
-            "sensitivity",
-            num(r.sensitivity.value),
-            &r.sensitivity.source,
-        );
-        line(
-            o,
-            4,
-            "growth-without-estrogen",
-            num(r.growth_without_estrogen.value),
-            &r.growth_without_estrogen.source,
-        );
-    }
+    group(o, 2, view, &format!("cohorts.{}", c.name));
     let _ = writeln!(o, "  arms");
     for a in &c.arms {
         let ctl = if a.control { " [control]" } else { "" };
@@ -356,54 +279,8 @@ fn cohort(o: &mut String, c: &Cohort) {
     }
 }
 
-/// One drug effect of a cohort (direct or exposure-driven, with user units when given).
-fn effect(o: &mut String, e: &DrugEffect) {
-    let _ = writeln!(o, "  effect of {} [{}]", e.agent, e.source);
-    match &e.mode {
-        EffectMode::Direct {
-            inhibition,
-            kill_rate_per_day,
-        } => {
-            if let Some(u) = &e.specified_as {
-                // The user's number, then the model parameter it was solved to.
-                let _ = writeln!(
-                    o,
-                    "    expected {} {}% at day {} → inhibition {} ({}) [{}]",
-                    u.unit.label(),
-                    num(u.value),
-                    num(u.day),
-                    crate::fit::fragment::sig(inhibition.value, 3),
-                    u.solved_for,
-                    u.source
-                );
-            }
-            line(o, 4, "inhibition", param(inhibition), &inhibition.source);
-            line(
-                o,
-                4,
-                "kill-rate-per-day",
-                param(kill_rate_per_day),
-                &kill_rate_per_day.source,
-            );
-        }
-        EffectMode::Exposure {
-            emax,
-            ec50_ng_ml,
-            hill,
-            target,
-        } => match target {
-            EffectTarget::Growth => {
-                line(o, 4, "emax", param(emax), &emax.source);
-                line(o, 4, "ec50-ng-ml", param(ec50_ng_ml), &ec50_ng_ml.source);
-                line(o, 4, "hill", num(*hill), &e.source);
-            }
-            EffectTarget::Kill { k2 } => line(o, 4, "k2 (per ng/mL/day)", param(k2), &k2.source),
-        },
-    }
-}
-
 /// Measurements, enrollment, end of study and calipers.
-fn study_rules(o: &mut String, x: &Xenograft) {
+fn study_rules(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
     let _ = writeln!(o, "\nMeasurements");
     for m in &x.measurements {
         let _ = writeln!(
@@ -434,15 +311,7 @@ fn study_rules(o: &mut String, x: &Xenograft) {
         "\nEndpoints (event volume {} mm³)",
         num(x.endpoints.event_volume_mm3)
     );
-    for (n, v) in [
-        ("max-volume-mm3", &x.endpoints.max_volume_mm3),
-        ("max-diameter-mm", &x.endpoints.max_diameter_mm),
-        ("max-weight-loss-pct", &x.endpoints.max_weight_loss_pct),
-    ] {
-        if let Some(v) = v {
-            line(o, 2, n, num(v.value), &v.source);
-        }
-    }
+    group(o, 2, view, "endpoints");
     if !x.end_of_study.is_empty() {
         let _ = writeln!(o, "\nEnd of study");
         for s in &x.end_of_study {
@@ -451,35 +320,7 @@ fn study_rules(o: &mut String, x: &Xenograft) {
     }
     let c = &x.caliper;
     let _ = writeln!(o, "\nCalipers: {:?}", c.formula);
-    match &c.error {
-        CaliperError::Diameters { cv } => {
-            line(o, 2, "error: diameter CV", num(cv.value), &cv.source)
-        }
-        CaliperError::LogVolume { sd } => {
-            line(o, 2, "error: log-volume SD", num(sd.value), &sd.source)
-        }
-    }
-    line(
-        o,
-        2,
-        "observer-bias",
-        num(c.observer_bias.value),
-        &c.observer_bias.source,
-    );
-    line(
-        o,
-        2,
-        "detection-floor-mm3",
-        num(c.detection_floor_mm3.value),
-        &c.detection_floor_mm3.source,
-    );
-    line(
-        o,
-        2,
-        "width-ratio",
-        param(&c.width_ratio),
-        &c.width_ratio.source,
-    );
+    group(o, 2, view, "caliper");
 }
 
 /// Tests, α, target power and the declared hypotheses.
@@ -540,7 +381,7 @@ fn analysis_plan(o: &mut String, x: &Xenograft) {
 }
 
 /// Cages and attrition.
-fn husbandry(o: &mut String, x: &Xenograft) {
+fn husbandry(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
     let h = &x.husbandry;
     let _ = writeln!(
         o,
@@ -549,16 +390,11 @@ fn husbandry(o: &mut String, x: &Xenograft) {
         num(h.spare_fraction * 100.0),
         num(h.drug_overage_fraction * 100.0)
     );
-    line(
-        o,
-        2,
-        "attrition",
-        num(h.attrition.value),
-        &h.attrition.source,
-    );
+    group(o, 2, view, "husbandry");
 }
 
-fn design(o: &mut String, d: &AssayDesign) {
+/// The plate design line, then its sourced values (the view group `key`).
+fn design(o: &mut String, d: &AssayDesign, view: &[ViewNode], key: &str) {
     let doses: Vec<String> = d.doses_nm.iter().map(|x| num(*x)).collect();
     let _ = writeln!(
         o,
@@ -581,22 +417,16 @@ fn design(o: &mut String, d: &AssayDesign) {
         d.readout.as_str(),
         num(d.edge_effect)
     );
-    line(o, 2, "noise-cv", num(d.noise_cv.value), &d.noise_cv.source);
+    group(o, 2, view, key);
 }
 
-fn derivation(o: &mut String, d: &Derivation) {
+fn derivation(o: &mut String, d: &Derivation, view: &[ViewNode]) {
     let _ = writeln!(
         o,
         "\nDerivation: {} → {} under {} for {} days",
         d.parental_line, d.derived_line, d.drug, d.duration_days
     );
-    line(
-        o,
-        2,
-        "start-concentration-nm",
-        num(d.start_concentration_nm.value),
-        &d.start_concentration_nm.source,
-    );
+    group(o, 2, view, "derivation");
     let c = &d.culture;
     let sub = match (&c.substrate, c.substrate_nm) {
         (Some(s), Some(n)) => format!(" + {} {} nM", s, num(n)),
@@ -633,50 +463,20 @@ fn derivation(o: &mut String, d: &Derivation) {
     }
     if let Some(v) = &d.validation {
         let _ = writeln!(o, "  validation assay:");
-        design(o, v);
+        design(o, v, view, "derivation.validation");
     }
-    let m = &d.model;
     let _ = writeln!(o, "  model");
-    for (n, s) in [
-        ("doubling-h-with-e2", &m.doubling_h_with_e2),
-        ("doubling-h-without-e2", &m.doubling_h_without_e2),
-        ("death-rate-per-day", &m.death_rate_per_day),
-        ("ic50-sensitive-nm", &m.ic50_sensitive_nm),
-        ("ic50-resistant-nm", &m.ic50_resistant_nm),
-        ("hill", &m.hill),
-        ("resistant-fraction", &m.resistant_fraction),
-        ("switch-rate-per-division", &m.switch_rate_per_division),
-    ] {
-        line(o, 4, n, num(s.value), &s.source);
-    }
-    if let Some(f) = &m.intermediate_ic50_factor {
-        line(o, 4, "intermediate-ic50-factor", num(f.value), &f.source);
-    }
+    group(o, 4, view, "derivation.model");
 }
 
-fn assay(o: &mut String, a: &Assay) {
+fn assay(o: &mut String, a: &Assay, view: &[ViewNode]) {
     let _ = writeln!(o, "\nAssay medium: {}", a.medium);
     for l in &a.lines {
         let _ = writeln!(o, "  line {}", l.name);
-        line(o, 4, "ic50-nm", num(l.ic50_nm.value), &l.ic50_nm.source);
-        line(o, 4, "hill", num(l.hill.value), &l.hill.source);
-        line(
-            o,
-            4,
-            "doubling-h",
-            num(l.doubling_h.value),
-            &l.doubling_h.source,
-        );
-        line(
-            o,
-            4,
-            "max-inhibition",
-            param(&l.max_inhibition),
-            &l.max_inhibition.source,
-        );
+        group(o, 4, view, &format!("lines.{}", l.name));
     }
     let _ = writeln!(o, "  design:");
-    design(o, &a.design);
+    design(o, &a.design, view, "design");
 }
 
 fn procedure(o: &mut String, p: &Procedure) {
@@ -697,5 +497,46 @@ fn procedure(o: &mut String, p: &Procedure) {
         if !t.details.is_empty() {
             let _ = writeln!(o, "      {}", t.details);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `show` and the report's parameter table render the same view: on every bundled
+    /// protocol each value of the view is one `show` line (key, value, source) and one report
+    /// row with the same number and source.
+    #[test]
+    fn show_and_report_print_every_value_of_the_view() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols");
+        let mut checked = 0;
+        for e in std::fs::read_dir(dir).expect("protocols/").flatten() {
+            let path = e.path();
+            if path.extension().and_then(|s| s.to_str()) != Some("toml") {
+                continue;
+            }
+            let l = protocol::load(&path).expect("bundled protocol loads");
+            let text = summary(&l);
+            let rows = crate::report::summary::parameter_rows(&l.protocol);
+            let view = protocol_view(&l.protocol);
+            let leaves = ViewNode::leaves(&view);
+            assert_eq!(rows.len(), leaves.len(), "{}", path.display());
+            for ((labels, n), row) in leaves.iter().zip(&rows) {
+                let v = n.value.as_ref().expect("leaf");
+                let mut shown = String::new();
+                line(&mut shown, 0, &n.key, value(v), &v.source);
+                assert!(
+                    text.contains(shown.trim_end()),
+                    "{}: show lacks {shown:?}",
+                    path.display()
+                );
+                assert_eq!(row.name, labels.join(" · "));
+                assert!(row.value.starts_with(&num(v.value)), "{row:?}");
+                assert_eq!(row.source, v.source);
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "only {checked} values checked");
     }
 }

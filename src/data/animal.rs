@@ -85,13 +85,6 @@ impl Animal {
             .position(|&d| d == day)
             .map(|i| self.volumes[i])
     }
-    /// Volume standing for the analysis day (the reading on the day, or the last one at most
-    /// [`crate::model::window::ANALYSIS_DAY_CARRY_BACK_DAYS`] before it; the window rule of
-    /// [`crate::model::window`]).
-    pub fn at_analysis_day(&self, day: f64) -> Option<f64> {
-        crate::model::window::analysis_visit(&self.days, self.baseline, day)
-            .map(|i| self.volumes[i])
-    }
 }
 
 /// Groups rows into animals in order of first appearance (see [`Animal::set_readings`]).

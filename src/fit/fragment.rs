@@ -4,24 +4,15 @@
 //! comments above it.
 
 use super::{Estimate, FitResult, VariabilityKind};
-
-/// Significant-digit formatting for values in the fragment (no exponent for usual ranges).
-pub fn sig(x: f64, digits: usize) -> String {
-    if !x.is_finite() {
-        return "nan".into();
-    }
-    if x == 0.0 {
-        return "0.0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') { s } else { format!("{s}.0") }
-}
+use crate::output::fmt_sig_real;
 
 fn ci(e: &Estimate, digits: usize) -> String {
     if e.ci_low.is_finite() && e.ci_high.is_finite() {
-        format!("{}–{}", sig(e.ci_low, digits), sig(e.ci_high, digits))
+        format!(
+            "{}–{}",
+            fmt_sig_real(e.ci_low, digits),
+            fmt_sig_real(e.ci_high, digits)
+        )
     } else {
         "not computed".into()
     }
@@ -73,7 +64,7 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
         "# data: {n} animals, {} readings ({} at or below the detection floor{}, treated as left-censored), {} missing skipped, {} animals left before the last day\n",
         r.n_readings,
         r.n_censored,
-        r.floor_mm3.map(|f| format!(" of {} mm³", sig(f, 3))).unwrap_or_default(),
+        r.floor_mm3.map(|f| format!(" of {} mm³", fmt_sig_real(f, 3))).unwrap_or_default(),
         r.n_missing,
         r.n_left_early
     ));
@@ -115,14 +106,14 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
             "{base}; {level} CI {} {}, between-animal {what} {} ({level} CI {})",
             ci(&p.typical, 3),
             p.unit,
-            sig(p.variability.value, 3),
+            fmt_sig_real(p.variability.value, 3),
             ci(&p.variability, 3)
         );
         out.push_str(&format!(
             "{} = {{ value = {}, {vkey} = {}, source = {} }}\n",
             key(p.name),
-            sig(p.typical.value, 4),
-            sig(p.variability.value, 3),
+            fmt_sig_real(p.typical.value, 4),
+            fmt_sig_real(p.variability.value, 3),
             toml_str(&src)
         ));
     }
@@ -132,7 +123,7 @@ pub fn render(r: &FitResult, file: &str, date: &str) -> String {
     out.push_str("\n# Residual error of ln(volume). To use it, replace the `error = …` line of [caliper] with:\n");
     out.push_str(&format!(
         "# error = {{ model = \"log-volume\", sd = {{ value = {}, source = {} }} }}\n",
-        sig(r.residual_sd.value, 3),
+        fmt_sig_real(r.residual_sd.value, 3),
         toml_str(&src)
     ));
     out
@@ -164,8 +155,8 @@ pub fn render_effects(
             e.n_treated,
             control.arm,
             control.series.len(),
-            sig(e.rate_treated, 3),
-            sig(e.rate_control, 3),
+            fmt_sig_real(e.rate_treated, 3),
+            fmt_sig_real(e.rate_control, 3),
             ci(&e.inhibition, 2),
             e.pairs
         );
@@ -174,7 +165,7 @@ pub fn render_effects(
         out.push_str("mode = \"direct\"\n");
         out.push_str(&format!(
             "inhibition = {{ value = {}, source = {} }}\n",
-            sig(e.inhibition.value.clamp(0.0, 1.0), 3),
+            fmt_sig_real(e.inhibition.value.clamp(0.0, 1.0), 3),
             toml_str(&src)
         ));
         out.push_str(&format!(
@@ -190,11 +181,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn significant_digits() {
-        assert_eq!(sig(0.098765, 3), "0.0988");
-        assert_eq!(sig(152.34, 4), "152.3");
-        assert_eq!(sig(1523.4, 3), "1523.0");
-        assert_eq!(sig(0.0, 3), "0.0");
+    fn toml_strings_escape_quotes_and_backslashes() {
         assert_eq!(toml_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }

@@ -166,7 +166,7 @@ fn qnorm(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p.clamp(1e-12, 1.0 - 1e-12))
 }
 
-use crate::power::nct::normal_cdf as pnorm;
+use crate::numeric::dist::normal_cdf as pnorm;
 
 use crate::numeric::quantile7 as quantile_sorted;
 

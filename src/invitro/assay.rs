@@ -1,6 +1,6 @@
 //! Plate simulator for dose-response assays and the per-line 4PL fits.
 //!
-//! Wells are placed by the design's plate layout ([`super::layout`]: plate size, edges left
+//! Wells are placed by the design's plate layout ([`crate::protocol::plate_layout`]: plate size, edges left
 //! as PBS, blanks, lines per plate). Each well is seeded with a
 //! Poisson number of cells (the counting floor of pipetting a suspension), grows for the
 //! assay duration according to the line's model, and is read out with multiplicative
@@ -23,7 +23,7 @@
 
 use super::derivation::{GrowthModel, poisson};
 use super::fit::{Fit4pl, FitError, fit_4pl_relative};
-use super::layout::{self, LayoutError, Slot};
+use crate::protocol::plate_layout::{self as layout, LayoutError, Slot};
 use crate::protocol::{AssayDesign, AssayLine, Readout};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};

@@ -19,17 +19,16 @@ pub mod assay;
 pub mod derivation;
 pub mod figures;
 pub mod fit;
-pub mod layout;
 #[doc(hidden)]
 pub mod testutil;
 
 use crate::output::{Manifest, OutputError, fmt_f, write_atomic, write_csv_rows};
 use crate::plot::{PlotError, save};
+use crate::protocol::plate_layout::LayoutError;
 use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
 use assay::{LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate};
 use derivation::{DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s};
 use figures::{DoseResponseFigure, PopulationFigure, fmt_num};
-use layout::LayoutError;
 use rayon::prelude::*;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -759,17 +758,9 @@ pub fn run_replicates(
     }
 }
 
-/// Significant-digit formatting for CSV (plain decimal, `.` separator, empty if missing).
+/// Six significant digits for the CSVs ([`crate::output::fmt_sig`]; empty if missing).
 fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return String::new();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let dec = (5 - mag).clamp(0, 12) as usize;
-    format!("{x:.dec$}")
+    crate::output::fmt_sig(x, 6)
 }
 
 fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {

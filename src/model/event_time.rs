@@ -11,8 +11,8 @@
 //! `log Y = β·Tx + α_i + ε`, `α_i ~ N(0, τ²)`, `ε ~ N(0, σ²)`); Weibull times are drawn by
 //! inversion `T = median · (−ln U / ln 2)^{1/k}` as that file does (`(−log U/λ/f)^{1/ν}`).
 
-use crate::power::zig::Ziggurat;
 use crate::rng::XRng;
+use crate::rng::zig::Ziggurat;
 use rand::RngExt;
 
 /// The distribution of event times of one arm (given its median).
@@ -68,7 +68,7 @@ impl EventTimeModel {
                 (-std::f64::consts::LN_2 * (t / median).powf(shape)).exp()
             }
             EventTimeModel::LogNormal { log_sd } => {
-                crate::analysis::stats::dist::normal_sf((t / median).ln() / log_sd)
+                crate::numeric::dist::normal_sf((t / median).ln() / log_sd)
             }
         }
     }

@@ -6,8 +6,95 @@
 //! `--start` and the phases before. The timeline applies its weekend / holiday policy on top
 //! of these planned days (a calendar concern); the simulator doses on the planned days.
 
-use crate::protocol::{Frequency, Schedule};
-use jiff::civil::Time;
+use jiff::civil::{Time, Weekday};
+
+/// When a step or a dosing regimen happens, relative to the start of its phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// How often.
+    pub frequency: Frequency,
+    /// First day (offset from the phase start, ≥ 0).
+    pub start_day: u32,
+    /// Last day included (offset from the phase start); `None` = until the phase ends.
+    pub end_day: Option<u32>,
+    /// Clock times for multiple daily administrations (BID: two times) or timed events.
+    pub times: Vec<Time>,
+}
+
+impl Schedule {
+    /// A single event on `day` of the phase.
+    pub fn once(day: u32) -> Self {
+        Schedule {
+            frequency: Frequency::Once,
+            start_day: day,
+            end_day: Some(day),
+            times: Vec::new(),
+        }
+    }
+}
+
+/// Recurrence of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frequency {
+    /// A single occurrence on `start_day`.
+    Once,
+    /// `per_day` administrations every day (QD = 1, BID = 2, TID = 3).
+    Daily {
+        /// Administrations per day (1–4).
+        per_day: u8,
+    },
+    /// Every `n` days from `start_day` (Q3D = 3, QW = 7, Q2W = 14).
+    EveryNDays {
+        /// Interval in days (≥ 1).
+        n: u32,
+    },
+    /// On named weekdays (e.g. calipers Monday and Thursday).
+    Weekdays {
+        /// Days of the week (non-empty, no duplicates).
+        days: Vec<Weekday>,
+    },
+}
+
+impl Frequency {
+    /// Administrations per dosing day.
+    pub fn per_day(&self) -> u8 {
+        match self {
+            Frequency::Daily { per_day } => *per_day,
+            _ => 1,
+        }
+    }
+    /// Conventional abbreviation (QD, BID, TID, Q3D, QW, Mon/Thu, once).
+    pub fn label(&self) -> String {
+        match self {
+            Frequency::Once => "once".into(),
+            Frequency::Daily { per_day: 1 } => "QD".into(),
+            Frequency::Daily { per_day: 2 } => "BID".into(),
+            Frequency::Daily { per_day: 3 } => "TID".into(),
+            Frequency::Daily { per_day } => format!("{per_day}x daily"),
+            Frequency::EveryNDays { n: 7 } => "QW".into(),
+            Frequency::EveryNDays { n: 14 } => "Q2W".into(),
+            Frequency::EveryNDays { n } => format!("Q{n}D"),
+            Frequency::Weekdays { days } => days
+                .iter()
+                .map(|d| weekday_abbrev(*d))
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
+}
+
+/// Three-letter English weekday abbreviation.
+pub fn weekday_abbrev(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
 
 /// Planned days (offsets from the phase start) on which `s` fires within a phase of `len`
 /// days whose first day has weekday `wd0` (Monday = 0). `include_end` also allows day `len`

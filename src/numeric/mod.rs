@@ -1,8 +1,10 @@
 //! Shared numerics, below every domain module: dense linear algebra for the small systems of
 //! the statistics and fitting code ([`linalg`]), Nelder–Mead minimisation ([`optim`]), the
-//! sample quantile every summary uses, and the ordinary least-squares line. Each lives here
+//! sample quantile every summary uses, the ordinary least-squares line and the tail
+//! probabilities of the reference distributions ([`dist`]). Each lives here
 //! once and is tested once.
 
+pub mod dist;
 pub mod linalg;
 pub mod optim;
 

@@ -44,3 +44,18 @@ fn fmt_value_four_significant_digits() {
         assert_eq!(fmt_value(x), want, "{x}");
     }
 }
+
+#[test]
+fn significant_digits() {
+    assert_eq!(fmt_sig_real(0.098765, 3), "0.0988");
+    assert_eq!(fmt_sig_real(152.34, 4), "152.3");
+    assert_eq!(fmt_sig_real(1523.4, 3), "1523.0");
+    assert_eq!(fmt_sig_real(0.0, 3), "0.0");
+    assert_eq!(fmt_sig_real(f64::NAN, 3), "nan");
+    // CSV form: trailing zeros kept, no forced point, empty when missing, ≤ 12 decimals.
+    assert_eq!(fmt_sig(0.0990, 3), "0.0990");
+    assert_eq!(fmt_sig(123456.7, 6), "123457");
+    assert_eq!(fmt_sig(0.0, 6), "0");
+    assert_eq!(fmt_sig(f64::INFINITY, 6), "");
+    assert_eq!(fmt_sig(1.234e-9, 6), "0.000000001234");
+}

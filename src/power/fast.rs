@@ -16,7 +16,7 @@
 //!   before taking logarithms.
 //!
 //! Every animal gets its full visit curve (all caliper days), drawn as z₀, z₁ and one ε per
-//! visit (normals from the inlined ziggurat of [`super::zig`]) — a fixed count, so the study
+//! visit (normals from the inlined ziggurat of [`crate::rng::zig`]) — a fixed count, so the study
 //! at n is the first n animals of each arm for every parameter set. Nothing is
 //! allocated per replicate: per-arm running moments (Welford 1962) of each endpoint's
 //! per-animal value are snapshotted at every n of the grid, and Welch's test is computed from
@@ -27,10 +27,10 @@ use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{ReplicateModel, Tally};
 use super::nct::{t_test_power, t_two_sided_p, welch_power_equal_n};
 use super::units::UnitPlan;
-use super::zig::Ziggurat;
 use crate::model::effect::bliss;
 use crate::model::window;
 use crate::protocol::{EnrollmentMode, Protocol, Xenograft};
+use crate::rng::zig::Ziggurat;
 use crate::rng::{XRng, stream};
 use crate::sim::plan::{
     CohortPlan, EffectPlan, ErrPlan, KinKind, MAX_TREAT, ModelPlan, Plan, RParam, Spread,

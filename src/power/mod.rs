@@ -9,7 +9,6 @@ pub mod nct;
 #[cfg(test)]
 pub mod testkit;
 pub mod wilson;
-pub mod zig;
 
 pub use design::{Endpoint, EngineChoice, PowerError, Settings, parse_endpoint, parse_n_range};
 pub use engine::{ReplicateModel, Tally};

@@ -16,10 +16,7 @@
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::ln_gamma;
 
-/// Standard normal CDF Φ(z) = P(Z ≥ −z) (the analysis' [`crate::analysis::stats::dist::normal_sf`]).
-pub fn normal_cdf(z: f64) -> f64 {
-    crate::analysis::stats::dist::normal_sf(-z)
-}
+use crate::numeric::dist::normal_cdf;
 
 /// CDF of the central Student t with `df` > 0 degrees of freedom (A&S 26.7.1 via the
 /// regularized incomplete beta: P(T ≤ t) = 1 − ½·I_{ν/(ν+t²)}(ν/2, ½) for t ≥ 0).
@@ -35,8 +32,8 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
 }
 
 /// Two-sided p-value of a t statistic, P(|T| ≥ |t|): the analysis' one implementation
-/// ([`crate::analysis::stats::dist::t_two_sided`]), so power decisions equal `analyze`'s.
-pub use crate::analysis::stats::dist::t_two_sided as t_two_sided_p;
+/// ([`crate::numeric::dist::t_two_sided`]), so power decisions equal `analyze`'s.
+pub use crate::numeric::dist::t_two_sided as t_two_sided_p;
 
 /// Quantile of the central t: the `t` with `t_cdf(t, df) = p`, by bracketing bisection refined
 /// with Newton steps (monotone CDF, so the bracket always holds). Accurate to ~1e-12.

@@ -1035,9 +1035,9 @@ fn design(
     Some(design)
 }
 
-/// An impossible plate layout ([`crate::invitro::layout::plan`]) as an error at its key.
+/// An impossible plate layout ([`crate::protocol::plate_layout::plan`]) as an error at its key.
 fn layout_errors(design: &AssayDesign, n_lines: usize, cx: &mut Ctx<'_>, at: &KeyPath) {
-    use crate::invitro::layout::{LayoutError, plan};
+    use crate::protocol::plate_layout::{LayoutError, plan};
     if let Err(e) = plan(design, n_lines) {
         let key = match e {
             LayoutError::NoInnerWells { .. } => "edge-wells",

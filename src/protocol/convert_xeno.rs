@@ -1107,8 +1107,8 @@ fn solve_user_effects(
                 let solved_for = format!(
                     "solved for {} growth: typical on-treatment control rate {}/day, V0 {} mm³ at randomization{}",
                     curve.model_name(),
-                    crate::fit::fragment::sig(curve.control_rate(), 3),
-                    crate::fit::fragment::sig(curve.v0, 3),
+                    crate::output::fmt_sig_real(curve.control_rate(), 3),
+                    crate::output::fmt_sig_real(curve.v0, 3),
                     if kill > 0.0 {
                         format!(", kill {kill}/day")
                     } else {

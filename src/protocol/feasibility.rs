@@ -281,7 +281,7 @@ fn sig(v: f64) -> String {
     if v != 0.0 && (v.abs() < 0.01 || v.abs() >= 1e6) {
         format!("{v:.3e}")
     } else {
-        crate::fit::fragment::sig(v, 3)
+        crate::output::fmt_sig_real(v, 3)
     }
 }
 

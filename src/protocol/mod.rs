@@ -13,8 +13,10 @@ mod convert_xeno;
 pub mod diag;
 pub mod domain;
 pub mod feasibility;
+pub mod plate_layout;
 mod runnable;
 pub mod schema;
+pub mod view;
 
 pub use convert_analysis::arm_doses;
 pub use convert_xeno::typical_curve;

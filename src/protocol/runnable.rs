@@ -8,7 +8,6 @@ use super::diag::KeyPath;
 use super::domain::*;
 use super::schema::FileProtocol;
 use crate::model::schedule::planned_days;
-use crate::sim::plan::MAX_TREAT;
 
 /// Checks a converted xenograft (called only on a file without other errors, so domain and
 /// file indices agree).
@@ -114,11 +113,11 @@ fn arms(cx: &mut Ctx<'_>, f: &FileProtocol, tphases: &[(&str, u32, u32)], x: &Xe
         };
         for (ai, a) in c.arms.iter().enumerate() {
             let at = aat.i(ai);
-            if a.treatments.len() > MAX_TREAT {
+            if a.treatments.len() > MAX_TREATMENTS_PER_ARM {
                 cx.error_key(
                     &at.k("treatments"),
                     format!(
-                        "arm `{}` has {} treatments; at most {MAX_TREAT} per arm are simulated",
+                        "arm `{}` has {} treatments; at most {MAX_TREATMENTS_PER_ARM} per arm are simulated",
                         a.name,
                         a.treatments.len()
                     ),

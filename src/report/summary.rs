@@ -1,9 +1,10 @@
 //! The protocol summary section: what is studied, how, and every parameter with its source.
 
 use super::html::{Block, Table};
+use crate::protocol::view::{ViewNode, protocol_view};
 use crate::protocol::{
-    Assay, Body, CaliperError, Derivation, DrugEffect, EffectMode, EffectTarget, EscalationTrigger,
-    GrowthModel, Param, PhaseEnd, Procedure, Protocol, Sourced, Variability, Xenograft,
+    Assay, Body, Derivation, EscalationTrigger, PhaseEnd, Procedure, Protocol, Variability,
+    Xenograft,
 };
 
 /// One row of the parameter table.
@@ -19,8 +20,8 @@ pub struct ParamRow {
     pub source: String,
 }
 
-fn variability(p: &Param) -> String {
-    match p.variability {
+fn variability(v: Variability) -> String {
+    match v {
         Variability::None => "—".into(),
         Variability::LogNormal { cv } => format!("log-normal, CV {:.0}%", cv * 100.0),
         Variability::Normal { sd } => format!("normal, SD {}", fmt(sd)),
@@ -29,238 +30,23 @@ fn variability(p: &Param) -> String {
 
 use crate::output::fmt_value as fmt;
 
-struct Rows(Vec<ParamRow>);
-
-impl Rows {
-    fn param(&mut self, name: String, unit: &str, p: &Param) {
-        self.0.push(ParamRow {
-            name,
-            value: format!("{} {unit}", fmt(p.value)).trim().to_string(),
-            variability: variability(p),
-            source: p.source.clone(),
-        });
-    }
-    fn sourced(&mut self, name: String, unit: &str, s: &Sourced) {
-        self.0.push(ParamRow {
-            name,
-            value: format!("{} {unit}", fmt(s.value)).trim().to_string(),
-            variability: "—".into(),
-            source: s.source.clone(),
-        });
-    }
-    fn effect(&mut self, cohort: &str, e: &DrugEffect) {
-        let base = format!("{cohort} · {}", e.agent);
-        match &e.mode {
-            EffectMode::Direct {
-                inhibition,
-                kill_rate_per_day,
-            } => {
-                self.param(
-                    format!("{base} · growth inhibition"),
-                    "",
-                    &Param {
-                        source: e.source.clone(),
-                        ..inhibition.clone()
-                    },
-                );
-                self.param(
-                    format!("{base} · kill rate"),
-                    "1/day",
-                    &Param {
-                        source: e.source.clone(),
-                        ..kill_rate_per_day.clone()
-                    },
-                );
-            }
-            EffectMode::Exposure {
-                emax,
-                ec50_ng_ml,
-                hill,
-                target,
-            } => {
-                self.param(
-                    format!("{base} · Emax"),
-                    "",
-                    &Param {
-                        source: e.source.clone(),
-                        ..emax.clone()
-                    },
-                );
-                self.param(
-                    format!("{base} · EC50"),
-                    "ng/mL",
-                    &Param {
-                        source: e.source.clone(),
-                        ..ec50_ng_ml.clone()
-                    },
-                );
-                self.0.push(ParamRow {
-                    name: format!("{base} · Hill"),
-                    value: fmt(*hill),
-                    variability: "—".into(),
-                    source: e.source.clone(),
-                });
-                if let EffectTarget::Kill { k2 } = target {
-                    self.param(format!("{base} · k2 (Simeoni kill)"), "(ng/mL)⁻¹/day", k2);
-                }
-            }
-        }
-    }
-}
-
-/// Every model parameter of the protocol with value, variability and source.
+/// Every model parameter of the protocol with value, variability and source: the leaves of
+/// the protocol view ([`protocol_view`], the tree `show` prints too), each named by the labels
+/// of its path ("MCF-7 · take rate").
 pub fn parameter_rows(p: &Protocol) -> Vec<ParamRow> {
-    let mut r = Rows(Vec::new());
-    match &p.body {
-        Body::Xenograft(x) => {
-            r.param(
-                "animals · body weight".into(),
-                "g",
-                &x.animals.body_weight_g,
-            );
-            r.sourced(
-                "animals · weight gain".into(),
-                "g/day",
-                &x.animals.weight_gain_g_per_day,
-            );
-            r.sourced(
-                "animals · weight noise CV".into(),
-                "",
-                &x.animals.weight_noise_cv,
-            );
-            for c in &x.cohorts {
-                let n = &c.name;
-                for (name, unit, p) in c.growth.parameters() {
-                    r.param(format!("{n} · {name} ({})", c.growth.name()), unit, p);
-                }
-                if let GrowthModel::Simeoni { psi, .. } = &c.growth {
-                    r.0.push(ParamRow {
-                        name: format!("{n} · ψ"),
-                        value: fmt(*psi),
-                        variability: "—".into(),
-                        source: "Simeoni et al. 2004".into(),
-                    });
-                }
-                r.sourced(format!("{n} · take rate"), "", &c.take_rate);
-                r.param(format!("{n} · latency"), "days", &c.latency_days);
-                r.sourced(
-                    format!("{n} · growth without estrogen (multiplier)"),
-                    "",
-                    &c.growth_without_estrogen,
-                );
-                for e in &c.effects {
-                    r.effect(n, e);
-                }
-                if let Some(res) = &c.resistant {
-                    r.param(format!("{n} · resistant fraction"), "", &res.fraction);
-                    r.sourced(format!("{n} · resistant sensitivity"), "", &res.sensitivity);
-                    r.sourced(
-                        format!("{n} · resistant growth without estrogen"),
-                        "",
-                        &res.growth_without_estrogen,
-                    );
-                }
-            }
-            for a in &x.agents {
-                if let Some(pk) = &a.pk {
-                    r.sourced(format!("{} · PK ka", a.name), "1/h", &pk.ka_per_h);
-                    r.sourced(format!("{} · PK half-life", a.name), "h", &pk.half_life_h);
-                    r.sourced(format!("{} · PK V/F", a.name), "L/kg", &pk.volume_l_per_kg);
-                    r.sourced(
-                        format!("{} · PK bioavailability", a.name),
-                        "",
-                        &pk.bioavailability,
-                    );
-                }
-                if let Some(t) = &a.weight_loss_pct_per_week {
-                    r.sourced(format!("{} · body-weight loss", a.name), "%/week", t);
-                }
-            }
-            match &x.caliper.error {
-                CaliperError::Diameters { cv } => {
-                    r.sourced("calipers · diameter error CV".into(), "", cv)
-                }
-                CaliperError::LogVolume { sd } => {
-                    r.sourced("calipers · log-volume error SD".into(), "", sd)
-                }
-            }
-            r.sourced(
-                "calipers · observer bias".into(),
-                "",
-                &x.caliper.observer_bias,
-            );
-            r.sourced(
-                "calipers · detection floor".into(),
-                "mm³",
-                &x.caliper.detection_floor_mm3,
-            );
-            r.param(
-                "calipers · width/length ratio".into(),
-                "",
-                &x.caliper.width_ratio,
-            );
-            for (name, s) in [
-                ("volume", &x.endpoints.max_volume_mm3),
-                ("diameter", &x.endpoints.max_diameter_mm),
-                ("weight loss", &x.endpoints.max_weight_loss_pct),
-            ] {
-                if let Some(s) = s {
-                    let unit = match name {
-                        "volume" => "mm³",
-                        "diameter" => "mm",
-                        _ => "%",
-                    };
-                    r.sourced(format!("humane endpoint · {name}"), unit, s);
-                }
-            }
-            r.sourced("attrition".into(), "", &x.husbandry.attrition);
-        }
-        Body::Derivation(d) => {
-            let m = &d.model;
-            r.sourced(
-                "start concentration".into(),
-                "nM",
-                &d.start_concentration_nm,
-            );
-            r.sourced("doubling with E2".into(), "h", &m.doubling_h_with_e2);
-            r.sourced("doubling without E2".into(), "h", &m.doubling_h_without_e2);
-            r.sourced("death rate".into(), "1/day", &m.death_rate_per_day);
-            r.sourced("IC50 sensitive".into(), "nM", &m.ic50_sensitive_nm);
-            r.sourced("IC50 resistant".into(), "nM", &m.ic50_resistant_nm);
-            r.sourced("Hill".into(), "", &m.hill);
-            r.sourced(
-                "pre-existing resistant fraction".into(),
-                "",
-                &m.resistant_fraction,
-            );
-            r.sourced(
-                "switch rate per division".into(),
-                "",
-                &m.switch_rate_per_division,
-            );
-            if let Some(f) = &m.intermediate_ic50_factor {
-                r.sourced("adapting state IC50 factor".into(), "", f);
-            }
-            if let Some(v) = &d.validation {
-                r.sourced("validation readout noise CV".into(), "", &v.noise_cv);
-            }
-        }
-        Body::Assay(a) => {
-            for l in &a.lines {
-                r.sourced(format!("{} · IC50", l.name), "nM", &l.ic50_nm);
-                r.sourced(format!("{} · Hill", l.name), "", &l.hill);
-                r.sourced(format!("{} · doubling", l.name), "h", &l.doubling_h);
-                r.param(
-                    format!("{} · max inhibition", l.name),
-                    "",
-                    &l.max_inhibition,
-                );
-            }
-            r.sourced("readout noise CV".into(), "", &a.design.noise_cv);
-        }
-        Body::Procedure(_) => {}
-    }
-    r.0
+    let view = protocol_view(p);
+    ViewNode::leaves(&view)
+        .into_iter()
+        .filter_map(|(path, n)| {
+            let v = n.value.as_ref()?;
+            Some(ParamRow {
+                name: path.join(" · "),
+                value: format!("{} {}", fmt(v.value), v.unit).trim().to_string(),
+                variability: variability(v.variability),
+                source: v.source.clone(),
+            })
+        })
+        .collect()
 }
 
 fn phase_table(p: &Protocol) -> Table {
@@ -367,19 +153,7 @@ fn xenograft_blocks(out: &mut Vec<Block>, x: &Xenograft) {
             let hormone = c
                 .hormone
                 .as_ref()
-                .map(|h| {
-                    format!(
-                        "{} ({})",
-                        h.name,
-                        match h.removal {
-                            crate::protocol::PelletRemoval::AtRandomization =>
-                                "removed at randomization".to_string(),
-                            crate::protocol::PelletRemoval::OnStudyDay(d) =>
-                                format!("removed on study day {d}"),
-                            crate::protocol::PelletRemoval::Never => "not removed".to_string(),
-                        }
-                    )
-                })
+                .map(|h| format!("{} ({})", h.name, h.removal.describe()))
                 .unwrap_or_else(|| "none".into());
             let cells = c
                 .implantation

@@ -10,8 +10,9 @@ use crate::protocol::{
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
-/// Most treatments in one arm (fixed-size per-animal arrays keep the hot loop allocation-free).
-pub(crate) const MAX_TREAT: usize = 4;
+/// Length of the engine's per-animal treatment arrays: the protocol's limit
+/// ([`crate::protocol::MAX_TREATMENTS_PER_ARM`], which `check` enforces).
+pub(crate) const MAX_TREAT: usize = crate::protocol::MAX_TREATMENTS_PER_ARM;
 
 /// A random parameter: typical value and between-animal variability.
 #[derive(Debug, Clone, Copy, PartialEq)]

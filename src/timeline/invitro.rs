@@ -545,7 +545,7 @@ fn add_plates(totals: &mut InVitroTotals, kind: &str, n: u32) {
 
 /// Seeding, drug addition and read-out of a dose-response assay starting on `day`; plates,
 /// medium (sample and blank wells, seeding + drug medium) and PBS follow the design's plate
-/// layout ([`crate::invitro::layout::plan`]).
+/// layout ([`crate::protocol::plate_layout::plan`]).
 #[allow(clippy::too_many_arguments)]
 fn assay_events(
     em: &Emitter,
@@ -563,7 +563,7 @@ fn assay_events(
     } else {
         cal.next_working(day)
     };
-    let map = crate::invitro::layout::plan(a, lines as usize)?;
+    let map = crate::protocol::plate_layout::plan(a, lines as usize)?;
     let plates = map.plates;
     let filled = (map.samples.len() + map.blanks.len()) as f64;
     let drug_day = seed + ATTACH_DAYS;

@@ -59,7 +59,7 @@ pub enum TimelineError {
     Tasks(String),
     /// An assay's plate layout cannot hold its design (the protocol check rejects it first).
     #[error("plate layout: {0}")]
-    Layout(#[from] crate::invitro::layout::LayoutError),
+    Layout(#[from] crate::protocol::plate_layout::LayoutError),
 }
 
 /// Simulated enrollment day of one conditional phase (days from the start of that phase):

@@ -11,6 +11,7 @@ mod report;
 mod robust;
 // Issue 18, hostile inputs (kept apart from robust.rs for merging).
 mod robust_inputs;
+mod structure;
 mod timeline;
 
 /// Repository root (tests run with the package root as working directory).

@@ -10,9 +10,9 @@
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
 
-use super::dist::normal_two_sided;
 use super::linalg::{chol_inverse, chol_solve, cholesky};
 use super::survival::{TteError, check_regression_data};
+use crate::numeric::dist::normal_two_sided;
 use statrs::function::erf::erfc;
 
 /// Error distribution of log T.

@@ -17,9 +17,9 @@
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
 
-use super::dist::{chi2_sf, normal_two_sided};
 use super::linalg::{chol_inverse, chol_solve, cholesky};
 use super::survival::{TteError, check_regression_data};
+use crate::numeric::dist::{chi2_sf, normal_two_sided};
 
 /// 97.5 % standard-normal quantile (R `qnorm(0.975)`), for 95 % confidence intervals.
 pub const Z_975: f64 = 1.959_963_984_540_054;

@@ -25,8 +25,8 @@
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
 
-use super::dist::t_two_sided;
 use super::linalg::{chol_inverse, chol_logdet, chol_solve, cholesky, cholesky_into, inverse};
+use crate::numeric::dist::t_two_sided;
 use crate::numeric::optim::{bfgs, nelder_mead};
 
 /// One group (animal) of observations: row-major design matrices.

@@ -16,7 +16,6 @@
 
 pub mod aft;
 pub mod cox;
-pub mod dist;
 mod fisher;
 mod growth;
 pub use crate::numeric::linalg;

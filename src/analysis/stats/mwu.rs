@@ -1,7 +1,7 @@
 //! Wilcoxon–Mann–Whitney U test, two-sided, reproducing `scipy.stats.mannwhitneyu` (1.17,
 //! `method="auto"`, `use_continuity=True`).
 
-use super::dist::normal_sf;
+use crate::numeric::dist::normal_sf;
 
 /// How the p-value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

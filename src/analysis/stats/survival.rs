@@ -1,6 +1,6 @@
 //! Kaplan–Meier estimator and the two-group log-rank test.
 
-use super::dist::chi2_1_sf;
+use crate::numeric::dist::chi2_1_sf;
 
 /// One step of a Kaplan–Meier curve.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -52,7 +52,7 @@ pub fn jonckheere(groups: &[&[f64]]) -> (f64, f64, f64) {
         return (j, f64::NAN, f64::NAN);
     }
     let z = (j - mean) / var.sqrt();
-    (j, z, super::dist::normal_two_sided(z))
+    (j, z, crate::numeric::dist::normal_two_sided(z))
 }
 
 /// Result of the OLS slope t-test.
@@ -98,7 +98,7 @@ pub fn ols_slope_test(x: &[f64], y: &[f64]) -> SlopeTest {
         se,
         t,
         df,
-        p_value: super::dist::t_two_sided(t, df),
+        p_value: crate::numeric::dist::t_two_sided(t, df),
     }
 }
 

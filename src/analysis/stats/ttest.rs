@@ -1,6 +1,6 @@
 //! Welch's unequal-variance t-test.
 
-use super::dist::t_two_sided;
+use crate::numeric::dist::t_two_sided;
 
 /// Result of a t-test.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -109,7 +109,7 @@ fn bliss_and_hsa_match_synergylmm_at_every_time_point() {
         // tests.csv uses the t p-value; with every animal read on the same days the
         // Satterthwaite df is that of a one-way ANOVA of per-animal slopes, M − 4 = 28.
         assert!((row.df - 28.0).abs() < 0.01, "df {}", row.df);
-        let t = crate::analysis::stats::dist::t_two_sided(row.statistic, row.df);
+        let t = crate::numeric::dist::t_two_sided(row.statistic, row.df);
         close(row.p_value, t, 1e-12, "tests.csv p = t(SS, df)");
         assert_eq!(row.kind, "synergy");
         assert_eq!(row.family, "synergy");

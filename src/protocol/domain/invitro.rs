@@ -179,7 +179,7 @@ pub enum Arrangement {
 }
 
 /// Plate layout of a dose-response assay: the simulator places wells by it and the timeline
-/// counts plates and medium from it (one owner: [`crate::invitro::layout`]).
+/// counts plates and medium from it (one owner: [`crate::protocol::plate_layout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlateLayout {
     /// Edge wells: samples or PBS.

@@ -2,6 +2,10 @@
 
 use super::{Adjustment, Family, Hypothesis, Param, Schedule, Sourced, TestKey};
 
+/// Most treatments combined in one arm: the simulator keeps fixed-size per-animal arrays of
+/// this length so its hot loop never allocates, and `check` rejects a larger combination.
+pub const MAX_TREATMENTS_PER_ARM: usize = 4;
+
 /// An in vivo efficacy study: animals, cohorts (tumor models) with their arms, measurements,
 /// enrollment, endpoints and the simulation model.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +163,17 @@ pub enum PelletRemoval {
     OnStudyDay(i32),
     /// Never (support throughout).
     Never,
+}
+
+impl PelletRemoval {
+    /// When the pellet comes out, in words (`show` and the report print it).
+    pub fn describe(&self) -> String {
+        match self {
+            PelletRemoval::AtRandomization => "removed at randomization".into(),
+            PelletRemoval::OnStudyDay(d) => format!("removed on study day {d}"),
+            PelletRemoval::Never => "not removed".into(),
+        }
+    }
 }
 
 /// Growth model of the unperturbed tumor (volume in mm³, time in days). Rates are per day.

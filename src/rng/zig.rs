@@ -8,7 +8,7 @@
 //! (low 7 bits for the layer, high 32 bits for the signed value), avoiding the correlation of
 //! the original 32-bit version. The tail beyond R uses Marsaglia's (1964) exponential method.
 
-use crate::rng::XRng;
+use super::XRng;
 use rand::Rng;
 
 /// Precomputed ziggurat tables.
@@ -103,7 +103,7 @@ fn open01(rng: &mut XRng) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::power::nct::normal_cdf;
+    use crate::numeric::dist::normal_cdf;
 
     #[test]
     fn moments_and_tails_match_the_normal() {

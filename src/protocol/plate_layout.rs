@@ -13,7 +13,7 @@
 //! - `arrangement = "line-per-plate"` puts each line on its own plate with all its wells; a
 //!   line that does not fit is an error (never a silent split).
 
-use crate::protocol::{Arrangement, AssayDesign, EdgeWells};
+use super::{Arrangement, AssayDesign, EdgeWells};
 use std::fmt;
 
 /// Rows × columns of a standard plate (ANSI/SLAS 1-2004 footprints).

@@ -30,6 +30,11 @@ pub fn normal_sf(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
+/// Standard normal CDF Φ(z) = P(Z ≥ −z).
+pub fn normal_cdf(z: f64) -> f64 {
+    normal_sf(-z)
+}
+
 /// Upper tail of the χ² distribution with 1 degree of freedom: P(X ≥ x) = erfc(√(x/2)).
 pub fn chi2_1_sf(x: f64) -> f64 {
     if x.is_nan() {
