@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             common_random_numbers: crn,
             engine: power::EngineChoice::Tight,
             start: xenoplan::sim::SimOptions::default().start,
+            precision: None,
         };
         let units = UnitPlan::new(&protocol, &settings)?;
         let model = FastModel::new(

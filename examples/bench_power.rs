@@ -41,6 +41,7 @@ fn settings(p: &xenoplan::protocol::Protocol, n: Vec<u32>, reps: u64) -> Setting
         common_random_numbers: true,
         engine: EngineChoice::Auto,
         start: SimOptions::default().start,
+        precision: None,
     }
 }
 

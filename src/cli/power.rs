@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Arguments of `xenoplan power`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies"
+    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 1000 --precision 0.01   # add replicates until every CI half-width <= 1 point"
 )]
 pub struct Args {
     /// Protocol file (xenograft).
@@ -18,6 +18,14 @@ pub struct Args {
     /// Simulated studies per n (default 1000: Wilson CI half-width ≤ 3.1 points; assumed).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: u64,
+    /// Target Wilson 95% CI half-width of every reported power (e.g. 0.01): after --reps,
+    /// replicates are added in deterministic rounds until it is reached (recorded in
+    /// manifest.json; the same for any thread count).
+    #[arg(long)]
+    pub precision: Option<f64>,
+    /// Replicate cap of --precision.
+    #[arg(long, default_value_t = crate::study::power::DEFAULT_MAX_REPS, value_parser = clap::value_parser!(u64).range(1..=super::MAX_REPS))]
+    pub max_reps: u64,
     /// Two-sided significance level (default: the protocol's analysis plan).
     #[arg(long)]
     pub alpha: Option<f64>,
@@ -75,6 +83,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         protocol: &loaded,
         n: args.n,
         reps: args.reps,
+        precision: args.precision,
+        max_reps: args.max_reps,
         alpha: args.alpha,
         target: args.target,
         seed: args.seed,

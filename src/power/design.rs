@@ -90,6 +90,9 @@ pub struct Settings {
     /// Calendar date of the protocol's first day: weekday caliper schedules are placed on it
     /// (the simulator's and the timeline's `--start`).
     pub start: jiff::civil::Date,
+    /// `--precision`: after `reps`, add replicates until every reported power's Wilson 95 %
+    /// half-width reaches the target (`None` = exactly `reps`).
+    pub precision: Option<super::engine::Precision>,
 }
 
 impl Settings {
@@ -125,6 +128,20 @@ impl Settings {
         }
         if self.endpoints.is_empty() {
             return bad("no endpoint selected".into());
+        }
+        if let Some(p) = self.precision {
+            if !(p.half_width > 0.0 && p.half_width < 0.5) {
+                return bad(format!(
+                    "--precision must be a Wilson half-width in (0, 0.5), e.g. 0.01; got {}",
+                    p.half_width
+                ));
+            }
+            if p.max_reps < self.reps {
+                return bad(format!(
+                    "--max-reps ({}) is below --reps ({}): the first round is --reps replicates",
+                    p.max_reps, self.reps
+                ));
+            }
         }
         Ok(())
     }

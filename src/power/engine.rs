@@ -123,16 +123,27 @@ pub fn run<M: ReplicateModel>(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tally, rayon::ThreadPoolBuildError> {
-    let block = block_size(reps);
-    let blocks = reps.div_ceil(block);
+    run_range(model, 0..reps, threads, progress)
+}
+
+/// Runs replicates `reps.start..reps.end` (their streams depend on the replicate number only,
+/// so two consecutive ranges add up to exactly the tally of their union).
+pub fn run_range<M: ReplicateModel>(
+    model: &M,
+    reps: std::ops::Range<u64>,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tally, rayon::ThreadPoolBuildError> {
+    let block = block_size(reps.end - reps.start);
+    let blocks = (reps.end - reps.start).div_ceil(block);
     let work = || {
         let partial: Vec<Tally> = (0..blocks)
             .into_par_iter()
             .map(|b| {
                 let mut scratch = model.scratch();
                 let mut tally = model.empty_tally();
-                let start = b * block;
-                let end = (start + block).min(reps);
+                let start = reps.start + b * block;
+                let end = (start + block).min(reps.end);
                 for rep in start..end {
                     model.replicate(rep, &mut scratch, &mut tally);
                 }
@@ -151,4 +162,105 @@ pub fn run<M: ReplicateModel>(
         .num_threads(threads)
         .build()?;
     Ok(pool.install(work))
+}
+
+/// `power --precision`: replicates are added until every reported power's Wilson 95 %
+/// interval has at most this half-width, or the cap is reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precision {
+    /// Target half-width of every reported power's Wilson 95 % interval (e.g. 0.01).
+    pub half_width: f64,
+    /// Largest number of replicates per n.
+    pub max_reps: u64,
+}
+
+/// How a precision-targeted run ended (written to `manifest.json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PrecisionOutcome {
+    /// The target half-width.
+    pub half_width_target: f64,
+    /// The replicate cap.
+    pub max_reps: u64,
+    /// Replicates run per n.
+    pub reps: u64,
+    /// Rounds of replicates (the first is `--reps`).
+    pub rounds: u32,
+    /// Widest Wilson 95 % half-width among the reported powers at the end.
+    pub widest_half_width: f64,
+    /// Whether every half-width reached the target.
+    pub reached: bool,
+    /// The stopping rule in words.
+    pub rule: String,
+}
+
+/// Widest Wilson 95 % half-width over every (n, unit) power and, with `joint`, every joint
+/// power of `t`, and the replicates per n that the widest cell's estimate needs for the
+/// target `h` (normal approximation n = z²·p(1 − p)/h², p from the Wilson centre).
+fn widest(t: &Tally, joint: bool, h: f64) -> (f64, u64) {
+    let z = 1.959_963_984_540_054;
+    let mut worst = (0.0f64, 0u64);
+    let mut cell = |k: u64, n: u64| {
+        if n == 0 {
+            return;
+        }
+        let (lo, hi) = super::wilson::wilson95(k, n);
+        let w = 0.5 * (hi - lo);
+        if w > worst.0 {
+            let p = 0.5 * (lo + hi);
+            worst = (w, (z * z * p * (1.0 - p) / (h * h)).ceil() as u64);
+        }
+    };
+    for ni in 0..t.n_count {
+        for u in 0..t.unit_count {
+            cell(t.rejections[t.idx(ni, u)], t.reps[ni]);
+        }
+        if joint {
+            cell(t.joint[ni], t.reps[ni]);
+        }
+    }
+    worst
+}
+
+/// Runs `first` replicates, then adds rounds until the widest reported half-width is at most
+/// `target.half_width` or `target.max_reps` replicates have run. Each round runs up to the
+/// estimated need (+10 %, rounded up to a multiple of [`BLOCK`], at least one block more and at
+/// most four times the replicates so far). The rule reads only the integer tallies, so the
+/// replicates run — and every number — are the same for any thread count.
+pub fn run_to_precision<M: ReplicateModel>(
+    model: &M,
+    first: u64,
+    target: Precision,
+    joint: bool,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Tally, PrecisionOutcome), rayon::ThreadPoolBuildError> {
+    let mut done = first.min(target.max_reps);
+    let mut tally = run_range(model, 0..done, threads, progress)?;
+    let mut rounds = 1;
+    loop {
+        let (w, need) = widest(&tally, joint, target.half_width);
+        if w <= target.half_width || done >= target.max_reps {
+            let outcome = PrecisionOutcome {
+                half_width_target: target.half_width,
+                max_reps: target.max_reps,
+                reps: done,
+                rounds,
+                widest_half_width: w,
+                reached: w <= target.half_width,
+                rule: format!(
+                    "replicates added in rounds (to the estimated need + 10%, multiples of {BLOCK}, at most 4x per round) until every reported power's Wilson 95% half-width is <= {} or {} replicates per n",
+                    target.half_width, target.max_reps
+                ),
+            };
+            return Ok((tally, outcome));
+        }
+        let want = ((need as f64 * 1.1).ceil() as u64).div_ceil(BLOCK) * BLOCK;
+        let next = want
+            .max(done + BLOCK)
+            .min(done.saturating_mul(4))
+            .min(target.max_reps);
+        tally.add(&run_range(model, done..next, threads, progress)?);
+        done = next;
+        rounds += 1;
+    }
 }

@@ -168,6 +168,8 @@ pub struct PowerResult {
     pub n_values: Vec<u32>,
     /// Replicates per n.
     pub reps: u64,
+    /// How `--precision` ended (`None`: exactly `reps` replicates were asked).
+    pub precision: Option<super::engine::PrecisionOutcome>,
     /// α.
     pub alpha: f64,
     /// Target power.
@@ -241,8 +243,8 @@ pub fn run_power(
     };
     match tight {
         Ok(model) => {
-            let tally = engine::run(&model, settings.reps, settings.threads, progress)
-                .map_err(threads_err)?;
+            let (tally, precision) = run_tally(&model, settings, progress).map_err(threads_err)?;
+            let settings = &ran(settings, &precision);
             let yields: Vec<(f64, String)> = (0..model.design.cohorts)
                 .map(|_| {
                     (
@@ -251,7 +253,7 @@ pub fn run_power(
                     )
                 })
                 .collect();
-            Ok(assemble(
+            let mut r = assemble(
                 protocol,
                 settings,
                 &units,
@@ -262,13 +264,14 @@ pub fn run_power(
                     yields: &yields,
                     engine: TIGHT_ENGINE,
                 },
-            ))
+            );
+            r.precision = precision;
+            Ok(r)
         }
         Err(why) if settings.engine == EngineChoice::Tight => Err(PowerError::NotTight(why)),
         Err(why) => {
             let model = SimModel::new(protocol, engine, &units, settings)?;
-            let tally = engine::run(&model, settings.reps, settings.threads, progress)
-                .map_err(threads_err)?;
+            let (tally, precision) = run_tally(&model, settings, progress).map_err(threads_err)?;
             let yields: Vec<(f64, String)> = (0..tally.took.len())
                 .map(|c| {
                     let (took, eligible) = (tally.took[c], tally.eligible[c]);
@@ -282,7 +285,7 @@ pub fn run_power(
                     }
                 })
                 .collect();
-            let mut settings = settings.clone();
+            let mut settings = ran(settings, &precision);
             settings.common_random_numbers = false;
             let mut r = assemble(
                 protocol,
@@ -296,12 +299,47 @@ pub fn run_power(
                     engine: FULL_ENGINE,
                 },
             );
+            r.precision = precision;
             if settings.engine == EngineChoice::Auto {
                 r.engine_note = format!("tight path not applicable: {why}");
             }
             Ok(r)
         }
     }
+}
+
+/// The replicates of one run: exactly `settings.reps`, or rounds to `settings.precision`.
+fn run_tally<M: engine::ReplicateModel>(
+    model: &M,
+    settings: &Settings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Tally, Option<engine::PrecisionOutcome>), rayon::ThreadPoolBuildError> {
+    match settings.precision {
+        None => Ok((
+            engine::run(model, settings.reps, settings.threads, progress)?,
+            None,
+        )),
+        Some(p) => {
+            let (t, o) = engine::run_to_precision(
+                model,
+                settings.reps,
+                p,
+                settings.joint,
+                settings.threads,
+                progress,
+            )?;
+            Ok((t, Some(o)))
+        }
+    }
+}
+
+/// `settings` with the replicates actually run.
+fn ran(settings: &Settings, precision: &Option<engine::PrecisionOutcome>) -> Settings {
+    let mut s = settings.clone();
+    if let Some(o) = precision {
+        s.reps = o.reps;
+    }
+    s
 }
 
 /// Name of the tight engine in `power.csv`, the manifest and the text report.
@@ -499,6 +537,7 @@ pub fn assemble(
         failures: tally.failures.clone(),
         n_values: settings.n_values.clone(),
         reps: settings.reps,
+        precision: None,
         alpha: settings.alpha,
         target: settings.target,
         seed: settings.seed,

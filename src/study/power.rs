@@ -7,6 +7,10 @@ use crate::power::{self, Endpoint, PowerResult, Settings};
 use crate::protocol::{Adjustment, Loaded, Protocol};
 use std::path::{Path, PathBuf};
 
+/// Default replicate cap of `--precision` (a Wilson half-width of 0.005 at power 0.5 needs
+/// ≈ 38 400; assumed).
+pub const DEFAULT_MAX_REPS: u64 = 100_000;
+
 /// What to size and how; `None` fields take the protocol's analysis plan.
 #[derive(Debug, Clone)]
 pub struct PowerJob<'a> {
@@ -14,8 +18,13 @@ pub struct PowerJob<'a> {
     pub protocol: &'a Loaded,
     /// Animals per arm to evaluate: `A..B` (inclusive), `N`, or a list `4,6,8`.
     pub n: String,
-    /// Simulated studies per n.
+    /// Simulated studies per n (with `precision`: the first round).
     pub reps: u64,
+    /// Target Wilson 95 % half-width of every reported power: replicates are added in
+    /// deterministic rounds until it is reached or `max_reps` have run.
+    pub precision: Option<f64>,
+    /// Replicate cap of `precision`.
+    pub max_reps: u64,
     /// Two-sided significance level.
     pub alpha: Option<f64>,
     /// Target power.
@@ -50,6 +59,8 @@ impl<'a> PowerJob<'a> {
             protocol,
             n: "3..15".into(),
             reps: 1000,
+            precision: None,
+            max_reps: DEFAULT_MAX_REPS,
             alpha: None,
             target: None,
             seed: 1,
@@ -109,6 +120,10 @@ impl<'a> PowerJob<'a> {
             start: self
                 .start
                 .unwrap_or_else(|| crate::sim::SimOptions::default().start),
+            precision: self.precision.map(|half_width| power::engine::Precision {
+                half_width,
+                max_reps: self.max_reps,
+            }),
         };
         s.validate()?;
         Ok(s)
@@ -150,7 +165,8 @@ pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
             job.scenario
         );
     }
-    obs.progress_start("power", s.reps * scenarios.len() as u64);
+    let most = s.precision.map_or(s.reps, |p| p.max_reps);
+    obs.progress_start("power", most * scenarios.len() as u64);
     let progress = |k: u64| obs.progress(k);
     let result = power::scenario::run_scenarios(protocol, &s, &scenarios, &progress);
     obs.progress_end();
@@ -169,7 +185,9 @@ pub fn run(job: &PowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<PowerRun> {
     manifest.seed = Some(s.seed);
     manifest.parameters = serde_json::json!({
         "n_per_arm": s.n_values,
-        "reps": s.reps,
+        "reps": result.reps,
+        "reps_requested": s.reps,
+        "precision": result.precision,
         "alpha": s.alpha,
         "target": s.target,
         "endpoints": result.endpoints,
@@ -248,6 +266,7 @@ fn summary_json(r: &PowerResult, out_dir: &Path) -> serde_json::Value {
         "justification": r.justification,
         "scenario": r.scenario,
         "scenarios": r.scenarios,
+        "precision": r.precision,
         "rows": r.rows.iter().chain(&r.joint_rows).collect::<Vec<_>>(),
         "output_dir": out_dir.display().to_string(),
     })
@@ -263,6 +282,21 @@ fn text_report(r: &PowerResult, out_dir: &Path) -> String {
         "power: {} — {} reps per n, α = {}, target {}, seed {}, adjust {}, engine: {}",
         r.protocol_id, r.reps, r.alpha, r.target, r.seed, r.adjust, r.engine
     );
+    if let Some(p) = &r.precision {
+        let _ = if p.reached {
+            writeln!(
+                o,
+                "precision: every Wilson 95% half-width <= {} after {} replicates per n ({} rounds; widest {:.4})",
+                p.half_width_target, p.reps, p.rounds, p.widest_half_width
+            )
+        } else {
+            writeln!(
+                o,
+                "warning: --precision {} not reached: widest Wilson 95% half-width {:.4} after the cap of {} replicates per n; raise --max-reps",
+                p.half_width_target, p.widest_half_width, p.reps
+            )
+        };
+    }
     let w = comparison_width(r);
     if !r.engine_note.is_empty() {
         let _ = writeln!(o, "({})", r.engine_note);

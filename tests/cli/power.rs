@@ -99,6 +99,14 @@ fn bad_settings_exit_one_with_a_message() {
         (vec!["--reps", "0"], "reps"),
         (vec!["--endpoint", "ttest"], "unknown endpoint `ttest`"),
         (vec!["--threads", "0"], "threads"),
+        (
+            vec!["--precision", "0.7"],
+            "--precision must be a Wilson half-width in (0, 0.5), e.g. 0.01; got 0.7",
+        ),
+        (
+            vec!["--reps", "1000", "--precision", "0.01", "--max-reps", "300"],
+            "--max-reps (300) is below --reps (1000): the first round is --reps replicates",
+        ),
     ] {
         let mut a = vec!["power", "examples/p1_power.toml", "--out", out];
         a.extend_from_slice(&args);
@@ -331,4 +339,40 @@ fn combination_protocol_sizes_each_declared_hypothesis() {
         4 * 5,
         "4 sizing combination hypotheses × n = 4..8\n{csv}"
     );
+}
+
+#[test]
+fn precision_adds_replicates_until_every_interval_is_narrow_enough() {
+    let d = scratch("power-precision");
+    // run_p1 starts from --reps 3000.
+    let o = run_p1(&d, "2", &["--precision", "0.01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("precision: every Wilson 95% half-width <= 0.01 after "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    let reps = m["parameters"]["reps"].as_u64().expect("reps");
+    assert!(reps > 3000, "{line}");
+    assert!(
+        line.contains(&format!("after {reps} replicates per n (")),
+        "{line}"
+    );
+    assert_eq!(m["parameters"]["reps_requested"], 3000);
+    assert_eq!(m["parameters"]["precision"]["reached"], true);
+    let capped = scratch("power-precision-cap");
+    let o = run_p1(
+        &capped,
+        "1",
+        &["--precision", "0.005", "--max-reps", "3000"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("warning: --precision 0.005 not reached: widest Wilson 95% half-width"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("after the cap of 3000 replicates per n; raise --max-reps"));
 }

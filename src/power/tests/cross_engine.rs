@@ -159,6 +159,7 @@ fn settings(c: &Case, engine: EngineChoice, reps: u64) -> Settings {
         joint: false,
         common_random_numbers: true,
         engine,
+        precision: None,
         start: START
             .checked_add(jiff::Span::new().days(i64::from(c.start_offset)))
             .expect("date"),

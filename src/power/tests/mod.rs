@@ -28,6 +28,7 @@ pub(crate) fn settings(n_values: Vec<u32>, reps: u64, threads: usize) -> Setting
         common_random_numbers: true,
         engine: super::design::EngineChoice::Auto,
         start: crate::sim::SimOptions::default().start,
+        precision: None,
     }
 }
 
@@ -542,4 +543,46 @@ fn block_size_splits_small_runs_and_depends_on_reps_only() {
     assert_eq!(engine::block_size(20_000), engine::BLOCK);
     // Two threads share a run of 256 replicates (the old block held all of it).
     assert!(256u64.div_ceil(engine::block_size(256)) >= 16);
+}
+
+/// `--precision`: the rounds stop at a replicate count that depends on the tallies only (the
+/// same for 1 and 2 threads), every reported half-width meets the target, and the rows equal a
+/// fixed run of that many replicates (consecutive replicate ranges add up exactly).
+#[test]
+fn precision_rounds_are_thread_independent_and_equal_a_fixed_run() {
+    let p = p1_protocol(&[0.8, 0.6, 0.4]);
+    let target = engine::Precision {
+        half_width: 0.02,
+        max_reps: 50_000,
+    };
+    let run = |threads: usize, precision: Option<engine::Precision>, reps: u64| {
+        let mut s = settings(vec![4, 8], reps, threads);
+        s.precision = precision;
+        run_power(&p, &s, &|_| {}).expect("power")
+    };
+    let one = run(1, Some(target), 200);
+    let two = run(2, Some(target), 200);
+    let o = one.precision.clone().expect("outcome");
+    assert!(o.reached && o.rounds > 1 && o.reps > 200, "{o:?}");
+    assert_eq!(one.rows, two.rows);
+    assert_eq!(one.precision, two.precision);
+    for r in &one.rows {
+        assert!((r.ci_high - r.ci_low) / 2.0 <= 0.02, "{r:?}");
+        assert_eq!(r.reps, o.reps);
+    }
+    assert_eq!(run(2, None, o.reps).rows, one.rows);
+    // A cap below the need: stops at the cap and says so.
+    let capped = run(
+        1,
+        Some(engine::Precision {
+            half_width: 0.005,
+            max_reps: 300,
+        }),
+        200,
+    );
+    let c = capped.precision.expect("outcome");
+    assert!(
+        !c.reached && c.reps == 300 && c.widest_half_width > 0.005,
+        "{c:?}"
+    );
 }
