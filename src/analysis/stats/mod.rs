@@ -20,6 +20,7 @@ pub mod dist;
 mod fisher;
 mod growth;
 pub use crate::numeric::linalg;
+pub mod line_mixed;
 pub mod lmm;
 mod multiplicity;
 mod mwu;
