@@ -119,7 +119,7 @@ impl LineMixedData {
         n_lines: usize,
     ) -> Result<Self, LineMixedError> {
         let n = y.len();
-        if n == 0 || line.len() != n || x.len() % n != 0 {
+        if n == 0 || line.len() != n || !x.len().is_multiple_of(n) {
             return Err(LineMixedError::Dimensions(format!(
                 "{} responses, {} line labels, {} design entries",
                 n,
