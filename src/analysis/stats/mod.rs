@@ -19,6 +19,7 @@ pub mod cox;
 mod fisher;
 mod growth;
 pub use crate::numeric::linalg;
+pub mod line_mixed;
 pub mod lmm;
 mod multiplicity;
 mod mwu;
