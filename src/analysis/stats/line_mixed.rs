@@ -21,8 +21,8 @@
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
 
-use super::dist::t_two_sided;
 use super::linalg::{chol_inverse, chol_logdet, chol_solve, cholesky_into};
+use crate::numeric::dist::t_two_sided;
 
 /// Errors of the line mixed-model fit.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
