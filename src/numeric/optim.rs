@@ -292,6 +292,34 @@ pub fn bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
     fail(x, f, evals)
 }
 
+/// Golden-section minimum of a unimodal `f` on [a, b], to a bracket of 1e-13·(1 + |x|)
+/// (Kiefer 1953; Press et al., Numerical Recipes §10.2), at most 200 steps.
+pub fn golden_section<F: FnMut(f64) -> f64>(mut f: F, mut a: f64, mut b: f64) -> f64 {
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    let mut c = b - r * (b - a);
+    let mut d = a + r * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..200 {
+        if (b - a).abs() <= 1e-13 * (1.0 + c.abs()) {
+            break;
+        }
+        if fc <= fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - r * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + r * (b - a);
+            fd = f(d);
+        }
+    }
+    if fc <= fd { c } else { d }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +367,11 @@ mod tests {
             200,
         );
         assert!(m.converged && (m.x[0] - 1.0).abs() < 1e-8, "{m:?}");
+    }
+
+    #[test]
+    fn golden_section_finds_the_minimum_of_a_parabola() {
+        let x = super::golden_section(|x| (x - 0.3).powi(2) + 1.0, -2.0, 5.0);
+        assert!((x - 0.3).abs() < 1e-7, "{x}");
     }
 }

@@ -298,7 +298,7 @@ impl LineMixedData {
             k => (at(k - 1).ln(), at(k + 1).ln(), true),
         };
         let map = |u: f64| if log_scale { u.exp() } else { u };
-        let g = golden(|u| self.deviance(map(u), w), lo, hi);
+        let g = crate::numeric::optim::golden_section(|u| self.deviance(map(u), w), lo, hi);
         let cand = map(g);
         // Keep the boundary if refinement did not beat it.
         if d0 <= self.deviance(cand, w) {
@@ -307,33 +307,6 @@ impl LineMixedData {
             cand
         }
     }
-}
-
-/// Golden-section minimum of a unimodal `f` on [a, b], to a bracket of 1e-13·(1 + |x|).
-fn golden<F: FnMut(f64) -> f64>(mut f: F, mut a: f64, mut b: f64) -> f64 {
-    let r = (5f64.sqrt() - 1.0) / 2.0;
-    let mut c = b - r * (b - a);
-    let mut d = a + r * (b - a);
-    let (mut fc, mut fd) = (f(c), f(d));
-    for _ in 0..200 {
-        if (b - a).abs() <= 1e-13 * (1.0 + c.abs()) {
-            break;
-        }
-        if fc <= fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - r * (b - a);
-            fc = f(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + r * (b - a);
-            fd = f(d);
-        }
-    }
-    if fc <= fd { c } else { d }
 }
 
 /// Fits y = Xβ + b_line + ε by REML (module docs). `x`: N×p row-major; `line`: the line index
