@@ -447,7 +447,7 @@ pub fn synergy_over_time(key: TestKey, arms: SynergyArms<'_, '_>, floor: f64) ->
     else {
         return Vec::new();
     };
-    const Z: f64 = 1.959_963_984_540_054;
+    const Z: f64 = crate::numeric::dist::Z_975;
     days.iter()
         .filter_map(|&day| {
             let fit = synergy_fit(arms, floor, day)?;

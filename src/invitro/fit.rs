@@ -354,7 +354,7 @@ pub fn fit_4pl_weighted(
     let se = cov[2][2].max(0.0).sqrt();
     let t = StudentsT::new(0.0, 1.0, df as f64)
         .map(|d| d.inverse_cdf(0.975))
-        .unwrap_or(1.959_963_984_540_054);
+        .unwrap_or(crate::numeric::dist::Z_975);
     let at_bound = (0..NP).any(|i| {
         let tol = 1e-9 * (prob.hi[i] - prob.lo[i]);
         (p[i] - prob.lo[i]).abs() < tol || (p[i] - prob.hi[i]).abs() < tol

@@ -4,6 +4,9 @@ use statrs::function::beta::beta_reg;
 use statrs::function::erf::erfc;
 use statrs::function::gamma::gamma_ur;
 
+/// 97.5 % standard-normal quantile (R `qnorm(0.975)`): the z of every two-sided 95 % interval.
+pub const Z_975: f64 = 1.959_963_984_540_054;
+
 /// Two-sided p-value of a Student t statistic with `df` degrees of freedom:
 /// P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, 1/2) (Abramowitz & Stegun 26.7.1 via the regularized
 /// incomplete beta function), computed directly so small p-values keep full relative precision.

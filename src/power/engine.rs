@@ -197,7 +197,7 @@ pub struct PrecisionOutcome {
 /// power of `t`, and the replicates per n that the widest cell's estimate needs for the
 /// target `h` (normal approximation n = z²·p(1 − p)/h², p from the Wilson centre).
 fn widest(t: &Tally, joint: bool, h: f64) -> (f64, u64) {
-    let z = 1.959_963_984_540_054;
+    let z = crate::numeric::dist::Z_975;
     let mut worst = (0.0f64, 0u64);
     let mut cell = |k: u64, n: u64| {
         if n == 0 {

@@ -3,13 +3,10 @@
 //!
 //! (p̂ + z²/2n ± z·√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n).
 
-/// z_{0.975}, the standard normal quantile for a two-sided 95% interval.
-pub const Z95: f64 = 1.959_963_984_540_054;
-
 /// Wilson 95% interval `(low, high)` for `successes` out of `trials`; `(NaN, NaN)` when
 /// `trials` is 0.
 pub fn wilson95(successes: u64, trials: u64) -> (f64, f64) {
-    wilson(successes, trials, Z95)
+    wilson(successes, trials, crate::numeric::dist::Z_975)
 }
 
 /// Wilson interval with normal quantile `z`.

@@ -260,6 +260,35 @@ impl StudyBuffer {
         }
     }
 
+    /// The enrolled animals in output order (cohort, arm, enrollment) with their labels.
+    fn enrolled<'e>(&'e self, engine: &'e Engine) -> impl Iterator<Item = Enrolled<'e>> + 'e {
+        let several = engine.plan.cohorts.len() > 1;
+        engine
+            .plan
+            .cohorts
+            .iter()
+            .enumerate()
+            .flat_map(move |(c, cp)| {
+                cp.arms.iter().enumerate().flat_map(move |(a, arm)| {
+                    (0..self.n_enrolled(c, a)).map(move |j| Enrolled {
+                        key: (c, a, j),
+                        cohort: if several { &cp.name } else { "" },
+                        arm: &arm.name,
+                    })
+                })
+            })
+    }
+
+    /// Writes `e`'s identifier, cohort and arm labels into reused strings.
+    fn write_labels(&self, engine: &Engine, e: &Enrolled<'_>, labels: [&mut String; 3]) {
+        let [id, cohort, arm] = labels;
+        self.write_animal_id(engine, e.key, id);
+        cohort.clear();
+        cohort.push_str(e.cohort);
+        arm.clear();
+        arm.push_str(e.arm);
+    }
+
     /// The enrolled animals as `analysis` groups them — equal to
     /// `crate::data::animals(&self.to_dataset(engine))` — straight from the buffers, reusing
     /// the animals in `out` and the `readings` scratch (`power`'s per-study path: no dataset,
@@ -270,39 +299,29 @@ impl StudyBuffer {
         out: &mut Vec<Animal>,
         readings: &mut Vec<Reading>,
     ) {
-        let several = engine.plan.cohorts.len() > 1;
         let mut n = 0;
-        for (c, cp) in engine.plan.cohorts.iter().enumerate() {
-            for (a, arm) in cp.arms.iter().enumerate() {
-                for j in 0..self.n_enrolled(c, a) {
-                    let (d, v, l, w) = (
-                        self.days(c, a, j),
-                        self.volumes(c, a, j),
-                        self.lengths(c, a, j),
-                        self.widths(c, a, j),
-                    );
-                    readings.clear();
-                    for k in 0..self.visit_count(c, a, j) {
-                        let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
-                        readings.push((d[k], self.volume_of(v[k]), mean_diameter(opt(l), opt(w))));
-                    }
-                    if n == out.len() {
-                        out.push(Animal::empty());
-                    }
-                    let an = &mut out[n];
-                    if !an.set_readings(readings) {
-                        continue;
-                    }
-                    n += 1;
-                    self.write_animal_id(engine, (c, a, j), &mut an.id);
-                    an.cohort.clear();
-                    if several {
-                        an.cohort.push_str(&cp.name);
-                    }
-                    an.arm.clear();
-                    an.arm.push_str(&arm.name);
-                }
+        for e in self.enrolled(engine) {
+            let (c, a, j) = e.key;
+            let (d, v, l, w) = (
+                self.days(c, a, j),
+                self.volumes(c, a, j),
+                self.lengths(c, a, j),
+                self.widths(c, a, j),
+            );
+            readings.clear();
+            for k in 0..self.visit_count(c, a, j) {
+                let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
+                readings.push((d[k], self.volume_of(v[k]), mean_diameter(opt(l), opt(w))));
             }
+            if n == out.len() {
+                out.push(Animal::empty());
+            }
+            let an = &mut out[n];
+            if !an.set_readings(readings) {
+                continue;
+            }
+            n += 1;
+            self.write_labels(engine, &e, [&mut an.id, &mut an.cohort, &mut an.arm]);
         }
         out.truncate(n);
     }
@@ -318,51 +337,49 @@ impl StudyBuffer {
     /// [`Self::to_dataset`] into `ds`, reusing its rows and their strings' storage (the power
     /// loop keeps one dataset per worker: no allocation once it has reached its size).
     pub fn fill_dataset(&self, engine: &Engine, ds: &mut Dataset) {
-        let several = engine.plan.cohorts.len() > 1;
         let mut r = 0;
-        for (c, cp) in engine.plan.cohorts.iter().enumerate() {
-            for (a, arm) in cp.arms.iter().enumerate() {
-                for j in 0..self.n_enrolled(c, a) {
-                    let (d, v, l, w, b) = (
-                        self.days(c, a, j),
-                        self.volumes(c, a, j),
-                        self.lengths(c, a, j),
-                        self.widths(c, a, j),
-                        self.body_weights(c, a, j),
-                    );
-                    for k in 0..self.visit_count(c, a, j) {
-                        if r == ds.rows.len() {
-                            ds.rows.push(Observation {
-                                animal_id: String::new(),
-                                cohort: String::new(),
-                                arm: String::new(),
-                                day: 0.0,
-                                length_mm: None,
-                                width_mm: None,
-                                volume_mm3: None,
-                                body_weight_g: None,
-                            });
-                        }
-                        let o = &mut ds.rows[r];
-                        r += 1;
-                        self.write_animal_id(engine, (c, a, j), &mut o.animal_id);
-                        o.cohort.clear();
-                        if several {
-                            o.cohort.push_str(&cp.name);
-                        }
-                        o.arm.clear();
-                        o.arm.push_str(&arm.name);
-                        let vol = self.volume_of(v[k]);
-                        let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
-                        o.day = d[k];
-                        o.length_mm = opt(l);
-                        o.width_mm = opt(w);
-                        o.volume_mm3 = Some(vol).filter(|x| x.is_finite());
-                        o.body_weight_g = opt(b);
-                    }
+        for e in self.enrolled(engine) {
+            let (c, a, j) = e.key;
+            let (d, v, l, w, b) = (
+                self.days(c, a, j),
+                self.volumes(c, a, j),
+                self.lengths(c, a, j),
+                self.widths(c, a, j),
+                self.body_weights(c, a, j),
+            );
+            for k in 0..self.visit_count(c, a, j) {
+                if r == ds.rows.len() {
+                    ds.rows.push(Observation {
+                        animal_id: String::new(),
+                        cohort: String::new(),
+                        arm: String::new(),
+                        day: 0.0,
+                        length_mm: None,
+                        width_mm: None,
+                        volume_mm3: None,
+                        body_weight_g: None,
+                    });
                 }
+                let o = &mut ds.rows[r];
+                r += 1;
+                self.write_labels(engine, &e, [&mut o.animal_id, &mut o.cohort, &mut o.arm]);
+                let vol = self.volume_of(v[k]);
+                let opt = |x: &[f64]| x.get(k).copied().filter(|y| y.is_finite());
+                o.day = d[k];
+                o.length_mm = opt(l);
+                o.width_mm = opt(w);
+                o.volume_mm3 = Some(vol).filter(|x| x.is_finite());
+                o.body_weight_g = opt(b);
             }
         }
         ds.rows.truncate(r);
     }
+}
+
+/// One enrolled animal: its buffer key (cohort, arm, enrollment index) and its output labels.
+struct Enrolled<'e> {
+    key: (usize, usize, usize),
+    /// Cohort name ("" when the study has one cohort, as in `animals.csv`).
+    cohort: &'e str,
+    arm: &'e str,
 }

@@ -19,10 +19,7 @@
 
 use super::linalg::{chol_inverse, chol_solve, cholesky};
 use super::survival::{TteError, check_regression_data};
-use crate::numeric::dist::{chi2_sf, normal_two_sided};
-
-/// 97.5 % standard-normal quantile (R `qnorm(0.975)`), for 95 % confidence intervals.
-pub const Z_975: f64 = 1.959_963_984_540_054;
+use crate::numeric::dist::{Z_975, chi2_sf, normal_two_sided};
 
 /// Handling of tied event times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
