@@ -367,6 +367,12 @@ fn rows_of(
             );
             out.push(row(h, t, c, comparison, o));
         }
+        HypothesisKind::Panel => {
+            // Pooled across cohorts by `analysis::panel`; never a per-cohort hypothesis
+            // (validation keeps it out of `[[analysis.hypotheses]]`).
+            let o = Outcome::not_computable("a panel test pools cohorts; see [panel]");
+            out.push(row(h, t, c, h.name.clone(), o));
+        }
     }
 }
 

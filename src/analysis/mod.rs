@@ -8,6 +8,7 @@
 pub mod compare;
 pub mod csv_in;
 pub mod hypotheses;
+pub mod panel;
 mod pipeline;
 pub mod plots;
 pub mod stats;

@@ -7,14 +7,28 @@ use std::path::PathBuf;
 /// Arguments of `xenoplan power`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 1000 --precision 0.01   # add replicates until every CI half-width <= 1 point"
+    after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 1000 --precision 0.01   # add replicates until every CI half-width <= 1 point\n  xenoplan power examples/pdx_panel_power.toml --lines 3,5,10 --mice 2,3,4 --reps 4000   # PDX panel: lines x mice per line"
 )]
 pub struct Args {
     /// Protocol file (xenograft).
     pub file: PathBuf,
-    /// Animals per arm to evaluate: `A..B` (inclusive), `N`, or a list `4,6,8`.
-    #[arg(long = "n", default_value = "3..15")]
-    pub n: String,
+    /// Animals per arm to evaluate: `A..B` (inclusive), `N`, or a list `4,6,8` (default 3..15).
+    #[arg(long = "n")]
+    pub n: Option<String>,
+    /// Panel design: numbers of lines to size, comma-separated (`[panel]` protocols; default:
+    /// the panel's `lines`). Sizes lines × mice per line instead of n per arm.
+    #[arg(long, value_delimiter = ',')]
+    pub lines: Vec<u32>,
+    /// Panel design: mice per arm per line, comma-separated (default: the panel's `mice`).
+    #[arg(long, value_delimiter = ',')]
+    pub mice: Vec<u32>,
+    /// Panel design: cost of one more line counted in mice (default: the panel's
+    /// `line-cost`, else 0 = minimise animals).
+    #[arg(long)]
+    pub line_cost: Option<f64>,
+    /// Size the protocol's `[panel]` on its own grid (implied by --lines or --mice).
+    #[arg(long)]
+    pub panel: bool,
     /// Simulated studies per n (default 1000: Wilson CI half-width ≤ 3.1 points; assumed).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: u64,
@@ -79,9 +93,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         diag!("{w}");
     }
+    if args.panel || !args.lines.is_empty() || !args.mice.is_empty() || args.line_cost.is_some()
+    {
+        return run_panel(args, &loaded);
+    }
     let job = PowerJob {
         protocol: &loaded,
-        n: args.n,
+        n: args.n.unwrap_or_else(|| "3..15".into()),
         reps: args.reps,
         precision: args.precision,
         max_reps: args.max_reps,
@@ -99,6 +117,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out: args.out,
     };
     let run = crate::study::power::run(&job, &super::Console::default())?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&run.json())?);
+    } else {
+        out!("{}", run.text());
+    }
+    Ok(())
+}
+
+/// `power --lines … --mice …`: the panel grid. Options of the per-arm engine are refused
+/// rather than ignored.
+fn run_panel(args: Args, loaded: &crate::protocol::Loaded) -> anyhow::Result<()> {
+    let not_panel: Vec<&str> = [
+        ("--n", args.n.is_some()),
+        ("--endpoint", !args.endpoint.is_empty()),
+        ("--adjust", args.adjust.is_some()),
+        ("--joint", args.joint),
+        ("--no-crn", args.no_crn),
+        ("--engine", args.engine != "auto"),
+        ("--scenario", args.scenario != "expected"),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
+    if !not_panel.is_empty() {
+        anyhow::bail!(
+            "{} cannot be combined with a panel run (--lines/--mice/--line-cost/--panel): the panel sizes lines × mice per line with the tests of [panel]",
+            not_panel.join(", ")
+        );
+    }
+    let mut job = crate::study::panel::PanelJob::new(loaded);
+    job.lines = args.lines;
+    job.mice = args.mice;
+    job.reps = args.reps;
+    job.precision = args.precision.map(|half_width| crate::power::engine::Precision {
+        half_width,
+        max_reps: args.max_reps,
+    });
+    job.alpha = args.alpha;
+    job.target = args.target;
+    job.line_cost = args.line_cost;
+    job.seed = args.seed;
+    job.threads = args.threads;
+    job.start = args.start;
+    job.out = args.out;
+    let run = crate::study::panel::run(&job, &super::Console::default())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&run.json())?);
     } else {

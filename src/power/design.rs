@@ -130,18 +130,7 @@ impl Settings {
             return bad("no endpoint selected".into());
         }
         if let Some(p) = self.precision {
-            if !(p.half_width > 0.0 && p.half_width < 0.5) {
-                return bad(format!(
-                    "--precision must be a Wilson half-width in (0, 0.5), e.g. 0.01; got {}",
-                    p.half_width
-                ));
-            }
-            if p.max_reps < self.reps {
-                return bad(format!(
-                    "--max-reps ({}) is below --reps ({}): the first round is --reps replicates",
-                    p.max_reps, self.reps
-                ));
-            }
+            p.validate(self.reps).map_err(PowerError::Settings)?;
         }
         Ok(())
     }

@@ -174,6 +174,25 @@ pub struct Precision {
     pub max_reps: u64,
 }
 
+impl Precision {
+    /// Checks the target against the first round of `reps` replicates.
+    pub fn validate(&self, reps: u64) -> Result<(), String> {
+        if !(self.half_width > 0.0 && self.half_width < 0.5) {
+            return Err(format!(
+                "--precision must be a Wilson half-width in (0, 0.5), e.g. 0.01; got {}",
+                self.half_width
+            ));
+        }
+        if self.max_reps < reps {
+            return Err(format!(
+                "--max-reps ({}) is below --reps ({}): the first round is --reps replicates",
+                self.max_reps, reps
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// How a precision-targeted run ended (written to `manifest.json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PrecisionOutcome {

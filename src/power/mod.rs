@@ -6,6 +6,8 @@ pub mod design;
 pub mod engine;
 pub mod fast;
 pub mod nct;
+pub mod panel;
+pub mod panel_report;
 #[cfg(test)]
 pub mod testkit;
 pub mod wilson;

@@ -579,6 +579,7 @@ fn kind_sections(f: &FileProtocol) -> Vec<(&'static str, ProtocolKind, bool)> {
         ("caliper", Xenograft, f.caliper.is_some()),
         ("analysis", Xenograft, f.analysis.is_some()),
         ("husbandry", Xenograft, f.husbandry.is_some()),
+        ("panel", Xenograft, f.panel.is_some()),
         ("derivation", Derivation, f.derivation.is_some()),
         ("culture", Derivation, f.culture.is_some()),
         ("escalation", Derivation, !f.escalation.is_empty()),

@@ -26,6 +26,15 @@ pub(crate) fn analysis_plan(
 ) -> Option<AnalysisPlan> {
     let at = KeyPath::root().k("analysis");
     let tests = test_list(cx, &a.tests, &at.k("tests"));
+    for (i, t) in tests.iter().enumerate().filter(|(_, t)| t.is_panel()) {
+        cx.error(
+            &at.k("tests").i(i),
+            format!(
+                "`{}` is a pooled panel test; list it in `[panel] tests`",
+                t.as_str()
+            ),
+        );
+    }
     let adjust = cx.pick(&a.adjust, &at.k("adjust"), "adjustment", &Adjustment::NAMES);
     if let Some(d) = a.analysis_day {
         cx.n(d, &at.k("analysis-day"), R::NonNeg);
@@ -72,7 +81,7 @@ pub(crate) fn analysis_plan(
     })
 }
 
-fn test_list(cx: &mut Ctx<'_>, names: &[String], at: &KeyPath) -> Vec<TestKey> {
+pub(crate) fn test_list(cx: &mut Ctx<'_>, names: &[String], at: &KeyPath) -> Vec<TestKey> {
     let keys = TestKey::keys();
     let mut out = Vec::new();
     for (i, t) in names.iter().enumerate() {

@@ -473,6 +473,11 @@ pub(crate) fn xenograft(
         }
     });
 
+    let panel = f
+        .panel
+        .as_ref()
+        .map(|p| super::convert_panel::panel(p, cx, &cohorts));
+
     if let (Some(a), Some(e), Some(cal), false) = (&animals, &enrollment, &caliper, cx.has_errors())
     {
         let located: Vec<(KeyPath, &Cohort)> = cohorts
@@ -502,6 +507,10 @@ pub(crate) fn xenograft(
         caliper: caliper?,
         analysis: analysis?,
         husbandry: husbandry?,
+        panel: match panel {
+            Some(p) => Some(p?),
+            None => None,
+        },
     };
     if !cx.has_errors() {
         super::runnable::xenograft(cx, f, phases, &x);

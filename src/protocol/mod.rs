@@ -9,6 +9,7 @@
 
 mod convert;
 mod convert_analysis;
+mod convert_panel;
 mod convert_xeno;
 pub mod diag;
 pub mod domain;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod view;
 
 pub use convert_analysis::arm_doses;
+pub use convert_panel::MAX_PANEL_GRID;
 pub use convert_xeno::typical_curve;
 pub use diag::{Diagnostic, Severity};
 

@@ -58,6 +58,8 @@ pub struct FileProtocol {
     pub analysis: Option<FileAnalysis>,
     /// Housing and ordering assumptions (xenograft).
     pub husbandry: Option<FileHusbandry>,
+    /// A panel design: one treatment vs control pooled across lines (xenograft).
+    pub panel: Option<FilePanel>,
 
     // ---- derivation ----
     /// Resistant-line derivation settings (derivation).
@@ -596,6 +598,63 @@ pub struct FileAnalysis {
     /// Multiplicity method per family name (`holm`, `bonferroni`, `none`, `fixed-sequence`);
     /// families not listed use `adjust`.
     pub families: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `[panel]`: one treatment compared with its control across several tumor models (cell or
+/// PDX lines), pooled with a line random effect; sized over lines × mice per line.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FilePanel {
+    /// Name of the pooled comparison (default "<treatment> vs <control> across the panel").
+    pub name: Option<String>,
+    /// Treated arm, present in every panel cohort.
+    pub treatment: String,
+    /// Control arm, present in every panel cohort.
+    pub control: String,
+    /// The lines: cohort names (default: every cohort). With `[panel.event-time]`, exactly one
+    /// cohort, the template of a line (its arms, implantation and schedule).
+    #[serde(default)]
+    pub cohorts: Vec<String>,
+    /// Pooled tests, the first primary: `panel-lme`, `panel-slope`, `panel-logrank`,
+    /// `panel-cox` (default `["panel-lme"]`).
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// Default numbers of lines to size (`power --lines` overrides; default: the cohorts'
+    /// count, or 3, 5, 10 for an event-time panel).
+    #[serde(default)]
+    pub lines: Vec<i64>,
+    /// Default mice per arm per line to size (`power --mice` overrides; default 2, 3, 4).
+    #[serde(default)]
+    pub mice: Vec<i64>,
+    /// Cost of one more line, counted in mice (default 0: the recommendation minimises total
+    /// animals).
+    pub line_cost: Option<FileSourced>,
+    /// Event times drawn from a parametric model instead of the growth simulator.
+    pub event_time: Option<FilePanelEventTime>,
+}
+
+/// `[panel.event-time]`: `log T = log(median) + α_line + σ·ε`, α ~ N(0, τ²) (PDXpower's
+/// `SimPDXdata`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FilePanelEventTime {
+    /// `log-normal`, `weibull` or `exponential`.
+    pub distribution: String,
+    /// Median event time of the control arm, days.
+    pub control_median_days: FileSourced,
+    /// Median event time of the treated arm, days.
+    pub treatment_median_days: FileSourced,
+    /// SD of log time within a line, σ (log-normal only; σ² is PDXpower's `sigma2`).
+    pub log_sd: Option<FileSourced>,
+    /// Weibull shape k (weibull only).
+    pub shape: Option<FileSourced>,
+    /// Between-line variance τ² of log time (PDXpower's `tau2`).
+    pub line_variance: FileSourced,
+    /// SD across lines of the treatment effect on log time (random treatment × line;
+    /// default 0 = a common effect).
+    pub treatment_by_line_sd: Option<FileSourced>,
+    /// Censoring at this day (default: none, every event observed).
+    pub follow_up_days: Option<f64>,
 }
 
 /// `[[analysis.hypotheses]]`: one question of the study.

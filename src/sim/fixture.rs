@@ -189,6 +189,7 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             drug_overage_fraction: 0.2,
             attrition: s(0.0),
         },
+        panel: None,
     };
     Protocol {
         id: "fixture-xenograft".into(),

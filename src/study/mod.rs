@@ -18,6 +18,7 @@
 
 pub mod analyze;
 pub mod fit;
+pub mod panel;
 pub mod power;
 pub mod report;
 pub mod simulate;

@@ -32,6 +32,15 @@ pub enum TestKey {
     BlissLmm,
     /// Highest-single-agent synergy test on exponential growth rates (LMM on log RTV).
     HsaLmm,
+    /// Panel: mixed model with a line random intercept on the log outcome (ln volume at the
+    /// analysis day, or ln event time), pooled treatment effect.
+    PanelLme,
+    /// Panel: mixed model with a line random intercept on per-animal growth rates.
+    PanelSlope,
+    /// Panel: log-rank test stratified by line.
+    PanelLogrank,
+    /// Panel: Cox proportional hazards stratified by line (Wald test).
+    PanelCox,
 }
 
 /// Everything the commands say about a test.
@@ -52,6 +61,8 @@ pub struct TestInfo {
     pub kinds: &'static [HypothesisKind],
 }
 
+const PANEL: &[HypothesisKind] = &[HypothesisKind::Panel];
+
 const TWO_ARM: &[HypothesisKind] = &[
     HypothesisKind::VsControl,
     HypothesisKind::Pairwise,
@@ -60,7 +71,7 @@ const TWO_ARM: &[HypothesisKind] = &[
 
 impl TestKey {
     /// Every test, in the order the analysis reports them.
-    pub const ALL: [TestKey; 11] = [
+    pub const ALL: [TestKey; 15] = [
         TestKey::WelchLog,
         TestKey::Mwu,
         TestKey::Slope,
@@ -72,6 +83,10 @@ impl TestKey {
         TestKey::TrendSlope,
         TestKey::BlissLmm,
         TestKey::HsaLmm,
+        TestKey::PanelLme,
+        TestKey::PanelSlope,
+        TestKey::PanelLogrank,
+        TestKey::PanelCox,
     ];
 
     /// The registry entry.
@@ -173,6 +188,38 @@ impl TestKey {
                 false,
                 &[HypothesisKind::Synergy],
             ),
+            TestKey::PanelLme => i(
+                "panel-lme",
+                "LMM REML, line random intercept; containment df",
+                "mixed model with a random intercept per line on the log outcome (ln volume at the analysis day, or ln time to event), pooled treatment effect",
+                "Pinheiro & Bates 2000 §2.4.2 (nlme containment df); PDXpower PowANOVA (Li et al.)",
+                false,
+                PANEL,
+            ),
+            TestKey::PanelSlope => i(
+                "panel-slope",
+                "LMM REML on growth rates, line random intercept",
+                "mixed model with a random intercept per line on per-animal growth rates (OLS slope of ln volume): random slopes nested in line, fitted in two stages",
+                "Laird & Ware 1982; Pinheiro & Bates 2000 §2.4.2",
+                false,
+                PANEL,
+            ),
+            TestKey::PanelLogrank => i(
+                "panel-logrank",
+                "log-rank stratified by line",
+                "log-rank test of time to event stratified by line (per-line observed − expected summed)",
+                "Kalbfleisch & Prentice 2002 §7.2.3; R survdiff(... + strata(line))",
+                false,
+                PANEL,
+            ),
+            TestKey::PanelCox => i(
+                "panel-cox",
+                "Cox PH stratified by line (Wald)",
+                "Cox proportional-hazards model with a baseline hazard per line (stratified), Wald test of treatment; a line frailty is not fitted (see the methods)",
+                "Cox 1972; Therneau & Grambsch 2000 (strata); R coxph(... + strata(line))",
+                false,
+                PANEL,
+            ),
         }
     }
 
@@ -189,6 +236,11 @@ impl TestKey {
     /// Every key, for error messages and did-you-mean hints.
     pub fn keys() -> Vec<&'static str> {
         TestKey::ALL.iter().map(|t| t.as_str()).collect()
+    }
+
+    /// True for the pooled panel tests (`[panel] tests`).
+    pub fn is_panel(self) -> bool {
+        self.info().kinds == PANEL
     }
 
     /// The test description, for the justification paragraph.
@@ -210,6 +262,9 @@ pub enum HypothesisKind {
     DoseTrend,
     /// Interaction of two agents beyond Bliss independence or the highest single agent.
     Synergy,
+    /// One treatment vs its control pooled across the lines of a panel. Declared by
+    /// `[panel]`, not as an `[[analysis.hypotheses]]` kind (so not in [`HypothesisKind::ALL`]).
+    Panel,
 }
 
 impl HypothesisKind {
@@ -230,6 +285,7 @@ impl HypothesisKind {
             HypothesisKind::CombinationVsComponents => "combination-vs-components",
             HypothesisKind::DoseTrend => "dose-trend",
             HypothesisKind::Synergy => "synergy",
+            HypothesisKind::Panel => "panel",
         }
     }
 
@@ -243,6 +299,7 @@ impl HypothesisKind {
             }
             HypothesisKind::DoseTrend => (2, false, "[lowest dose, …, highest dose]"),
             HypothesisKind::Synergy => (3, true, "[combination, drug A, drug B]"),
+            HypothesisKind::Panel => (2, true, "[treatment, control] (declared by [panel])"),
         }
     }
 }

@@ -8,11 +8,13 @@
 mod common;
 mod hypothesis;
 mod invitro;
+mod panel;
 mod procedure;
 mod xenograft;
 
 pub use common::*;
 pub use hypothesis::*;
 pub use invitro::*;
+pub use panel::*;
 pub use procedure::*;
 pub use xenograft::*;

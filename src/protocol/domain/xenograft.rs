@@ -30,6 +30,8 @@ pub struct Xenograft {
     pub analysis: AnalysisPlan,
     /// Ordering and housing assumptions for resources.
     pub husbandry: Husbandry,
+    /// A panel design: one treatment vs control pooled across lines (`[panel]`).
+    pub panel: Option<super::Panel>,
 }
 
 impl Xenograft {

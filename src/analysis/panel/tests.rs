@@ -1,0 +1,97 @@
+//! The pooled tests call the one owner of each method: results equal the direct calls.
+
+use super::*;
+use crate::analysis::stats::line_mixed::fit_line_mixed;
+
+fn sample() -> PanelSample {
+    // 4 lines × 3 mice per arm, line offsets and a treatment effect of 0.6 on the log scale.
+    let mut s = PanelSample::default();
+    s.clear(5); // line 4 stays empty: compacted away
+    let noise = [0.3, -0.2, 0.1, -0.4, 0.25, 0.05, -0.1, 0.35, -0.3, 0.2, 0.0, -0.15];
+    let mut k = 0;
+    for line in 0..4 {
+        for treated in [false, true] {
+            for _ in 0..3 {
+                let y = 1.0 + 0.2 * line as f64 + if treated { 0.6 } else { 0.0 } + noise[k % 12];
+                k += 1;
+                s.push(
+                    line,
+                    treated,
+                    AnimalOutcome {
+                        log_outcome: y,
+                        slope: 0.05 * y,
+                        time: y.exp(),
+                        event: k % 5 != 0,
+                    },
+                );
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn line_model_is_the_line_mixed_fit_on_the_data() {
+    let s = sample();
+    let mut w = PanelScratch::default();
+    let r = panel_test(TestKey::PanelLme, &s, &mut w).unwrap();
+    let x: Vec<f64> = s
+        .treated
+        .iter()
+        .flat_map(|&t| [1.0, f64::from(u8::from(t))])
+        .collect();
+    let f = fit_line_mixed(&x, &s.log_outcome, &s.line, 4).unwrap();
+    let c = f.contrast(&[0.0, 1.0]);
+    assert_eq!(r.estimate, c.estimate);
+    assert_eq!(r.p_value, c.p_value);
+    // Containment df: N − lines − 1 = 24 − 4 − 1 (the empty fifth line does not count).
+    assert_eq!(r.df, Some(19.0));
+    assert!(r.estimate > 0.3 && r.estimate < 0.9, "{}", r.estimate);
+}
+
+#[test]
+fn stratified_tests_use_lines_as_strata() {
+    let s = sample();
+    let mut w = PanelScratch::default();
+    let lr = panel_test(TestKey::PanelLogrank, &s, &mut w).unwrap();
+    let mut pairs: Vec<(Vec<(f64, bool)>, Vec<(f64, bool)>)> = vec![Default::default(); 5];
+    for i in 0..s.len() {
+        let v = (s.time[i], s.event[i]);
+        if s.treated[i] {
+            pairs[s.line[i]].0.push(v)
+        } else {
+            pairs[s.line[i]].1.push(v)
+        }
+    }
+    let refs: Vec<(&[(f64, bool)], &[(f64, bool)])> =
+        pairs.iter().map(|(a, b)| (a.as_slice(), b.as_slice())).collect();
+    let direct = logrank_stratified(&refs).unwrap();
+    assert_eq!(lr.p_value, direct.p_value);
+    let cox = panel_test(TestKey::PanelCox, &s, &mut w).unwrap();
+    // Treated animals live longer: hazard ratio below 1.
+    assert!(cox.estimate < 0.0, "{}", cox.estimate);
+    assert!(cox.p_value > 0.0 && cox.p_value < 1.0);
+}
+
+#[test]
+fn too_few_lines_and_foreign_tests_are_errors() {
+    let mut s = PanelSample::default();
+    s.clear(1);
+    for treated in [false, true] {
+        s.push(
+            0,
+            treated,
+            AnimalOutcome {
+                log_outcome: 1.0,
+                slope: f64::NAN,
+                time: 1.0,
+                event: true,
+            },
+        );
+    }
+    let mut w = PanelScratch::default();
+    let e = panel_test(TestKey::PanelLme, &s, &mut w).unwrap_err();
+    assert!(e.contains("needs two"), "{e}");
+    let e = panel_test(TestKey::WelchLog, &s, &mut w).unwrap_err();
+    assert!(e.contains("not a panel test"), "{e}");
+}
