@@ -181,7 +181,7 @@ fn row_warnings(rows: &[PanelRow]) -> Vec<String> {
     let mut w = Vec::new();
     for r in rows.iter().filter(|r| r.not_computable > 0) {
         w.push(format!(
-            "{} could not be computed in {} of {} simulated panels at {} lines × {} mice ({:.2}%; e.g. a monotone likelihood when a line's arms separate); they count as not significant",
+            "{} could not be computed in {} of {} simulated panels at {} lines × {} mice ({:.2}%; no event, or a monotone Cox likelihood when a line's arms separate); they count as not significant",
             r.endpoint,
             r.not_computable,
             r.reps,
@@ -391,6 +391,16 @@ pub fn panel_text(r: &PanelPowerResult) -> String {
             "analytic: noncentral t of the within-line effect, Var = 2σ²/(lines·mice), df = 2·lines·mice − lines − 1."
         );
     }
+    o.push('\n');
+    o.push_str(&summary_text(r));
+    let _ = writeln!(o, "\n{}", r.justification);
+    o
+}
+
+/// The recommendation and warnings (the report shows them beside the figure).
+pub fn summary_text(r: &PanelPowerResult) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
     for w in &r.warnings {
         let _ = writeln!(o, "warning: {w}");
     }
@@ -398,7 +408,7 @@ pub fn panel_text(r: &PanelPowerResult) -> String {
         Some(rec) => {
             let _ = writeln!(
                 o,
-                "\nRecommended panel: {} lines × {} mice per arm per line = {} animals (power {:.3} [{:.3}, {:.3}], cost {})",
+                "Recommended panel: {} lines × {} mice per arm per line = {} animals (power {:.3} [{:.3}, {:.3}], cost {})",
                 rec.n_lines,
                 rec.mice_per_line,
                 rec.total_animals,
@@ -409,9 +419,12 @@ pub fn panel_text(r: &PanelPowerResult) -> String {
             );
         }
         None => {
-            let _ = writeln!(o, "\nRecommended panel: target not reached on the grid");
+            let _ = writeln!(
+                o,
+                "Recommended panel: target {} not reached on the grid",
+                r.target
+            );
         }
     }
-    let _ = writeln!(o, "\n{}", r.justification);
     o
 }

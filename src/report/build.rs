@@ -23,6 +23,10 @@ pub struct ReportInfo {
     pub power_summary: String,
     /// The sample-size justification paragraph (for an ethics / IACUC application).
     pub justification: String,
+    /// The panel power table, recommendation and warnings (`[panel]` protocols).
+    pub panel_summary: String,
+    /// The panel's sample-size justification.
+    pub panel_justification: String,
     /// Stages that failed, with their error, shown in the report instead of hiding them.
     pub failures: Vec<(String, String)>,
     /// Wall time per stage, seconds.
@@ -293,6 +297,39 @@ fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
     [study, s]
 }
 
+/// The panel power section (`panel/`, written by the panel stage): power of the pooled test
+/// vs mice per line for each number of lines, the recommended lines × mice, its paragraph.
+fn panel_section(dir: &Path, info: &ReportInfo) -> Option<Section> {
+    let pdir = dir.join("panel");
+    if !pdir.join("power.csv").exists() {
+        return None;
+    }
+    let mut s = Section::new("panel", "Panel: lines × mice per line");
+    for mut b in figure_blocks(
+        &pdir,
+        "power",
+        "Pooled-test power vs mice per arm per line, one curve per number of lines (Wilson 95% band)",
+    ) {
+        if let Block::Figure { png_link, .. } = &mut b {
+            *png_link = png_link.take().map(|l| format!("panel/{l}"));
+        }
+        s.push(b);
+    }
+    if !info.panel_summary.is_empty() {
+        s.push(Block::Pre(info.panel_summary.clone()));
+    }
+    if !info.panel_justification.is_empty() {
+        s.push(Block::Callout(info.panel_justification.clone()));
+    }
+    s.blocks.extend(csv_table(
+        &pdir,
+        "power.csv",
+        "Panel power by lines, mice per line and pooled test (panel/power.csv)",
+        Some(120),
+    ));
+    Some(s)
+}
+
 /// The simulated derivation or assay section.
 fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section {
     let mut s = Section::new(
@@ -393,7 +430,10 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
     sections.push(summary_section(protocol, info));
     sections.push(timeline_section(dir));
     match kind {
-        ProtocolKind::Xenograft => sections.extend(xenograft_sections(dir, info)),
+        ProtocolKind::Xenograft => {
+            sections.extend(xenograft_sections(dir, info));
+            sections.extend(panel_section(dir, info));
+        }
         ProtocolKind::Derivation | ProtocolKind::Assay => {
             sections.push(invitro_section(dir, kind, info))
         }

@@ -202,6 +202,20 @@ pub fn run(job: &ReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<ReportRun>
             st.info.power_summary = pw.recommendations().trim().to_string();
             st.info.justification = pw.result.justification.clone();
         }
+        // 3b. The panel's lines × mice grid, in its own folder (power.csv of a panel has
+        // the panel columns; one folder never mixes two runs).
+        if p.xenograft().is_some_and(|x| x.panel.is_some()) {
+            let mut panel = super::panel::PanelJob::new(loaded);
+            panel.reps = reps;
+            panel.seed = job.seed;
+            panel.threads = job.threads;
+            panel.start = Some(start);
+            panel.out = Some(dir.join("panel"));
+            if let Some(run) = st.stage("panel", "panel power", |o| super::panel::run(&panel, o))? {
+                st.info.panel_summary = crate::power::panel_report::summary_text(&run.result);
+                st.info.panel_justification = run.result.justification.clone();
+            }
+        }
     }
 
     st.timings.push((
