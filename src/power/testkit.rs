@@ -164,6 +164,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             drug_overage_fraction: 0.2,
             attrition: Sourced::new(0.0, src),
         },
+        panel: None,
     };
     Protocol {
         id: "p1-power".into(),

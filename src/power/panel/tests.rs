@@ -28,7 +28,7 @@ fn protocol(text: &str) -> Protocol {
         .protocol
 }
 
-fn power(r: &PanelPowerResult, test: &str, l: u32, m: u32) -> &PanelRow {
+fn power<'a>(r: &'a PanelPowerResult, test: &str, l: u32, m: u32) -> &'a PanelRow {
     r.rows
         .iter()
         .find(|x| x.endpoint == test && x.n_lines == l && x.mice_per_line == m)

@@ -194,6 +194,7 @@ pub(super) fn tamr() -> Protocol {
             drug_overage_fraction: 0.2,
             attrition: s(0.05),
         },
+        panel: None,
     };
     Protocol {
         id: "tamr-test".into(),
