@@ -93,8 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         diag!("{w}");
     }
-    if args.panel || !args.lines.is_empty() || !args.mice.is_empty() || args.line_cost.is_some()
-    {
+    if args.panel || !args.lines.is_empty() || !args.mice.is_empty() || args.line_cost.is_some() {
         return run_panel(args, &loaded);
     }
     let job = PowerJob {
@@ -150,10 +149,12 @@ fn run_panel(args: Args, loaded: &crate::protocol::Loaded) -> anyhow::Result<()>
     job.lines = args.lines;
     job.mice = args.mice;
     job.reps = args.reps;
-    job.precision = args.precision.map(|half_width| crate::power::engine::Precision {
-        half_width,
-        max_reps: args.max_reps,
-    });
+    job.precision = args
+        .precision
+        .map(|half_width| crate::power::engine::Precision {
+            half_width,
+            max_reps: args.max_reps,
+        });
     job.alpha = args.alpha;
     job.target = args.target;
     job.line_cost = args.line_cost;

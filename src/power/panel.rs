@@ -19,10 +19,10 @@
 use super::engine::{self, Precision, PrecisionOutcome, ReplicateModel, Tally};
 use super::fast::power_sim_options;
 use super::nct::t_test_power;
+use crate::analysis::AnalysisOptions;
 use crate::analysis::panel::{
     AnimalOutcome, PanelArms, PanelSample, PanelScratch, fill_from_animals, panel_test,
 };
-use crate::analysis::AnalysisOptions;
 use crate::model::event_time::EventTimeModel;
 use crate::protocol::{EventTimePanel, Panel, PanelOutcome, Protocol};
 use crate::rng::stream;
@@ -213,10 +213,7 @@ fn draw_event_panel(
     out.clear(lines as usize);
     let tau = e.line_variance.value.sqrt();
     let omega = e.treatment_by_line_sd.value;
-    let (ctl, trt) = (
-        e.control_median_days.value,
-        e.treatment_median_days.value,
-    );
+    let (ctl, trt) = (e.control_median_days.value, e.treatment_median_days.value);
     for line in 0..lines as usize {
         let alpha = tau * zig.sample(rng);
         let dev = if omega > 0.0 {
@@ -462,9 +459,8 @@ pub fn run_panel_power(
     let threads = |e: rayon::ThreadPoolBuildError| PanelError::Threads(e.to_string());
     let (tally, precision) = match s.precision {
         Some(p) => {
-            let (t, o) =
-                engine::run_to_precision(&model, s.reps, p, false, s.threads, progress)
-                    .map_err(threads)?;
+            let (t, o) = engine::run_to_precision(&model, s.reps, p, false, s.threads, progress)
+                .map_err(threads)?;
             (t, Some(o))
         }
         None => (
@@ -472,7 +468,13 @@ pub fn run_panel_power(
             None,
         ),
     };
-    Ok(super::panel_report::assemble(protocol, &model.panel, s, &tally, precision))
+    Ok(super::panel_report::assemble(
+        protocol,
+        &model.panel,
+        s,
+        &tally,
+        precision,
+    ))
 }
 
 /// Closed-form power of `panel-lme` where it exists: a log-normal event-time panel with a

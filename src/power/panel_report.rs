@@ -311,7 +311,10 @@ pub fn panel_chart(r: &PanelPowerResult) -> XyChart {
         &format!("Power of {primary} (α = {})", r.alpha),
     );
     chart.y_range = Some((0.0, 1.0));
-    chart.note = Some(format!("{} simulated panels per cell · seed {}", r.reps, r.seed));
+    chart.note = Some(format!(
+        "{} simulated panels per cell · seed {}",
+        r.reps, r.seed
+    ));
     for (i, &l) in r.lines.iter().enumerate() {
         let pts: Vec<&PanelRow> = r
             .rows
@@ -348,7 +351,11 @@ pub fn panel_chart(r: &PanelPowerResult) -> XyChart {
 pub fn write_panel_outputs(r: &PanelPowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
     write_panel_csv(r, &dir.join("power.csv"))?;
     let mut out = vec!["power.csv".to_string()];
-    for f in save(&panel_chart(r), &dir.join("plots").join("power"), (1000, 650))? {
+    for f in save(
+        &panel_chart(r),
+        &dir.join("plots").join("power"),
+        (1000, 650),
+    )? {
         if let Ok(rel) = f.strip_prefix(dir) {
             out.push(rel.display().to_string());
         }
@@ -382,7 +389,9 @@ pub fn panel_text(r: &PanelPowerResult) -> String {
             x.power,
             x.ci_low,
             x.ci_high,
-            x.analytic_power.map(|a| format!("{a:.4}")).unwrap_or_default()
+            x.analytic_power
+                .map(|a| format!("{a:.4}"))
+                .unwrap_or_default()
         );
     }
     if r.rows.iter().any(|x| x.analytic_power.is_some()) {

@@ -42,7 +42,10 @@ pub(crate) fn panel(p: &FilePanel, cx: &mut Ctx<'_>, cohorts: &[Cohort]) -> Opti
         }
     }
     if p.treatment == p.control {
-        cx.error(&at.k("control"), "the control must differ from the treatment");
+        cx.error(
+            &at.k("control"),
+            "the control must differ from the treatment",
+        );
     }
     let tests = panel_tests(p, cx, &at, p.event_time.is_some());
     let simulated_lines = names.len() as u32;
@@ -69,8 +72,7 @@ pub(crate) fn panel(p: &FilePanel, cx: &mut Ctx<'_>, cohorts: &[Cohort]) -> Opti
         Some(c) => cx.src(c, &at.k("line-cost"), R::NonNeg),
         None => Sourced {
             value: 0.0,
-            source: "default: a line costs nothing beyond its mice (minimise total animals)"
-                .into(),
+            source: "default: a line costs nothing beyond its mice (minimise total animals)".into(),
         },
     };
     let outcome = match (&p.event_time, event) {
@@ -106,7 +108,10 @@ fn panel_cohorts(p: &FilePanel, cx: &mut Ctx<'_>, at: &KeyPath, cohorts: &[Cohor
         if !defined.contains(&n.as_str()) {
             undefined(cx, &at.k("cohorts").i(i), "cohort", n, &defined);
         } else if names.contains(n) {
-            cx.error(&at.k("cohorts").i(i), format!("cohort `{n}` is listed twice"));
+            cx.error(
+                &at.k("cohorts").i(i),
+                format!("cohort `{n}` is listed twice"),
+            );
         } else {
             names.push(n.clone());
         }
@@ -186,7 +191,12 @@ fn grid(cx: &mut Ctx<'_>, v: &[i64], at: &KeyPath, min: i64, default: Vec<u32>) 
 
 /// `[panel.event-time]`.
 fn event_time(e: &FilePanelEventTime, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<EventTimePanel> {
-    let dist = cx.pick(&e.distribution, &at.k("distribution"), "distribution", DISTRIBUTIONS);
+    let dist = cx.pick(
+        &e.distribution,
+        &at.k("distribution"),
+        "distribution",
+        DISTRIBUTIONS,
+    );
     let needs = |cx: &mut Ctx<'_>, v: &Option<FileSourced>, key: &str, used: bool| match v {
         Some(s) if used => Some(cx.src(s, &at.k(key), R::Pos)),
         Some(_) => {

@@ -76,9 +76,9 @@ impl<'a> PanelJob<'a> {
             alpha: self.alpha.unwrap_or(x.analysis.alpha),
             target: self.target.unwrap_or(x.analysis.target_power),
             seed: self.seed,
-            threads: self.threads.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            }),
+            threads: self
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             line_cost: self.line_cost,
             precision: self.precision,
             start: self

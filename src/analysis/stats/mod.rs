@@ -5,8 +5,9 @@
 //! - [`welch_t`], [`welch_from_moments`]: Welch's unequal-variance t-test;
 //! - [`mann_whitney_u`]: Wilcoxon–Mann–Whitney U, exact or normal approximation (as scipy);
 //! - [`fisher_exact_2x2`]: Fisher's exact test, two-sided as R's `fisher.test`;
-//! - [`kaplan_meier`], [`logrank`], [`logrank_exact`], [`logrank_stratified`]: survival curves and
-//!   the two-group log-rank test (stratified by tumor line too);
+//! - [`kaplan_meier`], [`logrank`], [`logrank_exact`], [`logrank_stratified`],
+//!   [`logrank_stratified_permutation`]: survival curves and the two-group log-rank test
+//!   (stratified by tumor line too; exact or permutation p-values at small n);
 //! - [`cox`]: Cox proportional hazards (Efron/Breslow ties, strata); [`aft`]: parametric AFT
 //!   models (Weibull, log-normal, exponential) with right censoring;
 //! - [`jonckheere`], [`ols_slope_test`]: trend tests across ordered dose arms;
@@ -32,8 +33,9 @@ pub use growth::{auc_log_relative, slope};
 pub use multiplicity::{adjust, holm, holm_reject_into};
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use survival::{
-    KmPoint, LogRank, StratifiedLogRank, StratumPair, TteError, kaplan_meier, logrank,
-    logrank_exact, logrank_stratified,
+    KmPoint, LogRank, LogRankReference, STRATIFIED_LOGRANK_DRAWS, StratifiedLogRank, StratumPair,
+    TteError, kaplan_meier, logrank, logrank_exact, logrank_stratified,
+    logrank_stratified_permutation,
 };
 pub use trend::{SlopeTest, jonckheere, ols_slope_test};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};

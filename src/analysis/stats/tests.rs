@@ -174,6 +174,68 @@ fn exact_logrank_matches_r_coin() {
 }
 
 #[test]
+fn stratified_permutation_logrank_matches_r() {
+    for r in rows(include_str!(
+        "../../../tests/fixtures/analysis/stratified_logrank_ref.csv"
+    )) {
+        let blocks: Vec<(Vec<(f64, bool)>, Vec<(f64, bool)>)> = r[1]
+            .split(';')
+            .map(|b| {
+                let f: Vec<&str> = b.split('|').collect();
+                (surv(f[0], f[1]), surv(f[2], f[3]))
+            })
+            .collect();
+        let pairs: Vec<StratumPair<'_>> = blocks.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+        let l = logrank_stratified_permutation(&pairs).unwrap();
+        let asym = logrank_stratified(&pairs).unwrap();
+        assert!(close(l.statistic, num(&r[2]), REL_TOL), "case {}", r[0]);
+        assert_eq!((l.statistic, l.observed1), (asym.statistic, asym.observed1));
+        let (coin, exact) = (num(&r[4]), num(&r[3]));
+        match l.reference {
+            LogRankReference::Exact(n) => {
+                assert!(
+                    close(l.p_value, exact, 1e-9),
+                    "case {}: {} vs {exact}",
+                    r[0],
+                    l.p_value
+                );
+                assert_eq!(
+                    n,
+                    blocks
+                        .iter()
+                        .map(|(a, b)| super::survival::binomial(a.len() + b.len(), a.len()))
+                        .product::<u64>()
+                );
+            }
+            other => {
+                // Monte Carlo on both sides: xenoplan's 9 999 draws, coin's 10⁶.
+                assert_eq!(other, LogRankReference::Resampled(STRATIFIED_LOGRANK_DRAWS));
+                let se = (coin * (1.0 - coin) * (1.0 / 1e4 + 1e-6)).sqrt();
+                assert!(
+                    (l.p_value - coin).abs() <= 4.5 * se,
+                    "case {}: {} vs coin {coin}",
+                    r[0],
+                    l.p_value
+                );
+            }
+        }
+        // coin's Monte Carlo agrees with the exact enumeration too.
+        if exact.is_finite() {
+            assert!(
+                (coin - exact).abs() <= 4.5 * (exact * (1.0 - exact) / 1e6).sqrt(),
+                "case {}",
+                r[0]
+            );
+        }
+    }
+    // One stratum: the exact test of logrank_exact.
+    let g1 = [(3.0, true), (7.0, true), (10.0, false)];
+    let g2 = [(7.0, true), (12.0, true), (14.0, false)];
+    let one = logrank_stratified_permutation(&[(&g1, &g2)]).unwrap();
+    assert_eq!(one.p_value, logrank_exact(&g1, &g2).p_value);
+}
+
+#[test]
 fn kaplan_meier_matches_r_survfit() {
     let lr = rows(include_str!(
         "../../../tests/fixtures/analysis/logrank_ref.csv"

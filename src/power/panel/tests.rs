@@ -158,7 +158,11 @@ fn panel_sections_are_checked_with_positions() {
 #[test]
 fn settings_out_of_range_are_errors() {
     let p = protocol(EXAMPLE);
-    for (l, m) in [(vec![1u32], vec![2u32]), (vec![3], vec![0]), (vec![], vec![2])] {
+    for (l, m) in [
+        (vec![1u32], vec![2u32]),
+        (vec![3], vec![0]),
+        (vec![], vec![2]),
+    ] {
         let e = run_panel_power(&p, &settings(&l, &m, 10), &|_| {});
         assert!(matches!(e, Err(PanelError::Settings(_))), "{l:?} {m:?}");
     }

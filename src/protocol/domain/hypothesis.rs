@@ -207,8 +207,8 @@ impl TestKey {
             TestKey::PanelLogrank => i(
                 "panel-logrank",
                 "log-rank stratified by line",
-                "log-rank test of time to event stratified by line (per-line observed − expected summed)",
-                "Kalbfleisch & Prentice 2002 §7.2.3; R survdiff(... + strata(line))",
+                "log-rank test of time to event stratified by line (per-line observed − expected summed), p-value from relabelling animals within each line (exact when ≤ 20 000 relabellings, else 9 999 draws)",
+                "Kalbfleisch & Prentice 2002 §7.2.3; Hothorn et al. 2006 (R coin logrank_test(... | line))",
                 false,
                 PANEL,
             ),
