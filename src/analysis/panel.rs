@@ -19,7 +19,7 @@
 
 use super::stats::cox::{CoxData, CoxOptions, cox_fit};
 use super::stats::line_mixed::LineMixedData;
-use super::stats::logrank_stratified_permutation;
+use super::stats::{StratumPair, logrank_stratified_permutation};
 use super::{AnalysisOptions, animal_slope, default_analysis_day, time_to_endpoint};
 use crate::data::Animal;
 use crate::protocol::TestKey;
@@ -170,6 +170,9 @@ pub struct PanelTestResult {
     pub tau2: Option<f64>,
 }
 
+/// `(treated, control)` `(time, event)` pairs of one line.
+type StratumBuf = (Vec<(f64, bool)>, Vec<(f64, bool)>);
+
 /// Reusable buffers of [`panel_test`].
 #[derive(Debug, Default)]
 pub struct PanelScratch {
@@ -177,7 +180,7 @@ pub struct PanelScratch {
     y: Vec<f64>,
     g: Vec<usize>,
     remap: Vec<usize>,
-    strata: Vec<(Vec<(f64, bool)>, Vec<(f64, bool)>)>,
+    strata: Vec<StratumBuf>,
     cox_x: Vec<f64>,
 }
 
@@ -205,8 +208,8 @@ fn line_model(s: &PanelSample, y: &[f64], w: &mut PanelScratch) -> Result<PanelT
     w.remap.clear();
     w.remap.resize(s.n_lines, usize::MAX);
     let mut lines = 0;
-    for i in 0..s.len() {
-        if !y[i].is_finite() {
+    for (i, &yi) in y.iter().enumerate().take(s.len()) {
+        if !yi.is_finite() {
             continue;
         }
         let l = s.line[i];
@@ -216,7 +219,7 @@ fn line_model(s: &PanelSample, y: &[f64], w: &mut PanelScratch) -> Result<PanelT
         }
         w.x.push(1.0);
         w.x.push(f64::from(u8::from(s.treated[i])));
-        w.y.push(y[i]);
+        w.y.push(yi);
         w.g.push(w.remap[l]);
     }
     if lines < 2 {
@@ -258,7 +261,7 @@ fn fill_strata(s: &PanelSample, w: &mut PanelScratch) {
 
 fn stratified_logrank(s: &PanelSample, w: &mut PanelScratch) -> Result<PanelTestResult, String> {
     fill_strata(s, w);
-    let pairs: Vec<(&[(f64, bool)], &[(f64, bool)])> = w.strata[..s.n_lines]
+    let pairs: Vec<StratumPair<'_>> = w.strata[..s.n_lines]
         .iter()
         .map(|(a, b)| (a.as_slice(), b.as_slice()))
         .collect();

@@ -147,7 +147,7 @@ impl PanelModel {
             .flat_map(|&l| s.mice.iter().map(move |&m| (l, m)))
             .collect();
         Ok(PanelModel {
-            panel,
+            panel: *panel,
             cells,
             mice: s.mice.clone(),
             generator,
@@ -184,7 +184,8 @@ fn validate(panel: &Panel, s: &PanelSettings) -> Result<(), PanelError> {
             ));
         }
     }
-    if !(s.alpha > 0.0 && s.alpha < 1.0) || !(s.target > 0.0 && s.target < 1.0) {
+    let open_unit = |x: f64| x > 0.0 && x < 1.0;
+    if !open_unit(s.alpha) || !open_unit(s.target) {
         return bad("α and the target power must lie in (0, 1)".into());
     }
     if s.reps == 0 || s.reps > 10_000_000 {
@@ -281,10 +282,10 @@ impl PanelModel {
         let names: Vec<&str> = cohorts.iter().map(String::as_str).collect();
         for &m in &self.mice {
             let mut rng = stream(self.seed, &[PANEL_STREAM, 0, u64::from(m), rep]);
-            let buf = w.buf.get_or_insert_with(|| StudyBuffer::new(&**engine));
+            let buf = w.buf.get_or_insert_with(|| StudyBuffer::new(engine));
             let ok = engine.simulate(&mut rng, Some(m as usize), buf).is_ok();
             if ok {
-                buf.fill_animals(&**engine, &mut w.animals, &mut w.readings);
+                buf.fill_animals(engine, &mut w.animals, &mut w.readings);
                 let arms = PanelArms {
                     lines: &names,
                     treatment: &self.panel.treatment,

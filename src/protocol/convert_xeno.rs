@@ -508,7 +508,7 @@ pub(crate) fn xenograft(
         analysis: analysis?,
         husbandry: husbandry?,
         panel: match panel {
-            Some(p) => Some(p?),
+            Some(p) => Some(Box::new(p?)),
             None => None,
         },
     };

@@ -56,7 +56,7 @@ fn stratified_tests_use_lines_as_strata() {
     let s = sample();
     let mut w = PanelScratch::default();
     let lr = panel_test(TestKey::PanelLogrank, &s, &mut w).unwrap();
-    let mut pairs: Vec<(Vec<(f64, bool)>, Vec<(f64, bool)>)> = vec![Default::default(); 5];
+    let mut pairs: Vec<StratumBuf> = vec![Default::default(); 5];
     for i in 0..s.len() {
         let v = (s.time[i], s.event[i]);
         if s.treated[i] {
@@ -65,7 +65,7 @@ fn stratified_tests_use_lines_as_strata() {
             pairs[s.line[i]].1.push(v)
         }
     }
-    let refs: Vec<(&[(f64, bool)], &[(f64, bool)])> = pairs
+    let refs: Vec<StratumPair<'_>> = pairs
         .iter()
         .map(|(a, b)| (a.as_slice(), b.as_slice()))
         .collect();

@@ -31,7 +31,7 @@ pub struct Xenograft {
     /// Ordering and housing assumptions for resources.
     pub husbandry: Husbandry,
     /// A panel design: one treatment vs control pooled across lines (`[panel]`).
-    pub panel: Option<super::Panel>,
+    pub panel: Option<Box<super::Panel>>,
 }
 
 impl Xenograft {
