@@ -24,6 +24,8 @@ pub struct HypothesisPlan {
     pub adjust: Adjustment,
     /// Families with their own method.
     pub families: Vec<Family>,
+    /// The pooled panel comparison (`[panel]` with cohorts as lines); `None` otherwise.
+    pub panel: Option<super::panel::PanelPlan>,
 }
 
 /// The tests `analyze` runs on measured data by default: every registered test that can
@@ -43,6 +45,7 @@ impl Default for HypothesisPlan {
             default_tests: default_tests(),
             adjust: Adjustment::Holm,
             families: Vec::new(),
+            panel: None,
         }
     }
 }
@@ -74,6 +77,7 @@ impl HypothesisPlan {
             default_tests: default_tests(),
             adjust: a.adjust,
             families: a.families.clone(),
+            panel: x.panel.as_deref().and_then(super::panel::PanelPlan::of),
         }
     }
 

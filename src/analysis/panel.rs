@@ -21,8 +21,9 @@ use super::stats::cox::{CoxData, CoxOptions, cox_fit};
 use super::stats::line_mixed::LineMixedData;
 use super::stats::{StratumPair, logrank_stratified_permutation};
 use super::{AnalysisOptions, animal_slope, default_analysis_day, time_to_endpoint};
+use super::{AnalysisResult, TestRow};
 use crate::data::Animal;
-use crate::protocol::TestKey;
+use crate::protocol::{Adjustment, Panel, PanelOutcome, Role, TestKey};
 
 /// One panel data set: per animal its line, arm and outcomes (reused across replicates).
 #[derive(Debug, Clone, Default)]
@@ -295,6 +296,165 @@ fn stratified_cox(s: &PanelSample, w: &mut PanelScratch) -> Result<PanelTestResu
         p_value: c.p_value,
         tau2: None,
     })
+}
+
+/// The pooled comparison `analyze` tests when the protocol's `[panel]` has its lines as
+/// simulated (or measured) cohorts: one `tests.csv` row per pooled test, family `panel`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelPlan {
+    /// Name of the pooled comparison (`hypothesis` column).
+    pub name: String,
+    /// Treated arm.
+    pub treatment: String,
+    /// Control arm.
+    pub control: String,
+    /// Cohorts that are the lines.
+    pub lines: Vec<String>,
+    /// Pooled tests, the first primary.
+    pub tests: Vec<TestKey>,
+}
+
+impl PanelPlan {
+    /// The plan of a `[panel]` whose lines are cohorts; `None` for an event-time panel (its
+    /// lines are drawn by `power`, there are no cohorts to analyze).
+    pub fn of(p: &Panel) -> Option<PanelPlan> {
+        matches!(p.outcome, PanelOutcome::Simulated).then(|| PanelPlan {
+            name: p.name.clone(),
+            treatment: p.treatment.clone(),
+            control: p.control.clone(),
+            lines: p.cohorts.clone(),
+            tests: p.tests.clone(),
+        })
+    }
+}
+
+/// Family name of the pooled rows in `tests.csv` (its method: `[analysis.families] panel`,
+/// else the plan's default).
+pub const PANEL_FAMILY: &str = "panel";
+
+/// Appends one `tests.csv` row per pooled test of `plan` to `res` (lines absent from the data
+/// are named in a warning and left out; a test that cannot be computed gets a NaN row and a
+/// warning), then adjusts the rows as one family by `method`.
+pub fn panel_rows(
+    animals: &[Animal],
+    plan: &PanelPlan,
+    opt: &AnalysisOptions,
+    method: Adjustment,
+    res: &mut AnalysisResult,
+) {
+    let (present, missing): (Vec<&str>, Vec<&str>) =
+        plan.lines.iter().map(String::as_str).partition(|l| {
+            animals
+                .iter()
+                .any(|a| a.cohort == *l && a.arm == plan.control)
+        });
+    if !missing.is_empty() {
+        res.warnings.push(format!(
+            "panel `{}`: line(s) {} have no `{}` animals in the data and are left out of the pooled tests",
+            plan.name,
+            missing.join(", "),
+            plan.control
+        ));
+    }
+    let arms = PanelArms {
+        lines: &present,
+        treatment: &plan.treatment,
+        control: &plan.control,
+    };
+    let (mut s, mut buf, mut w) = (PanelSample::default(), Vec::new(), PanelScratch::default());
+    fill_from_animals(animals, arms, opt, &mut s, &mut buf);
+    let start = res.tests.len();
+    for (i, &t) in plan.tests.iter().enumerate() {
+        let outcome = panel_test(t, &s, &mut w);
+        if let Err(why) = &outcome {
+            res.warnings.push(format!(
+                "panel `{}`: {} could not be computed ({why}); its row in tests.csv is empty",
+                plan.name,
+                t.as_str()
+            ));
+        }
+        res.tests.push(pooled_row(
+            plan,
+            t,
+            &s,
+            outcome.ok(),
+            (i, present.len()),
+            opt,
+        ));
+    }
+    let rows = &mut res.tests[start..];
+    let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
+    for (r, a) in rows.iter_mut().zip(super::stats::adjust(&p, method)) {
+        r.p_adjusted = a;
+        r.adjustment = method.as_str();
+    }
+}
+
+/// The `tests.csv` row of pooled test `t` (`index` among the panel's tests, `lines` entered).
+fn pooled_row(
+    plan: &PanelPlan,
+    t: TestKey,
+    s: &PanelSample,
+    r: Option<PanelTestResult>,
+    (index, lines): (usize, usize),
+    opt: &AnalysisOptions,
+) -> TestRow {
+    let used: &dyn Fn(usize) -> bool = match t {
+        TestKey::PanelLme => &|i| s.log_outcome[i].is_finite(),
+        TestKey::PanelSlope => &|i| s.slope[i].is_finite(),
+        _ => &|i| s.time[i].is_finite(),
+    };
+    let count = |treated: bool| {
+        (0..s.len())
+            .filter(|&i| s.treated[i] == treated && used(i))
+            .count()
+    };
+    let endpoint = match t {
+        TestKey::PanelLme => "ln(volume) at each line's analysis day".to_string(),
+        TestKey::PanelSlope => "growth rate (ln volume per day) to each line's analysis day".into(),
+        _ => format!("time to {}", opt.describe_endpoint()),
+    };
+    let r = r.unwrap_or(PanelTestResult {
+        estimate: f64::NAN,
+        statistic: f64::NAN,
+        df: None,
+        p_value: f64::NAN,
+        tau2: None,
+    });
+    // Wald-type tests: SE = estimate / statistic; the log-rank χ² has none.
+    let se = match t {
+        TestKey::PanelLogrank => f64::NAN,
+        _ => r.estimate / r.statistic,
+    };
+    TestRow {
+        cohort: format!("panel ({lines} lines)"),
+        hypothesis: plan.name.clone(),
+        kind: crate::protocol::HypothesisKind::Panel.as_str().into(),
+        role: if index == 0 {
+            Role::Primary
+        } else {
+            Role::Secondary
+        },
+        alternative: crate::protocol::Alternative::TwoSided.as_str(),
+        family: PANEL_FAMILY.into(),
+        comparison: format!(
+            "{} vs {} across {lines} lines",
+            plan.treatment, plan.control
+        ),
+        arm: plan.treatment.clone(),
+        endpoint,
+        key: t,
+        test: t.info().label.into(),
+        statistic: r.statistic,
+        p_value: r.p_value,
+        p_adjusted: f64::NAN,
+        adjustment: "",
+        df: r.df.unwrap_or(f64::NAN),
+        estimate: r.estimate,
+        se,
+        n_treated: count(true),
+        n_control: count(false),
+    }
 }
 
 #[cfg(test)]

@@ -696,6 +696,10 @@ pub fn analyze_animals(
         };
         cohort_tables(&mut res, &cv, opt);
     }
+    if let Some(panel) = &opt.plan.panel {
+        let method = opt.plan.method(super::panel::PANEL_FAMILY);
+        super::panel::panel_rows(animals, panel, opt, method, &mut res);
+    }
     if let Some(msg) = super::hypotheses::untested(&opt.plan, &res) {
         return Err(AnalysisError::Data(msg));
     }

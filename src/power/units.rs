@@ -78,6 +78,8 @@ impl UnitPlan {
         let mut plan = HypothesisPlan::from_protocol(x);
         plan.adjust = settings.adjust;
         plan.default_tests = settings.endpoints.clone();
+        // The pooled panel comparison is sized by `power --panel` (`power::panel`), not here.
+        plan.panel = None;
         let several = x.cohorts.len() > 1;
         let mut units = Vec::new();
         let mut families: Vec<UnitFamily> = Vec::new();

@@ -240,6 +240,20 @@ impl AnalyzeRun {
                 );
             }
         }
+        for t in res
+            .tests
+            .iter()
+            .filter(|t| t.family == crate::analysis::panel::PANEL_FAMILY)
+        {
+            let _ = writeln!(
+                o,
+                "{}: {:<13} p = {:<10} p_adj = {}",
+                t.comparison,
+                t.key.as_str(),
+                fmt_p(t.p_value),
+                fmt_p(t.p_adjusted)
+            );
+        }
         let _ = writeln!(
             o,
             "wrote {} files to {}",

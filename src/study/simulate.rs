@@ -132,6 +132,29 @@ impl XenograftRun {
                 ));
             }
         }
+        let pooled: Vec<_> = res
+            .tests
+            .iter()
+            .filter(|t| t.family == crate::analysis::panel::PANEL_FAMILY)
+            .collect();
+        if let Some(first) = pooled.first() {
+            text.push_str(&format!(
+                "Pooled across the panel ({}):
+",
+                first.comparison
+            ));
+            for t in pooled {
+                text.push_str(&format!(
+                    "  {:<40} p = {:.3e}  adjusted p = {:.3e} ({}, family {})
+",
+                    t.key.as_str(),
+                    t.p_value,
+                    t.p_adjusted,
+                    t.adjustment,
+                    t.family
+                ));
+            }
+        }
         text
     }
 }

@@ -376,3 +376,88 @@ fn precision_adds_replicates_until_every_interval_is_narrow_enough() {
     );
     assert!(stdout(&o).contains("after the cap of 3000 replicates per n; raise --max-reps"));
 }
+
+#[test]
+fn panel_grid_writes_lines_by_mice_and_pins_its_messages() {
+    let d = scratch("power-panel");
+    let out = d.to_str().expect("utf-8 path");
+    let args = [
+        "power",
+        "examples/pdx_panel_power.toml",
+        "--lines",
+        "3,10",
+        "--mice",
+        "2",
+        "--reps",
+        "400",
+        "--out",
+        out,
+    ];
+    let o = xenoplan(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.starts_with("panel power: pdx-panel-power"), "{s}");
+    assert!(
+        s.contains("lines  mice animals  test             power  95% CI (Wilson)    analytic"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Panel sample size (treated vs control across the PDX panel)"),
+        "{s}"
+    );
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    assert!(csv.starts_with(
+        "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,engine,n_lines,mice_per_line,total_animals,rejections,not_computable,failures,analytic_power"
+    ));
+    // 2 cells × 3 tests; 10 lines × 2 mice = 20 per arm, 40 animals.
+    assert_eq!(csv.lines().count(), 1 + 6);
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("20,") && l.contains(",panel-lme,") && l.contains(",10,2,40,"))
+    );
+    for f in ["plots/power.svg", "plots/power.png", "manifest.json"] {
+        assert!(d.join(f).is_file(), "missing {f}");
+    }
+    // The same grid is byte-identical on one thread.
+    let d1 = scratch("power-panel-t1");
+    let mut a1 = args.to_vec();
+    a1[9] = d1.to_str().expect("utf-8 path");
+    a1.extend_from_slice(&["--threads", "1"]);
+    assert_eq!(xenoplan(&a1).status.code(), Some(0));
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(d1.join("power.csv")).expect("power.csv")
+    );
+}
+
+#[test]
+fn panel_flags_are_refused_where_they_mean_nothing() {
+    let o = xenoplan(&["power", "examples/p1_power.toml", "--lines", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("protocol `p1-power` declares no [panel]; --lines/--mice size a panel"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&[
+        "power",
+        "examples/pdx_panel_power.toml",
+        "--lines",
+        "3",
+        "--n",
+        "4..6",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--n cannot be combined with a panel run"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["power", "examples/pdx_panel_power.toml", "--lines", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("1 lines: a panel has 2 to 200 lines"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -99,3 +99,95 @@ fn too_few_lines_and_foreign_tests_are_errors() {
     let e = panel_test(TestKey::WelchLog, &s, &mut w).unwrap_err();
     assert!(e.contains("not a panel test"), "{e}");
 }
+
+/// Three lines × 3 mice per arm, exponential growth with a line offset and a treatment effect.
+fn panel_animals() -> Vec<Animal> {
+    let mut out = Vec::new();
+    let noise = [0.1, -0.05, 0.02, -0.08, 0.06, 0.0, 0.04, -0.03, 0.07];
+    for (l, line) in ["L1", "L2", "L3"].iter().enumerate() {
+        for (arm, rate) in [("vehicle", 0.08), ("drug", 0.03)] {
+            for m in 0..3 {
+                let k = (l * 3 + m) % 9;
+                let days: Vec<f64> = vec![0.0, 7.0, 14.0, 21.0];
+                let volumes: Vec<f64> = days
+                    .iter()
+                    .map(|d| {
+                        150.0 * (0.1 * l as f64 + (rate + 0.01 * noise[k]) * d + noise[k]).exp()
+                    })
+                    .collect();
+                out.push(Animal {
+                    id: format!("{line}-{arm}-{m}"),
+                    cohort: (*line).into(),
+                    arm: arm.into(),
+                    mean_diameters: vec![f64::NAN; days.len()],
+                    days,
+                    volumes,
+                    baseline: 0,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn analyze_adds_one_pooled_row_per_panel_test_and_names_missing_lines() {
+    let animals = panel_animals();
+    let mut opt = AnalysisOptions::new("vehicle");
+    opt.bootstrap_reps = 0;
+    opt.plan.panel = Some(PanelPlan {
+        name: "drug across lines".into(),
+        treatment: "drug".into(),
+        control: "vehicle".into(),
+        lines: vec!["L1".into(), "L2".into(), "L3".into(), "L4".into()],
+        tests: vec![
+            TestKey::PanelLme,
+            TestKey::PanelSlope,
+            TestKey::PanelLogrank,
+        ],
+    });
+    let res = crate::analysis::analyze_animals(&animals, &opt).unwrap();
+    let rows: Vec<&TestRow> = res
+        .tests
+        .iter()
+        .filter(|t| t.family == PANEL_FAMILY)
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        res.warnings
+            .iter()
+            .any(|w| w.contains("line(s) L4 have no `vehicle` animals")),
+        "{:?}",
+        res.warnings
+    );
+    // The row is the pooled test on the same sample (the one owner of the method).
+    let mut s = PanelSample::default();
+    let names = ["L1", "L2", "L3"];
+    let arms = PanelArms {
+        lines: &names,
+        treatment: "drug",
+        control: "vehicle",
+    };
+    fill_from_animals(&animals, arms, &opt, &mut s, &mut Vec::new());
+    let direct = panel_test(TestKey::PanelLme, &s, &mut PanelScratch::default()).unwrap();
+    let lme = rows[0];
+    assert_eq!(
+        (lme.key, lme.p_value, lme.estimate),
+        (TestKey::PanelLme, direct.p_value, direct.estimate)
+    );
+    assert_eq!(
+        (lme.n_treated, lme.n_control, lme.cohort.as_str()),
+        (9, 9, "panel (3 lines)")
+    );
+    assert!(lme.estimate < 0.0 && lme.p_value < 0.01, "{lme:?}");
+    // Holm over the three pooled rows; the first test is the primary one.
+    let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
+    let holm = crate::analysis::stats::holm(&p);
+    assert!(
+        rows.iter()
+            .zip(&holm)
+            .all(|(r, h)| r.p_adjusted == *h && r.adjustment == "holm")
+    );
+    assert_eq!(lme.role, Role::Primary);
+    assert_eq!(rows[1].role, Role::Secondary);
+}
