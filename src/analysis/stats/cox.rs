@@ -12,7 +12,7 @@
 //! 12:156), and without a validated port of that outer loop the variance (and so the SE of β)
 //! could not be checked. The stratified Cox model here (a separate baseline hazard per line,
 //! [`CoxData::strata`]) and the stratified log-rank test
-//! ([`super::logrank_stratified`]) are the alternative: they remove the between-line
+//! ([`super::logrank_stratified_permutation`]) are the alternative: they remove the between-line
 //! heterogeneity without modelling it.
 
 #![allow(clippy::needless_range_loop)] // dense matrix code reads best with explicit indices
