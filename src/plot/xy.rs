@@ -131,6 +131,8 @@ pub struct XyChart {
     pub x_range: Option<(f64, f64)>,
     /// Small text in the bottom-right corner (the seed, the data source).
     pub note: Option<String>,
+    /// The x values are counts (mice, lines): ticks only at integers.
+    pub integer_x: bool,
 }
 
 impl XyChart {
@@ -147,6 +149,7 @@ impl XyChart {
             y_range: None,
             x_range: None,
             note: None,
+            integer_x: false,
         }
     }
 
@@ -281,6 +284,20 @@ impl Figure for XyChart {
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(78);
+        // Count axes: one tick per integer (at most 20) and no fractional labels.
+        let x_ticks = if self.integer_x {
+            ((x1 - x0).floor() as usize + 1).clamp(2, 20)
+        } else {
+            10
+        };
+        let integer_x = self.integer_x;
+        let x_fmt = move |v: &f64| {
+            if integer_x && (v - v.round()).abs() > 1e-9 {
+                String::new()
+            } else {
+                tick_label(*v)
+            }
+        };
         if self.log_y {
             let mut chart = builder
                 .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
@@ -291,7 +308,8 @@ impl Figure for XyChart {
                 .y_desc(&self.y_label)
                 .axis_desc_style((FONT, 17))
                 .label_style((FONT, 14))
-                .x_label_formatter(&|v| tick_label(*v))
+                .x_labels(x_ticks)
+                .x_label_formatter(&x_fmt)
                 .y_label_formatter(&|v| log_tick_label(*v))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()
@@ -307,7 +325,8 @@ impl Figure for XyChart {
                 .y_desc(&self.y_label)
                 .axis_desc_style((FONT, 17))
                 .label_style((FONT, 14))
-                .x_label_formatter(&|v| tick_label(*v))
+                .x_labels(x_ticks)
+                .x_label_formatter(&x_fmt)
                 .y_label_formatter(&|v| tick_label(*v))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()

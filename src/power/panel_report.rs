@@ -177,17 +177,46 @@ fn warnings(panel: &Panel) -> Vec<String> {
     w
 }
 
+/// Why a pooled test may not be computable in a simulated panel.
+fn not_computable_reason(test: &str) -> &'static str {
+    match TestKey::parse(test) {
+        Some(TestKey::PanelLme) => {
+            "fewer than two lines with a reading at the analysis day, or no residual variance"
+        }
+        Some(TestKey::PanelSlope) => {
+            "fewer than two lines with an estimable growth rate, or no residual variance"
+        }
+        Some(TestKey::PanelLogrank) => {
+            "no event, or no line with both arms at risk at an event time"
+        }
+        _ => "no event, or a monotone Cox likelihood when a line's arms separate",
+    }
+}
+
+/// One warning per test that could not always be computed, listing its cells.
 fn row_warnings(rows: &[PanelRow]) -> Vec<String> {
     let mut w = Vec::new();
+    let mut tests: Vec<&str> = Vec::new();
     for r in rows.iter().filter(|r| r.not_computable > 0) {
+        if !tests.contains(&r.endpoint.as_str()) {
+            tests.push(&r.endpoint);
+        }
+    }
+    for test in tests {
+        let cells: Vec<String> = rows
+            .iter()
+            .filter(|r| r.endpoint == test && r.not_computable > 0)
+            .map(|r| {
+                format!(
+                    "{} of {} at {} × {}",
+                    r.not_computable, r.reps, r.n_lines, r.mice_per_line
+                )
+            })
+            .collect();
         w.push(format!(
-            "{} could not be computed in {} of {} simulated panels at {} lines × {} mice ({:.2}%; no event, or a monotone Cox likelihood when a line's arms separate); they count as not significant",
-            r.endpoint,
-            r.not_computable,
-            r.reps,
-            r.n_lines,
-            r.mice_per_line,
-            100.0 * r.not_computable as f64 / r.reps.max(1) as f64
+            "{test} could not be computed in some simulated panels (lines × mice per line: {}; {}); they count as not significant",
+            cells.join(", "),
+            not_computable_reason(test)
         ));
     }
     let primary = rows.first().map(|r| r.endpoint.as_str());
@@ -196,7 +225,7 @@ fn row_warnings(rows: &[PanelRow]) -> Vec<String> {
         .filter(|r| r.failures > 0 && Some(r.endpoint.as_str()) == primary)
     {
         w.push(format!(
-            "{} of {} simulated studies failed at {} lines × {} mice; they count as not significant",
+            "{} of {} simulated studies failed at {} lines × {} mice per line; they count as not significant",
             r.failures, r.reps, r.n_lines, r.mice_per_line
         ));
     }
@@ -311,6 +340,7 @@ pub fn panel_chart(r: &PanelPowerResult) -> XyChart {
         &format!("Power of {primary} (α = {})", r.alpha),
     );
     chart.y_range = Some((0.0, 1.0));
+    chart.integer_x = true;
     chart.note = Some(format!(
         "{} simulated panels per cell · seed {}",
         r.reps, r.seed
