@@ -23,6 +23,7 @@ use crate::analysis::AnalysisOptions;
 use crate::analysis::panel::{
     AnimalOutcome, PanelArms, PanelSample, PanelScratch, fill_from_animals, panel_test,
 };
+use crate::analysis::stats::aft::AftDist;
 use crate::model::event_time::EventTimeModel;
 use crate::protocol::{EventTimePanel, Panel, PanelOutcome, Protocol};
 use crate::rng::stream;
@@ -212,6 +213,11 @@ fn draw_event_panel(
     out: &mut PanelSample,
 ) {
     out.clear(lines as usize);
+    out.aft = match e.model {
+        EventTimeModel::Exponential => AftDist::Exponential,
+        EventTimeModel::Weibull { .. } => AftDist::Weibull,
+        EventTimeModel::LogNormal { .. } => AftDist::LogNormal,
+    };
     let tau = e.line_variance.value.sqrt();
     let omega = e.treatment_by_line_sd.value;
     let (ctl, trt) = (e.control_median_days.value, e.treatment_median_days.value);

@@ -165,7 +165,7 @@ fn warnings(panel: &Panel) -> Vec<String> {
         && panel.tests.contains(&TestKey::PanelLme)
     {
         w.push(format!(
-            "panel-lme fits the observed events only (as PDXpower's PowANOVA); with censoring at day {f} it is biased toward no effect — size on panel-logrank or panel-cox, or follow up until every event is observed"
+            "panel-lme fits the observed events only (as PDXpower's PowANOVA); with censoring at day {f} it is biased toward no effect — size on panel-logrank, panel-cox or panel-aft, or follow up until every event is observed"
         ));
     }
     if let Some(e) = panel.event_time()
@@ -188,6 +188,9 @@ fn not_computable_reason(test: &str) -> &'static str {
         }
         Some(TestKey::PanelLogrank) => {
             "no event, or no line with both arms at risk at an event time"
+        }
+        Some(TestKey::PanelAft) => {
+            "fewer events than coefficients (treatment + one per line), or a non-converging fit"
         }
         _ => "no event, or a monotone Cox likelihood when a line's arms separate",
     }

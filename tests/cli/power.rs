@@ -409,8 +409,8 @@ fn panel_grid_writes_lines_by_mice_and_pins_its_messages() {
     assert!(csv.starts_with(
         "n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,engine,n_lines,mice_per_line,total_animals,rejections,not_computable,failures,analytic_power"
     ));
-    // 2 cells × 3 tests; 10 lines × 2 mice = 20 per arm, 40 animals.
-    assert_eq!(csv.lines().count(), 1 + 6);
+    // 2 cells × 4 tests; 10 lines × 2 mice = 20 per arm, 40 animals.
+    assert_eq!(csv.lines().count(), 1 + 8);
     assert!(
         csv.lines()
             .any(|l| l.starts_with("20,") && l.contains(",panel-lme,") && l.contains(",10,2,40,"))

@@ -191,3 +191,54 @@ fn analyze_adds_one_pooled_row_per_panel_test_and_names_missing_lines() {
     assert_eq!(lme.role, Role::Primary);
     assert_eq!(rows[1].role, Role::Secondary);
 }
+
+#[test]
+fn line_aft_matches_survreg_with_line_factors() {
+    let t = [
+        2.1, 3.4, 1.2, 5.5, 4.1, 7.9, 1.8, 2.6, 3.3, 3.9, 6.2, 2.9, 0.9, 1.7, 2.2, 2.8, 4.4, 3.1,
+        3.0, 4.2, 2.5, 6.6, 8.0, 5.1,
+    ];
+    let e = [
+        1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1,
+    ];
+    let fixture = include_str!("../../../tests/fixtures/pdxpower/panel_aft.csv");
+    for row in fixture.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let censored = f[1] == "TRUE";
+        let mut s = PanelSample::default();
+        s.clear(4);
+        s.aft = if f[0] == "weibull" {
+            AftDist::Weibull
+        } else {
+            AftDist::LogNormal
+        };
+        for i in 0..24 {
+            let event = !censored || e[i] == 1;
+            let o = AnimalOutcome {
+                log_outcome: f64::NAN,
+                slope: f64::NAN,
+                time: t[i],
+                event,
+            };
+            s.push(i / 6, (i / 3) % 2 == 1, o);
+        }
+        let r = panel_test(TestKey::PanelAft, &s, &mut PanelScratch::default()).unwrap();
+        let (est, z, d): (f64, f64, f64) = (
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+            f[4].parse().unwrap(),
+        );
+        assert!(
+            (r.estimate - est).abs() < 1e-6 * est.abs(),
+            "{row}: {}",
+            r.estimate
+        );
+        let t_want = z * ((d - 5.0) / d).sqrt();
+        assert!(
+            (r.statistic - t_want).abs() < 1e-5 * t_want.abs(),
+            "{row}: {}",
+            r.statistic
+        );
+        assert_eq!(r.df, Some(d - 5.0));
+    }
+}

@@ -16,13 +16,14 @@ use crate::numeric::dist::normal_two_sided;
 use statrs::function::erf::erfc;
 
 /// Error distribution of log T.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AftDist {
     /// Weibull T (extreme-value W), scale σ estimated.
     Weibull,
     /// Exponential T (Weibull with σ = 1).
     Exponential,
-    /// Log-normal T (normal W).
+    /// Log-normal T (normal W); the default (PDXpower's log-normal time model).
+    #[default]
     LogNormal,
 }
 

@@ -38,7 +38,7 @@ fn power<'a>(r: &'a PanelPowerResult, test: &str, l: u32, m: u32) -> &'a PanelRo
 #[test]
 fn matches_pdxpower_powanova_within_4_5_combined_se() {
     let text = EXAMPLE.replace(
-        "tests = [\"panel-lme\", \"panel-logrank\", \"panel-cox\"]",
+        "tests = [\"panel-lme\", \"panel-logrank\", \"panel-cox\", \"panel-aft\"]",
         "tests = [\"panel-lme\"]",
     );
     let p = protocol(&text);
@@ -73,7 +73,7 @@ fn pooled_tests_hold_alpha_under_the_null() {
     let reps = 4000;
     let r = run_panel_power(&p, &settings(&[3, 10], &[2], reps), &|_| {}).unwrap();
     let limit = 0.05 + 4.0 * (0.05 * 0.95 / reps as f64).sqrt();
-    for test in ["panel-lme", "panel-logrank", "panel-cox"] {
+    for test in ["panel-lme", "panel-logrank", "panel-cox", "panel-aft"] {
         for l in [3, 10] {
             let row = power(&r, test, l, 2);
             assert!(
@@ -135,7 +135,7 @@ fn panel_sections_are_checked_with_positions() {
         ),
         (
             EXAMPLE.replace(
-                "tests = [\"panel-lme\", \"panel-logrank\", \"panel-cox\"]",
+                "tests = [\"panel-lme\", \"panel-logrank\", \"panel-cox\", \"panel-aft\"]",
                 "tests = [\"panel-slope\"]",
             ),
             "`panel-slope` needs growth curves",

@@ -41,6 +41,9 @@ pub enum TestKey {
     PanelLogrank,
     /// Panel: Cox proportional hazards stratified by line (Wald test).
     PanelCox,
+    /// Panel: parametric AFT on time to event with right censoring and a fixed effect per
+    /// line (Wald test of the time ratio).
+    PanelAft,
 }
 
 /// Everything the commands say about a test.
@@ -71,7 +74,7 @@ const TWO_ARM: &[HypothesisKind] = &[
 
 impl TestKey {
     /// Every test, in the order the analysis reports them.
-    pub const ALL: [TestKey; 15] = [
+    pub const ALL: [TestKey; 16] = [
         TestKey::WelchLog,
         TestKey::Mwu,
         TestKey::Slope,
@@ -87,6 +90,7 @@ impl TestKey {
         TestKey::PanelSlope,
         TestKey::PanelLogrank,
         TestKey::PanelCox,
+        TestKey::PanelAft,
     ];
 
     /// The registry entry.
@@ -217,6 +221,14 @@ impl TestKey {
                 "Cox PH stratified by line (Wald)",
                 "Cox proportional-hazards model with a baseline hazard per line (stratified), Wald test of treatment; a line frailty is not fitted (see the methods)",
                 "Cox 1972; Therneau & Grambsch 2000 (strata); R coxph(... + strata(line))",
+                false,
+                PANEL,
+            ),
+            TestKey::PanelAft => i(
+                "panel-aft",
+                "AFT with line effects (Wald)",
+                "parametric accelerated-failure-time model of time to event (the panel's event-time distribution; log-normal for simulated lines) with right censoring and a fixed effect per line, Wald test of the treatment time ratio: censoring-aware where panel-lme uses observed events only",
+                "Kalbfleisch & Prentice 2002 §3.5; R survreg(Surv(t, e) ~ tx + factor(line))",
                 false,
                 PANEL,
             ),
