@@ -33,9 +33,9 @@ pub use growth::{auc_log_relative, slope};
 pub use multiplicity::{adjust, holm, holm_reject_into};
 pub use mwu::{MannWhitney, MwuMethod, mann_whitney_u};
 pub use survival::{
-    KmPoint, LogRank, LogRankReference, STRATIFIED_LOGRANK_DRAWS, StratifiedLogRank, StratumPair,
-    TteError, kaplan_meier, logrank, logrank_exact, logrank_stratified,
-    logrank_stratified_permutation,
+    KmPoint, LogRank, LogRankReference, STRATIFIED_LOGRANK_DRAWS, STRATIFIED_LOGRANK_STOP_HITS,
+    StratifiedLogRank, StratumPair, TteError, kaplan_meier, logrank, logrank_exact,
+    logrank_stratified, logrank_stratified_permutation,
 };
 pub use trend::{SlopeTest, jonckheere, ols_slope_test};
 pub use ttest::{TTest, mean_var, welch_from_moments, welch_t, welch_t_df};

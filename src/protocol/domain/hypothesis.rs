@@ -211,7 +211,7 @@ impl TestKey {
             TestKey::PanelLogrank => i(
                 "panel-logrank",
                 "log-rank stratified by line",
-                "log-rank test of time to event stratified by line (per-line observed − expected summed), p-value from relabelling animals within each line (exact when ≤ 20 000 relabellings, else 9 999 draws)",
+                "log-rank test of time to event stratified by line (per-line observed − expected summed), p-value from relabelling animals within each line (exact when ≤ 20 000 relabellings, else up to 1 999 draws with a sequential stop)",
                 "Kalbfleisch & Prentice 2002 §7.2.3; Hothorn et al. 2006 (R coin logrank_test(... | line))",
                 false,
                 PANEL,
