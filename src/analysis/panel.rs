@@ -221,15 +221,11 @@ fn line_model(s: &PanelSample, y: &[f64], w: &mut PanelScratch) -> Result<PanelT
         if !yi.is_finite() {
             continue;
         }
-        let l = s.line[i];
-        if w.remap[l] == usize::MAX {
-            w.remap[l] = lines;
-            lines += 1;
-        }
+        let l = compact_line(&mut w.remap, &mut lines, s.line[i]);
         w.x.push(1.0);
         w.x.push(f64::from(u8::from(s.treated[i])));
         w.y.push(yi);
-        w.g.push(w.remap[l]);
+        w.g.push(l);
     }
     if lines < 2 {
         return Err(format!("{lines} line(s) with data; a line model needs two"));
@@ -247,6 +243,16 @@ fn line_model(s: &PanelSample, y: &[f64], w: &mut PanelScratch) -> Result<PanelT
         p_value: c.p_value,
         tau2: Some(fit.tau2),
     })
+}
+
+/// Index of line `l` among the lines with data so far (a new line gets the next index), so
+/// that lines without data drop out of the models and their df.
+fn compact_line(remap: &mut [usize], seen: &mut usize, l: usize) -> usize {
+    if remap[l] == usize::MAX {
+        remap[l] = *seen;
+        *seen += 1;
+    }
+    remap[l]
 }
 
 fn fill_strata(s: &PanelSample, w: &mut PanelScratch) {
@@ -473,11 +479,7 @@ fn line_aft(s: &PanelSample, w: &mut PanelScratch) -> Result<PanelTestResult, St
     w.g.clear();
     let mut lines = 0;
     for i in (0..s.len()).filter(|&i| s.time[i].is_finite() && s.time[i] > 0.0) {
-        let l = s.line[i];
-        if w.remap[l] == usize::MAX {
-            w.remap[l] = lines;
-            lines += 1;
-        }
+        compact_line(&mut w.remap, &mut lines, s.line[i]);
         w.g.push(i);
     }
     if lines == 0 {
