@@ -33,34 +33,88 @@ pub struct ArmValues<'a> {
     pub response: Vec<Option<Mrecist>>,
 }
 
+/// Which per-animal endpoint vectors of [`ArmValues`] a set of tests reads; the others stay
+/// empty (power analyzes thousands of studies and most plans read two or three endpoints).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    slopes: bool,
+    aucs: bool,
+    ends: bool,
+    response: bool,
+}
+
+impl Needs {
+    /// The vectors `tests` read (volumes at the analysis day and the animals are always kept).
+    pub fn of(tests: impl IntoIterator<Item = TestKey>) -> Needs {
+        let mut n = Needs::default();
+        for t in tests {
+            // Exhaustive on purpose: a new test must say which vectors it reads.
+            match t {
+                TestKey::Slope | TestKey::TrendSlope => n.slopes = true,
+                TestKey::Auc => n.aucs = true,
+                TestKey::Logrank => n.ends = true,
+                TestKey::Response => n.response = true,
+                TestKey::WelchLog
+                | TestKey::Mwu
+                | TestKey::Lmm
+                | TestKey::Jonckheere
+                | TestKey::BlissLmm
+                | TestKey::HsaLmm
+                | TestKey::PanelLme
+                | TestKey::PanelSlope
+                | TestKey::PanelLogrank
+                | TestKey::PanelCox
+                | TestKey::PanelAft => {}
+            }
+        }
+        n
+    }
+}
+
 impl<'a> ArmValues<'a> {
-    /// Values of `animals` for the analysis day `day`.
-    pub fn new(animals: &[&'a Animal], day: f64, opt: &AnalysisOptions) -> Self {
+    /// Values of `animals` for the analysis day `day`: the vectors `needs` names.
+    pub fn new(animals: &[&'a Animal], day: f64, opt: &AnalysisOptions, needs: Needs) -> Self {
         let floor = opt.log_floor_mm3;
         let at_day: Vec<f64> = animals
             .iter()
             .filter_map(|a| a.at_analysis_day(day))
             .collect();
-        let finite =
-            |v: Vec<f64>| -> Vec<f64> { v.into_iter().filter(|x| x.is_finite()).collect() };
+        let finite = |f: &dyn Fn(&Animal) -> f64| -> Vec<f64> {
+            animals
+                .iter()
+                .map(|a| f(a))
+                .filter(|x| x.is_finite())
+                .collect()
+        };
         ArmValues {
             log_at_day: at_day.iter().map(|v| v.max(floor).ln()).collect(),
             at_day,
-            slopes: finite(
+            slopes: if needs.slopes {
+                finite(&|a| animal_slope(a, floor, day))
+            } else {
+                Vec::new()
+            },
+            aucs: if needs.aucs {
+                finite(&|a| animal_auc(a, floor, day))
+            } else {
+                Vec::new()
+            },
+            ends: if needs.ends {
                 animals
                     .iter()
-                    .map(|a| animal_slope(a, floor, day))
-                    .collect(),
-            ),
-            aucs: finite(animals.iter().map(|a| animal_auc(a, floor, day)).collect()),
-            ends: animals
-                .iter()
-                .map(|a| time_to_endpoint(a, opt.endpoint, opt.burden))
-                .collect(),
-            response: animals
-                .iter()
-                .map(|a| mrecist(a, opt.response_min_day).2)
-                .collect(),
+                    .map(|a| time_to_endpoint(a, opt.endpoint, opt.burden))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            response: if needs.response {
+                animals
+                    .iter()
+                    .map(|a| mrecist(a, opt.response_min_day).2)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             animals: animals.to_vec(),
         }
     }

@@ -214,15 +214,17 @@ pub(crate) fn evaluate(
     res: &mut AnalysisResult,
 ) {
     let out = &mut res.tests;
+    let hypotheses = plan.in_cohort(c.name, c.arms, opt.run_lmm);
+    let needs = compare::Needs::of(hypotheses.iter().flat_map(|h| h.tests.iter().copied()));
     let values: Vec<ArmValues> = c
         .by_arm
         .iter()
-        .map(|an| ArmValues::new(an, c.day, opt))
+        .map(|an| ArmValues::new(an, c.day, opt, needs))
         .collect();
     let idx = |name: &str| c.arms.iter().position(|a| a == name);
     let start = out.len();
     let mut courses = Vec::new();
-    for h in plan.in_cohort(c.name, c.arms, opt.run_lmm) {
+    for h in hypotheses {
         let Some(ix) = h
             .arms
             .iter()
