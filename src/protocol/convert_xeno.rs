@@ -80,13 +80,90 @@ pub(crate) const ROUTES: &[(&str, Route)] = &[
     ("pellet", Route::Pellet),
 ];
 
-/// Converts the xenograft body.
+/// Converts the xenograft body: the required sections, then animals, agents, measurements,
+/// cohorts, enrollment (which solves the effects given in user units), endpoints, caliper,
+/// analysis, husbandry and panel, in that order (the order of the errors).
 pub(crate) fn xenograft(
     f: &FileProtocol,
     cx: &mut Ctx<'_>,
     phases: &[Phase],
     day0: Option<&str>,
 ) -> Option<Xenograft> {
+    let root = KeyPath::root();
+    let missing = required_sections(f, cx);
+    let animals = animals(f, cx, phases);
+    let agents = agents(f, cx);
+    let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+    let measurements = measurements(f, cx, phases);
+    let until = until_window(phases);
+    let k = CohortCx {
+        f,
+        agents: &agents,
+        agent_names: &agent_names,
+        phases,
+        day0,
+    };
+    let (mut cohorts, pending) = cohorts(&k, cx);
+    let enrollment = enrollment(f, cx, until);
+    if let (Some(a), Some(e)) = (&animals, &enrollment) {
+        solve_user_effects(cx, &mut cohorts, &pending, a, e);
+    }
+    let endpoints = endpoints(f, cx);
+    let caliper = caliper_model(f, cx);
+    let analysis = f
+        .analysis
+        .as_ref()
+        .and_then(|a| super::convert_analysis::analysis_plan(a, cx, &cohorts, &agents));
+    let husbandry = husbandry(f, cx);
+
+    let panel = f
+        .panel
+        .as_ref()
+        .map(|p| super::convert_panel::panel(p, cx, &cohorts));
+
+    if let (Some(a), Some(e), Some(cal), false) = (&animals, &enrollment, &caliper, cx.has_errors())
+    {
+        let located: Vec<(KeyPath, &Cohort)> = cohorts
+            .iter()
+            .filter_map(|c| {
+                let i = f.cohorts.iter().position(|fc| fc.name == c.name)?;
+                Some((root.k("cohorts").i(i), c))
+            })
+            .collect();
+        feasibility::enrollment_reachable(cx, &located, a, e, cal);
+    }
+    if missing {
+        return None;
+    }
+    let x = Xenograft {
+        animals: animals?,
+        agents,
+        cohorts,
+        measurements,
+        enrollment: enrollment?,
+        endpoints: endpoints?,
+        end_of_study: f
+            .end_of_study
+            .as_ref()
+            .map(|e| e.procedures.clone())
+            .unwrap_or_default(),
+        caliper: caliper?,
+        analysis: analysis?,
+        husbandry: husbandry?,
+        panel: match panel {
+            Some(p) => Some(Box::new(p?)),
+            None => None,
+        },
+    };
+    if !cx.has_errors() {
+        super::runnable::xenograft(cx, f, phases, &x);
+    }
+    Some(x)
+}
+
+/// Reports each section a xenograft requires and lacks (`[animals]` … `[husbandry]`, at
+/// least one `[[cohorts]]`); true if any is missing.
+fn required_sections(f: &FileProtocol, cx: &mut Ctx<'_>) -> bool {
     let root = KeyPath::root();
     let mut missing = false;
     for (k, present) in [
@@ -109,9 +186,13 @@ pub(crate) fn xenograft(
         );
         missing = true;
     }
+    missing
+}
 
-    // Animals.
-    let animals = f.animals.as_ref().map(|a| {
+/// Converts `[animals]`; the weight gain and weight noise are checked for feasibility.
+fn animals(f: &FileProtocol, cx: &mut Ctx<'_>, phases: &[Phase]) -> Option<Animals> {
+    let root = KeyPath::root();
+    f.animals.as_ref().map(|a| {
         let at = root.k("animals");
         if let Some(age) = a.age_weeks {
             cx.n(age, &at.k("age-weeks"), R::Pos);
@@ -152,9 +233,12 @@ pub(crate) fn xenograft(
                 w
             },
         }
-    });
+    })
+}
 
-    // Agents.
+/// Converts `[[agents]]` (unique names, optional PK and weight loss).
+fn agents(f: &FileProtocol, cx: &mut Ctx<'_>) -> Vec<Agent> {
+    let root = KeyPath::root();
     let names: Vec<_> = f
         .agents
         .iter()
@@ -162,8 +246,7 @@ pub(crate) fn xenograft(
         .map(|(i, a)| (a.name.clone(), root.k("agents").i(i).k("name")))
         .collect();
     cx.uniq(&names, "agent");
-    let agents: Vec<Agent> = f
-        .agents
+    f.agents
         .iter()
         .enumerate()
         .map(|(i, a)| {
@@ -194,10 +277,12 @@ pub(crate) fn xenograft(
                 weight_loss_pct_per_week,
             }
         })
-        .collect();
-    let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+        .collect()
+}
 
-    // Measurements.
+/// Converts `[[measurements]]` (kind, schedule, phases); a xenograft needs a caliper one.
+fn measurements(f: &FileProtocol, cx: &mut Ctx<'_>, phases: &[Phase]) -> Vec<Measurement> {
+    let root = KeyPath::root();
     let names: Vec<_> = f
         .measurements
         .iter()
@@ -260,8 +345,12 @@ pub(crate) fn xenograft(
             "kind = \"xenograft\" requires a caliper `[[measurements]]`",
         );
     }
+    measurements
+}
 
-    let until = phases.iter().find_map(|p| match &p.end {
+/// The `(min, max, max-wait-days)` window of the first phase that ends `until` a volume.
+fn until_window(phases: &[Phase]) -> Option<(f64, f64, u32)> {
+    phases.iter().find_map(|p| match &p.end {
         PhaseEnd::Until {
             min,
             max,
@@ -269,9 +358,14 @@ pub(crate) fn xenograft(
             ..
         } => Some((*min, *max, *max_wait_days)),
         _ => None,
-    });
+    })
+}
 
-    // Cohorts.
+/// Converts `[[cohorts]]` (unique names); returns the cohorts and their effects given in
+/// user units, still to be solved. Flags top-level `[[arms]]` that no cohort uses.
+fn cohorts(k: &CohortCx<'_>, cx: &mut Ctx<'_>) -> (Vec<Cohort>, Vec<PendingUserEffect>) {
+    let f = k.f;
+    let root = KeyPath::root();
     let names: Vec<_> = f
         .cohorts
         .iter()
@@ -283,17 +377,7 @@ pub(crate) fn xenograft(
     let mut pending = Vec::new();
     for (ci, c) in f.cohorts.iter().enumerate() {
         let at = root.k("cohorts").i(ci);
-        if let Some(coh) = cohort(
-            c,
-            f,
-            cx,
-            &at,
-            &agents,
-            &agent_names,
-            phases,
-            day0,
-            &mut pending,
-        ) {
+        if let Some(coh) = cohort(c, cx, &at, k, &mut pending) {
             cohorts.push(coh);
         }
     }
@@ -303,9 +387,17 @@ pub(crate) fn xenograft(
             "top-level [[arms]] would be ignored: every cohort lists its own arms (remove them)",
         );
     }
+    (cohorts, pending)
+}
 
-    // Enrollment.
-    let enrollment = f.enrollment.as_ref().and_then(|e| {
+/// Converts `[enrollment]`; the volume window and wait default to the `until` window.
+fn enrollment(
+    f: &FileProtocol,
+    cx: &mut Ctx<'_>,
+    until: Option<(f64, f64, u32)>,
+) -> Option<Enrollment> {
+    let root = KeyPath::root();
+    f.enrollment.as_ref().and_then(|e| {
         let at = root.k("enrollment");
         let randomization = cx.pick(
             &e.randomization,
@@ -361,13 +453,13 @@ pub(crate) fn xenograft(
             }
         }
         Some(Enrollment { min_mm3: min?, max_mm3: max?, max_wait_days: wait?, randomization: randomization?, mode: mode? })
-    });
-    if let (Some(a), Some(e)) = (&animals, &enrollment) {
-        solve_user_effects(cx, &mut cohorts, &pending, a, e);
-    }
+    })
+}
 
-    // Endpoints.
-    let endpoints = f.endpoints.as_ref().map(|e| {
+/// Converts `[endpoints]` (humane volume, diameter and weight-loss limits, event volume).
+fn endpoints(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Endpoints> {
+    let root = KeyPath::root();
+    f.endpoints.as_ref().map(|e| {
         let at = root.k("endpoints");
         let max_weight_loss_pct = e.max_weight_loss_pct.as_ref().map(|w| {
             let s = cx.src(w, &at.k("max-weight-loss-pct"), R::Pos);
@@ -391,10 +483,13 @@ pub(crate) fn xenograft(
             max_weight_loss_pct,
             event_volume_mm3: cx.n(e.event_volume_mm3, &at.k("event-volume-mm3"), R::Pos),
         }
-    });
+    })
+}
 
-    // Caliper.
-    let caliper = f.caliper.as_ref().and_then(|c| {
+/// Converts `[caliper]` (volume formula, error model, observer bias, detection floor).
+fn caliper_model(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<CaliperModel> {
+    let root = KeyPath::root();
+    f.caliper.as_ref().and_then(|c| {
         let at = root.k("caliper");
         let formula = cx.pick(
             &c.formula,
@@ -450,16 +545,13 @@ pub(crate) fn xenograft(
             ),
             width_ratio: cx.par(&c.width_ratio, &at.k("width-ratio"), R::PosProb),
         })
-    });
+    })
+}
 
-    // Analysis.
-    let analysis = f
-        .analysis
-        .as_ref()
-        .and_then(|a| super::convert_analysis::analysis_plan(a, cx, &cohorts, &agents));
-
-    // Husbandry.
-    let husbandry = f.husbandry.as_ref().map(|h| {
+/// Converts `[husbandry]` (animals per cage, spares, drug overage, attrition).
+fn husbandry(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Husbandry> {
+    let root = KeyPath::root();
+    f.husbandry.as_ref().map(|h| {
         let at = root.k("husbandry");
         Husbandry {
             per_cage: cx.cnt(h.per_cage, &at.k("per-cage"), 1),
@@ -471,51 +563,7 @@ pub(crate) fn xenograft(
             ),
             attrition: cx.src(&h.attrition, &at.k("attrition"), R::Prob),
         }
-    });
-
-    let panel = f
-        .panel
-        .as_ref()
-        .map(|p| super::convert_panel::panel(p, cx, &cohorts));
-
-    if let (Some(a), Some(e), Some(cal), false) = (&animals, &enrollment, &caliper, cx.has_errors())
-    {
-        let located: Vec<(KeyPath, &Cohort)> = cohorts
-            .iter()
-            .filter_map(|c| {
-                let i = f.cohorts.iter().position(|fc| fc.name == c.name)?;
-                Some((root.k("cohorts").i(i), c))
-            })
-            .collect();
-        feasibility::enrollment_reachable(cx, &located, a, e, cal);
-    }
-    if missing {
-        return None;
-    }
-    let x = Xenograft {
-        animals: animals?,
-        agents,
-        cohorts,
-        measurements,
-        enrollment: enrollment?,
-        endpoints: endpoints?,
-        end_of_study: f
-            .end_of_study
-            .as_ref()
-            .map(|e| e.procedures.clone())
-            .unwrap_or_default(),
-        caliper: caliper?,
-        analysis: analysis?,
-        husbandry: husbandry?,
-        panel: match panel {
-            Some(p) => Some(Box::new(p?)),
-            None => None,
-        },
-    };
-    if !cx.has_errors() {
-        super::runnable::xenograft(cx, f, phases, &x);
-    }
-    Some(x)
+    })
 }
 
 /// A caliper error (`cv` of each diameter or `sd` of the log-volume) within
@@ -533,19 +581,30 @@ fn caliper_error(cx: &mut Ctx<'_>, f: &FileSourced, at: &KeyPath, name: &str) ->
     s
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What converting a cohort needs from the rest of the protocol.
+struct CohortCx<'a> {
+    /// The whole file (top-level `[[arms]]`, `[analysis] analysis-day`).
+    f: &'a FileProtocol,
+    /// The converted agents.
+    agents: &'a [Agent],
+    /// Their names (for "undefined agent" hints).
+    agent_names: &'a [&'a str],
+    /// The converted phases.
+    phases: &'a [Phase],
+    /// Name of the phase that starts study day 0.
+    day0: Option<&'a str>,
+}
+
+/// Converts one `[[cohorts]]` entry: tumor model, take rate, latency, implantation, hormone
+/// support, growth, drug effects (those in user units go to `pending`), resistant subclone
+/// and arms.
 fn cohort(
     c: &FileCohort,
-    f: &FileProtocol,
     cx: &mut Ctx<'_>,
     at: &KeyPath,
-    agents: &[Agent],
-    agent_names: &[&str],
-    phases: &[Phase],
-    day0: Option<&str>,
+    k: &CohortCx<'_>,
     pending: &mut Vec<PendingUserEffect>,
 ) -> Option<Cohort> {
-    let analysis_day = f.analysis.as_ref().and_then(|a| a.analysis_day);
     let model_type = cx.pick(
         &c.model,
         &at.k("model"),
@@ -569,80 +628,121 @@ fn cohort(
         &at.k("growth-without-estrogen"),
         R::NonNeg,
     );
+    let implantation = implantation(&c.implantation, cx, &at.k("implantation"));
+    let hormone = match &c.hormone {
+        None => None,
+        Some(h) => Some(hormone_support(h, cx, &at.k("hormone"))?),
+    };
 
-    // Implantation.
-    let iat = at.k("implantation");
-    let im = &c.implantation;
+    let growth = growth(&c.growth, cx, &at.k("growth"));
+    let effects = effects(c, cx, at, k, pending);
+
+    let resistant = c.resistant.as_ref().map(|r| {
+        let rat = at.k("resistant");
+        ResistantSubclone {
+            fraction: cx.par(&r.fraction, &rat.k("fraction"), R::Prob),
+            sensitivity: cx.src(&r.sensitivity, &rat.k("sensitivity"), R::Prob),
+            growth_without_estrogen: cx.src(
+                &r.growth_without_estrogen,
+                &rat.k("growth-without-estrogen"),
+                R::NonNeg,
+            ),
+        }
+    });
+    let arms = arms(c, cx, at, k);
+
+    Some(Cohort {
+        name: c.name.clone(),
+        model_type: model_type?,
+        line: c.line.clone(),
+        implantation,
+        hormone,
+        growth: growth?,
+        take_rate,
+        latency_days,
+        growth_without_estrogen: gwe,
+        effects,
+        resistant,
+        arms,
+    })
+}
+
+/// Converts `[cohorts.implantation]` (cells, matrigel, volume, site, implanted animals).
+fn implantation(im: &FileImplantation, cx: &mut Ctx<'_>, iat: &KeyPath) -> Implantation {
     if let Some(cells) = im.cells {
         cx.n(cells, &iat.k("cells"), R::Pos);
     }
-    let implantation = Implantation {
+    Implantation {
         cells: im.cells,
         matrigel_fraction: cx.n(im.matrigel_fraction, &iat.k("matrigel-fraction"), R::Prob),
         volume_ul: cx.n(im.volume_ul, &iat.k("volume-ul"), R::Pos),
         site: im.site.clone(),
         animals: im.animals.map(|n| cx.cnt(n, &iat.k("animals"), 1)),
-    };
+    }
+}
 
-    // Hormone.
-    let hormone = match &c.hormone {
-        None => None,
-        Some(h) => {
-            let hat = at.k("hormone");
-            let removal = match cx.pick(
-                &h.removal,
-                &hat.k("removal"),
-                "pellet removal",
-                PELLET_REMOVALS,
-            ) {
-                Some(0) => Some(PelletRemoval::AtRandomization),
-                Some(1) => Some(PelletRemoval::Never),
-                Some(_) => match h.removal_day {
-                    Some(d) if (-100_000..=100_000).contains(&d) => {
-                        Some(PelletRemoval::OnStudyDay(d as i32))
-                    }
-                    Some(d) => {
-                        cx.error(
-                            &hat.k("removal-day"),
-                            format!("`removal-day` out of range: {d}"),
-                        );
-                        None
-                    }
-                    None => {
-                        cx.error(
-                            &hat.k("removal"),
-                            "removal = \"on-study-day\" needs `removal-day = N`",
-                        );
-                        None
-                    }
-                },
-                None => None,
-            };
-            let offset = if (-365..=365).contains(&h.implant_offset_days) {
-                h.implant_offset_days as i32
-            } else {
+/// Converts `[cohorts.hormone]` (the estrogen pellet: dose, release, implant offset,
+/// removal); `None` when the removal is not valid.
+fn hormone_support(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneSupport> {
+    let removal = match cx.pick(
+        &h.removal,
+        &hat.k("removal"),
+        "pellet removal",
+        PELLET_REMOVALS,
+    ) {
+        Some(0) => Some(PelletRemoval::AtRandomization),
+        Some(1) => Some(PelletRemoval::Never),
+        Some(_) => match h.removal_day {
+            Some(d) if (-100_000..=100_000).contains(&d) => {
+                Some(PelletRemoval::OnStudyDay(d as i32))
+            }
+            Some(d) => {
                 cx.error(
-                    &hat.k("implant-offset-days"),
-                    format!(
-                        "`implant-offset-days` must be within ±365, got {}",
-                        h.implant_offset_days
-                    ),
+                    &hat.k("removal-day"),
+                    format!("`removal-day` out of range: {d}"),
                 );
-                0
-            };
-            Some(HormoneSupport {
-                name: h.name.clone(),
-                dose_mg: cx.n(h.dose_mg, &hat.k("dose-mg"), R::Pos),
-                release_days: cx.n(h.release_days, &hat.k("release-days"), R::Pos),
-                implant_offset_days: offset,
-                removal: removal?,
-            })
-        }
+                None
+            }
+            None => {
+                cx.error(
+                    &hat.k("removal"),
+                    "removal = \"on-study-day\" needs `removal-day = N`",
+                );
+                None
+            }
+        },
+        None => None,
     };
+    let offset = if (-365..=365).contains(&h.implant_offset_days) {
+        h.implant_offset_days as i32
+    } else {
+        cx.error(
+            &hat.k("implant-offset-days"),
+            format!(
+                "`implant-offset-days` must be within ±365, got {}",
+                h.implant_offset_days
+            ),
+        );
+        0
+    };
+    Some(HormoneSupport {
+        name: h.name.clone(),
+        dose_mg: cx.n(h.dose_mg, &hat.k("dose-mg"), R::Pos),
+        release_days: cx.n(h.release_days, &hat.k("release-days"), R::Pos),
+        implant_offset_days: offset,
+        removal: removal?,
+    })
+}
 
-    let growth = growth(&c.growth, cx, &at.k("growth"));
-
-    // Effects.
+/// Converts `[[cohorts.effects]]` (unique agents, a cited source, direct or exposure mode).
+fn effects(
+    c: &FileCohort,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+    k: &CohortCx<'_>,
+    pending: &mut Vec<PendingUserEffect>,
+) -> Vec<DrugEffect> {
+    let analysis_day = k.f.analysis.as_ref().and_then(|a| a.analysis_day);
     let names: Vec<_> = c
         .effects
         .iter()
@@ -653,9 +753,9 @@ fn cohort(
     let mut effects = Vec::new();
     for (i, e) in c.effects.iter().enumerate() {
         let eat = at.k("effects").i(i);
-        let agent = agents.iter().find(|a| a.name == e.agent);
+        let agent = k.agents.iter().find(|a| a.name == e.agent);
         match agent {
-            None => undefined(cx, &eat.k("agent"), "agent", &e.agent, agent_names),
+            None => undefined(cx, &eat.k("agent"), "agent", &e.agent, k.agent_names),
             Some(a) if a.vehicle => cx.error(
                 &eat.k("agent"),
                 format!("`{}` is a vehicle and cannot have a drug effect", a.name),
@@ -670,167 +770,8 @@ fn cohort(
             );
         }
         let mode = match cx.pick(&e.mode, &eat.k("mode"), "effect mode", EFFECT_MODES) {
-            Some(0) => {
-                for k in ["emax", "ec50-ng-ml", "hill", "target", "k2"] {
-                    if cx_exists(cx, &eat.k(k)) {
-                        cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"exposure\"; a direct effect uses `inhibition` and `kill-rate-per-day`"));
-                    }
-                }
-                let kill_rate_per_day = match &e.kill_rate_per_day {
-                    Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
-                    None => Param::fixed(0.0, "default: no kill term"),
-                };
-                let user: Vec<(EffectUnit, &FileUserEffect)> = [
-                    (EffectUnit::TgiPct, &e.expected_tgi_pct),
-                    (EffectUnit::TcPct, &e.expected_tc_pct),
-                    (EffectUnit::RateTcPct, &e.expected_rate_tc),
-                ]
-                .into_iter()
-                .filter_map(|(u, x)| x.as_ref().map(|x| (u, x)))
-                .collect();
-                let mut given: Vec<&str> = user.iter().map(|(u, _)| u.key()).collect();
-                if e.inhibition.is_some() {
-                    given.insert(0, "inhibition");
-                }
-                if given.len() > 1 {
-                    cx.error_key(
-                        &eat.k(given[1]),
-                        format!(
-                            "give exactly one of `inhibition`, `expected-tgi-pct`, `expected-tc-pct`, `expected-rate-tc`; this effect has {}",
-                            given.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
-                        ),
-                    );
-                }
-                match (&e.inhibition, user.first()) {
-                    (None, None) => {
-                        cx.error(
-                            &eat,
-                            "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }` or an effect in user units: `expected-tgi-pct`, `expected-tc-pct` or `expected-rate-tc = { value = …, day = …, source = \"…\" }`",
-                        );
-                        None
-                    }
-                    (Some(inh), _) => Some(EffectMode::Direct {
-                        inhibition: cx.par(inh, &eat.k("inhibition"), R::Prob),
-                        kill_rate_per_day,
-                    }),
-                    (None, Some(&(unit, u))) => {
-                        let uat = eat.k(unit.key());
-                        let value = cx.n(u.value, &uat.k("value"), R::Finite);
-                        if u.source.trim().is_empty() {
-                            cx.error(
-                                &uat.k("source"),
-                                "empty `source`: cite the reference or write \"assumed; <why>\"",
-                            );
-                        }
-                        let day = match u.day.or(analysis_day) {
-                            Some(d) => Some(cx.n(d, &uat.k("day"), R::Pos)),
-                            None => {
-                                cx.error(
-                                    &uat,
-                                    format!("`{}` needs `day = N` (the study day at which the {} holds), or set `[analysis] analysis-day`", unit.key(), unit.label()),
-                                );
-                                None
-                            }
-                        };
-                        day.map(|day| {
-                            pending.push(PendingUserEffect {
-                                cohort: c.name.clone(),
-                                effect: effects.len(),
-                                at: uat,
-                                unit,
-                                value,
-                                day,
-                                cv: u.cv,
-                                sd: u.sd,
-                                source: u.source.clone(),
-                            });
-                            // Solved once enrollment and hosts are known (solve_user_effects).
-                            EffectMode::Direct {
-                                inhibition: Param::fixed(f64::NAN, "not solved yet"),
-                                kill_rate_per_day,
-                            }
-                        })
-                    }
-                }
-            }
-            Some(_) => {
-                for k in [
-                    "inhibition",
-                    "kill-rate-per-day",
-                    "expected-tgi-pct",
-                    "expected-tc-pct",
-                    "expected-rate-tc",
-                ] {
-                    if cx_exists(cx, &eat.k(k)) {
-                        cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"direct\"; an exposure effect uses `emax`, `ec50-ng-ml`, `hill`"));
-                    }
-                }
-                if let Some(a) = agent
-                    && a.pk.is_none()
-                {
-                    cx.error(
-                        &eat.k("mode"),
-                        format!(
-                            "exposure-driven effect needs PK: add [agents.pk] to agent `{}`",
-                            a.name
-                        ),
-                    );
-                }
-                let hill = match e.hill {
-                    Some(h) => cx.n(h, &eat.k("hill"), R::Pos),
-                    None => 1.0,
-                };
-                let t = e.target.as_deref().unwrap_or("growth");
-                let target = {
-                    {
-                        match cx.pick(t, &eat.k("target"), "effect target", EFFECT_TARGETS) {
-                            Some(0) => Some(EffectTarget::Growth),
-                            Some(_) => match &e.k2 {
-                                Some(k2) => Some(EffectTarget::Kill {
-                                    k2: cx.par(k2, &eat.k("k2"), R::Pos),
-                                }),
-                                None => {
-                                    cx.error(&eat.k("target"), "target = \"kill\" needs `k2 = { value = …, source = \"…\" }`");
-                                    None
-                                }
-                            },
-                            None => None,
-                        }
-                    }
-                };
-                let emax = match &e.emax {
-                    Some(x) => Some(cx.par(x, &eat.k("emax"), R::Prob)),
-                    None if matches!(target, Some(EffectTarget::Kill { .. })) => {
-                        Some(Param::fixed(0.0, "unused for target = kill"))
-                    }
-                    None => {
-                        cx.error(
-                            &eat,
-                            "mode = \"exposure\" needs `emax = { value = …, source = \"…\" }`",
-                        );
-                        None
-                    }
-                };
-                let ec50 = match &e.ec50_ng_ml {
-                    Some(x) => Some(cx.par(x, &eat.k("ec50-ng-ml"), R::Pos)),
-                    None if matches!(target, Some(EffectTarget::Kill { .. })) => {
-                        Some(Param::fixed(1.0, "unused for target = kill"))
-                    }
-                    None => {
-                        cx.error(&eat, "mode = \"exposure\" needs `ec50-ng-ml = { value = …, source = \"…\" }`");
-                        None
-                    }
-                };
-                match (emax, ec50, target) {
-                    (Some(emax), Some(ec50_ng_ml), Some(target)) => Some(EffectMode::Exposure {
-                        emax,
-                        ec50_ng_ml,
-                        hill,
-                        target,
-                    }),
-                    _ => None,
-                }
-            }
+            Some(0) => direct_effect(e, cx, &eat, analysis_day, (&c.name, effects.len()), pending),
+            Some(_) => exposure_effect(e, agent, cx, &eat),
             None => None,
         };
         if let Some(mode) = mode {
@@ -842,24 +783,202 @@ fn cohort(
             });
         }
     }
+    effects
+}
 
-    let resistant = c.resistant.as_ref().map(|r| {
-        let rat = at.k("resistant");
-        ResistantSubclone {
-            fraction: cx.par(&r.fraction, &rat.k("fraction"), R::Prob),
-            sensitivity: cx.src(&r.sensitivity, &rat.k("sensitivity"), R::Prob),
-            growth_without_estrogen: cx.src(
-                &r.growth_without_estrogen,
-                &rat.k("growth-without-estrogen"),
-                R::NonNeg,
-            ),
+/// Converts a `mode = "direct"` effect: `inhibition`, or one effect in user units
+/// (`expected-tgi-pct`, `expected-tc-pct`, `expected-rate-tc`), pushed to `pending` as
+/// `slot` = (cohort name, index in the cohort's effects) and solved later.
+fn direct_effect(
+    e: &FileEffect,
+    cx: &mut Ctx<'_>,
+    eat: &KeyPath,
+    analysis_day: Option<f64>,
+    slot: (&str, usize),
+    pending: &mut Vec<PendingUserEffect>,
+) -> Option<EffectMode> {
+    for k in ["emax", "ec50-ng-ml", "hill", "target", "k2"] {
+        if cx_exists(cx, &eat.k(k)) {
+            cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"exposure\"; a direct effect uses `inhibition` and `kill-rate-per-day`"));
         }
-    });
+    }
+    let kill_rate_per_day = match &e.kill_rate_per_day {
+        Some(k) => cx.par(k, &eat.k("kill-rate-per-day"), R::NonNeg),
+        None => Param::fixed(0.0, "default: no kill term"),
+    };
+    let user: Vec<(EffectUnit, &FileUserEffect)> = [
+        (EffectUnit::TgiPct, &e.expected_tgi_pct),
+        (EffectUnit::TcPct, &e.expected_tc_pct),
+        (EffectUnit::RateTcPct, &e.expected_rate_tc),
+    ]
+    .into_iter()
+    .filter_map(|(u, x)| x.as_ref().map(|x| (u, x)))
+    .collect();
+    let mut given: Vec<&str> = user.iter().map(|(u, _)| u.key()).collect();
+    if e.inhibition.is_some() {
+        given.insert(0, "inhibition");
+    }
+    if given.len() > 1 {
+        cx.error_key(
+            &eat.k(given[1]),
+            format!(
+                "give exactly one of `inhibition`, `expected-tgi-pct`, `expected-tc-pct`, `expected-rate-tc`; this effect has {}",
+                given.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            ),
+        );
+    }
+    match (&e.inhibition, user.first()) {
+        (None, None) => {
+            cx.error(
+                eat,
+                "mode = \"direct\" needs `inhibition = { value = …, source = \"…\" }` or an effect in user units: `expected-tgi-pct`, `expected-tc-pct` or `expected-rate-tc = { value = …, day = …, source = \"…\" }`",
+            );
+            None
+        }
+        (Some(inh), _) => Some(EffectMode::Direct {
+            inhibition: cx.par(inh, &eat.k("inhibition"), R::Prob),
+            kill_rate_per_day,
+        }),
+        (None, Some(&(unit, u))) => {
+            let uat = eat.k(unit.key());
+            let value = cx.n(u.value, &uat.k("value"), R::Finite);
+            if u.source.trim().is_empty() {
+                cx.error(
+                    &uat.k("source"),
+                    "empty `source`: cite the reference or write \"assumed; <why>\"",
+                );
+            }
+            let day = match u.day.or(analysis_day) {
+                Some(d) => Some(cx.n(d, &uat.k("day"), R::Pos)),
+                None => {
+                    cx.error(
+                        &uat,
+                        format!("`{}` needs `day = N` (the study day at which the {} holds), or set `[analysis] analysis-day`", unit.key(), unit.label()),
+                    );
+                    None
+                }
+            };
+            day.map(|day| {
+                pending.push(PendingUserEffect {
+                    cohort: slot.0.to_string(),
+                    effect: slot.1,
+                    at: uat,
+                    unit,
+                    value,
+                    day,
+                    cv: u.cv,
+                    sd: u.sd,
+                    source: u.source.clone(),
+                });
+                // Solved once enrollment and hosts are known (solve_user_effects).
+                EffectMode::Direct {
+                    inhibition: Param::fixed(f64::NAN, "not solved yet"),
+                    kill_rate_per_day,
+                }
+            })
+        }
+    }
+}
 
+/// Converts a `mode = "exposure"` effect (Emax model of the agent's PK exposure, acting on
+/// growth or as a kill term).
+fn exposure_effect(
+    e: &FileEffect,
+    agent: Option<&Agent>,
+    cx: &mut Ctx<'_>,
+    eat: &KeyPath,
+) -> Option<EffectMode> {
+    for k in [
+        "inhibition",
+        "kill-rate-per-day",
+        "expected-tgi-pct",
+        "expected-tc-pct",
+        "expected-rate-tc",
+    ] {
+        if cx_exists(cx, &eat.k(k)) {
+            cx.error_key(&eat.k(k), format!("`{k}` is for mode = \"direct\"; an exposure effect uses `emax`, `ec50-ng-ml`, `hill`"));
+        }
+    }
+    if let Some(a) = agent
+        && a.pk.is_none()
+    {
+        cx.error(
+            &eat.k("mode"),
+            format!(
+                "exposure-driven effect needs PK: add [agents.pk] to agent `{}`",
+                a.name
+            ),
+        );
+    }
+    let hill = match e.hill {
+        Some(h) => cx.n(h, &eat.k("hill"), R::Pos),
+        None => 1.0,
+    };
+    let t = e.target.as_deref().unwrap_or("growth");
+    let target = {
+        {
+            match cx.pick(t, &eat.k("target"), "effect target", EFFECT_TARGETS) {
+                Some(0) => Some(EffectTarget::Growth),
+                Some(_) => match &e.k2 {
+                    Some(k2) => Some(EffectTarget::Kill {
+                        k2: cx.par(k2, &eat.k("k2"), R::Pos),
+                    }),
+                    None => {
+                        cx.error(
+                            &eat.k("target"),
+                            "target = \"kill\" needs `k2 = { value = …, source = \"…\" }`",
+                        );
+                        None
+                    }
+                },
+                None => None,
+            }
+        }
+    };
+    let emax = match &e.emax {
+        Some(x) => Some(cx.par(x, &eat.k("emax"), R::Prob)),
+        None if matches!(target, Some(EffectTarget::Kill { .. })) => {
+            Some(Param::fixed(0.0, "unused for target = kill"))
+        }
+        None => {
+            cx.error(
+                eat,
+                "mode = \"exposure\" needs `emax = { value = …, source = \"…\" }`",
+            );
+            None
+        }
+    };
+    let ec50 = match &e.ec50_ng_ml {
+        Some(x) => Some(cx.par(x, &eat.k("ec50-ng-ml"), R::Pos)),
+        None if matches!(target, Some(EffectTarget::Kill { .. })) => {
+            Some(Param::fixed(1.0, "unused for target = kill"))
+        }
+        None => {
+            cx.error(
+                eat,
+                "mode = \"exposure\" needs `ec50-ng-ml = { value = …, source = \"…\" }`",
+            );
+            None
+        }
+    };
+    match (emax, ec50, target) {
+        (Some(emax), Some(ec50_ng_ml), Some(target)) => Some(EffectMode::Exposure {
+            emax,
+            ec50_ng_ml,
+            hill,
+            target,
+        }),
+        _ => None,
+    }
+}
+
+/// Converts the cohort's arms, its own `[[cohorts.arms]]` or the shared top-level `[[arms]]`:
+/// unique names, exactly one control arm, then each arm.
+fn arms(c: &FileCohort, cx: &mut Ctx<'_>, at: &KeyPath, k: &CohortCx<'_>) -> Vec<Arm> {
     // Arms: the cohort's own, or the shared top-level list.
     let (arms_src, aat) = match &c.arms {
         Some(a) => (a.as_slice(), at.k("arms")),
-        None => (f.arms.as_slice(), KeyPath::root().k("arms")),
+        None => (k.f.arms.as_slice(), KeyPath::root().k("arms")),
     };
     if arms_src.is_empty() {
         cx.error(
@@ -906,74 +1025,64 @@ fn cohort(
             ),
         );
     }
-    let mut arms = Vec::new();
-    for (i, a) in arms_src.iter().enumerate() {
-        let arat = aat.i(i);
-        let n = cx.count_max(a.n, &arat.k("n"), 1, super::convert::limits::MAX_N_PER_ARM);
-        let interaction = cx.n(a.interaction, &arat.k("interaction"), R::Finite);
-        if !(-1.0..=1.0).contains(&interaction) {
-            cx.error(
-                &arat.k("interaction"),
-                format!("`interaction` must be between -1 and 1, got {interaction}"),
-            );
-        }
-        if interaction != 0.0 && a.treatments.len() < 2 {
-            cx.error_key(
-                &arat.k("interaction"),
-                format!("`interaction` only applies to combination arms; arm `{}` has one treatment, so it would be ignored (remove it)", a.name),
-            );
-        }
-        if a.treatments.is_empty() && !a.control {
-            cx.error(
-                &arat.k("name"),
-                format!("arm `{}` has no treatments", a.name),
-            );
-        }
-        let mut treatments = Vec::new();
-        for (j, t) in a.treatments.iter().enumerate() {
-            if let Some(t) = treatment(
-                t,
-                cx,
-                &arat.k("treatments").i(j),
-                agents,
-                agent_names,
-                phases,
-                day0,
-            ) {
-                if !c.effects.iter().any(|e| e.agent == t.agent)
-                    && agents.iter().any(|x| x.name == t.agent && !x.vehicle)
-                {
-                    cx.warn_key(
-                        &arat.k("treatments").i(j).k("agent"),
-                        format!("agent `{}` has no [[cohorts.effects]] entry in cohort `{}`; it will act like a vehicle", t.agent, c.name),
-                    );
-                }
-                treatments.push(t);
-            }
-        }
-        arms.push(Arm {
-            name: a.name.clone(),
-            control: a.control,
-            treatments,
-            n,
-            interaction,
-        });
-    }
+    arms_src
+        .iter()
+        .enumerate()
+        .map(|(i, a)| arm(a, c, cx, &aat.i(i), k))
+        .collect()
+}
 
-    Some(Cohort {
-        name: c.name.clone(),
-        model_type: model_type?,
-        line: c.line.clone(),
-        implantation,
-        hormone,
-        growth: growth?,
-        take_rate,
-        latency_days,
-        growth_without_estrogen: gwe,
-        effects,
-        resistant,
-        arms,
-    })
+/// Converts one arm (size, interaction, treatments); warns on an agent without an effect.
+fn arm(a: &FileArm, c: &FileCohort, cx: &mut Ctx<'_>, arat: &KeyPath, k: &CohortCx<'_>) -> Arm {
+    let n = cx.count_max(a.n, &arat.k("n"), 1, super::convert::limits::MAX_N_PER_ARM);
+    let interaction = cx.n(a.interaction, &arat.k("interaction"), R::Finite);
+    if !(-1.0..=1.0).contains(&interaction) {
+        cx.error(
+            &arat.k("interaction"),
+            format!("`interaction` must be between -1 and 1, got {interaction}"),
+        );
+    }
+    if interaction != 0.0 && a.treatments.len() < 2 {
+        cx.error_key(
+            &arat.k("interaction"),
+            format!("`interaction` only applies to combination arms; arm `{}` has one treatment, so it would be ignored (remove it)", a.name),
+        );
+    }
+    if a.treatments.is_empty() && !a.control {
+        cx.error(
+            &arat.k("name"),
+            format!("arm `{}` has no treatments", a.name),
+        );
+    }
+    let mut treatments = Vec::new();
+    for (j, t) in a.treatments.iter().enumerate() {
+        if let Some(t) = treatment(
+            t,
+            cx,
+            &arat.k("treatments").i(j),
+            k.agents,
+            k.agent_names,
+            k.phases,
+            k.day0,
+        ) {
+            if !c.effects.iter().any(|e| e.agent == t.agent)
+                && k.agents.iter().any(|x| x.name == t.agent && !x.vehicle)
+            {
+                cx.warn_key(
+                    &arat.k("treatments").i(j).k("agent"),
+                    format!("agent `{}` has no [[cohorts.effects]] entry in cohort `{}`; it will act like a vehicle", t.agent, c.name),
+                );
+            }
+            treatments.push(t);
+        }
+    }
+    Arm {
+        name: a.name.clone(),
+        control: a.control,
+        treatments,
+        n,
+        interaction,
+    }
 }
 
 /// An effect given in user units, waiting for [`solve_user_effects`].
