@@ -935,32 +935,15 @@ fn exposure_effect(
             }
         }
     };
-    let emax = match &e.emax {
-        Some(x) => Some(cx.par(x, &eat.k("emax"), R::Prob)),
-        None if matches!(target, Some(EffectTarget::Kill { .. })) => {
-            Some(Param::fixed(0.0, "unused for target = kill"))
-        }
-        None => {
-            cx.error(
-                eat,
-                "mode = \"exposure\" needs `emax = { value = …, source = \"…\" }`",
-            );
-            None
-        }
-    };
-    let ec50 = match &e.ec50_ng_ml {
-        Some(x) => Some(cx.par(x, &eat.k("ec50-ng-ml"), R::Pos)),
-        None if matches!(target, Some(EffectTarget::Kill { .. })) => {
-            Some(Param::fixed(1.0, "unused for target = kill"))
-        }
-        None => {
-            cx.error(
-                eat,
-                "mode = \"exposure\" needs `ec50-ng-ml = { value = …, source = \"…\" }`",
-            );
-            None
-        }
-    };
+    let kill = matches!(target, Some(EffectTarget::Kill { .. }));
+    let emax = exposure_param(cx, eat, (e.emax.as_ref(), "emax", R::Prob), kill, 0.0);
+    let ec50 = exposure_param(
+        cx,
+        eat,
+        (e.ec50_ng_ml.as_ref(), "ec50-ng-ml", R::Pos),
+        kill,
+        1.0,
+    );
     match (emax, ec50, target) {
         (Some(emax), Some(ec50_ng_ml), Some(target)) => Some(EffectMode::Exposure {
             emax,
@@ -969,6 +952,28 @@ fn exposure_effect(
             target,
         }),
         _ => None,
+    }
+}
+
+/// An exposure-mode parameter `(value, key, rule)`: required unless the target is kill, where
+/// it is unused and fixed at `unused`.
+fn exposure_param(
+    cx: &mut Ctx<'_>,
+    eat: &KeyPath,
+    (x, key, rule): (Option<&FileParam>, &str, R),
+    kill: bool,
+    unused: f64,
+) -> Option<Param> {
+    match x {
+        Some(x) => Some(cx.par(x, &eat.k(key), rule)),
+        None if kill => Some(Param::fixed(unused, "unused for target = kill")),
+        None => {
+            cx.error(
+                eat,
+                format!("mode = \"exposure\" needs `{key} = {{ value = …, source = \"…\" }}`"),
+            );
+            None
+        }
     }
 }
 
