@@ -71,87 +71,7 @@ pub struct Recommendation {
     pub sizing: bool,
 }
 
-/// Animals to implant for one cohort at a given arm size.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnimalPlan {
-    /// Cohort name.
-    pub cohort: String,
-    /// Arms in the cohort.
-    pub arms: u32,
-    /// Evaluable animals per arm wanted.
-    pub n_per_arm: u32,
-    /// Take rate used.
-    pub take_rate: f64,
-    /// Enrollment yield (fraction of takes reaching the window in time).
-    pub enrollment_yield: f64,
-    /// How the yield was obtained.
-    pub yield_source: String,
-    /// Attrition fraction (lost after enrollment for other reasons).
-    pub attrition: f64,
-    /// Spare margin fraction.
-    pub spare_fraction: f64,
-    /// Animals to enroll per arm: ⌈n / (1 − attrition)⌉.
-    pub enrolled_per_arm: u32,
-    /// Animals to randomize: arms × enrolled per arm.
-    pub enrolled_total: u32,
-    /// Animals to implant before spares: ⌈enrolled / (take · yield)⌉.
-    pub implant_needed: u32,
-    /// Animals to implant with the spare margin: ⌈needed · (1 + spare)⌉.
-    pub implant_total: u32,
-    /// Comparisons of the cohort that do not reach the target within the n grid (not
-    /// covered by this plan).
-    pub underpowered: Vec<String>,
-}
-
-/// ⌈x⌉ robust to floating-point noise just above an integer (e.g. 10/(1−0.0) computed as
-/// 10.000000000000002 must stay 10).
-fn ceil_u32(x: f64) -> u32 {
-    if !x.is_finite() || x <= 0.0 {
-        return 0;
-    }
-    (x - 1e-9).ceil().max(0.0) as u32
-}
-
-/// Losses between implantation and analysis, and the spare margin.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Losses {
-    /// Probability that an implanted tumor takes.
-    pub take_rate: f64,
-    /// Fraction of takes reaching the enrollment window in time.
-    pub enrollment_yield: f64,
-    /// Where the yield comes from.
-    pub yield_source: String,
-    /// Fraction of enrolled animals lost for other reasons.
-    pub attrition: f64,
-    /// Spare animals as a fraction of the implant number.
-    pub spare_fraction: f64,
-}
-
-/// The animals-to-implant arithmetic (checked by hand in the tests):
-/// enrolled per arm = ⌈n/(1 − attrition)⌉; randomized = arms × that;
-/// implant = ⌈randomized/(take × yield)⌉; with spares ⌈implant × (1 + spare)⌉.
-pub fn animal_plan(cohort: &str, arms: u32, n_per_arm: u32, l: &Losses) -> AnimalPlan {
-    let enrolled_per_arm = ceil_u32(f64::from(n_per_arm) / (1.0 - l.attrition.clamp(0.0, 0.99)));
-    let enrolled_total = arms * enrolled_per_arm;
-    let p = (l.take_rate * l.enrollment_yield).clamp(1e-6, 1.0);
-    let implant_needed = ceil_u32(f64::from(enrolled_total) / p);
-    let implant_total = ceil_u32(f64::from(implant_needed) * (1.0 + l.spare_fraction.max(0.0)));
-    AnimalPlan {
-        cohort: cohort.to_string(),
-        arms,
-        n_per_arm,
-        take_rate: l.take_rate,
-        enrollment_yield: l.enrollment_yield,
-        yield_source: l.yield_source.clone(),
-        attrition: l.attrition,
-        spare_fraction: l.spare_fraction,
-        enrolled_per_arm,
-        enrolled_total,
-        implant_needed,
-        implant_total,
-        underpowered: Vec::new(),
-    }
-}
+pub use crate::sim::animals::{AnimalPlan, Losses, animal_plan};
 
 /// Everything a power run produced.
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +141,11 @@ pub fn run_power(
     // disagree about visits, effects or the analysis day.
     let engine = Engine::new(protocol, &power_sim_options(x, settings.start))
         .map_err(|e| PowerError::Unsupported(e.to_string()))?;
+    // Animals to implant come from the engine's pilot yield (`sim::animals`), the number
+    // `resources.csv` and `simulate` use too.
+    let losses: Vec<Losses> = (0..engine.cohort_count())
+        .map(|c| engine.losses(c).clone())
+        .collect();
     let tight = match settings.engine {
         EngineChoice::Full => Err(Ineligible {
             reasons: vec!["--engine full".into()],
@@ -245,14 +170,6 @@ pub fn run_power(
         Ok(model) => {
             let (tally, precision) = run_tally(&model, settings, progress).map_err(threads_err)?;
             let settings = &ran(settings, &precision);
-            let yields: Vec<(f64, String)> = (0..model.design.cohorts)
-                .map(|_| {
-                    (
-                        1.0,
-                        "at-baseline design: every animal is enrolled as drawn".to_string(),
-                    )
-                })
-                .collect();
             let mut r = assemble(
                 protocol,
                 settings,
@@ -261,7 +178,7 @@ pub fn run_power(
                     tally: &tally,
                     design: Some(&model.design),
                     closed_form: Some(&model.design),
-                    yields: &yields,
+                    losses: &losses,
                     engine: TIGHT_ENGINE,
                 },
             );
@@ -272,19 +189,6 @@ pub fn run_power(
         Err(why) => {
             let model = SimModel::new(protocol, engine, &units, settings)?;
             let (tally, precision) = run_tally(&model, settings, progress).map_err(threads_err)?;
-            let yields: Vec<(f64, String)> = (0..tally.took.len())
-                .map(|c| {
-                    let (took, eligible) = (tally.took[c], tally.eligible[c]);
-                    if took == 0 {
-                        (1.0, "no take in the simulation; assumed 1".to_string())
-                    } else {
-                        (
-                            eligible as f64 / took as f64,
-                            format!("estimated from the simulation: {eligible} of {took} simulated takes were eligible (inside the enrollment window in time) when the arms were filled"),
-                        )
-                    }
-                })
-                .collect();
             let mut settings = ran(settings, &precision);
             settings.common_random_numbers = false;
             let mut r = assemble(
@@ -295,7 +199,7 @@ pub fn run_power(
                     tally: &tally,
                     design: None,
                     closed_form: closed_form.as_ref(),
-                    yields: &yields,
+                    losses: &losses,
                     engine: FULL_ENGINE,
                 },
             );
@@ -359,8 +263,8 @@ pub struct EngineRun<'a> {
     pub design: Option<&'a FastDesign>,
     /// A tight design for closed forms that do not depend on the engine (the synergy F test).
     pub closed_form: Option<&'a FastDesign>,
-    /// Enrollment yield per cohort and where it comes from.
-    pub yields: &'a [(f64, String)],
+    /// Take, pilot-simulated yield, attrition and spares per cohort (the animal plan inputs).
+    pub losses: &'a [Losses],
     /// Engine name.
     pub engine: &'a str,
 }
@@ -372,7 +276,7 @@ pub fn assemble(
     units: &UnitPlan,
     run: &EngineRun<'_>,
 ) -> PowerResult {
-    let (tally, design, yields, engine) = (run.tally, run.design, run.yields, run.engine);
+    let (tally, design, engine) = (run.tally, run.design, run.engine);
     let mut rows = Vec::new();
     let mut joint_rows = Vec::new();
     let sizing_count = units.units.iter().filter(|u| u.sizing).count();
@@ -514,18 +418,8 @@ pub fn assemble(
             if n_needed == 0 {
                 n_needed = n_max;
             }
-            let (y, ysrc) = yields
-                .get(ci)
-                .cloned()
-                .unwrap_or((1.0, "assumed; 1".into()));
-            let losses = Losses {
-                take_rate: cohort.take_rate.value,
-                enrollment_yield: y,
-                yield_source: ysrc,
-                attrition: x.husbandry.attrition.value,
-                spare_fraction: x.husbandry.spare_fraction,
-            };
-            let mut plan = animal_plan(&cohort.name, cohort.arms.len() as u32, n_needed, &losses);
+            let arms = cohort.arms.len() as u32;
+            let mut plan = animal_plan(&cohort.name, arms, n_needed, &run.losses[ci]);
             plan.underpowered = underpowered;
             animal_plans.push(plan);
         }

@@ -3,6 +3,7 @@
 use super::html::{Block, Page, Section, Table};
 use super::{methods::methods_blocks, summary::protocol_blocks};
 use crate::protocol::{Protocol, ProtocolKind};
+use crate::sim::animals::AnimalPlan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,11 @@ pub struct ReportInfo {
     pub panel_summary: String,
     /// The panel's sample-size justification.
     pub panel_justification: String,
+    /// Animals to order and implant per cohort at the protocol's arm sizes (the timeline's
+    /// plans: the same numbers as `resources.csv` and the simulated pool).
+    pub animal_plans: Vec<AnimalPlan>,
+    /// The same computation at the n per arm recommended by `power`.
+    pub power_animal_plans: Vec<AnimalPlan>,
     /// Stages that failed, with their error, shown in the report instead of hiding them.
     pub failures: Vec<(String, String)>,
     /// Wall time per stage, seconds.
@@ -198,9 +204,41 @@ fn summary_section(protocol: &Protocol, info: &ReportInfo) -> Section {
     s
 }
 
+/// The one mouse total of the page and how the power analysis' number relates to it; `None`
+/// without animals (in vitro).
+pub fn animal_sentence(plans: &[AnimalPlan], at_power: &[AnimalPlan]) -> Option<String> {
+    if plans.is_empty() {
+        return None;
+    }
+    let total: u32 = plans.iter().map(|p| p.implant_total).sum();
+    let per: Vec<String> = plans
+        .iter()
+        .map(|p| format!("{} {}", p.cohort, p.implant_total))
+        .collect();
+    let mut out = format!(
+        "Mice: {total} to order and implant ({}) for the protocol's arm sizes, spares included — one computation gives resources.csv, the timeline's animal counts and the simulated study's implanted pool (the simulation then randomizes n per arm: it models no non-endpoint attrition).",
+        per.join(", ")
+    );
+    for q in at_power {
+        let Some(p) = plans.iter().find(|p| p.cohort == q.cohort) else {
+            continue;
+        };
+        if q.implant_total != p.implant_total {
+            out.push_str(&format!(
+                " At the n = {} per arm that the power analysis recommends for {} (the protocol has n = {}), the same computation gives {} instead of {}.",
+                q.n_per_arm, q.cohort, p.n_per_arm, q.implant_total, p.implant_total
+            ));
+        }
+    }
+    Some(out)
+}
+
 /// Gantt chart, weekly digest and resources.
-fn timeline_section(dir: &Path) -> Section {
+fn timeline_section(dir: &Path, info: &ReportInfo) -> Section {
     let mut s = Section::new("timeline", "Timeline and resources");
+    if let Some(t) = animal_sentence(&info.animal_plans, &info.power_animal_plans) {
+        s.push(Block::Para(t));
+    }
     s.blocks.extend(figure_blocks(
         dir,
         "gantt",
@@ -428,7 +466,7 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
 
     sections.extend(design_section(dir));
     sections.push(summary_section(protocol, info));
-    sections.push(timeline_section(dir));
+    sections.push(timeline_section(dir, info));
     match kind {
         ProtocolKind::Xenograft => {
             sections.extend(xenograft_sections(dir, info));

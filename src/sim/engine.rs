@@ -1,5 +1,6 @@
 //! The engine: per-animal dynamics, measurement, enrollment and randomization.
 
+use super::animals::{AnimalPlan, Losses, plan_for_arms};
 use super::buffer::{CohortOutcome, EndReason, Fate, Slot, StudyBuffer};
 use super::exposure::{AnimalDrugs, Rates};
 use super::plan::{
@@ -91,6 +92,9 @@ pub struct Engine {
     /// Exposure effects on exponential growth by quadrature ([`super::exposure`]); false
     /// runs the fixed-step RK4 reference (tests).
     quadrature: bool,
+    /// Per cohort: take, pilot-simulated enrollment yield, attrition and spares — the inputs
+    /// of [`super::animals::plan_for_arms`].
+    losses: Vec<Losses>,
 }
 
 struct Meas {
@@ -107,42 +111,82 @@ impl Engine {
             plan: Plan::new(protocol, opts)?,
             opts: opts.clone(),
             quadrature: true,
+            losses: Vec::new(),
         };
-        e.estimate_yields();
+        e.estimate_yields(protocol);
         Ok(e)
     }
 
     /// Pilot simulation of a pool of implanted animals per cohort (fixed internal stream,
-    /// independent of the run seed) to estimate the enrollment yield that sizes the default
-    /// number of animals to implant.
-    fn estimate_yields(&mut self) {
+    /// independent of the run seed) to estimate the enrollment yield — eligible animals per
+    /// take — that sizes the default number of animals to implant ([`Engine::animal_plan`]).
+    fn estimate_yields(&mut self, protocol: &Protocol) {
         const POOL: usize = 1000;
-        if self.plan.enroll.mode == EnrollmentMode::AtBaseline {
-            return;
-        }
+        let (attrition, spare_fraction) = protocol.xenograft().map_or((0.0, 0.0), |x| {
+            (x.husbandry.attrition.value, x.husbandry.spare_fraction)
+        });
         let mut scratch = Scratch::default();
         let mut o = CohortOutcome::default();
+        self.losses.clear();
         for c in 0..self.plan.cohorts.len() {
-            if self.plan.cohorts[c].implanted.is_some() {
-                continue;
-            }
-            let mut rng = crate::rng::stream(0x005E_ED0F_9001, &[c as u64]);
-            self.enroll_pool(c, Some(POOL), POOL, &mut rng, &mut o, &mut scratch);
-            let npre = self.plan.pre_visits.len();
-            let (lo, hi) = (self.plan.enroll.min, self.plan.enroll.max);
-            let y = match self.plan.enroll.mode {
-                EnrollmentMode::SingleDay => (0..npre)
-                    .map(|vi| {
-                        (0..POOL)
-                            .filter(|&k| (lo..=hi).contains(&o.pre_volumes[k * npre + vi]))
-                            .count()
-                    })
-                    .max()
-                    .unwrap_or(0) as f64,
-                _ => o.eligible as f64,
-            } / POOL as f64;
-            self.plan.cohorts[c].yield_est = y;
+            let take_rate = self.plan.cohorts[c].take;
+            let (enrollment_yield, yield_source) =
+                if self.plan.enroll.mode == EnrollmentMode::AtBaseline {
+                    (
+                        1.0,
+                        "at-baseline design: every take is enrolled as drawn".to_string(),
+                    )
+                } else {
+                    let mut rng = crate::rng::stream(0x005E_ED0F_9001, &[c as u64]);
+                    self.enroll_pool(c, Some(POOL), POOL, &mut rng, &mut o, &mut scratch);
+                    self.pilot_yield(&o, POOL)
+                };
+            self.plan.cohorts[c].yield_est = take_rate * enrollment_yield;
+            self.losses.push(Losses {
+                take_rate,
+                enrollment_yield,
+                yield_source,
+                attrition,
+                spare_fraction,
+            });
         }
+    }
+
+    /// Eligible animals per take in a pilot pool of `pool` implanted animals (single-day: on
+    /// the fullest caliper day; rolling: ever inside the window within the maximum wait), and
+    /// where the number comes from. A pilot that never reaches the window falls back to the
+    /// assumed default of the enrollment mode and says so.
+    fn pilot_yield(&self, o: &CohortOutcome, pool: usize) -> (f64, String) {
+        let npre = self.plan.pre_visits.len();
+        let (lo, hi) = (self.plan.enroll.min, self.plan.enroll.max);
+        let eligible = match self.plan.enroll.mode {
+            EnrollmentMode::SingleDay => (0..npre)
+                .map(|vi| {
+                    (0..pool)
+                        .filter(|&k| (lo..=hi).contains(&o.pre_volumes[k * npre + vi]))
+                        .count()
+                })
+                .max()
+                .unwrap_or(0),
+            _ => o.eligible,
+        };
+        if eligible == 0 || o.takes == 0 {
+            let y = super::animals::default_yield(self.plan.enroll.mode);
+            return (
+                y,
+                format!(
+                    "assumed {}%: none of {pool} pilot-simulated implants reached the enrollment window in time",
+                    crate::output::fmt_value(y * 100.0)
+                ),
+            );
+        }
+        (
+            eligible as f64 / o.takes as f64,
+            format!(
+                "pilot simulation: {eligible} of {} takes among {pool} implanted animals were inside the enrollment window in time",
+                o.takes
+            ),
+        )
     }
 
     /// The engine integrating exposure effects with fixed-step RK4 everywhere (the reference
@@ -262,28 +306,29 @@ impl Engine {
             .map(move |a| n_per_arm.unwrap_or(a.n))
     }
 
-    /// Animals implanted in cohort `c` for `n_total` enrolled: the protocol's number, or —
-    /// when the protocol gives none, or a smaller one than needed after `--n-per-arm` —
-    /// ceil(1.25·n_total / yield), the yield (enrolled per implanted animal: take × fraction
-    /// inside the window on the best caliper day for single-day enrollment, or within the
-    /// wait for rolling) coming from a 1000-animal pilot simulation at engine construction;
-    /// the 25% margin is assumed (pool-to-pool variation). Falls back to
-    /// ceil(2.5·n_total / take) if the pilot never reached the window.
-    pub fn implanted(&self, c: usize, n_per_arm: Option<usize>) -> usize {
+    /// The animal plan of cohort `c` ([`super::animals`]): the protocol's arm sizes (or
+    /// `n_per_arm` in every arm), its take, attrition and spares, and the pilot-simulated
+    /// enrollment yield. `resources.csv`, `power` and the simulated pool all use it.
+    pub fn animal_plan(&self, c: usize, n_per_arm: Option<usize>) -> AnimalPlan {
         let cp = &self.plan.cohorts[c];
-        let n_total: usize = self.sizes(c, n_per_arm).sum();
-        let computed = if cp.yield_est > 0.0 {
-            (1.25 * n_total as f64 / cp.yield_est).ceil() as usize
-        } else if cp.take > 0.0 {
-            (2.5 * n_total as f64 / cp.take).ceil() as usize
-        } else {
-            n_total
-        };
-        match (cp.implanted, n_per_arm) {
-            (Some(k), None) => k as usize,
-            (Some(k), Some(_)) => (k as usize).max(computed),
-            (None, _) => computed,
+        let arm_n: Vec<u32> = self.sizes(c, n_per_arm).map(|n| n as u32).collect();
+        // An explicit protocol number is for the protocol's own arm sizes.
+        let explicit = cp.implanted.filter(|_| n_per_arm.is_none());
+        plan_for_arms(&cp.name, &arm_n, explicit, &self.losses[c])
+    }
+
+    /// The losses (take, yield and its source, attrition, spares) of cohort `c`.
+    pub fn losses(&self, c: usize) -> &Losses {
+        &self.losses[c]
+    }
+
+    /// Animals implanted in cohort `c`: [`Engine::animal_plan`]'s total (spares are
+    /// implanted too; at-baseline designs implant exactly the arms).
+    pub fn implanted(&self, c: usize, n_per_arm: Option<usize>) -> usize {
+        if self.plan.enroll.mode == EnrollmentMode::AtBaseline {
+            return self.sizes(c, n_per_arm).sum();
         }
+        self.animal_plan(c, n_per_arm).implant_total as usize
     }
 
     fn prepare(&self, n_per_arm: Option<usize>, buf: &mut StudyBuffer) {

@@ -70,6 +70,7 @@
 //! other growth models with exposure effects use fixed-step RK4.
 //! Streams: pass one `rng::stream(seed, &[n, replicate])` per replicate.
 
+pub mod animals;
 mod buffer;
 mod engine;
 mod exposure;

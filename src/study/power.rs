@@ -427,18 +427,12 @@ fn recommendations_text(r: &PowerResult) -> String {
     for p in &r.animal_plans {
         let _ = writeln!(
             o,
-            "\nAnimals for cohort {}: {} arms × n = {} → {} enrolled per arm (attrition {:.0}%), {} randomized; take {:.0}% × yield {:.1}% → {} to implant; +{:.0}% spare → implant {}.{}",
+            "\nAnimals for cohort {} at n = {} per arm: {} to order and implant ({}; yield: {}).{}",
             p.cohort,
-            p.arms,
             p.n_per_arm,
-            p.enrolled_per_arm,
-            p.attrition * 100.0,
-            p.enrolled_total,
-            p.take_rate * 100.0,
-            p.enrollment_yield * 100.0,
-            p.implant_needed,
-            p.spare_fraction * 100.0,
             p.implant_total,
+            p.arithmetic(),
+            p.yield_source,
             if p.underpowered.is_empty() {
                 String::new()
             } else {

@@ -166,7 +166,9 @@ pub fn run(job: &ReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<ReportRun>
     tjob.start = Some(start);
     tjob.out = Some(dir.clone());
     tjob.seed = job.seed;
-    st.stage("timeline", "timeline", |o| super::timeline::run(&tjob, o))?;
+    if let Some(tl) = st.stage("timeline", "timeline", |o| super::timeline::run(&tjob, o))? {
+        st.info.animal_plans = tl.timeline.animals;
+    }
 
     // 2. Simulation and analysis (xenograft, derivation, assay).
     if kind != ProtocolKind::Procedure {
@@ -201,6 +203,7 @@ pub fn run(job: &ReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<ReportRun>
         if let Some(pw) = st.stage("power", "power", |o| super::power::run(&pjob, o))? {
             st.info.power_summary = pw.recommendations().trim().to_string();
             st.info.justification = pw.result.justification.clone();
+            st.info.power_animal_plans = pw.result.animal_plans.clone();
         }
         // 3b. The panel's lines × mice grid, in its own folder (power.csv of a panel has
         // the panel columns; one folder never mixes two runs).

@@ -9,8 +9,7 @@ use super::Observer;
 use crate::output::Manifest;
 use crate::protocol::{Loaded, PhaseEnd, Protocol, WeekendPolicy};
 use crate::timeline::{
-    Calendar, ConditionEstimate, Estimates, Options, Timeline, default_enrollment_yield, expand,
-    write_all,
+    Calendar, ConditionEstimate, Estimates, Options, Timeline, expand, write_all,
 };
 use anyhow::{Context, bail};
 use jiff::civil::Date;
@@ -177,12 +176,12 @@ pub fn simulate_estimates(
 pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<TimelineRun> {
     let loaded = job.protocol;
     let protocol = &loaded.protocol;
-    let enrollment_yield = job
-        .enrollment_yield
-        .unwrap_or_else(|| default_enrollment_yield(protocol));
-    if !(enrollment_yield > 0.0 && enrollment_yield <= 1.0) {
-        bail!("--enrollment-yield must be in (0, 1], got {enrollment_yield}");
+    if let Some(y) = job.enrollment_yield
+        && !(y > 0.0 && y <= 1.0)
+    {
+        bail!("--enrollment-yield must be in (0, 1], got {y}");
     }
+    let animals = crate::sim::animals::protocol_plans(protocol, job.enrollment_yield);
     let start = job.start.unwrap_or_else(next_monday);
     let policy = job.weekend.unwrap_or(protocol.calendar.weekend);
     let mut holidays = protocol.calendar.holidays.clone();
@@ -204,7 +203,7 @@ pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<Timeline
     let sim_secs = t0.elapsed().as_secs_f64();
     let options = Options {
         calendar: Calendar::new(start, policy, &holidays),
-        enrollment_yield,
+        animals,
     };
     let mut tl = expand(protocol, &options, &estimates)
         .with_context(|| format!("expanding {}", loaded.path.display()))?;
@@ -216,7 +215,7 @@ pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<Timeline
     let _lock = crate::output::begin_run(&out)?;
     // RFC 5545 DTSTAMP is the creation time; SOURCE_DATE_EPOCH pins it for reproducible builds.
     let dtstamp = super::source_timestamp();
-    let files = write_all(protocol, &tl, &out, enrollment_yield, dtstamp)
+    let files = write_all(protocol, &tl, &out, dtstamp)
         .with_context(|| format!("writing {}", out.display()))?;
 
     let mut m = Manifest::new("timeline").with_input(&loaded.path, &loaded.bytes);
@@ -239,7 +238,10 @@ pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<Timeline
         "weekend": format!("{policy:?}"),
         "holidays": holidays.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "sims": sims,
-        "enrollment_yield": enrollment_yield,
+        "animals": tl.animals.iter().map(|p| serde_json::json!({
+            "cohort": p.cohort, "enrollment_yield": p.enrollment_yield,
+            "yield_source": p.yield_source, "implant": p.implant_total
+        })).collect::<Vec<_>>(),
         "conditional_phases": conds,
         "events": tl.events.len(),
     });

@@ -148,25 +148,9 @@ impl Estimates {
 pub struct Options {
     /// Start date, weekend policy, holidays.
     pub calendar: Calendar,
-    /// Fraction of tumour-bearing animals that fall inside the enrollment window on
-    /// enrollment day (used for the number of animals to implant).
-    pub enrollment_yield: f64,
-}
-
-/// Default enrollment yield: the fraction of tumour-bearing animals that can be enrolled,
-/// when the timeline runs without a simulated estimate. Assumed (no published value;
-/// DOMAIN.md lists the time to reach 150–200 mm³ as n/f): single-day 0.4, rolling 0.8,
-/// at-baseline 1. The simulator does not use these: `sim::Engine::implanted` sizes its pool
-/// from a pilot-simulated yield (ceil(1.25·n / yield)), so a simulated study can implant a
-/// different number than `resources.csv` orders with this default. Override with
-/// `--enrollment-yield`.
-pub fn default_enrollment_yield(protocol: &Protocol) -> f64 {
-    use crate::protocol::EnrollmentMode;
-    match protocol.xenograft().map(|x| x.enrollment.mode) {
-        Some(EnrollmentMode::SingleDay) => 0.4,
-        Some(EnrollmentMode::Rolling) => 0.8,
-        _ => 1.0,
-    }
+    /// Animals to order and implant per cohort ([`crate::sim::animals::protocol_plans`]),
+    /// in cohort order; left empty, a xenograft expansion computes them with the pilot yield.
+    pub animals: Vec<crate::sim::animals::AnimalPlan>,
 }
 
 /// One dated event (one row of `timeline.csv`).
@@ -266,6 +250,8 @@ pub struct Timeline {
     pub notes: Vec<String>,
     /// In vitro quantities accumulated during expansion (resources).
     pub invitro: Option<invitro::InVitroTotals>,
+    /// Animals to order and implant per cohort (xenograft), as in [`Options::animals`].
+    pub animals: Vec<crate::sim::animals::AnimalPlan>,
 }
 
 impl Timeline {
@@ -296,6 +282,7 @@ pub fn expand(
         doses: Vec::new(),
         notes: Vec::new(),
         invitro: None,
+        animals: Vec::new(),
     };
     match &protocol.body {
         Body::Xenograft(x) => xenograft::expand(protocol, x, options, estimates, &mut tl)?,
@@ -348,7 +335,6 @@ pub fn write_all(
     protocol: &Protocol,
     tl: &Timeline,
     dir: &std::path::Path,
-    enrollment_yield: f64,
     dtstamp: jiff::Timestamp,
 ) -> Result<Vec<String>, WriteError> {
     use crate::output::{write_atomic, write_csv, write_csv_rows};
@@ -356,10 +342,7 @@ pub fn write_all(
     write_csv_rows(&dir.join("timeline.csv"), &header, &timeline_csv_rows(tl))?;
     write_atomic(&dir.join("timeline.md"), markdown(tl).as_bytes())?;
     write_atomic(&dir.join("timeline.ics"), ics(tl, dtstamp).as_bytes())?;
-    write_csv(
-        &dir.join("resources.csv"),
-        &resources(protocol, tl, enrollment_yield),
-    )?;
+    write_csv(&dir.join("resources.csv"), &resources(protocol, tl))?;
     let wl_header: Vec<String> = [
         "date",
         "procedures",

@@ -38,9 +38,9 @@ pub const DEFAULT_PO_ML_PER_KG: f64 = 10.0;
 pub const STOCK_MM: f64 = 10.0;
 
 /// Resources of the expanded timeline `tl` of `protocol`.
-pub fn resources(protocol: &Protocol, tl: &Timeline, enrollment_yield: f64) -> Vec<ResourceRow> {
+pub fn resources(protocol: &Protocol, tl: &Timeline) -> Vec<ResourceRow> {
     match &protocol.body {
-        Body::Xenograft(x) => xenograft(x, tl, enrollment_yield),
+        Body::Xenograft(x) => xenograft(x, tl),
         Body::Procedure(p) => {
             let tasks = tl
                 .events
@@ -153,45 +153,30 @@ fn invitro(tl: &Timeline) -> Vec<ResourceRow> {
     out
 }
 
-fn xenograft(x: &Xenograft, tl: &Timeline, enrollment_yield: f64) -> Vec<ResourceRow> {
+fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
     let mut out = Vec::new();
     let mut total_ordered = 0u32;
     let per_cage = x.husbandry.per_cage.max(1);
-    for c in &x.cohorts {
-        let k = cohort_counts(x, c, enrollment_yield);
+    for (c, plan) in x.cohorts.iter().zip(&tl.animals) {
+        let k = cohort_counts(plan);
         total_ordered += k.ordered;
-        let explicit = c.implantation.animals.is_some();
         out.push(row(
             format!("mice to order · {}", c.name),
             f64::from(k.ordered),
             0,
             "mice",
-            if explicit {
-                format!(
-                    "{} implanted (protocol) + {} spares ({}%); {} {} {}",
-                    k.implanted,
-                    k.spares,
-                    fmt_num(x.husbandry.spare_fraction * 100.0),
-                    x.animals.sex,
-                    x.animals.strain,
-                    if x.animals.ovariectomized { "ovariectomized" } else { "" }
-                )
-            } else {
-                format!(
-                    "{} per arm x {} arms = {} / take {} / enrollment yield {} = {} implanted (rounded up) + {} spares ({}%); {} {}{}",
-                    c.arms.iter().map(|a| a.n.to_string()).collect::<Vec<_>>().join("+"),
-                    c.arms.len(),
-                    k.enrolled,
-                    fmt_num(c.take_rate.value),
-                    fmt_num(enrollment_yield),
-                    k.implanted,
-                    k.spares,
-                    fmt_num(x.husbandry.spare_fraction * 100.0),
-                    x.animals.sex,
-                    x.animals.strain,
-                    if x.animals.ovariectomized { ", ovariectomized" } else { "" }
-                )
-            },
+            format!(
+                "{}; yield: {}; {} {}{}",
+                plan.arithmetic(),
+                plan.yield_source,
+                x.animals.sex,
+                x.animals.strain,
+                if x.animals.ovariectomized {
+                    ", ovariectomized"
+                } else {
+                    ""
+                }
+            ),
         ));
         out.push(row(
             format!("cages before randomization · {}", c.name),
@@ -200,7 +185,7 @@ fn xenograft(x: &Xenograft, tl: &Timeline, enrollment_yield: f64) -> Vec<Resourc
             "cages",
             format!("{} mice at <= {per_cage} per cage", k.ordered),
         ));
-        let after: u32 = c.arms.iter().map(|a| a.n.div_ceil(per_cage)).sum();
+        let after: u32 = plan.arm_enrolled.iter().map(|n| n.div_ceil(per_cage)).sum();
         out.push(row(
             format!("cages after randomization · {}", c.name),
             f64::from(after),

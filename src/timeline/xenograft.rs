@@ -6,40 +6,31 @@ use super::{
     DoseRecord, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError,
 };
 use crate::protocol::{
-    Cohort, EventKind, MeasurementKind, PelletRemoval, Protocol, Schedule, Scope, Xenograft,
+    EventKind, MeasurementKind, PelletRemoval, Protocol, Schedule, Scope, Xenograft,
 };
+use crate::sim::animals::{AnimalPlan, protocol_plans};
 
-/// Animal numbers of one cohort.
+/// Animal numbers of one cohort, from its [`AnimalPlan`] (the one computation shared with
+/// the simulator and `power`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CohortCounts {
-    /// Animals enrolled at randomization (Σ n over arms).
+    /// Animals randomized: Σ over arms of ⌈n ÷ (1 − attrition)⌉.
     pub enrolled: u32,
-    /// Animals to implant: ⌈enrolled ÷ take rate ÷ enrollment yield⌉, or the protocol's
-    /// explicit number.
+    /// Animals ordered and implanted, spares included.
     pub implanted: u32,
-    /// Spares: ⌈implanted × spare fraction⌉.
+    /// Spares among them.
     pub spares: u32,
-    /// Animals to order: implanted + spares.
+    /// Animals to order (= implanted: spares are implanted to absorb take/yield variation).
     pub ordered: u32,
 }
 
-/// Animal numbers of `c` (the ordering formula of the issue: n per arm × arms ÷ take rate ÷
-/// enrollment yield, plus spares).
-pub fn cohort_counts(x: &Xenograft, c: &Cohort, enrollment_yield: f64) -> CohortCounts {
-    let enrolled: u32 = c.arms.iter().map(|a| a.n).sum();
-    let take = c.take_rate.value.clamp(1e-6, 1.0);
-    let yld = enrollment_yield.clamp(1e-6, 1.0);
-    let implanted = c
-        .implantation
-        .animals
-        .unwrap_or_else(|| (f64::from(enrolled) / take / yld - 1e-9).ceil() as u32)
-        .max(enrolled);
-    let spares = (f64::from(implanted) * x.husbandry.spare_fraction.max(0.0) - 1e-9).ceil() as u32;
+/// Animal numbers of a cohort's plan.
+pub fn cohort_counts(plan: &AnimalPlan) -> CohortCounts {
     CohortCounts {
-        enrolled,
-        implanted,
-        spares,
-        ordered: implanted + spares,
+        enrolled: plan.enrolled_total,
+        implanted: plan.implant_total,
+        spares: plan.spares(),
+        ordered: plan.implant_total,
     }
 }
 
@@ -49,6 +40,8 @@ struct Ctx<'a> {
     options: &'a Options,
     layouts: Vec<Layout>,
     counts: Vec<CohortCounts>,
+    /// Animals randomized per arm (cohort, arm), from the animal plans.
+    arm_enrolled: Vec<Vec<u32>>,
     merged: usize,
 }
 
@@ -186,11 +179,13 @@ pub(super) fn expand(
     if layouts.is_empty() {
         layouts.push(Layout::place(protocol, cal, estimates, "", 0)?);
     }
-    let counts: Vec<CohortCounts> = x
-        .cohorts
-        .iter()
-        .map(|c| cohort_counts(x, c, options.enrollment_yield))
-        .collect();
+    tl.animals = if options.animals.is_empty() {
+        protocol_plans(protocol, None)
+    } else {
+        options.animals.clone()
+    };
+    let counts: Vec<CohortCounts> = tl.animals.iter().map(cohort_counts).collect();
+    let arm_enrolled = tl.animals.iter().map(|p| p.arm_enrolled.clone()).collect();
     let shared = layouts.windows(2).all(|w| w[0] == w[1]);
     let mut ctx = Ctx {
         protocol,
@@ -198,6 +193,7 @@ pub(super) fn expand(
         options,
         layouts,
         counts,
+        arm_enrolled,
         merged: 0,
     };
 
@@ -262,8 +258,8 @@ pub(super) fn expand(
                     let n = cohort
                         .arms
                         .iter()
-                        .find(|a| a.name == *arm)
-                        .map_or(0, |a| a.n);
+                        .position(|a| a.name == *arm)
+                        .map_or(0, |ai| ctx.arm_enrolled[ci][ai]);
                     (Some(arm.clone()), n)
                 }
             };
@@ -416,7 +412,8 @@ pub(super) fn expand(
             let arms: Vec<String> = cohort
                 .arms
                 .iter()
-                .map(|a| format!("{} n={}", a.name, a.n))
+                .zip(&ctx.arm_enrolled[ci])
+                .map(|(a, n)| format!("{} n={n}", a.name))
                 .collect();
             ctx.push(
                 tl,
@@ -465,7 +462,7 @@ pub(super) fn expand(
         }
 
         // Dosing per arm.
-        for arm in &cohort.arms {
+        for (ai, arm) in cohort.arms.iter().enumerate() {
             for t in &arm.treatments {
                 let label = if x.agent(&t.agent).is_some_and(|a| a.vehicle) || t.dose <= 0.0 {
                     format!("dosing: {} {}", t.agent, t.route.as_str())
@@ -498,7 +495,7 @@ pub(super) fn expand(
                         arm: arm.name.clone(),
                         agent: t.agent.clone(),
                         study_day: o.day - layout.day0,
-                        animals: arm.n,
+                        animals: ctx.arm_enrolled[ci][ai],
                     });
                     ctx.push(
                         tl,
@@ -508,7 +505,7 @@ pub(super) fn expand(
                         EventKind::Dosing,
                         &label,
                         Some(&arm.name),
-                        arm.n,
+                        ctx.arm_enrolled[ci][ai],
                         &details,
                         series.clone(),
                     );

@@ -268,7 +268,7 @@ fn estimates() -> Estimates {
 fn options(policy: WeekendPolicy) -> Options {
     Options {
         calendar: Calendar::new(date(2027, 1, 4), policy, &[]),
-        enrollment_yield: 0.8,
+        animals: Vec::new(),
     }
 }
 
@@ -323,7 +323,8 @@ fn bid_arm_gets_56_doses_per_animal_over_28_days() {
         .filter(|e| e.kind == EventKind::Dosing && e.arm.as_deref() == Some("drug BID"))
         .collect();
     assert_eq!(bid.len(), 56);
-    assert!(bid.iter().all(|e| e.animals == Some(8) && e.time.is_some()));
+    // 8 evaluable per arm with 5% attrition: ⌈8 / 0.95⌉ = 9 randomized and dosed.
+    assert!(bid.iter().all(|e| e.animals == Some(9) && e.time.is_some()));
     // Weekends keep their doses (flagged), daily dosing stays daily.
     assert!(
         bid.iter()
@@ -382,8 +383,12 @@ fn weekend_shift_moves_sparse_events_only() {
 #[test]
 fn resources_by_hand() {
     let pr = tamr();
-    let tl = expand(&pr, &options(WeekendPolicy::Allow), &estimates()).unwrap();
-    let rows = resources(&pr, &tl, 0.8);
+    let opts = Options {
+        animals: crate::sim::animals::protocol_plans(&pr, Some(0.8)),
+        ..options(WeekendPolicy::Allow)
+    };
+    let tl = expand(&pr, &opts, &estimates()).unwrap();
+    let rows = resources(&pr, &tl);
     let get = |item: &str| {
         rows.iter()
             .find(|r| r.item == item)
@@ -391,25 +396,26 @@ fn resources_by_hand() {
             .quantity
             .clone()
     };
-    // 24 enrolled / 0.9 / 0.8 = 33.33 → 34 implanted; spares ⌈3.4⌉ = 4 → 38.
-    assert_eq!(get("mice to order · TamR-MCF-7"), "38");
-    assert_eq!(get("cages before randomization · TamR-MCF-7"), "8");
+    // 3 arms × ⌈8 / 0.95⌉ = 27 randomized / (0.9 × 0.8) = 37.5 → 38; × 1.1 = 41.8 → 42
+    // ordered and implanted (spares included).
+    assert_eq!(get("mice to order · TamR-MCF-7"), "42");
+    assert_eq!(get("cages before randomization · TamR-MCF-7"), "9");
     assert_eq!(get("cages after randomization · TamR-MCF-7"), "6");
     // Pellet implanted day 6 (implantation day 7 − 1), removed day 42: 36 days < 60 → 1 each.
-    assert_eq!(get("estrogen pellets · TamR-MCF-7"), "34");
-    // 34 × 100 µL × 0.5 × 1.2 = 2.04 mL.
-    assert_eq!(get("Matrigel · TamR-MCF-7"), "2.04");
-    // BID drug: Σ_{d=0}^{27} 2 × 25 mg/kg × (20 + 0.05 d) g × 8 animals × 1.2.
+    assert_eq!(get("estrogen pellets · TamR-MCF-7"), "42");
+    // 42 × 100 µL × 0.5 × 1.2 = 2.52 mL.
+    assert_eq!(get("Matrigel · TamR-MCF-7"), "2.52");
+    // BID drug: Σ_{d=0}^{27} 2 × 25 mg/kg × (20 + 0.05 d) g × 9 randomized animals × 1.2.
     let mg: f64 = (0..28)
-        .map(|d| 2.0 * 25.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 8.0)
+        .map(|d| 2.0 * 25.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 9.0)
         .sum::<f64>()
         * 1.2;
     assert_eq!(get("drug (drug)"), format!("{mg:.1}"));
-    // Fulvestrant 5 mg/animal on days 0, 7, 14, 21 × 8 animals × 1.2 = 192 mg.
-    assert_eq!(get("fulvestrant (drug)"), "192.0");
-    // Vehicle: 28 doses × 10 mL/kg × (20 + 0.05 d) g × 8.
+    // Fulvestrant 5 mg/animal on days 0, 7, 14, 21 × 9 animals × 1.2 = 216 mg.
+    assert_eq!(get("fulvestrant (drug)"), "216.0");
+    // Vehicle: 28 doses × 10 mL/kg × (20 + 0.05 d) g × 9.
     let ml: f64 = (0..28)
-        .map(|d| 10.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 8.0)
+        .map(|d| 10.0 * (20.0 + 0.05 * d as f64) / 1000.0 * 9.0)
         .sum::<f64>()
         * 1.2;
     assert_eq!(get("dosing solution · vehicle"), format!("{ml:.1}"));
@@ -428,10 +434,10 @@ fn workload_and_peaks() {
     let tl = expand(&tamr(), &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
     let w = workload(&tl);
     let day0 = w.iter().find(|d| d.day == 42).unwrap();
-    // Randomization (24), pellet removal (24), calipers (24), body weight (24), vehicle 8,
-    // BID 2 × 8, fulvestrant 8.
-    assert_eq!(day0.procedures, 24 * 4 + 8 + 16 + 8);
-    assert_eq!(day0.animals, 24);
+    // 27 randomized (3 arms × ⌈8 / 0.95⌉): randomization, pellet removal, calipers, body
+    // weight 27 each; vehicle 9, BID 2 × 9, fulvestrant 9.
+    assert_eq!(day0.procedures, 27 * 4 + 9 + 18 + 9);
+    assert_eq!(day0.animals, 27);
     assert!(day0.peak);
     assert!(w.iter().any(|d| !d.peak));
 }
@@ -607,7 +613,7 @@ fn derivation_spans_months_with_passages_escalation_cloning_validation() {
     assert_eq!(esc[0].day, 60); // day 60 = 2027-03-05, a Friday
     assert!(tl.events.iter().all(|e| tl.calendar.is_working(e.day)));
     assert!(tl.last_day() > 240 + 28);
-    let rows = resources(&pr, &tl, 0.8);
+    let rows = resources(&pr, &tl);
     // 13 lines (parental + 12 clones) × 6 doses × 3 = 234 wells / 60 inner → 4 plates, plus
     // ⌈12 / (96 × 0.1516)⌉ = 1 cloning plate.
     let plates = rows.iter().find(|r| r.item.starts_with("plates")).unwrap();
@@ -641,7 +647,11 @@ fn two_cohorts_enroll_on_their_own_days_and_animals_are_not_double_counted() {
     let mut e2 = *est.get("growth", "TamR-MCF-7").unwrap();
     e2.median_day = 28.0;
     est.insert("growth", "MCF-7", e2);
-    let tl = expand(&pr, &options(WeekendPolicy::KeepAndFlag), &est).unwrap();
+    let opts = Options {
+        animals: crate::sim::animals::protocol_plans(&pr, Some(0.8)),
+        ..options(WeekendPolicy::KeepAndFlag)
+    };
+    let tl = expand(&pr, &opts, &est).unwrap();
     let rand: Vec<&Event> = tl
         .events
         .iter()
@@ -651,12 +661,12 @@ fn two_cohorts_enroll_on_their_own_days_and_animals_are_not_double_counted() {
     assert_eq!(rand[0].cohort.as_deref(), Some("MCF-7"));
     assert_eq!(rand[0].day, 7 + 28);
     assert_eq!(rand[1].day, 7 + 35);
-    // Implantation day 7: one implantation event per cohort (34 each) plus calipers per
-    // cohort; the same mice are handled → 68 animals, not 136.
+    // Implantation day 7: one implantation event per cohort (42 each, as resources_by_hand)
+    // plus calipers per cohort; the same mice are handled → 84 animals, not 168.
     let w = workload(&tl);
     let d7 = w.iter().find(|d| d.day == 7).unwrap();
-    assert_eq!(d7.animals, 68);
-    assert_eq!(d7.procedures, 34 * 4);
+    assert_eq!(d7.animals, 84);
+    assert_eq!(d7.procedures, 42 * 4);
 }
 
 /// The `.ics` tells the lab the clock times the PK model doses at: for QD to QID without
