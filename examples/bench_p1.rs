@@ -62,7 +62,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let Some(tally) = tally else { continue };
         let t = Instant::now();
-        let yields = vec![(1.0, "at-baseline".to_string())];
+        let losses = vec![
+            power::Losses {
+                take_rate: 1.0,
+                enrollment_yield: 1.0,
+                yield_source: "at-baseline".into(),
+                attrition: 0.0,
+                spare_fraction: 0.0,
+            };
+            model.design.cohorts
+        ];
         let result = power::results::assemble(
             &protocol,
             &settings,
@@ -71,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tally: &tally,
                 design: Some(&model.design),
                 closed_form: Some(&model.design),
-                yields: &yields,
+                losses: &losses,
                 engine: "bench",
             },
         );
