@@ -550,10 +550,85 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
     let model = opts.model;
     let p = model.n_params();
     let sel = select(data, opts)?;
+    let stage = converged_first_stage(model, &sel.series);
+    if stage.fits.len() < 3 {
+        return Err(too_few_animals(&stage));
+    }
+    let FirstStage {
+        sigma,
+        fits,
+        kept,
+        excluded,
+    } = stage;
+    let n_censored: usize = kept
+        .iter()
+        .map(|s| s.censored.iter().filter(|c| **c).count())
+        .sum();
+    let engine = choose_engine(opts, n_censored)?;
+    let use_lmm = matches!(engine, Engine::Lmm);
+    let full = full_fit(engine, model, &fits, &kept, sigma)?;
+    let cx = FitCx {
+        model,
+        engine,
+        kept: &kept,
+        full: &full,
+        opts,
+        floor: sel.floor,
+    };
+    let (boot, bootstrap_failed) = bootstrap(&cx);
+    let ci = Intervals {
+        est: full.stats(model),
+        jack: jackknife(&cx),
+        boot: &boot,
+        level: opts.level,
+        n: fits.len(),
+    };
+    let n_readings = kept.iter().map(|s| s.days.len()).sum();
+    let warnings = fit_warnings(model, &kept, &full, opts.bootstrap_reps, bootstrap_failed);
+    Ok(FitResult {
+        model,
+        method: method_text(use_lmm, opts),
+        params: ci.params(model),
+        residual_sd: ci.estimate(2 * p),
+        correlation: correlation(&full.omega, p),
+        arm: sel.arm,
+        cohort: sel.cohort,
+        n_left_early: left_early(&kept),
+        series: kept,
+        fits,
+        individual: full.individual.clone(),
+        mean_phi: full.mean.clone(),
+        excluded,
+        n_readings,
+        n_censored,
+        n_missing: sel.n_missing,
+        floor_mm3: sel.floor,
+        bootstrap_reps: opts.bootstrap_reps,
+        bootstrap: opts.bootstrap,
+        bootstrap_failed,
+        iterations: full.iterations,
+        warnings,
+        seed: opts.seed,
+        level: opts.level,
+        boot,
+    })
+}
+
+/// The first stage at its fixed point in σ: fits, kept series and exclusions at `sigma`.
+struct FirstStage {
+    sigma: f64,
+    fits: Vec<AnimalFit>,
+    kept: Vec<AnimalSeries>,
+    excluded: Vec<(String, String)>,
+}
+
+/// Per-animal fits with the pooled residual SD they imply.
+fn converged_first_stage(model: Model, series: &[AnimalSeries]) -> FirstStage {
+    let p = model.n_params();
     // σ and the censored fits depend on each other; iterate to a fixed point. Without
     // censoring the point estimates do not depend on σ and this stops after two passes.
     let mut sigma = 0.1; // assumed starting value only (caliper CV ~10–15%, Jensen 2008)
-    let (mut fits, mut kept, mut excluded) = first_stage(model, &sel.series, sigma);
+    let (mut fits, mut kept, mut excluded) = first_stage(model, series, sigma);
     for _ in 0..30 {
         let refs: Vec<&AnimalFit> = fits.iter().collect();
         let Some(s_new) = pooled_sigma(&refs, p) else {
@@ -561,30 +636,41 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         };
         let done = (s_new - sigma).abs() <= 1e-6 * sigma;
         sigma = s_new.max(1e-6);
-        (fits, kept, excluded) = first_stage(model, &sel.series, sigma);
+        (fits, kept, excluded) = first_stage(model, series, sigma);
         if done {
             break;
         }
     }
-    if fits.len() < 3 {
-        let detail = if excluded.is_empty() {
-            "no animals in the selection".to_string()
-        } else {
-            excluded
-                .iter()
-                .map(|(a, r)| format!("{a}: {r}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        return Err(FitError::TooFewAnimals {
-            usable: fits.len(),
-            detail,
-        });
+    FirstStage {
+        sigma,
+        fits,
+        kept,
+        excluded,
     }
-    let n_censored: usize = kept
-        .iter()
-        .map(|s| s.censored.iter().filter(|c| **c).count())
-        .sum();
+}
+
+/// The error for fewer than 3 usable animals, with every exclusion and its reason.
+fn too_few_animals(stage: &FirstStage) -> FitError {
+    let detail = if stage.excluded.is_empty() {
+        "no animals in the selection".to_string()
+    } else {
+        stage
+            .excluded
+            .iter()
+            .map(|(a, r)| format!("{a}: {r}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    FitError::TooFewAnimals {
+        usable: stage.fits.len(),
+        detail,
+    }
+}
+
+/// The population engine of `opts.method`: the LMM for the exponential model without
+/// censored readings (`auto` or `lmm`), else ITS; `lmm` where it cannot apply is an error.
+fn choose_engine(opts: &FitOptions, n_censored: usize) -> Result<Engine, FitError> {
+    let model = opts.model;
     let use_lmm = match opts.method {
         Method::Lmm | Method::Auto if model == Model::Exponential && n_censored == 0 => true,
         Method::Lmm => {
@@ -598,13 +684,22 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         }
         _ => false,
     };
-    let engine = if use_lmm { Engine::Lmm } else { Engine::Its };
-    let n = fits.len();
+    Ok(if use_lmm { Engine::Lmm } else { Engine::Its })
+}
+
+/// The full-data population fit; ITS starts from the global two-stage estimate on the
+/// first-stage fits.
+fn full_fit(
+    engine: Engine,
+    model: Model,
+    fits: &[AnimalFit],
+    kept: &[AnimalSeries],
+    sigma: f64,
+) -> Result<PopFit, FitError> {
     let refs: Vec<&AnimalSeries> = kept.iter().collect();
-    let full = match engine {
+    match engine {
         Engine::Lmm => mixed::fit(&refs).map(PopFit::from_mixed),
         Engine::Its => {
-            // Start ITS from the global two-stage estimate on the first-stage fits.
             let phi: Vec<Vec<f64>> = fits.iter().map(|f| f.phi.clone()).collect();
             let prec: Vec<Vec<Vec<f64>>> = fits.iter().map(|f| f.precision.clone()).collect();
             gts(&phi, &prec, None, 1e-9, 5000).and_then(|g| {
@@ -622,23 +717,36 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
         FitError::NoConvergence(
             "singular between-animal covariance, failed REML or failed conditional modes".into(),
         )
-    })?;
-    let est = full.stats(model);
+    })
+}
 
-    // Bootstrap (resample b has its own stream, so the result does not depend on the thread
-    // count), and the jackknife over animals for the BCa acceleration.
+/// What the bootstrap and the jackknife refit from.
+struct FitCx<'a> {
+    model: Model,
+    engine: Engine,
+    kept: &'a [AnimalSeries],
+    full: &'a PopFit,
+    opts: &'a FitOptions,
+    floor: Option<f64>,
+}
+
+/// Bootstrap replicates of the statistics, one column per statistic (successful resamples
+/// only, aligned), and the number of failed resamples. Resample b has its own stream, so
+/// the result does not depend on the thread count.
+fn bootstrap(cx: &FitCx) -> (Vec<Vec<f64>>, usize) {
+    let (model, opts, n) = (cx.model, cx.opts, cx.kept.len());
     let replicate = |b: usize| -> Option<Vec<f64>> {
         let mut rng = crate::rng::stream(opts.seed, &[b as u64]);
         match opts.bootstrap {
             Bootstrap::Parametric => {
-                let (sim, phi) = simulate_like(model, &kept, &full, sel.floor, &mut rng)?;
+                let (sim, phi) = simulate_like(model, cx.kept, cx.full, cx.floor, &mut rng)?;
                 let sim_refs: Vec<&AnimalSeries> = sim.iter().collect();
-                engine.refit(model, &sim_refs, &full, phi)
+                cx.engine.refit(model, &sim_refs, cx.full, phi)
             }
             Bootstrap::Animals => {
                 use rand::RngExt;
                 let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-                engine.refit_subset(model, &kept, &full, &idx)
+                cx.engine.refit_subset(model, cx.kept, cx.full, &idx)
             }
         }
         .map(|r| r.stats(model))
@@ -650,36 +758,78 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
             .map(replicate)
             .collect()
     };
-    let bootstrap_failed = replicates.iter().filter(|r| r.is_none()).count();
-    let mut boot: Vec<Vec<f64>> = vec![Vec::with_capacity(opts.bootstrap_reps); est.len()];
+    let failed = replicates.iter().filter(|r| r.is_none()).count();
+    let mut boot: Vec<Vec<f64>> =
+        vec![Vec::with_capacity(opts.bootstrap_reps); PopFit::n_stats(model)];
     for r in replicates.into_iter().flatten() {
         for (k, v) in r.into_iter().enumerate() {
             boot[k].push(v);
         }
     }
-    let jack_fits: Vec<Option<Vec<f64>>> = if opts.bootstrap_reps > 0 {
+    (boot, failed)
+}
+
+/// Leave-one-animal-out statistics for the BCa acceleration, one column per statistic
+/// (none without bootstrap).
+fn jackknife(cx: &FitCx) -> Vec<Vec<f64>> {
+    let (model, n) = (cx.model, cx.kept.len());
+    let jack_fits: Vec<Option<Vec<f64>>> = if cx.opts.bootstrap_reps > 0 {
         use rayon::prelude::*;
         (0..n)
             .into_par_iter()
             .map(|leave| {
                 let idx: Vec<usize> = (0..n).filter(|i| *i != leave).collect();
-                engine
-                    .refit_subset(model, &kept, &full, &idx)
+                cx.engine
+                    .refit_subset(model, cx.kept, cx.full, &idx)
                     .map(|r| r.stats(model))
             })
             .collect()
     } else {
         Vec::new()
     };
-    let mut jack: Vec<Vec<f64>> = vec![Vec::with_capacity(n); est.len()];
+    let mut jack: Vec<Vec<f64>> = vec![Vec::with_capacity(n); PopFit::n_stats(model)];
     for r in jack_fits.into_iter().flatten() {
         for (k, v) in r.into_iter().enumerate() {
             jack[k].push(v);
         }
     }
-    let make = |k: usize| -> Estimate {
-        let v = est[k];
-        if boot[k].len() < 2 {
+    jack
+}
+
+/// Point estimates with their bootstrap and jackknife replicates.
+struct Intervals<'a> {
+    est: Vec<f64>,
+    boot: &'a [Vec<f64>],
+    jack: Vec<Vec<f64>>,
+    level: f64,
+    /// Animals fitted.
+    n: usize,
+}
+
+impl Intervals<'_> {
+    /// Every growth parameter in model order: typical value and variability (statistics
+    /// 2j and 2j + 1, the layout of [`PopFit::stats`]).
+    fn params(&self, model: Model) -> Vec<ParamEstimate> {
+        (0..model.n_params())
+            .map(|j| {
+                let (name, unit, kind) = param_meta(model, j);
+                ParamEstimate {
+                    name,
+                    unit,
+                    typical: self.estimate(2 * j),
+                    kind,
+                    variability: self.estimate(2 * j + 1),
+                }
+            })
+            .collect()
+    }
+
+    /// Statistic `k` with its bootstrap SE and expanded BCa interval (Student t, n − 1 df),
+    /// widened to contain the estimate; NaN without at least 2 resamples.
+    fn estimate(&self, k: usize) -> Estimate {
+        let v = self.est[k];
+        let boot = &self.boot[k];
+        if boot.len() < 2 {
             return Estimate {
                 value: v,
                 se: f64::NAN,
@@ -687,90 +837,65 @@ pub fn fit(data: &Dataset, opts: &FitOptions) -> Result<FitResult, FitError> {
                 ci_high: f64::NAN,
             };
         }
-        let m = boot[k].iter().sum::<f64>() / boot[k].len() as f64;
-        let se = (boot[k].iter().map(|x| (x - m).powi(2)).sum::<f64>()
-            / (boot[k].len() - 1) as f64)
-            .sqrt();
-        let (lo, hi) = bca_interval(v, &boot[k], &jack[k], opts.level, Some((n - 1) as f64));
+        let m = boot.iter().sum::<f64>() / boot.len() as f64;
+        let se =
+            (boot.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (boot.len() - 1) as f64).sqrt();
+        let (lo, hi) = bca_interval(
+            v,
+            boot,
+            &self.jack[k],
+            self.level,
+            Some((self.n - 1) as f64),
+        );
         Estimate {
             value: v,
             se,
             ci_low: lo.min(v),
             ci_high: hi.max(v),
         }
-    };
-    let params = (0..p)
-        .map(|j| {
-            let (name, unit, kind) = param_meta(model, j);
-            ParamEstimate {
-                name,
-                unit,
-                typical: make(2 * j),
-                kind,
-                variability: make(2 * j + 1),
-            }
-        })
-        .collect();
-    let residual_sd = make(2 * p);
-    let correlation = (0..p)
+    }
+}
+
+/// Correlation matrix of the random effects from their covariance `omega` (p × p).
+fn correlation(omega: &[Vec<f64>], p: usize) -> Vec<Vec<f64>> {
+    (0..p)
         .map(|a| {
             (0..p)
-                .map(|b| full.omega[a][b] / (full.omega[a][a] * full.omega[b][b]).sqrt())
+                .map(|b| omega[a][b] / (omega[a][a] * omega[b][b]).sqrt())
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Animals whose last reading is before the last reading day of the data.
+fn left_early(kept: &[AnimalSeries]) -> usize {
     let last_day = kept
         .iter()
         .filter_map(|s| s.days.last())
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
-    let n_left_early = kept
-        .iter()
+    kept.iter()
         .filter(|s| s.days.last().is_some_and(|d| *d < last_day))
-        .count();
-    let n_readings = kept.iter().map(|s| s.days.len()).sum();
-    let warnings = fit_warnings(model, &kept, &full, opts.bootstrap_reps, bootstrap_failed);
-    Ok(FitResult {
-        model,
-        method: format!(
-            "{}; {} bootstrap resamples ({}), expanded BCa {:.0}% CIs (Student t, n - 1 df)",
-            if use_lmm {
-                "linear mixed model on ln V (random intercept and slope per animal, REML)"
-            } else {
-                "iterative two-stage EM for the nonlinear mixed-effects model on ln V: each animal's posterior under the population prior by adaptive Gauss-Hermite quadrature around its conditional mode (censored likelihood below the floor), started from per-animal fits"
-            },
-            opts.bootstrap_reps,
-            match opts.bootstrap {
-                Bootstrap::Parametric =>
-                    "parametric: animals simulated from the fit on their own reading days",
-                Bootstrap::Animals => "animals resampled with replacement",
-            },
-            opts.level * 100.0
-        ),
-        params,
-        residual_sd,
-        correlation,
-        arm: sel.arm,
-        cohort: sel.cohort,
-        series: kept,
-        fits,
-        individual: full.individual.clone(),
-        mean_phi: full.mean.clone(),
-        excluded,
-        n_readings,
-        n_censored,
-        n_missing: sel.n_missing,
-        floor_mm3: sel.floor,
-        n_left_early,
-        bootstrap_reps: opts.bootstrap_reps,
-        bootstrap: opts.bootstrap,
-        bootstrap_failed,
-        iterations: full.iterations,
-        warnings,
-        seed: opts.seed,
-        level: opts.level,
-        boot,
-    })
+        .count()
+}
+
+/// The method sentence of the fragment and the manifest.
+fn method_text(use_lmm: bool, opts: &FitOptions) -> String {
+    format!(
+        "{}; {} bootstrap resamples ({}), expanded BCa {:.0}% CIs (Student t, n - 1 df)",
+        if use_lmm {
+            "linear mixed model on ln V (random intercept and slope per animal, REML)"
+        } else {
+            "iterative two-stage EM for the nonlinear mixed-effects model on ln V: each animal's posterior under the population prior by adaptive Gauss-Hermite quadrature around its conditional mode (censored likelihood below the floor), started from per-animal fits"
+        },
+        opts.bootstrap_reps,
+        match opts.bootstrap {
+            Bootstrap::Parametric =>
+                "parametric: animals simulated from the fit on their own reading days",
+            Bootstrap::Animals => "animals resampled with replacement",
+        },
+        opts.level * 100.0
+    )
 }
 
 /// Share of the plateau below which K counts as extrapolated (assumed: at half the plateau
@@ -875,6 +1000,11 @@ impl PopFit {
             iterations: 0,
             converged: None,
         }
+    }
+
+    /// Length of [`PopFit::stats`]: two per parameter, then σ.
+    fn n_stats(model: Model) -> usize {
+        2 * model.n_params() + 1
     }
 
     /// The bootstrapped statistics: per parameter (typical, variability), then σ.

@@ -3,9 +3,9 @@
 use super::{SimError, SimOptions};
 use crate::model::growth::Kinetics;
 use crate::protocol::{
-    CaliperError, DoseUnit, EffectMode, EffectTarget, EnrollmentMode, GrowthModel, Param,
-    PelletRemoval, PhaseEnd, Protocol, Randomization, Route, Variability, VolumeFormula, Xenograft,
-    sdlog_from_cv,
+    Agent, Arm, CaliperError, Cohort, DoseUnit, EffectMode, EffectTarget, EnrollmentMode,
+    GrowthModel, Measurement, Param, PelletRemoval, PhaseEnd, Protocol, Randomization, Route,
+    Schedule, Treatment, Variability, VolumeFormula, Xenograft, sdlog_from_cv,
 };
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -362,6 +362,22 @@ use crate::model::schedule::{
     day_fraction, dose_times, interval_days, planned_days as schedule_days,
 };
 
+/// A treatment phase: the day-0 phase or a fixed phase after it, as (name, offset from study
+/// day 0, length), days.
+type TreatPhase = (String, u32, u32);
+
+/// What every cohort and arm step reads: the protocol, its timing and the shared plans.
+struct PlanCx<'a> {
+    p: &'a Protocol,
+    x: &'a Xenograft,
+    mode: EnrollmentMode,
+    tphases: Vec<TreatPhase>,
+    horizon: u32,
+    visits: &'a [Vec<u32>; 7],
+    caliper: &'a CaliperPlan,
+    body: &'a BodyPlan,
+}
+
 impl Plan {
     pub fn new(p: &Protocol, opts: &SimOptions) -> Result<Plan, SimError> {
         let x: &Xenograft = p
@@ -375,105 +391,18 @@ impl Plan {
             .ok_or_else(|| unsupported(p, "no caliper measurement"))?;
         let day0 = p.day0_phase();
         let mode = x.enrollment.mode;
-        let until = p
-            .phases
-            .iter()
-            .position(|ph| matches!(ph.end, PhaseEnd::Until { .. }));
-        let fixed_len = |i: usize| match p.phases[i].end {
-            PhaseEnd::Fixed { days } => days,
-            PhaseEnd::Until { .. } => 0,
-        };
-        let (pre_start_abs, gap, pre_visits) = match (mode, until) {
-            (EnrollmentMode::AtBaseline, _) => ((0..day0).map(fixed_len).sum(), 0, Vec::new()),
-            (_, Some(u)) if u < day0 => {
-                let start: u32 = (0..u).map(fixed_len).sum();
-                let gap = (u + 1..day0).map(fixed_len).sum();
-                if !cal.phases.iter().any(|n| *n == p.phases[u].name) {
-                    return Err(unsupported(
-                        p,
-                        format!(
-                            "calipers are not taken during phase `{}`, which ends on the enrollment window",
-                            p.phases[u].name
-                        ),
-                    ));
-                }
-                let wd = (opts.start.weekday().to_monday_zero_offset() as u32 + start) % 7;
-                let v = schedule_days(&cal.schedule, x.enrollment.max_wait_days, true, wd);
-                if v.is_empty() {
-                    return Err(unsupported(p, "no caliper day before the maximum wait"));
-                }
-                (start, gap, v)
-            }
-            _ => {
-                return Err(unsupported(
-                    p,
-                    "single-day or rolling enrollment needs a phase ending on the enrollment window before the day-0 phase",
-                ));
-            }
-        };
-        // Treatment phases: the day-0 phase and the fixed phases after it.
-        let mut tphases: Vec<(String, u32, u32)> = Vec::new(); // name, offset, len
-        let mut off = 0;
-        for ph in &p.phases[day0..] {
-            match ph.end {
-                PhaseEnd::Fixed { days } => {
-                    tphases.push((ph.name.clone(), off, days));
-                    off += days;
-                }
-                PhaseEnd::Until { .. } => break,
-            }
-        }
-        let horizon = off;
+        let (pre_start_abs, gap, pre_visits) = pre_enrollment(p, x, cal, opts)?;
+        let (tphases, horizon) = treatment_phases(p, day0);
         if horizon == 0 {
             return Err(unsupported(p, "the day-0 phase has no fixed duration"));
         }
-        let mut visits: [Vec<u32>; 7] = Default::default();
-        for (wd0, v) in visits.iter_mut().enumerate() {
-            for (i, (name, o, len)) in tphases.iter().enumerate() {
-                if cal.phases.iter().any(|n| n == name) {
-                    let last = i + 1 == tphases.len();
-                    v.extend(
-                        schedule_days(&cal.schedule, *len, last, (wd0 as u32 + o) % 7)
-                            .into_iter()
-                            .map(|d| d + o),
-                    );
-                }
-            }
-            v.sort_unstable();
-            v.dedup();
-        }
+        let visits = treatment_visits(cal, &tphases);
         if visits.iter().any(|v| v.is_empty()) {
             return Err(unsupported(p, "no caliper day during the treatment phases"));
         }
         let max_visits = visits.iter().map(Vec::len).max().unwrap_or(0);
-
-        let caliper = CaliperPlan {
-            factor: match x.caliper.formula {
-                VolumeFormula::HalfLw2 => 0.5,
-                VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0,
-            },
-            error: match &x.caliper.error {
-                CaliperError::Diameters { cv } => ErrPlan::Diameters { cv: cv.value },
-                CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
-            },
-            bias: 1.0 + x.caliper.observer_bias.value,
-            bias_cbrt: (1.0 + x.caliper.observer_bias.value).cbrt(),
-            floor: x.caliper.detection_floor_mm3.value,
-            width_ratio: RParam::from(&x.caliper.width_ratio),
-        };
-        let e = &x.endpoints;
-        let endpoints = EndpointPlan {
-            max_volume: e.max_volume_mm3.as_ref().map_or(f64::INFINITY, |s| s.value),
-            max_diameter: e
-                .max_diameter_mm
-                .as_ref()
-                .map_or(f64::INFINITY, |s| s.value),
-            max_loss_pct: e
-                .max_weight_loss_pct
-                .as_ref()
-                .map_or(f64::INFINITY, |s| s.value),
-            event_volume: e.event_volume_mm3,
-        };
+        let caliper = caliper_plan(x);
+        let endpoints = endpoint_plan(x);
         let body = BodyPlan {
             bw: RParam::from(&x.animals.body_weight_g),
             gain: x.animals.weight_gain_g_per_day.value,
@@ -487,292 +416,21 @@ impl Plan {
             mode,
         };
         let start_wd = opts.start.weekday().to_monday_zero_offset() as u32;
-        let mut cohorts = Vec::new();
-        for c in &x.cohorts {
-            let model = match &c.growth {
-                GrowthModel::Exponential { rate, .. } => ModelPlan::Closed {
-                    kind: KinKind::Exp,
-                    rate: RParam::from(rate),
-                    capacity: None,
-                },
-                GrowthModel::Logistic {
-                    rate, capacity_mm3, ..
-                } => ModelPlan::Closed {
-                    kind: KinKind::Logistic,
-                    rate: RParam::from(rate),
-                    capacity: Some(RParam::from(capacity_mm3)),
-                },
-                GrowthModel::Gompertz {
-                    rate, capacity_mm3, ..
-                } => ModelPlan::Closed {
-                    kind: KinKind::Gompertz,
-                    rate: RParam::from(rate),
-                    capacity: Some(RParam::from(capacity_mm3)),
-                },
-                GrowthModel::Simeoni {
-                    lambda0,
-                    lambda1,
-                    k1,
-                    psi,
-                    ..
-                } => ModelPlan::Simeoni {
-                    lambda0: RParam::from(lambda0),
-                    lambda1: RParam::from(lambda1),
-                    k1: RParam::from(k1),
-                    psi: *psi,
-                },
-            };
-            let estrogen = match &c.hormone {
-                Some(h) => EstrogenPlan {
-                    pellet: true,
-                    ovx: x.animals.ovariectomized,
-                    exhausted_tumor: crate::model::estrogen::pellet_exhausted(
-                        h.implant_offset_days,
-                        h.release_days,
-                    ),
-                    removal_study: match h.removal {
-                        PelletRemoval::AtRandomization => 0.0,
-                        PelletRemoval::OnStudyDay(d) => (d.max(0)) as f64,
-                        PelletRemoval::Never => f64::INFINITY,
-                    },
-                },
-                None => EstrogenPlan {
-                    pellet: false,
-                    ovx: x.animals.ovariectomized,
-                    exhausted_tumor: f64::INFINITY,
-                    removal_study: f64::INFINITY,
-                },
-            };
-            let resistant = c.resistant.as_ref().map(|r| ResPlan {
-                fraction: RParam::from(&r.fraction),
-                sensitivity: r.sensitivity.value,
-                gwe: r.growth_without_estrogen.value,
-            });
-            let mut arms = Vec::new();
-            for a in &c.arms {
-                if a.treatments.len() > MAX_TREAT {
-                    return Err(unsupported(
-                        p,
-                        format!(
-                            "arm `{}` has {} treatments; at most {MAX_TREAT} are simulated",
-                            a.name,
-                            a.treatments.len()
-                        ),
-                    ));
-                }
-                let mut treats = Vec::new();
-                let mut events: [Vec<Ev>; 7] = Default::default();
-                let mut tox: [Vec<f64>; 7] = Default::default();
-                let mut exposure = false;
-                let mut always_on = true;
-                for (k, t) in a.treatments.iter().enumerate() {
-                    let agent = x
-                        .agent(&t.agent)
-                        .ok_or_else(|| unsupported(p, format!("unknown agent `{}`", t.agent)))?;
-                    let effect = match (agent.vehicle, c.effect(&t.agent)) {
-                        (true, _) | (_, None) => EffectPlan::None,
-                        (false, Some(eff)) => match &eff.mode {
-                            EffectMode::Direct {
-                                inhibition,
-                                kill_rate_per_day,
-                            } => EffectPlan::Direct {
-                                inhibition: RParam::from(inhibition),
-                                kill: RParam::from(kill_rate_per_day),
-                            },
-                            EffectMode::Exposure {
-                                emax,
-                                ec50_ng_ml,
-                                hill,
-                                target,
-                            } => EffectPlan::Exposure {
-                                emax: RParam::from(emax),
-                                ec50: RParam::from(ec50_ng_ml),
-                                hill: *hill,
-                                k2: match target {
-                                    EffectTarget::Growth => None,
-                                    EffectTarget::Kill { k2 } => Some(RParam::from(k2)),
-                                },
-                            },
-                        },
-                    };
-                    let pk = agent.pk.as_ref().map(|pk| PkPlan {
-                        ka: pk.ka_per_h.value * 24.0,
-                        ke: std::f64::consts::LN_2 / pk.half_life_h.value * 24.0,
-                        v_l_per_kg: pk.volume_l_per_kg.value,
-                        f: if t.route == Route::Iv {
-                            1.0
-                        } else {
-                            pk.bioavailability.value
-                        },
-                        iv: t.route == Route::Iv,
-                    });
-                    if matches!(effect, EffectPlan::Exposure { .. }) {
-                        if pk.is_none() {
-                            return Err(unsupported(
-                                p,
-                                format!(
-                                    "agent `{}` has an exposure-driven effect but no PK",
-                                    t.agent
-                                ),
-                            ));
-                        }
-                        exposure = true;
-                    }
-                    // Phase of the schedule: offset within the treatment part.
-                    let (_, off, len) = tphases
-                        .iter()
-                        .find(|(n, _, _)| *n == t.phase)
-                        .ok_or_else(|| unsupported(p, format!("arm `{}`: dosing phase `{}` is not a treatment phase (day-0 phase or later)", a.name, t.phase)))?;
-                    let loss = agent
-                        .weight_loss_pct_per_week
-                        .as_ref()
-                        .map_or(0.0, |s| s.value);
-                    let tox_rate = if loss > 0.0 && loss < 100.0 {
-                        (1.0 - loss / 100.0).ln() / 7.0
-                    } else {
-                        0.0
-                    };
-                    for wd0 in 0..7u32 {
-                        let days: Vec<u32> =
-                            // Doses run 0..len: the closing day of the study is a caliper day, not a
-                            // dosing day (the timeline's rule, model::schedule).
-                            schedule_days(&t.schedule, *len, false, (wd0 + off) % 7)
-                                .into_iter()
-                                .map(|d| d + off)
-                                .collect();
-                        let hours: Vec<f64> = dose_times(&t.schedule)
-                            .into_iter()
-                            .map(|tm| 24.0 * day_fraction(tm))
-                            .collect();
-                        let ev = &mut events[wd0 as usize];
-                        let first = days.first().map(|&d| d as f64 + hours[0] / 24.0);
-                        let lastd = days
-                            .last()
-                            .map(|&d| d as f64 + hours.last().copied().unwrap_or(0.0) / 24.0);
-                        match effect {
-                            EffectPlan::Exposure { .. } => {
-                                for &d in &days {
-                                    for h in &hours {
-                                        ev.push(Ev {
-                                            t: d as f64 + h / 24.0,
-                                            kind: EvKind::Dose(k as u8),
-                                        });
-                                    }
-                                }
-                            }
-                            EffectPlan::Direct { .. } => {
-                                if let (Some(f0), Some(l0)) = (first, lastd) {
-                                    let off_t = l0 + interval_days(&t.schedule);
-                                    ev.push(Ev {
-                                        t: f0,
-                                        kind: EvKind::On(k as u8),
-                                    });
-                                    if off_t.is_finite() {
-                                        ev.push(Ev {
-                                            t: off_t,
-                                            kind: EvKind::Off(k as u8),
-                                        });
-                                    }
-                                    // "Always on" for the bench fast path: starts by day 1 and
-                                    // lasts past the horizon (the day-0 reading is pre-dose).
-                                    if f0 >= 1.0 || off_t < horizon as f64 {
-                                        always_on = false;
-                                    }
-                                } else {
-                                    always_on = false;
-                                }
-                            }
-                            EffectPlan::None => {}
-                        }
-                        // Toxicity: ln factor accumulates per dosing day before each visit.
-                        let tv = &mut tox[wd0 as usize];
-                        if tv.is_empty() {
-                            tv.resize(visits[wd0 as usize].len(), 0.0);
-                        }
-                        if tox_rate != 0.0 {
-                            for (vi, &vd) in visits[wd0 as usize].iter().enumerate() {
-                                let n = days.iter().filter(|&&d| d < vd).count();
-                                tv[vi] += tox_rate * n as f64;
-                            }
-                        }
-                    }
-                    treats.push(TreatPlan {
-                        effect,
-                        pk,
-                        dose: t.dose,
-                        unit: t.unit,
-                    });
-                }
-                for (wd0, ev) in events.iter_mut().enumerate() {
-                    ev.sort_by(|a, b| a.t.total_cmp(&b.t));
-                    if tox[wd0].is_empty() {
-                        tox[wd0].resize(visits[wd0].len(), 0.0);
-                    }
-                }
-                arms.push(ArmPlan {
-                    name: a.name.clone(),
-                    control: a.control,
-                    n: a.n as usize,
-                    interaction: a.interaction,
-                    treats,
-                    events,
-                    tox,
-                    exposure,
-                    direct_always_on: always_on,
-                    expo: Vec::new(),
-                });
-            }
-            if matches!(
-                model,
-                ModelPlan::Closed {
-                    kind: KinKind::Exp,
-                    ..
-                }
-            ) {
-                for arm in arms.iter_mut().filter(|a| a.exposure) {
-                    arm.expo = exposure_tables(arm, &visits, body.bw.typ);
-                }
-            }
-            let simeoni = matches!(model, ModelPlan::Simeoni { .. });
-            let exp = matches!(
-                model,
-                ModelPlan::Closed {
-                    kind: KinKind::Exp,
-                    ..
-                }
-            );
-            let needs_ode = simeoni || (resistant.is_some() && !exp);
-            let est_const = {
-                let e = estrogen.end_study(0.0);
-                e <= 0.0 || e >= horizon as f64
-            };
-            let fast = mode == EnrollmentMode::AtBaseline
-                && exp
-                && resistant.is_none()
-                && est_const
-                && matches!(caliper.error, ErrPlan::LogVolume { .. })
-                && arms.iter().all(|a| {
-                    !a.exposure
-                        && (a.direct_always_on
-                            || a.treats.iter().all(|t| t.effect == EffectPlan::None))
-                });
-            cohorts.push(CohortPlan {
-                name: c.name.clone(),
-                slug: slug(&c.name),
-                model,
-                v0: RParam::from(c.growth.v0()),
-                take: c.take_rate.value.clamp(0.0, 1.0),
-                latency: RParam::from(&c.latency_days),
-                estrogen,
-                gwe: c.growth_without_estrogen.value,
-                resistant,
-                arms,
-                implanted: c.implantation.animals,
-                yield_est: f64::NAN,
-                needs_ode,
-                fast,
-            });
-        }
+        let cx = PlanCx {
+            p,
+            x,
+            mode,
+            tphases,
+            horizon,
+            visits: &visits,
+            caliper: &caliper,
+            body: &body,
+        };
+        let cohorts = x
+            .cohorts
+            .iter()
+            .map(|c| cohort_plan(&cx, c))
+            .collect::<Result<Vec<_>, _>>()?;
         let weight_endpoint = endpoints.max_loss_pct.is_finite();
         Ok(Plan {
             protocol_id: p.id.clone(),
@@ -799,6 +457,497 @@ impl Plan {
             body_weight: opts.body_weight || weight_endpoint,
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })
+    }
+}
+
+/// The implantation phase as (absolute start day, days between the enrollment caliper day
+/// and study day 0, caliper days of the enrollment window); `AtBaseline` has no window.
+fn pre_enrollment(
+    p: &Protocol,
+    x: &Xenograft,
+    cal: &Measurement,
+    opts: &SimOptions,
+) -> Result<(u32, u32, Vec<u32>), SimError> {
+    let day0 = p.day0_phase();
+    let until = p
+        .phases
+        .iter()
+        .position(|ph| matches!(ph.end, PhaseEnd::Until { .. }));
+    let fixed_len = |i: usize| match p.phases[i].end {
+        PhaseEnd::Fixed { days } => days,
+        PhaseEnd::Until { .. } => 0,
+    };
+    match (x.enrollment.mode, until) {
+        (EnrollmentMode::AtBaseline, _) => Ok(((0..day0).map(fixed_len).sum(), 0, Vec::new())),
+        (_, Some(u)) if u < day0 => {
+            let start: u32 = (0..u).map(fixed_len).sum();
+            let gap = (u + 1..day0).map(fixed_len).sum();
+            if !cal.phases.iter().any(|n| *n == p.phases[u].name) {
+                return Err(unsupported(
+                    p,
+                    format!(
+                        "calipers are not taken during phase `{}`, which ends on the enrollment window",
+                        p.phases[u].name
+                    ),
+                ));
+            }
+            let wd = (opts.start.weekday().to_monday_zero_offset() as u32 + start) % 7;
+            let v = schedule_days(&cal.schedule, x.enrollment.max_wait_days, true, wd);
+            if v.is_empty() {
+                return Err(unsupported(p, "no caliper day before the maximum wait"));
+            }
+            Ok((start, gap, v))
+        }
+        _ => Err(unsupported(
+            p,
+            "single-day or rolling enrollment needs a phase ending on the enrollment window before the day-0 phase",
+        )),
+    }
+}
+
+/// The treatment phases (the day-0 phase and the fixed phases after it, up to the first
+/// conditional one) and their total length, the horizon.
+fn treatment_phases(p: &Protocol, day0: usize) -> (Vec<TreatPhase>, u32) {
+    let mut tphases = Vec::new();
+    let mut off = 0;
+    for ph in &p.phases[day0..] {
+        match ph.end {
+            PhaseEnd::Fixed { days } => {
+                tphases.push((ph.name.clone(), off, days));
+                off += days;
+            }
+            PhaseEnd::Until { .. } => break,
+        }
+    }
+    (tphases, off)
+}
+
+/// Treatment caliper days (study days, sorted, distinct) for each weekday of study day 0;
+/// only the last treatment phase includes its closing day.
+fn treatment_visits(cal: &Measurement, tphases: &[TreatPhase]) -> [Vec<u32>; 7] {
+    let mut visits: [Vec<u32>; 7] = Default::default();
+    for (wd0, v) in visits.iter_mut().enumerate() {
+        for (i, (name, o, len)) in tphases.iter().enumerate() {
+            if cal.phases.iter().any(|n| n == name) {
+                let last = i + 1 == tphases.len();
+                v.extend(
+                    schedule_days(&cal.schedule, *len, last, (wd0 as u32 + o) % 7)
+                        .into_iter()
+                        .map(|d| d + o),
+                );
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
+    }
+    visits
+}
+
+/// The caliper model: volume formula, measurement error, observer bias, detection floor.
+fn caliper_plan(x: &Xenograft) -> CaliperPlan {
+    CaliperPlan {
+        factor: match x.caliper.formula {
+            VolumeFormula::HalfLw2 => 0.5,
+            VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0,
+        },
+        error: match &x.caliper.error {
+            CaliperError::Diameters { cv } => ErrPlan::Diameters { cv: cv.value },
+            CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
+        },
+        bias: 1.0 + x.caliper.observer_bias.value,
+        bias_cbrt: (1.0 + x.caliper.observer_bias.value).cbrt(),
+        floor: x.caliper.detection_floor_mm3.value,
+        width_ratio: RParam::from(&x.caliper.width_ratio),
+    }
+}
+
+/// Humane and event endpoints; an absent limit is ∞ (never reached).
+fn endpoint_plan(x: &Xenograft) -> EndpointPlan {
+    let e = &x.endpoints;
+    EndpointPlan {
+        max_volume: e.max_volume_mm3.as_ref().map_or(f64::INFINITY, |s| s.value),
+        max_diameter: e
+            .max_diameter_mm
+            .as_ref()
+            .map_or(f64::INFINITY, |s| s.value),
+        max_loss_pct: e
+            .max_weight_loss_pct
+            .as_ref()
+            .map_or(f64::INFINITY, |s| s.value),
+        event_volume: e.event_volume_mm3,
+    }
+}
+
+/// One cohort: growth model, estrogen support, resistant subclone, arms, and the flags that
+/// pick the engine's loop (ODE or closed form).
+fn cohort_plan(cx: &PlanCx, c: &Cohort) -> Result<CohortPlan, SimError> {
+    let model = model_plan(&c.growth);
+    let estrogen = estrogen_plan(cx.x, c);
+    let resistant = c.resistant.as_ref().map(|r| ResPlan {
+        fraction: RParam::from(&r.fraction),
+        sensitivity: r.sensitivity.value,
+        gwe: r.growth_without_estrogen.value,
+    });
+    let mut arms = c
+        .arms
+        .iter()
+        .map(|a| arm_plan(cx, c, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let exp = matches!(
+        model,
+        ModelPlan::Closed {
+            kind: KinKind::Exp,
+            ..
+        }
+    );
+    // Quadrature tables exist for exponential growth only (see `ArmPlan::expo`).
+    if exp {
+        for arm in arms.iter_mut().filter(|a| a.exposure) {
+            arm.expo = exposure_tables(arm, cx.visits, cx.body.bw.typ);
+        }
+    }
+    let simeoni = matches!(model, ModelPlan::Simeoni { .. });
+    let needs_ode = simeoni || (resistant.is_some() && !exp);
+    let est_const = {
+        let e = estrogen.end_study(0.0);
+        e <= 0.0 || e >= cx.horizon as f64
+    };
+    let fast = cx.mode == EnrollmentMode::AtBaseline
+        && exp
+        && resistant.is_none()
+        && est_const
+        && matches!(cx.caliper.error, ErrPlan::LogVolume { .. })
+        && arms.iter().all(|a| {
+            !a.exposure
+                && (a.direct_always_on || a.treats.iter().all(|t| t.effect == EffectPlan::None))
+        });
+    Ok(CohortPlan {
+        name: c.name.clone(),
+        slug: slug(&c.name),
+        model,
+        v0: RParam::from(c.growth.v0()),
+        take: c.take_rate.value.clamp(0.0, 1.0),
+        latency: RParam::from(&c.latency_days),
+        estrogen,
+        gwe: c.growth_without_estrogen.value,
+        resistant,
+        arms,
+        implanted: c.implantation.animals,
+        yield_est: f64::NAN,
+        needs_ode,
+        fast,
+    })
+}
+
+/// The growth model with its random parameters.
+fn model_plan(growth: &GrowthModel) -> ModelPlan {
+    match growth {
+        GrowthModel::Exponential { rate, .. } => ModelPlan::Closed {
+            kind: KinKind::Exp,
+            rate: RParam::from(rate),
+            capacity: None,
+        },
+        GrowthModel::Logistic {
+            rate, capacity_mm3, ..
+        } => ModelPlan::Closed {
+            kind: KinKind::Logistic,
+            rate: RParam::from(rate),
+            capacity: Some(RParam::from(capacity_mm3)),
+        },
+        GrowthModel::Gompertz {
+            rate, capacity_mm3, ..
+        } => ModelPlan::Closed {
+            kind: KinKind::Gompertz,
+            rate: RParam::from(rate),
+            capacity: Some(RParam::from(capacity_mm3)),
+        },
+        GrowthModel::Simeoni {
+            lambda0,
+            lambda1,
+            k1,
+            psi,
+            ..
+        } => ModelPlan::Simeoni {
+            lambda0: RParam::from(lambda0),
+            lambda1: RParam::from(lambda1),
+            k1: RParam::from(k1),
+            psi: *psi,
+        },
+    }
+}
+
+/// Estrogen support of the cohort: host ovariectomy, the pellet's exhaustion and removal.
+fn estrogen_plan(x: &Xenograft, c: &Cohort) -> EstrogenPlan {
+    match &c.hormone {
+        Some(h) => EstrogenPlan {
+            pellet: true,
+            ovx: x.animals.ovariectomized,
+            exhausted_tumor: crate::model::estrogen::pellet_exhausted(
+                h.implant_offset_days,
+                h.release_days,
+            ),
+            removal_study: match h.removal {
+                PelletRemoval::AtRandomization => 0.0,
+                PelletRemoval::OnStudyDay(d) => (d.max(0)) as f64,
+                PelletRemoval::Never => f64::INFINITY,
+            },
+        },
+        None => EstrogenPlan {
+            pellet: false,
+            ovx: x.animals.ovariectomized,
+            exhausted_tumor: f64::INFINITY,
+            removal_study: f64::INFINITY,
+        },
+    }
+}
+
+/// Per-weekday event lists and toxicity of an arm, filled treatment by treatment.
+struct ArmEvents {
+    events: [Vec<Ev>; 7],
+    tox: [Vec<f64>; 7],
+    /// Some treatment is exposure-driven.
+    exposure: bool,
+    /// Every direct effect is on during the whole treatment period.
+    always_on: bool,
+}
+
+/// One treatment's dosing as the weekday step reads it.
+struct Dosing<'a> {
+    /// Index of the treatment in its arm.
+    k: u8,
+    schedule: &'a Schedule,
+    effect: EffectPlan,
+    /// Offset and length of the dosing phase within the treatment part, days.
+    off: u32,
+    len: u32,
+    /// ln body-weight factor per dosing day (0 = no toxicity).
+    tox_rate: f64,
+}
+
+/// One arm: its treatments with their effects and PK, and the dosing events and toxicity
+/// for each weekday of study day 0.
+fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
+    let p = cx.p;
+    if a.treatments.len() > MAX_TREAT {
+        return Err(unsupported(
+            p,
+            format!(
+                "arm `{}` has {} treatments; at most {MAX_TREAT} are simulated",
+                a.name,
+                a.treatments.len()
+            ),
+        ));
+    }
+    let mut treats = Vec::new();
+    let mut acc = ArmEvents {
+        events: Default::default(),
+        tox: Default::default(),
+        exposure: false,
+        always_on: true,
+    };
+    for (k, t) in a.treatments.iter().enumerate() {
+        treats.push(treatment_plan(cx, c, a, (k, t), &mut acc)?);
+    }
+    for (wd0, ev) in acc.events.iter_mut().enumerate() {
+        ev.sort_by(|a, b| a.t.total_cmp(&b.t));
+        if acc.tox[wd0].is_empty() {
+            acc.tox[wd0].resize(cx.visits[wd0].len(), 0.0);
+        }
+    }
+    Ok(ArmPlan {
+        name: a.name.clone(),
+        control: a.control,
+        n: a.n as usize,
+        interaction: a.interaction,
+        treats,
+        events: acc.events,
+        tox: acc.tox,
+        exposure: acc.exposure,
+        direct_always_on: acc.always_on,
+        expo: Vec::new(),
+    })
+}
+
+/// Treatment `k` of arm `a`: its effect and PK, with its dosing events and toxicity added
+/// to `acc` for every weekday of study day 0.
+fn treatment_plan(
+    cx: &PlanCx,
+    c: &Cohort,
+    a: &Arm,
+    (k, t): (usize, &Treatment),
+    acc: &mut ArmEvents,
+) -> Result<TreatPlan, SimError> {
+    let p = cx.p;
+    let agent =
+        cx.x.agent(&t.agent)
+            .ok_or_else(|| unsupported(p, format!("unknown agent `{}`", t.agent)))?;
+    let effect = effect_plan(agent, c, t);
+    let pk = pk_plan(agent, t);
+    if matches!(effect, EffectPlan::Exposure { .. }) {
+        if pk.is_none() {
+            return Err(unsupported(
+                p,
+                format!(
+                    "agent `{}` has an exposure-driven effect but no PK",
+                    t.agent
+                ),
+            ));
+        }
+        acc.exposure = true;
+    }
+    // Phase of the schedule: offset within the treatment part.
+    let (_, off, len) = cx
+        .tphases
+        .iter()
+        .find(|(n, _, _)| *n == t.phase)
+        .ok_or_else(|| {
+            unsupported(
+                p,
+                format!(
+                    "arm `{}`: dosing phase `{}` is not a treatment phase (day-0 phase or later)",
+                    a.name, t.phase
+                ),
+            )
+        })?;
+    let loss = agent
+        .weight_loss_pct_per_week
+        .as_ref()
+        .map_or(0.0, |s| s.value);
+    let tox_rate = if loss > 0.0 && loss < 100.0 {
+        (1.0 - loss / 100.0).ln() / 7.0
+    } else {
+        0.0
+    };
+    let dosing = Dosing {
+        k: k as u8,
+        schedule: &t.schedule,
+        effect,
+        off: *off,
+        len: *len,
+        tox_rate,
+    };
+    for wd0 in 0..7u32 {
+        dosing_weekday(cx, &dosing, wd0, acc);
+    }
+    Ok(TreatPlan {
+        effect,
+        pk,
+        dose: t.dose,
+        unit: t.unit,
+    })
+}
+
+/// The agent's effect in this cohort (none for a vehicle or an agent without an effect).
+fn effect_plan(agent: &Agent, c: &Cohort, t: &Treatment) -> EffectPlan {
+    match (agent.vehicle, c.effect(&t.agent)) {
+        (true, _) | (_, None) => EffectPlan::None,
+        (false, Some(eff)) => match &eff.mode {
+            EffectMode::Direct {
+                inhibition,
+                kill_rate_per_day,
+            } => EffectPlan::Direct {
+                inhibition: RParam::from(inhibition),
+                kill: RParam::from(kill_rate_per_day),
+            },
+            EffectMode::Exposure {
+                emax,
+                ec50_ng_ml,
+                hill,
+                target,
+            } => EffectPlan::Exposure {
+                emax: RParam::from(emax),
+                ec50: RParam::from(ec50_ng_ml),
+                hill: *hill,
+                k2: match target {
+                    EffectTarget::Growth => None,
+                    EffectTarget::Kill { k2 } => Some(RParam::from(k2)),
+                },
+            },
+        },
+    }
+}
+
+/// The agent's PK in days (IV: complete bioavailability).
+fn pk_plan(agent: &Agent, t: &Treatment) -> Option<PkPlan> {
+    agent.pk.as_ref().map(|pk| PkPlan {
+        ka: pk.ka_per_h.value * 24.0,
+        ke: std::f64::consts::LN_2 / pk.half_life_h.value * 24.0,
+        v_l_per_kg: pk.volume_l_per_kg.value,
+        f: if t.route == Route::Iv {
+            1.0
+        } else {
+            pk.bioavailability.value
+        },
+        iv: t.route == Route::Iv,
+    })
+}
+
+/// Adds one treatment's events (doses for exposure effects, on/off for direct ones) and
+/// toxicity for weekday `wd0` of study day 0 to `acc`.
+fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
+    let days: Vec<u32> =
+        // Doses run 0..len: the closing day of the study is a caliper day, not a
+        // dosing day (the timeline's rule, model::schedule).
+        schedule_days(d.schedule, d.len, false, (wd0 + d.off) % 7)
+            .into_iter()
+            .map(|day| day + d.off)
+            .collect();
+    let hours: Vec<f64> = dose_times(d.schedule)
+        .into_iter()
+        .map(|tm| 24.0 * day_fraction(tm))
+        .collect();
+    let ev = &mut acc.events[wd0 as usize];
+    let first = days.first().map(|&d| d as f64 + hours[0] / 24.0);
+    let lastd = days
+        .last()
+        .map(|&d| d as f64 + hours.last().copied().unwrap_or(0.0) / 24.0);
+    let k = d.k;
+    match d.effect {
+        EffectPlan::Exposure { .. } => {
+            for &day in &days {
+                for h in &hours {
+                    ev.push(Ev {
+                        t: day as f64 + h / 24.0,
+                        kind: EvKind::Dose(k),
+                    });
+                }
+            }
+        }
+        EffectPlan::Direct { .. } => {
+            if let (Some(f0), Some(l0)) = (first, lastd) {
+                let off_t = l0 + interval_days(d.schedule);
+                ev.push(Ev {
+                    t: f0,
+                    kind: EvKind::On(k),
+                });
+                if off_t.is_finite() {
+                    ev.push(Ev {
+                        t: off_t,
+                        kind: EvKind::Off(k),
+                    });
+                }
+                // "Always on" for the bench fast path: starts by day 1 and
+                // lasts past the horizon (the day-0 reading is pre-dose).
+                if f0 >= 1.0 || off_t < cx.horizon as f64 {
+                    acc.always_on = false;
+                }
+            } else {
+                acc.always_on = false;
+            }
+        }
+        EffectPlan::None => {}
+    }
+    // Toxicity: ln factor accumulates per dosing day before each visit.
+    let visits = &cx.visits[wd0 as usize];
+    let tv = &mut acc.tox[wd0 as usize];
+    if tv.is_empty() {
+        tv.resize(visits.len(), 0.0);
+    }
+    if d.tox_rate != 0.0 {
+        for (vi, &vd) in visits.iter().enumerate() {
+            let n = days.iter().filter(|&&day| day < vd).count();
+            tv[vi] += d.tox_rate * n as f64;
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use super::xenograft::fmt_num;
 use super::{Calendar, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError};
 use crate::invitro::derivation::GrowthModel as DerivationGrowth;
 use crate::protocol::{
-    Assay, AssayDesign, Derivation, EscalationTrigger, EventKind, Protocol, WeekendPolicy,
+    Assay, AssayDesign, Cloning, Derivation, EscalationTrigger, EventKind, Protocol, WeekendPolicy,
 };
 
 /// Quantities accumulated while expanding an in vitro protocol (for `resources.csv`).
@@ -167,6 +167,54 @@ fn phase_spans(layout: &Layout, tl: &mut Timeline) {
     }
 }
 
+/// What the selection steps read: the protocol's derivation, the emitter and the
+/// simulator's dose response.
+struct DerivCx<'a> {
+    d: &'a Derivation,
+    em: Emitter<'a>,
+    /// The derivation simulator's dose response (one owner: invitro::derivation).
+    gm: DerivationGrowth,
+    /// Cells at which a culture is passaged.
+    threshold: f64,
+    split: f64,
+}
+
+impl DerivCx<'_> {
+    /// Net growth rate, 1/day, of cells with IC50 `ic50` at drug concentration `c_nm`.
+    fn growth_rate(&self, c_nm: f64, ic50: f64) -> f64 {
+        self.gm.rates(c_nm, ic50).net()
+    }
+}
+
+/// State of the selection, day by day: both cultures, the current concentration and the
+/// consumables used so far.
+struct Selection<'a> {
+    /// The derived line under drug (index 0) and the parental line in vehicle (index 1).
+    cultures: [Culture<'a>; 2],
+    conc: f64,
+    /// Next escalation step (index into the protocol's escalation list).
+    next_step: usize,
+    medium_changes: u32,
+    drug_nmol: f64,
+    medium_ml: f64,
+    flasks: u32,
+}
+
+impl Selection<'_> {
+    /// Drug concentration of culture `i`, nM (the parental line gets vehicle).
+    fn conc_of(&self, i: usize) -> f64 {
+        if i == 0 { self.conc } else { 0.0 }
+    }
+
+    /// Fresh medium of `ml` mL for culture `i`, drug-containing for the derived line.
+    fn feed(&mut self, i: usize, ml: f64) {
+        self.medium_ml += ml;
+        if i == 0 {
+            self.drug_nmol += self.conc * ml * 1e-3;
+        }
+    }
+}
+
 pub(super) fn expand_derivation(
     protocol: &Protocol,
     d: &Derivation,
@@ -181,26 +229,100 @@ pub(super) fn expand_derivation(
     expand_steps(protocol, &layout, cal, tl);
     let n_steps = tl.events.len();
     let origin = layout.day0;
-    let em = Emitter {
-        cal,
-        layout: &layout,
-        activity: format!("selection under {}", d.drug),
-    };
     let cu = &d.culture;
-    // The derivation simulator's dose response (one owner: invitro::derivation).
-    let m = &d.model;
-    let gm = DerivationGrowth::new(m, cu);
-    let growth_rate = |c_nm: f64, ic50: f64| gm.rates(c_nm, ic50).net();
+    let cx = DerivCx {
+        d,
+        em: Emitter {
+            cal,
+            layout: &layout,
+            activity: format!("selection under {}", d.drug),
+        },
+        gm: DerivationGrowth::new(&d.model, cu),
+        threshold: cu.passage_at_confluence * cu.confluent_cells,
+        split: cu.split_ratio.max(1.0),
+    };
     let mut totals = InVitroTotals {
         drug: d.drug.clone(),
         ..Default::default()
     };
-    let threshold = cu.passage_at_confluence * cu.confluent_cells;
-    let split = cu.split_ratio.max(1.0);
-    let r0 = m.resistant_fraction.value.clamp(0.0, 1.0);
+    let end = origin + i64::from(d.duration_days);
+    let mut st = run_selection(&cx, origin, end, tl);
+    totals.details.push((
+        "cultures".into(),
+        format!(
+            "{} passages of {}, {} of {}, {} medium-change days",
+            st.cultures[0].passages,
+            d.derived_line,
+            st.cultures[1].passages,
+            d.parental_line,
+            st.medium_changes
+        ),
+    ));
+    let (next, lines, cloning_plates) = match &d.cloning {
+        Some(cl) => cloning(&cx, &mut st, cl, end, tl),
+        None => (end, 2, 0),
+    };
+    if let Some(v) = &d.validation {
+        let used = assay_events(
+            &cx.em,
+            v,
+            next,
+            lines,
+            &mut st.medium_ml,
+            &mut st.drug_nmol,
+            tl,
+            "validation assay",
+        )?;
+        add_plates(&mut totals, &used.plate_type, used.plates);
+        totals.pbs_ml += used.pbs_ml;
+    }
+    totals.flasks.push((cu.vessel.clone(), st.flasks));
+    add_plates(&mut totals, "96-well plate", cloning_plates);
+    totals.medium_ml = st.medium_ml;
+    totals.drug_nmol = st.drug_nmol;
+    tl.invitro = Some(totals);
+    merge_into_steps(tl, first_step, n_steps);
+    Ok(())
+}
+
+/// The selection from `origin` to `end` day by day (growth, fixed-day escalation,
+/// passages, medium changes), with its span and a note per escalation never reached.
+fn run_selection<'a>(cx: &DerivCx<'a>, origin: i64, end: i64, tl: &mut Timeline) -> Selection<'a> {
+    let d = cx.d;
+    let mut st = start_selection(cx, origin, tl);
+    for day in origin + 1..end {
+        grow_one_day(cx, &mut st);
+        fixed_day_escalation(cx, &mut st, day, tl);
+        for i in 0..st.cultures.len() {
+            passage(cx, &mut st, i, day, tl);
+        }
+        medium_change(cx, &mut st, day, tl);
+    }
+    for step in &d.escalation[st.next_step.min(d.escalation.len())..] {
+        tl.notes.push(format!(
+            "dose escalation to {} nM not reached within the {} days of selection (deterministic model)",
+            fmt_num(step.concentration_nm),
+            d.duration_days
+        ));
+    }
+    tl.spans.push(Span {
+        label: cx.em.activity.clone(),
+        kind: SpanKind::Activity,
+        start: origin,
+        end,
+        uncertain: None,
+    });
+    st
+}
+
+/// Seeds the derived and parental cultures on day `origin` and emits the start event.
+fn start_selection<'a>(cx: &DerivCx<'a>, origin: i64, tl: &mut Timeline) -> Selection<'a> {
+    let d = cx.d;
+    let cu = &d.culture;
+    let r0 = d.model.resistant_fraction.value.clamp(0.0, 1.0);
     // The derived line under drug and the parental line in vehicle side by side: assumed; the
     // parental line is the comparator of the validation assay and must be kept in parallel.
-    let mut cultures = [
+    let cultures = [
         Culture {
             label: &d.derived_line,
             sensitive: cu.seeding_cells * (1.0 - r0),
@@ -218,11 +340,8 @@ pub(super) fn expand_derivation(
             passages: 0,
         },
     ];
-    let mut conc = d.start_concentration_nm.value;
-    let mut next_step = 0usize;
-    let end = origin + i64::from(d.duration_days);
-    let mut medium_changes = 0u32;
-    tl.events.push(em.event(
+    let conc = d.start_concentration_nm.value;
+    tl.events.push(cx.em.event(
         origin,
         EventKind::Passage,
         format!("start selection: {} at {} nM", d.drug, fmt_num(conc)),
@@ -242,255 +361,258 @@ pub(super) fn expand_derivation(
         ),
         "passage",
     ));
-    let mut drug_nmol = conc * cu.medium_ml * 1e-3;
-    let mut medium_ml = 2.0 * cu.medium_ml;
-    let mut flasks = 2u32;
-    for day in origin + 1..end {
-        // Grow one day.
-        for (i, c) in cultures.iter_mut().enumerate() {
-            let c_nm = if i == 0 { conc } else { 0.0 };
-            let rs = growth_rate(c_nm, m.ic50_sensitive_nm.value);
-            let rr = growth_rate(c_nm, m.ic50_resistant_nm.value);
-            let divisions = rs.max(0.0) / std::f64::consts::LN_2;
-            let switched = c.sensitive * divisions * m.switch_rate_per_division.value.max(0.0);
-            let mut s = c.sensitive * rs.exp() - switched;
-            let mut r = c.resistant * rr.exp() + switched;
-            let total = s + r;
-            if total > cu.confluent_cells && total > 0.0 {
-                let k = cu.confluent_cells / total;
-                s *= k;
-                r *= k;
-            }
-            c.sensitive = s.max(0.0);
-            c.resistant = r.max(0.0);
+    Selection {
+        cultures,
+        conc,
+        next_step: 0,
+        medium_changes: 0,
+        drug_nmol: conc * cu.medium_ml * 1e-3,
+        medium_ml: 2.0 * cu.medium_ml,
+        flasks: 2,
+    }
+}
+
+/// One day of growth of both cultures: sensitive cells switch to resistance per division,
+/// and growth stops at confluence.
+fn grow_one_day(cx: &DerivCx, st: &mut Selection) {
+    let (m, cu) = (&cx.d.model, &cx.d.culture);
+    for i in 0..st.cultures.len() {
+        let c_nm = st.conc_of(i);
+        let c = &mut st.cultures[i];
+        let rs = cx.growth_rate(c_nm, m.ic50_sensitive_nm.value);
+        let rr = cx.growth_rate(c_nm, m.ic50_resistant_nm.value);
+        let divisions = rs.max(0.0) / std::f64::consts::LN_2;
+        let switched = c.sensitive * divisions * m.switch_rate_per_division.value.max(0.0);
+        let mut s = c.sensitive * rs.exp() - switched;
+        let mut r = c.resistant * rr.exp() + switched;
+        let total = s + r;
+        if total > cu.confluent_cells && total > 0.0 {
+            let k = cu.confluent_cells / total;
+            s *= k;
+            r *= k;
         }
-        // Dose escalation on a fixed day (with a medium change at the new concentration).
-        if let Some(step) = d.escalation.get(next_step)
-            && let EscalationTrigger::Day(t) = step.trigger
-            && day >= origin + i64::from(t)
-            && em.can_work(day)
-        {
+        c.sensitive = s.max(0.0);
+        c.resistant = r.max(0.0);
+    }
+}
+
+/// Dose escalation on a fixed day (with a medium change at the new concentration).
+fn fixed_day_escalation(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Timeline) {
+    let (d, em) = (cx.d, &cx.em);
+    let origin = em.layout.day0;
+    if let Some(step) = d.escalation.get(st.next_step)
+        && let EscalationTrigger::Day(t) = step.trigger
+        && day >= origin + i64::from(t)
+        && em.can_work(day)
+    {
+        tl.events.push(em.event(
+            day,
+            EventKind::DoseEscalation,
+            format!("dose escalation: {} nM", fmt_num(step.concentration_nm)),
+            format!("from {} nM (planned day {t})", fmt_num(st.conc)),
+            "dose escalation",
+        ));
+        st.conc = step.concentration_nm;
+        st.next_step += 1;
+        st.cultures[0].last_feed = day;
+        st.feed(0, d.culture.medium_ml);
+    }
+}
+
+/// Passage of culture `i` on `day` when it reached the passage confluence or has not been
+/// passaged for [`MAX_PASSAGE_INTERVAL_DAYS`]; then checks a growth-recovered escalation.
+fn passage(cx: &DerivCx, st: &mut Selection, i: usize, day: i64, tl: &mut Timeline) {
+    let (d, em) = (cx.d, &cx.em);
+    let m = &d.model;
+    let c_nm = st.conc_of(i);
+    let c = &mut st.cultures[i];
+    let total = c.sensitive + c.resistant;
+    let due = total >= cx.threshold || day - c.last_passage >= MAX_PASSAGE_INTERVAL_DAYS;
+    if !(due && em.can_work(day)) {
+        return;
+    }
+    let rate = if total > 0.0 {
+        (c.sensitive * cx.growth_rate(c_nm, m.ic50_sensitive_nm.value)
+            + c.resistant * cx.growth_rate(c_nm, m.ic50_resistant_nm.value))
+            / total
+    } else {
+        0.0
+    };
+    let doubling_h = if rate > 0.0 {
+        std::f64::consts::LN_2 / rate * 24.0
+    } else {
+        f64::INFINITY
+    };
+    c.passages += 1;
+    let frac_r = if total > 0.0 {
+        c.resistant / total
+    } else {
+        0.0
+    };
+    c.sensitive /= cx.split;
+    c.resistant /= cx.split;
+    c.last_passage = day;
+    c.last_feed = day;
+    let label = format!(
+        "passage {} #{} (1:{})",
+        c.label,
+        c.passages,
+        fmt_num(cx.split)
+    );
+    st.flasks += 1;
+    st.feed(i, d.culture.medium_ml);
+    let dt = doubling_text(doubling_h);
+    let detail = if i == 0 {
+        format!(
+            "{} nM {}; model doubling {dt}, resistant fraction {:.1}%",
+            fmt_num(st.conc),
+            d.drug,
+            frac_r * 100.0
+        )
+    } else {
+        format!("vehicle control; model doubling {dt}")
+    };
+    tl.events
+        .push(em.event(day, EventKind::Passage, label, detail, "passage"));
+    // Escalation triggered by recovered growth, checked at passages.
+    if i == 0 {
+        recovered_escalation(cx, st, day, doubling_h, tl);
+    }
+}
+
+/// Model doubling time for event details.
+fn doubling_text(doubling_h: f64) -> String {
+    if doubling_h.is_finite() {
+        format!("{doubling_h:.0} h")
+    } else {
+        "no net growth".to_string()
+    }
+}
+
+/// Escalation of the derived line at a passage on `day` when its model doubling time
+/// `doubling_h` fell below the next step's growth-recovered threshold.
+fn recovered_escalation(
+    cx: &DerivCx,
+    st: &mut Selection,
+    day: i64,
+    doubling_h: f64,
+    tl: &mut Timeline,
+) {
+    let (d, em) = (cx.d, &cx.em);
+    let dt = doubling_text(doubling_h);
+    if let Some(step) = d.escalation.get(st.next_step)
+        && let EscalationTrigger::GrowthRecovered { doubling_h: thr } = step.trigger
+        && doubling_h < thr
+    {
+        tl.events.push(em.event(
+            day,
+            EventKind::DoseEscalation,
+            format!("dose escalation: {} nM", fmt_num(step.concentration_nm)),
+            format!(
+                "from {} nM: model doubling {dt} < {} h",
+                fmt_num(st.conc),
+                fmt_num(thr)
+            ),
+            "dose escalation",
+        ));
+        // The fresh medium of this passage was counted at the old concentration.
+        st.drug_nmol += (step.concentration_nm - st.conc) * d.culture.medium_ml * 1e-3;
+        st.conc = step.concentration_nm;
+        st.next_step += 1;
+    }
+}
+
+/// Medium change of every culture not fed for the medium-change interval (one event).
+fn medium_change(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Timeline) {
+    let (d, em) = (cx.d, &cx.em);
+    let cu = &d.culture;
+    let interval = i64::from(cu.medium_change_days.max(1));
+    let due: Vec<usize> = (0..st.cultures.len())
+        .filter(|&i| day - st.cultures[i].last_feed >= interval)
+        .collect();
+    if due.is_empty() || !em.can_work(day) {
+        return;
+    }
+    for &i in &due {
+        st.cultures[i].last_feed = day;
+        st.feed(i, cu.medium_ml);
+    }
+    st.medium_changes += 1;
+    let names: Vec<&str> = due.iter().map(|&i| st.cultures[i].label).collect();
+    tl.events.push(em.event(
+        day,
+        EventKind::MediumChange,
+        format!("medium change ({})", names.join(", ")),
+        format!(
+            "{} mL/{}; {} at {} nM",
+            fmt_num(cu.medium_ml),
+            cu.vessel,
+            d.drug,
+            fmt_num(st.conc)
+        ),
+        "medium change",
+    ));
+}
+
+/// Single-cell cloning of the derived line from day `start` (next working day), with the
+/// clone expansion and its medium changes; returns (end of expansion, lines to validate,
+/// cloning plates).
+fn cloning(
+    cx: &DerivCx,
+    st: &mut Selection,
+    cl: &Cloning,
+    start: i64,
+    tl: &mut Timeline,
+) -> (i64, u32, u32) {
+    let (d, em) = (cx.d, &cx.em);
+    let day = if em.can_work(start) {
+        start
+    } else {
+        em.cal.next_working(start)
+    };
+    let cloning_plates = (f64::from(cl.clones) / (96.0 * SINGLE_CELL_WELL_YIELD)).ceil() as u32;
+    tl.events.push(em.event(
+        day,
+        EventKind::Cloning,
+        format!("single-cell cloning of {}", d.derived_line),
+        format!(
+            "limiting dilution at 0.5 cells/well into {cloning_plates} 96-well plate(s); pick {} clones",
+            cl.clones
+        ),
+        "cloning",
+    ));
+    let exp_end = day + i64::from(cl.expansion_days);
+    let mut last = day;
+    let interval = i64::from(d.culture.medium_change_days.max(1));
+    for dd in day + 1..exp_end {
+        if dd - last >= interval && em.can_work(dd) {
+            last = dd;
+            st.medium_ml += f64::from(cl.clones) * 0.2; // 200 µL per clone well: assumed
+            st.drug_nmol += st.conc * f64::from(cl.clones) * 0.2 * 1e-3;
             tl.events.push(em.event(
-                day,
-                EventKind::DoseEscalation,
-                format!("dose escalation: {} nM", fmt_num(step.concentration_nm)),
-                format!("from {} nM (planned day {t})", fmt_num(conc)),
-                "dose escalation",
-            ));
-            conc = step.concentration_nm;
-            next_step += 1;
-            cultures[0].last_feed = day;
-            drug_nmol += conc * cu.medium_ml * 1e-3;
-            medium_ml += cu.medium_ml;
-        }
-        for (i, c) in cultures.iter_mut().enumerate() {
-            let total = c.sensitive + c.resistant;
-            let due = total >= threshold || day - c.last_passage >= MAX_PASSAGE_INTERVAL_DAYS;
-            if due && em.can_work(day) {
-                let c_nm = if i == 0 { conc } else { 0.0 };
-                let rate = if total > 0.0 {
-                    (c.sensitive * growth_rate(c_nm, m.ic50_sensitive_nm.value)
-                        + c.resistant * growth_rate(c_nm, m.ic50_resistant_nm.value))
-                        / total
-                } else {
-                    0.0
-                };
-                let doubling_h = if rate > 0.0 {
-                    std::f64::consts::LN_2 / rate * 24.0
-                } else {
-                    f64::INFINITY
-                };
-                c.passages += 1;
-                let frac_r = if total > 0.0 {
-                    c.resistant / total
-                } else {
-                    0.0
-                };
-                c.sensitive /= split;
-                c.resistant /= split;
-                c.last_passage = day;
-                c.last_feed = day;
-                flasks += 1;
-                medium_ml += cu.medium_ml;
-                if i == 0 {
-                    drug_nmol += conc * cu.medium_ml * 1e-3;
-                }
-                let dt = if doubling_h.is_finite() {
-                    format!("{doubling_h:.0} h")
-                } else {
-                    "no net growth".to_string()
-                };
-                let label = format!("passage {} #{} (1:{})", c.label, c.passages, fmt_num(split));
-                let detail = if i == 0 {
-                    format!(
-                        "{} nM {}; model doubling {dt}, resistant fraction {:.1}%",
-                        fmt_num(conc),
-                        d.drug,
-                        frac_r * 100.0
-                    )
-                } else {
-                    format!("vehicle control; model doubling {dt}")
-                };
-                tl.events
-                    .push(em.event(day, EventKind::Passage, label, detail, "passage"));
-                // Escalation triggered by recovered growth, checked at passages.
-                if i == 0
-                    && let Some(step) = d.escalation.get(next_step)
-                    && let EscalationTrigger::GrowthRecovered { doubling_h: thr } = step.trigger
-                    && doubling_h < thr
-                {
-                    tl.events.push(em.event(
-                        day,
-                        EventKind::DoseEscalation,
-                        format!("dose escalation: {} nM", fmt_num(step.concentration_nm)),
-                        format!(
-                            "from {} nM: model doubling {dt} < {} h",
-                            fmt_num(conc),
-                            fmt_num(thr)
-                        ),
-                        "dose escalation",
-                    ));
-                    // The fresh medium of this passage was counted at the old concentration.
-                    drug_nmol += (step.concentration_nm - conc) * cu.medium_ml * 1e-3;
-                    conc = step.concentration_nm;
-                    next_step += 1;
-                }
-            }
-        }
-        // Medium changes.
-        let interval = i64::from(cu.medium_change_days.max(1));
-        let due: Vec<usize> = (0..cultures.len())
-            .filter(|&i| day - cultures[i].last_feed >= interval)
-            .collect();
-        if !due.is_empty() && em.can_work(day) {
-            for &i in &due {
-                cultures[i].last_feed = day;
-                medium_ml += cu.medium_ml;
-                if i == 0 {
-                    drug_nmol += conc * cu.medium_ml * 1e-3;
-                }
-            }
-            medium_changes += 1;
-            let names: Vec<&str> = due.iter().map(|&i| cultures[i].label).collect();
-            tl.events.push(em.event(
-                day,
+                dd,
                 EventKind::MediumChange,
-                format!("medium change ({})", names.join(", ")),
-                format!(
-                    "{} mL/{}; {} at {} nM",
-                    fmt_num(cu.medium_ml),
-                    cu.vessel,
-                    d.drug,
-                    fmt_num(conc)
-                ),
+                format!("medium change ({} clones)", cl.clones),
+                format!("{} at {} nM", d.drug, fmt_num(st.conc)),
                 "medium change",
             ));
         }
     }
-    for step in &d.escalation[next_step.min(d.escalation.len())..] {
-        tl.notes.push(format!(
-            "dose escalation to {} nM not reached within the {} days of selection (deterministic model)",
-            fmt_num(step.concentration_nm),
-            d.duration_days
-        ));
-    }
+    tl.events.push(em.event(
+        exp_end,
+        EventKind::Cloning,
+        "clones expanded: bank and start validation".into(),
+        format!("{} clones after {} days", cl.clones, cl.expansion_days),
+        "cloning",
+    ));
     tl.spans.push(Span {
-        label: em.activity.clone(),
+        label: "clone expansion".into(),
         kind: SpanKind::Activity,
-        start: origin,
-        end,
+        start: day,
+        end: exp_end,
         uncertain: None,
     });
-    totals.details.push((
-        "cultures".into(),
-        format!(
-            "{} passages of {}, {} of {}, {} medium-change days",
-            cultures[0].passages,
-            d.derived_line,
-            cultures[1].passages,
-            d.parental_line,
-            medium_changes
-        ),
-    ));
-
-    // Cloning.
-    let mut next = end;
-    let mut lines = 2u32;
-    let mut cloning_plates = 0u32;
-    if let Some(cl) = &d.cloning {
-        let day = if em.can_work(next) {
-            next
-        } else {
-            cal.next_working(next)
-        };
-        cloning_plates = (f64::from(cl.clones) / (96.0 * SINGLE_CELL_WELL_YIELD)).ceil() as u32;
-        tl.events.push(em.event(
-            day,
-            EventKind::Cloning,
-            format!("single-cell cloning of {}", d.derived_line),
-            format!(
-                "limiting dilution at 0.5 cells/well into {cloning_plates} 96-well plate(s); pick {} clones",
-                cl.clones
-            ),
-            "cloning",
-        ));
-        let exp_end = day + i64::from(cl.expansion_days);
-        let mut last = day;
-        let interval = i64::from(cu.medium_change_days.max(1));
-        for dd in day + 1..exp_end {
-            if dd - last >= interval && em.can_work(dd) {
-                last = dd;
-                medium_ml += f64::from(cl.clones) * 0.2; // 200 µL per clone well: assumed
-                drug_nmol += conc * f64::from(cl.clones) * 0.2 * 1e-3;
-                tl.events.push(em.event(
-                    dd,
-                    EventKind::MediumChange,
-                    format!("medium change ({} clones)", cl.clones),
-                    format!("{} at {} nM", d.drug, fmt_num(conc)),
-                    "medium change",
-                ));
-            }
-        }
-        tl.events.push(em.event(
-            exp_end,
-            EventKind::Cloning,
-            "clones expanded: bank and start validation".into(),
-            format!("{} clones after {} days", cl.clones, cl.expansion_days),
-            "cloning",
-        ));
-        tl.spans.push(Span {
-            label: "clone expansion".into(),
-            kind: SpanKind::Activity,
-            start: day,
-            end: exp_end,
-            uncertain: None,
-        });
-        lines = 1 + cl.clones.max(1);
-        next = exp_end;
-    }
-
-    // Validation assay.
-    if let Some(v) = &d.validation {
-        let used = assay_events(
-            &em,
-            v,
-            next,
-            lines,
-            &mut medium_ml,
-            &mut drug_nmol,
-            tl,
-            "validation assay",
-        )?;
-        add_plates(&mut totals, &used.plate_type, used.plates);
-        totals.pbs_ml += used.pbs_ml;
-    }
-    totals.flasks.push((cu.vessel.clone(), flasks));
-    add_plates(&mut totals, "96-well plate", cloning_plates);
-    totals.medium_ml = medium_ml;
-    totals.drug_nmol = drug_nmol;
-    tl.invitro = Some(totals);
-    merge_into_steps(tl, first_step, n_steps);
-    Ok(())
+    (exp_end, 1 + cl.clones.max(1), cloning_plates)
 }
 
 /// A generated event on the same day and of the same kind as one of the protocol's own steps

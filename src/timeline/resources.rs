@@ -1,8 +1,11 @@
 //! `resources.csv`: what must be ordered or prepared, with the arithmetic in `details`.
 
 use super::Timeline;
-use super::xenograft::{cohort_counts, fmt_num};
-use crate::protocol::{Body, EventKind, PelletRemoval, Protocol, Route, Xenograft};
+use super::xenograft::{CohortCounts, cohort_counts, fmt_num};
+use crate::protocol::{
+    Body, Cohort, EventKind, HormoneSupport, PelletRemoval, Protocol, Route, Xenograft,
+};
+use crate::sim::animals::AnimalPlan;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One row of `resources.csv` (`item,quantity,unit,details`).
@@ -153,116 +156,24 @@ fn invitro(tl: &Timeline) -> Vec<ResourceRow> {
     out
 }
 
+/// What the xenograft resource steps read.
+struct ResCx<'a> {
+    x: &'a Xenograft,
+    tl: &'a Timeline,
+}
+
 fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
+    let cx = ResCx { x, tl };
     let mut out = Vec::new();
     let mut total_ordered = 0u32;
-    let per_cage = x.husbandry.per_cage.max(1);
     for (c, plan) in x.cohorts.iter().zip(&tl.animals) {
         let k = cohort_counts(plan);
         total_ordered += k.ordered;
-        out.push(row(
-            format!("mice to order · {}", c.name),
-            f64::from(k.ordered),
-            0,
-            "mice",
-            format!(
-                "{}; yield: {}; {} {}{}",
-                plan.arithmetic(),
-                plan.yield_source,
-                x.animals.sex,
-                x.animals.strain,
-                if x.animals.ovariectomized {
-                    ", ovariectomized"
-                } else {
-                    ""
-                }
-            ),
-        ));
-        out.push(row(
-            format!("cages before randomization · {}", c.name),
-            f64::from(k.ordered.div_ceil(per_cage)),
-            0,
-            "cages",
-            format!("{} mice at <= {per_cage} per cage", k.ordered),
-        ));
-        let after: u32 = plan.arm_enrolled.iter().map(|n| n.div_ceil(per_cage)).sum();
-        out.push(row(
-            format!("cages after randomization · {}", c.name),
-            f64::from(after),
-            0,
-            "cages",
-            format!("one arm per cage group, <= {per_cage} per cage"),
-        ));
+        animal_rows(&cx, c, plan, &mut out);
         if let Some(h) = &c.hormone {
-            // Days the pellet must release: from implant to removal (or the end of the study).
-            let implant = tl
-                .events
-                .iter()
-                .find(|e| {
-                    e.kind == EventKind::PelletImplant
-                        && e.cohort.as_deref().is_none_or(|n| n == c.name)
-                })
-                .map(|e| e.day);
-            let removal = match h.removal {
-                PelletRemoval::Never => None,
-                _ => tl
-                    .events
-                    .iter()
-                    .find(|e| {
-                        e.kind == EventKind::PelletRemoval
-                            && e.cohort.as_deref().is_none_or(|n| n == c.name)
-                    })
-                    .map(|e| e.day),
-            };
-            let end = removal.unwrap_or_else(|| tl.last_day());
-            let days = implant.map_or(0, |i| (end - i).max(0));
-            let per_animal = ((days as f64 / h.release_days.max(1.0)).ceil() as u32).max(1);
-            out.push(row(
-                format!("estrogen pellets · {}", c.name),
-                f64::from(k.implanted * per_animal),
-                0,
-                "pellets",
-                format!(
-                    "{} implanted x {per_animal} pellet(s) each ({} days of support / {}-day release); {}",
-                    k.implanted,
-                    days,
-                    fmt_num(h.release_days),
-                    h.name
-                ),
-            ));
+            out.push(pellet_row(&cx, c, h, k));
         }
-        let imp = &c.implantation;
-        let inj_ml = f64::from(k.implanted) * imp.volume_ul / 1000.0;
-        if imp.matrigel_fraction > 0.0 {
-            out.push(row(
-                format!("Matrigel · {}", c.name),
-                inj_ml * imp.matrigel_fraction * (1.0 + PREP_OVERAGE),
-                2,
-                "mL",
-                format!(
-                    "{} animals x {} uL x {}% Matrigel x {} (prep overage {}%, assumed)",
-                    k.implanted,
-                    fmt_num(imp.volume_ul),
-                    fmt_num(imp.matrigel_fraction * 100.0),
-                    fmt_num(1.0 + PREP_OVERAGE),
-                    fmt_num(PREP_OVERAGE * 100.0)
-                ),
-            ));
-        }
-        if let Some(cells) = imp.cells {
-            out.push(row(
-                format!("cells to expand · {}", c.name),
-                f64::from(k.implanted) * cells * (1.0 + PREP_OVERAGE),
-                0,
-                "cells",
-                format!(
-                    "{} animals x {cells:.3e} cells x {} (prep overage, assumed); {}",
-                    k.implanted,
-                    fmt_num(1.0 + PREP_OVERAGE),
-                    c.line
-                ),
-            ));
-        }
+        implantation_rows(c, k, &mut out);
     }
     if x.cohorts.len() > 1 {
         out.push(row(
@@ -273,13 +184,139 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
             "sum over cohorts".into(),
         ));
     }
+    drug_rows(&cx, &mut out);
+    session_rows(tl, &mut out);
+    out
+}
 
-    // Drugs and dosing volumes from every administration on the body-weight trajectory.
+/// Mice to order (the animal plan and its arithmetic) and cages before and after
+/// randomization for cohort `c`.
+fn animal_rows(cx: &ResCx, c: &Cohort, plan: &AnimalPlan, out: &mut Vec<ResourceRow>) {
+    let x = cx.x;
+    let k = cohort_counts(plan);
+    let per_cage = x.husbandry.per_cage.max(1);
+    out.push(row(
+        format!("mice to order · {}", c.name),
+        f64::from(k.ordered),
+        0,
+        "mice",
+        format!(
+            "{}; yield: {}; {} {}{}",
+            plan.arithmetic(),
+            plan.yield_source,
+            x.animals.sex,
+            x.animals.strain,
+            if x.animals.ovariectomized {
+                ", ovariectomized"
+            } else {
+                ""
+            }
+        ),
+    ));
+    out.push(row(
+        format!("cages before randomization · {}", c.name),
+        f64::from(k.ordered.div_ceil(per_cage)),
+        0,
+        "cages",
+        format!("{} mice at <= {per_cage} per cage", k.ordered),
+    ));
+    let after: u32 = plan.arm_enrolled.iter().map(|n| n.div_ceil(per_cage)).sum();
+    out.push(row(
+        format!("cages after randomization · {}", c.name),
+        f64::from(after),
+        0,
+        "cages",
+        format!("one arm per cage group, <= {per_cage} per cage"),
+    ));
+}
+
+/// Day of the first `kind` event of cohort `cohort` (or of every cohort) in the timeline.
+fn cohort_event_day(tl: &Timeline, kind: EventKind, cohort: &str) -> Option<i64> {
+    tl.events
+        .iter()
+        .find(|e| e.kind == kind && e.cohort.as_deref().is_none_or(|n| n == cohort))
+        .map(|e| e.day)
+}
+
+/// Estrogen pellets of cohort `c`: enough per animal to cover implant to removal.
+fn pellet_row(cx: &ResCx, c: &Cohort, h: &HormoneSupport, k: CohortCounts) -> ResourceRow {
+    let tl = cx.tl;
+    // Days the pellet must release: from implant to removal (or the end of the study).
+    let implant = cohort_event_day(tl, EventKind::PelletImplant, &c.name);
+    let removal = match h.removal {
+        PelletRemoval::Never => None,
+        _ => cohort_event_day(tl, EventKind::PelletRemoval, &c.name),
+    };
+    let end = removal.unwrap_or_else(|| tl.last_day());
+    let days = implant.map_or(0, |i| (end - i).max(0));
+    let per_animal = ((days as f64 / h.release_days.max(1.0)).ceil() as u32).max(1);
+    row(
+        format!("estrogen pellets · {}", c.name),
+        f64::from(k.implanted * per_animal),
+        0,
+        "pellets",
+        format!(
+            "{} implanted x {per_animal} pellet(s) each ({} days of support / {}-day release); {}",
+            k.implanted,
+            days,
+            fmt_num(h.release_days),
+            h.name
+        ),
+    )
+}
+
+/// Matrigel and cells to prepare for implanting cohort `c`, with the prep overage.
+fn implantation_rows(c: &Cohort, k: CohortCounts, out: &mut Vec<ResourceRow>) {
+    let imp = &c.implantation;
+    let inj_ml = f64::from(k.implanted) * imp.volume_ul / 1000.0;
+    if imp.matrigel_fraction > 0.0 {
+        out.push(row(
+            format!("Matrigel · {}", c.name),
+            inj_ml * imp.matrigel_fraction * (1.0 + PREP_OVERAGE),
+            2,
+            "mL",
+            format!(
+                "{} animals x {} uL x {}% Matrigel x {} (prep overage {}%, assumed)",
+                k.implanted,
+                fmt_num(imp.volume_ul),
+                fmt_num(imp.matrigel_fraction * 100.0),
+                fmt_num(1.0 + PREP_OVERAGE),
+                fmt_num(PREP_OVERAGE * 100.0)
+            ),
+        ));
+    }
+    if let Some(cells) = imp.cells {
+        out.push(row(
+            format!("cells to expand · {}", c.name),
+            f64::from(k.implanted) * cells * (1.0 + PREP_OVERAGE),
+            0,
+            "cells",
+            format!(
+                "{} animals x {cells:.3e} cells x {} (prep overage, assumed); {}",
+                k.implanted,
+                fmt_num(1.0 + PREP_OVERAGE),
+                c.line
+            ),
+        ));
+    }
+}
+
+/// One agent's use summed over every administration of the timeline.
+#[derive(Default)]
+struct AgentUse {
+    mg: f64,
+    ml: f64,
+    administrations: u64,
+    /// Dosing volumes, as `"{mL/kg} mL/kg {route}"`.
+    volumes: BTreeSet<String>,
+}
+
+/// Drug and dosing-solution use per agent (by name) from every dose record on the
+/// body-weight trajectory, and the administrations without a dosing volume.
+fn agent_use(x: &Xenograft, tl: &Timeline) -> (BTreeMap<String, AgentUse>, BTreeSet<String>) {
     let bw0 = x.animals.body_weight_g.value;
     let gain = x.animals.weight_gain_g_per_day.value;
-    let overage = 1.0 + x.husbandry.drug_overage_fraction.max(0.0);
-    // agent → (mg, mL, administrations, mL/kg text)
-    let mut per_agent: BTreeMap<String, (f64, f64, u64, BTreeSet<String>)> = BTreeMap::new();
+    let mut per_agent: BTreeMap<String, AgentUse> = BTreeMap::new();
     let mut no_volume: BTreeSet<String> = BTreeSet::new();
     for d in &tl.doses {
         let Some(t) = x
@@ -295,24 +332,36 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
             .volume_ml_per_kg
             .or((t.route == Route::Po).then_some(DEFAULT_PO_ML_PER_KG));
         let e = per_agent.entry(d.agent.clone()).or_default();
-        e.0 += mg;
-        e.2 += u64::from(d.animals);
+        e.mg += mg;
+        e.administrations += u64::from(d.animals);
         if let Some(v) = ml_per_kg {
-            e.1 += v * bw / 1000.0 * f64::from(d.animals);
-            e.3.insert(format!("{} mL/kg {}", fmt_num(v), t.route.as_str()));
+            e.ml += v * bw / 1000.0 * f64::from(d.animals);
+            e.volumes
+                .insert(format!("{} mL/kg {}", fmt_num(v), t.route.as_str()));
         } else {
             no_volume.insert(format!("{} ({})", d.agent, t.route.as_str()));
         }
     }
+    (per_agent, no_volume)
+}
+
+/// Drugs, dosing solutions and the total vehicle volume, with the drug overage.
+fn drug_rows(cx: &ResCx, out: &mut Vec<ResourceRow>) {
+    let x = cx.x;
+    let bw0 = x.animals.body_weight_g.value;
+    let gain = x.animals.weight_gain_g_per_day.value;
+    let overage = 1.0 + x.husbandry.drug_overage_fraction.max(0.0);
+    let (per_agent, no_volume) = agent_use(x, cx.tl);
     let traj = format!(
         "body weight {} g at day 0 + {} g/day",
         fmt_num(bw0),
         fmt_num(gain)
     );
     let mut vehicle_ml = 0.0;
-    for (agent, (mg, ml, n, vols)) in &per_agent {
+    for (agent, u) in &per_agent {
+        let (mg, ml, n) = (u.mg, u.ml, u.administrations);
         let is_vehicle = x.agent(agent).is_some_and(|a| a.vehicle);
-        if !is_vehicle && *mg > 0.0 {
+        if !is_vehicle && mg > 0.0 {
             out.push(row(
                 format!("{agent} (drug)"),
                 mg * overage,
@@ -321,13 +370,13 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
                 format!(
                     "{} administrations, dose x {traj}: {} mg x {} (overage {}%)",
                     n,
-                    crate::output::fmt_f(*mg, 1),
+                    crate::output::fmt_f(mg, 1),
                     fmt_num(overage),
                     fmt_num(x.husbandry.drug_overage_fraction * 100.0)
                 ),
             ));
         }
-        if *ml > 0.0 {
+        if ml > 0.0 {
             vehicle_ml += ml * overage;
             let formulation = x.agent(agent).map_or("", |a| a.formulation.as_str());
             out.push(row(
@@ -337,7 +386,7 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
                 "mL",
                 format!(
                     "{n} administrations at {} on the {traj}, x {} overage; {formulation}",
-                    vols.iter().cloned().collect::<Vec<_>>().join(", "),
+                    u.volumes.iter().cloned().collect::<Vec<_>>().join(", "),
                     fmt_num(overage)
                 ),
             ));
@@ -359,6 +408,10 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
             },
         ));
     }
+}
+
+/// Caliper and body-weight sessions (one per cohort per date) with their animal counts.
+fn session_rows(tl: &Timeline, out: &mut Vec<ResourceRow>) {
     for (kind, name) in [
         (EventKind::Caliper, "caliper"),
         (EventKind::BodyWeight, "body-weight"),
@@ -383,5 +436,4 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
             ),
         ));
     }
-    out
 }

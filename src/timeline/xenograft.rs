@@ -6,7 +6,8 @@ use super::{
     DoseRecord, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError,
 };
 use crate::protocol::{
-    EventKind, MeasurementKind, PelletRemoval, Protocol, Schedule, Scope, Xenograft,
+    Cohort, EventKind, HormoneSupport, MeasurementKind, PelletRemoval, Protocol, Schedule, Scope,
+    Step, Xenograft,
 };
 use crate::sim::animals::{AnimalPlan, protocol_plans};
 
@@ -43,6 +44,19 @@ struct Ctx<'a> {
     /// Animals randomized per arm (cohort, arm), from the animal plans.
     arm_enrolled: Vec<Vec<u32>>,
     merged: usize,
+    /// Every cohort has the same layout: phases and `All`-scope steps are listed once.
+    shared: bool,
+}
+
+/// What a generated event says, apart from its cohort and occurrence.
+struct EventSpec<'a> {
+    phase: &'a str,
+    kind: EventKind,
+    label: &'a str,
+    arm: Option<&'a str>,
+    animals: u32,
+    details: &'a str,
+    series: String,
 }
 
 impl Ctx<'_> {
@@ -59,24 +73,13 @@ impl Ctx<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &self,
-        tl: &mut Timeline,
-        ci: Option<usize>,
-        occ: &Occurrence,
-        phase: &str,
-        kind: EventKind,
-        label: &str,
-        arm: Option<&str>,
-        animals: u32,
-        details: &str,
-        series: String,
-    ) {
+    /// Adds the event `e` at `occ` for cohort `ci` (`None`: every cohort), with the details
+    /// the calendar adds: dose of the day, moves to working days, phase uncertainty.
+    fn push(&self, tl: &mut Timeline, ci: Option<usize>, occ: &Occurrence, e: &EventSpec) {
         let layout = &self.layouts[ci.unwrap_or(0)];
         let cal = &self.options.calendar;
         let mut det: Vec<String> = Vec::new();
-        let details = details.trim().trim_end_matches('.');
+        let details = e.details.trim().trim_end_matches('.');
         if !details.is_empty() {
             det.push(details.to_string());
         }
@@ -91,7 +94,7 @@ impl Ctx<'_> {
         if let Some(p) = layout
             .phases
             .iter()
-            .find(|p| p.name == phase && p.start == occ.day && p.moved_from.is_some())
+            .find(|p| p.name == e.phase && p.start == occ.day && p.moved_from.is_some())
             && let Some(d) = p.moved_from.and_then(|m| cal.date(m))
         {
             det.push(format!("phase `{}` start moved from {d}", p.name));
@@ -105,15 +108,15 @@ impl Ctx<'_> {
             time: occ.time,
             end_day: None,
             study_day: occ.day - layout.day0,
-            phase: phase.to_string(),
-            kind,
-            label: label.to_string(),
+            phase: e.phase.to_string(),
+            kind: e.kind.clone(),
+            label: e.label.to_string(),
             cohort: ci.map(|i| self.x.cohorts[i].name.clone()),
-            arm: arm.map(str::to_string),
-            animals: Some(animals),
+            arm: e.arm.map(str::to_string),
+            animals: Some(e.animals),
             details: det.join("; "),
             flag: None,
-            series,
+            series: e.series.clone(),
             hands_on_h: None,
         });
     }
@@ -134,6 +137,23 @@ impl Ctx<'_> {
         };
         let (s, l) = (p.start, p.len);
         dose_occurrences(&self.options.calendar, sched, s, l, &mut self.merged)
+    }
+
+    /// The protocol has a step of kind `k` for `cohort`: the generated event is then left
+    /// to the step.
+    fn has_step(&self, k: EventKind, cohort: &str) -> bool {
+        self.protocol
+            .steps
+            .iter()
+            .any(|s| s.kind == k && step_applies(s, cohort))
+    }
+}
+
+/// The step's scope includes cohort `cohort` (every scope names at most one cohort).
+fn step_applies(s: &Step, cohort: &str) -> bool {
+    match &s.scope {
+        Scope::All => true,
+        Scope::Cohort(c) | Scope::Arm { cohort: c, .. } => c == cohort,
     }
 }
 
@@ -195,16 +215,43 @@ pub(super) fn expand(
         counts,
         arm_enrolled,
         merged: 0,
+        shared,
     };
+    phase_spans(&ctx, tl);
+    protocol_steps(&mut ctx, tl);
+    let names = PhaseNames {
+        day0: protocol
+            .phases
+            .get(protocol.day0_phase())
+            .map_or_else(String::new, |p| p.name.clone()),
+        last: protocol
+            .phases
+            .last()
+            .map_or_else(String::new, |p| p.name.clone()),
+    };
+    for ci in 0..x.cohorts.len() {
+        cohort_events(&mut ctx, tl, ci, &names);
+    }
+    if ctx.merged > 0 {
+        tl.notes.push(format!(
+            "{} weekday occurrence(s) fell on a non-working day and were merged into the next scheduled one",
+            ctx.merged
+        ));
+    }
+    Ok(())
+}
 
-    // Gantt bars and conditional phases.
+/// Gantt bars of the phases (once when the layouts are shared, else per cohort) and the
+/// conditional phases with their estimates (per cohort).
+fn phase_spans(ctx: &Ctx, tl: &mut Timeline) {
+    let x = ctx.x;
     for (ci, layout) in ctx.layouts.iter().enumerate() {
-        if shared && ci > 0 {
+        if ctx.shared && ci > 0 {
             break;
         }
         let cname = x.cohorts.get(ci).map_or("", |c| c.name.as_str());
         for p in &layout.phases {
-            let label = if shared || cname.is_empty() {
+            let label = if ctx.shared || cname.is_empty() {
                 p.name.clone()
             } else {
                 format!("{} · {cname}", p.name)
@@ -227,17 +274,12 @@ pub(super) fn expand(
             }
         }
     }
+}
 
-    // Protocol steps.
-    let has_kind = |k: EventKind, cohort: &str| {
-        protocol.steps.iter().any(|s| {
-            s.kind == k
-                && match &s.scope {
-                    Scope::All => true,
-                    Scope::Cohort(c) | Scope::Arm { cohort: c, .. } => c == cohort,
-                }
-        })
-    };
+/// The protocol's own steps, step by step and cohort by cohort: `All`-scope steps once for
+/// shared layouts (with every cohort's animals), else per cohort; arm steps with the arm's n.
+fn protocol_steps(ctx: &mut Ctx, tl: &mut Timeline) {
+    let (protocol, x, shared) = (ctx.protocol, ctx.x, ctx.shared);
     for step in &protocol.steps {
         for (ci, cohort) in x.cohorts.iter().enumerate() {
             let (arm, animals) = match &step.scope {
@@ -271,279 +313,300 @@ pub(super) fn expand(
                 Some(i) if x.cohorts.len() > 1 => format!("{} · {}", step.name, x.cohorts[i].name),
                 _ => step.name.clone(),
             };
+            let spec = EventSpec {
+                phase: &step.phase,
+                kind: step.kind.clone(),
+                label: &step.name,
+                arm: arm.as_deref(),
+                animals,
+                details: &step.details,
+                series,
+            };
             for o in ctx.occ(ci, &step.phase, &step.schedule) {
-                ctx.push(
-                    tl,
-                    cohort_of_event,
-                    &o,
-                    &step.phase,
-                    step.kind.clone(),
-                    &step.name,
-                    arm.as_deref(),
+                ctx.push(tl, cohort_of_event, &o, &spec);
+            }
+        }
+    }
+}
+
+/// Names of the day-0 phase and of the last phase (empty when absent).
+struct PhaseNames {
+    day0: String,
+    last: String,
+}
+
+/// One cohort as its generated events read it.
+struct CohortCx<'a> {
+    ci: usize,
+    cohort: &'a Cohort,
+    layout: Layout,
+    counts: CohortCounts,
+    /// Several cohorts: series names carry the cohort.
+    multi: bool,
+}
+
+impl CohortCx<'_> {
+    /// Series name `s`, with the cohort when there are several.
+    fn tag(&self, s: &str) -> String {
+        if self.multi {
+            format!("{s} · {}", self.cohort.name)
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// The events generated for cohort `ci` (unless a protocol step covers them), in this order:
+/// implantation, hormone pellet, randomization, measurements, dosing, end of study.
+fn cohort_events(ctx: &mut Ctx, tl: &mut Timeline, ci: usize, names: &PhaseNames) {
+    let x = ctx.x;
+    let cc = CohortCx {
+        ci,
+        cohort: &x.cohorts[ci],
+        layout: ctx.layouts[ci].clone(),
+        counts: ctx.counts[ci],
+        multi: x.cohorts.len() > 1,
+    };
+    let implant_day = implantation(ctx, tl, &cc);
+    if let Some(h) = &cc.cohort.hormone {
+        pellet_events(ctx, tl, &cc, h, implant_day);
+    }
+    if !ctx.has_step(EventKind::Randomization, &cc.cohort.name) {
+        randomization(ctx, tl, &cc, &names.day0);
+    }
+    measurements(ctx, tl, &cc);
+    dosing(ctx, tl, &cc);
+    if !ctx.has_step(EventKind::Harvest, &cc.cohort.name)
+        && let Some(p) = cc.layout.phases.last()
+    {
+        let o = once_shifted(&ctx.options.calendar, p.end() - 1);
+        let what = if x.end_of_study.is_empty() {
+            "necropsy".to_string()
+        } else {
+            x.end_of_study.join("; ")
+        };
+        let spec = EventSpec {
+            phase: &names.last,
+            kind: EventKind::Harvest,
+            label: "end of study: harvest",
+            arm: None,
+            animals: cc.counts.enrolled,
+            details: &what,
+            series: cc.tag("harvest"),
+        };
+        ctx.push(tl, Some(ci), &o, &spec);
+    }
+}
+
+/// Implantation day of the cohort: its implantation step's first occurrence, else a
+/// generated implantation at the start of the phase before the day-0 phase.
+fn implantation(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) -> i64 {
+    let protocol = ctx.protocol;
+    let implant_step = protocol
+        .steps
+        .iter()
+        .find(|s| s.kind == EventKind::Implantation && step_applies(s, &cc.cohort.name));
+    if let Some(s) = implant_step {
+        return ctx
+            .occ(cc.ci, &s.phase, &s.schedule)
+            .first()
+            .map_or(0, |o| o.day);
+    }
+    let d0 = protocol.day0_phase();
+    let ph = cc
+        .layout
+        .phases
+        .get(d0.saturating_sub(1))
+        .or(cc.layout.phases.first());
+    let (day, name) = ph.map_or((0, String::new()), |p| (p.start, p.name.clone()));
+    let imp = &cc.cohort.implantation;
+    let cells = imp
+        .cells
+        .map_or("PDX fragment".to_string(), |c| format!("{c:.2e} cells"));
+    let o = once_shifted(&ctx.options.calendar, day);
+    let details = format!(
+        "{} {}, {} uL ({:.0}% Matrigel), {}",
+        cc.cohort.line,
+        cells,
+        imp.volume_ul,
+        imp.matrigel_fraction * 100.0,
+        imp.site
+    );
+    let spec = EventSpec {
+        phase: &name,
+        kind: EventKind::Implantation,
+        label: "tumor implantation",
+        arm: None,
+        animals: cc.counts.implanted,
+        details: &details,
+        series: cc.tag("implantation"),
+    };
+    ctx.push(tl, Some(cc.ci), &o, &spec);
+    o.day
+}
+
+/// Estrogen pellet implant (offset from implantation) and removal (at randomization or on
+/// a study day), each unless a protocol step covers it.
+fn pellet_events(
+    ctx: &mut Ctx,
+    tl: &mut Timeline,
+    cc: &CohortCx,
+    h: &HormoneSupport,
+    implant_day: i64,
+) {
+    let layout = &cc.layout;
+    if !ctx.has_step(EventKind::PelletImplant, &cc.cohort.name) {
+        let d = implant_day + i64::from(h.implant_offset_days);
+        let o = once_shifted(&ctx.options.calendar, d);
+        let phase = layout.phase_at(o.day);
+        let details = format!(
+            "{} ({} mg, {}-day release)",
+            h.name, h.dose_mg, h.release_days
+        );
+        let spec = EventSpec {
+            phase: &phase,
+            kind: EventKind::PelletImplant,
+            label: "estrogen pellet implant",
+            arm: None,
+            animals: cc.counts.implanted,
+            details: &details,
+            series: cc.tag("pellet"),
+        };
+        ctx.push(tl, Some(cc.ci), &o, &spec);
+    }
+    if !ctx.has_step(EventKind::PelletRemoval, &cc.cohort.name) {
+        let d = match h.removal {
+            PelletRemoval::AtRandomization => Some(layout.day0),
+            PelletRemoval::OnStudyDay(s) => Some(layout.day0 + i64::from(s)),
+            PelletRemoval::Never => None,
+        };
+        if let Some(d) = d {
+            let o = once_shifted(&ctx.options.calendar, d);
+            let phase = layout.phase_at(o.day);
+            let spec = EventSpec {
+                phase: &phase,
+                kind: EventKind::PelletRemoval,
+                label: "estrogen pellet removal",
+                arm: None,
+                animals: cc.counts.enrolled,
+                details: &h.name,
+                series: cc.tag("pellet"),
+            };
+            ctx.push(tl, Some(cc.ci), &o, &spec);
+        }
+    }
+}
+
+/// Randomization on study day 0 (never shifted: it defines day 0), with the window and arms.
+fn randomization(ctx: &Ctx, tl: &mut Timeline, cc: &CohortCx, day0_name: &str) {
+    let o = once(cc.layout.day0);
+    let e = &ctx.x.enrollment;
+    let arms: Vec<String> = cc
+        .cohort
+        .arms
+        .iter()
+        .zip(&ctx.arm_enrolled[cc.ci])
+        .map(|(a, n)| format!("{} n={n}", a.name))
+        .collect();
+    let details = format!(
+        "window {}-{} mm3 ({:?}, {:?}); arms: {}",
+        e.min_mm3,
+        e.max_mm3,
+        e.randomization,
+        e.mode,
+        arms.join(", ")
+    );
+    let spec = EventSpec {
+        phase: day0_name,
+        kind: EventKind::Randomization,
+        label: "randomization",
+        arm: None,
+        animals: cc.counts.enrolled,
+        details: &details,
+        series: cc.tag("randomization"),
+    };
+    ctx.push(tl, Some(cc.ci), &o, &spec);
+}
+
+/// Caliper and body-weight readings in each of their phases.
+fn measurements(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) {
+    let x = ctx.x;
+    for m in &x.measurements {
+        let kind = match m.kind {
+            MeasurementKind::Caliper => EventKind::Caliper,
+            MeasurementKind::BodyWeight => EventKind::BodyWeight,
+        };
+        let details = format!("{} ({})", m.name, m.schedule.frequency.label());
+        for ph in &m.phases {
+            let spec = EventSpec {
+                phase: ph,
+                kind: kind.clone(),
+                label: &m.name,
+                arm: None,
+                animals: ctx.animals(cc.ci, ph, &kind),
+                details: &details,
+                series: cc.tag(&m.name),
+            };
+            for o in ctx.occ(cc.ci, ph, &m.schedule) {
+                ctx.push(tl, Some(cc.ci), &o, &spec);
+            }
+        }
+    }
+}
+
+/// Dosing events per arm and treatment, each with its dose record.
+fn dosing(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) {
+    let x = ctx.x;
+    for (ai, arm) in cc.cohort.arms.iter().enumerate() {
+        // Randomized animals (n ÷ (1 − attrition)) are dosed.
+        let animals = ctx.arm_enrolled[cc.ci][ai];
+        for t in &arm.treatments {
+            let label = if x.agent(&t.agent).is_some_and(|a| a.vehicle) || t.dose <= 0.0 {
+                format!("dosing: {} {}", t.agent, t.route.as_str())
+            } else {
+                format!(
+                    "dosing: {} {} {} {}",
+                    t.agent,
+                    fmt_num(t.dose),
+                    t.unit.as_str(),
+                    t.route.as_str()
+                )
+            };
+            let formulation = x.agent(&t.agent).map_or("", |a| a.formulation.as_str());
+            let details = format!(
+                "{}{}{}",
+                t.schedule.frequency.label(),
+                if formulation.is_empty() { "" } else { "; " },
+                formulation
+            );
+            let mut series = format!("dosing · {}", arm.name);
+            if arm.treatments.len() > 1 {
+                series = format!("{series} · {}", t.agent);
+            }
+            if cc.multi {
+                series = format!("{series} · {}", cc.cohort.name);
+            }
+            let spec = EventSpec {
+                phase: &t.phase,
+                kind: EventKind::Dosing,
+                label: &label,
+                arm: Some(&arm.name),
+                animals,
+                details: &details,
+                series,
+            };
+            for o in ctx.dose_occ(cc.ci, &t.phase, &t.schedule) {
+                tl.doses.push(DoseRecord {
+                    cohort: cc.cohort.name.clone(),
+                    arm: arm.name.clone(),
+                    agent: t.agent.clone(),
+                    study_day: o.day - cc.layout.day0,
                     animals,
-                    &step.details,
-                    series.clone(),
-                );
+                });
+                ctx.push(tl, Some(cc.ci), &o, &spec);
             }
         }
     }
-
-    let day0_name = protocol
-        .phases
-        .get(protocol.day0_phase())
-        .map_or_else(String::new, |p| p.name.clone());
-    let last_phase = protocol
-        .phases
-        .last()
-        .map_or_else(String::new, |p| p.name.clone());
-
-    for (ci, cohort) in x.cohorts.iter().enumerate() {
-        let multi = x.cohorts.len() > 1;
-        let tag = |s: &str| {
-            if multi {
-                format!("{s} · {}", cohort.name)
-            } else {
-                s.to_string()
-            }
-        };
-        let layout = ctx.layouts[ci].clone();
-        let counts = ctx.counts[ci];
-
-        // Implantation day: the cohort's implantation step, else generated at the start of the
-        // phase before the day-0 phase.
-        let implant_step = protocol.steps.iter().find(|s| {
-            s.kind == EventKind::Implantation
-                && match &s.scope {
-                    Scope::All => true,
-                    Scope::Cohort(c) | Scope::Arm { cohort: c, .. } => *c == cohort.name,
-                }
-        });
-        let implant_day = match implant_step {
-            Some(s) => ctx
-                .occ(ci, &s.phase, &s.schedule)
-                .first()
-                .map_or(0, |o| o.day),
-            None => {
-                let d0 = protocol.day0_phase();
-                let ph = layout
-                    .phases
-                    .get(d0.saturating_sub(1))
-                    .or(layout.phases.first());
-                let (day, name) = ph.map_or((0, String::new()), |p| (p.start, p.name.clone()));
-                let imp = &cohort.implantation;
-                let cells = imp
-                    .cells
-                    .map_or("PDX fragment".to_string(), |c| format!("{c:.2e} cells"));
-                let o = once_shifted(&ctx.options.calendar, day);
-                ctx.push(
-                    tl,
-                    Some(ci),
-                    &o,
-                    &name,
-                    EventKind::Implantation,
-                    "tumor implantation",
-                    None,
-                    counts.implanted,
-                    &format!(
-                        "{} {}, {} uL ({:.0}% Matrigel), {}",
-                        cohort.line,
-                        cells,
-                        imp.volume_ul,
-                        imp.matrigel_fraction * 100.0,
-                        imp.site
-                    ),
-                    tag("implantation"),
-                );
-                o.day
-            }
-        };
-
-        // Hormone pellet.
-        if let Some(h) = &cohort.hormone {
-            if !has_kind(EventKind::PelletImplant, &cohort.name) {
-                let d = implant_day + i64::from(h.implant_offset_days);
-                let o = once_shifted(&ctx.options.calendar, d);
-                let phase = layout.phase_at(o.day);
-                ctx.push(
-                    tl,
-                    Some(ci),
-                    &o,
-                    &phase,
-                    EventKind::PelletImplant,
-                    "estrogen pellet implant",
-                    None,
-                    counts.implanted,
-                    &format!(
-                        "{} ({} mg, {}-day release)",
-                        h.name, h.dose_mg, h.release_days
-                    ),
-                    tag("pellet"),
-                );
-            }
-            if !has_kind(EventKind::PelletRemoval, &cohort.name) {
-                let d = match h.removal {
-                    PelletRemoval::AtRandomization => Some(layout.day0),
-                    PelletRemoval::OnStudyDay(s) => Some(layout.day0 + i64::from(s)),
-                    PelletRemoval::Never => None,
-                };
-                if let Some(d) = d {
-                    let o = once_shifted(&ctx.options.calendar, d);
-                    let phase = layout.phase_at(o.day);
-                    ctx.push(
-                        tl,
-                        Some(ci),
-                        &o,
-                        &phase,
-                        EventKind::PelletRemoval,
-                        "estrogen pellet removal",
-                        None,
-                        counts.enrolled,
-                        &h.name,
-                        tag("pellet"),
-                    );
-                }
-            }
-        }
-
-        // Randomization.
-        if !has_kind(EventKind::Randomization, &cohort.name) {
-            let o = once(layout.day0);
-            let e = &x.enrollment;
-            let arms: Vec<String> = cohort
-                .arms
-                .iter()
-                .zip(&ctx.arm_enrolled[ci])
-                .map(|(a, n)| format!("{} n={n}", a.name))
-                .collect();
-            ctx.push(
-                tl,
-                Some(ci),
-                &o,
-                &day0_name,
-                EventKind::Randomization,
-                "randomization",
-                None,
-                counts.enrolled,
-                &format!(
-                    "window {}-{} mm3 ({:?}, {:?}); arms: {}",
-                    e.min_mm3,
-                    e.max_mm3,
-                    e.randomization,
-                    e.mode,
-                    arms.join(", ")
-                ),
-                tag("randomization"),
-            );
-        }
-
-        // Measurements.
-        for m in &x.measurements {
-            let kind = match m.kind {
-                MeasurementKind::Caliper => EventKind::Caliper,
-                MeasurementKind::BodyWeight => EventKind::BodyWeight,
-            };
-            for ph in &m.phases {
-                let animals = ctx.animals(ci, ph, &kind);
-                for o in ctx.occ(ci, ph, &m.schedule) {
-                    ctx.push(
-                        tl,
-                        Some(ci),
-                        &o,
-                        ph,
-                        kind.clone(),
-                        &m.name,
-                        None,
-                        animals,
-                        &format!("{} ({})", m.name, m.schedule.frequency.label()),
-                        tag(&m.name),
-                    );
-                }
-            }
-        }
-
-        // Dosing per arm.
-        for (ai, arm) in cohort.arms.iter().enumerate() {
-            for t in &arm.treatments {
-                let label = if x.agent(&t.agent).is_some_and(|a| a.vehicle) || t.dose <= 0.0 {
-                    format!("dosing: {} {}", t.agent, t.route.as_str())
-                } else {
-                    format!(
-                        "dosing: {} {} {} {}",
-                        t.agent,
-                        fmt_num(t.dose),
-                        t.unit.as_str(),
-                        t.route.as_str()
-                    )
-                };
-                let formulation = x.agent(&t.agent).map_or("", |a| a.formulation.as_str());
-                let details = format!(
-                    "{}{}{}",
-                    t.schedule.frequency.label(),
-                    if formulation.is_empty() { "" } else { "; " },
-                    formulation
-                );
-                let mut series = format!("dosing · {}", arm.name);
-                if arm.treatments.len() > 1 {
-                    series = format!("{series} · {}", t.agent);
-                }
-                if multi {
-                    series = format!("{series} · {}", cohort.name);
-                }
-                for o in ctx.dose_occ(ci, &t.phase, &t.schedule) {
-                    tl.doses.push(DoseRecord {
-                        cohort: cohort.name.clone(),
-                        arm: arm.name.clone(),
-                        agent: t.agent.clone(),
-                        study_day: o.day - layout.day0,
-                        animals: ctx.arm_enrolled[ci][ai],
-                    });
-                    ctx.push(
-                        tl,
-                        Some(ci),
-                        &o,
-                        &t.phase,
-                        EventKind::Dosing,
-                        &label,
-                        Some(&arm.name),
-                        ctx.arm_enrolled[ci][ai],
-                        &details,
-                        series.clone(),
-                    );
-                }
-            }
-        }
-
-        // End of study.
-        if !has_kind(EventKind::Harvest, &cohort.name)
-            && let Some(p) = layout.phases.last()
-        {
-            let o = once_shifted(&ctx.options.calendar, p.end() - 1);
-            let what = if x.end_of_study.is_empty() {
-                "necropsy".to_string()
-            } else {
-                x.end_of_study.join("; ")
-            };
-            ctx.push(
-                tl,
-                Some(ci),
-                &o,
-                &last_phase,
-                EventKind::Harvest,
-                "end of study: harvest",
-                None,
-                counts.enrolled,
-                &what,
-                tag("harvest"),
-            );
-        }
-    }
-    if ctx.merged > 0 {
-        tl.notes.push(format!(
-            "{} weekday occurrence(s) fell on a non-working day and were merged into the next scheduled one",
-            ctx.merged
-        ));
-    }
-    Ok(())
 }
 
 pub(super) use crate::output::fmt_value as fmt_num;
