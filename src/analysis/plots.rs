@@ -83,6 +83,8 @@ pub fn tgi(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions) -> 
             c.x_range = Some((d0, d1));
             c.y_range = Some(TGI_CLIP_PCT);
         }
+        // Legend entries without lines would suggest curves hidden somewhere.
+        c.legend = Legend::Hidden;
     }
     c.note = Some(if opt.bootstrap_reps > 0 {
         format!(

@@ -303,12 +303,17 @@ mod tests {
         assert_eq!(ink.len(), 7);
         let (c, l) = (ink[4], ink[5]);
         assert!(l.0 >= c.1 - 1, "c {c:?} and l {l:?} overlap");
-        // The "l" starts right of its pen position by its side bearing (≥ 1 px at this size).
+        // The "l" ink starts its side bearing (≈ 1.2 px at this size) right of its pen
+        // position; the old path put it at the pen position itself.
         let lay = layout("vehicle", 14.0, FontStyle::Normal);
-        let pen_l = lay.glyphs[5].1;
+        let (id, pen_l) = lay.glyphs[5];
+        let lsb = font(FontStyle::Normal)
+            .as_scaled(lay.scale)
+            .h_side_bearing(id);
+        assert!(lsb >= 1.0, "{lsb}");
         assert!(
-            l.0 as f32 >= pen_l.floor(),
-            "l ink {l:?} left of pen {pen_l}"
+            l.0 as f32 >= (pen_l + lsb).floor(),
+            "l ink {l:?}, pen {pen_l} + {lsb}"
         );
     }
 
