@@ -416,10 +416,10 @@ impl Fonts {
     }
 }
 
-/// Pixel layout of a chart: the title strip (title + wrapped subtitle lines), the footer strip
-/// (wrapped note lines) and the outside legend column; the data area is what is left.
+/// The title strip (title + wrapped subtitle lines) and the footer strip (wrapped note
+/// lines) of a figure: one owner of their sizes and drawing for charts and panel grids.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Areas {
+pub struct Strips {
     /// Height of the title strip.
     pub header: u32,
     /// Subtitle lines.
@@ -428,6 +428,59 @@ pub struct Areas {
     pub footer: u32,
     /// Note lines.
     pub note: Vec<String>,
+}
+
+impl Strips {
+    pub(crate) fn new(subtitle: Option<&str>, note: Option<&str>, w: u32, f: Fonts) -> Self {
+        let lines = |t: Option<&str>, size: u32, margin: f64| {
+            t.map(|t| wrap(t, f64::from(size), f64::from(w) - margin))
+                .unwrap_or_default()
+        };
+        let subtitle = lines(subtitle, f.sub, 40.0);
+        let note = lines(note, f.note, 16.0);
+        Strips {
+            header: f.title + 12 + subtitle.len() as u32 * (f.sub + 3),
+            footer: if note.is_empty() {
+                0
+            } else {
+                note.len() as u32 * (f.note + 3) + 6
+            },
+            subtitle,
+            note,
+        }
+    }
+
+    /// Draws the title, subtitle and the right-aligned note (in its own strip under the axis
+    /// title, so the two never overlap); returns the area left between the strips.
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+        f: Fonts,
+    ) -> Result<DrawingArea<DB, Shift>, PlotError> {
+        let e = draw_err(title);
+        let (w, h) = root.dim_in_pixel();
+        draw_header(root, title, &self.subtitle, f)?;
+        let grey = RGBColor(110, 110, 110);
+        for (k, line) in self.note.iter().enumerate() {
+            let y = (h - self.footer) as i32 + 2 + k as i32 * (f.note as i32 + 3);
+            let style = (FONT, f.note)
+                .into_font()
+                .color(&grey)
+                .pos(Pos::new(HPos::Right, VPos::Top));
+            root.draw(&Text::new(line.clone(), (w as i32 - 8, y), style))
+                .map_err(&e)?;
+        }
+        Ok(root.margin(self.header, self.footer, 0, 0))
+    }
+}
+
+/// Pixel layout of a chart: its [`Strips`] and the outside legend column; the data area is
+/// what is left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Areas {
+    /// Title and footer strips.
+    pub strips: Strips,
     /// Width of the legend column right of the data (0 unless [`Legend::Outside`]).
     pub legend_width: u32,
 }
@@ -563,32 +616,13 @@ impl XyChart {
     /// The pixel layout of this chart at `size` (see [`Areas`]).
     pub fn areas(&self, (w, _h): (u32, u32)) -> Areas {
         let f = Fonts::of(self.compact);
-        let subtitle = self
-            .subtitle
-            .as_deref()
-            .map(|t| wrap(t, f64::from(f.sub), f64::from(w) - 40.0))
-            .unwrap_or_default();
-        let note = self
-            .note
-            .as_deref()
-            .map(|t| wrap(t, f64::from(f.note), f64::from(w) - 16.0))
-            .unwrap_or_default();
-        let header = f.title + 12 + subtitle.len() as u32 * (f.sub + 3);
-        let footer = if note.is_empty() {
-            0
-        } else {
-            note.len() as u32 * (f.note + 3) + 6
-        };
         let legend_width = if self.legend == Legend::Outside {
             legend_column_width(&self.legend_entries(), f.legend, w * 2 / 5)
         } else {
             0
         };
         Areas {
-            header,
-            subtitle,
-            footer,
-            note,
+            strips: Strips::new(self.subtitle.as_deref(), self.note.as_deref(), w, f),
             legend_width,
         }
     }
@@ -599,20 +633,7 @@ impl Figure for XyChart {
         let (w, h) = root.dim_in_pixel();
         let a = self.areas((w, h));
         let f = Fonts::of(self.compact);
-        let e = draw_err(&self.title);
-        draw_header(root, &self.title, &a.subtitle, f)?;
-        let grey = RGBColor(110, 110, 110);
-        for (k, line) in a.note.iter().enumerate() {
-            // The note has its own strip under the axis title, right-aligned.
-            let y = (h - a.footer) as i32 + 2 + k as i32 * (f.note as i32 + 3);
-            let style = (FONT, f.note)
-                .into_font()
-                .color(&grey)
-                .pos(Pos::new(HPos::Right, VPos::Top));
-            root.draw(&Text::new(line.clone(), (w as i32 - 8, y), style))
-                .map_err(&e)?;
-        }
-        let body = root.margin(a.header, a.footer, 0, 0);
+        let body = a.strips.draw(root, &self.title, f)?;
         let plot = if a.legend_width > 0 {
             let (plot, legend) = body.split_horizontally(w - a.legend_width);
             let top = (f.margin + 8) as i32;
@@ -1077,8 +1098,11 @@ mod tests {
         let a = c.areas((1000, 650));
         let label_w = text_width(&c.series[0].label, 14.0) as u32;
         assert!(a.legend_width > label_w && a.legend_width <= 400, "{a:?}");
-        assert!(a.note.len() >= 2, "long note wraps into its own strip");
-        assert!(a.footer >= 2 * 13);
+        assert!(
+            a.strips.note.len() >= 2,
+            "long note wraps into its own strip"
+        );
+        assert!(a.strips.footer >= 2 * 13);
         c.legend = Legend::UpperLeft;
         assert_eq!(c.areas((1000, 650)).legend_width, 0);
     }
