@@ -64,6 +64,9 @@ pub struct AnalysisOptions {
     /// for tumor burden, which is the time-to-endpoint event, not a censoring (censoring it
     /// would bias the log-rank test against the arms with the largest tumors).
     pub burden: BurdenLimits,
+    /// Humane body-weight loss limit from baseline, % (the protocol's `max-weight-loss-pct`);
+    /// drawn on the body-weight figure. `None` = not given.
+    pub max_weight_loss_pct: Option<f64>,
 }
 
 /// Humane tumor-burden limits applied as time-to-endpoint events ([`time_to_endpoint`]).
@@ -117,6 +120,7 @@ impl AnalysisOptions {
             synergy_time_course: true,
             descriptive_tables: true,
             burden: BurdenLimits::NONE,
+            max_weight_loss_pct: None,
         }
     }
 
@@ -136,6 +140,7 @@ impl AnalysisOptions {
             },
             max_mean_diameter_mm: lim(&e.max_diameter_mm),
         };
+        self.max_weight_loss_pct = e.max_weight_loss_pct.as_ref().map(|s| s.value);
     }
 
     /// The applied event definition, e.g. "volume >= 700 mm3, or euthanasia for tumor burden

@@ -1,11 +1,18 @@
 //! Figures of the analysis: TGI% over time with bootstrap bands, a waterfall of best response
-//! with mRECIST bands, and Kaplan–Meier curves of time to endpoint with censor marks.
+//! with mRECIST bands, Kaplan–Meier curves of time to endpoint with censor marks, and the
+//! body-weight change per arm.
 
 use super::pipeline::{AnalysisOptions, AnalysisResult, CohortInfo};
 use crate::data::Dataset;
 use crate::plot::{
-    Band, FONT, Figure, Marker, PlotError, RefLine, Series, XyChart, color, draw_err,
+    Band, FONT, Figure, Legend, Marker, PlotError, RefLine, Series, XyChart, color, draw_err,
 };
+
+/// Shown TGI range, %: beyond it values are drawn at the edge. Early visits, when the control
+/// has barely grown, divide by a ΔC near zero and give TGIs of ±1 000% that would otherwise
+/// stretch the axis and flatten the curves that matter (−100% = treated grew twice as much as
+/// control; 200% = treated shrank by the control's gain).
+pub const TGI_CLIP_PCT: (f64, f64) = (-100.0, 200.0);
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -58,6 +65,27 @@ pub fn tgi(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions) -> 
         horizontal: false,
         label: format!("analysis day {}", cohort.analysis_day),
     });
+    c.clip_y = Some(TGI_CLIP_PCT);
+    c.legend = Legend::Outside;
+    c.subtitle = Some(tgi_subtitle(&c));
+    if c.series.iter().all(|s| s.points.is_empty()) {
+        // No defined TGI: span the study days so the empty axis is not a 2-day window
+        // around the analysis-day line.
+        let days = res
+            .tgi
+            .iter()
+            .filter(|t| t.cohort == cohort.name)
+            .map(|t| t.day);
+        let (d0, d1) = days.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| {
+            (a.min(d), b.max(d))
+        });
+        if d0 < d1 {
+            c.x_range = Some((d0, d1));
+            c.y_range = Some(TGI_CLIP_PCT);
+        }
+        // Legend entries without lines would suggest curves hidden somewhere.
+        c.legend = Legend::Hidden;
+    }
     c.note = Some(if opt.bootstrap_reps > 0 {
         format!(
             "bands: bootstrap 95% CI, {} reps, seed {}",
@@ -67,6 +95,22 @@ pub fn tgi(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions) -> 
         "no bootstrap".to_string()
     });
     c
+}
+
+/// How to read the TGI axis: its clipping (with the count of values beyond it), or why there
+/// is no curve.
+fn tgi_subtitle(c: &XyChart) -> String {
+    let (lo, hi) = TGI_CLIP_PCT;
+    if c.series.iter().all(|s| s.points.is_empty()) {
+        return "TGI is undefined at every day: the control arm did not grow from baseline, so there is no growth to inhibit".into();
+    }
+    let clipped = c.clipped_points();
+    let beyond = match clipped {
+        0 => "none beyond it".to_string(),
+        1 => "1 value beyond it drawn as a triangle at the edge".to_string(),
+        k => format!("{k} values beyond it drawn as triangles at the edge"),
+    };
+    format!("Axis limited to {lo}% … {hi}% ({beyond}); 100% = stasis, above = regression")
 }
 
 /// Kaplan–Meier curves of time to endpoint per arm, with censoring marks.
@@ -304,8 +348,9 @@ fn cohort_dataset(ds: &Dataset, cohort: &CohortInfo) -> Dataset {
 }
 
 /// Writes `plots/growth` (mean ± SEM), `plots/spaghetti` (every animal, log scale) — both drawn
-/// by [`crate::plot::growth`], shared with `simulate` — and `plots/tgi`, `plots/waterfall`,
-/// `plots/survival` (SVG + PNG) per cohort (file names get `_<cohort>` when the data has
+/// by [`crate::plot::growth`], shared with `simulate` — and `plots/body_weight` (when body
+/// weights are recorded), `plots/tgi`, `plots/waterfall`, `plots/survival` (SVG + PNG) per
+/// cohort (file names get `_<cohort>` when the data has
 /// cohorts); returns the paths relative to `dir`.
 pub fn write_plots(
     ds: &Dataset,
@@ -366,6 +411,13 @@ pub fn write_plots_with(
                 true,
                 None,
             );
+            rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
+        }
+        let bw_title = format!("Body weight{title_suffix}");
+        if let Some(chart) =
+            crate::plot::growth::body_weight_chart(&cds, None, &bw_title, opt.max_weight_loss_pct)
+        {
+            let s = format!("body_weight{suffix}");
             rel(&s, crate::plot::save(&chart, &plots.join(&s), (900, 600))?);
         }
         if c.arms.len() > 1 {

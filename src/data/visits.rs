@@ -80,11 +80,51 @@ pub fn visit_windows(ds: &Dataset, cohort: Option<&str>) -> Vec<(f64, f64)> {
 /// Per-visit (day, mean, SEM, n) of the recorded volumes of `arm`, visits as in
 /// [`visit_windows`] (computed over the whole cohort so every arm shares the same visits).
 pub fn arm_mean_sem(ds: &Dataset, cohort: Option<&str>, arm: &str) -> Vec<(f64, f64, f64, usize)> {
+    arm_visit_stats(ds, cohort, arm, |r| r.volume_mm3)
+}
+
+/// Whether any row of `cohort` has a body weight.
+pub fn has_body_weights(ds: &Dataset, cohort: Option<&str>) -> bool {
+    in_cohort(ds, cohort).any(|r| r.body_weight_g.is_some_and(|w| w.is_finite() && w > 0.0))
+}
+
+/// Per-visit (day, mean, SEM, n) of the body-weight change of `arm`, % of each animal's
+/// baseline (its earliest recorded weight), visits as in [`arm_mean_sem`].
+pub fn arm_weight_change(
+    ds: &Dataset,
+    cohort: Option<&str>,
+    arm: &str,
+) -> Vec<(f64, f64, f64, usize)> {
+    let mut base: std::collections::HashMap<&str, (f64, f64)> = std::collections::HashMap::new();
+    for r in in_cohort(ds, cohort).filter(|r| r.arm == arm) {
+        let Some(w) = r.body_weight_g.filter(|w| w.is_finite() && *w > 0.0) else {
+            continue;
+        };
+        let b = base.entry(r.animal_id.as_str()).or_insert((r.day, w));
+        if r.day < b.0 {
+            *b = (r.day, w);
+        }
+    }
+    arm_visit_stats(ds, cohort, arm, |r| {
+        let w = r.body_weight_g.filter(|w| w.is_finite())?;
+        let (_, b) = base.get(r.animal_id.as_str())?;
+        Some(100.0 * (w / b - 1.0))
+    })
+}
+
+/// Per-visit (day, mean, SEM, n) of `value` over the rows of `arm` (one owner of the
+/// visit pooling and the SEM for every per-visit curve).
+fn arm_visit_stats(
+    ds: &Dataset,
+    cohort: Option<&str>,
+    arm: &str,
+    value: impl Fn(&Observation) -> Option<f64>,
+) -> Vec<(f64, f64, f64, usize)> {
     let windows = visit_windows(ds, cohort);
     let visit = |day: f64| windows.iter().find(|(d, _)| *d == day).map_or(day, |w| w.1);
     let mut by_day: Vec<(f64, Vec<f64>)> = Vec::new();
     for r in in_cohort(ds, cohort).filter(|r| r.arm == arm) {
-        let Some(v) = r.volume_mm3.filter(|v| v.is_finite()) else {
+        let Some(v) = value(r).filter(|v| v.is_finite()) else {
             continue;
         };
         let day = visit(r.day);
@@ -159,5 +199,30 @@ mod tests {
             rows: vec![obs("a", 0.0), obs("a", 1.0), obs("a", 2.0)],
         };
         assert_eq!(arm_mean_sem(&daily, None, "vehicle").len(), 3);
+    }
+
+    #[test]
+    fn weight_change_is_percent_of_each_animals_first_weight() {
+        let w = |id: &str, day: f64, g: f64| Observation {
+            body_weight_g: Some(g),
+            ..obs(id, "vehicle", day, 100.0)
+        };
+        let ds = Dataset {
+            rows: vec![
+                w("a", 0.0, 20.0),
+                w("a", 7.0, 18.0),
+                w("b", 0.0, 25.0),
+                w("b", 7.0, 25.0),
+            ],
+        };
+        assert!(has_body_weights(&ds, None));
+        let s = arm_weight_change(&ds, None, "vehicle");
+        assert_eq!((s[0].1, s[0].3), (0.0, 2));
+        // a: −10%, b: 0% → mean −5%.
+        assert!((s[1].1 + 5.0).abs() < 1e-12, "{s:?}");
+        let none = Dataset {
+            rows: vec![obs("a", "vehicle", 0.0, 100.0)],
+        };
+        assert!(!has_body_weights(&none, None));
     }
 }

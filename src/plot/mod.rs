@@ -9,9 +9,14 @@
 //! their own figures (waterfall, Gantt) on the same [`save`] path.
 
 pub mod growth;
+mod panels;
+pub mod text;
 mod xy;
 
-pub use xy::{Band, Marker, RefLine, Series, SeriesStyle, XyChart, tick_label};
+pub use panels::PanelGrid;
+pub use xy::{
+    Band, Legend, LegendEntry, Marker, RefLine, Series, SeriesStyle, XyChart, tick_label,
+};
 
 use crate::output::{OutputError, write_atomic};
 use plotters::coord::Shift;
@@ -19,11 +24,17 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-/// Font family name registered for all figures.
-pub const FONT: &str = "sans-serif";
+/// Font family registered for all figures; SVG files name it as a CSS font list, so a
+/// browser with DejaVu Sans shows the same metrics as the PNG.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
 
-/// Colour-blind-safe palette (Okabe & Ito 2008), first colour black for the control arm.
-pub const PALETTE: [RGBColor; 8] = [
+/// Colour-blind-safe palette, first colour black for the control arm: the eight colours of
+/// Okabe & Ito (2008, "Color Universal Design", jfly.uni-koeln.de/color) in their order, then
+/// three of Paul Tol's "muted" scheme (Tol 2021, "Colour Schemes", SRON/EPS/TN/09-002,
+/// personal.sron.nl/~pault) that differ in hue or lightness from all eight for the common
+/// colour-vision deficiencies: indigo #332288, wine #882255, olive #999933. Eleven colours, so
+/// a ten-arm study repeats none; beyond that [`dash`] changes the line style.
+pub const PALETTE: [RGBColor; 11] = [
     RGBColor(0, 0, 0),
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
@@ -32,11 +43,48 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(204, 121, 167),
     RGBColor(240, 228, 66),
+    RGBColor(51, 34, 136),
+    RGBColor(136, 34, 85),
+    RGBColor(153, 153, 51),
 ];
 
-/// Colour `i` of the palette (cycles).
+/// Colour `i` of the palette (cycles; [`dash`] tells the cycles apart).
 pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
+}
+
+/// Line pattern of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dash {
+    /// Continuous line.
+    Solid,
+    /// 8 px dashes, 5 px gaps.
+    Dashed,
+    /// 2 px dots, 4 px gaps.
+    Dotted,
+    /// 14 px dashes, 5 px gaps.
+    LongDash,
+}
+
+impl Dash {
+    /// All patterns, in the order series cycles use them.
+    pub const ALL: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::LongDash];
+
+    /// (dash, gap) in px; `None` for a solid line.
+    pub fn pattern(self) -> Option<(u32, u32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((8, 5)),
+            Dash::Dotted => Some((2, 4)),
+            Dash::LongDash => Some((14, 5)),
+        }
+    }
+}
+
+/// Line pattern of palette index `i`: solid for the first [`PALETTE`] series, then the next
+/// pattern each time the colours repeat, so no two of the first 44 series look the same.
+pub fn dash(i: usize) -> Dash {
+    Dash::ALL[(i / PALETTE.len()) % Dash::ALL.len()]
 }
 
 /// Lowercase ASCII slug used in file names and animal ids ("TamR-MCF-7" → "tamr-mcf-7"), so
@@ -128,7 +176,13 @@ pub fn save<F: Figure>(fig: &F, stem: &Path, size: (u32, u32)) -> Result<Vec<Pat
     let png_path = stem.with_extension("png");
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        // Both outputs measure text with the same layout; only the PNG rasterizes it here
+        // (see `text` for why plotters' own glyph placement is not used).
+        let root = text::Typeset {
+            inner: SVGBackend::with_string(&mut svg, size),
+            raster: false,
+        }
+        .into_drawing_area();
         root.fill(&WHITE).map_err(draw_err("svg background"))?;
         fig.draw(&root)?;
         root.present().map_err(draw_err("svg"))?;
@@ -138,7 +192,11 @@ pub fn save<F: Figure>(fig: &F, stem: &Path, size: (u32, u32)) -> Result<Vec<Pat
     let (w, h) = size;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        let root = text::Typeset {
+            inner: BitMapBackend::with_buffer(&mut buf, size),
+            raster: true,
+        }
+        .into_drawing_area();
         root.fill(&WHITE).map_err(draw_err("png background"))?;
         fig.draw(&root)?;
         root.present().map_err(draw_err("png"))?;

@@ -52,3 +52,23 @@ fn log_axis_labels_only_one_two_five() {
     );
     assert_eq!(log_tick_label(0.0), "");
 }
+
+#[test]
+fn first_44_series_never_share_colour_and_pattern_and_control_is_black() {
+    let n = PALETTE.len() * Dash::ALL.len();
+    assert!(PALETTE.len() >= 10, "a ten-arm study repeats no colour");
+    let looks: Vec<(RGBColor, Dash)> = (0..n).map(|i| (color(i), dash(i))).collect();
+    for i in 0..n {
+        for j in 0..i {
+            assert!(looks[i] != looks[j], "series {j} and {i} look the same");
+        }
+    }
+    assert_eq!(color(0), RGBColor(0, 0, 0));
+    assert_eq!(dash(0), Dash::Solid);
+    // Ten arms: ten distinct colours, all solid.
+    let ten: Vec<RGBColor> = (0..10).map(color).collect();
+    for i in 0..10 {
+        assert!(!ten[..i].contains(&ten[i]), "colour {i} repeats");
+        assert_eq!(dash(i), Dash::Solid);
+    }
+}

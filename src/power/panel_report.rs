@@ -9,7 +9,7 @@ use super::panel::{
 use super::wilson::wilson95;
 use crate::model::event_time::EventTimeModel;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
-use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
+use crate::plot::{Band, Legend, PlotError, RefLine, Series, XyChart, save};
 use crate::protocol::{Panel, PanelOutcome, Protocol, TestKey};
 use std::path::Path;
 
@@ -344,6 +344,9 @@ pub fn panel_chart(r: &PanelPowerResult) -> XyChart {
     );
     chart.y_range = Some((0.0, 1.0));
     chart.integer_x = true;
+    // Legend beside the data, so neither the curves nor the target label are covered.
+    chart.legend = Legend::Outside;
+    chart.subtitle = Some("One curve per number of lines; bands: Wilson 95% CI".to_string());
     chart.note = Some(format!(
         "{} simulated panels per cell · seed {}",
         r.reps, r.seed

@@ -10,7 +10,9 @@ use super::sim_path::SimModel;
 use super::units::UnitPlan;
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
-use crate::plot::{Band, PlotError, RefLine, Series, XyChart, save};
+use crate::plot::{
+    Band, Dash, Legend, LegendEntry, PanelGrid, PlotError, RefLine, Series, XyChart, save,
+};
 use crate::protocol::{Adjustment, Param, Protocol, Variability};
 use crate::sim::Engine;
 use serde::Serialize;
@@ -853,86 +855,129 @@ pub fn write_power_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> 
     write_csv_rows(path, &header, &rows)
 }
 
-/// Draws `plots/power.{svg,png}`: power vs n per comparison (primary endpoint with its Wilson
-/// band; other endpoints dashed), the target as a horizontal line.
-pub fn power_chart(r: &PowerResult) -> XyChart {
-    let mut chart = XyChart::new(
-        &format!("Power by arm size — {}", r.protocol_id),
-        "Animals per arm (n)",
-        &format!(
-            "Power (α = {}, {})",
-            r.alpha,
-            if r.adjust == "holm" {
-                "Holm"
-            } else {
-                "unadjusted"
-            }
-        ),
-    );
-    chart.y_range = Some((0.0, 1.0));
-    chart.note = Some(if r.endpoints.len() > 2 {
-        format!(
-            "solid: {}; dashed: {} · {} reps · seed {}",
-            r.endpoints[0],
-            r.endpoints[1..].join(", "),
-            r.reps,
-            r.seed
-        )
-    } else {
-        format!("{} reps per n · seed {}", r.reps, r.seed)
-    });
-    let mut labels: Vec<String> = Vec::new();
-    for row in r.rows.iter().chain(&r.joint_rows) {
-        if !labels.contains(&row.comparison) {
-            labels.push(row.comparison.clone());
+/// Draws `plots/power.{svg,png}` as small multiples: one panel of power vs n per comparison
+/// (in the order of `power.csv`), each test of the comparison a line with its own colour and
+/// pattern (legend beside the panels); the test that sizes the study (primary hypothesis,
+/// first test) thick with its Wilson 95% band; the target a labelled line in every panel.
+pub fn power_chart(r: &PowerResult) -> PanelGrid {
+    let all: Vec<&PowerRow> = r.rows.iter().chain(&r.joint_rows).collect();
+    let mut labels: Vec<&str> = Vec::new();
+    for row in &all {
+        if !labels.contains(&row.comparison.as_str()) {
+            labels.push(&row.comparison);
         }
     }
-    for (ei, e) in r.endpoints.iter().enumerate() {
-        for (ci, label) in labels.iter().enumerate() {
-            let pts: Vec<&PowerRow> = r
-                .rows
+    // One cohort for every comparison: name it once in the title, not in every panel.
+    let prefix = common_cohort_prefix(&labels);
+    let panels: Vec<XyChart> = labels
+        .iter()
+        .map(|label| {
+            let rows: Vec<&PowerRow> = all
                 .iter()
-                .chain(&r.joint_rows)
-                .filter(|x| &x.comparison == label && &x.endpoint == e)
+                .copied()
+                .filter(|x| x.comparison == *label)
                 .collect();
-            if pts.is_empty() {
-                continue;
-            }
-            let color = ci + 1;
-            if ei == 0 {
-                chart.bands.push(Band {
-                    points: pts
-                        .iter()
-                        .map(|p| (f64::from(p.n_per_arm), p.ci_low, p.ci_high))
-                        .collect(),
+            let title = label.strip_prefix(prefix.as_str()).unwrap_or(label);
+            power_panel(title, &rows, &r.endpoints, r.target)
+        })
+        .collect();
+    let cohort = prefix.trim_end_matches(": ");
+    let adjust = if r.adjust == "holm" {
+        "Holm-adjusted"
+    } else {
+        "unadjusted"
+    };
+    PanelGrid {
+        title: if cohort.is_empty() {
+            format!("Power by arm size — {}", r.protocol_id)
+        } else {
+            format!("Power by arm size — {}, {cohort}", r.protocol_id)
+        },
+        subtitle: Some(format!(
+            "One panel per comparison, α = {} ({adjust}). Thick line with band: the test that sizes the study (primary hypothesis, its first test) with its Wilson 95% CI; thin lines: the comparison's other tests.",
+            r.alpha
+        )),
+        note: Some(format!(
+            "{} simulated studies per n · seed {}",
+            r.reps, r.seed
+        )),
+        columns: if panels.len() > 4 { 3 } else { 2 },
+        legend: r
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(ei, e)| {
+                let (color, dash) = endpoint_look(ei);
+                LegendEntry {
+                    label: e.clone(),
                     color,
-                    label: None,
-                });
-            }
-            // One legend entry per comparison (same label for every endpoint; the legend
-            // repeats no label): with many comparisons × endpoints it would cover the data.
-            let name = if r.endpoints.len() > 2 {
-                label.clone()
-            } else if r.endpoints.len() > 1 {
-                format!("{label} · {e}")
-            } else {
-                label.clone()
-            };
-            let mut s = Series::line(
-                &name,
-                pts.iter()
-                    .map(|p| (f64::from(p.n_per_arm), p.power))
-                    .collect(),
-            )
-            .with_color(color);
-            s.dashed = ei > 0;
-            chart.series.push(s);
+                    dash,
+                    width: 2,
+                }
+            })
+            .collect(),
+        panels,
+    }
+}
+
+/// Colour and pattern of test `ei` of the endpoint list: the same in every panel and in the
+/// legend (palette from 1: black is kept for control arms).
+fn endpoint_look(ei: usize) -> (usize, Dash) {
+    (ei + 1, Dash::ALL[ei % Dash::ALL.len()])
+}
+
+/// "Cohort: " when every label starts with the same one, else "".
+fn common_cohort_prefix(labels: &[&str]) -> String {
+    let first = labels
+        .first()
+        .and_then(|l| l.split_once(": "))
+        .map(|(c, _)| format!("{c}: "));
+    match first {
+        Some(p) if labels.iter().all(|l| l.starts_with(p.as_str())) => p,
+        _ => String::new(),
+    }
+}
+
+/// One comparison's panel: a line per test in `endpoints` order; the sizing test thick with
+/// its Wilson band; the labelled target line.
+fn power_panel(title: &str, rows: &[&PowerRow], endpoints: &[String], target: f64) -> XyChart {
+    let mut chart = XyChart::new(title, "Animals per arm (n)", "Power");
+    chart.compact = true;
+    chart.legend = Legend::Hidden;
+    chart.y_range = Some((0.0, 1.0));
+    chart.integer_x = true;
+    for (ei, e) in endpoints.iter().enumerate() {
+        let pts: Vec<&&PowerRow> = rows.iter().filter(|x| &x.endpoint == e).collect();
+        if pts.is_empty() {
+            continue;
         }
+        let (color, dash) = endpoint_look(ei);
+        let sizing = pts.iter().any(|p| p.sizing);
+        if sizing {
+            chart.bands.push(Band {
+                points: pts
+                    .iter()
+                    .map(|p| (f64::from(p.n_per_arm), p.ci_low, p.ci_high))
+                    .collect(),
+                color,
+                label: None,
+            });
+        }
+        let mut s = Series::line(
+            e,
+            pts.iter()
+                .map(|p| (f64::from(p.n_per_arm), p.power))
+                .collect(),
+        )
+        .with_color(color);
+        s.dash = Some(dash);
+        s.width = Some(if sizing { 4 } else { 2 });
+        chart.series.push(s);
     }
     chart.ref_lines.push(RefLine {
-        at: r.target,
+        at: target,
         horizontal: true,
-        label: format!("target {}", r.target),
+        label: format!("target {target}"),
     });
     chart
 }
@@ -940,10 +985,11 @@ pub fn power_chart(r: &PowerResult) -> XyChart {
 /// Writes `power.csv` and `plots/power.{svg,png}` into `dir`; returns the relative paths.
 pub fn write_outputs(r: &PowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
     write_power_csv(r, &dir.join("power.csv"))?;
+    let chart = power_chart(r);
     let files: Vec<PathBuf> = save(
-        &power_chart(r),
+        &chart,
         &dir.join("plots").join("power"),
-        (1000, 650),
+        chart.size((400, 300)),
     )?;
     let mut out = vec!["power.csv".to_string()];
     for f in files {
@@ -976,4 +1022,55 @@ pub fn default_endpoints(protocol: &Protocol) -> Result<Vec<Endpoint>, PowerErro
         v.push(Endpoint::WelchLog);
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    fn row(n: u32, comparison: &str, endpoint: &str, power: f64, sizing: bool) -> PowerRow {
+        PowerRow {
+            n_per_arm: n,
+            comparison: comparison.into(),
+            endpoint: endpoint.into(),
+            power,
+            ci_low: power - 0.05,
+            ci_high: power + 0.05,
+            reps: 500,
+            rejections: (power * 500.0) as u64,
+            not_computable: 0,
+            hypothesis: comparison.into(),
+            kind: "vs-control".into(),
+            role: if sizing { "primary" } else { "secondary" }.into(),
+            alternative: "greater".into(),
+            sizing,
+            analytic: None,
+            analytic_synergy: None,
+        }
+    }
+
+    #[test]
+    fn sizing_test_is_thick_with_a_band_and_tests_look_different() {
+        let endpoints = vec!["welch-log".to_string(), "slope".to_string()];
+        let rows = [
+            row(4, "C: a vs vehicle", "welch-log", 0.6, true),
+            row(8, "C: a vs vehicle", "welch-log", 0.9, true),
+            row(4, "C: a vs vehicle", "slope", 0.7, false),
+            row(8, "C: a vs vehicle", "slope", 0.95, false),
+        ];
+        let refs: Vec<&PowerRow> = rows.iter().collect();
+        let p = power_panel("a vs vehicle", &refs, &endpoints, 0.8);
+        assert_eq!(p.series.len(), 2);
+        assert_eq!(p.series[0].width, Some(4));
+        assert_eq!(p.series[1].width, Some(2));
+        assert_eq!(p.bands.len(), 1, "only the sizing test has a band");
+        assert_ne!(
+            (p.series[0].color, p.series[0].dash),
+            (p.series[1].color, p.series[1].dash)
+        );
+        assert_eq!(p.ref_lines[0].label, "target 0.8");
+        assert_eq!(p.legend, Legend::Hidden, "the grid draws one shared legend");
+        assert_eq!(common_cohort_prefix(&["C: a", "C: b"]), "C: ");
+        assert_eq!(common_cohort_prefix(&["C: a", "D: b"]), "");
+    }
 }

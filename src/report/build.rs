@@ -272,6 +272,11 @@ fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
     ));
     s.blocks.extend(figure_blocks(
         dir,
+        "body_weight",
+        "Body weight, mean ± SEM % change from baseline, with the weight-loss limit",
+    ));
+    s.blocks.extend(figure_blocks(
+        dir,
         "tgi",
         "TGI% over time with bootstrap 95% CI",
     ));

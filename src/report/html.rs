@@ -186,8 +186,24 @@ figcaption { color: var(--muted); font-size: 13px; }
 .callout { border-left: 4px solid var(--accent); background: #eef6fb; padding: 10px 14px; }
 pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflow-x: auto; font-size: 12px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 40px; border-top: 1px solid var(--line); padding-top: 8px; }
-@media print { body { background: #fff; } main { max-width: none; padding: 0; } nav.toc { display: none; }
-  h2 { page-break-after: avoid; } table, figure { page-break-inside: avoid; } a { color: inherit; } }
+@media print {
+  body { background: #fff; } main { max-width: none; padding: 0; } nav.toc { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  /* Tables, figures and boxes whole on one page where they fit; a longer table breaks between
+     rows and repeats its header row on the next page. */
+  table, figure, .callout, dl.facts { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  tr, th, td { break-inside: avoid; page-break-inside: avoid; }
+  /* Paper cannot scroll: a wide table shrinks and wraps its cells instead of losing its last
+     columns (the tests table's cohort) past the page edge. */
+  .tablewrap { overflow: visible; }
+  table { width: 100%; font-size: 9pt; }
+  th, td { padding: 2px 4px; overflow-wrap: anywhere; }
+  /* Long preformatted lines (the animals-to-implant sentence) wrap instead of being cut. */
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; font-size: 8.5pt; }
+  figure svg { max-width: 100%; }
+  a { color: inherit; }
+}
 "#;
 
 /// Strips the XML prolog so an SVG file can be inlined in HTML.
@@ -344,6 +360,22 @@ mod tests {
         assert!(html.contains("<svg width=\"10\"></svg>") && !html.contains("<?xml"));
         assert!(html.contains("<td>vehicle</td><td class=\"num\">8</td>"));
         assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn print_css_keeps_tables_whole_and_wraps_wide_content() {
+        let print = &CSS[CSS.find("@media print").expect("print rules")..];
+        for rule in [
+            "table, figure, .callout, dl.facts { break-inside: avoid;",
+            "thead { display: table-header-group; }",
+            ".tablewrap { overflow: visible; }",
+            "pre { white-space: pre-wrap;",
+            "overflow-wrap: anywhere",
+        ] {
+            assert!(print.contains(rule), "print CSS lacks {rule}");
+        }
+        // The print block is closed (a missing brace would swallow the rules after it).
+        assert_eq!(print.matches('{').count(), print.matches('}').count());
     }
 
     #[test]
