@@ -496,6 +496,9 @@ fn fmt_ic(r: &Ic50Row) -> String {
             r.line,
             fmt_num(top_nm)
         )
+    } else if r.ic50.is_finite() && !(r.ci_low > 0.0 && r.ci_high.is_finite()) {
+        // A flat curve can leave the Wald CI without a finite bound: say so, never "0–inf".
+        format!("{} {} nM (95% CI not estimable)", r.line, fmt_num(r.ic50))
     } else if r.ic50.is_finite() {
         format!(
             "{} {} nM (95% CI {}–{})",
