@@ -465,6 +465,18 @@ fn derivation(o: &mut String, d: &Derivation, view: &[ViewNode]) {
         let _ = writeln!(o, "  validation assay:");
         design(o, v, view, "derivation.validation");
     }
+    if let Some(ch) = &d.checks {
+        let days: Vec<String> = ch.days.iter().map(u32::to_string).collect();
+        let target = ch
+            .target_fold_shift
+            .map(|t| format!("; target fold shift {}x", num(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  IC50 checks (validation assay on the current population) on days {}{target}",
+            days.join(", ")
+        );
+    }
     let _ = writeln!(o, "  model");
     group(o, 4, view, "derivation.model");
 }

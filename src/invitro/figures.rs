@@ -281,3 +281,233 @@ impl Figure for DoseResponseFigure {
         Ok(())
     }
 }
+
+/// One IC50 of a check, as drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckPoint {
+    /// Day of the derivation.
+    pub day: f64,
+    /// The IC50 (a censored one is drawn at the top dose).
+    pub ic50: super::Ic50,
+    /// 95% CI, nM (`None` when censored or not estimable).
+    pub ci: Option<(f64, f64)>,
+}
+
+/// IC50 (log scale) against the day of the derivation: replicate 0's derived population with
+/// 95% CI error bars, the parental line of the same plates, the other replicates as thin
+/// lines, the tested dose range shaded between dashed lines at the lowest and top dose, and
+/// IC50s above the top dose as open triangles at the top dose.
+pub struct Ic50OverTimeFigure {
+    /// Title.
+    pub title: String,
+    /// Corner note.
+    pub note: String,
+    /// Last day of the derivation (x axis end).
+    pub x_max: f64,
+    /// Lowest positive and top tested dose, nM.
+    pub dose_range: (f64, f64),
+    /// Legend label of the parental points.
+    pub parental_label: String,
+    /// Legend label of replicate 0's derived points.
+    pub derived_label: String,
+    /// Parental IC50 per check (replicate 0).
+    pub parental: Vec<CheckPoint>,
+    /// Derived IC50 per check (replicate 0).
+    pub derived: Vec<CheckPoint>,
+    /// Other replicates: (day, IC50 or its top-dose bound); points more than a decade outside
+    /// the tested doses are left out.
+    pub others: Vec<Vec<(f64, f64)>>,
+}
+
+impl Ic50OverTimeFigure {
+    /// The y range: the tested doses and every drawn CI, with room for the markers.
+    fn y_range(&self) -> (f64, f64) {
+        let (lo, hi) = self.dose_range;
+        let cis = self
+            .parental
+            .iter()
+            .chain(&self.derived)
+            .filter_map(|p| p.ci);
+        let (a, b) = cis.fold((lo, hi), |(a, b), (l, h)| (a.min(l), b.max(h)));
+        // At most a decade beyond the tested doses: wider Wald bounds and extrapolated fits
+        // of other runs would squeeze the tested range (their lines skip such points).
+        (a.max(lo / 10.0) / 1.5, b.min(hi * 10.0) * 2.0)
+    }
+}
+
+impl Figure for Ic50OverTimeFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let e = draw_err(&self.title);
+        let (y0, y1) = self.y_range();
+        let (w, h) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            self.note.clone(),
+            (
+                w as i32 - self.note.chars().count() as i32 * 7 - 8,
+                h as i32 - 18,
+            ),
+            TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110)),
+        ))
+        .map_err(&e)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 22, FontStyle::Bold))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            // 3% beyond the last day, so a check on it is not cut in half by the frame.
+            .build_cartesian_2d(0.0..self.x_max * 1.03, (y0..y1).log_scale())
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .x_desc("Day of derivation")
+            .y_desc("IC50 (nM, log scale)")
+            .axis_desc_style((FONT, 17))
+            .label_style((FONT, 15))
+            .x_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| fmt_num(*v))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(&e)?;
+        self.draw_dose_range(&mut chart, (y0, y1))?;
+        let grey = RGBColor(150, 150, 150);
+        for (k, run) in self.others.iter().enumerate() {
+            let shown = run.iter().copied().filter(|p| (y0..=y1).contains(&p.1));
+            let a = chart
+                .draw_series(LineSeries::new(shown, grey.mix(0.45).stroke_width(1)))
+                .map_err(&e)?;
+            if k == 0 {
+                let label = format!("runs 2–{} (IC50 or top dose)", self.others.len() + 1);
+                a.label(label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(2))
+                });
+            }
+        }
+        let parental = color(0);
+        self.draw_points(
+            &mut chart,
+            &self.parental,
+            parental,
+            &self.parental_label,
+            false,
+        )?;
+        let derived = color(5);
+        self.draw_points(
+            &mut chart,
+            &self.derived,
+            derived,
+            &self.derived_label,
+            true,
+        )?;
+        crate::plot::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, &self.title)
+    }
+}
+
+type LogChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::combinators::LogCoord<f64>,
+    >,
+>;
+
+impl Ic50OverTimeFigure {
+    /// Shaded band between the lowest and the top tested dose, with labelled dashed lines.
+    fn draw_dose_range<DB: DrawingBackend>(
+        &self,
+        chart: &mut LogChart<'_, DB>,
+        (y0, y1): (f64, f64),
+    ) -> Result<(), PlotError> {
+        let e = draw_err(&self.title);
+        let (lo, hi) = self.dose_range;
+        let shade = RGBColor(86, 180, 233).mix(0.12);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, lo.max(y0)), (self.x_max, hi.min(y1))],
+                shade.filled(),
+            )))
+            .map_err(&e)?
+            .label(format!("tested doses {}–{} nM", fmt_num(lo), fmt_num(hi)))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], shade.filled()));
+        let style = ShapeStyle::from(&RGBColor(110, 110, 110)).stroke_width(1);
+        for (at, label) in [(hi, "top dose"), (lo, "lowest dose")] {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, at), (self.x_max, at)],
+                    6,
+                    4,
+                    style,
+                ))
+                .map_err(&e)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{label} {} nM", fmt_num(at)),
+                    (self.x_max * 0.80, at * 1.15),
+                    (FONT, 14).into_font().color(&RGBColor(80, 80, 80)),
+                )))
+                .map_err(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Points with 95% CI bars, joined by a line when `joined`; censored IC50s as open
+    /// triangles at the top dose (one legend entry for them).
+    fn draw_points<DB: DrawingBackend>(
+        &self,
+        chart: &mut LogChart<'_, DB>,
+        pts: &[CheckPoint],
+        c: RGBColor,
+        label: &str,
+        joined: bool,
+    ) -> Result<(), PlotError> {
+        let e = draw_err(&self.title);
+        let xy: Vec<(f64, f64)> = pts.iter().map(|p| (p.day, p.ic50.bound_nm())).collect();
+        if joined {
+            chart
+                .draw_series(LineSeries::new(xy.clone(), c.mix(0.6).stroke_width(2)))
+                .map_err(&e)?;
+        }
+        let (y0, y1) = self.y_range();
+        let bars = pts.iter().filter_map(|p| {
+            let (l, h) = p.ci?;
+            let y = p.ic50.bound_nm();
+            Some(ErrorBar::new_vertical(
+                p.day,
+                l.max(y0),
+                y,
+                h.min(y1),
+                c.stroke_width(2),
+                10,
+            ))
+        });
+        chart.draw_series(bars).map_err(&e)?;
+        let reached = pts.iter().filter(|p| p.ic50.reached());
+        let style = if joined {
+            c.filled()
+        } else {
+            c.stroke_width(2)
+        };
+        chart
+            .draw_series(reached.map(|p| Circle::new((p.day, p.ic50.bound_nm()), 5, style)))
+            .map_err(&e)?
+            .label(label)
+            .legend(move |(x, y)| Circle::new((x + 9, y), 5, style));
+        let censored: Vec<&CheckPoint> = pts.iter().filter(|p| !p.ic50.reached()).collect();
+        if !censored.is_empty() {
+            let warn = color(4);
+            chart
+                .draw_series(censored.iter().map(|p| {
+                    TriangleMarker::new((p.day, p.ic50.bound_nm()), 9, warn.stroke_width(2))
+                }))
+                .map_err(&e)?
+                .label(format!("{}: IC50 > top dose (not reached)", short(label)))
+                .legend(move |(x, y)| TriangleMarker::new((x + 9, y), 8, warn.stroke_width(2)));
+        }
+        Ok(())
+    }
+}
+
+/// The line name at the start of a legend label ("Res-Ana population, run 1 …" → "Res-Ana").
+fn short(label: &str) -> &str {
+    label.split(' ').next().unwrap_or(label)
+}

@@ -13,9 +13,11 @@
 //! derivation, `reps` replicate runs (each with its own stream `rng::stream(seed, &[rep])`,
 //! its validation assay with `rng::stream(seed, &[rep, 1])`) give the run-to-run variability;
 //! replicate 0 is the run whose population and assay are written out. Results are collected in
-//! replicate order, so they do not depend on the thread count.
+//! replicate order, so they do not depend on the thread count. A derivation with IC50 checks
+//! ([`checks`]) also writes `ic50_over_time.csv` and `plots/ic50_over_time`.
 
 pub mod assay;
+pub mod checks;
 pub mod derivation;
 pub mod figures;
 pub mod fit;
@@ -27,7 +29,10 @@ use crate::plot::{PlotError, save};
 use crate::protocol::plate_layout::LayoutError;
 use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
 use assay::{LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate};
-use derivation::{DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s};
+use checks::CheckResult;
+use derivation::{
+    DayRecord, DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s,
+};
 use figures::{DoseResponseFigure, PopulationFigure, fmt_num};
 use rayon::prelude::*;
 use std::fmt;
@@ -154,6 +159,10 @@ impl FoldShift {
             _ => None,
         }
     }
+    /// CSV qualifier: `>=` for a lower bound, empty otherwise.
+    pub fn qualifier(&self) -> &'static str {
+        if self.lower_bound { ">=" } else { "" }
+    }
     /// `12x` or `≥ 1000x`.
     pub fn label(&self) -> String {
         if self.lower_bound {
@@ -278,6 +287,8 @@ pub struct RepResult {
     pub ic50_parental: Option<Ic50>,
     /// Fitted derived IC50 (censored above the top dose).
     pub ic50_derived: Option<Ic50>,
+    /// IC50 checks during the derivation, in day order (empty without a check schedule).
+    pub checks: Vec<CheckResult>,
 }
 
 impl RepResult {
@@ -382,13 +393,23 @@ pub struct Variability {
     pub extinct_fraction: f64,
     /// Fraction of runs with ≤ 50% resistant cells at the end.
     pub not_resistant_fraction: f64,
+    /// First check day reaching the target fold shift, among runs that reached it (`None`
+    /// without checks, target or any run reaching it).
+    pub first_check_at_target: Option<Interval>,
 }
 
 impl Variability {
-    /// Summarizes replicate results.
-    pub fn of(results: &[RepResult]) -> Self {
+    /// Summarizes replicate results; `target` is the checks' target fold shift.
+    pub fn of(results: &[RepResult], target: Option<f64>) -> Self {
         let n = results.len().max(1) as f64;
         Variability {
+            first_check_at_target: target.and_then(|t| {
+                Interval::of(
+                    results
+                        .iter()
+                        .filter_map(|r| checks::first_day_reaching(&r.checks, t).map(f64::from)),
+                )
+            }),
             reps: results.len() as u32,
             time_to_resistance: Interval::of(
                 results
@@ -436,6 +457,8 @@ pub struct DerivationSummary {
     pub first: RepResult,
     /// Replicate 0's validation assay.
     pub validation: Option<AssaySummary>,
+    /// The IC50 check schedule (replicate 0's results are in `first.checks`).
+    pub checks: Option<crate::protocol::ValidationChecks>,
     /// Over all replicates (when reps > 1).
     pub variability: Option<Variability>,
 }
@@ -473,6 +496,9 @@ fn fmt_ic(r: &Ic50Row) -> String {
             r.line,
             fmt_num(top_nm)
         )
+    } else if r.ic50.is_finite() && !(r.ci_low > 0.0 && r.ci_high.is_finite()) {
+        // A flat curve can leave the Wald CI without a finite bound: say so, never "0–inf".
+        format!("{} {} nM (95% CI not estimable)", r.line, fmt_num(r.ic50))
     } else if r.ic50.is_finite() {
         format!(
             "{} {} nM (95% CI {}–{})",
@@ -588,6 +614,7 @@ impl fmt::Display for InvitroReport {
                     }
                     None => writeln!(f, "  No validation assay in the protocol")?,
                 }
+                fmt_checks(f, d)?;
                 if let Some(v) = &d.variability {
                     writeln!(f, "Over {} runs:", v.reps)?;
                     match &v.time_to_resistance {
@@ -632,6 +659,7 @@ impl fmt::Display for InvitroReport {
                             i.n
                         )?;
                     }
+                    fmt_target_over_runs(f, d, v)?;
                     writeln!(
                         f,
                         "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
@@ -652,6 +680,77 @@ impl fmt::Display for InvitroReport {
     }
 }
 
+/// Replicate 0's IC50 checks, one line per check (day: IC50 (CI) or "> top dose", fold shift),
+/// and the first check reaching the target shift.
+fn fmt_checks(f: &mut fmt::Formatter<'_>, d: &DerivationSummary) -> fmt::Result {
+    let Some(schedule) = &d.checks else {
+        return Ok(());
+    };
+    writeln!(
+        f,
+        "  IC50 checks, run 1 ({} population beside {} on each plate):",
+        d.derived, d.parental
+    )?;
+    for c in &d.first.checks {
+        match &c.ic50 {
+            Some([_, derived]) => {
+                let shift = c
+                    .shift()
+                    .map_or_else(|| "not estimable".to_string(), |s| s.label());
+                writeln!(f, "    day {}: {}; shift {shift}", c.day, fmt_ic(derived))?
+            }
+            None => writeln!(f, "    day {}: no check, the culture had died out", c.day)?,
+        }
+    }
+    if let Some(t) = schedule.target_fold_shift {
+        match checks::first_day_reaching(&d.first.checks, t) {
+            Some(day) => writeln!(
+                f,
+                "  Target IC50 shift {}x first reached at the day-{day} check",
+                fmt_num(t)
+            )?,
+            None => writeln!(
+                f,
+                "  Target IC50 shift {}x not reached by the last check (day {})",
+                fmt_num(t),
+                schedule.days.last().copied().unwrap_or(0)
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// Over replicates: the first check day reaching the target shift, or that no run reached it.
+fn fmt_target_over_runs(
+    f: &mut fmt::Formatter<'_>,
+    d: &DerivationSummary,
+    v: &Variability,
+) -> fmt::Result {
+    let Some((t, last)) = d
+        .checks
+        .as_ref()
+        .and_then(|c| Some((c.target_fold_shift?, c.days.last().copied().unwrap_or(0))))
+    else {
+        return Ok(());
+    };
+    match &v.first_check_at_target {
+        Some(i) => writeln!(
+            f,
+            "  first check with IC50 shift ≥ {}x: {} ({} of {} runs reached it by day {last})",
+            fmt_num(t),
+            fmt_interval(i, " d", 0),
+            i.n,
+            v.reps
+        ),
+        None => writeln!(
+            f,
+            "  IC50 shift ≥ {}x: not reached by the last check (day {last}) in any of {} runs",
+            fmt_num(t),
+            v.reps
+        ),
+    }
+}
+
 /// Everything one replicate derivation produces.
 struct RepOutput {
     run: DerivationRun,
@@ -659,32 +758,25 @@ struct RepOutput {
     result: RepResult,
 }
 
-/// The validation lines of a finished run: parental, and the derived clone or population.
-fn validation_lines(d: &Derivation, run: &DerivationRun) -> Option<Vec<LineSpec>> {
-    let last = run.last()?;
-    if last.total() == 0 {
-        return None;
-    }
+/// The subpopulations (fraction, IC50 nM) of the cells in `rec` (a non-empty culture).
+fn subpops_of(rec: &DayRecord, [s, a, r]: [f64; 3]) -> Vec<(f64, f64)> {
+    let t = rec.total() as f64;
+    [
+        (rec.sensitive as f64 / t, s),
+        (rec.adapting as f64 / t, a),
+        (rec.resistant as f64 / t, r),
+    ]
+    .into_iter()
+    .filter(|p| p.0 > 0.0)
+    .collect()
+}
+
+/// The two lines of every validation plate: the parental (all sensitive) line and the derived
+/// line made of `subpops`.
+fn validation_pair(d: &Derivation, subpops: Vec<(f64, f64)>) -> Vec<LineSpec> {
     let growth = GrowthModel::new(&d.model, &d.culture);
-    let [s, a, r] = subpop_ic50s(&d.model);
-    let subpops = match run.clones {
-        // The scientist validates a resistant clone when any was found; otherwise the most
-        // common non-resistant state.
-        Some((_, k)) if k > 0 => vec![(1.0, r)],
-        Some(_) => vec![(1.0, if last.adapting > last.sensitive { a } else { s })],
-        None => {
-            let t = last.total() as f64;
-            vec![
-                (last.sensitive as f64 / t, s),
-                (last.adapting as f64 / t, a),
-                (last.resistant as f64 / t, r),
-            ]
-            .into_iter()
-            .filter(|p| p.0 > 0.0)
-            .collect()
-        }
-    };
-    Some(vec![
+    let [s, _, _] = subpop_ic50s(&d.model);
+    vec![
         LineSpec {
             name: d.parental_line.clone(),
             model: LineModel::Mechanistic {
@@ -696,7 +788,25 @@ fn validation_lines(d: &Derivation, run: &DerivationRun) -> Option<Vec<LineSpec>
             name: d.derived_line.clone(),
             model: LineModel::Mechanistic { growth, subpops },
         },
-    ])
+    ]
+}
+
+/// The validation lines of a finished run: parental, and the derived clone or population.
+fn validation_lines(d: &Derivation, run: &DerivationRun) -> Option<Vec<LineSpec>> {
+    let last = run.last()?;
+    if last.total() == 0 {
+        return None;
+    }
+    let ic50s = subpop_ic50s(&d.model);
+    let [s, a, r] = ic50s;
+    let subpops = match run.clones {
+        // The scientist validates a resistant clone when any was found; otherwise the most
+        // common non-resistant state.
+        Some((_, k)) if k > 0 => vec![(1.0, r)],
+        Some(_) => vec![(1.0, if last.adapting > last.sensitive { a } else { s })],
+        None => subpops_of(last, ic50s),
+    };
+    Some(validation_pair(d, subpops))
 }
 
 fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroError> {
@@ -719,6 +829,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
             .and_then(|lf| lf.fit.as_ref().ok())
             .map(|f| Ic50::classify(f.ic50(), top))
     };
+    let checks = checks::run_checks(d, &run, seed, rep)?;
     let result = RepResult {
         rep,
         outcome: run.outcome,
@@ -729,6 +840,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
         escalations: run.escalations.clone(),
         ic50_parental: ic(0),
         ic50_derived: ic(1),
+        checks,
     };
     Ok(RepOutput { run, assay, result })
 }
@@ -920,9 +1032,7 @@ fn write_replicates(dir: &Path, results: &[RepResult]) -> Result<(), OutputError
                 r.shift().map(|s| sig(s.value)).unwrap_or_default(),
                 r.ic50_parental.map_or("", |v| v.qualifier()).to_string(),
                 r.ic50_derived.map_or("", |v| v.qualifier()).to_string(),
-                r.shift()
-                    .map_or("", |s| if s.lower_bound { ">=" } else { "" })
-                    .to_string(),
+                r.shift().map_or("", |s| s.qualifier()).to_string(),
             ]
         })
         .collect();
@@ -998,6 +1108,15 @@ fn manifest(
 }
 
 fn derivation_parameters(d: &Derivation, opts: &InvitroOptions) -> serde_json::Value {
+    let mut v = derivation_parameters_base(d, opts);
+    // Only with checks, so the manifest of a protocol without them is unchanged.
+    if let (Some(c), Some(map)) = (&d.checks, v.as_object_mut()) {
+        map.insert("checks".into(), checks::parameters(c));
+    }
+    v
+}
+
+fn derivation_parameters_base(d: &Derivation, opts: &InvitroOptions) -> serde_json::Value {
     let m = &d.model;
     let sourced =
         |s: &crate::protocol::Sourced| serde_json::json!({ "value": s.value, "source": s.source });
@@ -1086,7 +1205,18 @@ fn simulate_derivation_dir(
     };
     write_replicates(dir, &results)?;
     files.push("replicates.csv".into());
-    let variability = (opts.reps > 1).then(|| Variability::of(&results));
+    let target = d.checks.as_ref().and_then(|c| c.target_fold_shift);
+    let variability = (opts.reps > 1).then(|| Variability::of(&results, target));
+    if let (Some(design), Some(_)) = (&d.validation, &d.checks) {
+        checks::write_csv(dir, d, design, &results)?;
+        files.push("ic50_over_time.csv".into());
+        let fig = checks::figure(d, design, &results, &note);
+        save(&fig, &dir.join("plots").join("ic50_over_time"), (1000, 640))?;
+        files.extend([
+            "plots/ic50_over_time.svg".to_string(),
+            "plots/ic50_over_time.png".to_string(),
+        ]);
+    }
     let report = InvitroReport {
         protocol_id: protocol.id.clone(),
         title: protocol.title.clone(),
@@ -1100,6 +1230,7 @@ fn simulate_derivation_dir(
             duration_days: d.duration_days,
             first: first.result,
             validation,
+            checks: d.checks.clone(),
             variability,
         })),
     };

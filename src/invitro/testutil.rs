@@ -39,6 +39,7 @@ pub fn derivation() -> Derivation {
             expansion_days: 28,
         }),
         validation: Some(design(Readout::Mtt)),
+        checks: None,
         model: DerivationModel {
             doubling_h_with_e2: Sourced::new(33.0, "Wiese 1992"),
             doubling_h_without_e2: Sourced::new(55.0, "Wiese 1992"),

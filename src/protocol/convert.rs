@@ -1159,6 +1159,10 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         Some(v) => Some(design(v, 2, cx, &root.k("validation"))?),
         None => None,
     };
+    let checks = f
+        .validation
+        .as_ref()
+        .and_then(|v| validation_checks(v, duration_days, cx, &root.k("validation")));
     if let Some(v) = &validation
         && v.drug != d.drug
     {
@@ -1221,8 +1225,107 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         duration_days,
         cloning,
         validation,
+        checks,
         model,
     })
+}
+
+/// The IC50 check schedule of a derivation's `[validation]` (`None` without check keys): the
+/// multiples of `check-every-days` merged with `check-days`, every day within
+/// `1..=duration_days` and `check-days` strictly increasing.
+fn validation_checks(
+    f: &FileAssayDesign,
+    duration_days: u32,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<ValidationChecks> {
+    if f.check_every_days.is_none() && f.check_days.is_none() {
+        if f.target_fold_shift.is_some() {
+            cx.warn_key(
+                &at.k("target-fold-shift"),
+                "`target-fold-shift` is read by the IC50 checks; add `check-every-days` or `check-days`",
+            );
+        }
+        return None;
+    }
+    let mut days = Vec::new();
+    if let Some(every) = f.check_every_days {
+        let at = at.k("check-every-days");
+        let every = cx.count(every, &at, 1);
+        if duration_days > 0 && every > duration_days {
+            cx.error(
+                &at,
+                format!("`check-every-days` = {every} is longer than the derivation ({duration_days} days): no check would run"),
+            );
+        } else if let Some(n) = duration_days.checked_div(every) {
+            days.extend((1..=n).map(|k| k * every));
+        }
+    }
+    if let Some(listed) = &f.check_days {
+        days.extend(check_days(listed, duration_days, cx, &at.k("check-days")));
+    }
+    let target_fold_shift = f.target_fold_shift.map(|t| {
+        let t = cx.num(t, &at.k("target-fold-shift"), Rule::Pos);
+        if t.is_finite() && t > 0.0 && t <= 1.0 {
+            cx.error(
+                &at.k("target-fold-shift"),
+                format!(
+                    "`target-fold-shift` must be > 1 (derived IC50 above the parental), got {t}"
+                ),
+            );
+        }
+        t
+    });
+    days.sort_unstable();
+    days.dedup();
+    Some(ValidationChecks {
+        days,
+        target_fold_shift,
+    })
+}
+
+/// `check-days`: each in `1..=duration_days`, strictly increasing (errors at the offending
+/// element); the valid days.
+fn check_days(listed: &[i64], duration_days: u32, cx: &mut Ctx<'_>, at: &KeyPath) -> Vec<u32> {
+    if listed.is_empty() {
+        cx.error(
+            at,
+            "`check-days` is empty; list days of the derivation, e.g. [28, 56, 84]",
+        );
+    }
+    let mut days = Vec::new();
+    let mut previous: Option<i64> = None;
+    for (i, &day) in listed.iter().enumerate() {
+        let el = at.i(i);
+        if day < 1 {
+            cx.error(
+                &el,
+                format!("check day {day} must be ≥ 1 (day 0 is the seeding)"),
+            );
+        } else if day > i64::from(duration_days) {
+            cx.error(
+                &el,
+                format!(
+                    "check day {day} is after the end of the derivation ({duration_days} days)"
+                ),
+            );
+        } else if let Some(p) = previous.filter(|&p| day <= p) {
+            let why = if day == p {
+                "listed twice"
+            } else {
+                "not after the previous day"
+            };
+            cx.error(
+                &el,
+                format!("check day {day} is {why} ({p}); `check-days` must be strictly increasing"),
+            );
+        } else {
+            days.push(day as u32);
+        }
+        // Compare with the largest day so far, so one bad value does not hide the next.
+        previous = Some(previous.map_or(day, |p| p.max(day)));
+    }
+    days
 }
 
 fn assay(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Assay> {
@@ -1264,6 +1367,18 @@ fn assay(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Assay> {
         })
         .collect();
     let design = design(d, f.lines.len(), cx, &root.k("design"))?;
+    for (key, present) in [
+        ("check-every-days", d.check_every_days.is_some()),
+        ("check-days", d.check_days.is_some()),
+        ("target-fold-shift", d.target_fold_shift.is_some()),
+    ] {
+        if present {
+            cx.error_key(
+                &root.k("design").k(key),
+                format!("`{key}` belongs to a derivation's `[validation]` (IC50 checks on the deriving population); an assay protocol runs its plate once"),
+            );
+        }
+    }
     Some(Assay {
         medium: a.medium.clone(),
         lines,

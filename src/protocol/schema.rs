@@ -817,6 +817,15 @@ pub struct FileAssayDesign {
     pub blank_wells: Option<i64>,
     /// `packed` (default) or `line-per-plate`.
     pub arrangement: Option<String>,
+    /// Derivation `[validation]` only: run the assay on the current population every N days
+    /// of the derivation (days N, 2N, … up to its duration).
+    pub check_every_days: Option<i64>,
+    /// Derivation `[validation]` only: days of the derivation on which the assay is run on the
+    /// current population (strictly increasing; merged with `check-every-days`).
+    pub check_days: Option<Vec<i64>>,
+    /// Derivation `[validation]` only: IC50 fold shift (derived / parental, > 1) aimed for;
+    /// the summary names the first check that reaches it.
+    pub target_fold_shift: Option<f64>,
 }
 
 /// `[assay]`.

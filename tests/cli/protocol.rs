@@ -37,6 +37,12 @@ const PINNED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "check_days_not_increasing",
+        &[
+            r#"136:23: error: check day 56 is not after the previous day (84); `check-days` must be strictly increasing"#,
+        ],
+    ),
+    (
         "conditional_day0_phase",
         &[
             r#"14:1: error: the day-0 phase `treatment` ends on a condition; treatment is simulated over fixed days from study day 0: give it `duration-days` (and end the growth phase before it on the window)"#,

@@ -310,3 +310,53 @@ fn tgi_of_a_non_growing_control_is_blank_with_a_warning() {
         }
     }
 }
+
+/// The bundled 4-OHT TamR derivation checks the pool monthly: `ic50_over_time.csv` and its
+/// figure are written and listed, and the file is byte-identical whatever `--threads` is.
+#[test]
+fn tamr_derivation_writes_the_ic50_trajectory_independently_of_threads() {
+    let file = "protocols/tamoxifen_resistant_mcf7_derivation.toml";
+    let run = |threads: &str| {
+        let d = scratch(&format!("simulate-ic50-checks-{threads}"));
+        let o = xenoplan(&[
+            "simulate",
+            file,
+            "--reps",
+            "4",
+            "--threads",
+            threads,
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (d, stdout(&o))
+    };
+    let (one, text) = run("1");
+    let (two, _) = run("2");
+    let csv = std::fs::read(one.join("ic50_over_time.csv")).expect("ic50_over_time.csv");
+    assert_eq!(csv, std::fs::read(two.join("ic50_over_time.csv")).unwrap());
+    let csv = String::from_utf8(csv).unwrap();
+    // 4 runs × 6 monthly checks (days 28..168) × (parental + derived) rows.
+    let days: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("1,"))
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "28", "28", "56", "56", "84", "84", "112", "112", "140", "140", "168", "168"
+        ]
+    );
+    for f in ["plots/ic50_over_time.svg", "plots/ic50_over_time.png"] {
+        assert!(one.join(f).is_file(), "{f}");
+    }
+    let manifest = std::fs::read_to_string(one.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"ic50_over_time.csv\""), "{manifest}");
+    assert!(
+        text.contains("IC50 checks, run 1") && text.contains("    day 168: TamR-MCF-7"),
+        "{text}"
+    );
+    assert!(text.contains("IC50 shift ≥ 10x"), "{text}");
+}

@@ -23,8 +23,22 @@ pub struct Derivation {
     pub cloning: Option<Cloning>,
     /// Validation dose-response assay (derived vs parental).
     pub validation: Option<AssayDesign>,
+    /// Repeated runs of the validation assay on the population during the derivation
+    /// (`None`: only the final validation).
+    pub checks: Option<ValidationChecks>,
     /// Population model.
     pub model: DerivationModel,
+}
+
+/// A schedule of IC50 checks during a derivation: on each day the current population and the
+/// parental line are assayed with the validation design (same plate, same 4PL fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationChecks {
+    /// Days of the derivation (≥ 1, ≤ its duration), strictly increasing.
+    pub days: Vec<u32>,
+    /// IC50 fold shift (derived / parental) the derivation aims for; the report names the first
+    /// check that reaches it.
+    pub target_fold_shift: Option<f64>,
 }
 
 /// Culture conditions.

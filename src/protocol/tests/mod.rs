@@ -230,3 +230,103 @@ fn io_error_names_the_file() {
 }
 
 mod fuzz;
+
+/// The anastrozole derivation with `extra` lines appended to `[validation]`.
+fn anastrozole_with_validation(extra: &str) -> String {
+    let text = std::fs::read_to_string(repo("protocols/anastrozole_resistant_mcf7aro.toml"))
+        .expect("read");
+    let anchor = "blank-wells = 3\n";
+    assert!(text.contains(anchor));
+    text.replacen(anchor, &format!("{anchor}{extra}"), 1)
+}
+
+#[test]
+fn check_days_merge_the_interval_and_the_list() {
+    let text = anastrozole_with_validation(
+        "check-every-days = 90\ncheck-days = [28, 60, 90]\ntarget-fold-shift = 10\n",
+    );
+    let l = parse(&text, "a.toml").unwrap_or_else(|e| panic!("{e}"));
+    let Body::Derivation(d) = &l.protocol.body else {
+        panic!("derivation")
+    };
+    let c = d.checks.as_ref().expect("checks");
+    assert_eq!(c.days, [28, 60, 90, 180, 270]);
+    assert_eq!(c.target_fold_shift, Some(10.0));
+    let plain = load(&repo("protocols/anastrozole_resistant_mcf7aro.toml")).expect("load");
+    let Body::Derivation(d) = &plain.protocol.body else {
+        panic!("derivation")
+    };
+    assert_eq!(d.checks, None);
+}
+
+#[test]
+fn impossible_check_days_are_positioned_errors() {
+    let text = anastrozole_with_validation(
+        "check-every-days = 0\ncheck-days = [28, 28, 14, 300, 0]\ntarget-fold-shift = 0.5\n",
+    );
+    let e = parse(&text, "a.toml").expect_err("must fail");
+    let line = |key: &str| text.lines().position(|l| l.starts_with(key)).unwrap() + 1;
+    let (every, list, target) = (
+        line("check-every-days"),
+        line("check-days"),
+        line("target-fold-shift"),
+    );
+    let got: Vec<(usize, usize, &str)> = e
+        .errors()
+        .map(|d| (d.line, d.col, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                every,
+                20,
+                "`check-every-days` must be an integer ≥ 1, got 0"
+            ),
+            (
+                list,
+                19,
+                "check day 28 is listed twice (28); `check-days` must be strictly increasing"
+            ),
+            (
+                list,
+                23,
+                "check day 14 is not after the previous day (28); `check-days` must be strictly increasing"
+            ),
+            (
+                list,
+                27,
+                "check day 300 is after the end of the derivation (270 days)"
+            ),
+            (list, 32, "check day 0 must be ≥ 1 (day 0 is the seeding)"),
+            (
+                target,
+                21,
+                "`target-fold-shift` must be > 1 (derived IC50 above the parental), got 0.5"
+            ),
+        ]
+    );
+    let long = anastrozole_with_validation("check-every-days = 300\n");
+    let e = parse(&long, "a.toml").expect_err("must fail");
+    let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        ["`check-every-days` = 300 is longer than the derivation (270 days): no check would run"]
+    );
+}
+
+#[test]
+fn an_assay_design_refuses_check_keys() {
+    let text = std::fs::read_to_string(repo("protocols/camizestrant_proliferation_assay.toml"))
+        .expect("read");
+    let bad = text.replacen("[design]\n", "[design]\ncheck-days = [7]\n", 1);
+    assert_ne!(bad, text);
+    let e = parse(&bad, "c.toml").expect_err("must fail");
+    let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "`check-days` belongs to a derivation's `[validation]` (IC50 checks on the deriving population); an assay protocol runs its plate once"
+        ]
+    );
+}

@@ -562,6 +562,7 @@ fn derivation() -> Protocol {
                 ..PlateLayout::default()
             },
         }),
+        checks: None,
         model: DerivationModel {
             doubling_h_with_e2: s(33.0),
             doubling_h_without_e2: s(55.0),
