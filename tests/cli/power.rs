@@ -170,7 +170,7 @@ fn whole_study_path_runs_on_the_tamr_protocol() {
             p["yield_source"]
                 .as_str()
                 .expect("src")
-                .contains("estimated from the simulation")
+                .contains("pilot simulation:")
         );
         assert!(
             p["implant_total"].as_u64().expect("n") >= p["enrolled_total"].as_u64().expect("n")
