@@ -10,6 +10,7 @@ use super::{SimError, SimOptions};
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::growth::{Simeoni, rk4};
 use crate::model::pk::{OneCompartment, PkState};
+use crate::numeric::cbrt;
 use crate::protocol::{EnrollmentMode, Protocol, Randomization};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
@@ -666,7 +667,7 @@ impl Engine {
         }
         match cal.error {
             ErrPlan::Diameters { cv } => {
-                let l = (v / (cal.factor * rho * rho)).cbrt();
+                let l = cbrt(v / (cal.factor * rho * rho));
                 let b3 = cal.bias_cbrt;
                 let mut lm = l * b3 * (cv * z(rng)).exp();
                 let mut wm = rho * l * b3 * (cv * z(rng)).exp();
@@ -682,7 +683,7 @@ impl Engine {
             ErrPlan::LogVolume { sd } => {
                 let vm = v * cal.bias * (sd * z(rng)).exp();
                 if self.plan.diameters {
-                    let l = (vm / (cal.factor * rho * rho)).cbrt();
+                    let l = cbrt(vm / (cal.factor * rho * rho));
                     Meas {
                         v: vm,
                         l,
@@ -996,7 +997,7 @@ impl Engine {
                 if p.diameters {
                     let vm = lv.exp();
                     let (l, w) = if vm > 0.0 {
-                        let l = (vm / (p.caliper.factor * rho * rho)).cbrt();
+                        let l = cbrt(vm / (p.caliper.factor * rho * rho));
                         (l, rho * l)
                     } else {
                         (f64::NAN, f64::NAN)
