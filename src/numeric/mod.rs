@@ -2,15 +2,17 @@
 //! the statistics and fitting code ([`linalg`]), Nelder–Mead minimisation ([`optim`]), the
 //! sample quantile every summary uses, the ordinary least-squares line and the tail
 //! probabilities of the reference distributions ([`dist`]) and the simulator's fast cube root
-//! ([`cbrt()`]). Each lives here
-//! once and is tested once.
+//! ([`cbrt()`]), Chebyshev interpolation ([`Chebyshev`]). Each lives here once and is tested
+//! once.
 
 pub mod cbrt;
+pub mod chebyshev;
 pub mod dist;
 pub mod linalg;
 pub mod optim;
 
 pub use cbrt::cbrt;
+pub use chebyshev::Chebyshev;
 
 /// Sample quantile of sorted values, Hyndman & Fan (1996, Am Stat 50:361) type 7 — R's and
 /// numpy's default: h = (n − 1)·p, Q = x₍⌊h⌋₎ + (h − ⌊h⌋)(x₍⌊h⌋+1₎ − x₍⌊h⌋₎). `p` is clamped to

@@ -815,15 +815,23 @@ impl Engine {
     /// factors hold for a treatment period that `e_end` does not split.
     fn quadrature_inputs(cp: &CohortPlan, an: &Animal, e_end: f64) -> (AnimalDrugs, Rates) {
         let present = e_end > 0.0;
+        let scale: [f64; MAX_TREAT] = std::array::from_fn(|k| {
+            let v = an.pk[k].volume_l;
+            if v > 0.0 { an.dose_mg[k] / v } else { 0.0 }
+        });
         let drugs = AnimalDrugs {
             inh: an.inh,
             kill: an.kill,
             emax: an.emax,
             ec50: an.ec50,
             k2: an.k2,
-            scale: std::array::from_fn(|k| {
-                let v = an.pk[k].volume_l;
-                if v > 0.0 { an.dose_mg[k] / v } else { 0.0 }
+            scale,
+            ln_e: std::array::from_fn(|k| {
+                if scale[k] > 0.0 {
+                    (an.ec50[k] / scale[k]).ln()
+                } else {
+                    f64::NAN
+                }
             }),
         };
         let rates = Rates {
