@@ -81,10 +81,7 @@ pub(crate) mod testdata {
             .map(|a| {
                 let (v0, r) = (5.0 + 0.2 * z(), 0.1 + 0.02 * z());
                 let days: Vec<f64> = (0..(min + a % spread)).map(|k| k as f64 * 3.5).collect();
-                let ln_v = days
-                    .iter()
-                    .map(|t| v0 + r * t + noise * z())
-                    .collect();
+                let ln_v = days.iter().map(|t| v0 + r * t + noise * z()).collect();
                 AnimalSeries {
                     id: format!("a{a}"),
                     arm: "v".into(),
