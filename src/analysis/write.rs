@@ -23,19 +23,43 @@ fn header(cols: &[&str]) -> Vec<String> {
     cols.iter().map(|s| s.to_string()).collect()
 }
 
+/// One CSV table: its file name, its columns and its rows.
+struct Table {
+    name: &'static str,
+    cols: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
 /// Writes `summary.csv`, `tgi.csv`, `rate_tc.csv`, `response.csv`, `response_summary.csv`,
-/// `endpoints.csv`, `km.csv` and `tests.csv` into `dir`; returns the file names written.
+/// `endpoints.csv`, `km.csv` and `tests.csv` (and `synergy.csv` when there are synergy
+/// hypotheses) into `dir`; returns the file names written.
 pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, AnalysisError> {
+    let mut tables = vec![
+        summary_table(res),
+        tgi_table(res),
+        rate_tc_table(res),
+        response_table(res),
+        response_summary_table(res),
+        endpoints_table(res),
+        km_table(res),
+        tests_table(res),
+    ];
+    if !res.synergy.is_empty() {
+        tables.push(synergy_table(res));
+    }
     let mut files = Vec::new();
-    let mut put =
-        |name: &str, cols: &[&str], rows: Vec<Vec<String>>| -> Result<(), AnalysisError> {
-            write_csv_rows(&dir.join(name), &header(cols), &rows)?;
-            files.push(name.to_string());
-            Ok(())
-        };
-    put(
-        "summary.csv",
-        &[
+    for t in tables {
+        write_csv_rows(&dir.join(t.name), &header(t.cols), &t.rows)?;
+        files.push(t.name.to_string());
+    }
+    Ok(files)
+}
+
+/// `summary.csv`: per arm (and cohort) and day: n, mean, SD, SEM and median volume.
+fn summary_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "summary.csv",
+        cols: &[
             "arm",
             "day",
             "n",
@@ -45,7 +69,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "median_mm3",
             "cohort",
         ],
-        res.summary
+        rows: res
+            .summary
             .iter()
             .map(|r| {
                 vec![
@@ -60,10 +85,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    put(
-        "tgi.csv",
-        &[
+    }
+}
+
+/// `tgi.csv`: per treated arm and day: TGI and T/C with their bootstrap intervals.
+fn tgi_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "tgi.csv",
+        cols: &[
             "arm",
             "day",
             "tgi_pct",
@@ -76,7 +105,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "n_control",
             "cohort",
         ],
-        res.tgi
+        rows: res
+            .tgi
             .iter()
             .map(|r| {
                 vec![
@@ -94,10 +124,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    put(
-        "rate_tc.csv",
-        &[
+    }
+}
+
+/// `rate_tc.csv`: per treated arm: the rate-based T/C (mean per-animal growth rates).
+fn rate_tc_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "rate_tc.csv",
+        cols: &[
             "arm",
             "n_treated",
             "n_control",
@@ -109,7 +143,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "tc_rate_ci_high",
             "cohort",
         ],
-        res.rate_tc
+        rows: res
+            .rate_tc
             .iter()
             .map(|r| {
                 vec![
@@ -126,10 +161,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    put(
-        "response.csv",
-        &[
+    }
+}
+
+/// `response.csv`: per animal: best response, best average response and the mRECIST class.
+fn response_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "response.csv",
+        cols: &[
             "animal_id",
             "arm",
             "best_response_pct",
@@ -137,7 +176,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "mrecist",
             "cohort",
         ],
-        res.response
+        rows: res
+            .response
             .iter()
             .map(|r| {
                 vec![
@@ -152,10 +192,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    put(
-        "response_summary.csv",
-        &[
+    }
+}
+
+/// `response_summary.csv`: per arm: mRECIST counts, response and disease-control rates.
+fn response_summary_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "response_summary.csv",
+        cols: &[
             "arm",
             "n_evaluable",
             "mCR",
@@ -167,7 +211,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "cohort",
             "disease_control_pct",
         ],
-        res.response_counts
+        rows: res
+            .response_counts
             .iter()
             .map(|r| {
                 let mut v = vec![r.arm.clone(), r.evaluable().to_string()];
@@ -181,11 +226,16 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 v
             })
             .collect(),
-    )?;
-    put(
-        "endpoints.csv",
-        &["animal_id", "arm", "time_days", "event", "cohort"],
-        res.endpoints
+    }
+}
+
+/// `endpoints.csv`: per animal: time to endpoint or censoring.
+fn endpoints_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "endpoints.csv",
+        cols: &["animal_id", "arm", "time_days", "event", "cohort"],
+        rows: res
+            .endpoints
             .iter()
             .map(|r| {
                 vec![
@@ -197,10 +247,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    put(
-        "km.csv",
-        &[
+    }
+}
+
+/// `km.csv`: per arm: the Kaplan–Meier curve, one row per event or censoring time.
+fn km_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "km.csv",
+        cols: &[
             "arm",
             "time_days",
             "n_risk",
@@ -210,7 +264,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "std_err",
             "cohort",
         ],
-        res.km
+        rows: res
+            .km
             .iter()
             .flat_map(|c| {
                 c.points.iter().map(move |p| {
@@ -227,10 +282,14 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 })
             })
             .collect(),
-    )?;
-    put(
-        "tests.csv",
-        &[
+    }
+}
+
+/// `tests.csv`: one row per hypothesis test (the contract columns, then key, adjustment, role).
+fn tests_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "tests.csv",
+        cols: &[
             "hypothesis",
             "kind",
             "comparison",
@@ -251,7 +310,8 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
             "adjustment",
             "role",
         ],
-        res.tests
+        rows: res
+            .tests
             .iter()
             .map(|r| {
                 vec![
@@ -277,55 +337,57 @@ pub fn write_outputs(res: &AnalysisResult, dir: &Path) -> Result<Vec<String>, An
                 ]
             })
             .collect(),
-    )?;
-    if !res.synergy.is_empty() {
-        put(
-            "synergy.csv",
-            &[
-                "cohort",
-                "hypothesis",
-                "test_key",
-                "day",
-                "n_obs",
-                "estimate",
-                "se",
-                "synergy_score",
-                "synergy_score_low",
-                "synergy_score_high",
-                "p_value",
-                "df",
-                "p_value_wald_z",
-                "combination_index",
-                "combination_index_low",
-                "combination_index_high",
-            ],
-            res.synergy
-                .iter()
-                .map(|r| {
-                    let p = &r.point;
-                    vec![
-                        r.cohort.clone(),
-                        r.hypothesis.clone(),
-                        r.key.as_str().to_string(),
-                        g(p.day),
-                        p.n_obs.to_string(),
-                        g(p.estimate),
-                        g(p.se),
-                        g(p.score),
-                        g(p.score_ci.0),
-                        g(p.score_ci.1),
-                        g(p.p_value),
-                        g(p.df),
-                        g(p.p_wald),
-                        g(p.combination_index),
-                        g(p.combination_index_ci.0),
-                        g(p.combination_index_ci.1),
-                    ]
-                })
-                .collect(),
-        )?;
     }
-    Ok(files)
+}
+
+/// `synergy.csv`: per synergy hypothesis and reading day: the refitted LMM synergy score.
+fn synergy_table(res: &AnalysisResult) -> Table {
+    Table {
+        name: "synergy.csv",
+        cols: &[
+            "cohort",
+            "hypothesis",
+            "test_key",
+            "day",
+            "n_obs",
+            "estimate",
+            "se",
+            "synergy_score",
+            "synergy_score_low",
+            "synergy_score_high",
+            "p_value",
+            "df",
+            "p_value_wald_z",
+            "combination_index",
+            "combination_index_low",
+            "combination_index_high",
+        ],
+        rows: res
+            .synergy
+            .iter()
+            .map(|r| {
+                let p = &r.point;
+                vec![
+                    r.cohort.clone(),
+                    r.hypothesis.clone(),
+                    r.key.as_str().to_string(),
+                    g(p.day),
+                    p.n_obs.to_string(),
+                    g(p.estimate),
+                    g(p.se),
+                    g(p.score),
+                    g(p.score_ci.0),
+                    g(p.score_ci.1),
+                    g(p.p_value),
+                    g(p.df),
+                    g(p.p_wald),
+                    g(p.combination_index),
+                    g(p.combination_index_ci.0),
+                    g(p.combination_index_ci.1),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// Definitions of every derived quantity, recorded in `manifest.json`.

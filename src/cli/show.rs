@@ -3,6 +3,7 @@
 
 use crate::protocol::view::{ViewNode, ViewValue, protocol_view};
 use crate::protocol::{self, *};
+use crate::report::summary::{citation_text, cloning_text, dose_text, doses_text, escalation_text};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -110,7 +111,7 @@ pub fn summary(l: &Loaded) -> String {
                 .as_ref()
                 .map(|u| format!(" <{u}>"))
                 .unwrap_or_default();
-            let _ = writeln!(o, "  [{}] {}{url}", r.id, r.citation);
+            let _ = writeln!(o, "  {}{url}", citation_text(r));
         }
     }
     let _ = writeln!(o, "\nPhases");
@@ -267,11 +268,8 @@ fn cohort(o: &mut String, c: &Cohort, view: &[ViewNode]) {
                 .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "      {} {} {} {} {} ({}){vol}",
-                t.agent,
-                num(t.dose),
-                t.unit.as_str(),
-                t.route.as_str().to_uppercase(),
+                "      {} {} ({}){vol}",
+                dose_text(t),
                 sched(&t.schedule),
                 t.phase
             );
@@ -395,12 +393,11 @@ fn husbandry(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
 
 /// The plate design line, then its sourced values (the view group `key`).
 fn design(o: &mut String, d: &AssayDesign, view: &[ViewNode], key: &str) {
-    let doses: Vec<String> = d.doses_nm.iter().map(|x| num(*x)).collect();
     let _ = writeln!(
         o,
         "  {} at {} nM; {} replicates; {} days; {} cells/well; {}-well plates (edge wells {}, {} blanks/plate, {}); readout {}; edge effect {}",
         d.drug,
-        doses.join(", "),
+        doses_text(d),
         d.replicates,
         num(d.duration_days),
         num(d.seeding_cells),
@@ -446,20 +443,10 @@ fn derivation(o: &mut String, d: &Derivation, view: &[ViewNode]) {
         c.medium_change_days
     );
     for e in &d.escalation {
-        let t = match e.trigger {
-            EscalationTrigger::Day(day) => format!("on day {day}"),
-            EscalationTrigger::GrowthRecovered { doubling_h } => {
-                format!("when doubling < {} h", num(doubling_h))
-            }
-        };
-        let _ = writeln!(o, "  escalate to {} nM {t}", num(e.concentration_nm));
+        let _ = writeln!(o, "  escalate to {}", escalation_text(e));
     }
     if let Some(cl) = &d.cloning {
-        let _ = writeln!(
-            o,
-            "  single-cell cloning: {} clones, {} days expansion",
-            cl.clones, cl.expansion_days
-        );
+        let _ = writeln!(o, "  single-cell cloning: {}", cloning_text(cl));
     }
     if let Some(v) = &d.validation {
         let _ = writeln!(o, "  validation assay:");

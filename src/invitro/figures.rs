@@ -151,6 +151,31 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// The frame both custom figures share: the note in the lower right corner, then a chart
+/// builder with the title, the margin and the axis label areas.
+fn framed<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &'b str,
+    note: &str,
+) -> Result<ChartBuilder<'a, 'b, DB>, PlotError> {
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        note.to_string(),
+        (
+            w as i32 - note.chars().count() as i32 * 7 - 8,
+            h as i32 - 18,
+        ),
+        TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110)),
+    ))
+    .map_err(draw_err(title))?;
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, (FONT, 22, FontStyle::Bold))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(78);
+    Ok(b)
+}
+
 /// Dose-response points and fitted 4PL curves on a log dose axis.
 pub struct DoseResponseFigure {
     /// Title.
@@ -193,21 +218,7 @@ impl Figure for DoseResponseFigure {
             .collect();
         let ymax = ys.iter().copied().fold(100.0f64, f64::max) * 1.08;
         let ymin = ys.iter().copied().fold(0.0f64, f64::min) - 5.0;
-        let (w, hgt) = root.dim_in_pixel();
-        root.draw(&Text::new(
-            self.note.clone(),
-            (
-                w as i32 - self.note.chars().count() as i32 * 7 - 8,
-                hgt as i32 - 18,
-            ),
-            TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110)),
-        ))
-        .map_err(&e)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FONT, 22, FontStyle::Bold))
-            .margin(14)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+        let mut chart = framed(root, &self.title, &self.note)?
             .build_cartesian_2d((dmin..dmax).log_scale(), ymin..ymax)
             .map_err(&e)?;
         chart
@@ -339,21 +350,7 @@ impl Figure for Ic50OverTimeFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let e = draw_err(&self.title);
         let (y0, y1) = self.y_range();
-        let (w, h) = root.dim_in_pixel();
-        root.draw(&Text::new(
-            self.note.clone(),
-            (
-                w as i32 - self.note.chars().count() as i32 * 7 - 8,
-                h as i32 - 18,
-            ),
-            TextStyle::from((FONT, 13).into_font()).color(&RGBColor(110, 110, 110)),
-        ))
-        .map_err(&e)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FONT, 22, FontStyle::Bold))
-            .margin(14)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+        let mut chart = framed(root, &self.title, &self.note)?
             // 3% beyond the last day, so a check on it is not cut in half by the frame.
             .build_cartesian_2d(0.0..self.x_max * 1.03, (y0..y1).log_scale())
             .map_err(&e)?;

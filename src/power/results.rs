@@ -7,7 +7,7 @@ use super::design::{Endpoint, PowerError, Settings};
 use super::engine::{self, Tally};
 use super::fast::{Analytic, FastDesign, FastModel, Ineligible, power_sim_options};
 use super::sim_path::SimModel;
-use super::units::UnitPlan;
+use super::units::{Unit, UnitPlan};
 use super::wilson::wilson95;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
 use crate::plot::{
@@ -278,159 +278,20 @@ pub fn assemble(
     units: &UnitPlan,
     run: &EngineRun<'_>,
 ) -> PowerResult {
-    let (tally, design, engine) = (run.tally, run.design, run.engine);
-    let mut rows = Vec::new();
-    let mut joint_rows = Vec::new();
-    let sizing_count = units.units.iter().filter(|u| u.sizing).count();
-    let joint_endpoint = {
-        let mut t: Vec<&str> = Vec::new();
-        for u in units.units.iter().filter(|u| u.sizing) {
-            if !t.contains(&u.test.as_str()) {
-                t.push(u.test.as_str());
-            }
-        }
-        t.join("+")
+    let a = Assembly {
+        settings,
+        units,
+        run,
+        joint: settings.joint && units.units.iter().filter(|u| u.sizing).count() > 1,
     };
-    for (ni, &n) in settings.n_values.iter().enumerate() {
-        let reps = tally.reps[ni];
-        for (ui, u) in units.units.iter().enumerate() {
-            let k = tally.rejections[tally.idx(ni, ui)];
-            let (lo, hi) = wilson95(k, reps);
-            let fam = &units.families[u.family];
-            let analytic = match design {
-                Some(d)
-                    if u.test == Endpoint::WelchLog
-                        && d.unit_pairs[ui].len() == 1
-                        && u.alternative == crate::protocol::Alternative::TwoSided
-                        && (fam.method == Adjustment::None || fam.members.len() == 1) =>
-                {
-                    d.analytic_welch_log(d.unit_pairs[ui][0], n, settings.alpha)
-                }
-                _ => None,
-            };
-            let analytic_synergy = run.closed_form.and_then(|d| {
-                if u.kind != crate::protocol::HypothesisKind::Synergy || u.arms.len() != 3 {
-                    return None;
-                }
-                let g = |i: usize| d.first_arm[u.cohort] + i;
-                let arms = [g(u.control), g(u.arms[1]), g(u.arms[2]), g(u.arms[0])];
-                let sd = super::synergy::SynergyDesign::from_fast(d, arms)?;
-                super::synergy::apriori_power(&sd, u.test, n, settings.alpha)
-            });
-            rows.push(PowerRow {
-                n_per_arm: n,
-                comparison: u.label.clone(),
-                endpoint: u.test.as_str().into(),
-                power: k as f64 / reps.max(1) as f64,
-                ci_low: lo,
-                ci_high: hi,
-                reps,
-                rejections: k,
-                not_computable: tally.not_computable[tally.idx(ni, ui)],
-                hypothesis: u.hypothesis.clone(),
-                kind: u.kind.as_str().into(),
-                role: u.role.as_str().into(),
-                alternative: u.alternative.as_str().into(),
-                sizing: u.sizing,
-                analytic,
-                analytic_synergy,
-            });
-        }
-        if settings.joint && sizing_count > 1 {
-            let k = tally.joint[ni];
-            let (lo, hi) = wilson95(k, reps);
-            joint_rows.push(PowerRow {
-                n_per_arm: n,
-                comparison: JOINT_LABEL.into(),
-                endpoint: joint_endpoint.clone(),
-                power: k as f64 / reps.max(1) as f64,
-                ci_low: lo,
-                ci_high: hi,
-                reps,
-                rejections: k,
-                not_computable: 0,
-                hypothesis: JOINT_LABEL.into(),
-                kind: "joint".into(),
-                role: "primary".into(),
-                alternative: String::new(),
-                sizing: true,
-                analytic: None,
-                analytic_synergy: None,
-            });
-        }
-    }
-    let recommend = |label: &str, endpoint: &str, sizing: bool, pool: &[PowerRow]| {
-        let hit = pool
-            .iter()
-            .filter(|r| r.comparison == label && r.endpoint == endpoint)
-            .find(|r| r.power >= settings.target);
-        Recommendation {
-            comparison: label.to_string(),
-            endpoint: endpoint.into(),
-            n_per_arm: hit.map(|r| r.n_per_arm),
-            power: hit.map(|r| r.power),
-            ci: hit.map(|r| (r.ci_low, r.ci_high)),
-            sizing,
-        }
-    };
-    // Recommendations in power.csv order (defaults: endpoint-major).
-    let mut recommendations: Vec<Recommendation> = units
-        .units
-        .iter()
-        .map(|u| recommend(&u.label, u.test.as_str(), u.sizing, &rows))
-        .collect();
-    if settings.joint && sizing_count > 1 {
-        recommendations.push(recommend(JOINT_LABEL, &joint_endpoint, true, &joint_rows));
-    }
-
-    // Animals to implant per cohort, at the smallest n that powers every sizing unit of the
-    // cohort that reaches the target (and all of them jointly when asked). Units that never
-    // reach it within the grid are listed as underpowered rather than silently sized at the
-    // largest n; when none reaches it the largest n is used.
-    let x = protocol.xenograft();
-    let n_max = settings.n_values.last().copied().unwrap_or(0);
-    let mut animal_plans = Vec::new();
-    if let Some(x) = x {
-        for (ci, cohort) in x.cohorts.iter().enumerate() {
-            let mut n_needed = 0u32;
-            let mut underpowered = Vec::new();
-            let mut any = false;
-            for (k, u) in units.units.iter().enumerate() {
-                if u.cohort != ci || !u.sizing {
-                    continue;
-                }
-                any = true;
-                match recommendations[k].n_per_arm {
-                    Some(n) => n_needed = n_needed.max(n),
-                    None => underpowered.push(u.label.clone()),
-                }
-            }
-            if settings.joint
-                && sizing_count > 1
-                && let Some(r) = recommendations.iter().find(|r| r.comparison == JOINT_LABEL)
-            {
-                match r.n_per_arm {
-                    Some(n) => n_needed = n_needed.max(n),
-                    None => underpowered.push(r.comparison.clone()),
-                }
-            }
-            if !any {
-                continue;
-            }
-            if n_needed == 0 {
-                n_needed = n_max;
-            }
-            let arms = cohort.arms.len() as u32;
-            let mut plan = animal_plan(&cohort.name, arms, n_needed, &run.losses[ci]);
-            plan.underpowered = underpowered;
-            animal_plans.push(plan);
-        }
-    }
+    let (rows, joint_rows) = a.rows();
+    let recommendations = a.recommendations(&rows, &joint_rows);
+    let animal_plans = a.animal_plans(protocol, &recommendations);
     let mut result = PowerResult {
         protocol_id: protocol.id.clone(),
-        engine: engine.into(),
+        engine: run.engine.into(),
         engine_note: String::new(),
-        failures: tally.failures.clone(),
+        failures: run.tally.failures.clone(),
         n_values: settings.n_values.clone(),
         reps: settings.reps,
         precision: None,
@@ -455,6 +316,209 @@ pub fn assemble(
     };
     result.justification = justification(protocol, settings, units, &result);
     result
+}
+
+/// What [`assemble`] reads: the settings, the sizing units and one engine run.
+struct Assembly<'a> {
+    settings: &'a Settings,
+    units: &'a UnitPlan,
+    run: &'a EngineRun<'a>,
+    /// Whether a joint row is reported (asked, and more than one sizing unit).
+    joint: bool,
+}
+
+impl Assembly<'_> {
+    /// The tests of the sizing units, each once, joined by `+` (the joint row's endpoint).
+    fn joint_endpoint(&self) -> String {
+        let mut t: Vec<&str> = Vec::new();
+        for u in self.units.units.iter().filter(|u| u.sizing) {
+            if !t.contains(&u.test.as_str()) {
+                t.push(u.test.as_str());
+            }
+        }
+        t.join("+")
+    }
+
+    /// One row per n and unit (n-major), and the joint rows when reported.
+    fn rows(&self) -> (Vec<PowerRow>, Vec<PowerRow>) {
+        let tally = self.run.tally;
+        let joint_endpoint = self.joint_endpoint();
+        let mut rows = Vec::new();
+        let mut joint_rows = Vec::new();
+        for (ni, &n) in self.settings.n_values.iter().enumerate() {
+            for (ui, u) in self.units.units.iter().enumerate() {
+                rows.push(self.unit_row(ni, n, ui, u));
+            }
+            if self.joint {
+                let k = tally.joint[ni];
+                joint_rows.push(PowerRow {
+                    comparison: JOINT_LABEL.into(),
+                    endpoint: joint_endpoint.clone(),
+                    hypothesis: JOINT_LABEL.into(),
+                    kind: "joint".into(),
+                    role: "primary".into(),
+                    sizing: true,
+                    ..counted(n, k, tally.reps[ni])
+                });
+            }
+        }
+        (rows, joint_rows)
+    }
+
+    /// The row of unit `u` (index `ui`) at the `ni`-th arm size `n`.
+    fn unit_row(&self, ni: usize, n: u32, ui: usize, u: &Unit) -> PowerRow {
+        let tally = self.run.tally;
+        let i = tally.idx(ni, ui);
+        PowerRow {
+            comparison: u.label.clone(),
+            endpoint: u.test.as_str().into(),
+            not_computable: tally.not_computable[i],
+            hypothesis: u.hypothesis.clone(),
+            kind: u.kind.as_str().into(),
+            role: u.role.as_str().into(),
+            alternative: u.alternative.as_str().into(),
+            sizing: u.sizing,
+            analytic: self.analytic_welch_log(ui, u, n),
+            analytic_synergy: self.analytic_synergy(u, n),
+            ..counted(n, tally.rejections[i], tally.reps[ni])
+        }
+    }
+
+    /// The Welch closed form, on the tight engine, for a two-sided welch-log unit of one pair
+    /// that no adjustment changes.
+    fn analytic_welch_log(&self, ui: usize, u: &Unit, n: u32) -> Option<Analytic> {
+        let d = self.run.design?;
+        let fam = &self.units.families[u.family];
+        let applies = u.test == Endpoint::WelchLog
+            && d.unit_pairs[ui].len() == 1
+            && u.alternative == crate::protocol::Alternative::TwoSided
+            && (fam.method == Adjustment::None || fam.members.len() == 1);
+        if !applies {
+            return None;
+        }
+        d.analytic_welch_log(d.unit_pairs[ui][0], n, self.settings.alpha)
+    }
+
+    /// SynergyLMM's a-priori F-test power for a synergy unit (combination and two components).
+    fn analytic_synergy(&self, u: &Unit, n: u32) -> Option<super::synergy::SynergyPower> {
+        let d = self.run.closed_form?;
+        if u.kind != crate::protocol::HypothesisKind::Synergy || u.arms.len() != 3 {
+            return None;
+        }
+        let g = |i: usize| d.first_arm[u.cohort] + i;
+        let arms = [g(u.control), g(u.arms[1]), g(u.arms[2]), g(u.arms[0])];
+        let sd = super::synergy::SynergyDesign::from_fast(d, arms)?;
+        super::synergy::apriori_power(&sd, u.test, n, self.settings.alpha)
+    }
+
+    /// Recommendations in power.csv order (defaults: endpoint-major), then the joint one.
+    fn recommendations(&self, rows: &[PowerRow], joint_rows: &[PowerRow]) -> Vec<Recommendation> {
+        let target = self.settings.target;
+        let mut recommendations: Vec<Recommendation> = self
+            .units
+            .units
+            .iter()
+            .map(|u| recommend(&u.label, u.test.as_str(), u.sizing, rows, target))
+            .collect();
+        if self.joint {
+            let endpoint = self.joint_endpoint();
+            recommendations.push(recommend(JOINT_LABEL, &endpoint, true, joint_rows, target));
+        }
+        recommendations
+    }
+
+    /// Animals to implant per cohort, at the smallest n that powers every sizing unit of the
+    /// cohort that reaches the target (and all of them jointly when asked). Units that never
+    /// reach it within the grid are listed as underpowered rather than silently sized at the
+    /// largest n; when none reaches it the largest n is used. Cohorts without a sizing unit
+    /// get no plan.
+    fn animal_plans(&self, protocol: &Protocol, recs: &[Recommendation]) -> Vec<AnimalPlan> {
+        let Some(x) = protocol.xenograft() else {
+            return Vec::new();
+        };
+        let n_max = self.settings.n_values.last().copied().unwrap_or(0);
+        let mut animal_plans = Vec::new();
+        for (ci, cohort) in x.cohorts.iter().enumerate() {
+            let mut n_needed = 0u32;
+            let mut underpowered = Vec::new();
+            let mut any = false;
+            for (k, u) in self.units.units.iter().enumerate() {
+                if u.cohort != ci || !u.sizing {
+                    continue;
+                }
+                any = true;
+                match recs[k].n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(u.label.clone()),
+                }
+            }
+            if self.joint
+                && let Some(r) = recs.iter().find(|r| r.comparison == JOINT_LABEL)
+            {
+                match r.n_per_arm {
+                    Some(n) => n_needed = n_needed.max(n),
+                    None => underpowered.push(r.comparison.clone()),
+                }
+            }
+            if !any {
+                continue;
+            }
+            if n_needed == 0 {
+                n_needed = n_max;
+            }
+            let arms = cohort.arms.len() as u32;
+            let mut plan = animal_plan(&cohort.name, arms, n_needed, &self.run.losses[ci]);
+            plan.underpowered = underpowered;
+            animal_plans.push(plan);
+        }
+        animal_plans
+    }
+}
+
+/// A row's counts at arm size `n`: `k` rejections of `reps`, power and its Wilson interval
+/// (labels left empty for the caller to fill).
+fn counted(n: u32, k: u64, reps: u64) -> PowerRow {
+    let (lo, hi) = wilson95(k, reps);
+    PowerRow {
+        n_per_arm: n,
+        comparison: String::new(),
+        endpoint: String::new(),
+        power: k as f64 / reps.max(1) as f64,
+        ci_low: lo,
+        ci_high: hi,
+        reps,
+        rejections: k,
+        not_computable: 0,
+        hypothesis: String::new(),
+        kind: String::new(),
+        role: String::new(),
+        alternative: String::new(),
+        sizing: false,
+        analytic: None,
+        analytic_synergy: None,
+    }
+}
+
+/// The smallest n of `pool` whose power for `label` × `endpoint` reaches `target`.
+fn recommend(
+    label: &str,
+    endpoint: &str,
+    sizing: bool,
+    pool: &[PowerRow],
+    target: f64,
+) -> Recommendation {
+    let hit = pool
+        .iter()
+        .filter(|r| r.comparison == label && r.endpoint == endpoint)
+        .find(|r| r.power >= target);
+    Recommendation {
+        comparison: label.to_string(),
+        endpoint: endpoint.into(),
+        n_per_arm: hit.map(|r| r.n_per_arm),
+        power: hit.map(|r| r.power),
+        ci: hit.map(|r| (r.ci_low, r.ci_high)),
+        sizing,
+    }
 }
 
 fn param_text(name: &str, p: &Param) -> String {

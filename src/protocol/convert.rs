@@ -596,15 +596,55 @@ fn kind_sections(f: &FileProtocol) -> Vec<(&'static str, ProtocolKind, bool)> {
 
 /// Converts a deserialized file into a protocol, recording every problem in `cx`.
 pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
-    let root = KeyPath::root();
-    let hdr = root.k("protocol");
+    let kind = header(f, cx);
+    let references = references(f, cx);
+    let calendar = calendar(f, cx);
+    let phases = phases(f, cx);
+    let day0_name = phases
+        .iter()
+        .find(|p| p.day0)
+        .or(phases.first())
+        .map(|p| p.name.clone());
+    if let Some(kind) = kind {
+        foreign_sections(f, cx, kind);
+    }
+    let steps = steps(f, cx, &phases);
+
+    let kind = kind?;
+    let body = match kind {
+        ProtocolKind::Xenograft => {
+            super::convert_xeno::xenograft(f, cx, &phases, day0_name.as_deref())
+                .map(Body::Xenograft)
+        }
+        ProtocolKind::Derivation => derivation(f, cx).map(Body::Derivation),
+        ProtocolKind::Assay => assay(f, cx).map(Body::Assay),
+        ProtocolKind::Procedure => procedure(f, cx).map(Body::Procedure),
+    };
+    if cx.has_errors() {
+        return None;
+    }
+    Some(Protocol {
+        id: f.protocol.id.clone(),
+        title: f.protocol.title.clone(),
+        description: f.protocol.description.clone(),
+        references,
+        phases,
+        steps,
+        calendar,
+        body: body?,
+    })
+}
+
+/// The `[protocol]` header: checks the id and the title; returns the kind (`None` when unknown).
+fn header(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<ProtocolKind> {
+    let hdr = KeyPath::root().k("protocol");
     let kind = cx.choice(
         &f.protocol.kind,
         &hdr.k("kind"),
         "protocol kind",
         PROTOCOL_KINDS,
     );
-    let id = f.protocol.id.clone();
+    let id = &f.protocol.id;
     let id_ok = !id.is_empty()
         && id
             .chars()
@@ -621,8 +661,11 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
     if f.protocol.title.trim().is_empty() {
         cx.error(&hdr.k("title"), "empty title");
     }
+    kind
+}
 
-    // References.
+/// `[[references]]`, with unique ids.
+fn references(f: &FileProtocol, cx: &mut Ctx<'_>) -> Vec<Reference> {
     let refs: Vec<Reference> = f
         .references
         .iter()
@@ -636,14 +679,17 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
         .references
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.id.clone(), root.k("references").i(i).k("id")))
+        .map(|(i, r)| (r.id.clone(), KeyPath::root().k("references").i(i).k("id")))
         .collect();
     cx.unique(&names, "reference");
+    refs
+}
 
-    // Calendar.
+/// `[calendar]`: the weekend policy and the holidays (defaults when absent).
+fn calendar(f: &FileProtocol, cx: &mut Ctx<'_>) -> CalendarPolicy {
     let mut calendar = CalendarPolicy::default();
     if let Some(c) = &f.calendar {
-        let at = root.k("calendar");
+        let at = KeyPath::root().k("calendar");
         if let Some(w) = &c.weekend {
             calendar.weekend = cx
                 .choice(w, &at.k("weekend"), "weekend policy", WEEKEND_POLICIES)
@@ -659,9 +705,12 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
             }
         }
     }
+    calendar
+}
 
-    // Phases.
-    let mut phases = Vec::new();
+/// `[[phases]]`: unique names, at least one, at most one `day0`, each with one ending.
+fn phases(f: &FileProtocol, cx: &mut Ctx<'_>) -> Vec<Phase> {
+    let root = KeyPath::root();
     let pnames: Vec<_> = f
         .phases
         .iter()
@@ -671,10 +720,11 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
     cx.unique(&pnames, "phase");
     if f.phases.is_empty() {
         cx.error(
-            &hdr,
+            &root.k("protocol"),
             "no phases: add at least one [[phases]] with `duration-days` or `until`",
         );
     }
+    let mut phases = Vec::new();
     let mut day0_seen = false;
     for (i, p) in f.phases.iter().enumerate() {
         let at = root.k("phases").i(i);
@@ -684,81 +734,10 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
             }
             day0_seen = true;
         }
-        let end = match (&p.duration_days, &p.until) {
-            (Some(_), Some(_)) => {
-                cx.error_key(
-                    &at.k("until"),
-                    format!(
-                        "phase `{}` has both `duration-days` and `until`; keep one",
-                        p.name
-                    ),
-                );
-                None
-            }
-            (None, None) => {
-                cx.error(
-                    &at.k("name"),
-                    format!("phase `{}` needs `duration-days` or `until`", p.name),
-                );
-                None
-            }
-            (Some(d), None) => {
-                if *d <= 0 || *d > limits::MAX_COUNT {
-                    cx.error(
-                        &at.k("duration-days"),
-                        if *d <= 0 {
-                            format!("`duration-days` must be > 0, got {d}")
-                        } else {
-                            format!(
-                                "`duration-days` must be at most {}, got {d}",
-                                limits::MAX_COUNT
-                            )
-                        },
-                    );
-                    None
-                } else {
-                    Some(PhaseEnd::Fixed { days: *d as u32 })
-                }
-            }
-            (None, Some(u)) => {
-                let uat = at.k("until");
-                let min = cx.num(u.min, &uat.k("min"), Rule::NonNeg);
-                let max = cx.num(u.max, &uat.k("max"), Rule::Pos);
-                if min > max {
-                    cx.error(
-                        &uat.k("min"),
-                        format!("window min ({min}) is greater than max ({max})"),
-                    );
-                }
-                let wait = cx.count(u.max_wait_days, &uat.k("max-wait-days"), 1);
-                let known = f.measurements.iter().any(|m| m.name == u.measurement);
-                if !known {
-                    let hint = closest(
-                        &u.measurement,
-                        f.measurements.iter().map(|m| m.name.as_str()),
-                    )
-                    .map(|c| format!("; did you mean `{c}`?"))
-                    .unwrap_or_else(|| "; define it in [[measurements]]".into());
-                    cx.error(
-                        &uat.k("measurement"),
-                        format!(
-                            "ending condition on undefined measurement `{}`{hint}",
-                            u.measurement
-                        ),
-                    );
-                }
-                Some(PhaseEnd::Until {
-                    measurement: u.measurement.clone(),
-                    min,
-                    max,
-                    max_wait_days: wait,
-                })
-            }
-        };
         // A phase with an invalid end is kept (with a placeholder that never triggers further
         // checks) so references to it do not cascade into "unknown phase" errors; the error
         // already recorded prevents a protocol from being returned.
-        let end = end.unwrap_or(PhaseEnd::Fixed { days: u32::MAX });
+        let end = phase_end(f, cx, p, &at).unwrap_or(PhaseEnd::Fixed { days: u32::MAX });
         phases.push(Phase {
             name: p.name.clone(),
             end,
@@ -766,33 +745,108 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
             description: p.description.clone(),
         });
     }
-    let day0_name = phases
-        .iter()
-        .find(|p| p.day0)
-        .or(phases.first())
-        .map(|p| p.name.clone());
+    phases
+}
 
-    // Kind-specific sections present for the wrong kind.
-    if let Some(kind) = kind {
-        for (key, k, present) in kind_sections(f) {
-            if present && k != kind {
-                let msg = format!(
-                    "`{key}` is only used by {} protocols; kind `{}` would ignore it (remove it, or fix `kind`)",
-                    k.as_str(),
-                    kind.as_str()
+/// How a phase ends: exactly one of `duration-days` and `until`.
+fn phase_end(f: &FileProtocol, cx: &mut Ctx<'_>, p: &FilePhase, at: &KeyPath) -> Option<PhaseEnd> {
+    match (&p.duration_days, &p.until) {
+        (Some(_), Some(_)) => {
+            cx.error_key(
+                &at.k("until"),
+                format!(
+                    "phase `{}` has both `duration-days` and `until`; keep one",
+                    p.name
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            cx.error(
+                &at.k("name"),
+                format!("phase `{}` needs `duration-days` or `until`", p.name),
+            );
+            None
+        }
+        (Some(d), None) => {
+            if *d <= 0 || *d > limits::MAX_COUNT {
+                cx.error(
+                    &at.k("duration-days"),
+                    if *d <= 0 {
+                        format!("`duration-days` must be > 0, got {d}")
+                    } else {
+                        format!(
+                            "`duration-days` must be at most {}, got {d}",
+                            limits::MAX_COUNT
+                        )
+                    },
                 );
-                if cx.allow_unknown {
-                    cx.warn_key(&root.k(key), format!("{msg}; ignored (--allow-unknown)"));
-                } else {
-                    cx.error_key(&root.k(key), msg);
-                }
+                None
+            } else {
+                Some(PhaseEnd::Fixed { days: *d as u32 })
+            }
+        }
+        (None, Some(u)) => Some(until_end(f, cx, u, &at.k("until"))),
+    }
+}
+
+/// A phase that ends on a measurement window (`until`), on a defined measurement.
+fn until_end(f: &FileProtocol, cx: &mut Ctx<'_>, u: &FileUntil, uat: &KeyPath) -> PhaseEnd {
+    let min = cx.num(u.min, &uat.k("min"), Rule::NonNeg);
+    let max = cx.num(u.max, &uat.k("max"), Rule::Pos);
+    if min > max {
+        cx.error(
+            &uat.k("min"),
+            format!("window min ({min}) is greater than max ({max})"),
+        );
+    }
+    let wait = cx.count(u.max_wait_days, &uat.k("max-wait-days"), 1);
+    let known = f.measurements.iter().any(|m| m.name == u.measurement);
+    if !known {
+        let hint = closest(
+            &u.measurement,
+            f.measurements.iter().map(|m| m.name.as_str()),
+        )
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_else(|| "; define it in [[measurements]]".into());
+        cx.error(
+            &uat.k("measurement"),
+            format!(
+                "ending condition on undefined measurement `{}`{hint}",
+                u.measurement
+            ),
+        );
+    }
+    PhaseEnd::Until {
+        measurement: u.measurement.clone(),
+        min,
+        max,
+        max_wait_days: wait,
+    }
+}
+
+/// Kind-specific sections present for the wrong kind: an error (a warning with `--allow-unknown`).
+fn foreign_sections(f: &FileProtocol, cx: &mut Ctx<'_>, kind: ProtocolKind) {
+    let root = KeyPath::root();
+    for (key, k, present) in kind_sections(f) {
+        if present && k != kind {
+            let msg = format!(
+                "`{key}` is only used by {} protocols; kind `{}` would ignore it (remove it, or fix `kind`)",
+                k.as_str(),
+                kind.as_str()
+            );
+            if cx.allow_unknown {
+                cx.warn_key(&root.k(key), format!("{msg}; ignored (--allow-unknown)"));
+            } else {
+                cx.error_key(&root.k(key), msg);
             }
         }
     }
+}
 
-    let cohort_names: Vec<&str> = f.cohorts.iter().map(|c| c.name.as_str()).collect();
-
-    // Steps.
+/// `[[steps]]`: unique names; each with a kind, a phase, a schedule that fits it and a scope.
+fn steps(f: &FileProtocol, cx: &mut Ctx<'_>, phases: &[Phase]) -> Vec<Step> {
+    let root = KeyPath::root();
     let snames: Vec<_> = f
         .steps
         .iter()
@@ -804,7 +858,7 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
     for (i, s) in f.steps.iter().enumerate() {
         let at = root.k("steps").i(i);
         let kind = cx.choice_clone(&s.kind, &at.k("kind"), "step kind", EVENT_KINDS);
-        let phase = resolve_phase(cx, &s.phase, &at.k("phase"), &phases);
+        let phase = resolve_phase(cx, &s.phase, &at.k("phase"), phases);
         let sched = cx.schedule(
             RawSchedule {
                 day: s.day,
@@ -819,41 +873,7 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
         if let (Some(sc), Some(p)) = (&sched, &phase) {
             cx.fits_phase(sc, p, &at);
         }
-        let scope = match (&s.cohort, &s.arm) {
-            (None, None) => Some(Scope::All),
-            (None, Some(_)) => {
-                cx.error_key(
-                    &at.k("arm"),
-                    "`arm` needs `cohort` (arm names are unique within a cohort)",
-                );
-                None
-            }
-            (Some(c), arm) => {
-                let cat = at.k("cohort");
-                match f.cohorts.iter().find(|x| &x.name == c) {
-                    None => {
-                        undefined(cx, &cat, "cohort", c, &cohort_names);
-                        None
-                    }
-                    Some(coh) => match arm {
-                        None => Some(Scope::Cohort(c.clone())),
-                        Some(a) => {
-                            let arms = coh.arms.as_ref().unwrap_or(&f.arms);
-                            let names: Vec<&str> = arms.iter().map(|x| x.name.as_str()).collect();
-                            if names.contains(&a.as_str()) {
-                                Some(Scope::Arm {
-                                    cohort: c.clone(),
-                                    arm: a.clone(),
-                                })
-                            } else {
-                                undefined(cx, &at.k("arm"), "arm", a, &names);
-                                None
-                            }
-                        }
-                    },
-                }
-            }
-        };
+        let scope = step_scope(f, cx, s, &at);
         if let (Some(kind), Some(phase), Some(schedule), Some(scope)) = (kind, phase, sched, scope)
         {
             steps.push(Step {
@@ -866,30 +886,42 @@ pub(crate) fn convert(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Protocol> {
             });
         }
     }
+    steps
+}
 
-    let kind = kind?;
-    let body = match kind {
-        ProtocolKind::Xenograft => {
-            super::convert_xeno::xenograft(f, cx, &phases, day0_name.as_deref())
-                .map(Body::Xenograft)
+/// Whom a step applies to: every animal, a defined cohort, or a defined arm of a cohort.
+fn step_scope(f: &FileProtocol, cx: &mut Ctx<'_>, s: &FileStep, at: &KeyPath) -> Option<Scope> {
+    match (&s.cohort, &s.arm) {
+        (None, None) => Some(Scope::All),
+        (None, Some(_)) => {
+            cx.error_key(
+                &at.k("arm"),
+                "`arm` needs `cohort` (arm names are unique within a cohort)",
+            );
+            None
         }
-        ProtocolKind::Derivation => derivation(f, cx).map(Body::Derivation),
-        ProtocolKind::Assay => assay(f, cx).map(Body::Assay),
-        ProtocolKind::Procedure => procedure(f, cx).map(Body::Procedure),
-    };
-    if cx.has_errors() {
-        return None;
+        (Some(c), arm) => {
+            let Some(coh) = f.cohorts.iter().find(|x| &x.name == c) else {
+                let cohort_names: Vec<&str> = f.cohorts.iter().map(|c| c.name.as_str()).collect();
+                undefined(cx, &at.k("cohort"), "cohort", c, &cohort_names);
+                return None;
+            };
+            let Some(a) = arm else {
+                return Some(Scope::Cohort(c.clone()));
+            };
+            let arms = coh.arms.as_ref().unwrap_or(&f.arms);
+            let names: Vec<&str> = arms.iter().map(|x| x.name.as_str()).collect();
+            if names.contains(&a.as_str()) {
+                Some(Scope::Arm {
+                    cohort: c.clone(),
+                    arm: a.clone(),
+                })
+            } else {
+                undefined(cx, &at.k("arm"), "arm", a, &names);
+                None
+            }
+        }
     }
-    Some(Protocol {
-        id,
-        title: f.protocol.title.clone(),
-        description: f.protocol.description.clone(),
-        references: refs,
-        phases,
-        steps,
-        calendar,
-        body: body?,
-    })
 }
 
 pub(crate) const EVENT_KINDS: &[(&str, EventKind)] = &[
@@ -1071,7 +1103,54 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         Rule::Pos,
     );
     let duration_days = cx.count(d.duration_days, &dat.k("duration-days"), 1);
-    let cat = root.k("culture");
+    let culture = culture(c, cx);
+    let escalation = escalation(f, cx, start.value, duration_days);
+    let cloning = f.cloning.as_ref().map(|cl| {
+        let at = root.k("cloning");
+        Cloning {
+            clones: cx.count(cl.clones, &at.k("clones"), 1),
+            expansion_days: cx.count(cl.expansion_days, &at.k("expansion-days"), 1),
+        }
+    });
+    let validation = match &f.validation {
+        // Parental and derived line.
+        Some(v) => Some(design(v, 2, cx, &root.k("validation"))?),
+        None => None,
+    };
+    let checks = f
+        .validation
+        .as_ref()
+        .and_then(|v| validation_checks(v, duration_days, cx, &root.k("validation")));
+    if let Some(v) = &validation
+        && v.drug != d.drug
+    {
+        cx.error(
+            &root.k("validation").k("drug"),
+            format!(
+                "validation drug `{}` differs from the selecting drug `{}`",
+                v.drug, d.drug
+            ),
+        );
+    }
+    let model = derivation_model(m, cx);
+    Some(Derivation {
+        parental_line: d.parental_line.clone(),
+        derived_line: d.derived_line.clone(),
+        culture,
+        drug: d.drug.clone(),
+        start_concentration_nm: start,
+        escalation,
+        duration_days,
+        cloning,
+        validation,
+        checks,
+        model,
+    })
+}
+
+/// `[culture]` of a derivation: the medium, the vessel and the passaging rule.
+fn culture(c: &FileCulture, cx: &mut Ctx<'_>) -> Culture {
+    let cat = KeyPath::root().k("culture");
     if let Some(s) = c.substrate_nm {
         cx.num(s, &cat.k("substrate-nm"), Rule::Pos);
     }
@@ -1107,8 +1186,19 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
             "`seeding-cells` must be below `confluent-cells`",
         );
     }
+    culture
+}
+
+/// `[[escalation]]`: concentrations strictly increasing from `start_nm`, each with one trigger.
+fn escalation(
+    f: &FileProtocol,
+    cx: &mut Ctx<'_>,
+    start_nm: f64,
+    duration_days: u32,
+) -> Vec<EscalationStep> {
+    let root = KeyPath::root();
     let mut escalation = Vec::new();
-    let mut last = start.value;
+    let mut last = start_nm;
     for (i, e) in f.escalation.iter().enumerate() {
         let at = root.k("escalation").i(i);
         let conc = cx.num(e.concentration_nm, &at.k("concentration-nm"), Rule::Pos);
@@ -1121,25 +1211,7 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
             );
         }
         last = conc;
-        let trigger = match (e.day, e.until_doubling_h) {
-            (Some(day), None) => {
-                let day = cx.count(day, &at.k("day"), 0);
-                if day > duration_days {
-                    cx.error(&at.k("day"), format!("escalation day {day} is after the end of the derivation ({duration_days} days)"));
-                }
-                Some(EscalationTrigger::Day(day))
-            }
-            (None, Some(h)) => Some(EscalationTrigger::GrowthRecovered {
-                doubling_h: cx.num(h, &at.k("until-doubling-h"), Rule::Pos),
-            }),
-            _ => {
-                cx.error(
-                    &at,
-                    "give exactly one trigger: `day = N` or `until-doubling-h = H`",
-                );
-                None
-            }
-        };
+        let trigger = escalation_trigger(e, cx, &at, duration_days);
         if let Some(trigger) = trigger {
             escalation.push(EscalationStep {
                 concentration_nm: conc,
@@ -1147,34 +1219,40 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
             });
         }
     }
-    let cloning = f.cloning.as_ref().map(|cl| {
-        let at = root.k("cloning");
-        Cloning {
-            clones: cx.count(cl.clones, &at.k("clones"), 1),
-            expansion_days: cx.count(cl.expansion_days, &at.k("expansion-days"), 1),
+    escalation
+}
+
+/// When an escalation step happens: on a day within the derivation, or once growth recovers.
+fn escalation_trigger(
+    e: &FileEscalation,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+    duration_days: u32,
+) -> Option<EscalationTrigger> {
+    match (e.day, e.until_doubling_h) {
+        (Some(day), None) => {
+            let day = cx.count(day, &at.k("day"), 0);
+            if day > duration_days {
+                cx.error(&at.k("day"), format!("escalation day {day} is after the end of the derivation ({duration_days} days)"));
+            }
+            Some(EscalationTrigger::Day(day))
         }
-    });
-    let validation = match &f.validation {
-        // Parental and derived line.
-        Some(v) => Some(design(v, 2, cx, &root.k("validation"))?),
-        None => None,
-    };
-    let checks = f
-        .validation
-        .as_ref()
-        .and_then(|v| validation_checks(v, duration_days, cx, &root.k("validation")));
-    if let Some(v) = &validation
-        && v.drug != d.drug
-    {
-        cx.error(
-            &root.k("validation").k("drug"),
-            format!(
-                "validation drug `{}` differs from the selecting drug `{}`",
-                v.drug, d.drug
-            ),
-        );
+        (None, Some(h)) => Some(EscalationTrigger::GrowthRecovered {
+            doubling_h: cx.num(h, &at.k("until-doubling-h"), Rule::Pos),
+        }),
+        _ => {
+            cx.error(
+                at,
+                "give exactly one trigger: `day = N` or `until-doubling-h = H`",
+            );
+            None
+        }
     }
-    let mat = root.k("model");
+}
+
+/// `[model]` of a derivation: the sourced growth, death and sensitivity parameters.
+fn derivation_model(m: &FileDerivationModel, cx: &mut Ctx<'_>) -> DerivationModel {
+    let mat = KeyPath::root().k("model");
     let model = DerivationModel {
         doubling_h_with_e2: cx.sourced(
             &m.doubling_h_with_e2,
@@ -1215,19 +1293,7 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
             "resistant IC50 is below the sensitive IC50",
         );
     }
-    Some(Derivation {
-        parental_line: d.parental_line.clone(),
-        derived_line: d.derived_line.clone(),
-        culture,
-        drug: d.drug.clone(),
-        start_concentration_nm: start,
-        escalation,
-        duration_days,
-        cloning,
-        validation,
-        checks,
-        model,
-    })
+    model
 }
 
 /// The IC50 check schedule of a derivation's `[validation]` (`None` without check keys): the

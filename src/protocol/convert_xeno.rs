@@ -1061,15 +1061,7 @@ fn arm(a: &FileArm, c: &FileCohort, cx: &mut Ctx<'_>, arat: &KeyPath, k: &Cohort
     }
     let mut treatments = Vec::new();
     for (j, t) in a.treatments.iter().enumerate() {
-        if let Some(t) = treatment(
-            t,
-            cx,
-            &arat.k("treatments").i(j),
-            k.agents,
-            k.agent_names,
-            k.phases,
-            k.day0,
-        ) {
+        if let Some(t) = treatment(t, cx, &arat.k("treatments").i(j), k) {
             if !c.effects.iter().any(|e| e.agent == t.agent)
                 && k.agents.iter().any(|x| x.name == t.agent && !x.vehicle)
             {
@@ -1358,18 +1350,17 @@ fn growth(g: &FileGrowth, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<GrowthModel>
     })
 }
 
+/// Converts one treatment of an arm: a defined agent, dose and unit, route, schedule within its
+/// phase (day 0's phase by default), and the route's limits.
 fn treatment(
     t: &FileTreatment,
     cx: &mut Ctx<'_>,
     at: &KeyPath,
-    agents: &[Agent],
-    agent_names: &[&str],
-    phases: &[Phase],
-    day0: Option<&str>,
+    k: &CohortCx<'_>,
 ) -> Option<Treatment> {
-    let agent = agents.iter().find(|a| a.name == t.agent);
+    let agent = k.agents.iter().find(|a| a.name == t.agent);
     if agent.is_none() {
-        undefined(cx, &at.k("agent"), "agent", &t.agent, agent_names);
+        undefined(cx, &at.k("agent"), "agent", &t.agent, k.agent_names);
     }
     let vehicle = agent.is_some_and(|a| a.vehicle);
     let dose = cx.n(
@@ -1377,7 +1368,53 @@ fn treatment(
         &at.k("dose"),
         if vehicle { R::NonNeg } else { R::Pos },
     );
-    let unit = match UNITS.iter().find(|(k, _)| *k == t.unit.trim()) {
+    let unit = dose_unit(t, cx, at);
+    let route = cx.pick(&t.route, &at.k("route"), "route", ROUTES);
+    let schedule = cx.sched(
+        &t.frequency,
+        &t.weekdays,
+        &t.times,
+        t.start_day,
+        t.end_day,
+        at,
+    );
+    if route == Some(Route::Pellet) {
+        pellet_limits(t, cx, at, unit, schedule.as_ref());
+    }
+    if let Some(v) = t.volume_ml_per_kg {
+        let v = cx.n(v, &at.k("volume-ml-per-kg"), R::Pos);
+        // Institutional limit for oral gavage in mice: 10 mL/kg typical, 50 mL/kg maximum.
+        if route == Some(Route::Po) && v > 50.0 {
+            cx.error(
+                &at.k("volume-ml-per-kg"),
+                format!("PO dosing volume {v} mL/kg exceeds the 50 mL/kg maximum"),
+            );
+        }
+    }
+    let phase_name = match (&t.phase, k.day0) {
+        (Some(p), _) => resolve_phase(cx, p, &at.k("phase"), k.phases).map(|p| p.name),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    };
+    if let (Some(s), Some(pn)) = (&schedule, &phase_name)
+        && let Some(p) = k.phases.iter().find(|p| &p.name == pn)
+    {
+        cx.fits(s, p, at);
+    }
+    Some(Treatment {
+        agent: t.agent.clone(),
+        dose,
+        unit: unit?,
+        route: route?,
+        schedule: schedule?,
+        phase: phase_name?,
+        volume_ml_per_kg: t.volume_ml_per_kg,
+    })
+}
+
+/// The dose unit of a treatment (one of [`UNITS`]).
+fn dose_unit(t: &FileTreatment, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<DoseUnit> {
+    match UNITS.iter().find(|(k, _)| *k == t.unit.trim()) {
         Some((_, u)) => Some(*u),
         None => {
             let names: Vec<&str> = UNITS
@@ -1395,69 +1432,40 @@ fn treatment(
             );
             None
         }
-    };
-    let route = cx.pick(&t.route, &at.k("route"), "route", ROUTES);
-    let schedule = cx.sched(
-        &t.frequency,
-        &t.weekdays,
-        &t.times,
-        t.start_day,
-        t.end_day,
-        at,
-    );
-    if route == Some(Route::Pellet) {
-        if let Some(u) = unit
-            && matches!(u, DoseUnit::MgPerKg | DoseUnit::UgPerKg)
-        {
-            cx.error(
-                &at.k("unit"),
-                format!("unit `{}` is not valid for route `pellet`: a pellet holds a fixed amount per animal (use mg or ug)", t.unit),
-            );
-        }
-        if let Some(s) = &schedule
-            && matches!(
-                s.frequency,
-                Frequency::Daily { .. } | Frequency::Weekdays { .. }
-            )
-        {
-            cx.error(
-                &at.k("frequency"),
-                format!(
-                    "frequency `{}` is not possible for route `pellet`: a slow-release pellet is implanted once (use \"once\", or q<N>d to replace it)",
-                    t.frequency
-                ),
-            );
-        }
     }
-    if let Some(v) = t.volume_ml_per_kg {
-        let v = cx.n(v, &at.k("volume-ml-per-kg"), R::Pos);
-        // Institutional limit for oral gavage in mice: 10 mL/kg typical, 50 mL/kg maximum.
-        if route == Some(Route::Po) && v > 50.0 {
-            cx.error(
-                &at.k("volume-ml-per-kg"),
-                format!("PO dosing volume {v} mL/kg exceeds the 50 mL/kg maximum"),
-            );
-        }
-    }
-    let phase_name = match (&t.phase, day0) {
-        (Some(p), _) => resolve_phase(cx, p, &at.k("phase"), phases).map(|p| p.name),
-        (None, Some(d)) => Some(d.to_string()),
-        (None, None) => None,
-    };
-    if let (Some(s), Some(pn)) = (&schedule, &phase_name)
-        && let Some(p) = phases.iter().find(|p| &p.name == pn)
+}
+
+/// A slow-release pellet holds a fixed amount per animal and is implanted once: no per-kg unit,
+/// no daily frequency.
+fn pellet_limits(
+    t: &FileTreatment,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+    unit: Option<DoseUnit>,
+    schedule: Option<&Schedule>,
+) {
+    if let Some(u) = unit
+        && matches!(u, DoseUnit::MgPerKg | DoseUnit::UgPerKg)
     {
-        cx.fits(s, p, at);
+        cx.error(
+            &at.k("unit"),
+            format!("unit `{}` is not valid for route `pellet`: a pellet holds a fixed amount per animal (use mg or ug)", t.unit),
+        );
     }
-    Some(Treatment {
-        agent: t.agent.clone(),
-        dose,
-        unit: unit?,
-        route: route?,
-        schedule: schedule?,
-        phase: phase_name?,
-        volume_ml_per_kg: t.volume_ml_per_kg,
-    })
+    if let Some(s) = schedule
+        && matches!(
+            s.frequency,
+            Frequency::Daily { .. } | Frequency::Weekdays { .. }
+        )
+    {
+        cx.error(
+            &at.k("frequency"),
+            format!(
+                "frequency `{}` is not possible for route `pellet`: a slow-release pellet is implanted once (use \"once\", or q<N>d to replace it)",
+                t.frequency
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use super::html::{Block, Table};
 use crate::protocol::view::{ViewNode, protocol_view};
 use crate::protocol::{
-    Assay, Body, Derivation, EscalationTrigger, PhaseEnd, Procedure, Protocol, Variability,
-    Xenograft,
+    Assay, AssayDesign, Body, Cloning, Derivation, EscalationStep, EscalationTrigger, PhaseEnd,
+    Procedure, Protocol, Reference, Treatment, Variability, Xenograft,
 };
 
 /// One row of the parameter table.
@@ -47,6 +47,50 @@ pub fn parameter_rows(p: &Protocol) -> Vec<ParamRow> {
             })
         })
         .collect()
+}
+
+// Lines that `show` (text) and the report (HTML) both print, owned here so the two say the
+// same thing.
+
+/// A treatment's dose: "tamoxifen 5 mg/kg PO" (agent, dose, unit, route).
+pub fn dose_text(t: &Treatment) -> String {
+    format!(
+        "{} {} {} {}",
+        t.agent,
+        fmt(t.dose),
+        t.unit.as_str(),
+        t.route.as_str().to_uppercase()
+    )
+}
+
+/// One dose escalation: "100 nM on day 14" or "100 nM when doubling < 48 h".
+pub fn escalation_text(s: &EscalationStep) -> String {
+    let when = match s.trigger {
+        EscalationTrigger::Day(day) => format!("on day {day}"),
+        EscalationTrigger::GrowthRecovered { doubling_h } => {
+            format!("when doubling < {} h", fmt(doubling_h))
+        }
+    };
+    format!("{} nM {when}", fmt(s.concentration_nm))
+}
+
+/// Single-cell cloning: "24 clones, 21 days expansion".
+pub fn cloning_text(k: &Cloning) -> String {
+    format!("{} clones, {} days expansion", k.clones, k.expansion_days)
+}
+
+/// A reference without its link: "[id] citation".
+pub fn citation_text(r: &Reference) -> String {
+    format!("[{}] {}", r.id, r.citation)
+}
+
+/// The doses of a plate design, nM: "0.1, 1, 10".
+pub fn doses_text(d: &AssayDesign) -> String {
+    d.doses_nm
+        .iter()
+        .map(|x| fmt(*x))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn phase_table(p: &Protocol) -> Table {
@@ -186,16 +230,7 @@ fn xenograft_blocks(out: &mut Vec<Block>, x: &Xenograft) {
             let tx = arm
                 .treatments
                 .iter()
-                .map(|t| {
-                    format!(
-                        "{} {} {} {} {}",
-                        t.agent,
-                        fmt(t.dose),
-                        t.unit.as_str(),
-                        t.route.as_str().to_uppercase(),
-                        t.schedule.frequency.label()
-                    )
-                })
+                .map(|t| format!("{} {}", dose_text(t), t.schedule.frequency.label()))
                 .collect::<Vec<_>>()
                 .join(" + ");
             arms.push(vec![
@@ -230,16 +265,7 @@ fn derivation_blocks(out: &mut Vec<Block>, d: &Derivation) {
     let esc = d
         .escalation
         .iter()
-        .map(|s| match s.trigger {
-            EscalationTrigger::Day(day) => {
-                format!("{} nM on day {day}", fmt(s.concentration_nm))
-            }
-            EscalationTrigger::GrowthRecovered { doubling_h } => format!(
-                "{} nM when doubling < {} h",
-                fmt(s.concentration_nm),
-                fmt(doubling_h)
-            ),
-        })
+        .map(escalation_text)
         .collect::<Vec<_>>()
         .join("; ");
     out.push(Block::Facts(vec![
@@ -287,7 +313,7 @@ fn derivation_blocks(out: &mut Vec<Block>, d: &Derivation) {
             "cloning".into(),
             d.cloning
                 .as_ref()
-                .map(|k| format!("{} clones, {} days expansion", k.clones, k.expansion_days))
+                .map(cloning_text)
                 .unwrap_or_else(|| "none".into()),
         ),
     ]));
@@ -308,15 +334,7 @@ fn assay_blocks(out: &mut Vec<Block>, a: &Assay) {
         ),
         (
             "drug and doses".into(),
-            format!(
-                "{}: {} nM",
-                d.drug,
-                d.doses_nm
-                    .iter()
-                    .map(|x| fmt(*x))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("{}: {} nM", d.drug, doses_text(d)),
         ),
         (
             "design".into(),
@@ -398,9 +416,8 @@ pub fn protocol_blocks(p: &Protocol) -> Vec<Block> {
                 .iter()
                 .map(|r| {
                     format!(
-                        "[{}] {}{}",
-                        r.id,
-                        r.citation,
+                        "{}{}",
+                        citation_text(r),
                         r.url
                             .as_ref()
                             .map(|u| format!(" — {u}"))
