@@ -2,6 +2,7 @@
 //! cross-check, the recommended arm size and the number of animals to implant.
 
 pub mod assay;
+pub mod assay_report;
 pub mod critical;
 pub mod design;
 pub mod engine;

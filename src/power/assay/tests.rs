@@ -36,8 +36,13 @@ fn power_at<'a>(r: &'a AssayPowerResult, n: u32, test: &str) -> &'a AssayPowerRo
 #[test]
 fn null_shift_rejects_about_alpha() {
     let reps = 800;
-    let r = run_assay_power("t", &one_line_assay(), &settings(vec![3], reps, 1.0), &|_| {})
-        .expect("runs");
+    let r = run_assay_power(
+        "t",
+        &one_line_assay(),
+        &settings(vec![3], reps, 1.0),
+        &|_| {},
+    )
+    .expect("runs");
     let row = power_at(&r, 3, "log-ic50-wald");
     // Tolerance from the replicate count: ±4.5 binomial SE around α.
     let se = (0.05f64 * 0.95 / reps as f64).sqrt();
@@ -60,7 +65,10 @@ fn power_grows_with_the_fold_shift() {
     let (p1, p2, p10) = (p(1.0), p(1.6), p(10.0));
     let se = (0.25 / reps as f64).sqrt();
     assert!(p1 + 4.5 * se < p10, "{p1} vs {p10}");
-    assert!(p1 <= p2 + 4.5 * se && p2 <= p10 + 4.5 * se, "{p1} {p2} {p10}");
+    assert!(
+        p1 <= p2 + 4.5 * se && p2 <= p10 + 4.5 * se,
+        "{p1} {p2} {p10}"
+    );
     assert!(p10 > 0.9, "a 10x shift at n = 2 is detected: {p10}");
 }
 
@@ -74,7 +82,7 @@ fn rows_do_not_depend_on_the_thread_count() {
     s.threads = 2;
     let two = run_assay_power("t", &a, &s, &|_| {}).expect("runs");
     assert_eq!(one, two);
-    assert_eq!(one.tests, ["log-ic50-wald", "bottom-wald"]);
+    assert_eq!(one.tests, ["log-ic50-wald", "max-inhibition-wald"]);
     assert_eq!(one.rows.len(), 4);
 }
 
@@ -87,23 +95,26 @@ fn an_n_the_layout_cannot_hold_is_skipped_and_said() {
     let r = run_assay_power("t", &a, &settings(vec![2, 6], 5, 10.0), &|_| {}).expect("runs");
     assert_eq!(r.n_values, [2]);
     assert_eq!(r.skipped.len(), 1);
-    assert!(r.warnings.iter().any(|w| w.contains("n = 6")), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("n = 6")),
+        "{:?}",
+        r.warnings
+    );
     let none = run_assay_power("t", &a, &settings(vec![6], 5, 10.0), &|_| {});
     assert!(none.is_err());
 }
 
 #[test]
 fn a_shift_beyond_the_top_dose_counts_outside_range() {
-    let r = run_assay_power(
-        "t",
-        &one_line_assay(),
-        &settings(vec![2], 20, 1e5),
-        &|_| {},
-    )
-    .expect("runs");
+    let r = run_assay_power("t", &one_line_assay(), &settings(vec![2], 20, 1e5), &|_| {})
+        .expect("runs");
     let row = power_at(&r, 2, "log-ic50-wald");
     assert!(row.outside_range > 0, "{row:?}");
-    assert!(r.warnings.iter().any(|w| w.contains("outside the tested doses")));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("outside the tested doses"))
+    );
 }
 
 #[test]
@@ -118,4 +129,20 @@ fn bad_settings_are_errors() {
     ] {
         assert!(run_assay_power("t", &a, &s, &|_| {}).is_err(), "{s:?}");
     }
+}
+
+#[test]
+fn null_max_inhibition_difference_rejects_about_alpha() {
+    let reps = 800;
+    let mut s = settings(vec![3], reps, 1.0);
+    s.alternative.max_inhibition_diff = Some(0.0);
+    let r = run_assay_power("t", &one_line_assay(), &s, &|_| {}).expect("runs");
+    let row = power_at(&r, 3, "max-inhibition-wald");
+    let se = (0.05f64 * 0.95 / reps as f64).sqrt();
+    assert!(
+        (row.power - 0.05).abs() < 4.5 * se,
+        "type I error {} (± {})",
+        row.power,
+        4.5 * se
+    );
 }
