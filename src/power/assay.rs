@@ -82,7 +82,7 @@ impl AssayTest {
                 // Delta method (Seber & Wild 1989, §5.1 / Casella & Berger 2002, 5.5.4) for
                 // r = bottom/top: Var r = (V_bb − 2r·V_bt + r²·V_tt)/top².
                 let t = f.top;
-                if !(t > 0.0) {
+                if t.is_nan() || t <= 0.0 {
                     return None;
                 }
                 let r = f.bottom / t;
