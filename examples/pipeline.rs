@@ -97,7 +97,7 @@ fn main() -> anyhow::Result<()> {
     // 5. The report runs every stage into one folder and renders their results.
     let mut rep = study::report::ReportJob::new(&loaded);
     rep.reps = Some(100);
-    rep.n = "4,8".into();
+    rep.n = Some("4,8".into());
     rep.start = Some(start);
     rep.out = Some(out.join("report"));
     let rep = study::report::run(&rep, &Stderr)?;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
     after_help = "Example:\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 20000 --threads 2\n  xenoplan power examples/p1_power.toml --n 4..10 --reps 4000 --engine full   # whole simulated studies\n  xenoplan power examples/p1_power.toml --n 3..15 --reps 1000 --precision 0.01   # add replicates until every CI half-width <= 1 point\n  xenoplan power examples/pdx_panel_power.toml --lines 3,5,10 --mice 2,3,4 --reps 4000   # PDX panel: lines x mice per line"
 )]
 pub struct Args {
-    /// Protocol file (xenograft).
+    /// Protocol file (xenograft, or assay for in vitro sizing).
     pub file: PathBuf,
     /// Animals per arm to evaluate: `A..B` (inclusive), `N`, or a list `4,6,8` (default 3..15).
     #[arg(long = "n")]
@@ -79,6 +79,14 @@ pub struct Args {
     /// with the recommended n under the other two; factors assumed).
     #[arg(long, default_value = "expected", value_parser = ["expected", "optimistic", "pessimistic", "all"])]
     pub scenario: String,
+    /// In vitro sizing (assay protocols): IC50 fold shift to detect, shifted / reference
+    /// line (default 10).
+    #[arg(long)]
+    pub fold_shift: Option<f64>,
+    /// In vitro sizing (assay protocols): also detect a maximal inhibition lower by this
+    /// fraction of growth (e.g. 0.2), tested on the fitted maximal inhibition 1 − bottom/top.
+    #[arg(long, allow_hyphen_values = true)]
+    pub max_inhibition_diff: Option<f64>,
     /// Print the JSON summary on stdout (instead of the text report).
     #[arg(long)]
     pub json: bool,
@@ -92,6 +100,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = crate::protocol::load(&args.file)?;
     for w in &loaded.warnings {
         diag!("{w}");
+    }
+    if loaded.protocol.kind() == crate::protocol::ProtocolKind::Assay {
+        return run_assay(args, &loaded);
+    }
+    if args.fold_shift.is_some() || args.max_inhibition_diff.is_some() {
+        anyhow::bail!(
+            "--fold-shift and --max-inhibition-diff size assay protocols; {} is a {} protocol",
+            loaded.protocol.id,
+            loaded.protocol.kind().as_str()
+        );
     }
     if args.panel || !args.lines.is_empty() || !args.mice.is_empty() || args.line_cost.is_some() {
         return run_panel(args, &loaded);
@@ -116,6 +134,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out: args.out,
     };
     let run = crate::study::power::run(&job, &super::Console::default())?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&run.json())?);
+    } else {
+        out!("{}", run.text());
+    }
+    Ok(())
+}
+
+/// `power` on an assay protocol: replicate wells per condition for an IC50 shift. Options of
+/// the xenograft engines are refused rather than ignored.
+fn run_assay(args: Args, loaded: &crate::protocol::Loaded) -> anyhow::Result<()> {
+    let not_assay: Vec<&str> = [
+        ("--lines", !args.lines.is_empty()),
+        ("--mice", !args.mice.is_empty()),
+        ("--line-cost", args.line_cost.is_some()),
+        ("--panel", args.panel),
+        ("--precision", args.precision.is_some()),
+        ("--endpoint", !args.endpoint.is_empty()),
+        ("--adjust", args.adjust.is_some()),
+        ("--joint", args.joint),
+        ("--no-crn", args.no_crn),
+        ("--engine", args.engine != "auto"),
+        ("--start", args.start.is_some()),
+        ("--scenario", args.scenario != "expected"),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
+    if !not_assay.is_empty() {
+        anyhow::bail!(
+            "{} cannot be used on an assay protocol: in vitro sizing takes --n (replicate wells per condition), --reps, --alpha, --target, --fold-shift, --max-inhibition-diff, --seed, --threads",
+            not_assay.join(", ")
+        );
+    }
+    let mut job = crate::study::assay_power::AssayPowerJob::new(loaded);
+    job.n = args.n;
+    job.reps = args.reps;
+    job.alpha = args.alpha;
+    job.target = args.target;
+    job.fold_shift = args.fold_shift;
+    job.max_inhibition_diff = args.max_inhibition_diff;
+    job.seed = args.seed;
+    job.threads = args.threads;
+    job.out = args.out;
+    let run = crate::study::assay_power::run(&job, &super::Console::default())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&run.json())?);
     } else {

@@ -25,9 +25,10 @@ pub struct Args {
     /// half-width ≤ 4.4 points); raise it for a final sizing.
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=super::MAX_REPS))]
     pub reps: Option<u64>,
-    /// Arm sizes evaluated by power: `A..B`, `N` or a list.
-    #[arg(long = "n", default_value = "4,6,8,10,12")]
-    pub n: String,
+    /// Arm sizes evaluated by power: `A..B`, `N` or a list (default 4,6,8,10,12 per arm for
+    /// xenografts; 2..8 replicate wells per condition for assays).
+    #[arg(long = "n")]
+    pub n: Option<String>,
     /// Timeline start date (day 0 of the first phase), YYYY-MM-DD; default the next Monday.
     #[arg(long, value_parser = super::parse_start)]
     pub start: Option<Date>,

@@ -177,6 +177,64 @@ pub(super) fn write_csv(
     crate::output::write_csv_rows(&dir.join("ic50_over_time.csv"), &HEADER, &rows)
 }
 
+/// Run 1 of `ic50_over_time.csv` in `dir` as report rows (the reader of the file this module
+/// writes): day, line, IC50 with its 95% CI ([`super::fmt_ic_value`]: an IC50 above the top
+/// dose is "> top dose", never a number), fold shift over the same plate's parental line
+/// ([`FoldShift::label`]: "≥ …x" when censored), resistant fraction of the pool. `None` when
+/// the file is missing or unreadable.
+pub fn trajectory_rows(dir: &Path) -> Option<Vec<[String; 5]>> {
+    let mut rdr = csv::Reader::from_path(dir.join("ic50_over_time.csv")).ok()?;
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.ok()?;
+        let cell = |i: usize| rec.get(i).unwrap_or("");
+        if cell(0) != "1" {
+            continue;
+        }
+        let (ic50, top) = (num(cell(3)), num(cell(12)));
+        let value = match cell(6) {
+            ">" => Some(super::Ic50::AboveTop {
+                top_nm: top,
+                extrapolated_nm: f64::NAN,
+            }),
+            _ if ic50.is_finite() => Some(super::Ic50::Reached(ic50)),
+            _ => None,
+        };
+        let row = Ic50Row {
+            line: cell(2).to_string(),
+            ic50,
+            ci_low: num(cell(4)),
+            ci_high: num(cell(5)),
+            hill: f64::NAN,
+            top: f64::NAN,
+            bottom: f64::NAN,
+            note: cell(13).to_string(),
+            top_dose_nm: top,
+            value,
+        };
+        let ic = if value.is_none() && cell(3).is_empty() {
+            format!("no check ({})", row.note)
+        } else {
+            super::fmt_ic_value(&row)
+        };
+        let shift = match num(cell(7)) {
+            v if v.is_finite() => FoldShift {
+                value: v,
+                lower_bound: cell(8) == ">=",
+            }
+            .label(),
+            _ => String::new(),
+        };
+        let resistant = match num(cell(9)) {
+            f if f.is_finite() && !cell(11).is_empty() => format!("{:.1}%", 100.0 * f),
+            _ => String::new(),
+        };
+        rows.push([cell(1).to_string(), row.line.clone(), ic, shift, resistant]);
+    }
+    Some(rows)
+}
+
 /// A point of the figure from one row of a check.
 fn point(day: u32, row: &Ic50Row) -> Option<CheckPoint> {
     let value = row.value?;

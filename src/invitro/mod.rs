@@ -490,25 +490,30 @@ pub struct InvitroReport {
 }
 
 fn fmt_ic(r: &Ic50Row) -> String {
+    format!("{} {}", r.line, fmt_ic_value(r))
+}
+
+/// An IC50 as printed, without the line name: `12.3 nM (95% CI 8.1–18.7)`, `> 1000 nM (not
+/// reached: above the top tested dose)` (censored, never the extrapolated number), or why it
+/// is not estimable. The one rule of the text, the report's table and `summary.txt`.
+pub fn fmt_ic_value(r: &Ic50Row) -> String {
     if let Some(Ic50::AboveTop { top_nm, .. }) = r.value {
         format!(
-            "{} > {} nM (not reached: above the top tested dose)",
-            r.line,
+            "> {} nM (not reached: above the top tested dose)",
             fmt_num(top_nm)
         )
     } else if r.ic50.is_finite() && !(r.ci_low > 0.0 && r.ci_high.is_finite()) {
         // A flat curve can leave the Wald CI without a finite bound: say so, never "0–inf".
-        format!("{} {} nM (95% CI not estimable)", r.line, fmt_num(r.ic50))
+        format!("{} nM (95% CI not estimable)", fmt_num(r.ic50))
     } else if r.ic50.is_finite() {
         format!(
-            "{} {} nM (95% CI {}–{})",
-            r.line,
+            "{} nM (95% CI {}–{})",
             fmt_num(r.ic50),
             fmt_num(r.ci_low),
             fmt_num(r.ci_high)
         )
     } else {
-        format!("{} not estimable ({})", r.line, r.note)
+        format!("not estimable ({})", r.note)
     }
 }
 

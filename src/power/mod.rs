@@ -1,6 +1,8 @@
 //! Sample-size planning: Monte Carlo power per comparison and endpoint, its closed-form
 //! cross-check, the recommended arm size and the number of animals to implant.
 
+pub mod assay;
+pub mod assay_report;
 pub mod critical;
 pub mod design;
 pub mod engine;

@@ -402,13 +402,52 @@ fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section
         "IC50 estimates with 95% CI",
         None,
     ));
+    s.blocks.extend(ic50_trajectory_blocks(dir));
     s.blocks.extend(csv_table(
         dir,
         "replicates.csv",
         "Replicate derivations",
         Some(40),
     ));
+    s.blocks.extend(figure_blocks(
+        dir,
+        "power",
+        "In vitro power by replicate wells per condition (Wilson 95% CI bands)",
+    ));
+    if !info.power_summary.is_empty() {
+        s.push(Block::Pre(info.power_summary.clone()));
+    }
+    if !info.justification.is_empty() {
+        s.push(Block::Para(info.justification.clone()));
+    }
     s
+}
+
+/// The derivation's repeated IC50 checks: `plots/ic50_over_time` and run 1's checks as a
+/// table (censored IC50s shown as "> top dose"; the full table of every run is
+/// `ic50_over_time.csv`).
+fn ic50_trajectory_blocks(dir: &Path) -> Vec<Block> {
+    let mut v = figure_blocks(
+        dir,
+        "ic50_over_time",
+        "IC50 of the pool and of the parental line at each check, with the tested dose range",
+    );
+    if let Some(rows) = crate::invitro::checks::trajectory_rows(dir).filter(|r| !r.is_empty()) {
+        v.push(Block::Table(Table {
+            caption: "IC50 checks, run 1 (all runs: ic50_over_time.csv)".into(),
+            header: [
+                "day",
+                "line",
+                "IC50 (95% CI)",
+                "fold shift vs parental",
+                "resistant fraction",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: rows.into_iter().map(|r| r.to_vec()).collect(),
+        }));
+    }
+    v
 }
 
 /// Failed stages and timings, when there are any.

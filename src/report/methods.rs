@@ -32,6 +32,8 @@ pub fn methods_blocks(kind: ProtocolKind) -> Vec<Block> {
                 "Cell growth: exponential between passages with doubling times from Wiese et al., In Vitro Cell Dev Biol 1992;28A:595 (MCF-7: 33 h with estradiol, 55 h without); the aromatase inhibitor reduces estrogen made from the androgen substrate through a Hill curve, moving growth between those doubling times.".into(),
                 "Resistance arises by selection of a pre-existing resistant clone (the documented mechanism, PMC2732824) and by rare switching per division; passages sample cells binomially so small populations drift or die out.".into(),
                 "Dose-response: four-parameter logistic curve fitted by Levenberg–Marquardt nonlinear least squares on log10 dose; IC50 with a 95% confidence interval.".into(),
+                "IC50 checks during a derivation: on each check day the pool as it is that day is plated beside the banked parental line with the validation design and fitted the same way; an IC50 above the top tested dose is reported censored (> top dose), and its fold shift is a lower bound.".into(),
+                "In vitro sizing (assay protocols): each simulated experiment plates a line and the same line with its IC50 shifted by the fold shift on the protocol's layout with n replicate wells per dose; both are fitted with the same 4PL and compared by a Wald test of the difference of log10 IC50 (SE² = SE₁² + SE₂² from the fits' asymptotic covariances, Satterthwaite df; comparing best-fit values of two fits, Motulsky & Christopoulos 2004); failed fits and IC50s outside the tested doses count as not significant; power with Wilson 95% intervals.".into(),
             ]));
         }
         ProtocolKind::Procedure => {

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod analyze;
+pub mod assay_power;
 pub mod fit;
 pub mod panel;
 pub mod power;

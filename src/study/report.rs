@@ -17,6 +17,9 @@ use jiff::civil::Date;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Arm sizes the report's xenograft power evaluates by default.
+pub const XENOGRAFT_N: &str = "4,6,8,10,12";
+
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct ReportJob<'a> {
@@ -27,8 +30,9 @@ pub struct ReportJob<'a> {
     /// Replicates: simulated studies per n for power (default 500), replicate derivations
     /// (default 100).
     pub reps: Option<u64>,
-    /// Arm sizes evaluated by power: `A..B`, `N` or a list.
-    pub n: String,
+    /// Arm sizes evaluated by power: `A..B`, `N` or a list (`None`: 4,6,8,10,12 per arm for a
+    /// xenograft, 2..8 replicate wells per condition for an assay).
+    pub n: Option<String>,
     /// Timeline start date; `None` = the next Monday after today (or `SOURCE_DATE_EPOCH`).
     pub start: Option<Date>,
     /// Output folder; `None` = `output/<protocol-id>/`.
@@ -44,7 +48,7 @@ impl<'a> ReportJob<'a> {
             protocol,
             seed: 1,
             reps: None,
-            n: "4,6,8,10,12".into(),
+            n: None,
             start: None,
             out: None,
             threads: None,
@@ -194,7 +198,7 @@ pub fn run(job: &ReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<ReportRun>
         let reps = job.reps.unwrap_or(500);
         st.info.power_reps = reps as usize;
         let mut pjob = PowerJob::new(loaded);
-        pjob.n = job.n.clone();
+        pjob.n = job.n.clone().unwrap_or_else(|| XENOGRAFT_N.into());
         pjob.reps = reps;
         pjob.seed = job.seed;
         pjob.threads = job.threads;
@@ -218,6 +222,24 @@ pub fn run(job: &ReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<ReportRun>
                 st.info.panel_summary = crate::power::panel_report::summary_text(&run.result);
                 st.info.panel_justification = run.result.justification.clone();
             }
+        }
+    }
+
+    // 3c. In vitro sizing (assay): replicate wells per condition for the default shift.
+    if kind == ProtocolKind::Assay {
+        let mut ajob = super::assay_power::AssayPowerJob::new(loaded);
+        ajob.n = job.n.clone();
+        ajob.reps = job.reps.unwrap_or(500);
+        ajob.seed = job.seed;
+        ajob.threads = job.threads;
+        ajob.out = Some(dir.clone());
+        st.info.power_reps = ajob.reps as usize;
+        if let Some(run) = st.stage("power", "assay power", |o| {
+            super::assay_power::run(&ajob, o)
+        })? {
+            let text = crate::power::assay_report::summary_text(&run.result);
+            st.info.power_summary = text.trim().to_string();
+            st.info.justification = crate::power::assay_report::justification(&run.result);
         }
     }
 

@@ -143,3 +143,33 @@ fn report_on_missing_file_exits_one() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("does_not_exist.toml"), "{}", stderr(&o));
 }
+
+#[test]
+fn report_derivation_shows_the_ic50_trajectory() {
+    let file = "protocols/tamoxifen_resistant_mcf7_derivation.toml";
+    let (dir, html) = report(file, "report_tamr_derivation_ic50", &["--reps", "3"]);
+    check_page(&dir, &html, file);
+    assert!(
+        html.contains("IC50 of the pool and of the parental line at each check"),
+        "no IC50 trajectory figure"
+    );
+    assert!(html.contains("IC50 checks, run 1"), "no IC50 check table");
+    // An IC50 above the top tested dose is censored, never a number.
+    assert!(
+        html.contains("&gt; 1000 nM (not reached") || html.contains("> 1000 nM (not reached"),
+        "no censored IC50 in the page"
+    );
+}
+
+#[test]
+fn report_assay_shows_in_vitro_sizing() {
+    let file = "protocols/camizestrant_proliferation_assay.toml";
+    let (dir, html) = report(file, "report_assay_power", &["--reps", "30", "--n", "2,3"]);
+    check_page(&dir, &html, file);
+    assert!(
+        html.contains("Recommended replicate wells per condition: n = "),
+        "no in vitro recommendation"
+    );
+    assert!(html.contains("In vitro power by replicate wells per condition"));
+    assert!(dir.join("power.csv").is_file());
+}

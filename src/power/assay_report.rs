@@ -1,0 +1,253 @@
+//! From an in vitro sizing result ([`super::assay`]) to what a scientist reads: `power.csv`
+//! (the contract columns, then the in vitro counts), `plots/power.{svg,png}`, the printed
+//! table, the recommendation and the justification paragraph.
+
+use super::assay::{AssayPowerResult, AssayPowerRow};
+use crate::invitro::figures::fmt_num;
+use crate::output::{OutputError, fmt_f, write_csv_rows};
+use crate::plot::{Band, Legend, PlotError, RefLine, Series, XyChart, save};
+use std::fmt::Write;
+use std::path::Path;
+
+/// Engine key of `power.csv` and `manifest.json`.
+pub const ENGINE_KEY: &str = "assay-mc";
+
+/// Writes `power.csv`: `n_per_arm` (= replicate wells per condition), `comparison`,
+/// `endpoint` (the test), `power`, `ci_low`, `ci_high`, `reps`, `engine`, then the counts of
+/// significant, failed and out-of-range experiments, wells per line, plates per experiment,
+/// α and the effect sized.
+pub fn write_assay_csv(r: &AssayPowerResult, path: &Path) -> Result<(), OutputError> {
+    let header = [
+        "n_per_arm",
+        "comparison",
+        "endpoint",
+        "power",
+        "ci_low",
+        "ci_high",
+        "reps",
+        "engine",
+        "wells_per_condition",
+        "rejections",
+        "fit_failed",
+        "outside_range",
+        "wells_per_line",
+        "plates",
+        "line",
+        "fold_shift",
+        "max_inhibition_diff",
+        "alpha",
+    ];
+    let alt = r.alternative;
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.n_per_arm.to_string(),
+                x.comparison.clone(),
+                x.endpoint.clone(),
+                fmt_f(x.power, 6),
+                fmt_f(x.ci_low, 6),
+                fmt_f(x.ci_high, 6),
+                x.reps.to_string(),
+                ENGINE_KEY.to_string(),
+                x.n_per_arm.to_string(),
+                x.rejections.to_string(),
+                x.fit_failed.to_string(),
+                x.outside_range.to_string(),
+                x.wells_per_line.to_string(),
+                x.plates.to_string(),
+                x.line.clone(),
+                crate::output::fmt_sig(alt.fold_shift, 6),
+                alt.max_inhibition_diff
+                    .map(|d| crate::output::fmt_sig(d, 6))
+                    .unwrap_or_default(),
+                crate::output::fmt_sig(r.alpha, 6),
+            ]
+        })
+        .collect();
+    write_csv_rows(path, &header, &rows)
+}
+
+/// Power vs replicate wells per condition, one curve (with its Wilson band) per comparison
+/// and test; the target as a horizontal line.
+pub fn assay_chart(r: &AssayPowerResult) -> XyChart {
+    let mut chart = XyChart::new(
+        &format!("In vitro power — {}", r.protocol_id),
+        "Replicate wells per condition",
+        &format!("Power (two-sided α = {})", r.alpha),
+    );
+    chart.y_range = Some((0.0, 1.0));
+    chart.integer_x = true;
+    chart.legend = Legend::Outside;
+    chart.subtitle = Some(
+        "Wald test on the two 4PL fits of each simulated experiment; bands: Wilson 95% CI"
+            .to_string(),
+    );
+    chart.note = Some(format!(
+        "{} simulated experiments per n · seed {}",
+        r.reps, r.seed
+    ));
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for x in &r.rows {
+        if !keys.contains(&(x.comparison.as_str(), x.endpoint.as_str())) {
+            keys.push((&x.comparison, &x.endpoint));
+        }
+    }
+    for (i, (c, e)) in keys.into_iter().enumerate() {
+        let pts: Vec<&AssayPowerRow> = r
+            .rows
+            .iter()
+            .filter(|x| x.comparison == c && x.endpoint == e)
+            .collect();
+        chart.bands.push(Band {
+            points: pts
+                .iter()
+                .map(|p| (f64::from(p.n_per_arm), p.ci_low, p.ci_high))
+                .collect(),
+            color: i + 1,
+            label: None,
+        });
+        chart.series.push(
+            Series::line(
+                &format!("{c} ({e})"),
+                pts.iter()
+                    .map(|p| (f64::from(p.n_per_arm), p.power))
+                    .collect(),
+            )
+            .with_color(i + 1),
+        );
+    }
+    chart.ref_lines.push(RefLine {
+        at: r.target,
+        horizontal: true,
+        label: format!("target {}", r.target),
+    });
+    chart
+}
+
+/// Writes `power.csv` and `plots/power.{svg,png}`; returns the relative paths.
+pub fn write_assay_outputs(r: &AssayPowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
+    write_assay_csv(r, &dir.join("power.csv"))?;
+    let mut out = vec!["power.csv".to_string()];
+    for f in save(
+        &assay_chart(r),
+        &dir.join("plots").join("power"),
+        (1000, 650),
+    )? {
+        if let Ok(rel) = f.strip_prefix(dir) {
+            out.push(rel.display().to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The effect sized, in words.
+fn effect_text(r: &AssayPowerResult) -> String {
+    let mut e = format!(
+        "an IC50 fold shift of {}x",
+        fmt_num(r.alternative.fold_shift)
+    );
+    if let Some(d) = r.alternative.max_inhibition_diff {
+        let _ = write!(
+            e,
+            " and a maximal inhibition lower by {} (fraction of growth)",
+            fmt_num(d)
+        );
+    }
+    e
+}
+
+/// The table, warnings, recommendations and justification (`xenoplan power` on an assay).
+pub fn assay_text(r: &AssayPowerResult) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "assay power: {} — {} simulated experiments per n and line, α = {}, target {} ({}), seed {}",
+        r.protocol_id, r.reps, r.alpha, r.target, r.alpha_source, r.seed
+    );
+    let _ = writeln!(o, "effect: {}", effect_text(r));
+    let w = r
+        .rows
+        .iter()
+        .map(|x| x.comparison.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    let _ = writeln!(
+        o,
+        "\n{:>3}  {:<w$} {:<19} {:>7}  {:<17} {:>6} {:>7}",
+        "n", "comparison", "test", "power", "95% CI (Wilson)", "failed", "outside"
+    );
+    for x in &r.rows {
+        let _ = writeln!(
+            o,
+            "{:>3}  {:<w$} {:<19} {:>7.4}  [{:.4}, {:.4}] {:>6} {:>7}",
+            x.n_per_arm,
+            x.comparison,
+            x.endpoint,
+            x.power,
+            x.ci_low,
+            x.ci_high,
+            x.fit_failed,
+            x.outside_range
+        );
+    }
+    let _ = writeln!(
+        o,
+        "n: replicate wells per condition (line × dose); failed: fits that failed or hit a bound; outside: an IC50 outside the tested doses (both count as not significant)."
+    );
+    o.push('\n');
+    o.push_str(&summary_text(r));
+    let _ = writeln!(o, "\n{}", justification(r));
+    o
+}
+
+/// Warnings and the recommendations (the report shows them beside the figure).
+pub fn summary_text(r: &AssayPowerResult) -> String {
+    let mut o = String::new();
+    for w in &r.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
+    let _ = writeln!(
+        o,
+        "Smallest n with simulated power ≥ {} (independent experiments: 1 per n; the simulator has no between-experiment variability, so experiments are not sized):",
+        r.target
+    );
+    for rec in &r.recommendations {
+        match (rec.n, rec.power, rec.ci) {
+            (Some(n), Some(p), Some((lo, hi))) => {
+                let _ = writeln!(
+                    o,
+                    "Recommended replicate wells per condition: n = {n} (power {p:.3} [{lo:.3}, {hi:.3}]) — {}, {}",
+                    rec.comparison, rec.endpoint
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "Recommended replicate wells per condition: not reached within n = {} — {}, {}",
+                    r.n_values
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    rec.comparison,
+                    rec.endpoint
+                );
+            }
+        }
+    }
+    o
+}
+
+/// The sample-size justification paragraph.
+pub fn justification(r: &AssayPowerResult) -> String {
+    format!(
+        "In vitro sample size: to detect {} between a line and the same line shifted, each simulated experiment plates both lines on the protocol's design and plate layout with n replicate wells per dose, simulates the readout with the assay simulator of `simulate` and fits each line with the same 1/ŷ²-weighted four-parameter logistic; the test is a Wald test of the difference of the fitted log10 IC50 (maximal inhibition 1 − bottom/top, delta-method SE, for a max-inhibition difference) with SE² = SE₁² + SE₂² from each fit's asymptotic covariance and Satterthwaite df, two-sided α = {} (Motulsky & Christopoulos 2004, comparing best-fit values of two fits; Satterthwaite 1946). Experiments whose fit failed or whose IC50 lay outside the tested doses count as not significant. {} experiments per n and line, seed {}; power with Wilson 95% CIs.",
+        effect_text(r),
+        r.alpha,
+        r.reps,
+        r.seed
+    )
+}
