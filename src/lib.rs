@@ -30,6 +30,7 @@
 // `cli::console` instead (tests may print).
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 pub mod analysis;
+pub mod campaign;
 pub mod cli;
 pub mod data;
 pub mod design_check;

@@ -96,6 +96,7 @@ impl Emitter<'_> {
             flag: None,
             series: series.to_string(),
             hands_on_h: None,
+            protocol: None,
         }
     }
     fn can_work(&self, d: i64) -> bool {
@@ -141,6 +142,7 @@ pub(super) fn expand_steps(
                 flag: None,
                 series: step.name.clone(),
                 hands_on_h: None,
+                protocol: None,
             });
         }
     }
