@@ -510,8 +510,8 @@ fn order(cx: &mut Cx, raws: Vec<Raw>) -> Vec<Stage> {
                     cx.error(
                         &raws[i].path.k("after"),
                         format!(
-                            "`after` links form a cycle: {} (each stage must follow one that ends before it)",
-                            names.join(" → after → ")
+                            "`after` links form a cycle: {}; each stage must follow one that ends before it",
+                            names.join(" after ")
                         ),
                     );
                 }
