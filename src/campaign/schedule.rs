@@ -319,7 +319,7 @@ fn shift_into(tl: &mut Timeline, from: &Timeline, offset: i64, id: &str) {
     }
     for (ph, co, e, s) in &from.conditions {
         tl.conditions
-            .push((format!("{id}: {ph}"), co.clone(), e.clone(), s + offset));
+            .push((format!("{id}: {ph}"), co.clone(), *e, s + offset));
     }
     tl.notes
         .extend(from.notes.iter().map(|n| format!("{id}: {n}")));
