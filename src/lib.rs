@@ -24,12 +24,15 @@
 //! 10. [`report`]: the self-contained HTML report page;
 //! 11. [`study`]: the pipeline as library jobs (timeline, simulate, analyze, power, report)
 //!     with typed results — what the CLI and `examples/pipeline.rs` call;
-//! 12. [`cli`]: the command-line layer (clap stays here).
+//! 12. [`campaign`]: several protocols linked into one dated timeline (dates each with
+//!     `study::timeline`);
+//! 13. [`cli`]: the command-line layer (clap stays here).
 
 // `print!` panics on a closed pipe or a full device: the commands write through
 // `cli::console` instead (tests may print).
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 pub mod analysis;
+pub mod campaign;
 pub mod cli;
 pub mod data;
 pub mod design_check;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// Arguments of `xenoplan check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Protocol files to check.
+    /// Protocol files (or campaign files) to check.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Also run the design check on each valid xenograft protocol: a seeded pilot study that
@@ -31,6 +31,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         allow_unknown: args.allow_unknown,
     };
     for f in &args.files {
+        if crate::campaign::is_campaign(f) {
+            match crate::campaign::load(f) {
+                Ok(c) => outln!(
+                    "ok: {} (campaign `{}`: {} stages, {} protocols)",
+                    f.display(),
+                    c.id,
+                    c.stages.len(),
+                    c.n_protocols()
+                ),
+                Err(e) => {
+                    failed += 1;
+                    diagln!("{e}");
+                }
+            }
+            continue;
+        }
         match protocol::load_with(f, opts) {
             Ok(l) => {
                 for w in &l.warnings {

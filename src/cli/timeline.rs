@@ -21,7 +21,7 @@ pub enum WeekendArg {
 #[command(after_help = "Example:
   xenoplan timeline protocols/tamr_mcf7_xenograft.toml --start 2027-01-04 --out output/timeline")]
 pub struct Args {
-    /// Protocol file (TOML).
+    /// Protocol file (TOML), or a campaign file (a `[campaign]` table linking protocols).
     pub file: PathBuf,
     /// Start date (day 0 of the first phase), YYYY-MM-DD; default: the next Monday.
     #[arg(long, value_parser = super::parse_start)]
@@ -50,15 +50,37 @@ pub struct Args {
     pub enrollment_yield: Option<f64>,
 }
 
-/// Runs `xenoplan timeline`.
+/// Runs `xenoplan timeline` on a protocol or, when the file has a `[campaign]` table, on a
+/// campaign ([`crate::campaign`]).
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if crate::campaign::is_campaign(&args.file) {
+        let campaign = crate::campaign::load(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Any linked protocol stands in for `each.protocol`: the campaign sets it per stage.
+        let Some(first) = campaign.first_protocol() else {
+            anyhow::bail!("{}: the campaign links no protocol", args.file.display());
+        };
+        let job = crate::campaign::CampaignJob {
+            campaign: &campaign,
+            each: job(&args, first),
+        };
+        let run = crate::campaign::run(&job, &super::Console::default())?;
+        out!("{}", run.text());
+        return Ok(());
+    }
     let loaded = crate::protocol::load(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let job = TimelineJob {
-        protocol: &loaded,
+    let run = crate::study::timeline::run(&job(&args, &loaded), &super::Console::default())?;
+    out!("{}", run.text());
+    Ok(())
+}
+
+/// The timeline settings of `args` for `loaded`.
+fn job<'a>(args: &Args, loaded: &'a crate::protocol::Loaded) -> TimelineJob<'a> {
+    TimelineJob {
+        protocol: loaded,
         start: args.start,
-        out: args.out,
-        holidays: args.holidays,
-        holidays_file: args.holidays_file,
+        out: args.out.clone(),
+        holidays: args.holidays.clone(),
+        holidays_file: args.holidays_file.clone(),
         weekend: args.weekend.map(|w| match w {
             WeekendArg::Allow => WeekendPolicy::Allow,
             WeekendArg::Shift => WeekendPolicy::ShiftToNextWorkingDay,
@@ -67,8 +89,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         sims: usize::try_from(args.sims).unwrap_or(usize::MAX),
         enrollment_yield: args.enrollment_yield,
-    };
-    let run = crate::study::timeline::run(&job, &super::Console::default())?;
-    out!("{}", run.text());
-    Ok(())
+    }
 }

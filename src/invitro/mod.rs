@@ -778,6 +778,11 @@ fn subpops_of(rec: &DayRecord, [s, a, r]: [f64; 3]) -> Vec<(f64, f64)> {
 
 /// The two lines of every validation plate: the parental (all sensitive) line and the derived
 /// line made of `subpops`.
+/// Lines on the plate of each IC50 check and of a derivation's final validation without
+/// cloning: the parental line and the derived population ([`validation_pair`]); the timeline
+/// counts check plates with it.
+pub const VALIDATION_PAIR_LINES: u32 = 2;
+
 fn validation_pair(d: &Derivation, subpops: Vec<(f64, f64)>) -> Vec<LineSpec> {
     let growth = GrowthModel::new(&d.model, &d.culture);
     let [s, _, _] = subpop_ic50s(&d.model);

@@ -107,7 +107,7 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 }
 
 /// The next Monday from today's local date (today when it is a Monday).
-fn next_monday() -> Date {
+pub(crate) fn next_monday() -> Date {
     let today = jiff::Zoned::now().date();
     let off = (7 - i64::from(today.weekday().to_monday_zero_offset())) % 7;
     today
@@ -172,8 +172,24 @@ pub fn simulate_estimates(
     Ok(est)
 }
 
-/// Builds and writes the timeline of `job`.
-pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<TimelineRun> {
+/// A timeline built in memory (not written): what [`run`] writes, and what a campaign
+/// ([`crate::campaign`]) shifts onto its own calendar.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The expanded timeline.
+    pub timeline: Timeline,
+    /// Day 0.
+    pub start: Date,
+    /// Weekend policy used.
+    pub policy: WeekendPolicy,
+    /// Holidays used (protocol's and job's, sorted).
+    pub holidays: Vec<Date>,
+    /// Wall time of the enrollment simulations, seconds.
+    pub sim_secs: f64,
+}
+
+/// Builds the timeline of `job` in memory: calendar, enrollment simulations, expansion.
+pub fn build(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<Built> {
     let loaded = job.protocol;
     let protocol = &loaded.protocol;
     if let Some(y) = job.enrollment_yield
@@ -208,6 +224,27 @@ pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<Timeline
     let mut tl = expand(protocol, &options, &estimates)
         .with_context(|| format!("expanding {}", loaded.path.display()))?;
     tl.notes.extend(unfilled);
+    Ok(Built {
+        timeline: tl,
+        start,
+        policy,
+        holidays,
+        sim_secs,
+    })
+}
+
+/// Builds and writes the timeline of `job`.
+pub fn run(job: &TimelineJob<'_>, obs: &dyn Observer) -> anyhow::Result<TimelineRun> {
+    let loaded = job.protocol;
+    let protocol = &loaded.protocol;
+    let Built {
+        timeline: tl,
+        start,
+        policy,
+        holidays,
+        sim_secs,
+    } = build(job, obs)?;
+    let sims = job.sims;
     let out = job
         .out
         .clone()

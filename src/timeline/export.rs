@@ -21,12 +21,27 @@ pub const TIMELINE_CSV_HEADER: [&str; 11] = [
     "flag",
 ];
 
-/// Rows of `timeline.csv` (same order as [`TIMELINE_CSV_HEADER`]).
+/// True when the events carry protocol ids (a campaign timeline).
+fn has_protocols(tl: &Timeline) -> bool {
+    tl.events.iter().any(|e| e.protocol.is_some())
+}
+
+/// Header of `timeline.csv` for `tl`: [`TIMELINE_CSV_HEADER`], plus `protocol` in a campaign.
+pub fn timeline_csv_header(tl: &Timeline) -> Vec<String> {
+    let mut h: Vec<String> = TIMELINE_CSV_HEADER.iter().map(|s| s.to_string()).collect();
+    if has_protocols(tl) {
+        h.push("protocol".into());
+    }
+    h
+}
+
+/// Rows of `timeline.csv` (same order as [`timeline_csv_header`]).
 pub fn timeline_csv_rows(tl: &Timeline) -> Vec<Vec<String>> {
+    let campaign = has_protocols(tl);
     tl.events
         .iter()
         .map(|e| {
-            vec![
+            let mut r = vec![
                 e.date.to_string(),
                 e.study_day.to_string(),
                 e.phase.clone(),
@@ -38,7 +53,11 @@ pub fn timeline_csv_rows(tl: &Timeline) -> Vec<Vec<String>> {
                 e.cohort.clone().unwrap_or_default(),
                 e.kind.as_str().to_string(),
                 e.flag.map(|f| f.as_str().to_string()).unwrap_or_default(),
-            ]
+            ];
+            if campaign {
+                r.push(e.protocol.clone().unwrap_or_default());
+            }
+            r
         })
         .collect()
 }
@@ -310,7 +329,10 @@ pub fn ics(tl: &Timeline, dtstamp: jiff::Timestamp) -> String {
                 ics_fold(&format!("DTEND;VALUE=DATE:{}", ics_date(end)), &mut s);
             }
         }
-        let mut summary = e.label.clone();
+        let mut summary = match &e.protocol {
+            Some(p) => format!("[{p}] {}", e.label),
+            None => e.label.clone(),
+        };
         if let Some(a) = &e.arm {
             summary.push_str(&format!(" [{a}]"));
         }

@@ -96,6 +96,7 @@ impl Emitter<'_> {
             flag: None,
             series: series.to_string(),
             hands_on_h: None,
+            protocol: None,
         }
     }
     fn can_work(&self, d: i64) -> bool {
@@ -141,6 +142,7 @@ pub(super) fn expand_steps(
                 flag: None,
                 series: step.name.clone(),
                 hands_on_h: None,
+                protocol: None,
             });
         }
     }
@@ -262,6 +264,13 @@ pub(super) fn expand_derivation(
         Some(cl) => cloning(&cx, &mut st, cl, end, tl),
         None => (end, 2, 0),
     };
+    let validation_day = match &d.cloning {
+        Some(_) => None,
+        None => Some(end),
+    };
+    // Each check plates the deriving pool beside the banked parental line, as simulated.
+    let pair = crate::invitro::VALIDATION_PAIR_LINES;
+    check_assays(&cx, origin, validation_day, pair, &mut st, &mut totals, tl)?;
     if let Some(v) = &d.validation {
         let used = assay_events(
             &cx.em,
@@ -644,7 +653,7 @@ fn merge_into_steps(tl: &mut Timeline, first: usize, n_steps: usize) {
     tl.events.retain(|_| k.next().unwrap_or(true));
 }
 
-/// Plates of one dose-response assay, from its layout.
+/// Consumables of one dose-response assay, from its plate layout.
 struct AssayUse {
     /// Plates used.
     plates: u32,
@@ -652,6 +661,106 @@ struct AssayUse {
     plate_type: String,
     /// PBS in the edge wells left empty, mL.
     pbs_ml: f64,
+    /// Medium of the sample and blank wells (seeding + drug medium), mL.
+    medium_ml: f64,
+    /// Drug in the dosed wells, nmol.
+    drug_nmol: f64,
+    /// Sample wells.
+    samples: usize,
+    /// Blank wells.
+    blanks: usize,
+}
+
+/// Plates, medium, drug and PBS of one run of assay design `a` on `lines` lines; the wells
+/// come from the plate layout owner ([`crate::protocol::plate_layout::plan`]).
+fn assay_use(a: &AssayDesign, lines: u32) -> Result<AssayUse, TimelineError> {
+    let map = crate::protocol::plate_layout::plan(a, lines as usize)?;
+    let filled = (map.samples.len() + map.blanks.len()) as f64;
+    let wml = well_ml(a.plate_wells);
+    Ok(AssayUse {
+        plates: map.plates,
+        plate_type: format!("{}-well plate", a.plate_wells),
+        pbs_ml: f64::from(map.pbs_wells) * wml,
+        // Seeding medium, then the drug medium.
+        medium_ml: filled * wml * 2.0,
+        drug_nmol: f64::from(lines * a.replicates) * a.doses_nm.iter().sum::<f64>() * wml * 1e-3,
+        samples: map.samples.len(),
+        blanks: map.blanks.len(),
+    })
+}
+
+/// The repeated IC50 checks of `[validation] check-every-days` / `check-days`: one seeding
+/// event per check day (folded into the protocol's own assay step of that day when there is
+/// one) and each check's plates, medium, drug and PBS in the totals. A check on the final
+/// validation's seeding day (`validation_day`) is that assay's plates, counted once there.
+fn check_assays(
+    cx: &DerivCx,
+    origin: i64,
+    validation_day: Option<i64>,
+    lines: u32,
+    st: &mut Selection,
+    totals: &mut InVitroTotals,
+    tl: &mut Timeline,
+) -> Result<(), TimelineError> {
+    let (Some(v), Some(checks)) = (&cx.d.validation, &cx.d.checks) else {
+        return Ok(());
+    };
+    let em = &cx.em;
+    let mut n = 0u32;
+    let mut plates = 0u32;
+    for &k in &checks.days {
+        let planned = origin + i64::from(k);
+        if Some(planned) == validation_day {
+            continue;
+        }
+        let day = if em.can_work(planned) {
+            planned
+        } else {
+            em.cal.next_working(planned)
+        };
+        let used = assay_use(v, lines)?;
+        st.medium_ml += used.medium_ml;
+        st.drug_nmol += used.drug_nmol;
+        totals.pbs_ml += used.pbs_ml;
+        add_plates(totals, &used.plate_type, used.plates);
+        n += 1;
+        plates += used.plates;
+        tl.events.push(em.event(
+            day,
+            EventKind::Assay,
+            format!("IC50 check (day {k}): seed plates"),
+            format!(
+                "{lines} line(s) x {} doses x {} replicates = {} wells{} on {} {}(s); {} read-out {} days after the drug",
+                v.doses_nm.len(),
+                v.replicates,
+                used.samples,
+                if used.blanks == 0 {
+                    String::new()
+                } else {
+                    format!(" + {} blanks", used.blanks)
+                },
+                used.plates,
+                used.plate_type,
+                v.readout.as_str(),
+                fmt_num(v.duration_days)
+            ),
+            "IC50 check",
+        ));
+    }
+    if n > 0 {
+        totals.details.push((
+            "IC50 checks".into(),
+            format!(
+                "{n} check assay(s) before the final validation, {plates} plate(s) in the plate and medium totals{}",
+                if checks.days.iter().any(|&k| Some(origin + i64::from(k)) == validation_day) {
+                    "; the check on the last day of selection is the final validation assay, counted once"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Adds `n` plates of type `kind` to the totals (one row per plate type).
@@ -685,9 +794,8 @@ fn assay_events(
     } else {
         cal.next_working(day)
     };
-    let map = crate::protocol::plate_layout::plan(a, lines as usize)?;
-    let plates = map.plates;
-    let filled = (map.samples.len() + map.blanks.len()) as f64;
+    let used = assay_use(a, lines)?;
+    let plates = used.plates;
     let drug_day = seed + ATTACH_DAYS;
     let drug_day = if em.can_work(drug_day) {
         drug_day
@@ -700,10 +808,9 @@ fn assay_events(
     } else {
         cal.next_working(read)
     };
-    let wml = well_ml(a.plate_wells);
-    *medium_ml += filled * wml * 2.0; // seeding + drug medium
-    *drug_nmol += f64::from(lines * a.replicates) * a.doses_nm.iter().sum::<f64>() * wml * 1e-3;
-    let plate_type = format!("{}-well plate", a.plate_wells);
+    *medium_ml += used.medium_ml;
+    *drug_nmol += used.drug_nmol;
+    let plate_type = used.plate_type.clone();
     tl.events.push(em.event(
         seed,
         EventKind::Assay,
@@ -712,13 +819,13 @@ fn assay_events(
             "{lines} line(s) x {} doses x {} replicates = {} wells{} on {plates} {plate_type}(s){}, {:.0} cells/well",
             a.doses_nm.len(),
             a.replicates,
-            map.samples.len(),
-            if map.blanks.is_empty() {
+            used.samples,
+            if used.blanks == 0 {
                 String::new()
             } else {
-                format!(" + {} blanks", map.blanks.len())
+                format!(" + {} blanks", used.blanks)
             },
-            if map.pbs_wells > 0 {
+            if used.pbs_ml > 0.0 {
                 " (edge wells PBS)"
             } else {
                 ""
@@ -751,11 +858,7 @@ fn assay_events(
         end: read + 1,
         uncertain: None,
     });
-    Ok(AssayUse {
-        plates,
-        plate_type,
-        pbs_ml: f64::from(map.pbs_wells) * wml,
-    })
+    Ok(used)
 }
 
 pub(super) fn expand_assay(

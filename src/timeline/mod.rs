@@ -18,9 +18,9 @@ mod workload;
 mod xenograft;
 
 pub use calendar::{Calendar, DayFlag, days_between};
-pub use export::{TIMELINE_CSV_HEADER, ics, markdown, timeline_csv_rows};
+pub use export::{TIMELINE_CSV_HEADER, ics, markdown, timeline_csv_header, timeline_csv_rows};
 pub use gantt::Gantt;
-pub use resources::{ResourceRow, resources};
+pub use resources::{ResourceRow, cells_to_prepare, resources};
 pub use workload::{DayLoad, workload};
 
 use crate::protocol::{Body, EventKind, Protocol};
@@ -186,6 +186,9 @@ pub struct Event {
     pub series: String,
     /// Hands-on hours (procedure tasks).
     pub hands_on_h: Option<f64>,
+    /// Protocol id of the event in a campaign timeline ([`crate::campaign`]); `None` in a
+    /// single protocol's timeline.
+    pub protocol: Option<String>,
 }
 
 /// Kind of a bar on the Gantt chart.
@@ -337,12 +340,26 @@ pub fn write_all(
     dir: &std::path::Path,
     dtstamp: jiff::Timestamp,
 ) -> Result<Vec<String>, WriteError> {
-    use crate::output::{write_atomic, write_csv, write_csv_rows};
-    let header: Vec<String> = TIMELINE_CSV_HEADER.iter().map(|s| s.to_string()).collect();
-    write_csv_rows(&dir.join("timeline.csv"), &header, &timeline_csv_rows(tl))?;
+    use crate::output::write_csv;
+    write_csv(&dir.join("resources.csv"), &resources(protocol, tl))?;
+    write_files(tl, dir, dtstamp)
+}
+
+/// Writes every file of [`write_all`] except `resources.csv` (a campaign writes its own, with
+/// a protocol column); returns the paths relative to `dir`, `resources.csv` included.
+pub fn write_files(
+    tl: &Timeline,
+    dir: &std::path::Path,
+    dtstamp: jiff::Timestamp,
+) -> Result<Vec<String>, WriteError> {
+    use crate::output::{write_atomic, write_csv_rows};
+    write_csv_rows(
+        &dir.join("timeline.csv"),
+        &timeline_csv_header(tl),
+        &timeline_csv_rows(tl),
+    )?;
     write_atomic(&dir.join("timeline.md"), markdown(tl).as_bytes())?;
     write_atomic(&dir.join("timeline.ics"), ics(tl, dtstamp).as_bytes())?;
-    write_csv(&dir.join("resources.csv"), &resources(protocol, tl))?;
     let wl_header: Vec<String> = [
         "date",
         "procedures",

@@ -112,6 +112,7 @@ pub(super) fn expand(
             flag: None,
             series: t.name.clone(),
             hands_on_h: Some(t.hands_on_h),
+            protocol: None,
         });
         tl.spans.push(Span {
             label: t.name.clone(),

@@ -265,6 +265,13 @@ fn pellet_row(cx: &ResCx, c: &Cohort, h: &HormoneSupport, k: CohortCounts) -> Re
     )
 }
 
+/// Cells to prepare for implanting `implanted` animals of cohort `c` (cells per animal ×
+/// animals × (1 + [`PREP_OVERAGE`])); `None` when the protocol gives no cell count.
+pub fn cells_to_prepare(c: &Cohort, implanted: u32) -> Option<f64> {
+    let cells = c.implantation.cells?;
+    Some(f64::from(implanted) * cells * (1.0 + PREP_OVERAGE))
+}
+
 /// Matrigel and cells to prepare for implanting cohort `c`, with the prep overage.
 fn implantation_rows(c: &Cohort, k: CohortCounts, out: &mut Vec<ResourceRow>) {
     let imp = &c.implantation;
@@ -285,10 +292,10 @@ fn implantation_rows(c: &Cohort, k: CohortCounts, out: &mut Vec<ResourceRow>) {
             ),
         ));
     }
-    if let Some(cells) = imp.cells {
+    if let (Some(cells), Some(total)) = (imp.cells, cells_to_prepare(c, k.implanted)) {
         out.push(row(
             format!("cells to expand · {}", c.name),
-            f64::from(k.implanted) * cells * (1.0 + PREP_OVERAGE),
+            total,
             0,
             "cells",
             format!(

@@ -118,6 +118,7 @@ impl Ctx<'_> {
             flag: None,
             series: e.series.clone(),
             hands_on_h: None,
+            protocol: None,
         });
     }
 

@@ -37,6 +37,15 @@ const PINNED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "campaign_bad_links",
+        &[
+            r#"27:1: error: unknown key `lag-day` in `activity[1]` of a campaign; did you mean `lag-days`?"#,
+            r#"13:9: error: protocol stage `derivation` (`tamoxifen-resistant-mcf7-derivation`) has no phase or step `valdation`; did you mean `validation`? phases: expansion, selection, validation; steps: bank parental stock, start 4-OHT, monthly IC50 check, monthly freeze-down, MTT plates"#,
+            r#"19:9: error: unknown stage `thaw`; stages: derivation, xenograft, expansion, ship, wait"#,
+            r#"25:9: error: `after` links form a cycle: ship after wait after ship; each stage must follow one that ends before it"#,
+        ],
+    ),
+    (
         "check_days_not_increasing",
         &[
             r#"136:23: error: check day 56 is not after the previous day (84); `check-days` must be strictly increasing"#,

@@ -322,3 +322,98 @@ fn input_errors_exit_codes() {
     let o = xenoplan(&["timeline", TAMR, "--weekend", "sometimes"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+const CAMPAIGN: &str = "protocols/campaigns/tamr_campaign.toml";
+
+/// The TamR campaign dates the derivation, its validation, the expansions and the xenograft in
+/// one calendar: implantation on the day after the 21-day expansion, which starts one day
+/// after the validation read-out (2027-07-12).
+#[test]
+fn timeline_campaign_dates_derivation_validation_expansion_and_xenograft() {
+    let out = scratch("timeline_campaign");
+    let out_s = out.to_string_lossy().into_owned();
+    let o = xenoplan(&[
+        "timeline",
+        CAMPAIGN,
+        "--start",
+        "2027-01-04",
+        "--sims",
+        "200",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    for line in [
+        "tamr-campaign: 4 stages, ",
+        "  tamr-derivation (protocol `tamoxifen-resistant-mcf7-derivation`): 2027-01-04 to 2027-07-12; campaign start",
+        "  tamr-expansion (activity): 2027-07-14 to 2027-08-03; after tamr-derivation: validation (last day 2027-07-12) + 1 d lag (assumed;",
+        "  tamr-xenograft (protocol `tamr-mcf7-xenograft`): 2027-07-28 to ",
+        ", anchor 2027-08-04; after tamr-expansion (last day 2027-08-03)",
+    ] {
+        assert!(s.contains(line), "missing {line:?} in\n{s}");
+    }
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    assert!(csv.starts_with(
+        "date,study_day,phase,event,arm,animals,details,time,cohort,kind,flag,protocol\n"
+    ));
+    let implant: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(",cell implantation,"))
+        .collect();
+    assert_eq!(implant.len(), 2, "{implant:?}");
+    assert!(
+        implant
+            .iter()
+            .all(|l| l.starts_with("2027-08-04,") && l.ends_with(",tamr-xenograft"))
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("validation assay: mtt read-out") && l.starts_with("2027-07-12,"))
+    );
+    let res = std::fs::read_to_string(out.join("resources.csv")).unwrap();
+    assert!(
+        res.starts_with("item,quantity,unit,details,protocol\n"),
+        "{res}"
+    );
+    assert!(res.lines().any(|l| l.starts_with("plates (96-well plate),18,") && l.ends_with(",tamr-derivation")), "{res}");
+    assert!(
+        res.lines().any(
+            |l| l.starts_with("expand TamR-MCF-7 for implantation,21,days,")
+                && l.contains("4.980e8 cells")
+        ),
+        "{res}"
+    );
+    let ics = std::fs::read_to_string(out.join("timeline.ics")).unwrap();
+    assert!(ics.contains("SUMMARY:[tamr-xenograft] cell implantation"));
+    for f in [
+        "timeline.md",
+        "workload.csv",
+        "plots/gantt.svg",
+        "plots/gantt.png",
+        "manifest.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let o = xenoplan(&["check", CAMPAIGN]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: protocols/campaigns/tamr_campaign.toml (campaign `tamr-campaign`: 4 stages, 2 protocols)"));
+}
+
+/// A campaign with bad links fails `timeline` with the positioned errors of `check`.
+#[test]
+fn timeline_campaign_with_bad_links_fails_with_positions() {
+    let o = xenoplan(&[
+        "timeline",
+        "tests/fixtures/bad/campaign_bad_links.toml",
+        "--out",
+        "/nonexistent/x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("campaign_bad_links.toml:25:9: error: `after` links form a cycle: ship after wait after ship"), "{e}");
+    assert!(
+        e.contains("campaign_bad_links.toml:13:9: error: protocol stage `derivation`"),
+        "{e}"
+    );
+}

@@ -725,3 +725,41 @@ fn timeline_dose_times_equal_the_simulators() {
         assert_eq!(sim_times.len(), tl_times.len());
     }
 }
+
+/// The derivation's repeated IC50 checks (`[validation] check-every-days`) add their plates,
+/// medium, drug and PBS to `resources.csv`, counted through the plate layout: the bundled
+/// TamR derivation checks on days 28…168 of selection, and the day-168 check is the final
+/// validation (counted once), so 5 checks × 3 plates are added to the validation's 3.
+#[test]
+fn ic50_checks_add_their_plates_and_medium_to_resources() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("protocols/tamoxifen_resistant_mcf7_derivation.toml");
+    let with = crate::protocol::load(&path).unwrap().protocol;
+    let mut without = with.clone();
+    let Body::Derivation(d) = &mut without.body else {
+        panic!("derivation")
+    };
+    assert!(
+        d.checks.take().is_some(),
+        "the bundled derivation has checks"
+    );
+    let opts = options(WeekendPolicy::KeepAndFlag);
+    let qty = |p: &Protocol, prefix: &str| -> f64 {
+        let tl = expand(p, &opts, &Estimates::default()).unwrap();
+        let rows = resources(p, &tl);
+        let r = rows.iter().find(|r| r.item.starts_with(prefix)).unwrap();
+        r.quantity.parse().unwrap()
+    };
+    let Body::Derivation(dw) = &with.body else {
+        panic!("derivation")
+    };
+    let v = dw.validation.as_ref().unwrap();
+    let per_check = crate::protocol::plate_layout::plan(v, 2).unwrap().plates;
+    assert_eq!(per_check, 3);
+    let plates = "plates (96-well";
+    assert_eq!(qty(&without, plates), 3.0);
+    assert_eq!(qty(&with, plates), 3.0 + 5.0 * f64::from(per_check));
+    assert!(qty(&with, "culture medium") > qty(&without, "culture medium"));
+    assert!(qty(&with, "PBS") > qty(&without, "PBS"));
+    assert!(qty(&with, "4-hydroxytamoxifen (drug)") > qty(&without, "4-hydroxytamoxifen (drug)"));
+}
