@@ -26,7 +26,8 @@ impl Chebyshev {
         max_terms: usize,
         tol: f64,
     ) -> Option<Chebyshev> {
-        if !(lo < hi) || max_terms == 0 {
+        // NaN bounds fail the comparison too.
+        if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) || max_terms == 0 {
             return None;
         }
         let n = max_terms;

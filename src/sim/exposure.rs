@@ -366,10 +366,11 @@ impl ExposureTable {
         let mut hill_total = 0.0;
         if growth {
             for k in 0..arm.treats.len() {
-                if d.emax[k] > 0.0 && d.scale[k] > 0.0 {
-                    if let Some(c) = from_series(k) {
-                        hill_total += d.emax[k] * c.eval(d.ln_e[k]);
-                    }
+                if d.emax[k] > 0.0
+                    && d.scale[k] > 0.0
+                    && let Some(c) = from_series(k)
+                {
+                    hill_total += d.emax[k] * c.eval(d.ln_e[k]);
                 }
             }
         }
