@@ -27,23 +27,25 @@ const SIZE_PER_EM: f64 = 1.24;
 /// Baseline below the top of a top-anchored line, em (plotters' SVG `dy = 0.76em`).
 const TOP_BASELINE_EM: f32 = 0.76;
 
-fn font(style: FontStyle) -> &'static FontRef<'static> {
-    static FONTS: OnceLock<[FontRef<'static>; 3]> = OnceLock::new();
+/// The bundled face of `style`. `None` only if the TTF bytes shipped by the `dejavu` crate
+/// do not parse — a build defect that the test `bundled_fonts_parse` catches, never an input
+/// error; like [`super::init_fonts`], text then does not render rather than panicking.
+fn font(style: FontStyle) -> Option<&'static FontRef<'static>> {
+    static FONTS: OnceLock<[Option<FontRef<'static>>; 3]> = OnceLock::new();
     let f = FONTS.get_or_init(|| {
-        // The bytes are the TTF files shipped by the `dejavu` crate: a parse failure is a
-        // build defect, not an input error.
-        let parse = |b: &'static [u8]| FontRef::try_from_slice(b).expect("bundled DejaVu font");
+        let parse = |b: &'static [u8]| FontRef::try_from_slice(b).ok();
         [
             parse(dejavu::sans::regular()),
             parse(dejavu::sans::bold()),
             parse(dejavu::sans::oblique()),
         ]
     });
-    match style {
-        FontStyle::Bold => &f[1],
-        FontStyle::Italic | FontStyle::Oblique => &f[2],
-        FontStyle::Normal => &f[0],
-    }
+    let i = match style {
+        FontStyle::Bold => 1,
+        FontStyle::Italic | FontStyle::Oblique => 2,
+        FontStyle::Normal => 0,
+    };
+    f[i].as_ref()
 }
 
 /// One line of text laid out in pixels: glyphs with their pen x, the advance width and the
@@ -63,8 +65,16 @@ pub struct Layout {
 /// Lays out `text` at plotters font `size` (1.24 em) in `style`: pen positions from the
 /// font's advances and kerning, never rounded (the one owner of text metrics for the figures).
 pub fn layout(text: &str, size: f64, style: FontStyle) -> Layout {
-    let f = font(style);
     let em = (size / SIZE_PER_EM) as f32;
+    let Some(f) = font(style) else {
+        return Layout {
+            glyphs: Vec::new(),
+            width: 0.0,
+            em,
+            scale: PxScale::from(em),
+            style,
+        };
+    };
     let scale = f
         .pt_to_px_scale(em * 72.0 / 96.0)
         .unwrap_or(PxScale::from(em));
@@ -123,8 +133,10 @@ impl Layout {
     /// Ink pixels of the line with its pen start at `(x0, baseline)`: (x, y, coverage 0..1),
     /// each glyph rasterized at its exact subpixel position.
     pub fn pixels(&self, (x0, baseline): (f32, f32)) -> Vec<(i32, i32, f32)> {
-        let f = font(self.style);
         let mut out = Vec::new();
+        let Some(f) = font(self.style) else {
+            return out;
+        };
         for &(id, x) in &self.glyphs {
             let g = id.with_scale_and_position(self.scale, point(x0 + x, baseline));
             if let Some(o) = f.outline_glyph(g) {
@@ -145,12 +157,13 @@ impl Layout {
             HPos::Right => -self.width,
         };
         // x-height from the font's own "x" (SVG's `ex`).
-        let f = font(self.style);
-        let x = f
-            .glyph_id('x')
-            .with_scale_and_position(self.scale, point(0.0, 0.0));
-        let ex = f
-            .outline_glyph(x)
+        let ex = font(self.style)
+            .and_then(|f| {
+                let x = f
+                    .glyph_id('x')
+                    .with_scale_and_position(self.scale, point(0.0, 0.0));
+                f.outline_glyph(x)
+            })
             .map_or(0.55 * self.em, |o| -o.px_bounds().min.y);
         let dy = match v {
             VPos::Top => TOP_BASELINE_EM * self.em,
@@ -282,7 +295,7 @@ mod tests {
     /// Ink column ranges of each glyph of `text` at `size`.
     fn glyph_ink(text: &str, size: f64) -> Vec<(i32, i32)> {
         let l = layout(text, size, FontStyle::Normal);
-        let f = font(FontStyle::Normal);
+        let f = font(FontStyle::Normal).unwrap();
         l.glyphs
             .iter()
             .filter_map(|&(id, x)| {
@@ -308,6 +321,7 @@ mod tests {
         let lay = layout("vehicle", 14.0, FontStyle::Normal);
         let (id, pen_l) = lay.glyphs[5];
         let lsb = font(FontStyle::Normal)
+            .unwrap()
             .as_scaled(lay.scale)
             .h_side_bearing(id);
         assert!(lsb >= 1.0, "{lsb}");
@@ -315,6 +329,13 @@ mod tests {
             l.0 as f32 >= (pen_l + lsb).floor(),
             "l ink {l:?}, pen {pen_l} + {lsb}"
         );
+    }
+
+    #[test]
+    fn bundled_fonts_parse() {
+        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic] {
+            assert!(font(style).is_some(), "{}", style.as_str());
+        }
     }
 
     #[test]

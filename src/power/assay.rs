@@ -29,6 +29,7 @@
 //! the thread count (rows are tallied in replicate order from independent streams).
 
 use super::design::PowerError;
+use super::design::monte_carlo_settings;
 use super::wilson::wilson95;
 use crate::invitro::assay::{LineModel, LineSpec, fit_lines, simulate_plate};
 use crate::invitro::fit::Fit4pl;
@@ -134,21 +135,7 @@ impl AssaySettings {
         if self.n_values.contains(&0) {
             return bad("every n (replicate wells per condition) must be at least 1".into());
         }
-        if self.reps == 0 {
-            return bad("--reps must be at least 1".into());
-        }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return bad(format!("alpha must be in (0, 1), got {}", self.alpha));
-        }
-        if !(self.target > 0.0 && self.target < 1.0) {
-            return bad(format!(
-                "target power must be in (0, 1), got {}",
-                self.target
-            ));
-        }
-        if self.threads == 0 {
-            return bad("--threads must be at least 1".into());
-        }
+        monte_carlo_settings(self.reps, self.alpha, self.target, self.threads)?;
         let f = self.alternative.fold_shift;
         if !(f.is_finite() && f > 0.0) {
             return bad(format!("--fold-shift must be a positive number, got {f}"));

@@ -5,7 +5,7 @@
 use super::assay::{AssayPowerResult, AssayPowerRow};
 use crate::invitro::figures::fmt_num;
 use crate::output::{OutputError, fmt_f, write_csv_rows};
-use crate::plot::{Band, Legend, PlotError, RefLine, Series, XyChart, save};
+use crate::plot::{Band, Legend, PlotError, RefLine, Series, XyChart};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -129,17 +129,7 @@ pub fn assay_chart(r: &AssayPowerResult) -> XyChart {
 /// Writes `power.csv` and `plots/power.{svg,png}`; returns the relative paths.
 pub fn write_assay_outputs(r: &AssayPowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
     write_assay_csv(r, &dir.join("power.csv"))?;
-    let mut out = vec!["power.csv".to_string()];
-    for f in save(
-        &assay_chart(r),
-        &dir.join("plots").join("power"),
-        (1000, 650),
-    )? {
-        if let Ok(rel) = f.strip_prefix(dir) {
-            out.push(rel.display().to_string());
-        }
-    }
-    Ok(out)
+    super::panel_report::save_power_figure(&assay_chart(r), dir)
 }
 
 /// The effect sized, in words.

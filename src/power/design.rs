@@ -95,6 +95,30 @@ pub struct Settings {
     pub precision: Option<super::engine::Precision>,
 }
 
+/// The Monte Carlo settings every power engine shares (xenograft and assay): replicates,
+/// α, target power and threads; the first problem as a settings error.
+pub fn monte_carlo_settings(
+    reps: u64,
+    alpha: f64,
+    target: f64,
+    threads: usize,
+) -> Result<(), PowerError> {
+    let bad = |m: String| Err(PowerError::Settings(m));
+    if reps == 0 {
+        return bad("--reps must be at least 1".into());
+    }
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return bad(format!("alpha must be in (0, 1), got {alpha}"));
+    }
+    if !(target > 0.0 && target < 1.0) {
+        return bad(format!("target power must be in (0, 1), got {target}"));
+    }
+    if threads == 0 {
+        return bad("--threads must be at least 1".into());
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Checks ranges; returns the first problem.
     pub fn validate(&self) -> Result<(), PowerError> {
@@ -111,21 +135,7 @@ impl Settings {
         if self.n_values.windows(2).any(|w| w[0] >= w[1]) {
             return bad("n values must be strictly increasing".into());
         }
-        if self.reps == 0 {
-            return bad("--reps must be at least 1".into());
-        }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return bad(format!("alpha must be in (0, 1), got {}", self.alpha));
-        }
-        if !(self.target > 0.0 && self.target < 1.0) {
-            return bad(format!(
-                "target power must be in (0, 1), got {}",
-                self.target
-            ));
-        }
-        if self.threads == 0 {
-            return bad("--threads must be at least 1".into());
-        }
+        monte_carlo_settings(self.reps, self.alpha, self.target, self.threads)?;
         if self.endpoints.is_empty() {
             return bad("no endpoint selected".into());
         }

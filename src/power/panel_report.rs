@@ -386,12 +386,17 @@ pub fn panel_chart(r: &PanelPowerResult) -> XyChart {
 /// Writes `power.csv` and `plots/power.{svg,png}`; returns the relative paths.
 pub fn write_panel_outputs(r: &PanelPowerResult, dir: &Path) -> Result<Vec<String>, PlotError> {
     write_panel_csv(r, &dir.join("power.csv"))?;
+    save_power_figure(&panel_chart(r), dir)
+}
+
+/// Saves a power chart as `plots/power.{svg,png}` under `dir` (one size for every power
+/// figure); returns `power.csv` and the figures' paths relative to `dir`.
+pub(crate) fn save_power_figure<F: crate::plot::Figure>(
+    chart: &F,
+    dir: &Path,
+) -> Result<Vec<String>, PlotError> {
     let mut out = vec!["power.csv".to_string()];
-    for f in save(
-        &panel_chart(r),
-        &dir.join("plots").join("power"),
-        (1000, 650),
-    )? {
+    for f in save(chart, &dir.join("plots").join("power"), (1000, 650))? {
         if let Ok(rel) = f.strip_prefix(dir) {
             out.push(rel.display().to_string());
         }
