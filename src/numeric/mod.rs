@@ -1,17 +1,15 @@
 //! Shared numerics, below every domain module: dense linear algebra for the small systems of
 //! the statistics and fitting code ([`linalg`]), Nelder–Mead minimisation ([`optim`]), the
 //! sample quantile every summary uses, the ordinary least-squares line and the tail
-//! probabilities of the reference distributions ([`dist`]) and the simulator's fast cube root
-//! ([`cbrt()`]), Chebyshev interpolation ([`Chebyshev`]). Each lives here once and is tested
+//! probabilities of the reference distributions ([`dist`]) and Chebyshev interpolation
+//! ([`Chebyshev`]). Each lives here once and is tested
 //! once.
 
-pub mod cbrt;
 pub mod chebyshev;
 pub mod dist;
 pub mod linalg;
 pub mod optim;
 
-pub use cbrt::cbrt;
 pub use chebyshev::Chebyshev;
 
 /// Sample quantile of sorted values, Hyndman & Fan (1996, Am Stat 50:361) type 7 — R's and

@@ -4,13 +4,13 @@ use super::animals::{AnimalPlan, Losses, plan_for_arms};
 use super::buffer::{CohortOutcome, EndReason, Fate, Slot, StudyBuffer};
 use super::exposure::{AnimalDrugs, Rates};
 use super::plan::{
-    ArmPlan, CohortPlan, EffectPlan, ErrPlan, EvKind, MAX_TREAT, ModelPlan, Plan, u01, z,
+    ArmPlan, CohortPlan, EffectPlan, ErrPlan, EvKind, KinKind, MAX_TREAT, Meas, ModelPlan, Plan,
+    Ratio, u01, z,
 };
 use super::{SimError, SimOptions};
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::growth::{Simeoni, rk4};
 use crate::model::pk::{OneCompartment, PkState};
-use crate::numeric::cbrt;
 use crate::protocol::{EnrollmentMode, Protocol, Randomization};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
@@ -30,7 +30,7 @@ pub(crate) struct Animal {
     k1: f64,
     latency: f64,
     frac: f64,
-    rho: f64,
+    rho: Ratio,
     bw0: f64,
     inh: [f64; MAX_TREAT],
     kill: [f64; MAX_TREAT],
@@ -76,10 +76,25 @@ fn fill_linear_plus_noise<R: Rng + ?Sized>(
     }
 }
 
+/// One implanted animal's pre-treatment growth in progress.
+#[derive(Debug, Clone)]
+struct PreGrowth {
+    /// The animal's own random stream.
+    stream: crate::rng::XRng,
+    /// Tumor state at time `t` (general path).
+    y: State,
+    t: f64,
+    /// ln V0 (closed-form path).
+    ln_v0: f64,
+}
+
 /// Scratch space reused between replicates.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
     animals: Vec<Animal>,
+    /// Per implanted animal during pre-treatment growth: its own random stream, tumor
+    /// state and the time of that state (None: no take).
+    pre: Vec<Option<PreGrowth>>,
     order: Vec<(f64, u32)>,
     deck: Vec<u16>,
     left: Vec<usize>,
@@ -96,12 +111,6 @@ pub struct Engine {
     /// Per cohort: take, pilot-simulated enrollment yield, attrition and spares — the inputs
     /// of [`super::animals::plan_for_arms`].
     losses: Vec<Losses>,
-}
-
-struct Meas {
-    v: f64,
-    l: f64,
-    w: f64,
 }
 
 impl Engine {
@@ -424,7 +433,7 @@ impl Engine {
         an.frac = cp
             .resistant
             .map_or(0.0, |r| r.fraction.draw(rng).clamp(0.0, 1.0));
-        an.rho = self.plan.caliper.width_ratio.draw(rng).clamp(0.2, 1.0);
+        an.rho = Ratio::new(self.plan.caliper.width_ratio.draw(rng).clamp(0.2, 1.0));
         an.bw0 = self.plan.body.bw.draw(rng).max(1.0);
         an
     }
@@ -656,48 +665,12 @@ impl Engine {
         self.advance(cp, None, an, &NO_DRUG, y0, an.latency, tau, e_end)
     }
 
-    fn measure<R: Rng + ?Sized>(&self, v: f64, rho: f64, rng: &mut R) -> Meas {
-        let cal = &self.plan.caliper;
-        if v.is_nan() || v < cal.floor || v <= 0.0 {
-            return Meas {
-                v: 0.0,
-                l: f64::NAN,
-                w: f64::NAN,
-            };
-        }
-        match cal.error {
-            ErrPlan::Diameters { cv } => {
-                let l = cbrt(v / (cal.factor * rho * rho));
-                let b3 = cal.bias_cbrt;
-                let mut lm = l * b3 * (cv * z(rng)).exp();
-                let mut wm = rho * l * b3 * (cv * z(rng)).exp();
-                if wm > lm {
-                    std::mem::swap(&mut lm, &mut wm);
-                }
-                Meas {
-                    v: cal.factor * lm * wm * wm,
-                    l: lm,
-                    w: wm,
-                }
-            }
-            ErrPlan::LogVolume { sd } => {
-                let vm = v * cal.bias * (sd * z(rng)).exp();
-                if self.plan.diameters {
-                    let l = cbrt(vm / (cal.factor * rho * rho));
-                    Meas {
-                        v: vm,
-                        l,
-                        w: rho * l,
-                    }
-                } else {
-                    Meas {
-                        v: vm,
-                        l: f64::NAN,
-                        w: f64::NAN,
-                    }
-                }
-            }
-        }
+    /// A caliper reading of true volume `v` ([`CaliperPlan::read`]).
+    #[inline]
+    fn measure<R: Rng + ?Sized>(&self, v: f64, an: &Animal, rng: &mut R) -> Meas {
+        self.plan
+            .caliper
+            .read(v.ln(), an.rho, self.plan.diameters, rng)
     }
 
     /// Runs one enrolled animal through the treatment phase into slot `s`.
@@ -771,7 +744,7 @@ impl Engine {
             let v_true: f64 = y.iter().sum();
             let m = match baseline.take() {
                 Some(m) if vd == 0 => m,
-                _ => self.measure(v_true, an.rho, rng),
+                _ => self.measure(v_true, an, rng),
             };
             let i = base + vi;
             buf.vol[i] = if buf.log_volumes { m.v.ln() } else { m.v };
@@ -929,11 +902,11 @@ impl Engine {
         };
         let lnv0 = cp.v0.draw_ln(rng);
         let (rb, ra) = rate.draw_rate(rng);
-        let rho = if p.diameters {
+        let rho = Ratio::new(if p.diameters {
             p.caliper.width_ratio.draw(rng).clamp(0.2, 1.0)
         } else {
             1.0
-        };
+        });
         let bw0 = if p.body_weight {
             p.body.bw.draw(rng).max(1.0)
         } else {
@@ -1003,13 +976,7 @@ impl Engine {
                 buf.day[i] = t;
                 let mut end = None;
                 if p.diameters {
-                    let vm = lv.exp();
-                    let (l, w) = if vm > 0.0 {
-                        let l = cbrt(vm / (p.caliper.factor * rho * rho));
-                        (l, rho * l)
-                    } else {
-                        (f64::NAN, f64::NAN)
-                    };
+                    let (l, w) = p.caliper.diameters(lv, rho);
                     buf.len[i] = l;
                     buf.wid[i] = w;
                     if 0.5 * (l + w) >= ep.max_diameter {
@@ -1089,48 +1056,7 @@ impl Engine {
             v.clear();
             v.resize(n_impl * npre, f64::NAN);
         }
-        scratch.animals.clear();
-        let mut takes = 0;
-        // Rolling enrollment reads each animal up to its first reading at or above the
-        // window's lower bound (inside: eligible; above: overgrown).
-        let shortcut = !self.opts.record_pre_treatment && p.enroll.mode == EnrollmentMode::Rolling;
-        for k in 0..n_impl {
-            // Each implanted animal draws from its own stream (one draw of the cohort's), so
-            // where its pre-treatment simulation stops changes no other number.
-            let rng = &mut crate::rng::stream(rng.random::<u64>(), &[]);
-            let took = u01(rng) < cp.take;
-            if !took {
-                scratch.animals.push(Animal::default());
-                // No tumor: every reading is "not palpable".
-                o.pre_volumes[k * npre..(k + 1) * npre].fill(0.0);
-                continue;
-            }
-            takes += 1;
-            o.fates[k] = Fate::NotEligible;
-            let an = self.draw_animal(cp, rng);
-            let e_end = Self::pre_e_end(cp);
-            let mut y = Self::init_state(cp, &an);
-            let mut t = an.latency;
-            for (vi, &d) in p.pre_visits.iter().enumerate() {
-                let tau = d as f64;
-                let v_true = if tau < an.latency {
-                    0.0
-                } else {
-                    y = self.advance(cp, None, &an, &NO_DRUG, y, t, tau, e_end);
-                    t = tau;
-                    y.iter().sum()
-                };
-                let m = self.measure(v_true, an.rho, rng);
-                o.pre_volumes[k * npre + vi] = m.v;
-                o.pre_lengths[k * npre + vi] = m.l;
-                o.pre_widths[k * npre + vi] = m.w;
-                if shortcut && m.v >= lo {
-                    break;
-                }
-            }
-            scratch.animals.push(an);
-        }
-        o.takes = takes;
+        o.takes = self.pre_treatment_readings(cp, n_total, n_impl, rng, o, scratch);
         scratch.order.clear();
         let inside = |v: f64| v >= lo && v <= hi;
         match p.enroll.mode {
@@ -1251,6 +1177,93 @@ impl Engine {
                 o.pre_widths[k * npre + vi] = f64::NAN;
             }
         }
+    }
+
+    /// Implants `n_impl` animals and takes their pre-treatment readings into `o`; returns the
+    /// number of takes. The drawn animals go to `scratch.animals`.
+    ///
+    /// Readings go visit by visit over the whole pool so that a fixed-day enrollment stops at
+    /// the first visit that fills the cohort (later readings are discarded anyway) and a
+    /// rolling enrollment stops each animal at its first reading at or above the window's
+    /// lower bound (inside: eligible; above: overgrown). Each animal draws from its own stream
+    /// (one draw of the cohort's), so where its readings stop changes no other number.
+    fn pre_treatment_readings<R: Rng + ?Sized>(
+        &self,
+        cp: &CohortPlan,
+        n_total: usize,
+        n_impl: usize,
+        rng: &mut R,
+        o: &mut CohortOutcome,
+        scratch: &mut Scratch,
+    ) -> usize {
+        let p = &self.plan;
+        let npre = p.pre_visits.len();
+        let (lo, hi) = (p.enroll.min, p.enroll.max);
+        let stop = !self.opts.record_pre_treatment;
+        let rolling = p.enroll.mode == EnrollmentMode::Rolling;
+        let e_end = Self::pre_e_end(cp);
+        scratch.animals.clear();
+        scratch.pre.clear();
+        // Exponential growth with estrogen support: ln V = ln V0 + r·(τ − latency) for the
+        // sensitive and resistant cells alike (no treatment yet), no state to advance.
+        let closed_exp = !cp.needs_ode
+            && matches!(
+                cp.model,
+                ModelPlan::Closed {
+                    kind: KinKind::Exp,
+                    ..
+                }
+            );
+        let mut takes = 0;
+        for k in 0..n_impl {
+            let mut stream = crate::rng::stream(rng.random::<u64>(), &[]);
+            if u01(&mut stream) < cp.take {
+                takes += 1;
+                o.fates[k] = Fate::NotEligible;
+                let an = self.draw_animal(cp, &mut stream);
+                scratch.pre.push(Some(PreGrowth {
+                    stream,
+                    y: Self::init_state(cp, &an),
+                    t: an.latency,
+                    ln_v0: an.v0.ln(),
+                }));
+                scratch.animals.push(an);
+            } else {
+                // No tumor: every reading is "not palpable".
+                o.pre_volumes[k * npre..(k + 1) * npre].fill(0.0);
+                scratch.pre.push(None);
+                scratch.animals.push(Animal::default());
+            }
+        }
+        for (vi, &d) in p.pre_visits.iter().enumerate() {
+            let tau = d as f64;
+            let mut inside = 0;
+            for (k, (slot, an)) in scratch.pre.iter_mut().zip(&scratch.animals).enumerate() {
+                let Some(g) = slot else { continue };
+                let ln_v = if tau < an.latency {
+                    f64::NEG_INFINITY
+                } else if closed_exp && tau <= e_end {
+                    g.ln_v0 + (an.r_base + an.r_add) * (tau - an.latency)
+                } else {
+                    g.y = self.advance(cp, None, an, &NO_DRUG, g.y, g.t, tau, e_end);
+                    g.t = tau;
+                    g.y.iter().sum::<f64>().ln()
+                };
+                let m = p.caliper.read(ln_v, an.rho, p.diameters, &mut g.stream);
+                let i = k * npre + vi;
+                o.pre_volumes[i] = m.v;
+                o.pre_lengths[i] = m.l;
+                o.pre_widths[i] = m.w;
+                inside += usize::from(m.v >= lo && m.v <= hi);
+                if stop && rolling && m.v >= lo {
+                    *slot = None;
+                }
+            }
+            if stop && !rolling && inside >= n_total {
+                break;
+            }
+        }
+        takes
     }
 
     /// Arm labels in dealing order: simple = shuffled deck; volume-balanced / rolling =

@@ -278,12 +278,107 @@ pub(crate) struct CaliperPlan {
     /// V = factor·L·W².
     pub factor: f64,
     pub error: ErrPlan,
+    /// ln factor.
+    pub ln_factor: f64,
     /// Multiplicative observer bias on volume (1 + b).
     pub bias: f64,
-    /// Its cube root: the bias of each diameter.
-    pub bias_cbrt: f64,
+    /// ln(1 + b).
+    pub ln_bias: f64,
+    /// ln of the bias of each diameter, ln(1 + b)/3.
+    pub ln_bias_cbrt: f64,
     pub floor: f64,
+    /// ln floor (−∞ for no floor).
+    pub ln_floor: f64,
     pub width_ratio: RParam,
+}
+
+/// A tumor's width/length ratio ρ and its logarithm (the caliper model works in logs).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ratio {
+    pub v: f64,
+    pub ln: f64,
+}
+
+impl Ratio {
+    pub fn new(v: f64) -> Ratio {
+        Ratio { v, ln: v.ln() }
+    }
+}
+
+/// One caliper reading: measured volume (0 = not palpable) and diameters (NaN when not
+/// palpable).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meas {
+    pub v: f64,
+    pub l: f64,
+    pub w: f64,
+}
+
+impl CaliperPlan {
+    /// Length and width of a tumor of volume e^`ln_v` (−∞: none, NaN diameters) at the
+    /// width/length ratio `rho`: l = ∛(V/(factor·ρ²)) = e^{(ln V − ln factor − 2 ln ρ)/3}, w = ρ·l.
+    #[inline]
+    pub fn diameters(&self, ln_v: f64, rho: Ratio) -> (f64, f64) {
+        if ln_v == f64::NEG_INFINITY {
+            return (f64::NAN, f64::NAN);
+        }
+        let l = ((ln_v - self.ln_factor - 2.0 * rho.ln) / 3.0).exp();
+        (l, rho.v * l)
+    }
+
+    /// A reading of a tumor of true volume e^`ln_v` and width/length ratio `rho`.
+    ///
+    /// Diameter error: true length l = ∛(V/(factor·ρ²)), width ρ·l; each diameter is read as
+    /// d·b·e^{cv·z} (b the diameter bias), the longer reading is the length, V = factor·L·W².
+    /// In logs, with c = ln l + ln b, A = cv·z₁ and B = ln ρ + cv·z₂, L = e^{c+max(A,B)} and
+    /// W = e^{c+min(A,B)}: two exponentials and no cube root. Log-volume error:
+    /// V = V·(1+bias)·e^{sd·z}, diameters (when recorded) from V at the true ratio.
+    /// Random draws per palpable reading: z₁ then z₂ (diameters) or one z (log volume).
+    #[inline]
+    pub fn read<R: Rng + ?Sized>(
+        &self,
+        ln_v: f64,
+        rho: Ratio,
+        diameters: bool,
+        rng: &mut R,
+    ) -> Meas {
+        let ln_rho = rho.ln;
+        // Not palpable below the floor; NaN and V = 0 (ln −∞) read as 0 whatever the floor.
+        if !(ln_v >= self.ln_floor && ln_v > f64::NEG_INFINITY) {
+            return Meas {
+                v: 0.0,
+                l: f64::NAN,
+                w: f64::NAN,
+            };
+        }
+        match self.error {
+            ErrPlan::Diameters { cv } => {
+                let c = (ln_v - self.ln_factor - 2.0 * ln_rho) / 3.0 + self.ln_bias_cbrt;
+                let a = cv * z(rng);
+                let b = ln_rho + cv * z(rng);
+                let l = (c + a.max(b)).exp();
+                let w = (c + a.min(b)).exp();
+                Meas {
+                    v: self.factor * l * w * w,
+                    l,
+                    w,
+                }
+            }
+            ErrPlan::LogVolume { sd } => {
+                let ln_vm = ln_v + self.ln_bias + sd * z(rng);
+                let (l, w) = if diameters {
+                    self.diameters(ln_vm, rho)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                Meas {
+                    v: ln_vm.exp(),
+                    l,
+                    w,
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -545,18 +640,24 @@ fn treatment_visits(cal: &Measurement, tphases: &[TreatPhase]) -> [Vec<u32>; 7] 
 
 /// The caliper model: volume formula, measurement error, observer bias, detection floor.
 fn caliper_plan(x: &Xenograft) -> CaliperPlan {
+    let factor = match x.caliper.formula {
+        VolumeFormula::HalfLw2 => 0.5,
+        VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0,
+    };
+    let bias = 1.0 + x.caliper.observer_bias.value;
+    let floor = x.caliper.detection_floor_mm3.value;
     CaliperPlan {
-        factor: match x.caliper.formula {
-            VolumeFormula::HalfLw2 => 0.5,
-            VolumeFormula::PiOver6Lw2 => std::f64::consts::PI / 6.0,
-        },
+        factor,
+        ln_factor: factor.ln(),
         error: match &x.caliper.error {
             CaliperError::Diameters { cv } => ErrPlan::Diameters { cv: cv.value },
             CaliperError::LogVolume { sd } => ErrPlan::LogVolume { sd: sd.value },
         },
-        bias: 1.0 + x.caliper.observer_bias.value,
-        bias_cbrt: (1.0 + x.caliper.observer_bias.value).cbrt(),
-        floor: x.caliper.detection_floor_mm3.value,
+        bias,
+        ln_bias: bias.ln(),
+        ln_bias_cbrt: bias.ln() / 3.0,
+        floor,
+        ln_floor: floor.ln(),
         width_ratio: RParam::from(&x.caliper.width_ratio),
     }
 }
@@ -985,4 +1086,96 @@ pub(crate) fn z<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 #[inline]
 pub(crate) fn u01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rng.random::<f64>()
+}
+
+#[cfg(test)]
+mod caliper_tests {
+    use super::*;
+    use crate::rng::stream;
+
+    fn caliper(error: ErrPlan, floor: f64) -> CaliperPlan {
+        let (factor, bias) = (0.5, 1.07);
+        CaliperPlan {
+            factor,
+            ln_factor: factor.ln(),
+            error,
+            bias,
+            ln_bias: bias.ln(),
+            ln_bias_cbrt: bias.ln() / 3.0,
+            floor,
+            ln_floor: floor.ln(),
+            width_ratio: RParam {
+                typ: 0.7,
+                ln_typ: 0.7f64.ln(),
+                kind: RKind::Fixed,
+            },
+        }
+    }
+
+    /// The reading in logs equals the direct formula (∛, each diameter × b^{1/3}·e^{cv·z},
+    /// the longer one the length, V = factor·L·W²) on the same draws, to rounding.
+    #[test]
+    fn reading_in_logs_equals_the_direct_caliper_formula() {
+        let cv = 0.12;
+        let c = caliper(ErrPlan::Diameters { cv }, 10.0);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-13 * b.abs();
+        let mut swapped = 0;
+        for s in 0..2000u64 {
+            let mut r = stream(s, &[1]);
+            let v = 10.0 + (r.random::<f64>() * 8.0).exp();
+            let rho = 0.3 + 0.7 * r.random::<f64>();
+            let mut ra = stream(s, &[2]);
+            let mut rb = ra.clone();
+            let m = c.read(v.ln(), Ratio::new(rho), true, &mut ra);
+            let l = (v / (0.5 * rho * rho)).cbrt();
+            let b3 = 1.07f64.cbrt();
+            let mut lm = l * b3 * (cv * z(&mut rb)).exp();
+            let mut wm = rho * l * b3 * (cv * z(&mut rb)).exp();
+            if wm > lm {
+                std::mem::swap(&mut lm, &mut wm);
+                swapped += 1;
+            }
+            assert!(
+                close(m.l, lm) && close(m.w, wm),
+                "seed {s}: {m:?} vs {lm} {wm}"
+            );
+            assert!(close(m.v, 0.5 * lm * wm * wm), "seed {s}");
+            // Same number of draws: the streams stay in step.
+            assert_eq!(ra.random::<u64>(), rb.random::<u64>());
+        }
+        // Both orders occur (the max/min form is exercised on both sides).
+        assert!(swapped > 20 && swapped < 1980, "{swapped}");
+    }
+
+    #[test]
+    fn log_volume_reading_and_floor() {
+        let sd = 0.1;
+        let c = caliper(ErrPlan::LogVolume { sd }, 20.0);
+        for s in 0..500u64 {
+            let (v, rho) = (30.0 + s as f64, 0.6);
+            let mut ra = stream(s, &[3]);
+            let mut rb = ra.clone();
+            let m = c.read(v.ln(), Ratio::new(rho), true, &mut ra);
+            let vm = v * 1.07 * (sd * z(&mut rb)).exp();
+            let l = (vm / (0.5 * rho * rho)).cbrt();
+            assert!((m.v - vm).abs() <= 1e-13 * vm);
+            assert!((m.l - l).abs() <= 1e-13 * l && (m.w - rho * l).abs() <= 1e-13 * l);
+        }
+        // Below the floor, zero and NaN: not palpable, no draw.
+        for v in [19.9, 0.0, f64::NAN] {
+            let mut ra = stream(9, &[4]);
+            let mut rb = ra.clone();
+            let m = c.read(v.ln(), Ratio::new(0.6), true, &mut ra);
+            assert_eq!(m.v, 0.0);
+            assert!(m.l.is_nan() && m.w.is_nan());
+            assert_eq!(ra.random::<u64>(), rb.random::<u64>());
+        }
+        // Without a floor a zero volume is still not palpable.
+        let c0 = caliper(ErrPlan::LogVolume { sd }, 0.0);
+        assert_eq!(
+            c0.read(0.0f64.ln(), Ratio::new(0.6), false, &mut stream(1, &[]))
+                .v,
+            0.0
+        );
+    }
 }
