@@ -48,64 +48,116 @@ pub fn parse_dataset_with_warnings(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let err = |line: u64, column: &str, message: String| AnalysisError::Csv {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
-    };
+    let at = At { file };
     let headers = rdr
         .headers()
-        .map_err(|e| err(1, "", format!("cannot read the header: {e}")))?
+        .map_err(|e| at.err(1, "", format!("cannot read the header: {e}")))?
         .clone();
-    let find = |name: &str| {
-        headers.iter().position(|h| {
-            h.trim()
-                .trim_start_matches('\u{feff}')
-                .eq_ignore_ascii_case(name)
-        })
-    };
-    let need = |name: &str| {
-        find(name).ok_or_else(|| {
-            err(
-                1,
-                name,
-                format!(
-                    "required column `{name}` is missing (header: {})",
-                    headers.iter().collect::<Vec<_>>().join(",")
-                ),
-            )
-        })
-    };
-    let c_id = need("animal_id")?;
-    let c_arm = need("arm")?;
-    let c_day = need("day")?;
-    let c_vol = find("volume_mm3");
-    let c_len = find("length_mm");
-    let c_wid = find("width_mm");
-    if c_vol.is_none() && (c_len.is_none() || c_wid.is_none()) {
-        return Err(err(
-            1,
-            "volume_mm3",
-            "needs a `volume_mm3` column, or both `length_mm` and `width_mm`".into(),
-        ));
-    }
-    let c_cohort = find("cohort");
-    let c_bw = find("body_weight_g");
+    let cols = Columns::of(&headers, at)?;
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            err(line, "", format!("unreadable row: {e}"))
+            at.err(line, "", format!("unreadable row: {e}"))
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        rows.push(cols.observation(&rec, line, at)?);
+        lines.push(line);
+    }
+    if rows.is_empty() {
+        return Err(at.err(1, "", "the file has a header but no data rows".into()));
+    }
+    one_arm_per_animal(&rows, &lines, file)?;
+    let dups =
+        crate::data::dedup_readings(&mut rows, &mut lines, file).map_err(AnalysisError::Data)?;
+    Ok((Dataset { rows }, dups.warnings))
+}
+
+/// Where a CSV error is: the file (with the line and column given per error).
+#[derive(Clone, Copy)]
+struct At<'a> {
+    file: &'a str,
+}
+
+impl At<'_> {
+    fn err(self, line: u64, column: &str, message: String) -> AnalysisError {
+        AnalysisError::Csv {
+            file: self.file.to_string(),
+            line,
+            column: column.to_string(),
+            message,
+        }
+    }
+}
+
+/// Field index of each known column (header names case-insensitive, BOM ignored).
+struct Columns {
+    id: usize,
+    arm: usize,
+    day: usize,
+    vol: Option<usize>,
+    len: Option<usize>,
+    wid: Option<usize>,
+    cohort: Option<usize>,
+    bw: Option<usize>,
+}
+
+impl Columns {
+    fn of(headers: &csv::StringRecord, at: At<'_>) -> Result<Columns, AnalysisError> {
+        let find = |name: &str| {
+            headers.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(name)
+            })
+        };
+        let need = |name: &str| {
+            find(name).ok_or_else(|| {
+                at.err(
+                    1,
+                    name,
+                    format!(
+                        "required column `{name}` is missing (header: {})",
+                        headers.iter().collect::<Vec<_>>().join(",")
+                    ),
+                )
+            })
+        };
+        let cols = Columns {
+            id: need("animal_id")?,
+            arm: need("arm")?,
+            day: need("day")?,
+            vol: find("volume_mm3"),
+            len: find("length_mm"),
+            wid: find("width_mm"),
+            cohort: find("cohort"),
+            bw: find("body_weight_g"),
+        };
+        if cols.vol.is_none() && (cols.len.is_none() || cols.wid.is_none()) {
+            return Err(at.err(
+                1,
+                "volume_mm3",
+                "needs a `volume_mm3` column, or both `length_mm` and `width_mm`".into(),
+            ));
+        }
+        Ok(cols)
+    }
+
+    /// One data row (on file line `line`) as an observation; the volume from ½·L·W² when
+    /// the file gives diameters only.
+    fn observation(
+        &self,
+        rec: &csv::StringRecord,
+        line: u64,
+        at: At<'_>,
+    ) -> Result<Observation, AnalysisError> {
         let cell = |c: usize, name: &str| -> Result<&str, AnalysisError> {
             rec.get(c).ok_or_else(|| {
-                err(
+                at.err(
                     line,
                     name,
                     format!(
@@ -119,7 +171,7 @@ pub fn parse_dataset_with_warnings(
         let text = |c: usize, name: &str| -> Result<String, AnalysisError> {
             let s = cell(c, name)?;
             if is_missing(s) {
-                Err(err(line, name, "value is missing (required)".into()))
+                Err(at.err(line, name, "value is missing (required)".into()))
             } else {
                 // `'=x` is how xenoplan writes a text cell that starts like a formula.
                 Ok(crate::output::unescape_cell(s).to_string())
@@ -127,51 +179,45 @@ pub fn parse_dataset_with_warnings(
         };
         let number =
             |c: Option<usize>, name: &str, nonneg: bool| -> Result<Option<f64>, AnalysisError> {
-                let Some(c) = c else { return Ok(None) };
-                let s = match rec.get(c) {
-                    Some(s) => s,
-                    None => return Ok(None),
+                let Some(s) = c.and_then(|c| rec.get(c)) else {
+                    return Ok(None);
                 };
                 if is_missing(s) {
                     return Ok(None);
                 }
                 let v: f64 = s
                     .parse()
-                    .map_err(|_| err(line, name, format!("`{s}` is not a number")))?;
+                    .map_err(|_| at.err(line, name, format!("`{s}` is not a number")))?;
                 if !v.is_finite() {
-                    return Err(err(line, name, format!("`{s}` is not a finite number")));
+                    return Err(at.err(line, name, format!("`{s}` is not a finite number")));
                 }
                 if nonneg && v < 0.0 {
-                    return Err(err(line, name, format!("`{s}` is negative")));
+                    return Err(at.err(line, name, format!("`{s}` is negative")));
                 }
                 Ok(Some(v))
             };
-        let animal_id = text(c_id, "animal_id")?;
-        let arm = text(c_arm, "arm")?;
-        let day_s = text(c_day, "day")?;
+        let animal_id = text(self.id, "animal_id")?;
+        let arm = text(self.arm, "arm")?;
+        let day_s = text(self.day, "day")?;
         let day: f64 = day_s
             .parse()
-            .map_err(|_| err(line, "day", format!("`{day_s}` is not a number")))?;
+            .map_err(|_| at.err(line, "day", format!("`{day_s}` is not a number")))?;
         if !day.is_finite() {
-            return Err(err(
-                line,
-                "day",
-                format!("`{day_s}` is not a finite number"),
-            ));
+            return Err(at.err(line, "day", format!("`{day_s}` is not a finite number")));
         }
-        let length_mm = number(c_len, "length_mm", true)?;
-        let width_mm = number(c_wid, "width_mm", true)?;
-        let mut volume_mm3 = number(c_vol, "volume_mm3", true)?;
+        let length_mm = number(self.len, "length_mm", true)?;
+        let width_mm = number(self.wid, "width_mm", true)?;
+        let mut volume_mm3 = number(self.vol, "volume_mm3", true)?;
         if volume_mm3.is_none()
             && let (Some(l), Some(w)) = (length_mm, width_mm)
         {
             volume_mm3 = Some(VolumeFormula::HalfLw2.volume(l, w));
         }
-        let cohort = match c_cohort.and_then(|c| rec.get(c)) {
+        let cohort = match self.cohort.and_then(|c| rec.get(c)) {
             Some(s) if !is_missing(s) => crate::output::unescape_cell(s).to_string(),
             _ => String::new(),
         };
-        rows.push(Observation {
+        Ok(Observation {
             animal_id,
             cohort,
             arm,
@@ -179,14 +225,25 @@ pub fn parse_dataset_with_warnings(
             length_mm,
             width_mm,
             volume_mm3,
-            body_weight_g: number(c_bw, "body_weight_g", true)?,
-        });
-        lines.push(line);
+            body_weight_g: number(self.bw, "body_weight_g", true)?,
+        })
     }
-    if rows.is_empty() {
-        return Err(err(1, "", "the file has a header but no data rows".into()));
-    }
-    // One animal must stay in one arm and cohort.
+}
+
+/// One animal must stay in one arm and cohort: the first row that moves it is an error
+/// naming both lines.
+fn one_arm_per_animal(
+    rows: &[Observation],
+    lines: &[u64],
+    file: &str,
+) -> Result<(), AnalysisError> {
+    let cohort_note = |c: &str| {
+        if c.is_empty() {
+            String::new()
+        } else {
+            format!(" (cohort `{c}`)")
+        }
+    };
     let mut seen: std::collections::HashMap<&str, (&str, &str, usize)> =
         std::collections::HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -195,18 +252,10 @@ pub fn parse_dataset_with_warnings(
                 return Err(AnalysisError::Data(format!(
                     "{file}: animal `{}` is in arm `{arm}`{} on line {} but in arm `{}`{} on line {}",
                     r.animal_id,
-                    if cohort.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (cohort `{cohort}`)")
-                    },
+                    cohort_note(cohort),
                     lines[first],
                     r.arm,
-                    if r.cohort.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (cohort `{}`)", r.cohort)
-                    },
+                    cohort_note(&r.cohort),
                     lines[i]
                 )));
             }
@@ -214,9 +263,7 @@ pub fn parse_dataset_with_warnings(
             seen.insert(&r.animal_id, (&r.arm, &r.cohort, i));
         }
     }
-    let dups =
-        crate::data::dedup_readings(&mut rows, &mut lines, file).map_err(AnalysisError::Data)?;
-    Ok((Dataset { rows }, dups.warnings))
+    Ok(())
 }
 
 #[cfg(test)]
