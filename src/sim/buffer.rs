@@ -240,15 +240,14 @@ impl StudyBuffer {
 
     /// [`Self::animal_id`] into `out` (cleared first; reuses its storage).
     fn write_animal_id(&self, engine: &Engine, (c, a, j): (usize, usize, usize), out: &mut String) {
-        use std::fmt::Write;
-        out.clear();
-        // Writing into a String cannot fail.
-        let _ = write!(
-            out,
-            "{}-{:03}",
-            engine.plan.cohorts[c].slug,
-            self.implant_no(c, a, j)
-        );
+        write_implant_id(engine, c, self.implant_no(c, a, j), out);
+    }
+
+    /// The id of cohort `c`'s animal implanted `implant_no`-th (1-based): `<slug>-007`.
+    pub fn implant_id(&self, engine: &Engine, c: usize, implant_no: u32) -> String {
+        let mut s = String::new();
+        write_implant_id(engine, c, implant_no, &mut s);
+        s
     }
 
     /// A stored volume in mm³ (the buffer may hold log volumes).
@@ -382,4 +381,12 @@ struct Enrolled<'e> {
     /// Cohort name ("" when the study has one cohort, as in `animals.csv`).
     cohort: &'e str,
     arm: &'e str,
+}
+
+/// Animal ids have one format: cohort slug, dash, implant number on three digits.
+fn write_implant_id(engine: &Engine, c: usize, implant_no: u32, out: &mut String) {
+    use std::fmt::Write;
+    out.clear();
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{}-{:03}", engine.plan.cohorts[c].slug, implant_no);
 }

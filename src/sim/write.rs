@@ -54,7 +54,19 @@ pub fn write_study(
 ) -> Result<Vec<String>, WriteError> {
     let mut files = Vec::new();
     let ds = buf.to_dataset(engine);
-    // animals.csv
+    write_animals_csv(engine, buf, dir)?;
+    files.push("animals.csv".to_string());
+    write_volumes_wide(engine, buf, dir)?;
+    files.push("volumes_wide.csv".to_string());
+    if write_enrollment_csv(engine, buf, dir)? {
+        files.push("enrollment.csv".to_string());
+    }
+    files.extend(write_growth_plots(engine, &ds, info, dir)?);
+    Ok(files)
+}
+
+/// `animals.csv`: one row per enrolled animal per treatment visit (see [`write_study`]).
+fn write_animals_csv(engine: &Engine, buf: &StudyBuffer, dir: &Path) -> Result<(), WriteError> {
     let header = [
         "animal_id",
         "arm",
@@ -100,10 +112,12 @@ pub fn write_study(
             }
         }
     }
-    write_csv_rows(&dir.join("animals.csv"), &header, &rows)?;
-    files.push("animals.csv".to_string());
+    Ok(write_csv_rows(&dir.join("animals.csv"), &header, &rows)?)
+}
 
-    // volumes_wide.csv: day rows; columns "cohort | arm | animal" grouped by cohort and arm.
+/// `volumes_wide.csv`: day rows; columns "cohort | arm | animal" grouped by cohort and arm
+/// (pastes into Prism's grouped tables).
+fn write_volumes_wide(engine: &Engine, buf: &StudyBuffer, dir: &Path) -> Result<(), WriteError> {
     let mut cols: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for c in 0..engine.cohort_count() {
         for a in 0..engine.arm_count(c) {
@@ -142,61 +156,69 @@ pub fn write_study(
                 .collect()
         })
         .collect();
-    write_csv_rows(&dir.join("volumes_wide.csv"), &header, &rows)?;
-    files.push("volumes_wide.csv".to_string());
+    Ok(write_csv_rows(
+        &dir.join("volumes_wide.csv"),
+        &header,
+        &rows,
+    )?)
+}
 
-    // enrollment.csv: every implanted animal's pre-treatment readings and fate.
+/// `enrollment.csv`: every implanted animal's pre-treatment readings and fate; false (no
+/// file) when the protocol has no pre-treatment phase.
+fn write_enrollment_csv(
+    engine: &Engine,
+    buf: &StudyBuffer,
+    dir: &Path,
+) -> Result<bool, WriteError> {
     let pre = engine.pre_visit_days();
-    if !pre.is_empty() {
-        let header = [
-            "animal_id",
-            "cohort",
-            "day_since_implantation",
-            "date",
-            "length_mm",
-            "width_mm",
-            "volume_mm3",
-            "fate",
-            "arm",
-        ];
-        let mut rows = Vec::new();
-        for c in 0..engine.cohort_count() {
-            let o = buf.cohort(c);
-            let np = pre.len();
-            for k in 0..o.implanted {
-                let id = format!("{}-{:03}", engine.cohort_slug(c), k + 1);
-                let arm = match o.arm_of.get(k) {
-                    Some(&a) if a != u16::MAX => engine.arm_name(c, a as usize).to_string(),
-                    _ => String::new(),
-                };
-                let fate: Fate = o.fates[k];
-                for (vi, &d) in pre.iter().enumerate() {
-                    let v = o.pre_volumes[k * np + vi];
-                    if v.is_nan() {
-                        continue;
-                    }
-                    rows.push(vec![
-                        id.clone(),
-                        engine.cohort_name(c).to_string(),
-                        d.to_string(),
-                        engine
-                            .date_of(engine.implantation_abs_day() as i64 + d as i64)
-                            .to_string(),
-                        fmt_f(o.pre_lengths[k * np + vi], 2),
-                        fmt_f(o.pre_widths[k * np + vi], 2),
-                        fmt_f(v, 1),
-                        fate.status().to_string(),
-                        arm.clone(),
-                    ]);
+    if pre.is_empty() {
+        return Ok(false);
+    }
+    let header = [
+        "animal_id",
+        "cohort",
+        "day_since_implantation",
+        "date",
+        "length_mm",
+        "width_mm",
+        "volume_mm3",
+        "fate",
+        "arm",
+    ];
+    let mut rows = Vec::new();
+    for c in 0..engine.cohort_count() {
+        let o = buf.cohort(c);
+        let np = pre.len();
+        for k in 0..o.implanted {
+            let id = buf.implant_id(engine, c, k as u32 + 1);
+            let arm = match o.arm_of.get(k) {
+                Some(&a) if a != u16::MAX => engine.arm_name(c, a as usize).to_string(),
+                _ => String::new(),
+            };
+            let fate: Fate = o.fates[k];
+            for (vi, &d) in pre.iter().enumerate() {
+                let v = o.pre_volumes[k * np + vi];
+                if v.is_nan() {
+                    continue;
                 }
+                rows.push(vec![
+                    id.clone(),
+                    engine.cohort_name(c).to_string(),
+                    d.to_string(),
+                    engine
+                        .date_of(engine.implantation_abs_day() as i64 + d as i64)
+                        .to_string(),
+                    fmt_f(o.pre_lengths[k * np + vi], 2),
+                    fmt_f(o.pre_widths[k * np + vi], 2),
+                    fmt_f(v, 1),
+                    fate.status().to_string(),
+                    arm.clone(),
+                ]);
             }
         }
-        write_csv_rows(&dir.join("enrollment.csv"), &header, &rows)?;
-        files.push("enrollment.csv".to_string());
     }
-
-    files.extend(write_growth_plots(engine, &ds, info, dir)?);
-    Ok(files)
+    write_csv_rows(&dir.join("enrollment.csv"), &header, &rows)?;
+    Ok(true)
 }
 
 /// Growth, spaghetti and log-spaghetti plots per cohort (`plots/growth` for one cohort,
