@@ -16,6 +16,7 @@
 //! replicate order, so they do not depend on the thread count. A derivation with IC50 checks
 //! ([`checks`]) also writes `ic50_over_time.csv` and `plots/ic50_over_time`.
 
+pub mod arms;
 pub mod assay;
 pub mod checks;
 pub mod derivation;
@@ -289,6 +290,8 @@ pub struct RepResult {
     pub ic50_derived: Option<Ic50>,
     /// IC50 checks during the derivation, in day order (empty without a check schedule).
     pub checks: Vec<CheckResult>,
+    /// The arms of a `[split]`, in file order (empty without one).
+    pub arms: Vec<arms::ArmResult>,
 }
 
 impl RepResult {
@@ -461,6 +464,11 @@ pub struct DerivationSummary {
     pub checks: Option<crate::protocol::ValidationChecks>,
     /// Over all replicates (when reps > 1).
     pub variability: Option<Variability>,
+    /// Over all replicates, one line per arm of a `[split]` (empty without one or with one
+    /// replicate).
+    pub arms_over_runs: String,
+    /// The cited time to resistance, when the protocol gives one.
+    pub expected_time_to_resistance: Option<crate::protocol::DayRange>,
 }
 
 /// What was simulated.
@@ -620,6 +628,8 @@ impl fmt::Display for InvitroReport {
                     None => writeln!(f, "  No validation assay in the protocol")?,
                 }
                 fmt_checks(f, d)?;
+                let target = d.checks.as_ref().and_then(|c| c.target_fold_shift);
+                arms::fmt_first(f, target, &d.first.arms)?;
                 if let Some(v) = &d.variability {
                     writeln!(f, "Over {} runs:", v.reps)?;
                     match &v.time_to_resistance {
@@ -665,6 +675,7 @@ impl fmt::Display for InvitroReport {
                         )?;
                     }
                     fmt_target_over_runs(f, d, v)?;
+                    f.write_str(&d.arms_over_runs)?;
                     writeln!(
                         f,
                         "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
@@ -840,6 +851,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
             .map(|f| Ic50::classify(f.ic50(), top))
     };
     let checks = checks::run_checks(d, &run, seed, rep)?;
+    let arms = arms::run_arms(d, &run, &checks, seed, rep)?;
     let result = RepResult {
         rep,
         outcome: run.outcome,
@@ -851,6 +863,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
         ic50_parental: ic(0),
         ic50_derived: ic(1),
         checks,
+        arms,
     };
     Ok(RepOutput { run, assay, result })
 }
@@ -885,38 +898,39 @@ fn sig(x: f64) -> String {
     crate::output::fmt_sig(x, 6)
 }
 
+/// Columns of `population.csv` (and of `population_arms.csv` after its `arm` column).
+const POPULATION_HEADER: [&str; 10] = [
+    "day",
+    "total_cells",
+    "resistant_fraction",
+    "drug_nM",
+    "passage",
+    "sensitive_cells",
+    "adapting_cells",
+    "resistant_cells",
+    "event",
+    "cumulative_doublings",
+];
+
+/// One day of a culture as a [`POPULATION_HEADER`] row.
+fn population_row(r: &DayRecord) -> Vec<String> {
+    vec![
+        r.day.to_string(),
+        r.total().to_string(),
+        fmt_f(r.resistant_fraction(), 6),
+        sig(r.drug_nm),
+        r.passage.to_string(),
+        r.sensitive.to_string(),
+        r.adapting.to_string(),
+        r.resistant.to_string(),
+        r.event.as_str().to_string(),
+        fmt_f(r.cumulative_doublings, 3),
+    ]
+}
+
 fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {
-    let header = [
-        "day",
-        "total_cells",
-        "resistant_fraction",
-        "drug_nM",
-        "passage",
-        "sensitive_cells",
-        "adapting_cells",
-        "resistant_cells",
-        "event",
-        "cumulative_doublings",
-    ];
-    let rows: Vec<Vec<String>> = run
-        .days
-        .iter()
-        .map(|r| {
-            vec![
-                r.day.to_string(),
-                r.total().to_string(),
-                fmt_f(r.resistant_fraction(), 6),
-                sig(r.drug_nm),
-                r.passage.to_string(),
-                r.sensitive.to_string(),
-                r.adapting.to_string(),
-                r.resistant.to_string(),
-                r.event.as_str().to_string(),
-                fmt_f(r.cumulative_doublings, 3),
-            ]
-        })
-        .collect();
-    write_csv_rows(&dir.join("population.csv"), &header, &rows)
+    let rows: Vec<Vec<String>> = run.days.iter().map(population_row).collect();
+    write_csv_rows(&dir.join("population.csv"), &POPULATION_HEADER, &rows)
 }
 
 fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
@@ -1123,6 +1137,31 @@ fn derivation_parameters(d: &Derivation, opts: &InvitroOptions) -> serde_json::V
     if let (Some(c), Some(map)) = (&d.checks, v.as_object_mut()) {
         map.insert("checks".into(), checks::parameters(c));
     }
+    // Likewise only when given.
+    let m = &d.model;
+    let sourced =
+        |s: &crate::protocol::Sourced| serde_json::json!({ "value": s.value, "source": s.source });
+    if let Some(map) = v.as_object_mut() {
+        if let Some(sp) = arms::parameters(d) {
+            map.insert("split".into(), sp);
+        }
+        if let Some(r) = &d.expected_time_to_resistance {
+            map.insert(
+                "expected_time_to_resistance_days".into(),
+                serde_json::json!({ "min": r.min, "max": r.max, "source": r.source }),
+            );
+        }
+        if let Some(model) = map.get_mut("model").and_then(|x| x.as_object_mut()) {
+            for (k, p) in [
+                ("fitness_off_drug", &m.fitness_off_drug),
+                ("reversion_rate_per_division", &m.reversion_rate_per_division),
+            ] {
+                if let Some(p) = p {
+                    model.insert(k.into(), sourced(p));
+                }
+            }
+        }
+    }
     v
 }
 
@@ -1227,6 +1266,11 @@ fn simulate_derivation_dir(
             "plots/ic50_over_time.png".to_string(),
         ]);
     }
+    if d.split.is_some() {
+        arms::write_population(dir, &first.result.arms)?;
+        arms::write_summary(dir, d, &results)?;
+        files.extend(["population_arms.csv".to_string(), "arms.csv".to_string()]);
+    }
     let report = InvitroReport {
         protocol_id: protocol.id.clone(),
         title: protocol.title.clone(),
@@ -1242,6 +1286,12 @@ fn simulate_derivation_dir(
             validation,
             checks: d.checks.clone(),
             variability,
+            arms_over_runs: if opts.reps > 1 {
+                arms::over_runs_text(d, &results)
+            } else {
+                String::new()
+            },
+            expected_time_to_resistance: d.expected_time_to_resistance.clone(),
         })),
     };
     finish(
