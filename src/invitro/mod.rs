@@ -399,6 +399,28 @@ pub struct Variability {
     /// First check day reaching the target fold shift, among runs that reached it (`None`
     /// without checks, target or any run reaching it).
     pub first_check_at_target: Option<Interval>,
+    /// Quartiles (25%, 50%, 75%) of the time to resistance over all runs, a run that never
+    /// reached it counting as +∞ (after every other; "not reached").
+    pub time_to_resistance_quartiles: Option<[f64; 3]>,
+}
+
+/// Type-7 quantiles `ps` of `v` where +∞ marks a value only known to lie above every finite
+/// one: a quantile interpolating towards it is +∞. `None` when empty.
+fn censored_quantiles<const N: usize>(mut v: Vec<f64>, ps: [f64; N]) -> Option<[f64; N]> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = (v.len() - 1) as f64 * p;
+        let (lo, hi) = (h.floor() as usize, (h.floor() as usize + 1).min(v.len() - 1));
+        if v[hi].is_infinite() && h > lo as f64 || v[lo].is_infinite() {
+            f64::INFINITY
+        } else {
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        }
+    };
+    Some(ps.map(q))
 }
 
 impl Variability {
@@ -413,6 +435,13 @@ impl Variability {
                         .filter_map(|r| checks::first_day_reaching(&r.checks, t).map(f64::from)),
                 )
             }),
+            time_to_resistance_quartiles: censored_quantiles(
+                results
+                    .iter()
+                    .map(|r| r.time_to_resistance_days.map_or(f64::INFINITY, f64::from))
+                    .collect(),
+                [0.25, 0.5, 0.75],
+            ),
             reps: results.len() as u32,
             time_to_resistance: Interval::of(
                 results
@@ -645,6 +674,7 @@ impl fmt::Display for InvitroReport {
                             "  time to resistance: no run reached 50% resistant cells"
                         )?,
                     }
+                    fmt_expected_ttr(f, d, v)?;
                     if let Some(i) = &v.passages {
                         writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
                     }
@@ -732,6 +762,49 @@ fn fmt_checks(f: &mut fmt::Formatter<'_>, d: &DerivationSummary) -> fmt::Result 
                 schedule.days.last().copied().unwrap_or(0)
             )?,
         }
+    }
+    Ok(())
+}
+
+/// Over replicates: the time to resistance (median, IQR over every run) against the cited
+/// range, with a warning and what to recalibrate when the median lies outside it.
+fn fmt_expected_ttr(
+    f: &mut fmt::Formatter<'_>,
+    d: &DerivationSummary,
+    v: &Variability,
+) -> fmt::Result {
+    let (Some(range), Some([q1, med, q3])) =
+        (&d.expected_time_to_resistance, v.time_to_resistance_quartiles)
+    else {
+        return Ok(());
+    };
+    let days = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0} d")
+        } else {
+            "not reached".to_string()
+        }
+    };
+    writeln!(
+        f,
+        "  time to resistance vs the cited range: median {} (IQR {}–{}, all {} runs) vs {}–{} d ({})",
+        days(med),
+        days(q1),
+        days(q3),
+        v.reps,
+        fmt_num(range.min),
+        fmt_num(range.max),
+        range.source
+    )?;
+    if !(range.min..=range.max).contains(&med) {
+        let side = if med < range.min { "faster" } else { "slower" };
+        writeln!(
+            f,
+            "  WARNING: the simulated median time to resistance ({}) lies outside the cited {}–{} d: resistance emerges {side} than reported. Recalibrate [model] resistant-fraction (pre-existing clone), switch-rate-per-division and ic50-resistant-nm (and the start concentration), or cite the range the protocol follows.",
+            days(med),
+            fmt_num(range.min),
+            fmt_num(range.max)
+        )?;
     }
     Ok(())
 }
