@@ -97,8 +97,12 @@ pub fn run(job: &CampaignReportJob<'_>, obs: &dyn Observer) -> anyhow::Result<Ca
     m.protocol_id = Some(c.id.clone());
     m.seed = Some(job.seed);
     m.files = tl.files.clone();
-    m.files.extend(rows.iter().filter_map(|r| r.report.as_ref().map(|x| x.0.clone())));
-    m.files.extend(["index.html".to_string(), "manifest.json".to_string()]);
+    m.files.extend(
+        rows.iter()
+            .filter_map(|r| r.report.as_ref().map(|x| x.0.clone())),
+    );
+    m.files
+        .extend(["index.html".to_string(), "manifest.json".to_string()]);
     m.parameters = serde_json::json!({
         "start": tl.start.to_string(),
         "reps": job.reps,

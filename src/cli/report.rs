@@ -88,10 +88,7 @@ fn campaign(args: &Args, t_all: Instant) -> anyhow::Result<()> {
     each.out = args.out.clone();
     each.seed = args.seed;
     let job = crate::campaign::report::CampaignReportJob {
-        timeline: crate::campaign::CampaignJob {
-            campaign: &c,
-            each,
-        },
+        timeline: crate::campaign::CampaignJob { campaign: &c, each },
         seed: args.seed,
         reps: args.reps,
         threads: args.threads,

@@ -54,7 +54,10 @@ impl ArmResult {
     pub fn first_below(&self, target: f64) -> Option<u32> {
         self.checks
             .iter()
-            .find(|c| c.shift().is_some_and(|s| !s.lower_bound && s.value < target))
+            .find(|c| {
+                c.shift()
+                    .is_some_and(|s| !s.lower_bound && s.value < target)
+            })
             .map(|c| c.day)
     }
 }
@@ -199,11 +202,7 @@ pub(super) fn over_runs_text(d: &Derivation, results: &[super::RepResult]) -> St
     s
 }
 
-fn fmt_over_runs(
-    f: &mut String,
-    d: &Derivation,
-    results: &[super::RepResult],
-) -> std::fmt::Result {
+fn fmt_over_runs(f: &mut String, d: &Derivation, results: &[super::RepResult]) -> std::fmt::Result {
     use std::fmt::Write as _;
     let Some(sp) = &d.split else {
         return Ok(());
@@ -214,7 +213,11 @@ fn fmt_over_runs(
         let split: Vec<&&ArmResult> = arms.iter().filter(|a| a.run.is_some()).collect();
         let resistant = split
             .iter()
-            .filter(|a| a.run.as_ref().is_some_and(|r| r.outcome == Outcome::Resistant))
+            .filter(|a| {
+                a.run
+                    .as_ref()
+                    .is_some_and(|r| r.outcome == Outcome::Resistant)
+            })
             .count();
         let frac = super::Interval::of(split.iter().map(|a| a.final_resistant_fraction()));
         write!(

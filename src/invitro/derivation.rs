@@ -455,7 +455,13 @@ fn grow_day<R: Rng + ?Sized>(cx: &RunCx, pool: &mut Pool, rng: &mut R) {
 /// Off drug, adapting and resistant cells revert to the sensitive state: Poisson with mean
 /// `reversion rate · expected divisions` (no draw without reversion or under drug, so such
 /// runs keep their random stream).
-fn revert<R: Rng + ?Sized>(cx: &RunCx, conc: f64, births: [f64; 3], new: &mut [u64; 3], rng: &mut R) {
+fn revert<R: Rng + ?Sized>(
+    cx: &RunCx,
+    conc: f64,
+    births: [f64; 3],
+    new: &mut [u64; 3],
+    rng: &mut R,
+) {
     let rate = cx.gm.reversion;
     if rate <= 0.0 || conc > 0.0 {
         return;
@@ -517,7 +523,13 @@ impl DrugPlan<'_> {
     }
 
     /// The growth-recovered step due at a passage on `day` (protocol plan only).
-    fn recovered(&mut self, day: u32, pool: &Pool, total: f64, last_step: Option<u32>) -> Option<f64> {
+    fn recovered(
+        &mut self,
+        day: u32,
+        pool: &Pool,
+        total: f64,
+        last_step: Option<u32>,
+    ) -> Option<f64> {
         let DrugPlan::Protocol { steps, next } = self else {
             return None;
         };
@@ -641,7 +653,11 @@ fn empty_run(first: DayRecord) -> DerivationRun {
 pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> DerivationRun {
     let cx = RunCx::new(d);
     let seed_n = d.culture.seeding_cells.max(0.0).round() as u64;
-    let r0 = binomial(rng, seed_n, d.model.resistant_fraction.value.clamp(0.0, 1.0));
+    let r0 = binomial(
+        rng,
+        seed_n,
+        d.model.resistant_fraction.value.clamp(0.0, 1.0),
+    );
     let mut pool = Pool {
         pop: [seed_n - r0, 0, r0],
         conc: d.start_concentration_nm.value.max(0.0),
@@ -655,7 +671,14 @@ pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> Deri
         steps: &d.escalation,
         next: 0,
     };
-    run_days(&cx, &mut pool, &mut plan, (1, d.duration_days), &mut run, rng);
+    run_days(
+        &cx,
+        &mut pool,
+        &mut plan,
+        (1, d.duration_days),
+        &mut run,
+        rng,
+    );
     finish(d, &pool, &mut run, rng);
     run
 }
@@ -693,7 +716,14 @@ pub fn simulate_arm<R: Rng + ?Sized>(
         split_day: from.day,
         at_split: from.drug_nm,
     };
-    run_days(&cx, &mut pool, &mut plan, (from.day + 1, d.duration_days), &mut run, rng);
+    run_days(
+        &cx,
+        &mut pool,
+        &mut plan,
+        (from.day + 1, d.duration_days),
+        &mut run,
+        rng,
+    );
     finish(d, &pool, &mut run, rng);
     Some(run)
 }

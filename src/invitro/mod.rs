@@ -413,7 +413,10 @@ fn censored_quantiles<const N: usize>(mut v: Vec<f64>, ps: [f64; N]) -> Option<[
     v.sort_by(f64::total_cmp);
     let q = |p: f64| {
         let h = (v.len() - 1) as f64 * p;
-        let (lo, hi) = (h.floor() as usize, (h.floor() as usize + 1).min(v.len() - 1));
+        let (lo, hi) = (
+            h.floor() as usize,
+            (h.floor() as usize + 1).min(v.len() - 1),
+        );
         if v[hi].is_infinite() && h > lo as f64 || v[lo].is_infinite() {
             f64::INFINITY
         } else {
@@ -773,9 +776,10 @@ fn fmt_expected_ttr(
     d: &DerivationSummary,
     v: &Variability,
 ) -> fmt::Result {
-    let (Some(range), Some([q1, med, q3])) =
-        (&d.expected_time_to_resistance, v.time_to_resistance_quartiles)
-    else {
+    let (Some(range), Some([q1, med, q3])) = (
+        &d.expected_time_to_resistance,
+        v.time_to_resistance_quartiles,
+    ) else {
         return Ok(());
     };
     let days = |x: f64| {
@@ -1227,7 +1231,10 @@ fn derivation_parameters(d: &Derivation, opts: &InvitroOptions) -> serde_json::V
         if let Some(model) = map.get_mut("model").and_then(|x| x.as_object_mut()) {
             for (k, p) in [
                 ("fitness_off_drug", &m.fitness_off_drug),
-                ("reversion_rate_per_division", &m.reversion_rate_per_division),
+                (
+                    "reversion_rate_per_division",
+                    &m.reversion_rate_per_division,
+                ),
             ] {
                 if let Some(p) = p {
                     model.insert(k.into(), sourced(p));

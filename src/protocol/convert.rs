@@ -41,7 +41,8 @@ pub(crate) const ARRANGEMENTS: &[(&str, Arrangement)] = &[
 ];
 
 /// `[split] at` milestones (also the `enum` of the JSON Schema).
-pub(crate) const SPLIT_MILESTONES: &[(&str, SplitAt)] = &[("target-fold-shift", SplitAt::TargetShift)];
+pub(crate) const SPLIT_MILESTONES: &[(&str, SplitAt)] =
+    &[("target-fold-shift", SplitAt::TargetShift)];
 
 /// `[[split.arms]] kind` values (also the `enum` of the JSON Schema).
 pub(crate) const ARM_KINDS: &[&str] = &["continue", "holiday", "escalate"];
@@ -1148,9 +1149,10 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         };
         split(sp, &cfg, cx)
     });
-    let expected_time_to_resistance = d.expected_time_to_resistance_days.as_ref().map(|r| {
-        day_range(r, cx, &dat.k("expected-time-to-resistance-days"))
-    });
+    let expected_time_to_resistance = d
+        .expected_time_to_resistance_days
+        .as_ref()
+        .map(|r| day_range(r, cx, &dat.k("expected-time-to-resistance-days")));
     Some(Derivation {
         parental_line: d.parental_line.clone(),
         derived_line: d.derived_line.clone(),
@@ -1218,7 +1220,10 @@ fn split(f: &FileSplit, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>) -> Option<Split> {
             a
         }
         _ => {
-            cx.error(&at, "give exactly one of `day = N` or `at = \"target-fold-shift\"`");
+            cx.error(
+                &at,
+                "give exactly one of `day = N` or `at = \"target-fold-shift\"`",
+            );
             None
         }
     };
@@ -1260,16 +1265,26 @@ fn split(f: &FileSplit, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>) -> Option<Split> {
 }
 
 /// An arm's kind and the keys that kind takes (keys of another kind are errors).
-fn arm_kind(a: &FileSplitArm, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<ArmKind> {
+fn arm_kind(
+    a: &FileSplitArm,
+    cfg: &SplitCx<'_>,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<ArmKind> {
     let kind = a.kind.trim().to_ascii_lowercase();
     let own: &[&str] = match kind.as_str() {
         "continue" => &[],
         "holiday" => &["holiday-days", "rechallenge"],
         "escalate" => &["every-days", "concentrations-nm"],
         _ => {
-            let hint = closest(&kind, ARM_KINDS.iter().copied())
-                .map_or_else(|| format!("; expected one of {}", ARM_KINDS.join(", ")), |c| format!("; did you mean `{c}`?"));
-            cx.error(&at.k("kind"), format!("unknown arm kind `{}`{hint}", a.kind));
+            let hint = closest(&kind, ARM_KINDS.iter().copied()).map_or_else(
+                || format!("; expected one of {}", ARM_KINDS.join(", ")),
+                |c| format!("; did you mean `{c}`?"),
+            );
+            cx.error(
+                &at.k("kind"),
+                format!("unknown arm kind `{}`{hint}", a.kind),
+            );
             return None;
         }
     };
@@ -1280,7 +1295,10 @@ fn arm_kind(a: &FileSplitArm, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>, at: &KeyPath)
         ("concentrations-nm", a.concentrations_nm.is_some()),
     ] {
         if present && !own.contains(&key) {
-            cx.error_key(&at.k(key), format!("`{key}` does not apply to a `{kind}` arm"));
+            cx.error_key(
+                &at.k(key),
+                format!("`{key}` does not apply to a `{kind}` arm"),
+            );
         }
     }
     match kind.as_str() {
@@ -1313,9 +1331,17 @@ fn holiday(a: &FileSplitArm, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>, at: &KeyPath) 
 }
 
 /// An escalate arm: a step interval and increasing concentrations above the start.
-fn escalate(a: &FileSplitArm, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>, at: &KeyPath) -> Option<ArmKind> {
+fn escalate(
+    a: &FileSplitArm,
+    cfg: &SplitCx<'_>,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<ArmKind> {
     let (Some(every), Some(conc)) = (a.every_days, &a.concentrations_nm) else {
-        cx.error(at, "an `escalate` arm needs `every-days` and `concentrations-nm`");
+        cx.error(
+            at,
+            "an `escalate` arm needs `every-days` and `concentrations-nm`",
+        );
         return None;
     };
     let every_days = cx.count(every, &at.k("every-days"), 1);

@@ -401,7 +401,11 @@ fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section
         },
     );
     // A warning of the summary (time to resistance outside the cited range) is shown first.
-    for w in info.simulate_text.lines().filter_map(|l| l.trim().strip_prefix("WARNING: ")) {
+    for w in info
+        .simulate_text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("WARNING: "))
+    {
         s.push(Block::Callout(format!("Warning: {w}")));
     }
     if !info.simulate_text.is_empty() {

@@ -27,7 +27,11 @@ fn the_holiday_arm_resensitizes_and_the_continue_arm_does_not() {
     let below = |arm: usize| {
         results
             .iter()
-            .filter(|r| r.arms[arm].first_below(10.0).is_some_and(|day| day <= holiday_end))
+            .filter(|r| {
+                r.arms[arm]
+                    .first_below(10.0)
+                    .is_some_and(|day| day <= holiday_end)
+            })
             .count()
     };
     assert!(below(1) >= 27, "holiday arms re-sensitized: {}", below(1));
@@ -49,7 +53,12 @@ fn the_holiday_arm_resensitizes_and_the_continue_arm_does_not() {
     let run = a.run.as_ref().unwrap();
     assert_eq!(run.days[0].day, 168);
     let frac = |day: u32| run.days[(day - 168) as usize].resistant_fraction();
-    assert!(frac(168) > 0.99 && frac(holiday_end) < 0.6, "{} → {}", frac(168), frac(holiday_end));
+    assert!(
+        frac(168) > 0.99 && frac(holiday_end) < 0.6,
+        "{} → {}",
+        frac(168),
+        frac(holiday_end)
+    );
 }
 
 #[test]
