@@ -9,6 +9,7 @@
 //! timeline ([`crate::study::timeline::build`], shifted to its start) and writes one calendar.
 
 mod file;
+pub mod report;
 pub mod schedule;
 
 pub use schedule::{CampaignJob, CampaignRun, run};

@@ -11,6 +11,16 @@ pub struct Args {
     pub dir: PathBuf,
 }
 
+/// The line naming a file that does not load.
+fn invalid(f: &std::path::Path, n: usize) -> String {
+    format!(
+        "{}: invalid ({n} error{}; run `xenoplan check {}`)",
+        f.display(),
+        if n == 1 { "" } else { "s" },
+        f.display()
+    )
+}
+
 /// Runs `xenoplan list`: one line per valid protocol (sorted by file name); files that fail to
 /// load are named on stderr and make the exit code 1.
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -24,21 +34,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     for f in &files {
+        if crate::campaign::is_campaign(f) {
+            match crate::campaign::load(f) {
+                Ok(c) => rows.push((c.id.clone(), "campaign", c.title.clone())),
+                Err(e) => bad.push(invalid(f, e.errors().count())),
+            }
+            continue;
+        }
         match protocol::load(f) {
             Ok(l) => rows.push((
                 l.protocol.id.clone(),
                 l.protocol.kind().as_str(),
                 l.protocol.title.clone(),
             )),
-            Err(e) => {
-                let n = e.errors().count();
-                bad.push(format!(
-                    "{}: invalid ({n} error{}; run `xenoplan check {}`)",
-                    f.display(),
-                    if n == 1 { "" } else { "s" },
-                    f.display()
-                ));
-            }
+            Err(e) => bad.push(invalid(f, e.errors().count())),
         }
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(2).max(2);

@@ -15,7 +15,7 @@ use std::time::Instant;
   xenoplan report protocols/amcenestrant_hci013_pdx.toml --seed 7 --reps 2000 --start 2027-03-01
   xenoplan report protocols/anastrozole_resistant_mcf7aro.toml --reps 200")]
 pub struct Args {
-    /// Protocol file (TOML).
+    /// Protocol file (TOML), or a campaign file (one page linking each protocol's report).
     pub file: PathBuf,
     /// Seed of the simulation and power streams.
     #[arg(long, default_value_t = 1)]
@@ -43,6 +43,9 @@ pub struct Args {
 /// Runs `xenoplan report`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t_all = Instant::now();
+    if crate::campaign::is_campaign(&args.file) {
+        return campaign(&args, t_all);
+    }
     let loaded = protocol::load(&args.file)?;
     for w in &loaded.warnings {
         diag!("{w}");
@@ -70,6 +73,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("; ");
         anyhow::bail!("the report was written, but some stages failed: {list}");
+    }
+    Ok(())
+}
+
+/// `xenoplan report CAMPAIGN.toml`: the campaign page and one report per linked protocol.
+fn campaign(args: &Args, t_all: Instant) -> anyhow::Result<()> {
+    let c = crate::campaign::load(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(first) = c.first_protocol() else {
+        anyhow::bail!("{}: the campaign links no protocol", args.file.display());
+    };
+    let mut each = crate::study::timeline::TimelineJob::new(first);
+    each.start = args.start;
+    each.out = args.out.clone();
+    each.seed = args.seed;
+    let job = crate::campaign::report::CampaignReportJob {
+        timeline: crate::campaign::CampaignJob { campaign: &c, each },
+        seed: args.seed,
+        reps: args.reps,
+        threads: args.threads,
+    };
+    let run = crate::campaign::report::run(&job, &super::Console::default())?;
+    outln!(
+        "wrote {} ({:.1} s)",
+        run.index.display(),
+        t_all.elapsed().as_secs_f64()
+    );
+    if !run.failures.is_empty() {
+        let list = run
+            .failures
+            .iter()
+            .map(|(s, e)| format!("{s}: {e}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        anyhow::bail!("the campaign report was written, but some stage reports failed: {list}");
     }
     Ok(())
 }

@@ -64,17 +64,34 @@ pub(super) fn run_checks(
     seed: u64,
     rep: u32,
 ) -> Result<Vec<CheckResult>, InvitroError> {
-    let (Some(design), Some(checks)) = (&d.validation, &d.checks) else {
+    let Some(checks) = &d.checks else {
+        return Ok(Vec::new());
+    };
+    let stream = [u64::from(rep), CHECK_STREAM];
+    checks_on(d, run, &checks.days, seed, &stream)
+}
+
+/// The checks on `days` of `run` (a derivation or an arm: its records start on any day), check
+/// `k` drawing from `rng::stream(seed, stream ++ [k])`.
+pub(super) fn checks_on(
+    d: &Derivation,
+    run: &DerivationRun,
+    days: &[u32],
+    seed: u64,
+    stream: &[u64],
+) -> Result<Vec<CheckResult>, InvitroError> {
+    let Some(design) = &d.validation else {
         return Ok(Vec::new());
     };
     let ic50s = subpop_ic50s(&d.model);
     let top = top_dose(design);
-    let mut out = Vec::with_capacity(checks.days.len());
-    for (k, &day) in checks.days.iter().enumerate() {
-        // `days[i]` is day i until the culture dies out; later days have no record.
-        let rec = run
-            .days
-            .get(day as usize)
+    let first = run.days.first().map_or(0, |r| r.day);
+    let mut out = Vec::with_capacity(days.len());
+    for (k, &day) in days.iter().enumerate() {
+        // `days[i]` is day first + i until the culture dies out; later days have no record.
+        let rec = day
+            .checked_sub(first)
+            .and_then(|i| run.days.get(i as usize))
             .filter(|r| r.day == day && r.total() > 0);
         let Some(rec) = rec else {
             out.push(CheckResult {
@@ -86,7 +103,9 @@ pub(super) fn run_checks(
             continue;
         };
         let lines = super::validation_pair(d, subpops_of(rec, ic50s));
-        let mut rng = crate::rng::stream(seed, &[u64::from(rep), CHECK_STREAM, k as u64]);
+        let mut ids = stream.to_vec();
+        ids.push(k as u64);
+        let mut rng = crate::rng::stream(seed, &ids);
         let wells = simulate_plate(design, &lines, &mut rng)?;
         let fits = fit_lines(&wells, &lines);
         let t = rec.total() as f64;
@@ -108,8 +127,9 @@ pub(super) fn run_checks(
 }
 
 /// Header of `ic50_over_time.csv`: one row per replicate, check day and line (parental, then
-/// derived); `ic50_nM` holds the estimate, or the top dose when `qualifier` is `>`.
-const HEADER: [&str; 14] = [
+/// derived); `ic50_nM` holds the estimate, or the top dose when `qualifier` is `>`; `arm` is
+/// empty for the pool and names the arm of a `[split]` otherwise.
+const HEADER: [&str; 15] = [
     "rep",
     "day",
     "line",
@@ -124,9 +144,11 @@ const HEADER: [&str; 14] = [
     "drug_nM",
     "top_dose_nM",
     "note",
+    "arm",
 ];
 
-/// Writes `ic50_over_time.csv` for every replicate (rows in replicate, day, line order).
+/// Writes `ic50_over_time.csv` for every replicate (rows in replicate, then pool before arms,
+/// day, line order).
 pub(super) fn write_csv(
     dir: &Path,
     d: &Derivation,
@@ -136,45 +158,57 @@ pub(super) fn write_csv(
     let top = sig(top_dose(design));
     let mut rows = Vec::new();
     for r in results {
-        for c in &r.checks {
-            let head = [(r.rep + 1).to_string(), c.day.to_string()];
-            let Some([p, dv]) = &c.ic50 else {
-                let mut row: Vec<String> = head.to_vec();
-                row.push(d.derived_line.clone());
-                row.extend((0..HEADER.len() - 4).map(|_| String::new()));
-                row.push("the culture had died out before this check".into());
-                rows.push(row);
-                continue;
-            };
-            let [_, a, res] = c.fractions.unwrap_or([f64::NAN; 3]);
-            let population = [fmt_f(res, 6), fmt_f(a, 6), sig(c.drug_nm)];
-            // The parental line is the banked sensitive stock, not the culture.
-            let parental = [fmt_f(0.0, 6), fmt_f(0.0, 6), String::new()];
-            let shift = c.shift();
-            let shift_cells = [
-                shift.map(|s| sig(s.value)).unwrap_or_default(),
-                shift.map_or("", |s| s.qualifier()).to_string(),
-            ];
-            for (row_ic, extra, shift) in [
-                (p, &parental, [String::new(), String::new()]),
-                (dv, &population, shift_cells),
-            ] {
-                let mut row: Vec<String> = head.to_vec();
-                row.extend([
-                    row_ic.line.clone(),
-                    sig(row_ic.ic50),
-                    sig(row_ic.ci_low),
-                    sig(row_ic.ci_high),
-                    row_ic.value.map_or("", |v| v.qualifier()).to_string(),
-                ]);
-                row.extend(shift);
-                row.extend(extra.iter().cloned());
-                row.extend([top.clone(), row_ic.note.clone()]);
-                rows.push(row);
-            }
+        let pool = r.checks.iter().map(|c| (c, ""));
+        let arms = r
+            .arms
+            .iter()
+            .flat_map(|a| a.checks.iter().map(move |c| (c, a.name.as_str())));
+        for (c, arm) in pool.chain(arms) {
+            rows.extend(check_rows(d, r.rep, c, &top, arm));
         }
     }
     crate::output::write_csv_rows(&dir.join("ic50_over_time.csv"), &HEADER, &rows)
+}
+
+/// The rows of one check: parental then derived, or one row when the culture had died out.
+fn check_rows(d: &Derivation, rep: u32, c: &CheckResult, top: &str, arm: &str) -> Vec<Vec<String>> {
+    let head = [(rep + 1).to_string(), c.day.to_string()];
+    let Some([p, dv]) = &c.ic50 else {
+        let mut row: Vec<String> = head.to_vec();
+        row.push(d.derived_line.clone());
+        row.extend((0..HEADER.len() - 5).map(|_| String::new()));
+        row.push("the culture had died out before this check".into());
+        row.push(arm.to_string());
+        return vec![row];
+    };
+    let [_, a, res] = c.fractions.unwrap_or([f64::NAN; 3]);
+    let population = [fmt_f(res, 6), fmt_f(a, 6), sig(c.drug_nm)];
+    // The parental line is the banked sensitive stock, not the culture.
+    let parental = [fmt_f(0.0, 6), fmt_f(0.0, 6), String::new()];
+    let shift = c.shift();
+    let shift_cells = [
+        shift.map(|s| sig(s.value)).unwrap_or_default(),
+        shift.map_or("", |s| s.qualifier()).to_string(),
+    ];
+    let mut rows = Vec::new();
+    for (row_ic, extra, shift) in [
+        (p, &parental, [String::new(), String::new()]),
+        (dv, &population, shift_cells),
+    ] {
+        let mut row: Vec<String> = head.to_vec();
+        row.extend([
+            row_ic.line.clone(),
+            sig(row_ic.ic50),
+            sig(row_ic.ci_low),
+            sig(row_ic.ci_high),
+            row_ic.value.map_or("", |v| v.qualifier()).to_string(),
+        ]);
+        row.extend(shift);
+        row.extend(extra.iter().cloned());
+        row.extend([top.to_string(), row_ic.note.clone(), arm.to_string()]);
+        rows.push(row);
+    }
+    rows
 }
 
 /// Run 1 of `ic50_over_time.csv` in `dir` as report rows (the reader of the file this module
@@ -192,6 +226,7 @@ pub fn trajectory_rows(dir: &Path) -> Option<Vec<[String; 5]>> {
         if cell(0) != "1" {
             continue;
         }
+        let arm = cell(14);
         let (ic50, top) = (num(cell(3)), num(cell(12)));
         let value = match cell(6) {
             ">" => Some(super::Ic50::AboveTop {
@@ -230,7 +265,12 @@ pub fn trajectory_rows(dir: &Path) -> Option<Vec<[String; 5]>> {
             f if f.is_finite() && !cell(11).is_empty() => format!("{:.1}%", 100.0 * f),
             _ => String::new(),
         };
-        rows.push([cell(1).to_string(), row.line.clone(), ic, shift, resistant]);
+        let line = if arm.is_empty() {
+            row.line.clone()
+        } else {
+            format!("{} (arm {arm})", row.line)
+        };
+        rows.push([cell(1).to_string(), line, ic, shift, resistant]);
     }
     Some(rows)
 }
@@ -278,7 +318,22 @@ pub(super) fn figure(
                 .collect()
         })
         .collect();
+    let arms = results.first().map_or(Vec::new(), |r| {
+        r.arms
+            .iter()
+            .filter(|a| !a.checks.is_empty())
+            .map(|a| {
+                let pts = a
+                    .checks
+                    .iter()
+                    .filter_map(|c| c.ic50.as_ref().and_then(|rows| point(c.day, &rows[1])))
+                    .collect();
+                (format!("{} arm ({}), run 1", a.name, a.kind), pts)
+            })
+            .collect()
+    });
     Ic50OverTimeFigure {
+        arms,
         title: format!(
             "IC50 checks: {} vs {} ({})",
             d.derived_line, d.parental_line, d.drug

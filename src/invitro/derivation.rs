@@ -51,7 +51,9 @@
 //! since the previous passage is below the threshold. At the end, single-cell cloning picks
 //! `clones` cells, each resistant with the resistant fraction of the population.
 
-use crate::protocol::{Culture, Derivation, DerivationModel, EscalationTrigger};
+use crate::protocol::{
+    ArmKind, Culture, Derivation, DerivationModel, EscalationStep, EscalationTrigger, SplitArm,
+};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 
@@ -90,6 +92,12 @@ pub struct GrowthModel {
     pub hill: f64,
     /// Whether estrogen can be made or is supplied at all (false: substrate concentration 0).
     pub estrogen_source: bool,
+    /// Division rate of adapting / resistant cells relative to sensitive ones without drug
+    /// (fitness cost; 1 = none).
+    pub fitness_off_drug: f64,
+    /// Probability per division that an adapting / resistant cell reverts to sensitive
+    /// without drug (0 = none).
+    pub reversion: f64,
 }
 
 impl GrowthModel {
@@ -103,6 +111,11 @@ impl GrowthModel {
             hill: m.hill.value,
             estrogen_source: culture.substrate.is_none()
                 || culture.substrate_nm.is_none_or(|s| s > 0.0),
+            fitness_off_drug: m.fitness_off_drug.as_ref().map_or(1.0, |f| f.value),
+            reversion: m
+                .reversion_rate_per_division
+                .as_ref()
+                .map_or(0.0, |r| r.value.clamp(0.0, 1.0)),
         }
     }
 
@@ -124,6 +137,19 @@ impl GrowthModel {
             birth: self.r_without + (self.r_with - self.r_without) * f,
             death: self.death * (1.0 - f),
         }
+    }
+}
+
+impl GrowthModel {
+    /// Rates of a subpopulation at `c`: [`GrowthModel::rates`], with the fitness cost of
+    /// resistance on the division rate of adapting / resistant cells (`resistant_state`) in
+    /// medium without drug. Under drug the cost is taken as masked by the benefit (assumed).
+    pub fn subpop_rates(&self, c: f64, ic50: f64, resistant_state: bool) -> Rates {
+        let mut r = self.rates(c, ic50);
+        if resistant_state && c <= 0.0 {
+            r.birth *= self.fitness_off_drug;
+        }
+        r
     }
 }
 
@@ -199,6 +225,12 @@ pub enum DayEvent {
     Escalation,
     /// The culture died out.
     Extinct,
+    /// An arm's flask seeded from the culture (first record of an arm).
+    Split,
+    /// Drug withdrawn (start of a holiday; fresh drug-free medium).
+    DrugWithdrawn,
+    /// Drug back after a holiday.
+    Rechallenge,
 }
 
 impl DayEvent {
@@ -211,6 +243,9 @@ impl DayEvent {
             DayEvent::MediumChange => "medium-change",
             DayEvent::Escalation => "dose-escalation",
             DayEvent::Extinct => "extinct",
+            DayEvent::Split => "split",
+            DayEvent::DrugWithdrawn => "drug-holiday",
+            DayEvent::Rechallenge => "rechallenge",
         }
     }
 }
@@ -312,193 +347,385 @@ pub fn subpop_ic50s(m: &DerivationModel) -> [f64; 3] {
     [s, a, m.ic50_resistant_nm.value]
 }
 
-/// Runs one derivation with the given random stream.
-pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> DerivationRun {
-    let m = &d.model;
-    let cul = &d.culture;
-    let gm = GrowthModel::new(m, cul);
-    let ic50 = subpop_ic50s(m);
-    let has_adapting = m.intermediate_ic50_factor.is_some();
-    let mu = m.switch_rate_per_division.value.clamp(0.0, 1.0);
-    let capacity = cul.confluent_cells.max(1.0);
-    let passage_at = (cul.passage_at_confluence * capacity).max(1.0);
-    let keep = (1.0 / cul.split_ratio.max(1.0)).min(1.0);
+/// What one run reads from the protocol, once.
+struct RunCx<'a> {
+    d: &'a Derivation,
+    gm: GrowthModel,
+    ic50: [f64; 3],
+    has_adapting: bool,
+    /// Switching probability per division (S → A → R, or S → R).
+    mu: f64,
+    capacity: f64,
+    passage_at: f64,
+    keep: f64,
+}
 
-    let seed_n = cul.seeding_cells.max(0.0).round() as u64;
-    let r0 = binomial(rng, seed_n, m.resistant_fraction.value.clamp(0.0, 1.0));
-    let mut pop = [seed_n - r0, 0u64, r0];
-    let mut conc = d.start_concentration_nm.value.max(0.0);
-    let mut passages = 0u32;
-    let mut next_step = 0usize;
-    let mut escalations = Vec::new();
-    let mut last_feed = 0u32;
-    let mut cum_doublings = 0.0f64;
-    // Population size after the last split and its day, for the growth-recovered trigger.
-    let mut since_split = (0u32, seed_n as f64);
-    let mut days = vec![DayRecord {
-        day: 0,
-        sensitive: pop[0],
-        adapting: 0,
-        resistant: pop[2],
-        drug_nm: conc,
-        passage: 0,
-        event: DayEvent::Seeding,
-        cumulative_doublings: 0.0,
-    }];
-    let mut ttr = None;
-    let mut outcome = Outcome::NotResistant;
-
-    for day in 1..=d.duration_days {
-        let mut event = DayEvent::None;
-        // Scheduled escalation: new drug is added with a medium change that day.
-        if let Some(step) = d.escalation.get(next_step)
-            && let EscalationTrigger::Day(at) = step.trigger
-            && day >= at
-        {
-            conc = step.concentration_nm;
-            escalations.push((day, conc));
-            next_step += 1;
-            last_feed = day;
-            event = DayEvent::Escalation;
+impl<'a> RunCx<'a> {
+    fn new(d: &'a Derivation) -> Self {
+        let cul = &d.culture;
+        let capacity = cul.confluent_cells.max(1.0);
+        RunCx {
+            d,
+            gm: GrowthModel::new(&d.model, cul),
+            ic50: subpop_ic50s(&d.model),
+            has_adapting: d.model.intermediate_ic50_factor.is_some(),
+            mu: d.model.switch_rate_per_division.value.clamp(0.0, 1.0),
+            capacity,
+            passage_at: (cul.passage_at_confluence * capacity).max(1.0),
+            keep: (1.0 / cul.split_ratio.max(1.0)).min(1.0),
         }
+    }
+}
 
-        // One day of growth.
-        let total_before: u64 = pop.iter().sum();
-        let crowd = (1.0 - (total_before as f64 / capacity).powi(CROWDING_THETA)).max(0.0);
-        let mut new = [0u64; 3];
-        let mut switched = [0u64; 3]; // cells leaving state i for i + 1 (or S → R)
-        for i in 0..3 {
-            if pop[i] == 0 {
-                continue;
-            }
-            let mut r = gm.rates(conc, ic50[i]);
-            r.birth *= crowd;
-            new[i] = birth_death_step(rng, pop[i], r, 1.0);
-            if i < 2 && mu > 0.0 {
-                let g = r.net();
-                let expected_births = if g.abs() < 1e-9 {
-                    pop[i] as f64 * r.birth
-                } else {
-                    pop[i] as f64 * r.birth * (g.exp() - 1.0) / g
+/// The culture's state between days.
+#[derive(Debug, Clone)]
+struct Pool {
+    pop: [u64; 3],
+    conc: f64,
+    passages: u32,
+    last_feed: u32,
+    cum_doublings: f64,
+    /// Day of the last split (or seeding) and the cells kept then, for the growth-recovered
+    /// trigger.
+    since_split: (u32, f64),
+}
+
+impl Pool {
+    fn record(&self, day: u32, event: DayEvent) -> DayRecord {
+        DayRecord {
+            day,
+            sensitive: self.pop[0],
+            adapting: self.pop[1],
+            resistant: self.pop[2],
+            drug_nm: self.conc,
+            passage: self.passages,
+            event,
+            cumulative_doublings: self.cum_doublings,
+        }
+    }
+}
+
+/// Expected divisions in one day of `n` cells growing at `r` (the switching opportunities).
+fn expected_births(n: u64, r: Rates) -> f64 {
+    let g = r.net();
+    if g.abs() < 1e-9 {
+        n as f64 * r.birth
+    } else {
+        n as f64 * r.birth * (g.exp() - 1.0) / g
+    }
+}
+
+/// One day of growth of `pool` with switching (and reversion off drug).
+fn grow_day<R: Rng + ?Sized>(cx: &RunCx, pool: &mut Pool, rng: &mut R) {
+    let pop = pool.pop;
+    let total_before: u64 = pop.iter().sum();
+    let crowd = (1.0 - (total_before as f64 / cx.capacity).powi(CROWDING_THETA)).max(0.0);
+    let mut new = [0u64; 3];
+    let mut switched = [0u64; 3]; // cells leaving state i for i + 1 (or S → R)
+    let mut births = [0.0f64; 3];
+    for i in 0..3 {
+        if pop[i] == 0 {
+            continue;
+        }
+        let mut r = cx.gm.subpop_rates(pool.conc, cx.ic50[i], i > 0);
+        r.birth *= crowd;
+        new[i] = birth_death_step(rng, pop[i], r, 1.0);
+        births[i] = expected_births(pop[i], r);
+        if i < 2 && cx.mu > 0.0 {
+            switched[i] = poisson(rng, cx.mu * births[i]).min(new[i]);
+        }
+    }
+    let total_after_growth: u64 = new.iter().sum();
+    if cx.has_adapting {
+        new[0] -= switched[0];
+        new[1] += switched[0];
+        new[1] -= switched[1].min(new[1]);
+        new[2] += switched[1];
+    } else {
+        new[0] -= switched[0];
+        new[2] += switched[0];
+    }
+    revert(cx, pool.conc, births, &mut new, rng);
+    pool.pop = new;
+    if total_before > 0 && total_after_growth > 0 {
+        pool.cum_doublings += (total_after_growth as f64 / total_before as f64).log2();
+    }
+}
+
+/// Off drug, adapting and resistant cells revert to the sensitive state: Poisson with mean
+/// `reversion rate · expected divisions` (no draw without reversion or under drug, so such
+/// runs keep their random stream).
+fn revert<R: Rng + ?Sized>(
+    cx: &RunCx,
+    conc: f64,
+    births: [f64; 3],
+    new: &mut [u64; 3],
+    rng: &mut R,
+) {
+    let rate = cx.gm.reversion;
+    if rate <= 0.0 || conc > 0.0 {
+        return;
+    }
+    for i in 1..3 {
+        if new[i] > 0 {
+            let k = poisson(rng, rate * births[i]).min(new[i]);
+            new[i] -= k;
+            new[0] += k;
+        }
+    }
+}
+
+/// Where the day's drug concentration comes from.
+enum DrugPlan<'a> {
+    /// The protocol's escalation steps, from step `next`.
+    Protocol {
+        steps: &'a [EscalationStep],
+        next: usize,
+    },
+    /// An arm's schedule after the split on `split_day`, from `at_split` nM.
+    Arm {
+        kind: &'a ArmKind,
+        split_day: u32,
+        at_split: f64,
+    },
+}
+
+impl DrugPlan<'_> {
+    /// The concentration change due at the start of `day` (fresh medium that day), if any.
+    fn scheduled(&mut self, day: u32, conc: f64) -> Option<(f64, DayEvent)> {
+        match self {
+            DrugPlan::Protocol { steps, next } => {
+                let step = steps.get(*next)?;
+                let EscalationTrigger::Day(at) = step.trigger else {
+                    return None;
                 };
-                switched[i] = poisson(rng, mu * expected_births).min(new[i]);
+                (day >= at).then(|| {
+                    *next += 1;
+                    (step.concentration_nm, DayEvent::Escalation)
+                })
+            }
+            DrugPlan::Arm {
+                kind,
+                split_day,
+                at_split,
+            } => {
+                let c = kind.concentration(*at_split, day - *split_day);
+                let event = if c <= 0.0 {
+                    DayEvent::DrugWithdrawn
+                } else if conc <= 0.0 {
+                    DayEvent::Rechallenge
+                } else {
+                    DayEvent::Escalation
+                };
+                (c != conc).then_some((c, event))
             }
         }
-        let total_after_growth: u64 = new.iter().sum();
-        if has_adapting {
-            new[0] -= switched[0];
-            new[1] += switched[0];
-            new[1] -= switched[1].min(new[1]);
-            new[2] += switched[1];
-        } else {
-            new[0] -= switched[0];
-            new[2] += switched[0];
-        }
-        pop = new;
-        if total_before > 0 && total_after_growth > 0 {
-            cum_doublings += (total_after_growth as f64 / total_before as f64).log2();
-        }
+    }
 
-        let total: u64 = pop.iter().sum();
+    /// The growth-recovered step due at a passage on `day` (protocol plan only).
+    fn recovered(
+        &mut self,
+        day: u32,
+        pool: &Pool,
+        total: f64,
+        last_step: Option<u32>,
+    ) -> Option<f64> {
+        let DrugPlan::Protocol { steps, next } = self else {
+            return None;
+        };
+        let step = steps.get(*next)?;
+        let EscalationTrigger::GrowthRecovered { doubling_h } = step.trigger else {
+            return None;
+        };
+        // Judged on growth since the previous split, and only when that whole interval ran at
+        // the current concentration (a split that follows an escalation by a day says nothing
+        // about growth at the new dose).
+        let (since, kept) = pool.since_split;
+        let elapsed = f64::from(day - since);
+        if last_step.is_some_and(|d| since < d) || elapsed <= 0.0 || total <= kept {
+            return None;
+        }
+        let td_h = 24.0 * elapsed * std::f64::consts::LN_2 / (total / kept).ln();
+        (td_h < doubling_h).then(|| {
+            *next += 1;
+            step.concentration_nm
+        })
+    }
+}
+
+/// Runs days `first..=last` of `pool` under `plan`, recording each day into `run`.
+fn run_days<R: Rng + ?Sized>(
+    cx: &RunCx,
+    pool: &mut Pool,
+    plan: &mut DrugPlan,
+    (first, last): (u32, u32),
+    run: &mut DerivationRun,
+    rng: &mut R,
+) {
+    let cul = &cx.d.culture;
+    for day in first..=last {
+        let mut event = DayEvent::None;
+        // A scheduled change: new drug (or none) is added with a medium change that day.
+        if let Some((c, ev)) = plan.scheduled(day, pool.conc) {
+            pool.conc = c;
+            run.escalations.push((day, c));
+            pool.last_feed = day;
+            event = ev;
+        }
+        grow_day(cx, pool, rng);
+        let total: u64 = pool.pop.iter().sum();
         if total == 0 {
-            outcome = Outcome::Extinct;
-            days.push(DayRecord {
-                day,
-                sensitive: 0,
-                adapting: 0,
-                resistant: 0,
-                drug_nm: conc,
-                passage: passages,
-                event: DayEvent::Extinct,
-                cumulative_doublings: cum_doublings,
-            });
-            break;
+            run.outcome = Outcome::Extinct;
+            run.days.push(pool.record(day, DayEvent::Extinct));
+            return;
         }
-
-        if total as f64 >= passage_at {
-            // Growth-recovered trigger, judged on growth since the previous split, and only
-            // when that whole interval ran at the current concentration (a split that follows
-            // an escalation by a day says nothing about growth at the new dose).
-            let elapsed = (day - since_split.0) as f64;
-            if let Some(step) = d.escalation.get(next_step)
-                && let EscalationTrigger::GrowthRecovered { doubling_h } = step.trigger
-                && escalations.last().is_none_or(|(d, _)| since_split.0 >= *d)
-                && elapsed > 0.0
-                && (total as f64) > since_split.1
-            {
-                let td_h =
-                    24.0 * elapsed * std::f64::consts::LN_2 / (total as f64 / since_split.1).ln();
-                if td_h < doubling_h {
-                    conc = step.concentration_nm;
-                    escalations.push((day, conc));
-                    next_step += 1;
-                    event = DayEvent::Escalation;
-                }
+        if total as f64 >= cx.passage_at {
+            let last_step = run.escalations.last().map(|e| e.0);
+            if let Some(c) = plan.recovered(day, pool, total as f64, last_step) {
+                pool.conc = c;
+                run.escalations.push((day, c));
+                event = DayEvent::Escalation;
             }
-            for p in pop.iter_mut() {
-                *p = binomial(rng, *p, keep);
+            for p in pool.pop.iter_mut() {
+                *p = binomial(rng, *p, cx.keep);
             }
-            passages += 1;
-            last_feed = day;
-            since_split = (day, pop.iter().sum::<u64>() as f64);
+            pool.passages += 1;
+            pool.last_feed = day;
+            pool.since_split = (day, pool.pop.iter().sum::<u64>() as f64);
             if event == DayEvent::None {
                 event = DayEvent::Passage;
             }
-        } else if cul.medium_change_days > 0 && day - last_feed >= cul.medium_change_days {
-            last_feed = day;
+        } else if cul.medium_change_days > 0 && day - pool.last_feed >= cul.medium_change_days {
+            pool.last_feed = day;
             if event == DayEvent::None {
                 event = DayEvent::MediumChange;
             }
         }
-
-        let rec = DayRecord {
-            day,
-            sensitive: pop[0],
-            adapting: pop[1],
-            resistant: pop[2],
-            drug_nm: conc,
-            passage: passages,
-            event,
-            cumulative_doublings: cum_doublings,
-        };
-        if ttr.is_none() && rec.resistant_fraction() > RESISTANT_THRESHOLD {
-            ttr = Some(day);
+        let rec = pool.record(day, event);
+        if run.time_to_resistance_days.is_none() && rec.resistant_fraction() > RESISTANT_THRESHOLD {
+            run.time_to_resistance_days = Some(day);
         }
         let empty = rec.total() == 0;
-        days.push(rec);
+        run.days.push(rec);
         if empty {
             // A split can leave nothing behind when only a few cells were passaged.
-            outcome = Outcome::Extinct;
-            if let Some(last) = days.last_mut() {
+            run.outcome = Outcome::Extinct;
+            if let Some(last) = run.days.last_mut() {
                 last.event = DayEvent::Extinct;
             }
-            break;
+            return;
         }
     }
+}
 
-    if outcome != Outcome::Extinct {
-        let frac = days.last().map_or(0.0, |r| r.resistant_fraction());
-        outcome = if frac > RESISTANT_THRESHOLD {
+/// The outcome by the last record and the clones picked at the end.
+fn finish<R: Rng + ?Sized>(d: &Derivation, pool: &Pool, run: &mut DerivationRun, rng: &mut R) {
+    run.passages = pool.passages;
+    if run.outcome != Outcome::Extinct {
+        let frac = run.days.last().map_or(0.0, |r| r.resistant_fraction());
+        run.outcome = if frac > RESISTANT_THRESHOLD {
             Outcome::Resistant
         } else {
             Outcome::NotResistant
         };
     }
-    let clones = match (&d.cloning, outcome) {
+    run.clones = match (&d.cloning, run.outcome) {
         (Some(c), o) if o != Outcome::Extinct => {
-            let frac = days.last().map_or(0.0, |r| r.resistant_fraction());
+            let frac = run.days.last().map_or(0.0, |r| r.resistant_fraction());
             Some((c.clones, binomial(rng, c.clones as u64, frac) as u32))
         }
         _ => None,
     };
+}
+
+fn empty_run(first: DayRecord) -> DerivationRun {
     DerivationRun {
-        days,
-        time_to_resistance_days: ttr,
-        passages,
-        escalations,
-        outcome,
-        clones,
+        days: vec![first],
+        time_to_resistance_days: None,
+        passages: 0,
+        escalations: Vec::new(),
+        outcome: Outcome::NotResistant,
+        clones: None,
     }
+}
+
+/// Runs one derivation with the given random stream.
+pub fn simulate_derivation<R: Rng + ?Sized>(d: &Derivation, rng: &mut R) -> DerivationRun {
+    let cx = RunCx::new(d);
+    let seed_n = d.culture.seeding_cells.max(0.0).round() as u64;
+    let r0 = binomial(
+        rng,
+        seed_n,
+        d.model.resistant_fraction.value.clamp(0.0, 1.0),
+    );
+    let mut pool = Pool {
+        pop: [seed_n - r0, 0, r0],
+        conc: d.start_concentration_nm.value.max(0.0),
+        passages: 0,
+        last_feed: 0,
+        cum_doublings: 0.0,
+        since_split: (0, seed_n as f64),
+    };
+    let mut run = empty_run(pool.record(0, DayEvent::Seeding));
+    let mut plan = DrugPlan::Protocol {
+        steps: &d.escalation,
+        next: 0,
+    };
+    run_days(
+        &cx,
+        &mut pool,
+        &mut plan,
+        (1, d.duration_days),
+        &mut run,
+        rng,
+    );
+    finish(d, &pool, &mut run, rng);
+    run
+}
+
+/// Runs one arm of a split: a flask seeded on `from.day` with `arm.fraction` of the cells of
+/// record `from` (binomial thinning per state), then the arm's drug schedule to the end of the
+/// derivation. Day 0 of the returned run is the split (event `split`); its time to resistance
+/// counts from the derivation's day 0. `None` when the split day has no cells.
+pub fn simulate_arm<R: Rng + ?Sized>(
+    d: &Derivation,
+    arm: &SplitArm,
+    from: &DayRecord,
+    rng: &mut R,
+) -> Option<DerivationRun> {
+    if from.total() == 0 || from.day >= d.duration_days {
+        return None;
+    }
+    let cx = RunCx::new(d);
+    let f = arm.fraction.clamp(0.0, 1.0);
+    let pop = [from.sensitive, from.adapting, from.resistant].map(|n| binomial(rng, n, f));
+    let mut pool = Pool {
+        pop,
+        conc: from.drug_nm,
+        passages: from.passage,
+        last_feed: from.day,
+        cum_doublings: from.cumulative_doublings,
+        since_split: (from.day, pop.iter().sum::<u64>() as f64),
+    };
+    let mut run = empty_run(pool.record(from.day, DayEvent::Split));
+    if run.days[0].resistant_fraction() > RESISTANT_THRESHOLD {
+        run.time_to_resistance_days = Some(from.day);
+    }
+    let mut plan = DrugPlan::Arm {
+        kind: &arm.kind,
+        split_day: from.day,
+        at_split: from.drug_nm,
+    };
+    run_days(
+        &cx,
+        &mut pool,
+        &mut plan,
+        (from.day + 1, d.duration_days),
+        &mut run,
+        rng,
+    );
+    finish(d, &pool, &mut run, rng);
+    Some(run)
 }
 
 #[cfg(test)]

@@ -328,6 +328,9 @@ pub struct Ic50OverTimeFigure {
     /// Other replicates: (day, IC50 or its top-dose bound); points more than a decade outside
     /// the tested doses are left out.
     pub others: Vec<Vec<(f64, f64)>>,
+    /// Replicate 0's arms after a split: legend label and the arm's derived IC50 per check,
+    /// one joined curve each.
+    pub arms: Vec<(String, Vec<CheckPoint>)>,
 }
 
 impl Ic50OverTimeFigure {
@@ -395,6 +398,11 @@ impl Figure for Ic50OverTimeFigure {
             &self.derived_label,
             true,
         )?;
+        for (k, (label, pts)) in self.arms.iter().enumerate() {
+            // Colors after the parental (0), the censored marker (4) and the pool (5).
+            let c = color([1, 2, 3, 6, 7][k % 5]);
+            self.draw_points(&mut chart, pts, c, label, true)?;
+        }
         crate::plot::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, &self.title)
     }
 }

@@ -16,6 +16,7 @@
 //! replicate order, so they do not depend on the thread count. A derivation with IC50 checks
 //! ([`checks`]) also writes `ic50_over_time.csv` and `plots/ic50_over_time`.
 
+pub mod arms;
 pub mod assay;
 pub mod checks;
 pub mod derivation;
@@ -289,6 +290,8 @@ pub struct RepResult {
     pub ic50_derived: Option<Ic50>,
     /// IC50 checks during the derivation, in day order (empty without a check schedule).
     pub checks: Vec<CheckResult>,
+    /// The arms of a `[split]`, in file order (empty without one).
+    pub arms: Vec<arms::ArmResult>,
 }
 
 impl RepResult {
@@ -396,6 +399,31 @@ pub struct Variability {
     /// First check day reaching the target fold shift, among runs that reached it (`None`
     /// without checks, target or any run reaching it).
     pub first_check_at_target: Option<Interval>,
+    /// Quartiles (25%, 50%, 75%) of the time to resistance over all runs, a run that never
+    /// reached it counting as +∞ (after every other; "not reached").
+    pub time_to_resistance_quartiles: Option<[f64; 3]>,
+}
+
+/// Type-7 quantiles `ps` of `v` where +∞ marks a value only known to lie above every finite
+/// one: a quantile interpolating towards it is +∞. `None` when empty.
+fn censored_quantiles<const N: usize>(mut v: Vec<f64>, ps: [f64; N]) -> Option<[f64; N]> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = (v.len() - 1) as f64 * p;
+        let (lo, hi) = (
+            h.floor() as usize,
+            (h.floor() as usize + 1).min(v.len() - 1),
+        );
+        if v[hi].is_infinite() && h > lo as f64 || v[lo].is_infinite() {
+            f64::INFINITY
+        } else {
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        }
+    };
+    Some(ps.map(q))
 }
 
 impl Variability {
@@ -410,6 +438,13 @@ impl Variability {
                         .filter_map(|r| checks::first_day_reaching(&r.checks, t).map(f64::from)),
                 )
             }),
+            time_to_resistance_quartiles: censored_quantiles(
+                results
+                    .iter()
+                    .map(|r| r.time_to_resistance_days.map_or(f64::INFINITY, f64::from))
+                    .collect(),
+                [0.25, 0.5, 0.75],
+            ),
             reps: results.len() as u32,
             time_to_resistance: Interval::of(
                 results
@@ -461,6 +496,11 @@ pub struct DerivationSummary {
     pub checks: Option<crate::protocol::ValidationChecks>,
     /// Over all replicates (when reps > 1).
     pub variability: Option<Variability>,
+    /// Over all replicates, one line per arm of a `[split]` (empty without one or with one
+    /// replicate).
+    pub arms_over_runs: String,
+    /// The cited time to resistance, when the protocol gives one.
+    pub expected_time_to_resistance: Option<crate::protocol::DayRange>,
 }
 
 /// What was simulated.
@@ -620,6 +660,8 @@ impl fmt::Display for InvitroReport {
                     None => writeln!(f, "  No validation assay in the protocol")?,
                 }
                 fmt_checks(f, d)?;
+                let target = d.checks.as_ref().and_then(|c| c.target_fold_shift);
+                arms::fmt_first(f, target, &d.first.arms)?;
                 if let Some(v) = &d.variability {
                     writeln!(f, "Over {} runs:", v.reps)?;
                     match &v.time_to_resistance {
@@ -635,6 +677,7 @@ impl fmt::Display for InvitroReport {
                             "  time to resistance: no run reached 50% resistant cells"
                         )?,
                     }
+                    fmt_expected_ttr(f, d, v)?;
                     if let Some(i) = &v.passages {
                         writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
                     }
@@ -665,6 +708,7 @@ impl fmt::Display for InvitroReport {
                         )?;
                     }
                     fmt_target_over_runs(f, d, v)?;
+                    f.write_str(&d.arms_over_runs)?;
                     writeln!(
                         f,
                         "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
@@ -721,6 +765,50 @@ fn fmt_checks(f: &mut fmt::Formatter<'_>, d: &DerivationSummary) -> fmt::Result 
                 schedule.days.last().copied().unwrap_or(0)
             )?,
         }
+    }
+    Ok(())
+}
+
+/// Over replicates: the time to resistance (median, IQR over every run) against the cited
+/// range, with a warning and what to recalibrate when the median lies outside it.
+fn fmt_expected_ttr(
+    f: &mut fmt::Formatter<'_>,
+    d: &DerivationSummary,
+    v: &Variability,
+) -> fmt::Result {
+    let (Some(range), Some([q1, med, q3])) = (
+        &d.expected_time_to_resistance,
+        v.time_to_resistance_quartiles,
+    ) else {
+        return Ok(());
+    };
+    let days = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0} d")
+        } else {
+            "not reached".to_string()
+        }
+    };
+    writeln!(
+        f,
+        "  time to resistance vs the cited range: median {} (IQR {}–{}, all {} runs) vs {}–{} d ({})",
+        days(med),
+        days(q1),
+        days(q3),
+        v.reps,
+        fmt_num(range.min),
+        fmt_num(range.max),
+        range.source
+    )?;
+    if !(range.min..=range.max).contains(&med) {
+        let side = if med < range.min { "faster" } else { "slower" };
+        writeln!(
+            f,
+            "  WARNING: the simulated median time to resistance ({}) lies outside the cited {}–{} d: resistance emerges {side} than reported. Recalibrate [model] resistant-fraction (pre-existing clone), switch-rate-per-division and ic50-resistant-nm (and the start concentration), or cite the range the protocol follows.",
+            days(med),
+            fmt_num(range.min),
+            fmt_num(range.max)
+        )?;
     }
     Ok(())
 }
@@ -840,6 +928,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
             .map(|f| Ic50::classify(f.ic50(), top))
     };
     let checks = checks::run_checks(d, &run, seed, rep)?;
+    let arms = arms::run_arms(d, &run, &checks, seed, rep)?;
     let result = RepResult {
         rep,
         outcome: run.outcome,
@@ -851,6 +940,7 @@ fn run_rep(d: &Derivation, seed: u64, rep: u32) -> Result<RepOutput, InvitroErro
         ic50_parental: ic(0),
         ic50_derived: ic(1),
         checks,
+        arms,
     };
     Ok(RepOutput { run, assay, result })
 }
@@ -885,38 +975,39 @@ fn sig(x: f64) -> String {
     crate::output::fmt_sig(x, 6)
 }
 
+/// Columns of `population.csv` (and of `population_arms.csv` after its `arm` column).
+const POPULATION_HEADER: [&str; 10] = [
+    "day",
+    "total_cells",
+    "resistant_fraction",
+    "drug_nM",
+    "passage",
+    "sensitive_cells",
+    "adapting_cells",
+    "resistant_cells",
+    "event",
+    "cumulative_doublings",
+];
+
+/// One day of a culture as a [`POPULATION_HEADER`] row.
+fn population_row(r: &DayRecord) -> Vec<String> {
+    vec![
+        r.day.to_string(),
+        r.total().to_string(),
+        fmt_f(r.resistant_fraction(), 6),
+        sig(r.drug_nm),
+        r.passage.to_string(),
+        r.sensitive.to_string(),
+        r.adapting.to_string(),
+        r.resistant.to_string(),
+        r.event.as_str().to_string(),
+        fmt_f(r.cumulative_doublings, 3),
+    ]
+}
+
 fn write_population(dir: &Path, run: &DerivationRun) -> Result<(), OutputError> {
-    let header = [
-        "day",
-        "total_cells",
-        "resistant_fraction",
-        "drug_nM",
-        "passage",
-        "sensitive_cells",
-        "adapting_cells",
-        "resistant_cells",
-        "event",
-        "cumulative_doublings",
-    ];
-    let rows: Vec<Vec<String>> = run
-        .days
-        .iter()
-        .map(|r| {
-            vec![
-                r.day.to_string(),
-                r.total().to_string(),
-                fmt_f(r.resistant_fraction(), 6),
-                sig(r.drug_nm),
-                r.passage.to_string(),
-                r.sensitive.to_string(),
-                r.adapting.to_string(),
-                r.resistant.to_string(),
-                r.event.as_str().to_string(),
-                fmt_f(r.cumulative_doublings, 3),
-            ]
-        })
-        .collect();
-    write_csv_rows(&dir.join("population.csv"), &header, &rows)
+    let rows: Vec<Vec<String>> = run.days.iter().map(population_row).collect();
+    write_csv_rows(&dir.join("population.csv"), &POPULATION_HEADER, &rows)
 }
 
 fn write_assay(dir: &Path, wells: &[Well]) -> Result<(), OutputError> {
@@ -1123,6 +1214,34 @@ fn derivation_parameters(d: &Derivation, opts: &InvitroOptions) -> serde_json::V
     if let (Some(c), Some(map)) = (&d.checks, v.as_object_mut()) {
         map.insert("checks".into(), checks::parameters(c));
     }
+    // Likewise only when given.
+    let m = &d.model;
+    let sourced =
+        |s: &crate::protocol::Sourced| serde_json::json!({ "value": s.value, "source": s.source });
+    if let Some(map) = v.as_object_mut() {
+        if let Some(sp) = arms::parameters(d) {
+            map.insert("split".into(), sp);
+        }
+        if let Some(r) = &d.expected_time_to_resistance {
+            map.insert(
+                "expected_time_to_resistance_days".into(),
+                serde_json::json!({ "min": r.min, "max": r.max, "source": r.source }),
+            );
+        }
+        if let Some(model) = map.get_mut("model").and_then(|x| x.as_object_mut()) {
+            for (k, p) in [
+                ("fitness_off_drug", &m.fitness_off_drug),
+                (
+                    "reversion_rate_per_division",
+                    &m.reversion_rate_per_division,
+                ),
+            ] {
+                if let Some(p) = p {
+                    model.insert(k.into(), sourced(p));
+                }
+            }
+        }
+    }
     v
 }
 
@@ -1227,6 +1346,11 @@ fn simulate_derivation_dir(
             "plots/ic50_over_time.png".to_string(),
         ]);
     }
+    if d.split.is_some() {
+        arms::write_population(dir, &first.result.arms)?;
+        arms::write_summary(dir, d, &results)?;
+        files.extend(["population_arms.csv".to_string(), "arms.csv".to_string()]);
+    }
     let report = InvitroReport {
         protocol_id: protocol.id.clone(),
         title: protocol.title.clone(),
@@ -1242,6 +1366,12 @@ fn simulate_derivation_dir(
             validation,
             checks: d.checks.clone(),
             variability,
+            arms_over_runs: if opts.reps > 1 {
+                arms::over_runs_text(d, &results)
+            } else {
+                String::new()
+            },
+            expected_time_to_resistance: d.expected_time_to_resistance.clone(),
         })),
     };
     finish(

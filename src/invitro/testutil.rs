@@ -40,6 +40,8 @@ pub fn derivation() -> Derivation {
         }),
         validation: Some(design(Readout::Mtt)),
         checks: None,
+        split: None,
+        expected_time_to_resistance: None,
         model: DerivationModel {
             doubling_h_with_e2: Sourced::new(33.0, "Wiese 1992"),
             doubling_h_without_e2: Sourced::new(55.0, "Wiese 1992"),
@@ -50,6 +52,8 @@ pub fn derivation() -> Derivation {
             resistant_fraction: a(1e-5),
             switch_rate_per_division: a(1e-7),
             intermediate_ic50_factor: None,
+            fitness_off_drug: None,
+            reversion_rate_per_division: None,
         },
     }
 }

@@ -40,6 +40,13 @@ pub(crate) const ARRANGEMENTS: &[(&str, Arrangement)] = &[
     ("line-per-plate", Arrangement::LinePerPlate),
 ];
 
+/// `[split] at` milestones (also the `enum` of the JSON Schema).
+pub(crate) const SPLIT_MILESTONES: &[(&str, SplitAt)] =
+    &[("target-fold-shift", SplitAt::TargetShift)];
+
+/// `[[split.arms]] kind` values (also the `enum` of the JSON Schema).
+pub(crate) const ARM_KINDS: &[&str] = &["continue", "holiday", "escalate"];
+
 /// Collects diagnostics while converting.
 pub(crate) struct Ctx<'a> {
     label: &'a str,
@@ -586,6 +593,7 @@ fn kind_sections(f: &FileProtocol) -> Vec<(&'static str, ProtocolKind, bool)> {
         ("cloning", Derivation, f.cloning.is_some()),
         ("validation", Derivation, f.validation.is_some()),
         ("model", Derivation, f.model.is_some()),
+        ("split", Derivation, f.split.is_some()),
         ("assay", Assay, f.assay.is_some()),
         ("lines", Assay, !f.lines.is_empty()),
         ("design", Assay, f.design.is_some()),
@@ -1133,6 +1141,18 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         );
     }
     let model = derivation_model(m, cx);
+    let split = f.split.as_ref().and_then(|sp| {
+        let cfg = SplitCx {
+            duration_days,
+            start_nm: start.value,
+            checks: checks.as_ref(),
+        };
+        split(sp, &cfg, cx)
+    });
+    let expected_time_to_resistance = d
+        .expected_time_to_resistance_days
+        .as_ref()
+        .map(|r| day_range(r, cx, &dat.k("expected-time-to-resistance-days")));
     Some(Derivation {
         parental_line: d.parental_line.clone(),
         derived_line: d.derived_line.clone(),
@@ -1144,7 +1164,204 @@ fn derivation(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Derivation> {
         cloning,
         validation,
         checks,
+        split,
+        expected_time_to_resistance,
         model,
+    })
+}
+
+/// A cited range of days: 0 ≤ min ≤ max, with a source.
+fn day_range(r: &FileDayRange, cx: &mut Ctx<'_>, at: &KeyPath) -> DayRange {
+    let min = cx.days_num(r.min, &at.k("min"), Rule::NonNeg);
+    let max = cx.days_num(r.max, &at.k("max"), Rule::Pos);
+    if min > max {
+        cx.error(
+            &at.k("max"),
+            format!("`max` = {max} is below `min` = {min}"),
+        );
+    }
+    DayRange {
+        min,
+        max,
+        source: cx.source(&r.source, &at.k("source")),
+    }
+}
+
+/// What the `[split]` table is checked against.
+struct SplitCx<'a> {
+    duration_days: u32,
+    start_nm: f64,
+    checks: Option<&'a ValidationChecks>,
+}
+
+/// `[split]`: `day` (before the end of the derivation) or `at` (a milestone the checks can
+/// reach), and at least one arm; fractions in (0, 1] summing to at most 1.
+fn split(f: &FileSplit, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>) -> Option<Split> {
+    let at = KeyPath::root().k("split");
+    let when = match (f.day, &f.at) {
+        (Some(day), None) => {
+            let day = cx.count(day, &at.k("day"), 1);
+            if day >= cfg.duration_days && cfg.duration_days > 0 {
+                cx.error(
+                    &at.k("day"),
+                    format!("split day {day} is not before the end of the derivation ({} days): the arms would have no day to run", cfg.duration_days),
+                );
+            }
+            Some(SplitAt::Day(day))
+        }
+        (None, Some(m)) => {
+            let a = cx.choice(m, &at.k("at"), "split milestone", SPLIT_MILESTONES);
+            if a.is_some() && cfg.checks.is_none_or(|c| c.target_fold_shift.is_none()) {
+                cx.error(
+                    &at.k("at"),
+                    "`at = \"target-fold-shift\"` needs IC50 checks with a target: add `check-every-days` and `target-fold-shift` to `[validation]`",
+                );
+            }
+            a
+        }
+        _ => {
+            cx.error(
+                &at,
+                "give exactly one of `day = N` or `at = \"target-fold-shift\"`",
+            );
+            None
+        }
+    };
+    if f.arms.is_empty() {
+        cx.error(&at, "`[split]` needs at least one `[[split.arms]]`");
+    }
+    let names: Vec<_> = f
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), at.k("arms").i(i).k("name")))
+        .collect();
+    cx.unique(&names, "arm");
+    let equal = 1.0 / f.arms.len().max(1) as f64;
+    let mut total = 0.0;
+    let mut arms = Vec::new();
+    for (i, a) in f.arms.iter().enumerate() {
+        let aat = at.k("arms").i(i);
+        let fraction = match a.fraction {
+            Some(x) => cx.num(x, &aat.k("fraction"), Rule::PosProb),
+            None => equal,
+        };
+        total += fraction;
+        if total > 1.0 + 1e-9 && a.fraction.is_some() {
+            cx.error(
+                &aat.k("fraction"),
+                format!("arm fractions add up to {total} so far; the arms share the cells at the split, at most 1 in all"),
+            );
+        }
+        if let Some(kind) = arm_kind(a, cfg, cx, &aat) {
+            arms.push(SplitArm {
+                name: a.name.clone(),
+                fraction,
+                kind,
+            });
+        }
+    }
+    Some(Split { at: when?, arms })
+}
+
+/// An arm's kind and the keys that kind takes (keys of another kind are errors).
+fn arm_kind(
+    a: &FileSplitArm,
+    cfg: &SplitCx<'_>,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<ArmKind> {
+    let kind = a.kind.trim().to_ascii_lowercase();
+    let own: &[&str] = match kind.as_str() {
+        "continue" => &[],
+        "holiday" => &["holiday-days", "rechallenge"],
+        "escalate" => &["every-days", "concentrations-nm"],
+        _ => {
+            let hint = closest(&kind, ARM_KINDS.iter().copied()).map_or_else(
+                || format!("; expected one of {}", ARM_KINDS.join(", ")),
+                |c| format!("; did you mean `{c}`?"),
+            );
+            cx.error(
+                &at.k("kind"),
+                format!("unknown arm kind `{}`{hint}", a.kind),
+            );
+            return None;
+        }
+    };
+    for (key, present) in [
+        ("holiday-days", a.holiday_days.is_some()),
+        ("rechallenge", a.rechallenge.is_some()),
+        ("every-days", a.every_days.is_some()),
+        ("concentrations-nm", a.concentrations_nm.is_some()),
+    ] {
+        if present && !own.contains(&key) {
+            cx.error_key(
+                &at.k(key),
+                format!("`{key}` does not apply to a `{kind}` arm"),
+            );
+        }
+    }
+    match kind.as_str() {
+        "holiday" => Some(holiday(a, cfg, cx, at)),
+        "escalate" => escalate(a, cfg, cx, at),
+        _ => Some(ArmKind::Continue),
+    }
+}
+
+/// A holiday arm: days off drug within the derivation, optional re-challenge.
+fn holiday(a: &FileSplitArm, cfg: &SplitCx<'_>, cx: &mut Ctx<'_>, at: &KeyPath) -> ArmKind {
+    let days = a.holiday_days.map(|d| {
+        let d = cx.count(d, &at.k("holiday-days"), 1);
+        if d >= cfg.duration_days && cfg.duration_days > 0 {
+            cx.error(
+                &at.k("holiday-days"),
+                format!("a holiday of {d} days does not end within the derivation ({} days); leave `holiday-days` out for a holiday to the end", cfg.duration_days),
+            );
+        }
+        d
+    });
+    let rechallenge = a.rechallenge.unwrap_or(false);
+    if rechallenge && days.is_none() {
+        cx.error_key(
+            &at.k("rechallenge"),
+            "`rechallenge = true` needs `holiday-days`: the drug comes back when the holiday ends",
+        );
+    }
+    ArmKind::Holiday { days, rechallenge }
+}
+
+/// An escalate arm: a step interval and increasing concentrations above the start.
+fn escalate(
+    a: &FileSplitArm,
+    cfg: &SplitCx<'_>,
+    cx: &mut Ctx<'_>,
+    at: &KeyPath,
+) -> Option<ArmKind> {
+    let (Some(every), Some(conc)) = (a.every_days, &a.concentrations_nm) else {
+        cx.error(
+            at,
+            "an `escalate` arm needs `every-days` and `concentrations-nm`",
+        );
+        return None;
+    };
+    let every_days = cx.count(every, &at.k("every-days"), 1);
+    if conc.is_empty() {
+        cx.error(&at.k("concentrations-nm"), "`concentrations-nm` is empty");
+    }
+    let mut last = cfg.start_nm;
+    for (i, c) in conc.iter().enumerate() {
+        let c = cx.num(*c, &at.k("concentrations-nm").i(i), Rule::Pos);
+        if c <= last {
+            cx.error(
+                &at.k("concentrations-nm").i(i),
+                format!("{c} nM is not above the previous concentration ({last} nM)"),
+            );
+        }
+        last = c;
+    }
+    Some(ArmKind::Escalate {
+        every_days,
+        concentrations_nm: conc.clone(),
     })
 }
 
@@ -1286,6 +1503,14 @@ fn derivation_model(m: &FileDerivationModel, cx: &mut Ctx<'_>) -> DerivationMode
             .intermediate_ic50_factor
             .as_ref()
             .map(|x| cx.sourced(x, &mat.k("intermediate-ic50-factor"), Rule::Pos)),
+        fitness_off_drug: m
+            .fitness_off_drug
+            .as_ref()
+            .map(|x| cx.sourced(x, &mat.k("fitness-off-drug"), Rule::PosProb)),
+        reversion_rate_per_division: m
+            .reversion_rate_per_division
+            .as_ref()
+            .map(|x| cx.sourced(x, &mat.k("reversion-rate-per-division"), Rule::Prob)),
     };
     if model.ic50_resistant_nm.value < model.ic50_sensitive_nm.value {
         cx.error(

@@ -75,6 +75,8 @@ pub struct FileProtocol {
     pub validation: Option<FileAssayDesign>,
     /// Population model of the derivation (derivation).
     pub model: Option<FileDerivationModel>,
+    /// Split of the culture into arms: continue, drug holiday, escalate (derivation).
+    pub split: Option<FileSplit>,
 
     // ---- assay ----
     /// Assay medium (assay).
@@ -712,6 +714,54 @@ pub struct FileDerivation {
     pub start_concentration_nm: FileSourced,
     /// Duration of continuous exposure, days.
     pub duration_days: i64,
+    /// Time to resistance reported in the literature; the summary compares the simulated
+    /// distribution with it.
+    pub expected_time_to_resistance_days: Option<FileDayRange>,
+}
+
+/// `{ min = …, max = …, source = "…" }`: a cited range of days.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileDayRange {
+    /// Shortest, days.
+    pub min: f64,
+    /// Longest, days.
+    pub max: f64,
+    /// Literature source, or "assumed; <why>".
+    pub source: String,
+}
+
+/// `[split]` of a derivation: give `day` OR `at`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileSplit {
+    /// Day of the derivation on which the culture is split.
+    pub day: Option<i64>,
+    /// Milestone: `target-fold-shift` (the first IC50 check reaching the target).
+    pub at: Option<String>,
+    /// The arms.
+    #[serde(default)]
+    pub arms: Vec<FileSplitArm>,
+}
+
+/// `[[split.arms]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileSplitArm {
+    /// Unique name.
+    pub name: String,
+    /// `continue`, `holiday` or `escalate`.
+    pub kind: String,
+    /// Fraction of the cells at the split seeded into this arm (default: equal shares).
+    pub fraction: Option<f64>,
+    /// Holiday: days off drug (default: to the end).
+    pub holiday_days: Option<i64>,
+    /// Holiday: drug back at the split's concentration after the holiday.
+    pub rechallenge: Option<bool>,
+    /// Escalate: days between steps.
+    pub every_days: Option<i64>,
+    /// Escalate: successive concentrations, nM.
+    pub concentrations_nm: Option<Vec<f64>>,
 }
 
 /// `[culture]`.
@@ -786,6 +836,10 @@ pub struct FileDerivationModel {
     pub switch_rate_per_division: FileSourced,
     /// IC50 factor of the adapting state.
     pub intermediate_ic50_factor: Option<FileSourced>,
+    /// Division rate of resistant cells relative to sensitive ones without drug (≤ 1).
+    pub fitness_off_drug: Option<FileSourced>,
+    /// Reversion probability per division of resistant cells without drug.
+    pub reversion_rate_per_division: Option<FileSourced>,
 }
 
 /// Plate design (`[design]` of an assay, `[validation]` of a derivation).
@@ -930,7 +984,8 @@ enum ValueSet {
 /// the set), from the converter's own lists.
 fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
     use super::convert::{
-        ARRANGEMENTS, EDGE_WELLS, EVENT_KINDS, PROTOCOL_KINDS, READOUTS, WEEKEND_POLICIES,
+        ARM_KINDS, ARRANGEMENTS, EDGE_WELLS, EVENT_KINDS, PROTOCOL_KINDS, READOUTS,
+        SPLIT_MILESTONES, WEEKEND_POLICIES,
     };
     use super::convert_analysis::{ALTERNATIVES, ROLES};
     use super::convert_xeno::*;
@@ -972,6 +1027,8 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileAssayDesign", "readout", names(READOUTS)),
         ("FileAssayDesign", "edge-wells", names(EDGE_WELLS)),
         ("FileAssayDesign", "arrangement", names(ARRANGEMENTS)),
+        ("FileSplit", "at", names(SPLIT_MILESTONES)),
+        ("FileSplitArm", "kind", Enum(ARM_KINDS.to_vec())),
         ("FileAnalysis", "tests", tests()),
         ("FileAnalysis", "adjust", adjust()),
         ("FileAnalysis", "families", adjust()),

@@ -373,6 +373,23 @@ fn panel_section(dir: &Path, info: &ReportInfo) -> Option<Section> {
     Some(s)
 }
 
+/// The figures `dir/plots/<prefix>*.svg` as blocks (for the campaign page).
+pub(super) fn figure_blocks_of(dir: &Path, prefix: &str, caption: &str) -> Vec<Block> {
+    figure_blocks(dir, prefix, caption)
+}
+
+/// The campaign page's weekly digest and resources (the single-protocol tables).
+pub(super) fn campaign_timeline_blocks(dir: &Path) -> Vec<Block> {
+    let mut v: Vec<Block> = weekly_timeline(dir).into_iter().collect();
+    v.extend(csv_table(
+        dir,
+        "resources.csv",
+        "Resources of every stage (`all`: sums over stages)",
+        None,
+    ));
+    v
+}
+
 /// The simulated derivation or assay section.
 fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section {
     let mut s = Section::new(
@@ -383,6 +400,14 @@ fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section
             "Simulated assay"
         },
     );
+    // A warning of the summary (time to resistance outside the cited range) is shown first.
+    for w in info
+        .simulate_text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("WARNING: "))
+    {
+        s.push(Block::Callout(format!("Warning: {w}")));
+    }
     if !info.simulate_text.is_empty() {
         s.push(Block::Pre(info.simulate_text.clone()));
     }
@@ -403,6 +428,12 @@ fn invitro_section(dir: &Path, kind: ProtocolKind, info: &ReportInfo) -> Section
         None,
     ));
     s.blocks.extend(ic50_trajectory_blocks(dir));
+    s.blocks.extend(csv_table(
+        dir,
+        "arms.csv",
+        "Arms after the split, per replicate: outcome and last IC50 check",
+        Some(60),
+    ));
     s.blocks.extend(csv_table(
         dir,
         "replicates.csv",

@@ -119,6 +119,8 @@ pub enum Block {
     },
     /// Preformatted text (escaped), e.g. a TOML fragment.
     Pre(String),
+    /// Bulleted list of relative links: (href, text), both escaped (a campaign's stage reports).
+    Links(Vec<(String, String)>),
 }
 
 /// A section with an anchor id.
@@ -327,6 +329,18 @@ fn render_block(h: &mut String, b: &Block) {
         }
         Block::Pre(t) => {
             let _ = writeln!(h, "<pre>{}</pre>", escape(t));
+        }
+        Block::Links(items) => {
+            h.push_str("<ul>\n");
+            for (href, text) in items {
+                let _ = writeln!(
+                    h,
+                    "<li><a href=\"{}\">{}</a></li>",
+                    escape(href),
+                    escape(text)
+                );
+            }
+            h.push_str("</ul>\n");
         }
     }
 }

@@ -5,6 +5,7 @@
 //! depends only on the user-facing contract of ../shared/CONTRACT.md, not on module internals.
 
 pub mod build;
+pub mod campaign;
 pub mod html;
 pub mod methods;
 pub mod summary;

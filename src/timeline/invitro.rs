@@ -16,7 +16,8 @@ use super::xenograft::fmt_num;
 use super::{Calendar, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError};
 use crate::invitro::derivation::GrowthModel as DerivationGrowth;
 use crate::protocol::{
-    Assay, AssayDesign, Cloning, Derivation, EscalationTrigger, EventKind, Protocol, WeekendPolicy,
+    Assay, AssayDesign, Cloning, Derivation, EscalationTrigger, EventKind, Protocol, SplitArm,
+    SplitAt, WeekendPolicy,
 };
 
 /// Quantities accumulated while expanding an in vitro protocol (for `resources.csv`).
@@ -52,7 +53,9 @@ const ATTACH_DAYS: i64 = 1;
 const SINGLE_CELL_WELL_YIELD: f64 = 0.5 * 0.606_530_66 * 0.5;
 
 struct Culture<'a> {
-    label: &'a str,
+    label: std::borrow::Cow<'a, str>,
+    /// Index of the `[split]` arm this flask is (`None`: the pool or the parental line).
+    arm: Option<usize>,
     sensitive: f64,
     resistant: f64,
     last_feed: i64,
@@ -182,18 +185,28 @@ struct DerivCx<'a> {
 }
 
 impl DerivCx<'_> {
-    /// Net growth rate, 1/day, of cells with IC50 `ic50` at drug concentration `c_nm`.
-    fn growth_rate(&self, c_nm: f64, ic50: f64) -> f64 {
-        self.gm.rates(c_nm, ic50).net()
+    /// Net growth rate, 1/day, of cells with IC50 `ic50` at drug concentration `c_nm`
+    /// (`resistant`: with the fitness cost off drug, the simulator's rule).
+    fn growth_rate(&self, c_nm: f64, ic50: f64, resistant: bool) -> f64 {
+        self.gm.subpop_rates(c_nm, ic50, resistant).net()
+    }
+    /// The arms of the protocol's `[split]` (empty without one).
+    fn arms(&self) -> &[SplitArm] {
+        self.d.split.as_ref().map_or(&[], |s| &s.arms)
     }
 }
 
 /// State of the selection, day by day: both cultures, the current concentration and the
 /// consumables used so far.
 struct Selection<'a> {
-    /// The derived line under drug (index 0) and the parental line in vehicle (index 1).
-    cultures: [Culture<'a>; 2],
+    /// The derived line under drug (index 0), the parental line in vehicle (index 1), then the
+    /// arms of a `[split]` from the split day.
+    cultures: Vec<Culture<'a>>,
     conc: f64,
+    /// The day being expanded (arms' concentrations follow their schedule from the split).
+    day: i64,
+    /// Split day and the pool's concentration then, once split.
+    split: Option<(i64, f64)>,
     /// Next escalation step (index into the protocol's escalation list).
     next_step: usize,
     medium_changes: u32,
@@ -204,16 +217,20 @@ struct Selection<'a> {
 
 impl Selection<'_> {
     /// Drug concentration of culture `i`, nM (the parental line gets vehicle).
-    fn conc_of(&self, i: usize) -> f64 {
-        if i == 0 { self.conc } else { 0.0 }
+    fn conc_of(&self, i: usize, arms: &[SplitArm]) -> f64 {
+        match (self.cultures[i].arm, self.split) {
+            (Some(a), Some((at, c))) => arms.get(a).map_or(0.0, |arm| {
+                arm.kind.concentration(c, (self.day - at).max(0) as u32)
+            }),
+            _ if i == 0 => self.conc,
+            _ => 0.0,
+        }
     }
 
     /// Fresh medium of `ml` mL for culture `i`, drug-containing for the derived line.
-    fn feed(&mut self, i: usize, ml: f64) {
+    fn feed(&mut self, i: usize, ml: f64, arms: &[SplitArm]) {
         self.medium_ml += ml;
-        if i == 0 {
-            self.drug_nmol += self.conc * ml * 1e-3;
-        }
+        self.drug_nmol += self.conc_of(i, arms) * ml * 1e-3;
     }
 }
 
@@ -299,7 +316,13 @@ pub(super) fn expand_derivation(
 fn run_selection<'a>(cx: &DerivCx<'a>, origin: i64, end: i64, tl: &mut Timeline) -> Selection<'a> {
     let d = cx.d;
     let mut st = start_selection(cx, origin, tl);
+    let split_day = deterministic_split_day(cx, tl).map(|s| origin + i64::from(s));
     for day in origin + 1..end {
+        st.day = day;
+        if Some(day) == split_day {
+            split_cultures(cx, &mut st, day, tl);
+        }
+        arm_drug_changes(cx, &mut st, day, tl);
         grow_one_day(cx, &mut st);
         fixed_day_escalation(cx, &mut st, day, tl);
         for i in 0..st.cultures.len() {
@@ -331,9 +354,10 @@ fn start_selection<'a>(cx: &DerivCx<'a>, origin: i64, tl: &mut Timeline) -> Sele
     let r0 = d.model.resistant_fraction.value.clamp(0.0, 1.0);
     // The derived line under drug and the parental line in vehicle side by side: assumed; the
     // parental line is the comparator of the validation assay and must be kept in parallel.
-    let cultures = [
+    let cultures = vec![
         Culture {
-            label: &d.derived_line,
+            label: d.derived_line.as_str().into(),
+            arm: None,
             sensitive: cu.seeding_cells * (1.0 - r0),
             resistant: cu.seeding_cells * r0,
             last_feed: origin,
@@ -341,7 +365,8 @@ fn start_selection<'a>(cx: &DerivCx<'a>, origin: i64, tl: &mut Timeline) -> Sele
             passages: 0,
         },
         Culture {
-            label: &d.parental_line,
+            label: d.parental_line.as_str().into(),
+            arm: None,
             sensitive: cu.seeding_cells,
             resistant: 0.0,
             last_feed: origin,
@@ -373,6 +398,8 @@ fn start_selection<'a>(cx: &DerivCx<'a>, origin: i64, tl: &mut Timeline) -> Sele
     Selection {
         cultures,
         conc,
+        day: origin,
+        split: None,
         next_step: 0,
         medium_changes: 0,
         drug_nmol: conc * cu.medium_ml * 1e-3,
@@ -386,14 +413,20 @@ fn start_selection<'a>(cx: &DerivCx<'a>, origin: i64, tl: &mut Timeline) -> Sele
 fn grow_one_day(cx: &DerivCx, st: &mut Selection) {
     let (m, cu) = (&cx.d.model, &cx.d.culture);
     for i in 0..st.cultures.len() {
-        let c_nm = st.conc_of(i);
+        let c_nm = st.conc_of(i, cx.arms());
         let c = &mut st.cultures[i];
-        let rs = cx.growth_rate(c_nm, m.ic50_sensitive_nm.value);
-        let rr = cx.growth_rate(c_nm, m.ic50_resistant_nm.value);
+        let rs = cx.growth_rate(c_nm, m.ic50_sensitive_nm.value, false);
+        let rr = cx.growth_rate(c_nm, m.ic50_resistant_nm.value, true);
         let divisions = rs.max(0.0) / std::f64::consts::LN_2;
         let switched = c.sensitive * divisions * m.switch_rate_per_division.value.max(0.0);
-        let mut s = c.sensitive * rs.exp() - switched;
-        let mut r = c.resistant * rr.exp() + switched;
+        // Off drug, resistant cells revert per division (the simulator's rule).
+        let reverted = if c_nm <= 0.0 {
+            c.resistant * rr.max(0.0) / std::f64::consts::LN_2 * cx.gm.reversion
+        } else {
+            0.0
+        };
+        let mut s = c.sensitive * rs.exp() - switched + reverted;
+        let mut r = c.resistant * rr.exp() + switched - reverted;
         let total = s + r;
         if total > cu.confluent_cells && total > 0.0 {
             let k = cu.confluent_cells / total;
@@ -424,7 +457,7 @@ fn fixed_day_escalation(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Tim
         st.conc = step.concentration_nm;
         st.next_step += 1;
         st.cultures[0].last_feed = day;
-        st.feed(0, d.culture.medium_ml);
+        st.feed(0, d.culture.medium_ml, cx.arms());
     }
 }
 
@@ -433,7 +466,7 @@ fn fixed_day_escalation(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Tim
 fn passage(cx: &DerivCx, st: &mut Selection, i: usize, day: i64, tl: &mut Timeline) {
     let (d, em) = (cx.d, &cx.em);
     let m = &d.model;
-    let c_nm = st.conc_of(i);
+    let c_nm = st.conc_of(i, cx.arms());
     let c = &mut st.cultures[i];
     let total = c.sensitive + c.resistant;
     let due = total >= cx.threshold || day - c.last_passage >= MAX_PASSAGE_INTERVAL_DAYS;
@@ -441,8 +474,8 @@ fn passage(cx: &DerivCx, st: &mut Selection, i: usize, day: i64, tl: &mut Timeli
         return;
     }
     let rate = if total > 0.0 {
-        (c.sensitive * cx.growth_rate(c_nm, m.ic50_sensitive_nm.value)
-            + c.resistant * cx.growth_rate(c_nm, m.ic50_resistant_nm.value))
+        (c.sensitive * cx.growth_rate(c_nm, m.ic50_sensitive_nm.value, false)
+            + c.resistant * cx.growth_rate(c_nm, m.ic50_resistant_nm.value, true))
             / total
     } else {
         0.0
@@ -469,12 +502,12 @@ fn passage(cx: &DerivCx, st: &mut Selection, i: usize, day: i64, tl: &mut Timeli
         fmt_num(cx.split)
     );
     st.flasks += 1;
-    st.feed(i, d.culture.medium_ml);
+    st.feed(i, d.culture.medium_ml, cx.arms());
     let dt = doubling_text(doubling_h);
-    let detail = if i == 0 {
+    let detail = if i != 1 {
         format!(
             "{} nM {}; model doubling {dt}, resistant fraction {:.1}%",
-            fmt_num(st.conc),
+            fmt_num(c_nm),
             d.drug,
             frac_r * 100.0
         )
@@ -486,6 +519,134 @@ fn passage(cx: &DerivCx, st: &mut Selection, i: usize, day: i64, tl: &mut Timeli
     // Escalation triggered by recovered growth, checked at passages.
     if i == 0 {
         recovered_escalation(cx, st, day, doubling_h, tl);
+    }
+}
+
+/// Day of the `[split]` in the deterministic model: its `day`, or for the target-shift
+/// milestone the first check day on which the model's pool is more than half resistant (the
+/// IC50 checks themselves are simulated by `simulate`; a note says so).
+fn deterministic_split_day(cx: &DerivCx, tl: &mut Timeline) -> Option<u32> {
+    let sp = cx.d.split.as_ref()?;
+    match sp.at {
+        SplitAt::Day(day) => Some(day),
+        SplitAt::TargetShift => {
+            let day = split_milestone_day(cx, &tl.calendar)?;
+            tl.notes.push(format!(
+                "split dated on day {day}: the first IC50 check with a > 50% resistant pool in the deterministic model (the simulated split day varies by run, see `simulate`)"
+            ));
+            Some(day)
+        }
+    }
+}
+
+/// First check day with a > 50% resistant pool in a dry run of the deterministic model.
+fn split_milestone_day(cx: &DerivCx, calendar: &Calendar) -> Option<u32> {
+    let checks = cx.d.checks.as_ref()?;
+    let mut dry = Timeline {
+        protocol_id: String::new(),
+        title: String::new(),
+        calendar: calendar.clone(),
+        events: Vec::new(),
+        spans: Vec::new(),
+        conditions: Vec::new(),
+        doses: Vec::new(),
+        notes: Vec::new(),
+        invitro: None,
+        animals: Vec::new(),
+    };
+    let mut st = start_selection(cx, 0, &mut dry);
+    for day in 1..i64::from(cx.d.duration_days) {
+        st.day = day;
+        grow_one_day(cx, &mut st);
+        fixed_day_escalation(cx, &mut st, day, &mut dry);
+        passage(cx, &mut st, 0, day, &mut dry);
+        let c = &st.cultures[0];
+        let frac = c.resistant / (c.sensitive + c.resistant).max(f64::MIN_POSITIVE);
+        if checks.days.contains(&(day as u32)) && frac > 0.5 {
+            return Some(day as u32);
+        }
+    }
+    None
+}
+
+/// Seeds one flask per arm from the pool on `day` (its fraction of the cells).
+fn split_cultures(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Timeline) {
+    let d = cx.d;
+    st.split = Some((day, st.conc));
+    let (s, r) = (st.cultures[0].sensitive, st.cultures[0].resistant);
+    for (a, arm) in cx.arms().iter().enumerate() {
+        st.cultures.push(Culture {
+            label: format!("{} {} arm", d.derived_line, arm.name).into(),
+            arm: Some(a),
+            sensitive: s * arm.fraction,
+            resistant: r * arm.fraction,
+            last_feed: day,
+            last_passage: day,
+            passages: 0,
+        });
+        st.flasks += 1;
+        st.feed(st.cultures.len() - 1, d.culture.medium_ml, cx.arms());
+    }
+    let names: Vec<String> = cx
+        .arms()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ({}, {:.0}%)",
+                a.name,
+                a.kind.as_str(),
+                100.0 * a.fraction
+            )
+        })
+        .collect();
+    tl.events.push(cx.em.event(
+        day,
+        EventKind::Passage,
+        format!("split {} into arms", d.derived_line),
+        format!("one flask per arm: {}", names.join(", ")),
+        "split",
+    ));
+}
+
+/// An arm's concentration change on `day` (holiday start, re-challenge, escalation step), done
+/// with fresh medium.
+fn arm_drug_changes(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Timeline) {
+    let Some((at, c0)) = st.split else { return };
+    for i in 2..st.cultures.len() {
+        let Some(arm) = st.cultures[i].arm.and_then(|a| cx.arms().get(a)) else {
+            continue;
+        };
+        // The split day's flask gets the medium of the arm's first day.
+        let before = if day <= at {
+            c0
+        } else {
+            arm.kind.concentration(c0, (day - 1 - at).max(1) as u32)
+        };
+        let now = arm.kind.concentration(c0, (day - at).max(1) as u32);
+        if before == now {
+            continue;
+        }
+        let what = if now <= 0.0 {
+            "drug holiday: medium without drug".to_string()
+        } else if before <= 0.0 {
+            format!("re-challenge: {} nM", fmt_num(now))
+        } else {
+            format!("dose escalation: {} nM", fmt_num(now))
+        };
+        st.cultures[i].last_feed = day;
+        st.feed(i, cx.d.culture.medium_ml, cx.arms());
+        tl.events.push(cx.em.event(
+            day,
+            EventKind::DoseEscalation,
+            format!("{what} ({})", st.cultures[i].label),
+            format!(
+                "arm {} ({}), day {} after the split",
+                arm.name,
+                arm.kind.as_str(),
+                day - at
+            ),
+            "arm drug change",
+        ));
     }
 }
 
@@ -544,10 +705,10 @@ fn medium_change(cx: &DerivCx, st: &mut Selection, day: i64, tl: &mut Timeline) 
     }
     for &i in &due {
         st.cultures[i].last_feed = day;
-        st.feed(i, cu.medium_ml);
+        st.feed(i, cu.medium_ml, cx.arms());
     }
     st.medium_changes += 1;
-    let names: Vec<&str> = due.iter().map(|&i| st.cultures[i].label).collect();
+    let names: Vec<&str> = due.iter().map(|&i| &*st.cultures[i].label).collect();
     tl.events.push(em.event(
         day,
         EventKind::MediumChange,
@@ -710,42 +871,31 @@ fn check_assays(
     let mut plates = 0u32;
     for &k in &checks.days {
         let planned = origin + i64::from(k);
-        if Some(planned) == validation_day {
-            continue;
-        }
         let day = if em.can_work(planned) {
             planned
         } else {
             em.cal.next_working(planned)
         };
-        let used = assay_use(v, lines)?;
-        st.medium_ml += used.medium_ml;
-        st.drug_nmol += used.drug_nmol;
-        totals.pbs_ml += used.pbs_ml;
-        add_plates(totals, &used.plate_type, used.plates);
-        n += 1;
-        plates += used.plates;
-        tl.events.push(em.event(
-            day,
-            EventKind::Assay,
-            format!("IC50 check (day {k}): seed plates"),
-            format!(
-                "{lines} line(s) x {} doses x {} replicates = {} wells{} on {} {}(s); {} read-out {} days after the drug",
-                v.doses_nm.len(),
-                v.replicates,
-                used.samples,
-                if used.blanks == 0 {
-                    String::new()
-                } else {
-                    format!(" + {} blanks", used.blanks)
-                },
-                used.plates,
-                used.plate_type,
-                v.readout.as_str(),
-                fmt_num(v.duration_days)
-            ),
-            "IC50 check",
-        ));
+        // The pool's check on the final validation day is that assay; after the split every
+        // arm is checked too, each on its own plates.
+        let mut flasks = Vec::new();
+        if Some(planned) != validation_day {
+            flasks.push(String::new());
+        }
+        if st.split.is_some_and(|(at, _)| planned > at) {
+            flasks.extend(cx.arms().iter().map(|a| format!(", {} arm", a.name)));
+        }
+        for which in flasks {
+            let used = assay_use(v, lines)?;
+            st.medium_ml += used.medium_ml;
+            st.drug_nmol += used.drug_nmol;
+            totals.pbs_ml += used.pbs_ml;
+            add_plates(totals, &used.plate_type, used.plates);
+            n += 1;
+            plates += used.plates;
+            tl.events
+                .push(check_event(em, v, (k, day), &which, lines, &used));
+        }
     }
     if n > 0 {
         totals.details.push((
@@ -761,6 +911,38 @@ fn check_assays(
         ));
     }
     Ok(())
+}
+
+/// The seeding event of one IC50 check (`which`: "" for the pool, ", <name> arm" for an arm).
+fn check_event(
+    em: &Emitter,
+    v: &AssayDesign,
+    (k, day): (u32, i64),
+    which: &str,
+    lines: u32,
+    used: &AssayUse,
+) -> Event {
+    em.event(
+        day,
+        EventKind::Assay,
+        format!("IC50 check (day {k}{which}): seed plates"),
+        format!(
+            "{lines} line(s) x {} doses x {} replicates = {} wells{} on {} {}(s); {} read-out {} days after the drug",
+            v.doses_nm.len(),
+            v.replicates,
+            used.samples,
+            if used.blanks == 0 {
+                String::new()
+            } else {
+                format!(" + {} blanks", used.blanks)
+            },
+            used.plates,
+            used.plate_type,
+            v.readout.as_str(),
+            fmt_num(v.duration_days)
+        ),
+        "IC50 check",
+    )
 }
 
 /// Adds `n` plates of type `kind` to the totals (one row per plate type).

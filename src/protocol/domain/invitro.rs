@@ -26,8 +26,111 @@ pub struct Derivation {
     /// Repeated runs of the validation assay on the population during the derivation
     /// (`None`: only the final validation).
     pub checks: Option<ValidationChecks>,
+    /// Split of the culture into arms (continue / holiday / escalate) from a day or milestone.
+    pub split: Option<Split>,
+    /// The time to resistance the literature reports for this derivation, to compare the
+    /// simulated distribution with.
+    pub expected_time_to_resistance: Option<DayRange>,
     /// Population model.
     pub model: DerivationModel,
+}
+
+/// A cited range of days (`{ min = 180, max = 365, source = "…" }`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRange {
+    /// Shortest, days.
+    pub min: f64,
+    /// Longest, days.
+    pub max: f64,
+    /// Literature source, or "assumed; <why>".
+    pub source: String,
+}
+
+/// `[split]`: from a day (or milestone) of the derivation, flasks of the culture continue as
+/// arms, each from the same population state, to the end of the derivation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// When the culture is split.
+    pub at: SplitAt,
+    /// The arms, in file order.
+    pub arms: Vec<SplitArm>,
+}
+
+/// When the culture is split into arms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitAt {
+    /// On this day of the derivation (1 ≤ day < duration).
+    Day(u32),
+    /// At the first IC50 check whose fold shift reaches `[validation] target-fold-shift`
+    /// (per replicate; no arms in a run that never reaches it).
+    TargetShift,
+}
+
+/// One arm of a split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitArm {
+    /// Name (unique), e.g. "holiday".
+    pub name: String,
+    /// Fraction of the culture's cells at the split seeded into this arm's flask, in (0, 1].
+    pub fraction: f64,
+    /// What happens to the drug in this arm.
+    pub kind: ArmKind,
+}
+
+/// The drug schedule of an arm after the split.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArmKind {
+    /// Stays on the concentration in force at the split.
+    Continue,
+    /// Drug withdrawn for `days` (`None`: to the end), then back at the split's concentration
+    /// when `rechallenge`.
+    Holiday {
+        /// Days off drug.
+        days: Option<u32>,
+        /// Drug back after the holiday.
+        rechallenge: bool,
+    },
+    /// Concentration raised every `every_days` days through `concentrations_nm`.
+    Escalate {
+        /// Interval between steps, days.
+        every_days: u32,
+        /// Successive concentrations, nM (increasing, above the split's).
+        concentrations_nm: Vec<f64>,
+    },
+}
+
+impl ArmKind {
+    /// Name as written in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ArmKind::Continue => "continue",
+            ArmKind::Holiday { .. } => "holiday",
+            ArmKind::Escalate { .. } => "escalate",
+        }
+    }
+
+    /// Drug concentration `days_after` days after the split (≥ 1), from `at_split` nM.
+    pub fn concentration(&self, at_split: f64, days_after: u32) -> f64 {
+        match self {
+            ArmKind::Continue => at_split,
+            ArmKind::Holiday { days, rechallenge } => match days {
+                Some(h) if *rechallenge && days_after > *h => at_split,
+                _ => 0.0,
+            },
+            ArmKind::Escalate {
+                every_days,
+                concentrations_nm,
+            } => {
+                // Step k (1-based) on day k·every_days; the last concentration is kept.
+                let steps = (days_after / (*every_days).max(1)) as usize;
+                steps
+                    .checked_sub(1)
+                    .and_then(|i| concentrations_nm.get(i).or(concentrations_nm.last()))
+                    .copied()
+                    .unwrap_or(at_split)
+            }
+        }
+    }
 }
 
 /// A schedule of IC50 checks during a derivation: on each day the current population and the
@@ -124,6 +227,12 @@ pub struct DerivationModel {
     /// Adapting (intermediate) state: IC50 multiplier relative to sensitive; `None` = no
     /// intermediate state.
     pub intermediate_ic50_factor: Option<Sourced>,
+    /// Division rate of resistant (and adapting) cells relative to sensitive cells in medium
+    /// without drug (fitness cost of resistance, ≤ 1); `None` = 1 (no cost).
+    pub fitness_off_drug: Option<Sourced>,
+    /// Probability per division that a resistant (or adapting) cell reverts to the sensitive
+    /// state in medium without drug; `None` = 0.
+    pub reversion_rate_per_division: Option<Sourced>,
 }
 
 /// Readout of an assay.

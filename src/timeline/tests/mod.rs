@@ -563,6 +563,8 @@ fn derivation() -> Protocol {
             },
         }),
         checks: None,
+        split: None,
+        expected_time_to_resistance: None,
         model: DerivationModel {
             doubling_h_with_e2: s(33.0),
             doubling_h_without_e2: s(55.0),
@@ -573,6 +575,8 @@ fn derivation() -> Protocol {
             resistant_fraction: s(1e-4),
             switch_rate_per_division: s(1e-6),
             intermediate_ic50_factor: None,
+            fitness_off_drug: None,
+            reversion_rate_per_division: None,
         },
     };
     Protocol {
