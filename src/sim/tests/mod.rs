@@ -300,7 +300,7 @@ fn estrogen_state_follows_the_hormone_supply() {
     assert_eq!(est(1).end_study(40.0), 20.0);
     assert_eq!(est(2).end_study(40.0), f64::INFINITY);
     assert_eq!(est(3).end_study(40.0), f64::INFINITY);
-    for c in 0..4 {
+    for (c, (name, ..)) in supplies.iter().enumerate() {
         for j in 0..b.n_enrolled(c, 0) {
             let v = b.volumes(c, 0, j);
             let days = b.days(c, 0, j);
@@ -312,8 +312,7 @@ fn estrogen_state_follows_the_hormone_supply() {
                 assert_eq!(
                     grew,
                     end > days[k - 1],
-                    "{}: animal {j} day {} → {} (support to {end}): {v:?}",
-                    supplies[c].0,
+                    "{name}: animal {j} day {} → {} (support to {end}): {v:?}",
                     days[k - 1],
                     days[k]
                 );
