@@ -12,7 +12,7 @@
 
 use crate::analysis::{self, AnalysisOptions, AnalysisResult, MIN_CONTROL_GROWTH_FOR_TGI};
 use crate::output::{OutputError, fmt_value, write_csv_rows};
-use crate::protocol::{Cohort, PelletRemoval, Protocol, Route, Xenograft};
+use crate::protocol::{Cohort, HormoneKind, PelletRemoval, Protocol, Route, Xenograft};
 use crate::sim::{Engine, SimOptions, StudyBuffer};
 use std::fmt;
 use std::path::Path;
@@ -160,7 +160,10 @@ pub fn check_design(
         if let Some(r) = pilot.res {
             control_growth(c, r, &mut findings);
             slope_visits(c, r, &mut findings);
-            analysis_day(c, r, engine.horizon_days(), &mut findings);
+            // Only the default day is questioned: a stated `analysis-day` is the question.
+            if x.analysis.analysis_day.is_none() {
+                analysis_day(c, r, engine.horizon_days(), &mut findings);
+            }
             tamoxifen_regression(c, r, &mut findings);
         }
         enrollment(c, &pilot, &mut findings);
@@ -475,14 +478,23 @@ fn enrollment(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The estrogen pellet's release against the days growth still depends on it.
+/// The estrogen supply's end against the days growth still depends on it: a single pellet
+/// runs out `release-days` after its implant ([`crate::protocol::HormoneSupport::exhausted_tumor`],
+/// the rule the simulator follows); re-implanted pellets, injections and drinking water last
+/// until they are stopped. The one check of a supply running out (the timeline only notes it).
 fn pellet(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
     let Some(h) = &c.hormone else { return };
     if c.growth_without_estrogen.value >= 1.0 {
         return;
     }
-    let implant = i64::from(p.engine.implantation_abs_day()) + i64::from(h.implant_offset_days);
-    let runs_out = implant as f64 + h.release_days;
+    let HormoneKind::Pellet { release_days, .. } = h.kind else {
+        return;
+    };
+    let exhausted = h.exhausted_tumor();
+    if !exhausted.is_finite() {
+        return;
+    }
+    let runs_out = f64::from(p.engine.implantation_abs_day()) + exhausted;
     let mut short = 0;
     let mut total = 0;
     let mut worst: f64 = 0.0;
@@ -509,12 +521,15 @@ fn pellet(c: &Cohort, p: &Pilot<'_>, out: &mut Vec<Finding>) {
             "pellet-runs-out",
             format!(
                 "the {}-day pellet ({}) runs out before support ends in {short} of {total} pilot animals (by up to {} days), while growth without estrogen is {} of normal",
-                fmt_value(h.release_days),
+                fmt_value(release_days),
                 h.name,
                 fmt_value(worst),
                 fmt_value(c.growth_without_estrogen.value)
             ),
-            "schedule a pellet re-implant, use a longer-release pellet, or shorten the wait for the enrollment window",
+            &format!(
+                "schedule a re-implant (`reimplant-every-days` ≤ {} in [cohorts.hormone]), use a longer-release pellet, or shorten the wait for the enrollment window",
+                fmt_value(release_days.floor())
+            ),
         );
     }
 }

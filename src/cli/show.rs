@@ -238,15 +238,13 @@ fn cohort(o: &mut String, c: &Cohort, view: &[ViewNode]) {
             .unwrap_or_default()
     );
     if let Some(h) = &c.hormone {
-        let rem = h.removal.describe();
-        let _ = writeln!(
-            o,
-            "  hormone: {} ({} mg, {} days, implanted day {} vs cells), {rem}",
-            h.name,
-            num(h.dose_mg),
-            num(h.release_days),
-            h.implant_offset_days
-        );
+        let rem = match (&h.kind, &h.removal) {
+            (HormoneKind::Pellet { .. }, r) => r.describe(),
+            (_, PelletRemoval::AtRandomization) => "stopped at randomization".into(),
+            (_, PelletRemoval::OnStudyDay(d)) => format!("stopped on study day {d}"),
+            (_, PelletRemoval::Never) => "until the end of the study".into(),
+        };
+        let _ = writeln!(o, "  hormone: {} ({}), {rem}", h.name, h.describe());
     }
     group(o, 2, view, &format!("cohorts.{}", c.name));
     let _ = writeln!(o, "  arms");

@@ -53,13 +53,24 @@ pub enum Frequency {
         /// Days of the week (non-empty, no duplicates).
         days: Vec<Weekday>,
     },
+    /// A dosing cycle counted from the schedule's first day (the animal's first dose), not
+    /// from the calendar: `on` dosing days then `off` days without, repeated (5on2off,
+    /// 4on3off, 21on7off = "3 weeks on, 1 off"), `per_day` administrations on each dosing day.
+    Cycle {
+        /// Dosing days per cycle (≥ 1).
+        on: u32,
+        /// Days without dosing per cycle (≥ 1).
+        off: u32,
+        /// Administrations per dosing day (1–4).
+        per_day: u8,
+    },
 }
 
 impl Frequency {
     /// Administrations per dosing day.
     pub fn per_day(&self) -> u8 {
         match self {
-            Frequency::Daily { per_day } => *per_day,
+            Frequency::Daily { per_day } | Frequency::Cycle { per_day, .. } => *per_day,
             _ => 1,
         }
     }
@@ -79,6 +90,12 @@ impl Frequency {
                 .map(|d| weekday_abbrev(*d))
                 .collect::<Vec<_>>()
                 .join("/"),
+            Frequency::Cycle { on, off, per_day } => match per_day {
+                1 => format!("{on}on{off}off"),
+                2 => format!("{on}on{off}off BID"),
+                3 => format!("{on}on{off}off TID"),
+                n => format!("{on}on{off}off {n}x daily"),
+            },
         }
     }
 }
@@ -114,6 +131,10 @@ pub fn planned_days(s: &Schedule, len: u32, include_end: bool, wd0: u32) -> Vec<
                 days.iter()
                     .any(|w| w.to_monday_zero_offset() as u32 == (wd0 + d) % 7)
             })
+            .collect(),
+        // Counted from the first dose (`start_day`): the weekday of the phase plays no part.
+        Frequency::Cycle { on, off, .. } => range
+            .filter(|d| (d - s.start_day) % (on + off).max(1) < *on)
             .collect(),
     }
 }
@@ -170,6 +191,9 @@ pub fn interval_days(s: &Schedule) -> f64 {
         Frequency::Daily { per_day } => 1.0 / f64::from((*per_day).max(1)),
         Frequency::EveryNDays { n } => f64::from((*n).max(1)),
         Frequency::Weekdays { days } => 7.0 / days.len().max(1) as f64,
+        // Within a dosing block; a direct effect stays on over the off days, as over the
+        // weekend of a Mon–Fri schedule.
+        Frequency::Cycle { per_day, .. } => 1.0 / f64::from((*per_day).max(1)),
     }
 }
 
@@ -211,6 +235,68 @@ mod tests {
         assert!(planned_days(&qd, 0, false, 0).is_empty());
         let q3d = sched(Frequency::EveryNDays { n: 3 }, None);
         assert_eq!(planned_days(&q3d, 10, false, 3), vec![0, 3, 6, 9]);
+    }
+
+    /// 5on2off counts from the first dose: 15 dosing days in 21 days (days 0–4, 7–11, 14–18)
+    /// whatever weekday the phase starts on, where a Mon–Fri `weekdays` schedule started on a
+    /// Wednesday gives a first block of 3 days (Wed–Fri) and shifts every block.
+    #[test]
+    fn five_on_two_off_counts_from_the_first_dose_on_every_weekday() {
+        let cycle = sched(
+            Frequency::Cycle {
+                on: 5,
+                off: 2,
+                per_day: 1,
+            },
+            None,
+        );
+        let want: Vec<u32> = (0..21u32).filter(|d| d % 7 < 5).collect();
+        assert_eq!(
+            want,
+            vec![0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18]
+        );
+        for wd0 in 0..7 {
+            let days = planned_days(&cycle, 21, false, wd0);
+            assert_eq!(days.len(), 15, "start weekday {wd0}");
+            assert_eq!(days, want, "start weekday {wd0}");
+            // The first block is 5 days on every start weekday; over 4 days it doses 4 times.
+            assert_eq!(planned_days(&cycle, 4, false, wd0).len(), 4);
+        }
+        let mon_fri = sched(
+            Frequency::Weekdays {
+                days: vec![
+                    Weekday::Monday,
+                    Weekday::Tuesday,
+                    Weekday::Wednesday,
+                    Weekday::Thursday,
+                    Weekday::Friday,
+                ],
+            },
+            None,
+        );
+        // From a Wednesday (2): Wed Thu Fri, then Mon… — a 3-day first block.
+        assert_eq!(planned_days(&mon_fri, 7, false, 2), vec![0, 1, 2, 5, 6]);
+        // From a Friday (4) over 4 days: Fri and Mon only, where the cycle doses 4 days.
+        assert_eq!(planned_days(&mon_fri, 4, false, 4).len(), 2);
+        // A cycle starting on day 3 of its phase counts from day 3; BID doubles the doses.
+        let late = Schedule {
+            start_day: 3,
+            ..sched(
+                Frequency::Cycle {
+                    on: 21,
+                    off: 7,
+                    per_day: 2,
+                },
+                None,
+            )
+        };
+        let d = planned_days(&late, 60, false, 5);
+        assert_eq!(d.first(), Some(&3));
+        // Days 3–23, 31–51 and 59 of the 60-day phase.
+        assert_eq!(d.len(), 21 + 21 + 1);
+        assert!(!d.contains(&24) && d.contains(&23) && d.contains(&31));
+        assert_eq!(dose_times(&late).len(), 2);
+        assert_eq!(late.frequency.label(), "21on7off BID");
     }
 
     #[test]

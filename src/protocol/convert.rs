@@ -346,15 +346,16 @@ struct RawSchedule<'f> {
 
 /// The spellings [`parse_frequency`] accepts, as a JSON Schema pattern (the schema test checks
 /// that both agree on every listed and aliased frequency).
-pub(crate) const FREQUENCY_PATTERN: &str =
-    "^(once|qd|daily|bid|tid|qid|qw|weekly|q2w|weekdays|q[1-9][0-9]*d)$";
+pub(crate) const FREQUENCY_PATTERN: &str = "^(once|qd|daily|bid|tid|qid|qw|weekly|q2w|weekdays|q[1-9][0-9]*d|[1-9][0-9]*on[1-9][0-9]*off([- ](qd|bid|tid|qid))?)$";
 
 /// Weekday spellings: the first three letters name the day (`mon`, `monday`).
 pub(crate) const WEEKDAY_PATTERN: &str = "^(mon|tue|wed|thu|fri|sat|sun)[a-z]*$";
 
-fn parse_frequency(s: &str) -> Option<Frequency> {
+/// A frequency spelling, or `None` when it is none of them. A dosing cycle that is malformed
+/// (`5on0off`, `0on2off`, `5on2of`) is `Some(Err(why))`: the message says what to write.
+fn parse_frequency(s: &str) -> Option<Result<Frequency, String>> {
     let l = s.trim().to_ascii_lowercase();
-    Some(match l.as_str() {
+    Some(Ok(match l.as_str() {
         "once" => Frequency::Once,
         "qd" | "daily" => Frequency::Daily { per_day: 1 },
         "bid" => Frequency::Daily { per_day: 2 },
@@ -363,6 +364,9 @@ fn parse_frequency(s: &str) -> Option<Frequency> {
         "qw" | "weekly" => Frequency::EveryNDays { n: 7 },
         "q2w" => Frequency::EveryNDays { n: 14 },
         "weekdays" => Frequency::Weekdays { days: Vec::new() },
+        _ if l.starts_with(|c: char| c.is_ascii_digit()) || l.contains("off") => {
+            return Some(parse_cycle(&l));
+        }
         _ => {
             let n = l
                 .strip_prefix('q')?
@@ -374,11 +378,59 @@ fn parse_frequency(s: &str) -> Option<Frequency> {
             }
             Frequency::EveryNDays { n }
         }
+    }))
+}
+
+/// How a dosing cycle is written (the messages of [`parse_cycle`]).
+const CYCLE_FORM: &str = "a dosing cycle is written <N>on<M>off — N dosing days then M days off, counted from the first dose (5on2off, 4on3off, 21on7off for \"3 weeks on, 1 off\") — optionally followed by -bid, -tid or -qid";
+
+/// `<N>on<M>off` with an optional `-qd|-bid|-tid|-qid` (or space-separated) suffix.
+fn parse_cycle(l: &str) -> Result<Frequency, String> {
+    let (body, per_day) = [("qd", 1u8), ("bid", 2), ("tid", 3), ("qid", 4)]
+        .iter()
+        .find_map(|(sfx, n)| {
+            l.strip_suffix(sfx)
+                .and_then(|b| b.strip_suffix(['-', ' ']))
+                .map(|b| (b.trim_end(), *n))
+        })
+        .unwrap_or((l, 1));
+    let malformed = || format!("unknown frequency `{l}`: {CYCLE_FORM}");
+    let (on, rest) = body.split_once("on").ok_or_else(malformed)?;
+    let off = rest.strip_suffix("off").ok_or_else(malformed)?;
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if !digits(on) || !digits(off) {
+        return Err(malformed());
+    }
+    let (on, off): (u64, u64) = (
+        on.parse().map_err(|_| malformed())?,
+        off.parse().map_err(|_| malformed())?,
+    );
+    if on == 0 {
+        return Err(format!(
+            "dosing cycle `{l}` has no dosing day: N in <N>on<M>off must be at least 1"
+        ));
+    }
+    if off == 0 {
+        return Err(format!(
+            "dosing cycle `{l}` has no day off, which is dosing every day: write \"qd\" (or \"bid\", \"tid\", \"qid\")"
+        ));
+    }
+    let max = limits::MAX_COUNT as u64;
+    if on + off > max {
+        return Err(format!(
+            "dosing cycle `{l}` lasts {} days; a cycle is at most {max} days",
+            on + off
+        ));
+    }
+    Ok(Frequency::Cycle {
+        on: on as u32,
+        off: off as u32,
+        per_day,
     })
 }
 
-pub(crate) const FREQUENCIES: [&str; 9] = [
-    "once", "qd", "bid", "tid", "qid", "q3d", "qw", "q2w", "weekdays",
+pub(crate) const FREQUENCIES: [&str; 10] = [
+    "once", "qd", "bid", "tid", "qid", "q3d", "qw", "q2w", "weekdays", "5on2off",
 ];
 
 pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
@@ -405,12 +457,16 @@ impl Ctx<'_> {
     fn schedule(&mut self, r: RawSchedule<'_>, at: &KeyPath) -> Option<Schedule> {
         let freq = match (r.frequency, r.day) {
             (Some(f), _) => match parse_frequency(f) {
-                Some(x) => Some(x),
+                Some(Ok(x)) => Some(x),
+                Some(Err(why)) => {
+                    self.error(&at.k("frequency"), why);
+                    None
+                }
                 None => {
                     let hint = match closest(&f.to_ascii_lowercase(), FREQUENCIES) {
                         Some(c) => format!("did you mean `{c}`?"),
                         None => format!(
-                            "expected one of {} (q<N>d for every N days)",
+                            "expected one of {} (q<N>d for every N days, <N>on<M>off for a dosing cycle)",
                             FREQUENCIES.join(", ")
                         ),
                     };
@@ -477,7 +533,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        if let Frequency::Daily { per_day } = freq
+        if let Frequency::Daily { per_day } | Frequency::Cycle { per_day, .. } = freq
             && !r.times.is_empty()
             && r.times.len() != per_day as usize
         {

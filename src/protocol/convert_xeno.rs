@@ -91,6 +91,7 @@ pub(crate) fn xenograft(
 ) -> Option<Xenograft> {
     let root = KeyPath::root();
     let missing = required_sections(f, cx);
+    pellet_steps(f, cx);
     let animals = animals(f, cx, phases);
     let agents = agents(f, cx);
     let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
@@ -595,6 +596,35 @@ struct CohortCx<'a> {
     day0: Option<&'a str>,
 }
 
+/// Pellet implants and removals are dated from each cohort's `[cohorts.hormone]` — the one
+/// owner of the supply that the simulator, the timeline and resources read — so a step of
+/// those kinds in a xenograft protocol is an error: it would date pellets the simulator never
+/// gives, or give them to a cohort that orders none.
+fn pellet_steps(f: &FileProtocol, cx: &mut Ctx<'_>) {
+    for (i, st) in f.steps.iter().enumerate() {
+        let k = st.kind.trim().to_ascii_lowercase();
+        if k == "pellet-implant" || k == "pellet-removal" {
+            let with: Vec<&str> = f
+                .cohorts
+                .iter()
+                .filter(|c| c.hormone.is_some())
+                .map(|c| c.name.as_str())
+                .collect();
+            let who = if with.is_empty() {
+                "no cohort has a [cohorts.hormone], so none is ordered or simulated".to_string()
+            } else {
+                format!("cohorts with one: {}", with.join(", "))
+            };
+            cx.error(
+                &KeyPath::root().k("steps").i(i).k("kind"),
+                format!(
+                    "step kind `{k}`: in a xenograft protocol hormone pellets are dated from each cohort's [cohorts.hormone] (`implant-offset-days`, `reimplant-every-days`, `removal`), which the simulator and resources read too ({who}); remove this step"
+                ),
+            );
+        }
+    }
+}
+
 /// Converts one `[[cohorts]]` entry: tumor model, take rate, latency, implantation, hormone
 /// support, growth, drug effects (those in user units go to `pending`), resistant subclone
 /// and arms.
@@ -681,8 +711,10 @@ fn implantation(im: &FileImplantation, cx: &mut Ctx<'_>, iat: &KeyPath) -> Impla
     }
 }
 
-/// Converts `[cohorts.hormone]` (the estrogen pellet: dose, release, implant offset,
-/// removal); `None` when the removal is not valid.
+/// Converts `[cohorts.hormone]`: the supply's kind with its own keys (pellet: dose, release,
+/// re-implants; injection: dose, route, schedule; drinking water: concentration, intake,
+/// bottle changes), its start (on or before the cells) and its stop; `None` when the kind
+/// or the stop is not valid.
 fn hormone_support(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneSupport> {
     let removal = match cx.pick(
         &h.removal,
@@ -713,24 +745,206 @@ fn hormone_support(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<H
         },
         None => None,
     };
-    let offset = if (-365..=365).contains(&h.implant_offset_days) {
+    let offset = if (-365..=0).contains(&h.implant_offset_days) {
         h.implant_offset_days as i32
+    } else if h.implant_offset_days > 0 && h.implant_offset_days <= 365 {
+        // The simulator grows tumors under support from the day of the cells.
+        cx.error(
+            &hat.k("implant-offset-days"),
+            format!(
+                "`implant-offset-days` = {} starts the estrogen supply after the cells, which the simulator does not model (tumors are grown under support from implantation): give it on or before the day of the cells (≤ 0, e.g. -1)",
+                h.implant_offset_days
+            ),
+        );
+        0
     } else {
         cx.error(
             &hat.k("implant-offset-days"),
             format!(
-                "`implant-offset-days` must be within ±365, got {}",
+                "`implant-offset-days` must be within -365..0, got {}",
                 h.implant_offset_days
             ),
         );
         0
     };
+    let kind = hormone_kind(h, cx, hat)?;
     Some(HormoneSupport {
         name: h.name.clone(),
-        dose_mg: cx.n(h.dose_mg, &hat.k("dose-mg"), R::Pos),
-        release_days: cx.n(h.release_days, &hat.k("release-days"), R::Pos),
+        kind,
         implant_offset_days: offset,
         removal: removal?,
+    })
+}
+
+/// Spellings of the hormone supply kind (also the `enum` of the JSON Schema).
+pub(crate) const HORMONE_KINDS: &[(&str, u8)] =
+    &[("pellet", 0u8), ("injection", 1u8), ("drinking-water", 2u8)];
+
+/// The kind of `[cohorts.hormone]` with the keys it needs; a key of another kind is an error
+/// at that key.
+fn hormone_kind(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneKind> {
+    let kind = match &h.kind {
+        None => 0,
+        Some(k) => cx.pick(k, &hat.k("kind"), "hormone supply kind", HORMONE_KINDS)?,
+    };
+    let kind_name = HORMONE_KINDS[kind as usize].0;
+    // (key, present, kinds that use it)
+    let keys: [(&str, bool, &[u8]); 9] = [
+        ("dose-mg", h.dose_mg.is_some(), &[0, 1]),
+        ("release-days", h.release_days.is_some(), &[0]),
+        (
+            "reimplant-every-days",
+            h.reimplant_every_days.is_some(),
+            &[0],
+        ),
+        ("frequency", h.frequency.is_some(), &[1]),
+        ("times", !h.times.is_empty(), &[1]),
+        ("route", h.route.is_some(), &[1]),
+        (
+            "concentration-ug-per-ml",
+            h.concentration_ug_per_ml.is_some(),
+            &[2],
+        ),
+        ("intake-ml-per-day", h.intake_ml_per_day.is_some(), &[2]),
+        ("change-every-days", h.change_every_days.is_some(), &[2]),
+    ];
+    let mut ok = true;
+    for (key, present, kinds) in keys {
+        if present && !kinds.contains(&kind) {
+            let owners: Vec<String> = kinds
+                .iter()
+                .map(|k| format!("\"{}\"", HORMONE_KINDS[*k as usize].0))
+                .collect();
+            cx.error_key(
+                &hat.k(key),
+                format!(
+                    "`{key}` is for kind = {}; this supply is kind = \"{kind_name}\" (remove it or change `kind`)",
+                    owners.join(" or ")
+                ),
+            );
+            ok = false;
+        }
+    }
+    let mut need = |cx: &mut Ctx<'_>, key: &str, present: bool| {
+        if !present {
+            cx.error(
+                &hat.k("kind"),
+                format!("a `{kind_name}` hormone supply needs `{key}`"),
+            );
+            ok = false;
+        }
+    };
+    match kind {
+        0 => {
+            need(cx, "dose-mg", h.dose_mg.is_some());
+            need(cx, "release-days", h.release_days.is_some());
+        }
+        1 => need(cx, "dose-mg", h.dose_mg.is_some()),
+        _ => {
+            need(
+                cx,
+                "concentration-ug-per-ml",
+                h.concentration_ug_per_ml.is_some(),
+            );
+            need(cx, "intake-ml-per-day", h.intake_ml_per_day.is_some());
+            need(cx, "change-every-days", h.change_every_days.is_some());
+        }
+    }
+    if !ok {
+        return None;
+    }
+    match kind {
+        0 => pellet_kind(h, cx, hat),
+        1 => injection_kind(h, cx, hat),
+        _ => water_kind(h, cx, hat),
+    }
+}
+
+/// A pellet: dose, release and re-implants no further apart than the release (support never
+/// lapses, as the simulator assumes).
+fn pellet_kind(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneKind> {
+    let dose_mg = cx.n(h.dose_mg?, &hat.k("dose-mg"), R::Pos);
+    let release_days = cx.n(h.release_days?, &hat.k("release-days"), R::Pos);
+    let reimplant_every_days = match h.reimplant_every_days {
+        None => None,
+        Some(n) => {
+            let at = hat.k("reimplant-every-days");
+            let n = cx.cnt(n, &at, 1);
+            if f64::from(n) > release_days {
+                cx.error(
+                    &at,
+                    format!(
+                        "a pellet re-implanted every {n} days with a {}-day release leaves the tumors without estrogen for {} days before each replacement; re-implant at most every {} days",
+                        crate::output::fmt_value(release_days),
+                        crate::output::fmt_value(f64::from(n) - release_days),
+                        release_days.floor()
+                    ),
+                );
+            }
+            (n > 0).then_some(n)
+        }
+    };
+    Some(HormoneKind::Pellet {
+        dose_mg,
+        release_days,
+        reimplant_every_days,
+    })
+}
+
+/// Injections: dose, route (s.c. by default) and a regular schedule (a gap in the supply
+/// would be support the simulator cannot represent).
+fn injection_kind(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneKind> {
+    let dose_mg = cx.n(h.dose_mg?, &hat.k("dose-mg"), R::Pos);
+    let route = match &h.route {
+        None => Some(Route::Sc),
+        Some(r) => cx.pick(r, &hat.k("route"), "route", ROUTES),
+    };
+    if route == Some(Route::Pellet) {
+        cx.error(
+            &hat.k("route"),
+            "route `pellet` is kind = \"pellet\", not an injection",
+        );
+    }
+    let freq = h.frequency.as_deref().unwrap_or("qd");
+    let schedule = cx.sched(freq, &[], &h.times, None, None, hat);
+    if let Some(s) = &schedule
+        && !matches!(
+            s.frequency,
+            Frequency::Daily { .. } | Frequency::EveryNDays { .. }
+        )
+    {
+        cx.error(
+            &hat.k("frequency"),
+            format!(
+                "frequency `{freq}` leaves gaps in the estrogen supply that the simulator does not model (support lasts while the supply continues): use qd, bid, tid, qid or q<N>d"
+            ),
+        );
+        return None;
+    }
+    Some(HormoneKind::Injection {
+        dose_mg,
+        route: route.filter(|r| *r != Route::Pellet)?,
+        schedule: schedule?,
+    })
+}
+
+/// Drinking water: concentration, sourced intake and bottle changes.
+fn water_kind(h: &FileHormone, cx: &mut Ctx<'_>, hat: &KeyPath) -> Option<HormoneKind> {
+    let concentration_ug_per_ml = cx.n(
+        h.concentration_ug_per_ml?,
+        &hat.k("concentration-ug-per-ml"),
+        R::Pos,
+    );
+    let intake_ml_per_day = cx.src(
+        h.intake_ml_per_day.as_ref()?,
+        &hat.k("intake-ml-per-day"),
+        R::Pos,
+    );
+    let change_every_days = cx.cnt(h.change_every_days?, &hat.k("change-every-days"), 1);
+    (change_every_days > 0).then_some(HormoneKind::DrinkingWater {
+        concentration_ug_per_ml,
+        intake_ml_per_day,
+        change_every_days,
     })
 }
 
@@ -1114,24 +1328,13 @@ pub fn typical_curve(
         _ if enrollment.min_mm3 > 0.0 => (enrollment.min_mm3 * enrollment.max_mm3).sqrt(),
         _ => 0.5 * enrollment.max_mm3,
     };
-    let support = if !animals.ovariectomized {
-        true
-    } else {
-        match &c.hormone {
-            None => false,
-            Some(h) => {
-                let removal = match h.removal {
-                    PelletRemoval::AtRandomization => 0.0,
-                    PelletRemoval::OnStudyDay(d) => d.max(0) as f64,
-                    PelletRemoval::Never => f64::INFINITY,
-                };
-                removal.min(crate::model::estrogen::pellet_exhausted(
-                    h.implant_offset_days,
-                    h.release_days,
-                )) > 0.0
-            }
-        }
-    };
+    let support = crate::model::estrogen::support_end_study(
+        animals.ovariectomized,
+        c.hormone
+            .as_ref()
+            .map(|h| (h.exhausted_tumor(), h.removal_study())),
+        0.0,
+    ) > 0.0;
     let hormone = if support {
         1.0
     } else {
@@ -1455,7 +1658,7 @@ fn pellet_limits(
     if let Some(s) = schedule
         && matches!(
             s.frequency,
-            Frequency::Daily { .. } | Frequency::Weekdays { .. }
+            Frequency::Daily { .. } | Frequency::Weekdays { .. } | Frequency::Cycle { .. }
         )
     {
         cx.error(

@@ -91,9 +91,7 @@ pub(crate) fn pre_treatment_support_end(c: &Cohort, animals: &Animals) -> f64 {
     use crate::model::estrogen;
     estrogen::pre_treatment_support_end(
         animals.ovariectomized,
-        c.hormone
-            .as_ref()
-            .map(|h| estrogen::pellet_exhausted(h.implant_offset_days, h.release_days)),
+        c.hormone.as_ref().map(|h| h.exhausted_tumor()),
     )
 }
 

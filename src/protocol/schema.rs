@@ -198,13 +198,15 @@ pub struct FileStep {
     pub name: String,
     /// Event kind: arrival, pellet-implant, pellet-removal, implantation, randomization,
     /// dosing, caliper, body-weight, health-check, harvest, passage, medium-change,
-    /// dose-escalation, cloning, assay, task.
+    /// dose-escalation, cloning, assay, task. (In a xenograft protocol pellets are dated
+    /// from `[cohorts.hormone]`, not by steps.)
     pub kind: String,
     /// Phase (day offsets are relative to its start).
     pub phase: String,
     /// One-off day offset.
     pub day: Option<i64>,
-    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays.
+    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays, or a dosing cycle <N>on<M>off
+    /// (5on2off, 21on7off; counted from the first day, `-bid` for two a day).
     pub frequency: Option<String>,
     /// Days of the week for `frequency = "weekdays"` (mon…sun).
     #[serde(default)]
@@ -302,20 +304,44 @@ pub struct FileImplantation {
     pub animals: Option<i64>,
 }
 
-/// `[cohorts.hormone]`: slow-release estrogen pellet.
+/// `[cohorts.hormone]`: the estrogen supply — a slow-release pellet (optionally re-implanted),
+/// injections (e.g. androstenedione for aromatase-expressing MCF-7Ca) or hormone in the
+/// drinking water. Its items are dated by the timeline, counted by `resources.csv`, and the
+/// simulated tumors have estrogen while it is supplied and not after.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct FileHormone {
-    /// Description.
+    /// `pellet` (default), `injection` or `drinking-water`.
+    pub kind: Option<String>,
+    /// Description (shown on the timeline and in resources).
     pub name: String,
-    /// Pellet dose, mg.
-    pub dose_mg: f64,
-    /// Release duration, days.
-    pub release_days: f64,
-    /// Day offset relative to tumor implantation (e.g. -1).
+    /// Hormone per pellet (pellet) or per injection (injection), mg.
+    pub dose_mg: Option<f64>,
+    /// Pellet: release duration, days.
+    pub release_days: Option<f64>,
+    /// Pellet: a fresh pellet every N days from the first (N ≤ `release-days`, so support
+    /// never lapses) until the removal or the end of the study.
+    pub reimplant_every_days: Option<i64>,
+    /// Injection: `qd` (default), `bid`, `tid`, `qid` or `q<N>d`, counted from the first
+    /// injection.
+    pub frequency: Option<String>,
+    /// Injection: clock times ("HH:MM", one per injection of the day).
+    #[serde(default)]
+    pub times: Vec<String>,
+    /// Injection: route (default `sc`).
+    pub route: Option<String>,
+    /// Drinking water: hormone concentration, µg/mL.
+    pub concentration_ug_per_ml: Option<f64>,
+    /// Drinking water: water drunk per mouse per day, mL, with its source.
+    pub intake_ml_per_day: Option<FileSourced>,
+    /// Drinking water: fresh bottles every N days.
+    pub change_every_days: Option<i64>,
+    /// Day of the first pellet, injection or supplemented water relative to the tumor
+    /// implantation (≤ 0, e.g. -1).
     #[serde(default)]
     pub implant_offset_days: i64,
-    /// `at-randomization`, `never` or `on-study-day` (with `removal-day`).
+    /// When the supply stops: `at-randomization`, `never` or `on-study-day` (with
+    /// `removal-day`).
     pub removal: String,
     /// Study day of removal for `removal = "on-study-day"`.
     pub removal_day: Option<i64>,
@@ -448,7 +474,8 @@ pub struct FileTreatment {
     pub unit: String,
     /// po, sc, ip, iv, im, pellet.
     pub route: String,
-    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays.
+    /// once, qd, bid, tid, qid, q<N>d, qw, q2w, weekdays, or a dosing cycle <N>on<M>off
+    /// (5on2off, 21on7off; counted from the first day, `-bid` for two a day).
     pub frequency: String,
     /// Days of the week for `frequency = "weekdays"`.
     #[serde(default)]
@@ -1017,6 +1044,10 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileMeasurement", "times", Pattern(time)),
         ("FileCohort", "model", names(TUMOR_MODEL_TYPES)),
         ("FileHormone", "removal", names(PELLET_REMOVALS)),
+        ("FileHormone", "kind", names(HORMONE_KINDS)),
+        ("FileHormone", "frequency", Pattern(freq)),
+        ("FileHormone", "times", Pattern(time)),
+        ("FileHormone", "route", names(ROUTES)),
         ("FileGrowth", "model", names(GROWTH_MODELS)),
         ("FileEffect", "mode", names(EFFECT_MODES)),
         ("FileEffect", "target", names(EFFECT_TARGETS)),

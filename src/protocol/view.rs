@@ -219,6 +219,20 @@ fn cohort(c: &Cohort) -> ViewNode {
         "",
         gwe,
     );
+    if let Some(HormoneSupport {
+        kind: HormoneKind::DrinkingWater {
+            intake_ml_per_day, ..
+        },
+        ..
+    }) = &c.hormone
+    {
+        g.sourced(
+            "intake-ml-per-day",
+            "hormone drinking-water intake",
+            "mL/day",
+            intake_ml_per_day,
+        );
+    }
     let model = c.growth.name();
     let mut growth = ViewNode::group("growth", format!("{model} growth"))
         .heading(format!("growth model: {model}"));

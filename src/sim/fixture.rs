@@ -110,8 +110,11 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             },
             hormone: Some(HormoneSupport {
                 name: "E2 0.72 mg 60-day".into(),
-                dose_mg: 0.72,
-                release_days: 60.0,
+                kind: HormoneKind::Pellet {
+                    dose_mg: 0.72,
+                    release_days: 60.0,
+                    reimplant_every_days: None,
+                },
                 implant_offset_days: -1,
                 removal: PelletRemoval::AtRandomization,
             }),

@@ -4,8 +4,8 @@ use super::{SimError, SimOptions};
 use crate::model::growth::Kinetics;
 use crate::protocol::{
     Agent, Arm, CaliperError, Cohort, DoseUnit, EffectMode, EffectTarget, EnrollmentMode,
-    GrowthModel, Measurement, Param, PelletRemoval, PhaseEnd, Protocol, Randomization, Route,
-    Schedule, Treatment, Variability, VolumeFormula, Xenograft, sdlog_from_cv,
+    GrowthModel, Measurement, Param, PhaseEnd, Protocol, Randomization, Route, Schedule, Treatment,
+    Variability, VolumeFormula, Xenograft, sdlog_from_cv,
 };
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -133,30 +133,32 @@ impl KinKind {
     }
 }
 
-/// Estrogen support of a cohort (times in days).
+/// Estrogen support of a cohort (times in days), from its supply
+/// ([`crate::protocol::HormoneSupport`]: pellet, injections or drinking water).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct EstrogenPlan {
-    /// A pellet is implanted.
+    /// An estrogen supply is given (pellet, injections or drinking water).
     pub pellet: bool,
     /// Host without endogenous estrogen.
     pub ovx: bool,
-    /// Pellet exhausted at this tumor time (days after implantation).
+    /// Supply runs out at this tumor time (days after implantation; ∞ with re-implants,
+    /// injections or water).
     pub exhausted_tumor: f64,
-    /// Removal at this study time (∞ = never).
+    /// Supply stopped at this study time (∞ = never).
     pub removal_study: f64,
 }
 
 impl EstrogenPlan {
     /// Study time at which estrogen support ends for an animal whose study day 0 is at tumor
-    /// time `tau0` (∞ when it never changes; −∞ when absent from the start).
+    /// time `tau0` (∞ when it never changes; −∞ when absent from the start): the rule of
+    /// [`crate::model::estrogen::support_end_study`].
     pub fn end_study(&self, tau0: f64) -> f64 {
-        if !self.ovx {
-            f64::INFINITY
-        } else if !self.pellet {
-            f64::NEG_INFINITY
-        } else {
-            self.removal_study.min(self.exhausted_tumor - tau0)
-        }
+        crate::model::estrogen::support_end_study(
+            self.ovx,
+            self.pellet
+                .then_some((self.exhausted_tumor, self.removal_study)),
+            tau0,
+        )
     }
 }
 
@@ -777,28 +779,20 @@ fn model_plan(growth: &GrowthModel) -> ModelPlan {
     }
 }
 
-/// Estrogen support of the cohort: host ovariectomy, the pellet's exhaustion and removal.
+/// Estrogen support of the cohort: host ovariectomy, and when its supply runs out and is
+/// stopped (the supply's own rule, [`crate::protocol::HormoneSupport`]).
 fn estrogen_plan(x: &Xenograft, c: &Cohort) -> EstrogenPlan {
-    match &c.hormone {
-        Some(h) => EstrogenPlan {
-            pellet: true,
-            ovx: x.animals.ovariectomized,
-            exhausted_tumor: crate::model::estrogen::pellet_exhausted(
-                h.implant_offset_days,
-                h.release_days,
-            ),
-            removal_study: match h.removal {
-                PelletRemoval::AtRandomization => 0.0,
-                PelletRemoval::OnStudyDay(d) => (d.max(0)) as f64,
-                PelletRemoval::Never => f64::INFINITY,
-            },
-        },
-        None => EstrogenPlan {
-            pellet: false,
-            ovx: x.animals.ovariectomized,
-            exhausted_tumor: f64::INFINITY,
-            removal_study: f64::INFINITY,
-        },
+    EstrogenPlan {
+        pellet: c.hormone.is_some(),
+        ovx: x.animals.ovariectomized,
+        exhausted_tumor: c
+            .hormone
+            .as_ref()
+            .map_or(f64::INFINITY, |h| h.exhausted_tumor()),
+        removal_study: c
+            .hormone
+            .as_ref()
+            .map_or(f64::INFINITY, |h| h.removal_study()),
     }
 }
 

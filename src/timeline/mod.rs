@@ -20,7 +20,7 @@ mod xenograft;
 pub use calendar::{Calendar, DayFlag, days_between};
 pub use export::{TIMELINE_CSV_HEADER, ics, markdown, timeline_csv_header, timeline_csv_rows};
 pub use gantt::Gantt;
-pub use resources::{ResourceRow, cells_to_prepare, resources};
+pub use resources::{ResourceRow, body_weight_g, cells_to_prepare, resources};
 pub use workload::{DayLoad, workload};
 
 use crate::protocol::{Body, EventKind, Protocol};
@@ -217,19 +217,68 @@ pub struct Span {
     pub uncertain: Option<(i64, i64)>,
 }
 
-/// One administration record (for drug and vehicle amounts).
+/// One dated administration — a treatment's dose or an item of a cohort's hormone supply —
+/// with what was given then. The timeline's dosing and hormone events are made from the same
+/// occurrences ([`crate::model::schedule`] days and clock times), and `resources.csv` sums
+/// exactly these records: drug amounts are Σ over them, never re-derived from the arms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DoseRecord {
     /// Cohort.
     pub cohort: String,
-    /// Arm.
+    /// Arm ("" for a cohort's hormone supply).
     pub arm: String,
-    /// Agent name.
+    /// Agent name (the hormone supply's name for hormone items).
     pub agent: String,
     /// Study day of the administration.
     pub study_day: i64,
     /// Animals dosed.
     pub animals: u32,
+    /// What each animal was given.
+    pub given: Given,
+}
+
+/// What one administration gives each animal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given {
+    /// Treatment `index` of the arm at its dose: per kg of that day's body weight, or flat
+    /// per animal (the dose unit says which).
+    Treatment {
+        /// Index of the treatment in its arm (a dose change is two treatments).
+        index: usize,
+        /// Dose per administration, in `unit`.
+        dose: f64,
+        /// Dose unit (per kg or per animal).
+        unit: crate::protocol::DoseUnit,
+        /// Route.
+        route: crate::protocol::Route,
+        /// Dosing volume, mL/kg (None: PO gets the default volume, other routes none).
+        volume_ml_per_kg: Option<f64>,
+    },
+    /// A hormone pellet (the first or a replacement).
+    Pellet {
+        /// Hormone per pellet, mg.
+        dose_mg: f64,
+        /// Release duration, days.
+        release_days: f64,
+        /// Days it must support: to the next pellet, or to the removal / end of the study.
+        needed_days: u32,
+        /// A replacement (re-implant) rather than the first pellet.
+        replacement: bool,
+    },
+    /// A hormone injection.
+    Injection {
+        /// Hormone per injection, mg.
+        dose_mg: f64,
+    },
+    /// Fresh bottles of hormone-supplemented drinking water for `days` days.
+    Water {
+        /// Days until the next bottle change (or the stop).
+        days: u32,
+        /// Hormone concentration, µg/mL.
+        concentration_ug_per_ml: f64,
+        /// Water drunk per mouse per day, mL.
+        intake_ml_per_day: f64,
+    },
 }
 
 /// The expanded timeline.

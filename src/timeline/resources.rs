@@ -1,10 +1,8 @@
 //! `resources.csv`: what must be ordered or prepared, with the arithmetic in `details`.
 
-use super::Timeline;
 use super::xenograft::{CohortCounts, cohort_counts, fmt_num};
-use crate::protocol::{
-    Body, Cohort, EventKind, HormoneSupport, PelletRemoval, Protocol, Route, Xenograft,
-};
+use super::{DoseRecord, Given, Timeline};
+use crate::protocol::{Body, Cohort, DoseUnit, EventKind, HormoneKind, Protocol, Route, Xenograft};
 use crate::sim::animals::AnimalPlan;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -170,9 +168,7 @@ fn xenograft(x: &Xenograft, tl: &Timeline) -> Vec<ResourceRow> {
         let k = cohort_counts(plan);
         total_ordered += k.ordered;
         animal_rows(&cx, c, plan, &mut out);
-        if let Some(h) = &c.hormone {
-            out.push(pellet_row(&cx, c, h, k));
-        }
+        hormone_rows(&cx, c, &mut out);
         implantation_rows(c, k, &mut out);
     }
     if x.cohorts.len() > 1 {
@@ -230,39 +226,140 @@ fn animal_rows(cx: &ResCx, c: &Cohort, plan: &AnimalPlan, out: &mut Vec<Resource
     ));
 }
 
-/// Day of the first `kind` event of cohort `cohort` (or of every cohort) in the timeline.
-fn cohort_event_day(tl: &Timeline, kind: EventKind, cohort: &str) -> Option<i64> {
-    tl.events
+/// The hormone supply of cohort `c`, counted from its dated items on the timeline (the dose
+/// records of [`super::xenograft`], made from the supply's one owner
+/// [`crate::protocol::HormoneSupport::items`]): pellets implanted and re-implanted, injections
+/// and the hormone they hold, or supplemented drinking water and its hormone.
+fn hormone_rows(cx: &ResCx, c: &Cohort, out: &mut Vec<ResourceRow>) {
+    let Some(h) = &c.hormone else { return };
+    let x = cx.x;
+    let overage = 1.0 + x.husbandry.drug_overage_fraction.max(0.0);
+    let pct = fmt_num(x.husbandry.drug_overage_fraction.max(0.0) * 100.0);
+    let items: Vec<&DoseRecord> = cx
+        .tl
+        .doses
         .iter()
-        .find(|e| e.kind == kind && e.cohort.as_deref().is_none_or(|n| n == cohort))
-        .map(|e| e.day)
-}
-
-/// Estrogen pellets of cohort `c`: enough per animal to cover implant to removal.
-fn pellet_row(cx: &ResCx, c: &Cohort, h: &HormoneSupport, k: CohortCounts) -> ResourceRow {
-    let tl = cx.tl;
-    // Days the pellet must release: from implant to removal (or the end of the study).
-    let implant = cohort_event_day(tl, EventKind::PelletImplant, &c.name);
-    let removal = match h.removal {
-        PelletRemoval::Never => None,
-        _ => cohort_event_day(tl, EventKind::PelletRemoval, &c.name),
-    };
-    let end = removal.unwrap_or_else(|| tl.last_day());
-    let days = implant.map_or(0, |i| (end - i).max(0));
-    let per_animal = ((days as f64 / h.release_days.max(1.0)).ceil() as u32).max(1);
-    row(
-        format!("estrogen pellets · {}", c.name),
-        f64::from(k.implanted * per_animal),
-        0,
-        "pellets",
-        format!(
-            "{} implanted x {per_animal} pellet(s) each ({} days of support / {}-day release); {}",
-            k.implanted,
-            days,
-            fmt_num(h.release_days),
-            h.name
-        ),
-    )
+        .filter(|d| d.cohort == c.name && d.arm.is_empty())
+        .collect();
+    let total: u64 = items.iter().map(|d| u64::from(d.animals)).sum();
+    match &h.kind {
+        HormoneKind::Pellet {
+            release_days,
+            reimplant_every_days,
+            ..
+        } => {
+            let mut first = 0u64;
+            let mut repl = 0u64;
+            let mut need = 0u32;
+            for d in &items {
+                if let Given::Pellet {
+                    replacement,
+                    needed_days,
+                    ..
+                } = d.given
+                {
+                    if replacement {
+                        repl += u64::from(d.animals);
+                    } else {
+                        first += u64::from(d.animals);
+                    }
+                    need = need.max(needed_days);
+                }
+            }
+            let replacements = match reimplant_every_days {
+                Some(n) => format!(" + {repl} re-implants (every {n} days)"),
+                None => String::new(),
+            };
+            let cover = if f64::from(need) > *release_days {
+                format!(
+                    "the {}-day release covers {} of the {need} days it must support and no re-implant is scheduled (timeline note)",
+                    fmt_num(*release_days),
+                    fmt_num(*release_days)
+                )
+            } else {
+                format!(
+                    "each releases {} days, covering the longest stretch of {need} days to the next pellet or the end of support",
+                    fmt_num(*release_days)
+                )
+            };
+            out.push(row(
+                format!("hormone pellets · {}", c.name),
+                total as f64,
+                0,
+                "pellets",
+                format!(
+                    "{first} implanted{replacements}, counted on the dated timeline; {cover}; {}",
+                    h.name
+                ),
+            ));
+        }
+        HormoneKind::Injection { dose_mg, .. } => {
+            let mg: f64 = items.iter().map(|d| dose_mg * f64::from(d.animals)).sum();
+            out.push(row(
+                format!("hormone injections · {}", c.name),
+                total as f64,
+                0,
+                "injections",
+                format!(
+                    "{} dated injection occasions x the animals on study that day; {}",
+                    items.len(),
+                    h.describe()
+                ),
+            ));
+            out.push(row(
+                format!("{} (hormone) · {}", h.name, c.name),
+                mg * overage,
+                1,
+                "mg",
+                format!(
+                    "{total} injections x {} mg (flat per mouse) = {} mg x {} (overage {pct}%)",
+                    fmt_num(*dose_mg),
+                    crate::output::fmt_f(mg, 1),
+                    fmt_num(overage)
+                ),
+            ));
+        }
+        HormoneKind::DrinkingWater {
+            concentration_ug_per_ml,
+            intake_ml_per_day,
+            ..
+        } => {
+            let animal_days: u64 = items
+                .iter()
+                .map(|d| match d.given {
+                    Given::Water { days, .. } => u64::from(days) * u64::from(d.animals),
+                    _ => 0,
+                })
+                .sum();
+            let ml = animal_days as f64 * intake_ml_per_day.value;
+            out.push(row(
+                format!("hormone drinking water · {}", c.name),
+                ml * overage,
+                0,
+                "mL",
+                format!(
+                    "{animal_days} mouse-days over {} dated bottle changes x {} mL/day ({}) = {} mL x {} (overage {pct}%); {}",
+                    items.len(),
+                    fmt_num(intake_ml_per_day.value),
+                    intake_ml_per_day.source,
+                    crate::output::fmt_f(ml, 0),
+                    fmt_num(overage),
+                    h.name
+                ),
+            ));
+            out.push(row(
+                format!("{} (hormone) · {}", h.name, c.name),
+                ml * overage * concentration_ug_per_ml / 1000.0,
+                1,
+                "mg",
+                format!(
+                    "{} mL x {} ug/mL",
+                    crate::output::fmt_f(ml * overage, 0),
+                    fmt_num(*concentration_ug_per_ml)
+                ),
+            ));
+        }
+    }
 }
 
 /// Cells to prepare for implanting `implanted` animals of cohort `c` (cells per animal ×
@@ -308,48 +405,108 @@ fn implantation_rows(c: &Cohort, k: CohortCounts, out: &mut Vec<ResourceRow>) {
     }
 }
 
-/// One agent's use summed over every administration of the timeline.
+/// Body weight (g) on study day `study_day` of the planning trajectory — the typical weight
+/// at randomization plus the daily gain (at least 1 g) — on which per-kg doses and dosing
+/// volumes are computed.
+pub fn body_weight_g(x: &Xenograft, study_day: i64) -> f64 {
+    (x.animals.body_weight_g.value + x.animals.weight_gain_g_per_day.value * study_day as f64)
+        .max(1.0)
+}
+
+/// Administrations of one agent at one dose (a dose change makes two levels).
+struct DoseLevel {
+    dose: f64,
+    unit: DoseUnit,
+    administrations: u64,
+    mg: f64,
+}
+
+/// One agent's use summed over every dated administration of the timeline.
 #[derive(Default)]
 struct AgentUse {
     mg: f64,
     ml: f64,
     administrations: u64,
+    /// Its doses in order of first use.
+    levels: Vec<DoseLevel>,
     /// Dosing volumes, as `"{mL/kg} mL/kg {route}"`.
     volumes: BTreeSet<String>,
 }
 
-/// Drug and dosing-solution use per agent (by name) from every dose record on the
-/// body-weight trajectory, and the administrations without a dosing volume.
+/// Drug and dosing-solution use per agent (by name): Σ over the timeline's dose records of
+/// the dose given in that administration — per kg × the body weight on its study day
+/// ([`body_weight_g`]), or flat per animal — × the animals dosed; and the administrations
+/// without a dosing volume.
 fn agent_use(x: &Xenograft, tl: &Timeline) -> (BTreeMap<String, AgentUse>, BTreeSet<String>) {
-    let bw0 = x.animals.body_weight_g.value;
-    let gain = x.animals.weight_gain_g_per_day.value;
     let mut per_agent: BTreeMap<String, AgentUse> = BTreeMap::new();
     let mut no_volume: BTreeSet<String> = BTreeSet::new();
     for d in &tl.doses {
-        let Some(t) = x
-            .cohort(&d.cohort)
-            .and_then(|c| c.arms.iter().find(|a| a.name == d.arm))
-            .and_then(|a| a.treatments.iter().find(|t| t.agent == d.agent))
+        let Given::Treatment {
+            dose,
+            unit,
+            route,
+            volume_ml_per_kg,
+            ..
+        } = d.given
         else {
             continue;
         };
-        let bw = (bw0 + gain * d.study_day as f64).max(1.0);
-        let mg = t.unit.mg_per_animal(t.dose, bw) * f64::from(d.animals);
-        let ml_per_kg = t
-            .volume_ml_per_kg
-            .or((t.route == Route::Po).then_some(DEFAULT_PO_ML_PER_KG));
+        let bw = body_weight_g(x, d.study_day);
+        let n = f64::from(d.animals);
+        let mg = unit.mg_per_animal(dose, bw) * n;
+        let ml_per_kg = volume_ml_per_kg.or((route == Route::Po).then_some(DEFAULT_PO_ML_PER_KG));
         let e = per_agent.entry(d.agent.clone()).or_default();
         e.mg += mg;
         e.administrations += u64::from(d.animals);
+        match e
+            .levels
+            .iter_mut()
+            .find(|l| l.dose == dose && l.unit == unit)
+        {
+            Some(l) => {
+                l.administrations += u64::from(d.animals);
+                l.mg += mg;
+            }
+            None => e.levels.push(DoseLevel {
+                dose,
+                unit,
+                administrations: u64::from(d.animals),
+                mg,
+            }),
+        }
         if let Some(v) = ml_per_kg {
-            e.ml += v * bw / 1000.0 * f64::from(d.animals);
+            e.ml += v * bw / 1000.0 * n;
             e.volumes
-                .insert(format!("{} mL/kg {}", fmt_num(v), t.route.as_str()));
+                .insert(format!("{} mL/kg {}", fmt_num(v), route.as_str()));
         } else {
-            no_volume.insert(format!("{} ({})", d.agent, t.route.as_str()));
+            no_volume.insert(format!("{} ({})", d.agent, route.as_str()));
         }
     }
     (per_agent, no_volume)
+}
+
+/// How an agent's amount was summed, level by level: which rule applied (per kg × the body
+/// weight on the day, or a flat per-mouse dose), the administrations and the amount of each.
+fn amount_rule(u: &AgentUse, traj: &str) -> String {
+    let levels: Vec<String> = u
+        .levels
+        .iter()
+        .map(|l| {
+            let rule = if l.unit.per_kg() {
+                format!("x body weight on the day ({traj})")
+            } else {
+                "per mouse (flat dose, not scaled by body weight)".to_string()
+            };
+            format!(
+                "{} x {} {} {rule} = {} mg",
+                l.administrations,
+                fmt_num(l.dose),
+                l.unit.as_str(),
+                crate::output::fmt_f(l.mg, 1)
+            )
+        })
+        .collect();
+    levels.join(" + ")
 }
 
 /// Drugs, dosing solutions and the total vehicle volume, with the drug overage.
@@ -369,15 +526,22 @@ fn drug_rows(cx: &ResCx, out: &mut Vec<ResourceRow>) {
         let (mg, ml, n) = (u.mg, u.ml, u.administrations);
         let is_vehicle = x.agent(agent).is_some_and(|a| a.vehicle);
         if !is_vehicle && mg > 0.0 {
+            let sum = if u.levels.len() > 1 {
+                format!("; sum {} mg", crate::output::fmt_f(mg, 1))
+            } else {
+                String::new()
+            };
             out.push(row(
                 format!("{agent} (drug)"),
                 mg * overage,
                 1,
                 "mg",
                 format!(
-                    "{} administrations, dose x {traj}: {} mg x {} (overage {}%)",
-                    n,
-                    crate::output::fmt_f(mg, 1),
+                    "{n} dated administrations: {}{sum}; x {} (overage {}%)",
+                    amount_rule(
+                        u,
+                        &format!("{} g at day 0 + {} g/day", fmt_num(bw0), fmt_num(gain))
+                    ),
                     fmt_num(overage),
                     fmt_num(x.husbandry.drug_overage_fraction * 100.0)
                 ),

@@ -165,12 +165,12 @@ pub struct Occurrence {
 /// Occurrences of `sched` inside a phase starting on `phase_start` and lasting `phase_len`
 /// days.
 ///
-/// Weekend policy: daily schedules never move (daily dosing stays daily; the events are
-/// flagged). Under `shift`, one-off events move to the next working day; every-N-day series
-/// roll forward so the next occurrence is N days after the one actually done (spacing is
-/// kept, e.g. Q3D calipers never come closer than 3 days); named-weekday series move single
-/// occurrences to the next working day and drop one that would reach the next scheduled
-/// occurrence (reported in `merged`).
+/// Weekend policy: daily schedules and dosing cycles never move (daily dosing stays daily, a
+/// 5on2off cycle keeps counting from the first dose; the events are flagged). Under `shift`,
+/// one-off events move to the next working day; every-N-day series roll forward so the next
+/// occurrence is N days after the one actually done (spacing is kept, e.g. Q3D calipers never
+/// come closer than 3 days); named-weekday series move single occurrences to the next working
+/// day and drop one that would reach the next scheduled occurrence (reported in `merged`).
 pub fn occurrences(
     cal: &Calendar,
     sched: &Schedule,
@@ -230,7 +230,8 @@ fn placed(
     };
     match &sched.frequency {
         Frequency::Once => days.extend(planned.iter().map(|&d| mv(d))),
-        Frequency::Daily { .. } | Frequency::EveryNDays { n: 0 | 1 } => {
+        // Daily dosing and dosing cycles (counted from the first dose) never move.
+        Frequency::Daily { .. } | Frequency::Cycle { .. } | Frequency::EveryNDays { n: 0 | 1 } => {
             days.extend(planned.iter().map(|&d| (d, None)));
         }
         Frequency::EveryNDays { n } => {

@@ -3,11 +3,11 @@
 
 use super::schedule::{Layout, Occurrence, dose_occurrences, occurrences};
 use super::{
-    DoseRecord, EPOCH, Estimates, Event, Options, Span, SpanKind, Timeline, TimelineError,
+    DoseRecord, EPOCH, Estimates, Event, Given, Options, Span, SpanKind, Timeline, TimelineError,
 };
 use crate::protocol::{
-    Cohort, EventKind, HormoneSupport, MeasurementKind, PelletRemoval, Protocol, Schedule, Scope,
-    Step, Xenograft,
+    Cohort, EventKind, HormoneKind, HormoneSupport, MeasurementKind, PelletRemoval, Protocol,
+    Schedule, Scope, Step, Xenograft,
 };
 use crate::sim::animals::{AnimalPlan, protocol_plans};
 
@@ -370,7 +370,7 @@ fn cohort_events(ctx: &mut Ctx, tl: &mut Timeline, ci: usize, names: &PhaseNames
     };
     let implant_day = implantation(ctx, tl, &cc);
     if let Some(h) = &cc.cohort.hormone {
-        pellet_events(ctx, tl, &cc, h, implant_day);
+        hormone_events(ctx, tl, &cc, h, implant_day);
     }
     if !ctx.has_step(EventKind::Randomization, &cc.cohort.name) {
         randomization(ctx, tl, &cc, &names.day0);
@@ -446,9 +446,13 @@ fn implantation(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) -> i64 {
     o.day
 }
 
-/// Estrogen pellet implant (offset from implantation) and removal (at randomization or on
-/// a study day), each unless a protocol step covers it.
-fn pellet_events(
+/// The cohort's hormone supply, dated from its one owner ([`HormoneSupport::items`]): the
+/// first pellet and its re-implants, every injection, or each bottle change, from the day
+/// `implant-offset-days` after the tumor implantation until the supply stops (the removal
+/// day, or the end of the cohort's study), each with its dose record for resources; then the
+/// pellet removal (or the switch back to plain water). A single pellet that must support
+/// longer than it releases is noted.
+fn hormone_events(
     ctx: &mut Ctx,
     tl: &mut Timeline,
     cc: &CohortCx,
@@ -456,45 +460,152 @@ fn pellet_events(
     implant_day: i64,
 ) {
     let layout = &cc.layout;
-    if !ctx.has_step(EventKind::PelletImplant, &cc.cohort.name) {
-        let d = implant_day + i64::from(h.implant_offset_days);
-        let o = once_shifted(&ctx.options.calendar, d);
+    let end = layout.phases.last().map_or(layout.day0, |p| p.end());
+    let stop_day = match h.removal {
+        PelletRemoval::AtRandomization => Some(layout.day0),
+        PelletRemoval::OnStudyDay(s) => Some(layout.day0 + i64::from(s)),
+        PelletRemoval::Never => None,
+    };
+    let stop = stop_day.unwrap_or(end).min(end);
+    let cal = &ctx.options.calendar;
+    for item in h.items(stop - implant_day) {
+        let planned = implant_day + item.day;
+        // Pellets and bottles are one-off procedures (moved to a working day under `shift`);
+        // injections keep their schedule, as daily dosing does.
+        let o = match (&h.kind, item.time) {
+            (HormoneKind::Injection { .. }, time) => Occurrence {
+                time,
+                ..once(planned)
+            },
+            _ => once_shifted(cal, planned),
+        };
         let phase = layout.phase_at(o.day);
-        let details = format!(
-            "{} ({} mg, {}-day release)",
-            h.name, h.dose_mg, h.release_days
-        );
+        let (kind, label, given) = match &h.kind {
+            HormoneKind::Pellet {
+                dose_mg,
+                release_days,
+                ..
+            } => (
+                EventKind::PelletImplant,
+                if item.first {
+                    "hormone pellet implant"
+                } else {
+                    "hormone pellet re-implant"
+                },
+                Given::Pellet {
+                    dose_mg: *dose_mg,
+                    release_days: *release_days,
+                    needed_days: item.covers_days,
+                    replacement: !item.first,
+                },
+            ),
+            HormoneKind::Injection { dose_mg, .. } => (
+                EventKind::HormoneSupply,
+                "hormone injection",
+                Given::Injection { dose_mg: *dose_mg },
+            ),
+            HormoneKind::DrinkingWater {
+                concentration_ug_per_ml,
+                intake_ml_per_day,
+                ..
+            } => (
+                EventKind::HormoneSupply,
+                if item.first {
+                    "hormone drinking water: start"
+                } else {
+                    "hormone drinking water: fresh bottles"
+                },
+                Given::Water {
+                    days: item.covers_days,
+                    concentration_ug_per_ml: *concentration_ug_per_ml,
+                    intake_ml_per_day: intake_ml_per_day.value,
+                },
+            ),
+        };
+        let animals = ctx.animals(cc.ci, &phase, &kind);
+        let details = format!("{}: {}", h.name, h.describe());
         let spec = EventSpec {
             phase: &phase,
-            kind: EventKind::PelletImplant,
-            label: "estrogen pellet implant",
+            kind: kind.clone(),
+            label,
             arm: None,
-            animals: cc.counts.implanted,
+            animals,
             details: &details,
-            series: cc.tag("pellet"),
+            series: cc.tag("hormone"),
+        };
+        tl.doses.push(DoseRecord {
+            cohort: cc.cohort.name.clone(),
+            arm: String::new(),
+            agent: h.name.clone(),
+            study_day: o.day - layout.day0,
+            animals,
+            given,
+        });
+        ctx.push(tl, Some(cc.ci), &o, &spec);
+    }
+    note_pellet_running_out(
+        tl,
+        cc,
+        h,
+        implant_day,
+        (stop, stop_day.is_some_and(|d| d <= end)),
+    );
+    if let Some(d) = stop_day
+        && !matches!(h.kind, HormoneKind::Injection { .. })
+    {
+        let o = once_shifted(cal, d);
+        let phase = layout.phase_at(o.day);
+        let (kind, label) = match h.kind {
+            HormoneKind::DrinkingWater { .. } => {
+                (EventKind::HormoneSupply, "hormone drinking water: stop")
+            }
+            _ => (EventKind::PelletRemoval, "hormone pellet removal"),
+        };
+        let spec = EventSpec {
+            phase: &phase,
+            kind,
+            label,
+            arm: None,
+            animals: cc.counts.enrolled,
+            details: &h.name,
+            series: cc.tag("hormone"),
         };
         ctx.push(tl, Some(cc.ci), &o, &spec);
     }
-    if !ctx.has_step(EventKind::PelletRemoval, &cc.cohort.name) {
-        let d = match h.removal {
-            PelletRemoval::AtRandomization => Some(layout.day0),
-            PelletRemoval::OnStudyDay(s) => Some(layout.day0 + i64::from(s)),
-            PelletRemoval::Never => None,
+}
+
+/// A single pellet (no re-implant) that runs out before `stop` (the removal when `removed`,
+/// else the end of the study) is noted: the simulated tumors lose estrogen then.
+fn note_pellet_running_out(
+    tl: &mut Timeline,
+    cc: &CohortCx,
+    h: &HormoneSupport,
+    implant_day: i64,
+    (stop, removed): (i64, bool),
+) {
+    let HormoneKind::Pellet {
+        release_days,
+        reimplant_every_days: None,
+        ..
+    } = &h.kind
+    else {
+        return;
+    };
+    let runs_out = implant_day as f64 + h.exhausted_tumor();
+    if runs_out < stop as f64 {
+        let what = if removed {
+            "its removal"
+        } else {
+            "the end of the study"
         };
-        if let Some(d) = d {
-            let o = once_shifted(&ctx.options.calendar, d);
-            let phase = layout.phase_at(o.day);
-            let spec = EventSpec {
-                phase: &phase,
-                kind: EventKind::PelletRemoval,
-                label: "estrogen pellet removal",
-                arm: None,
-                animals: cc.counts.enrolled,
-                details: &h.name,
-                series: cc.tag("pellet"),
-            };
-            ctx.push(tl, Some(cc.ci), &o, &spec);
-        }
+        tl.notes.push(format!(
+            "cohort `{}`: the {}-day pellet ({}) runs out on study day {} ({} days before {what}) and no re-implant is scheduled: growth without estrogen follows (set `reimplant-every-days` in [cohorts.hormone]; the design check weighs it against the cohort's growth without estrogen)",
+            cc.cohort.name,
+            fmt_num(*release_days),
+            h.name,
+            fmt_num((runs_out - cc.layout.day0 as f64).floor()),
+            fmt_num((stop as f64 - runs_out).ceil())
+        ));
     }
 }
 
@@ -561,7 +672,7 @@ fn dosing(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) {
     for (ai, arm) in cc.cohort.arms.iter().enumerate() {
         // Randomized animals (n ÷ (1 − attrition)) are dosed.
         let animals = ctx.arm_enrolled[cc.ci][ai];
-        for t in &arm.treatments {
+        for (index, t) in arm.treatments.iter().enumerate() {
             let label = if x.agent(&t.agent).is_some_and(|a| a.vehicle) || t.dose <= 0.0 {
                 format!("dosing: {} {}", t.agent, t.route.as_str())
             } else {
@@ -603,6 +714,13 @@ fn dosing(ctx: &mut Ctx, tl: &mut Timeline, cc: &CohortCx) {
                     agent: t.agent.clone(),
                     study_day: o.day - cc.layout.day0,
                     animals,
+                    given: Given::Treatment {
+                        index,
+                        dose: t.dose,
+                        unit: t.unit,
+                        route: t.route,
+                        volume_ml_per_kg: t.volume_ml_per_kg,
+                    },
                 });
                 ctx.push(tl, Some(cc.ci), &o, &spec);
             }

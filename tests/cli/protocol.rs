@@ -68,6 +68,18 @@ const PINNED: &[(&str, &[&str])] = &[
         &[r#"53:35: error: give either `cv` (log-normal) or `sd` (normal), not both"#],
     ),
     (
+        "cycle_malformed",
+        &[
+            r#"70:86: error: unknown frequency `5on2of-bid`: a dosing cycle is written <N>on<M>off — N dosing days then M days off, counted from the first dose (5on2off, 4on3off, 21on7off for "3 weeks on, 1 off") — optionally followed by -bid, -tid or -qid"#,
+        ],
+    ),
+    (
+        "cycle_without_days_off",
+        &[
+            r#"70:86: error: dosing cycle `5on0off` has no day off, which is dosing every day: write "qd" (or "bid", "tid", "qid")"#,
+        ],
+    ),
+    (
         "derivation_missing_section",
         &[
             r#"95:2: error: unknown key `kultur` at top level; did you mean `culture`?"#,
@@ -123,6 +135,24 @@ const PINNED: &[(&str, &[&str])] = &[
     (
         "growth_missing_param",
         &[r#"51:9: error: growth model `logistic` needs `capacity-mm3`"#],
+    ),
+    (
+        "hormone_after_cells",
+        &[
+            r#"54:23: error: `implant-offset-days` = 3 starts the estrogen supply after the cells, which the simulator does not model (tumors are grown under support from implantation): give it on or before the day of the cells (≤ 0, e.g. -1)"#,
+        ],
+    ),
+    (
+        "hormone_key_of_other_kind",
+        &[
+            r#"54:1: error: `release-days` is for kind = "pellet"; this supply is kind = "injection" (remove it or change `kind`)"#,
+        ],
+    ),
+    (
+        "hormone_reimplant_gap",
+        &[
+            r#"54:24: error: a pellet re-implanted every 90 days with a 60-day release leaves the tumors without estrogen for 30 days before each replacement; re-implant at most every 60 days"#,
+        ],
     ),
     (
         "huge_value",
@@ -187,6 +217,12 @@ const PINNED: &[(&str, &[&str])] = &[
         "observer_bias_minus_one",
         &[
             r#"90:27: error: `observer-bias` must be > -1 and ≤ 1 (a fraction of the true volume), got -1: −1 reads every tumor as 0 mm³, and a reading more than twice the true volume is a wrong formula or unit, not an observer's bias"#,
+        ],
+    ),
+    (
+        "pellet_step_in_xenograft",
+        &[
+            r#"24:8: error: step kind `pellet-implant`: in a xenograft protocol hormone pellets are dated from each cohort's [cohorts.hormone] (`implant-offset-days`, `reimplant-every-days`, `removal`), which the simulator and resources read too (cohorts with one: MCF-7); remove this step"#,
         ],
     ),
     (
@@ -882,7 +918,22 @@ fn bundled_protocols_validate_against_the_schema_output() {
         assert!(!validator.is_valid(&bad), "schema accepts {new:?}");
     }
     for f in [
-        "once", "qd", "daily", "bid", "tid", "qid", "q3d", "q10d", "qw", "weekly", "q2w",
+        "once",
+        "qd",
+        "daily",
+        "bid",
+        "tid",
+        "qid",
+        "q3d",
+        "q10d",
+        "qw",
+        "weekly",
+        "q2w",
+        "5on2off",
+        "4on3off",
+        "21on7off",
+        "5on2off-bid",
+        "5on2off bid",
     ] {
         let text = tamr.replacen("frequency = \"qw\"", &format!("frequency = \"{f}\""), 1);
         assert!(validator.is_valid(&as_json(&text)), "schema rejects {f}");

@@ -417,3 +417,131 @@ fn timeline_campaign_with_bad_links_fails_with_positions() {
         "{e}"
     );
 }
+
+/// The quantity of `item` in a `resources.csv`.
+fn resource(out: &Path, item: &str) -> String {
+    csv_rows(&out.join("resources.csv"))
+        .into_iter()
+        .find(|r| r[0] == item)
+        .unwrap_or_else(|| panic!("no `{item}` in resources.csv"))[1]
+        .clone()
+}
+
+/// The bundled Long et al. 2002 study (issue 17): its drug amounts equal the sum over the
+/// dated administrations, computed here twice — from the protocol's arithmetic (11 randomized
+/// per arm; letrozole 10 µg/day on days 0–83 then 100 µg/day on days 84–258 in its own arm,
+/// 10 µg/day for 259 days with tamoxifen; tamoxifen 100 µg/day in two arms) and from the
+/// dosing rows of timeline.csv — and its androstenedione from the dated injection rows.
+#[test]
+fn letrozole_mcf7ca_drugs_are_the_sum_over_dated_administrations() {
+    let out = run_timeline(
+        "timeline_letrozole",
+        "protocols/letrozole_mcf7ca_long2002.toml",
+        &[],
+    );
+    let rows = csv_rows(&out.join("timeline.csv"));
+    // From the protocol, flat µg per mouse (no body weight), × 1.2 overage.
+    let letrozole_mg = 11.0 * (84.0 * 0.010 + 175.0 * 0.100) + 11.0 * 259.0 * 0.010;
+    let tamoxifen_mg = 2.0 * 11.0 * 259.0 * 0.100;
+    assert_eq!(
+        resource(&out, "letrozole (drug)"),
+        format!("{:.1}", letrozole_mg * 1.2)
+    );
+    assert_eq!(
+        resource(&out, "tamoxifen (drug)"),
+        format!("{:.1}", tamoxifen_mg * 1.2)
+    );
+    // From the dated rows: "dosing: <agent> <dose> ug sc" × animals.
+    let dated = |agent: &str| -> f64 {
+        rows.iter()
+            .filter(|r| r[9] == "dosing")
+            .filter_map(|r| {
+                let rest = r[3].strip_prefix(&format!("dosing: {agent} "))?;
+                let ug: f64 = rest.strip_suffix(" ug sc")?.parse().ok()?;
+                Some(ug / 1000.0 * r[5].parse::<f64>().ok()?)
+            })
+            .sum()
+    };
+    assert!(
+        (dated("letrozole") - letrozole_mg).abs() < 1e-9,
+        "{}",
+        dated("letrozole")
+    );
+    assert!((dated("tamoxifen") - tamoxifen_mg).abs() < 1e-9);
+    let text = std::fs::read_to_string(out.join("resources.csv")).expect("resources");
+    // Both dose levels, each with its rule: 11 × (84 + 259) at 10 µg, 11 × 175 at 100 µg.
+    assert!(
+        text.contains("3773 x 10 ug per mouse (flat dose, not scaled by body weight) = 37.7 mg")
+            && text.contains(
+                "1925 x 100 ug per mouse (flat dose, not scaled by body weight) = 192.5 mg"
+            ),
+        "{text}"
+    );
+    // Androstenedione 0.1 mg/day s.c.: one injection per animal per dated row, from the day
+    // of the cells to the end of the study.
+    let inj: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[3] == "hormone injection")
+        .collect();
+    let injections: f64 = inj
+        .iter()
+        .map(|r| r[5].parse::<f64>().expect("animals"))
+        .sum();
+    assert_eq!(
+        resource(&out, "hormone injections · MCF-7Ca"),
+        format!("{injections:.0}")
+    );
+    assert_eq!(
+        resource(&out, "androstenedione 0.1 mg/day s.c. (hormone) · MCF-7Ca"),
+        format!("{:.1}", injections * 0.1 * 1.2)
+    );
+    let first = inj.first().expect("injections");
+    let implant = rows
+        .iter()
+        .find(|r| r[9] == "implantation")
+        .expect("implantation");
+    assert_eq!(first[0], implant[0], "injections start with the cells");
+    assert_eq!(
+        inj.last().expect("last")[1],
+        "258",
+        "and run to the end of treatment"
+    );
+}
+
+/// The imlunestrant panel (issue 17): E2 pellets are dated and ordered for exactly the four
+/// cell-line cohorts with a `[cohorts.hormone]`, re-implanted, and never for the PDX.
+#[test]
+fn imlunestrant_pellets_are_ordered_for_the_mice_that_get_them() {
+    let out = run_timeline(
+        "timeline_imlunestrant",
+        "protocols/imlunestrant_xenograft_panel.toml",
+        &[],
+    );
+    let rows = csv_rows(&out.join("timeline.csv"));
+    for c in ["MCF7", "T47D", "ZR-75-1", "HCC1428"] {
+        let pellets: u32 = rows
+            .iter()
+            .filter(|r| r[9] == "pellet-implant" && r[8] == c)
+            .map(|r| r[5].parse::<u32>().expect("animals"))
+            .sum();
+        assert!(pellets > 0, "{c}");
+        assert_eq!(
+            resource(&out, &format!("hormone pellets · {c}")),
+            pellets.to_string()
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r[3] == "hormone pellet re-implant" && r[8] == c),
+            "{c}: re-implanted"
+        );
+    }
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r[8] == "ESR1-Y537S PDX"
+                && (r[9] == "pellet-implant" || r[9] == "pellet-removal")),
+        "no pellets for the PDX"
+    );
+    let res = std::fs::read_to_string(out.join("resources.csv")).expect("resources");
+    assert!(!res.contains("pellets · ESR1-Y537S PDX"), "{res}");
+}

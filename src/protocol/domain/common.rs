@@ -252,6 +252,9 @@ pub enum EventKind {
     PelletImplant,
     /// Pellet removal.
     PelletRemoval,
+    /// A hormone injection or a bottle of hormone-supplemented drinking water (generated from
+    /// a cohort's hormone supply; not a step kind).
+    HormoneSupply,
     /// Tumor cell / fragment implantation.
     Implantation,
     /// Randomization into arms.
@@ -287,6 +290,7 @@ impl EventKind {
             EventKind::Arrival => "arrival",
             EventKind::PelletImplant => "pellet-implant",
             EventKind::PelletRemoval => "pellet-removal",
+            EventKind::HormoneSupply => "hormone-supply",
             EventKind::Implantation => "implantation",
             EventKind::Randomization => "randomization",
             EventKind::Dosing => "dosing",

@@ -141,22 +141,204 @@ pub struct Implantation {
     pub animals: Option<u32>,
 }
 
-/// Hormone support (slow-release estrogen pellet).
+/// Estrogen support of a cohort: what is given (a slow-release pellet, injections, or
+/// hormone in the drinking water), from when, and when it stops.
+///
+/// The one owner of its dated items ([`HormoneSupport::items`]: implants, re-implants,
+/// injections, bottle changes) and of when support ends ([`HormoneSupport::exhausted_tumor`],
+/// [`HormoneSupport::removal_study`], combined by [`crate::model::estrogen`]): the simulator's
+/// estrogen state, the timeline's events, `resources.csv`, `check`'s reachability of the
+/// enrollment window and the design check all read these.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HormoneSupport {
     /// Description, e.g. "17β-estradiol 0.72 mg 60-day release pellet".
     pub name: String,
-    /// Pellet dose, mg.
-    pub dose_mg: f64,
-    /// Release duration, days.
-    pub release_days: f64,
-    /// Day offset of implantation relative to the tumor implantation (e.g. −1).
+    /// What is given.
+    pub kind: HormoneKind,
+    /// Day of the first pellet, injection or supplemented water relative to the tumor
+    /// implantation (≤ 0: support is in place when the cells go in, as the simulator assumes).
     pub implant_offset_days: i32,
-    /// When the pellet is removed.
+    /// When the supply stops: the pellet comes out, injections stop, plain water again.
     pub removal: PelletRemoval,
 }
 
-/// When the estrogen pellet comes out.
+/// The kind of estrogen supply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HormoneKind {
+    /// A slow-release pellet: support while it releases; with `reimplant_every_days` a fresh
+    /// pellet goes in every N ≤ release days from the first, until the removal (or the end
+    /// of the study), so support never lapses.
+    Pellet {
+        /// Hormone per pellet, mg.
+        dose_mg: f64,
+        /// Release duration, days.
+        release_days: f64,
+        /// A replacement pellet every N days (N ≤ `release_days`); `None` = one pellet.
+        reimplant_every_days: Option<u32>,
+    },
+    /// Injections on a schedule from the first one (daily androstenedione 0.1 mg s.c. for
+    /// MCF-7Ca, Long et al. 2002 Clin Cancer Res 8:2378): support while they continue.
+    Injection {
+        /// Hormone per injection, mg.
+        dose_mg: f64,
+        /// Route.
+        route: Route,
+        /// Recurrence from the first injection (qd, bid, tid, qid or q<N>d).
+        schedule: Schedule,
+    },
+    /// Hormone in the drinking water: support while it is supplied.
+    DrinkingWater {
+        /// Hormone concentration, µg/mL.
+        concentration_ug_per_ml: f64,
+        /// Water drunk per mouse per day, mL.
+        intake_ml_per_day: Sourced,
+        /// Fresh bottles every N days.
+        change_every_days: u32,
+    },
+}
+
+impl HormoneKind {
+    /// File spelling (`pellet`, `injection`, `drinking-water`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HormoneKind::Pellet { .. } => "pellet",
+            HormoneKind::Injection { .. } => "injection",
+            HormoneKind::DrinkingWater { .. } => "drinking-water",
+        }
+    }
+}
+
+/// One dated item of a hormone supply, from [`HormoneSupport::items`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupplyItem {
+    /// Day relative to the tumor implantation.
+    pub day: i64,
+    /// Clock time (injections).
+    pub time: Option<jiff::civil::Time>,
+    /// Days this item must cover: to the next item, or to the stop for the last one.
+    pub covers_days: u32,
+    /// The first item (a replacement pellet or a later injection otherwise).
+    pub first: bool,
+}
+
+impl HormoneSupport {
+    /// Recurrence of the supply's items from the first one: one pellet or a re-implant
+    /// every N days, the injection schedule, or a bottle change every N days.
+    pub fn schedule(&self) -> Schedule {
+        let every = |n: u32| Schedule {
+            frequency: crate::model::schedule::Frequency::EveryNDays { n: n.max(1) },
+            start_day: 0,
+            end_day: None,
+            times: Vec::new(),
+        };
+        match &self.kind {
+            HormoneKind::Pellet {
+                reimplant_every_days: Some(n),
+                ..
+            } => every(*n),
+            HormoneKind::Pellet { .. } => Schedule::once(0),
+            HormoneKind::Injection { schedule, .. } => schedule.clone(),
+            HormoneKind::DrinkingWater {
+                change_every_days, ..
+            } => every(*change_every_days),
+        }
+    }
+
+    /// The dated items from the first one (day `implant_offset_days`) up to `stop` (days
+    /// relative to the tumor implantation, exclusive; at least the first item is given):
+    /// days from [`crate::model::schedule::planned_days`], injection clock times from
+    /// [`crate::model::schedule::dose_times`] — the rules every dosing schedule follows.
+    pub fn items(&self, stop: i64) -> Vec<SupplyItem> {
+        use crate::model::schedule::{dose_times, planned_days};
+        let start = i64::from(self.implant_offset_days);
+        let len = u32::try_from((stop - start).max(1)).unwrap_or(u32::MAX);
+        let sched = self.schedule();
+        let days = planned_days(&sched, len, false, 0);
+        let times: Vec<Option<jiff::civil::Time>> = match self.kind {
+            HormoneKind::Injection { .. } => dose_times(&sched).into_iter().map(Some).collect(),
+            _ => vec![None],
+        };
+        let mut out = Vec::with_capacity(days.len() * times.len());
+        for (i, &d) in days.iter().enumerate() {
+            let next = days.get(i + 1).copied().unwrap_or(len);
+            for (j, &time) in times.iter().enumerate() {
+                out.push(SupplyItem {
+                    day: start + i64::from(d),
+                    time,
+                    covers_days: next - d,
+                    first: i == 0 && j == 0,
+                });
+            }
+        }
+        out
+    }
+
+    /// Tumor time (days after the tumor implantation) at which support runs out if the
+    /// supply is never stopped: the release end of a single pellet
+    /// ([`crate::model::estrogen::pellet_exhausted`]); ∞ with re-implants, injections or
+    /// drinking water (they continue until the removal).
+    pub fn exhausted_tumor(&self) -> f64 {
+        match &self.kind {
+            HormoneKind::Pellet {
+                release_days,
+                reimplant_every_days: None,
+                ..
+            } => crate::model::estrogen::pellet_exhausted(self.implant_offset_days, *release_days),
+            _ => f64::INFINITY,
+        }
+    }
+
+    /// Study time at which the supply is stopped (0 at randomization, ∞ never).
+    pub fn removal_study(&self) -> f64 {
+        match self.removal {
+            PelletRemoval::AtRandomization => 0.0,
+            PelletRemoval::OnStudyDay(d) => f64::from(d.max(0)),
+            PelletRemoval::Never => f64::INFINITY,
+        }
+    }
+
+    /// What is given, in words (`show`, timeline details).
+    pub fn describe(&self) -> String {
+        let num = crate::output::fmt_value;
+        let start = format!("from day {} vs the cells", self.implant_offset_days);
+        match &self.kind {
+            HormoneKind::Pellet {
+                dose_mg,
+                release_days,
+                reimplant_every_days,
+            } => format!(
+                "pellet {} mg, {}-day release, implanted {start}{}",
+                num(*dose_mg),
+                num(*release_days),
+                reimplant_every_days
+                    .map(|n| format!(", re-implanted every {n} days"))
+                    .unwrap_or_default()
+            ),
+            HormoneKind::Injection {
+                dose_mg,
+                route,
+                schedule,
+            } => format!(
+                "injection {} mg {} {} {start}",
+                num(*dose_mg),
+                route.as_str(),
+                schedule.frequency.label()
+            ),
+            HormoneKind::DrinkingWater {
+                concentration_ug_per_ml,
+                intake_ml_per_day,
+                change_every_days,
+            } => format!(
+                "drinking water {} ug/mL ({} mL/day per mouse), fresh bottles every {change_every_days} days {start}",
+                num(*concentration_ug_per_ml),
+                num(intake_ml_per_day.value)
+            ),
+        }
+    }
+}
+
+/// When the estrogen supply stops (the pellet comes out, injections or supplemented water
+/// stop).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PelletRemoval {
     /// At randomization (start of the day-0 phase).
@@ -168,7 +350,7 @@ pub enum PelletRemoval {
 }
 
 impl PelletRemoval {
-    /// When the pellet comes out, in words (`show` and the report print it).
+    /// When the supply stops, in words (`show` and the report print it).
     pub fn describe(&self) -> String {
         match self {
             PelletRemoval::AtRandomization => "removed at randomization".into(),
@@ -332,6 +514,11 @@ impl DoseUnit {
             DoseUnit::MgPerAnimal => "mg",
             DoseUnit::UgPerAnimal => "ug",
         }
+    }
+    /// True for doses per kg of body weight (scaled by each animal's weight on the day);
+    /// false for flat per-animal doses.
+    pub fn per_kg(self) -> bool {
+        matches!(self, DoseUnit::MgPerKg | DoseUnit::UgPerKg)
     }
     /// Amount in mg given to an animal of `body_weight_g` grams per administration.
     pub fn mg_per_animal(self, dose: f64, body_weight_g: f64) -> f64 {

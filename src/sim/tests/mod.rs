@@ -237,6 +237,90 @@ fn parental_mcf7_stops_growing_after_pellet_removal() {
     }
 }
 
+/// The simulated tumors have estrogen while the supply is active and not after: injections
+/// stopped on study day 14, a single 60-day pellet that runs out, the same pellet re-implanted
+/// every 56 days, and drinking water kept to the end (parental-like cohorts, growth without
+/// estrogen 0). The supply's own rule (`HormoneSupport`) is what the plan reads.
+#[test]
+fn estrogen_state_follows_the_hormone_supply() {
+    let mut p = fixture::basic(fixture::exponential());
+    quiet(&mut p);
+    let pellet = |reimplant: Option<u32>| HormoneKind::Pellet {
+        dose_mg: 0.5,
+        release_days: 60.0,
+        reimplant_every_days: reimplant,
+    };
+    let supplies = [
+        (
+            "injections stop day 14",
+            HormoneKind::Injection {
+                dose_mg: 0.1,
+                route: Route::Sc,
+                schedule: fixture::qd(),
+            },
+            PelletRemoval::OnStudyDay(14),
+        ),
+        ("one pellet", pellet(None), PelletRemoval::Never),
+        (
+            "re-implanted pellet",
+            pellet(Some(56)),
+            PelletRemoval::Never,
+        ),
+        (
+            "water",
+            HormoneKind::DrinkingWater {
+                concentration_ug_per_ml: 8.0,
+                intake_ml_per_day: Sourced::new(5.0, "test"),
+                change_every_days: 7,
+            },
+            PelletRemoval::Never,
+        ),
+    ];
+    {
+        let x = x(&mut p);
+        let base = x.cohorts[0].clone();
+        x.cohorts.clear();
+        for (name, kind, removal) in supplies.clone() {
+            let mut c = base.clone();
+            c.name = name.into();
+            c.growth_without_estrogen = Sourced::new(0.0, "Shafie & Grantham 1981");
+            c.hormone = Some(HormoneSupport {
+                name: name.into(),
+                kind,
+                implant_offset_days: 0,
+                removal,
+            });
+            x.cohorts.push(c);
+        }
+    }
+    let (e, b) = run(&p, 3, None);
+    // The plan: support ends at the stop, when a single pellet runs out, or never.
+    let est = |c: usize| e.plan.cohorts[c].estrogen;
+    assert_eq!(est(0).end_study(40.0), 14.0);
+    assert_eq!(est(1).end_study(40.0), 20.0);
+    assert_eq!(est(2).end_study(40.0), f64::INFINITY);
+    assert_eq!(est(3).end_study(40.0), f64::INFINITY);
+    for (c, (name, ..)) in supplies.iter().enumerate() {
+        for j in 0..b.n_enrolled(c, 0) {
+            let v = b.volumes(c, 0, j);
+            let days = b.days(c, 0, j);
+            let tau0 = f64::from(b.day0_abs(c, 0, j)) - f64::from(e.implantation_abs_day());
+            let end = est(c).end_study(tau0);
+            for k in 1..b.visit_count(c, 0, j) {
+                let grew = v[k] > v[k - 1] * (1.0 + 1e-9);
+                // Growth between two readings iff support lasted past the earlier one.
+                assert_eq!(
+                    grew,
+                    end > days[k - 1],
+                    "{name}: animal {j} day {} → {} (support to {end}): {v:?}",
+                    days[k - 1],
+                    days[k]
+                );
+            }
+        }
+    }
+}
+
 fn exposure_protocol(schedules: Vec<(String, f64, Schedule)>) -> Protocol {
     let mut p = fixture::basic(GrowthModel::Exponential {
         v0_mm3: Param::fixed(30.0, "test"),

@@ -70,8 +70,11 @@ pub(super) fn tamr() -> Protocol {
         },
         hormone: Some(HormoneSupport {
             name: "17b-estradiol 0.72 mg 60-day pellet".into(),
-            dose_mg: 0.72,
-            release_days: 60.0,
+            kind: HormoneKind::Pellet {
+                dose_mg: 0.72,
+                release_days: 60.0,
+                reimplant_every_days: None,
+            },
             implant_offset_days: -1,
             removal: PelletRemoval::AtRandomization,
         }),
@@ -402,7 +405,7 @@ fn resources_by_hand() {
     assert_eq!(get("cages before randomization · TamR-MCF-7"), "9");
     assert_eq!(get("cages after randomization · TamR-MCF-7"), "6");
     // Pellet implanted day 6 (implantation day 7 − 1), removed day 42: 36 days < 60 → 1 each.
-    assert_eq!(get("estrogen pellets · TamR-MCF-7"), "42");
+    assert_eq!(get("hormone pellets · TamR-MCF-7"), "42");
     // 42 × 100 µL × 0.5 × 1.2 = 2.52 mL.
     assert_eq!(get("Matrigel · TamR-MCF-7"), "2.52");
     // BID drug: Σ_{d=0}^{27} 2 × 25 mg/kg × (20 + 0.05 d) g × 9 randomized animals × 1.2.
@@ -766,4 +769,311 @@ fn ic50_checks_add_their_plates_and_medium_to_resources() {
     assert!(qty(&with, "culture medium") > qty(&without, "culture medium"));
     assert!(qty(&with, "PBS") > qty(&without, "PBS"));
     assert!(qty(&with, "4-hydroxytamoxifen (drug)") > qty(&without, "4-hydroxytamoxifen (drug)"));
+}
+
+fn xeno(p: &mut Protocol) -> &mut Xenograft {
+    match &mut p.body {
+        Body::Xenograft(x) => x,
+        _ => unreachable!(),
+    }
+}
+
+/// Issue 17: an arm that changes dose (two treatments of one agent) is ordered as the sum over
+/// its dated administrations — each at its own dose, per kg × that day's body weight or flat
+/// per mouse — computed here independently of the expansion; the text names each rule.
+#[test]
+fn dose_change_amounts_are_summed_over_the_dated_administrations() {
+    let mut pr = tamr();
+    let x = xeno(&mut pr);
+    // "drug BID" becomes flat 10 µg/mouse QD on study days 0–13, then 2.5 mg/kg BID 14–27.
+    x.cohorts[0].arms[1].treatments = vec![
+        Treatment {
+            unit: DoseUnit::UgPerAnimal,
+            ..treat("drug", 10.0, Frequency::Daily { per_day: 1 }, vec![])
+        },
+        treat("drug", 2.5, Frequency::Daily { per_day: 2 }, vec![]),
+    ];
+    x.cohorts[0].arms[1].treatments[0].schedule.end_day = Some(13);
+    x.cohorts[0].arms[1].treatments[1].schedule.start_day = 14;
+    let opts = Options {
+        animals: crate::sim::animals::protocol_plans(&pr, Some(0.8)),
+        ..options(WeekendPolicy::KeepAndFlag)
+    };
+    let tl = expand(&pr, &opts, &estimates()).unwrap();
+    let rows = resources(&pr, &tl);
+    let row = |item: &str| {
+        rows.iter()
+            .find(|r| r.item == item)
+            .unwrap_or_else(|| panic!("{item} missing: {rows:?}"))
+            .clone()
+    };
+    // Independently: 9 randomized animals (⌈8 / 0.95⌉), body weight 20 + 0.05·d g.
+    let bw = |d: u32| 20.0 + 0.05 * f64::from(d);
+    let flat_mg: f64 = (0..14).map(|_| 0.010 * 9.0).sum();
+    let per_kg_mg: f64 = (14..28).map(|d| 2.0 * 2.5 * bw(d) / 1000.0 * 9.0).sum();
+    let drug = row("drug (drug)");
+    assert_eq!(drug.quantity, format!("{:.1}", (flat_mg + per_kg_mg) * 1.2));
+    // The first entry's dose for every administration (the bug) orders far less.
+    let first_dose_only = (14.0 + 28.0) * 0.010 * 9.0 * 1.2;
+    assert_ne!(drug.quantity, format!("{first_dose_only:.1}"));
+    assert!(
+        drug.details
+            .contains("126 x 10 ug per mouse (flat dose, not scaled by body weight)")
+            && drug
+                .details
+                .contains("252 x 2.5 mg/kg x body weight on the day (20 g at day 0 + 0.05 g/day)")
+            && drug.details.contains("overage 20%"),
+        "{}",
+        drug.details
+    );
+    // A flat per-mouse dose is never explained as dose × body weight.
+    let fulv = row("fulvestrant (drug)");
+    assert!(
+        fulv.details.contains("per mouse (flat dose") && !fulv.details.contains("x body weight"),
+        "{}",
+        fulv.details
+    );
+    // Dosing solution of the arm: 10 mL/kg at every administration, QD then BID.
+    let ml: f64 = (0..14).map(|d| 10.0 * bw(d) / 1000.0 * 9.0).sum::<f64>()
+        + (14..28)
+            .map(|d| 2.0 * 10.0 * bw(d) / 1000.0 * 9.0)
+            .sum::<f64>();
+    assert_eq!(
+        row("dosing solution · drug").quantity,
+        format!("{:.1}", ml * 1.2)
+    );
+    // The dose records are the dosing events: one list.
+    let events: u32 = tl
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Dosing && e.arm.as_deref() == Some("drug BID"))
+        .filter_map(|e| e.animals)
+        .sum();
+    let records: u32 = tl
+        .doses
+        .iter()
+        .filter(|d| d.arm == "drug BID")
+        .map(|d| d.animals)
+        .sum();
+    assert_eq!(events, records);
+    assert_eq!(records, (14 + 28) * 9);
+}
+
+/// A 5on2off BID cycle counts from the first dose: for a phase starting on any weekday the
+/// simulator's dose events and the timeline's dosing occurrences are days 0–4, 7–11, … at the
+/// same two clock times (both read model::schedule).
+#[test]
+fn dosing_cycles_count_from_the_first_dose_in_the_simulator_and_the_timeline() {
+    let mut p = crate::power::testkit::p1_protocol(&[0.5]);
+    let x = xeno(&mut p);
+    x.agents[1].pk = Some(Pk {
+        ka_per_h: Sourced::new(1.0, "test"),
+        half_life_h: Sourced::new(4.0, "test"),
+        volume_l_per_kg: Sourced::new(1.0, "test"),
+        bioavailability: Sourced::new(0.5, "test"),
+    });
+    x.cohorts[0].effects[0].mode = EffectMode::Exposure {
+        emax: Param::fixed(0.8, "test"),
+        ec50_ng_ml: Param::fixed(100.0, "test"),
+        hill: 1.0,
+        target: EffectTarget::Growth,
+    };
+    let cycle = Schedule {
+        frequency: Frequency::Cycle {
+            on: 5,
+            off: 2,
+            per_day: 2,
+        },
+        start_day: 0,
+        end_day: None,
+        times: vec![],
+    };
+    x.cohorts[0].arms[1].treatments[0].schedule = cycle.clone();
+    let opts = crate::sim::SimOptions::default();
+    let engine = crate::sim::Engine::new(&p, &opts).unwrap();
+    let len = engine.horizon_days();
+    let want: Vec<u32> = (0..len).filter(|d| d % 7 < 5).collect();
+    let cal = Calendar::new(opts.start, WeekendPolicy::ShiftToNextWorkingDay, &[]);
+    for wd0 in 0..7usize {
+        // The simulator: dose events for a study day 0 on weekday `wd0`.
+        let sim: Vec<f64> = engine.plan.cohorts[0].arms[1].events[wd0]
+            .iter()
+            .filter(|e| matches!(e.kind, crate::sim::plan::EvKind::Dose(_)))
+            .map(|e| e.t)
+            .collect();
+        let mut sim_days: Vec<u32> = sim.iter().map(|t| t.floor() as u32).collect();
+        sim_days.dedup();
+        assert_eq!(sim_days, want, "simulator, study day 0 on weekday {wd0}");
+        assert_eq!(sim.len(), 2 * want.len());
+        // The timeline: a phase starting on that weekday (the calendar starts on a Monday);
+        // a cycle never moves, even under `shift`.
+        let occ =
+            super::schedule::dose_occurrences(&cal, &cycle, wd0 as i64, i64::from(len), &mut 0);
+        let tl: Vec<f64> = occ
+            .iter()
+            .map(|o| {
+                (o.day - wd0 as i64) as f64
+                    + crate::model::schedule::day_fraction(o.time.expect("timed"))
+            })
+            .collect();
+        assert_eq!(tl.len(), sim.len(), "timeline, weekday {wd0}");
+        for (a, b) in sim.iter().zip(&tl) {
+            assert!((a - b).abs() < 1e-12, "weekday {wd0}: {sim:?} vs {tl:?}");
+        }
+        // Over the first 21 days: 15 dosing days, 30 doses.
+        assert_eq!(sim.iter().filter(|&&t| t < 21.0).count(), 30);
+    }
+}
+
+/// The hormone supply kinds, dated from their one owner and counted by resources: a pellet
+/// re-implanted every 20 days (20-day release) until randomization, daily injections stopped
+/// on study day 14, and supplemented drinking water changed weekly to the end — each total
+/// computed here from the layout (implantation day 7, randomization day 42, end day 70; 42
+/// implanted, 27 randomized).
+#[test]
+fn hormone_supply_kinds_are_dated_and_counted() {
+    let supplies = [
+        (
+            HormoneKind::Pellet {
+                dose_mg: 0.5,
+                release_days: 20.0,
+                reimplant_every_days: Some(20),
+            },
+            -1,
+            PelletRemoval::AtRandomization,
+        ),
+        (
+            HormoneKind::Injection {
+                dose_mg: 0.1,
+                route: Route::Sc,
+                schedule: sched(Frequency::Daily { per_day: 1 }, 0, None, vec![]),
+            },
+            0,
+            PelletRemoval::OnStudyDay(14),
+        ),
+        (
+            HormoneKind::DrinkingWater {
+                concentration_ug_per_ml: 2.0,
+                intake_ml_per_day: Sourced::new(5.0, "assumed; test"),
+                change_every_days: 7,
+            },
+            -1,
+            PelletRemoval::Never,
+        ),
+    ];
+    for (kind, offset, removal) in supplies {
+        let mut pr = tamr();
+        xeno(&mut pr).cohorts[0].hormone = Some(HormoneSupport {
+            name: "hormone".into(),
+            kind: kind.clone(),
+            implant_offset_days: offset,
+            removal,
+        });
+        let opts = Options {
+            animals: crate::sim::animals::protocol_plans(&pr, Some(0.8)),
+            ..options(WeekendPolicy::KeepAndFlag)
+        };
+        let tl = expand(&pr, &opts, &estimates()).unwrap();
+        let rows = resources(&pr, &tl);
+        let qty = |item: &str| -> String {
+            rows.iter()
+                .find(|r| r.item == item)
+                .unwrap_or_else(|| panic!("{item} missing: {rows:?}"))
+                .quantity
+                .clone()
+        };
+        let on = |d: i64| if d < 42 { 42u32 } else { 27 };
+        let days_of = |k: EventKind, label: &str| -> Vec<i64> {
+            tl.events
+                .iter()
+                .filter(|e| e.kind == k && e.label.starts_with(label))
+                .map(|e| e.day)
+                .collect()
+        };
+        match kind {
+            HormoneKind::Pellet { .. } => {
+                // Day 6 (the cells on day 7, −1), re-implant day 26; the next (46) is after
+                // the removal on day 42.
+                assert_eq!(
+                    days_of(EventKind::PelletImplant, "hormone pellet"),
+                    vec![6, 26]
+                );
+                assert_eq!(
+                    days_of(EventKind::PelletRemoval, "hormone pellet"),
+                    vec![42]
+                );
+                assert_eq!(
+                    qty("hormone pellets · TamR-MCF-7"),
+                    (on(6) + on(26)).to_string()
+                );
+            }
+            HormoneKind::Injection { .. } => {
+                // Daily from day 7 to study day 13 (day 55), at the default 10:00.
+                let days = days_of(EventKind::HormoneSupply, "hormone injection");
+                assert_eq!(days, (7..56).collect::<Vec<i64>>());
+                let n: u32 = (7..56).map(on).sum();
+                assert_eq!(qty("hormone injections · TamR-MCF-7"), n.to_string());
+                assert_eq!(
+                    qty("hormone (hormone) · TamR-MCF-7"),
+                    format!("{:.1}", f64::from(n) * 0.1 * 1.2)
+                );
+            }
+            HormoneKind::DrinkingWater { .. } => {
+                // Bottles on days 6, 13, …, 69, each for 7 days (the last to day 70).
+                let changes: Vec<i64> = (6..70).step_by(7).collect();
+                assert_eq!(
+                    days_of(EventKind::HormoneSupply, "hormone drinking water"),
+                    changes
+                );
+                let animal_days: i64 = changes
+                    .iter()
+                    .map(|&d| i64::from(on(d)) * (70 - d).min(7))
+                    .sum();
+                let ml = animal_days as f64 * 5.0 * 1.2;
+                assert_eq!(
+                    qty("hormone drinking water · TamR-MCF-7"),
+                    format!("{ml:.0}")
+                );
+                assert_eq!(
+                    qty("hormone (hormone) · TamR-MCF-7"),
+                    format!("{:.1}", ml * 2.0 / 1000.0)
+                );
+            }
+        }
+    }
+}
+
+/// A single pellet that must support longer than it releases is noted on the timeline (the
+/// design check weighs it against the cohort's growth without estrogen).
+#[test]
+fn a_pellet_running_out_before_its_removal_is_noted() {
+    let mut pr = tamr();
+    xeno(&mut pr).cohorts[0].hormone = Some(HormoneSupport {
+        name: "E2 20-day pellet".into(),
+        kind: HormoneKind::Pellet {
+            dose_mg: 0.5,
+            release_days: 20.0,
+            reimplant_every_days: None,
+        },
+        implant_offset_days: -1,
+        removal: PelletRemoval::AtRandomization,
+    });
+    let tl = expand(&pr, &options(WeekendPolicy::KeepAndFlag), &estimates()).unwrap();
+    assert!(
+        tl.notes
+            .iter()
+            .any(|n| n.contains("runs out on study day -16") && n.contains("reimplant-every-days")),
+        "{:?}",
+        tl.notes
+    );
+    let rows = resources(&pr, &tl);
+    let r = rows
+        .iter()
+        .find(|r| r.item == "hormone pellets · TamR-MCF-7")
+        .unwrap();
+    assert!(
+        r.details.contains("covers 20 of the 36 days"),
+        "{}",
+        r.details
+    );
 }
