@@ -682,6 +682,10 @@ pub struct FileHypothesis {
     pub role: Option<String>,
     /// Multiplicity family (default: the role).
     pub family: Option<String>,
+    /// `effect` (default) or `null`: an expected-null control (e.g. tamoxifen vs vehicle in a
+    /// tamoxifen-resistant model), reported and named in the sample-size justification,
+    /// never sized on (its role defaults to `secondary`; `primary` is an error).
+    pub expected: Option<String>,
 }
 
 /// `[husbandry]`.
@@ -934,7 +938,7 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
     };
     use super::convert_analysis::{ALTERNATIVES, ROLES};
     use super::convert_xeno::*;
-    use super::domain::{Adjustment, HypothesisKind, TestKey};
+    use super::domain::{Adjustment, Expectation, HypothesisKind, TestKey};
     use ValueSet::{Enum, Pattern};
     fn names<T>(list: &[(&'static str, T)]) -> ValueSet {
         ValueSet::Enum(list.iter().map(|(k, _)| *k).collect())
@@ -983,6 +987,7 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileHypothesis", "tests", tests()),
         ("FileHypothesis", "alternative", names(ALTERNATIVES)),
         ("FileHypothesis", "role", names(ROLES)),
+        ("FileHypothesis", "expected", names(&Expectation::NAMES)),
     ]
 }
 

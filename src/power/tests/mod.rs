@@ -10,6 +10,7 @@ use super::units::UnitPlan;
 use crate::protocol::Adjustment;
 
 mod cross_engine;
+mod justification;
 
 /// The simulator's default start (a Monday).
 const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
@@ -461,6 +462,7 @@ fn declared_hypotheses_agree_across_engines() {
             alternative: alt,
             role,
             family: family.into(),
+            expected: Default::default(),
         }
     };
     {
