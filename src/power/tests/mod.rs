@@ -11,6 +11,7 @@ use crate::protocol::Adjustment;
 
 mod cross_engine;
 mod justification;
+mod logrank_null;
 
 /// The simulator's default start (a Monday).
 const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
