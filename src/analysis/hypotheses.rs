@@ -112,6 +112,7 @@ impl HypothesisPlan {
                         alternative: crate::protocol::Alternative::TwoSided,
                         role: Role::Primary,
                         family: t.as_str().into(),
+                        expected: Default::default(),
                     });
                 }
             }
@@ -151,6 +152,7 @@ pub fn synergy_hypothesis(spec: &str) -> Result<Hypothesis, String> {
         alternative: crate::protocol::Alternative::TwoSided,
         role: Role::Primary,
         family: "synergy".into(),
+        expected: Default::default(),
     })
 }
 

@@ -3,10 +3,12 @@
 
 pub mod assay;
 pub mod assay_report;
+pub mod assumed;
 pub mod critical;
 pub mod design;
 pub mod engine;
 pub mod fast;
+pub mod justification;
 pub mod nct;
 pub mod panel;
 pub mod panel_report;

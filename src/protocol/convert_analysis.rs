@@ -112,10 +112,25 @@ fn hypothesis(
         None => Some(Alternative::TwoSided),
         Some(s) => cx.pick(s, &at.k("alternative"), "alternative", ALTERNATIVES),
     };
+    let expected = match &h.expected {
+        None => Some(Expectation::Effect),
+        Some(s) => cx.pick(s, &at.k("expected"), "expectation", &Expectation::NAMES),
+    };
     let role = match &h.role {
+        // An expected-null control is reported, never sized on.
+        None if expected == Some(Expectation::Null) => Some(Role::Secondary),
         None => Some(Role::Primary),
         Some(s) => cx.pick(s, &at.k("role"), "role", ROLES),
     };
+    if expected == Some(Expectation::Null) && role == Some(Role::Primary) {
+        cx.error(
+            &at.k("role"),
+            format!(
+                "hypothesis `{}` is an expected-null control (expected = \"null\"): it cannot size the study; set role = \"secondary\" or remove `expected`",
+                h.name
+            ),
+        );
+    }
     let tests = match &h.tests {
         Some(t) => test_list(cx, t, &at.k("tests")),
         None => match kind {
@@ -195,6 +210,7 @@ fn hypothesis(
             .family
             .clone()
             .unwrap_or_else(|| role.map_or("primary", |r| r.as_str()).to_string()),
+        expected: expected?,
     })
 }
 

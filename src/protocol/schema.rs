@@ -711,6 +711,10 @@ pub struct FileHypothesis {
     pub role: Option<String>,
     /// Multiplicity family (default: the role).
     pub family: Option<String>,
+    /// `effect` (default) or `null`: an expected-null control (e.g. tamoxifen vs vehicle in a
+    /// tamoxifen-resistant model), reported and named in the sample-size justification,
+    /// never sized on (its role defaults to `secondary`; `primary` is an error).
+    pub expected: Option<String>,
 }
 
 /// `[husbandry]`.
@@ -1016,7 +1020,7 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
     };
     use super::convert_analysis::{ALTERNATIVES, ROLES};
     use super::convert_xeno::*;
-    use super::domain::{Adjustment, HypothesisKind, TestKey};
+    use super::domain::{Adjustment, Expectation, HypothesisKind, TestKey};
     use ValueSet::{Enum, Pattern};
     fn names<T>(list: &[(&'static str, T)]) -> ValueSet {
         ValueSet::Enum(list.iter().map(|(k, _)| *k).collect())
@@ -1071,6 +1075,7 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileHypothesis", "tests", tests()),
         ("FileHypothesis", "alternative", names(ALTERNATIVES)),
         ("FileHypothesis", "role", names(ROLES)),
+        ("FileHypothesis", "expected", names(&Expectation::NAMES)),
     ]
 }
 

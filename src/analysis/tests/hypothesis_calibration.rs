@@ -52,6 +52,7 @@ fn hypothesis(name: &str, kind: HypothesisKind, arms: &[&str], tests: &[TestKey]
         alternative: Alternative::TwoSided,
         role: Role::Primary,
         family: name.into(),
+        expected: Default::default(),
     }
 }
 

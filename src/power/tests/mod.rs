@@ -10,6 +10,8 @@ use super::units::UnitPlan;
 use crate::protocol::Adjustment;
 
 mod cross_engine;
+mod justification;
+mod logrank_null;
 
 /// The simulator's default start (a Monday).
 const START: jiff::civil::Date = jiff::civil::date(2027, 1, 4);
@@ -461,6 +463,7 @@ fn declared_hypotheses_agree_across_engines() {
             alternative: alt,
             role,
             family: family.into(),
+            expected: Default::default(),
         }
     };
     {

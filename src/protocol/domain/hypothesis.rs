@@ -378,6 +378,32 @@ impl Role {
     }
 }
 
+/// What the protocol expects a hypothesis to show (`expected = "effect" | "null"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Expectation {
+    /// The first arm is expected to differ (the default: what a study is sized on).
+    #[default]
+    Effect,
+    /// An expected-null control: the comparison is expected not to differ (e.g. tamoxifen in
+    /// a tamoxifen-resistant model vs vehicle); reported and named in the justification,
+    /// never sized on.
+    Null,
+}
+
+impl Expectation {
+    /// Spellings in protocols (also the `enum` of the JSON Schema).
+    pub const NAMES: [(&'static str, Expectation); 2] =
+        [("effect", Expectation::Effect), ("null", Expectation::Null)];
+
+    /// Name in protocols.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expectation::Effect => "effect",
+            Expectation::Null => "null",
+        }
+    }
+}
+
 /// Multiplicity adjustment within a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adjustment {
@@ -440,6 +466,8 @@ pub struct Hypothesis {
     pub role: Role,
     /// Multiplicity family (default: the role's name).
     pub family: String,
+    /// Expected to show an effect (default) or to be null (an expected-null control).
+    pub expected: Expectation,
 }
 
 /// A multiplicity family's method (`[analysis.families]`; default `[analysis] adjust`).

@@ -330,3 +330,53 @@ fn an_assay_design_refuses_check_keys() {
         ]
     );
 }
+
+#[test]
+fn expected_null_hypotheses_parse_and_bad_values_are_positioned() {
+    let text = std::fs::read_to_string(repo("protocols/tamr_mcf7_xenograft.toml")).expect("read");
+    let p = parse(&text, "t.toml").expect("TamR parses");
+    let x = p.protocol.xenograft().expect("xenograft");
+    let tam = x
+        .analysis
+        .hypotheses
+        .iter()
+        .find(|h| h.name == "tamoxifen in TamR (expected negative)")
+        .expect("tamoxifen hypothesis");
+    assert_eq!(tam.expected, Expectation::Null);
+    assert_eq!(x.analysis.hypotheses[0].expected, Expectation::Effect);
+    // An unknown value: an error at the value, naming the choices.
+    let bad = text.replace("expected = \"null\"", "expected = \"nul\"");
+    let e = parse(&bad, "t.toml").expect_err("must fail");
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("expected = \"nul\""))
+        .unwrap()
+        + 1;
+    let d = e.errors().next().expect("one error");
+    assert_eq!((d.line, d.col), (line, 12), "{}", d.message);
+    assert!(
+        d.message.contains("nul") && d.message.contains("null"),
+        "{}",
+        d.message
+    );
+    // Without a role it is secondary; an explicit primary is an error at the role.
+    let no_role = text.replace("role = \"secondary\"\nexpected", "expected");
+    let p = parse(&no_role, "t.toml").expect("role defaults to secondary");
+    let x = p.protocol.xenograft().expect("xenograft");
+    assert!(
+        x.analysis
+            .hypotheses
+            .iter()
+            .any(|h| h.expected == Expectation::Null && h.role == Role::Secondary)
+    );
+    let primary = text.replace(
+        "role = \"secondary\"\nexpected",
+        "role = \"primary\"\nexpected",
+    );
+    let e = parse(&primary, "t.toml").expect_err("primary expected-null must fail");
+    assert!(
+        e.errors()
+            .any(|d| d.message.contains("expected-null control") && d.message.contains("role")),
+        "{e}"
+    );
+}
