@@ -14,9 +14,9 @@
 //! saturating curves. Schedules on weekdays are averaged over the seven weekdays of study
 //! day 0 (rolling enrollment randomizes on any of them).
 //!
-//! The dosing days follow the simulator's rule (`sim::plan`: the day-0 phase and the fixed
-//! phases after it; doses run 0..len of their phase, `model::schedule`), read from the
-//! protocol here because the simulator's plan is private to it.
+//! The dosing days follow the simulator's rule: the treatment phases of
+//! [`Protocol::treatment_phases`] and, within each, the days and times of
+//! `model::schedule` — the owners both read.
 
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::effect_units::{EffectUnit, MIN_CONTROL_GROWTH_FOR_TGI, measure};
@@ -73,7 +73,7 @@ pub fn arm_assumptions(protocol: &Protocol, day: f64) -> Vec<ArmAssumption> {
     let Some(x) = protocol.xenograft() else {
         return Vec::new();
     };
-    let phases = treatment_phases(protocol);
+    let phases = protocol.treatment_phases();
     x.cohorts
         .iter()
         .flat_map(|c| {
@@ -84,23 +84,6 @@ pub fn arm_assumptions(protocol: &Protocol, day: f64) -> Vec<ArmAssumption> {
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// The treatment phases (name, offset from study day 0, length): the day-0 phase and the
-/// fixed phases after it, up to the first conditional one (the simulator's horizon).
-fn treatment_phases(p: &Protocol) -> Vec<(String, u32, u32)> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    for ph in &p.phases[p.day0_phase()..] {
-        match ph.end {
-            PhaseEnd::Fixed { days } => {
-                out.push((ph.name.clone(), off, days));
-                off += days;
-            }
-            PhaseEnd::Until { .. } => break,
-        }
-    }
-    out
 }
 
 /// One arm: the agents' averaged effects, combined, and the TGI of the typical tumor.

@@ -157,6 +157,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             families: Vec::new(),
             analysis_day: Some(28.0),
             target_power: 0.8,
+            blinding: None,
         },
         husbandry: Husbandry {
             per_cage: 5,

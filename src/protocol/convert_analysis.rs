@@ -70,6 +70,12 @@ pub(crate) fn analysis_plan(
             });
         }
     }
+    if a.blinding.as_deref().is_some_and(|b| b.trim().is_empty()) {
+        cx.error_key(
+            &at.k("blinding"),
+            "blinding is empty; say who is blinded to group allocation (e.g. \"calipers read by a technician blinded to group allocation\") or remove the key",
+        );
+    }
     Some(AnalysisPlan {
         tests,
         alpha: cx.n(a.alpha, &at.k("alpha"), R::Open01),
@@ -78,6 +84,7 @@ pub(crate) fn analysis_plan(
         families,
         analysis_day: a.analysis_day,
         target_power: cx.n(a.target_power, &at.k("target-power"), R::Open01),
+        blinding: a.blinding.clone(),
     })
 }
 

@@ -627,6 +627,10 @@ pub struct FileAnalysis {
     /// Multiplicity method per family name (`holm`, `bonferroni`, `none`, `fixed-sequence`);
     /// families not listed use `adjust`.
     pub families: Option<std::collections::BTreeMap<String, String>>,
+    /// Who is blinded to group allocation and when (ARRIVE 2.0 item 5), e.g. "calipers read
+    /// by a technician blinded to group allocation". Absent: the report says it is not
+    /// stated.
+    pub blinding: Option<String>,
 }
 
 /// `[panel]`: one treatment compared with its control across several tumor models (cell or

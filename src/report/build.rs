@@ -1,7 +1,10 @@
 //! Assembles the report page from an output folder written by the other commands.
 
 use super::html::{Block, Page, Section, Table};
-use super::{methods::methods_blocks, summary::protocol_blocks};
+use super::{
+    methods::{arrive_facts, methods_blocks},
+    summary::protocol_blocks,
+};
 use crate::protocol::{Protocol, ProtocolKind};
 use crate::sim::animals::AnimalPlan;
 use std::collections::BTreeMap;
@@ -555,6 +558,14 @@ pub fn build_page(protocol: &Protocol, dir: &Path, info: &ReportInfo) -> Page {
 
     sections.extend(run_section(info));
 
+    if let Some(facts) = arrive_facts(protocol) {
+        let mut s = Section::new("arrive", "ARRIVE 2.0 items");
+        s.blocks.push(Block::Para(
+            "The ARRIVE 2.0 guideline items this protocol answers (Percie du Sert et al., PLoS Biol 2020;18:e3000410), numbered as in the guideline; items 7 (statistical methods) and 9 (experimental procedures) are the methods below and the protocol summary above.".into(),
+        ));
+        s.blocks.push(Block::Facts(facts));
+        sections.push(s);
+    }
     let mut s = Section::new("methods", "Methods and definitions");
     s.blocks = methods_blocks(kind);
     sections.push(s);

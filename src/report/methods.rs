@@ -2,7 +2,7 @@
 //! report can be read without the code.
 
 use super::html::Block;
-use crate::protocol::ProtocolKind;
+use crate::protocol::{EnrollmentMode, Protocol, ProtocolKind, Randomization};
 
 /// Methods and references for a protocol of `kind`.
 pub fn methods_blocks(kind: ProtocolKind) -> Vec<Block> {
@@ -45,4 +45,186 @@ pub fn methods_blocks(kind: ProtocolKind) -> Vec<Block> {
             .into(),
     ));
     b
+}
+
+/// The ARRIVE 2.0 items the protocol answers (Percie du Sert et al., PLoS Biol
+/// 2020;18:e3000410), each labelled with its item number; an item the protocol does not
+/// state says so and names the key to set. Xenograft protocols only.
+pub fn arrive_facts(protocol: &Protocol) -> Option<Vec<(String, String)>> {
+    let x = protocol.xenograft()?;
+    let arms: usize = x.cohorts.iter().map(|c| c.arms.len()).sum();
+    let n: Vec<String> = x
+        .cohorts
+        .iter()
+        .map(|c| {
+            let per: Vec<String> = c.arms.iter().map(|a| a.n.to_string()).collect();
+            format!("{}: {} arms, n = {}", c.name, c.arms.len(), per.join("/"))
+        })
+        .collect();
+    let e = &x.enrollment;
+    let randomization = match e.randomization {
+        Randomization::Simple => "simple random assignment of eligible animals",
+        Randomization::VolumeBalanced => {
+            "volume-balanced: eligible animals sorted by tumor volume and dealt at random within blocks of one animal per arm"
+        }
+    };
+    let mode = match e.mode {
+        EnrollmentMode::SingleDay => {
+            "all arms start on the first caliper day with enough eligible animals"
+        }
+        EnrollmentMode::Rolling => {
+            "rolling: each animal is randomized on the caliper day its tumor first reads inside the window"
+        }
+        EnrollmentMode::AtBaseline => {
+            "animals enrolled as drawn at baseline (no pre-treatment growth)"
+        }
+    };
+    let a = &x.animals;
+    let age = a.age_weeks.map_or("age not stated".to_string(), |w| {
+        format!("{w} weeks at arrival")
+    });
+    let ep = &x.endpoints;
+    let limit = |s: &Option<crate::protocol::Sourced>, unit: &str, what: &str| {
+        s.as_ref().map(|v| format!("{what} ≥ {} {unit}", v.value))
+    };
+    let humane: Vec<String> = [
+        limit(&ep.max_volume_mm3, "mm³", "tumor volume"),
+        limit(&ep.max_diameter_mm, "mm", "mean diameter"),
+        limit(&ep.max_weight_loss_pct, "%", "body-weight loss"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let primary = x
+        .analysis
+        .tests
+        .first()
+        .map_or("none declared".to_string(), |t| t.info().label.to_string());
+    Some(vec![
+        (
+            "1 Study design".into(),
+            format!(
+                "{arms} groups in {} cohort(s), each treated arm vs its cohort's control; experimental unit: the animal (one tumor per animal)",
+                x.cohorts.len()
+            ),
+        ),
+        (
+            "2 Sample size".into(),
+            format!(
+                "{}; justified by simulation in the power section of this report",
+                n.join("; ")
+            ),
+        ),
+        (
+            "3 Inclusion and exclusion".into(),
+            format!(
+                "tumors inside {}–{} mm³ within {} days of implantation are eligible; animals without a take or not eligible by then are excluded (counted in the enrollment table)",
+                e.min_mm3, e.max_mm3, e.max_wait_days
+            ),
+        ),
+        (
+            "4 Randomisation".into(),
+            format!("{randomization}; {mode}"),
+        ),
+        (
+            "5 Blinding".into(),
+            x.analysis.blinding.clone().unwrap_or_else(|| {
+                "not stated in the protocol: set [analysis] blinding (who is blinded to group allocation, and when)".into()
+            }),
+        ),
+        (
+            "6 Outcome measures".into(),
+            format!(
+                "tumor volume by calipers (mm³); primary test: {primary}; analysis day {}",
+                x.analysis
+                    .analysis_day
+                    .map_or("last day with ≥ 80% of control animals on study".to_string(), |d| d.to_string())
+            ),
+        ),
+        (
+            "8 Experimental animals".into(),
+            format!(
+                "{} {}, {}, {age}, body weight {} g{}",
+                a.species,
+                a.strain,
+                a.sex,
+                a.body_weight_g.value,
+                if a.ovariectomized { ", ovariectomized" } else { "" }
+            ),
+        ),
+        (
+            "15 Housing and husbandry".into(),
+            format!("{} animals per cage", x.husbandry.per_cage),
+        ),
+        (
+            "16 Animal care and monitoring".into(),
+            if humane.is_empty() {
+                "no humane endpoint stated in the protocol: set [endpoints] max-volume-mm3 / max-diameter-mm / max-weight-loss-pct".into()
+            } else {
+                format!("humane endpoints: {}", humane.join("; "))
+            },
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod arrive_tests {
+    use super::arrive_facts;
+    use crate::protocol::parse;
+
+    fn tamr_text() -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(root.join("protocols/tamr_mcf7_xenograft.toml")).expect("bundled")
+    }
+
+    #[test]
+    fn arrive_items_come_from_the_protocol_and_say_what_is_missing() {
+        let p = parse(&tamr_text(), "tamr.toml").expect("valid").protocol;
+        let facts = arrive_facts(&p).expect("xenograft");
+        let get = |k: &str| {
+            facts
+                .iter()
+                .find(|(key, _)| key.starts_with(k))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("item {k} missing"))
+        };
+        let x = p.xenograft().expect("xenograft");
+        assert!(get("3 ").contains(&format!(
+            "{}–{} mm³",
+            x.enrollment.min_mm3, x.enrollment.max_mm3
+        )));
+        assert!(get("4 ").starts_with("volume-balanced"));
+        assert!(get("5 ").starts_with("not stated in the protocol"));
+        assert!(get("15 ").contains(&format!("{} animals per cage", x.husbandry.per_cage)));
+        assert!(
+            get("16 ").contains("tumor volume ≥ 1500 mm³"),
+            "{}",
+            get("16 ")
+        );
+        assert!(get("1 ").contains("experimental unit: the animal"));
+    }
+
+    #[test]
+    fn blinding_is_read_and_an_empty_one_is_a_positioned_error() {
+        let text = tamr_text().replace(
+            "target-power = 0.8\n",
+            "target-power = 0.8\nblinding = \"calipers read by a technician blinded to group allocation\"\n",
+        );
+        let p = parse(&text, "tamr.toml").expect("valid").protocol;
+        let facts = arrive_facts(&p).expect("xenograft");
+        assert!(
+            facts
+                .iter()
+                .any(|(k, v)| k.starts_with("5 ") && v.starts_with("calipers read"))
+        );
+        let bad = tamr_text().replace(
+            "target-power = 0.8\n",
+            "target-power = 0.8\nblinding = \" \"\n",
+        );
+        let err = parse(&bad, "tamr.toml").err().expect("error").to_string();
+        assert!(
+            err.contains("blinding is empty") && err.contains("tamr.toml:"),
+            "{err}"
+        );
+    }
 }

@@ -185,6 +185,7 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             families: Vec::new(),
             analysis_day: None,
             target_power: 0.8,
+            blinding: None,
         },
         husbandry: Husbandry {
             per_cage: 5,

@@ -486,10 +486,10 @@ impl Plan {
         let cal = x
             .caliper_measurement()
             .ok_or_else(|| unsupported(p, "no caliper measurement"))?;
-        let day0 = p.day0_phase();
         let mode = x.enrollment.mode;
         let (pre_start_abs, gap, pre_visits) = pre_enrollment(p, x, cal, opts)?;
-        let (tphases, horizon) = treatment_phases(p, day0);
+        let tphases = p.treatment_phases();
+        let horizon: u32 = tphases.iter().map(|t| t.2).sum();
         if horizon == 0 {
             return Err(unsupported(p, "the day-0 phase has no fixed duration"));
         }
@@ -600,23 +600,6 @@ fn pre_enrollment(
             "single-day or rolling enrollment needs a phase ending on the enrollment window before the day-0 phase",
         )),
     }
-}
-
-/// The treatment phases (the day-0 phase and the fixed phases after it, up to the first
-/// conditional one) and their total length, the horizon.
-fn treatment_phases(p: &Protocol, day0: usize) -> (Vec<TreatPhase>, u32) {
-    let mut tphases = Vec::new();
-    let mut off = 0;
-    for ph in &p.phases[day0..] {
-        match ph.end {
-            PhaseEnd::Fixed { days } => {
-                tphases.push((ph.name.clone(), off, days));
-                off += days;
-            }
-            PhaseEnd::Until { .. } => break,
-        }
-    }
-    (tphases, off)
 }
 
 /// Treatment caliper days (study days, sorted, distinct) for each weekday of study day 0;

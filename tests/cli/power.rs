@@ -307,15 +307,15 @@ fn combination_protocol_sizes_each_declared_hypothesis() {
     );
     // The justification states each assumed effect as its parameter and as TGI at the day.
     assert!(
-        text.contains("camizestrant: growth-rate inhibition 0.5353 (expected TGI 70% at day 28"),
+        text.contains("camizestrant 10 mg/kg: TGI 69.37% at day 28, from camizestrant growth-rate inhibition 0.5353 (expected TGI 70% at day 28"),
         "{text}"
     );
     assert!(
-        text.contains("palbociclib: growth-rate inhibition 0.5, log-normal between-animal CV 25% (assumed; cytostatic CDK4/6 inhibition), i.e. TGI 66.82% at day 28 for the typical tumor"),
+        text.contains("palbociclib 50 mg/kg: TGI 65.92% at day 28, from palbociclib growth-rate inhibition 0.5, log-normal between-animal CV 25% (SD of ln 0.246) (assumed; cytostatic CDK4/6 inhibition)"),
         "{text}"
     );
     assert!(
-        text.contains("For each group size of 4 to 8 animals per arm"),
+        text.contains("Group sizes simulated: n = 4, 5, 6, 7, 8 animals per arm"),
         "{text}"
     );
     let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");

@@ -42,6 +42,24 @@ impl Protocol {
         self.phases.iter().position(|p| p.day0).unwrap_or(0)
     }
 
+    /// The treatment phases as (name, offset from study day 0, length in days): the day-0
+    /// phase and the fixed phases after it, up to the first conditional one. Their total is
+    /// the simulator's treatment horizon; the assumed-effect statement reads the same list.
+    pub fn treatment_phases(&self) -> Vec<(String, u32, u32)> {
+        let mut out = Vec::new();
+        let mut off = 0;
+        for ph in &self.phases[self.day0_phase()..] {
+            match ph.end {
+                super::PhaseEnd::Fixed { days } => {
+                    out.push((ph.name.clone(), off, days));
+                    off += days;
+                }
+                super::PhaseEnd::Until { .. } => break,
+            }
+        }
+        out
+    }
+
     /// Phase by name.
     pub fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)

@@ -820,6 +820,8 @@ pub struct AnalysisPlan {
     pub analysis_day: Option<f64>,
     /// Target power for sizing.
     pub target_power: f64,
+    /// Blinding statement (ARRIVE 2.0 item 5); `None` = not stated in the protocol.
+    pub blinding: Option<String>,
 }
 
 /// Housing and ordering assumptions (resources).

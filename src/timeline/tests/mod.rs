@@ -190,6 +190,7 @@ pub(super) fn tamr() -> Protocol {
             families: Vec::new(),
             analysis_day: None,
             target_power: 0.8,
+            blinding: None,
         },
         husbandry: Husbandry {
             per_cage: 5,
