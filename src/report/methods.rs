@@ -95,11 +95,22 @@ pub fn arrive_facts(protocol: &Protocol) -> Option<Vec<(String, String)>> {
     .into_iter()
     .flatten()
     .collect();
-    let primary = x
+    let test_label = |t: Option<&crate::protocol::TestKey>| {
+        t.map_or("none declared".to_string(), |t| t.info().label.to_string())
+    };
+    let primary = match x
         .analysis
-        .tests
-        .first()
-        .map_or("none declared".to_string(), |t| t.info().label.to_string());
+        .hypotheses
+        .iter()
+        .find(|h| h.role == crate::protocol::Role::Primary)
+    {
+        Some(h) => format!(
+            "\"{}\" by {}",
+            h.name,
+            test_label(h.tests.first().or(x.analysis.tests.first()))
+        ),
+        None => test_label(x.analysis.tests.first()),
+    };
     Some(vec![
         (
             "1 Study design".into(),
@@ -135,7 +146,7 @@ pub fn arrive_facts(protocol: &Protocol) -> Option<Vec<(String, String)>> {
         (
             "6 Outcome measures".into(),
             format!(
-                "tumor volume by calipers (mm³); primary test: {primary}; analysis day {}",
+                "tumor volume by calipers (mm³); primary hypothesis: {primary}; analysis day {}",
                 x.analysis
                     .analysis_day
                     .map_or("last day with ≥ 80% of control animals on study".to_string(), |d| d.to_string())
@@ -221,7 +232,7 @@ mod arrive_tests {
             "target-power = 0.8\n",
             "target-power = 0.8\nblinding = \" \"\n",
         );
-        let err = parse(&bad, "tamr.toml").err().expect("error").to_string();
+        let err = parse(&bad, "tamr.toml").expect_err("error").to_string();
         assert!(
             err.contains("blinding is empty") && err.contains("tamr.toml:"),
             "{err}"
