@@ -314,6 +314,11 @@ pub fn assemble(
         scenarios: Vec::new(),
         warnings: units.notes.clone(),
     };
+    result.warnings.extend(exact_floor_warnings(
+        &units.tests(),
+        &settings.n_values,
+        settings.alpha,
+    ));
     result.justification = justification(protocol, settings, units, &result);
     result
 }
@@ -759,6 +764,48 @@ pub fn default_endpoints(protocol: &Protocol) -> Result<Vec<Endpoint>, PowerErro
     Ok(v)
 }
 
+/// Group sizes at which an exact test cannot reach p ≤ α whatever the effect: with n animals
+/// per arm the exact Mann–Whitney U (n ≤ 8, no ties), the exact log-rank (n ≤ 8) and Fisher's
+/// exact test on response have C(2n, n) equally likely label splits, so the smallest two-sided
+/// p-value is 2/C(2n, n) (the two most extreme splits; ties only raise it) — 0.1 at n = 3.
+/// Power there is 0 by construction, not for lack of effect; the warning says so.
+pub fn exact_floor_warnings(
+    tests: &[super::Endpoint],
+    n_values: &[u32],
+    alpha: f64,
+) -> Vec<String> {
+    use super::Endpoint as E;
+    let mut out = Vec::new();
+    for t in tests {
+        if !matches!(t, E::Mwu | E::Logrank | E::Response) {
+            continue;
+        }
+        let blocked: Vec<String> = n_values
+            .iter()
+            .filter(|&&n| n <= 8 && min_exact_p(n) > alpha)
+            .map(|n| format!("{n} ({:.3})", min_exact_p(*n)))
+            .collect();
+        if !blocked.is_empty() {
+            out.push(format!(
+                "{}: the exact test cannot reach p ≤ {alpha} at n = {} per arm (smallest attainable two-sided p in brackets), so its power there is 0 whatever the effect; use larger n or a parametric test",
+                t.as_str(),
+                blocked.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// Smallest two-sided p-value of an exact two-sample permutation test with `n` per arm:
+/// 2/C(2n, n), capped at 1.
+fn min_exact_p(n: u32) -> f64 {
+    let mut c = 1.0f64;
+    for k in 1..=u64::from(n) {
+        c = c * (u64::from(n) + k) as f64 / k as f64;
+    }
+    (2.0 / c).min(1.0)
+}
+
 #[cfg(test)]
 mod chart_tests {
     use super::*;
@@ -807,5 +854,33 @@ mod chart_tests {
         assert_eq!(p.legend, Legend::Hidden, "the grid draws one shared legend");
         assert_eq!(common_cohort_prefix(&["C: a", "C: b"]), "C: ");
         assert_eq!(common_cohort_prefix(&["C: a", "D: b"]), "");
+    }
+}
+
+#[cfg(test)]
+mod exact_floor_tests {
+    use super::{exact_floor_warnings, min_exact_p};
+    use crate::power::Endpoint;
+
+    #[test]
+    fn smallest_exact_p_is_two_over_the_number_of_splits() {
+        assert!((min_exact_p(3) - 0.1).abs() < 1e-15);
+        assert!((min_exact_p(4) - 2.0 / 70.0).abs() < 1e-15);
+        assert_eq!(min_exact_p(1), 1.0);
+    }
+
+    #[test]
+    fn exact_tests_warn_where_no_effect_can_reject() {
+        let w = exact_floor_warnings(
+            &[Endpoint::WelchLog, Endpoint::Mwu, Endpoint::Logrank],
+            &[2, 3, 4, 10],
+            0.05,
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("mwu:") && w[0].contains("n = 2 (0.333), 3 (0.100) per arm"));
+        assert!(w[1].starts_with("logrank:") && !w[1].contains(" 4 ("));
+        // A stricter α blocks n = 4 too (2/70 = 0.029 > 0.01).
+        let strict = exact_floor_warnings(&[Endpoint::Response], &[4, 5], 0.01);
+        assert!(strict[0].contains("n = 4 (0.029) per arm"), "{strict:?}");
     }
 }
