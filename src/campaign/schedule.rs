@@ -262,18 +262,7 @@ fn merge(
     placed: &[Placed],
 ) -> anyhow::Result<Timeline> {
     let calendar = campaign_calendar(job, start, placed);
-    let mut tl = Timeline {
-        protocol_id: c.id.clone(),
-        title: c.title.clone(),
-        calendar,
-        events: Vec::new(),
-        spans: Vec::new(),
-        conditions: Vec::new(),
-        doses: Vec::new(),
-        notes: Vec::new(),
-        invitro: None,
-        animals: Vec::new(),
-    };
+    let mut tl = Timeline::empty(c.id.clone(), c.title.clone(), calendar);
     for (p, st) in placed.iter().zip(&c.stages) {
         match (&p.built, &st.kind) {
             (Some(b), _) => shift_into(&mut tl, &b.timeline, p.dated.start, &st.id),

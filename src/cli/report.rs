@@ -65,16 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         run.index.display(),
         t_all.elapsed().as_secs_f64()
     );
-    if !run.failures.is_empty() {
-        let list = run
-            .failures
-            .iter()
-            .map(|(s, e)| format!("{s}: {e}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        anyhow::bail!("the report was written, but some stages failed: {list}");
-    }
-    Ok(())
+    failed(
+        &run.failures,
+        "the report was written, but some stages failed",
+    )
 }
 
 /// `xenoplan report CAMPAIGN.toml`: the campaign page and one report per linked protocol.
@@ -99,14 +93,17 @@ fn campaign(args: &Args, t_all: Instant) -> anyhow::Result<()> {
         run.index.display(),
         t_all.elapsed().as_secs_f64()
     );
-    if !run.failures.is_empty() {
-        let list = run
-            .failures
-            .iter()
-            .map(|(s, e)| format!("{s}: {e}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        anyhow::bail!("the campaign report was written, but some stage reports failed: {list}");
+    failed(
+        &run.failures,
+        "the campaign report was written, but some stage reports failed",
+    )
+}
+
+/// Exit 1 naming every failed stage (the page shows them too).
+fn failed(failures: &[(String, String)], what: &str) -> anyhow::Result<()> {
+    if failures.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let list: Vec<String> = failures.iter().map(|(s, e)| format!("{s}: {e}")).collect();
+    anyhow::bail!("{what}: {}", list.join("; "))
 }

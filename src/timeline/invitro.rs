@@ -542,18 +542,7 @@ fn deterministic_split_day(cx: &DerivCx, tl: &mut Timeline) -> Option<u32> {
 /// First check day with a > 50% resistant pool in a dry run of the deterministic model.
 fn split_milestone_day(cx: &DerivCx, calendar: &Calendar) -> Option<u32> {
     let checks = cx.d.checks.as_ref()?;
-    let mut dry = Timeline {
-        protocol_id: String::new(),
-        title: String::new(),
-        calendar: calendar.clone(),
-        events: Vec::new(),
-        spans: Vec::new(),
-        conditions: Vec::new(),
-        doses: Vec::new(),
-        notes: Vec::new(),
-        invitro: None,
-        animals: Vec::new(),
-    };
+    let mut dry = Timeline::empty(String::new(), String::new(), calendar.clone());
     let mut st = start_selection(cx, 0, &mut dry);
     for day in 1..i64::from(cx.d.duration_days) {
         st.day = day;

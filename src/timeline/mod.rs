@@ -307,6 +307,22 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// A timeline with no events yet.
+    pub fn empty(protocol_id: String, title: String, calendar: Calendar) -> Timeline {
+        Timeline {
+            protocol_id,
+            title,
+            calendar,
+            events: Vec::new(),
+            spans: Vec::new(),
+            conditions: Vec::new(),
+            doses: Vec::new(),
+            notes: Vec::new(),
+            invitro: None,
+            animals: Vec::new(),
+        }
+    }
+
     /// Last day offset covered by events or bars.
     pub fn last_day(&self) -> i64 {
         let e = self.events.iter().map(|e| e.end_day.unwrap_or(e.day + 1));
@@ -324,18 +340,11 @@ pub fn expand(
     options: &Options,
     estimates: &Estimates,
 ) -> Result<Timeline, TimelineError> {
-    let mut tl = Timeline {
-        protocol_id: protocol.id.clone(),
-        title: protocol.title.clone(),
-        calendar: options.calendar.clone(),
-        events: Vec::new(),
-        spans: Vec::new(),
-        conditions: Vec::new(),
-        doses: Vec::new(),
-        notes: Vec::new(),
-        invitro: None,
-        animals: Vec::new(),
-    };
+    let mut tl = Timeline::empty(
+        protocol.id.clone(),
+        protocol.title.clone(),
+        options.calendar.clone(),
+    );
     match &protocol.body {
         Body::Xenograft(x) => xenograft::expand(protocol, x, options, estimates, &mut tl)?,
         Body::Derivation(d) => {
