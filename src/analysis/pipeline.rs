@@ -482,11 +482,16 @@ fn percentile_ci(mut v: Vec<f64>, reps: usize) -> (f64, f64) {
 /// Per-animal slope of ln volume on day from baseline to the analysis day `until` (volumes
 /// floored at `floor`; the over-time window of [`crate::model::window`]).
 pub fn animal_slope(a: &Animal, floor: f64, until: f64) -> f64 {
-    let (d, l): (Vec<f64>, Vec<f64>) = (a.baseline..a.days.len())
-        .filter(|&i| crate::model::window::in_time_window(a.days[i], until))
-        .map(|i| (a.days[i], a.volumes[i].max(floor).ln()))
-        .unzip();
-    stats::slope(&d, &l)
+    let d = &a.days[a.baseline..];
+    let d = &d[..crate::model::window::time_window_len(d, until)];
+    let v = &a.volumes[a.baseline..a.baseline + d.len()];
+    // Power analyzes thousands of studies: the log volumes go to a stack buffer, not a Vec.
+    with_scratch(v.len(), |l| {
+        for (o, v) in l.iter_mut().zip(v) {
+            *o = v.max(floor).ln();
+        }
+        stats::slope(d, l)
+    })
 }
 
 /// Per-animal AUC of ln(V/V0) from baseline to the analysis day `until` (volumes floored at
@@ -494,11 +499,25 @@ pub fn animal_slope(a: &Animal, floor: f64, until: f64) -> f64 {
 pub fn animal_auc(a: &Animal, floor: f64, until: f64) -> f64 {
     let d = &a.days[a.baseline..];
     let d = &d[..crate::model::window::time_window_len(d, until)];
-    let v: Vec<f64> = a.volumes[a.baseline..a.baseline + d.len()]
-        .iter()
-        .map(|v| v.max(floor))
-        .collect();
-    stats::auc_log_relative(d, &v)
+    let v = &a.volumes[a.baseline..a.baseline + d.len()];
+    with_scratch(v.len(), |f| {
+        for (o, v) in f.iter_mut().zip(v) {
+            *o = v.max(floor);
+        }
+        stats::auc_log_relative(d, f)
+    })
+}
+
+/// Runs `f` on a zeroed scratch slice of length `n`: on the stack up to 64 visits (every
+/// bundled protocol), on the heap beyond.
+fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    const STACK: usize = 64;
+    if n <= STACK {
+        let mut buf = [0.0; STACK];
+        f(&mut buf[..n])
+    } else {
+        f(&mut vec![0.0; n])
+    }
 }
 
 /// Best response, best average response (%) and mRECIST class of one animal (Xeva's
