@@ -5,7 +5,8 @@
 use super::pipeline::{AnalysisOptions, AnalysisResult, CohortInfo};
 use crate::data::Dataset;
 use crate::plot::{
-    Band, FONT, Figure, Legend, Marker, PlotError, RefLine, Series, XyChart, color, draw_err,
+    AtRisk, AtRiskRow, Band, FONT, Figure, Legend, Marker, PlotError, RefLine, Series, XyChart,
+    color, draw_err,
 };
 
 /// Shown TGI range, %: beyond it values are drawn at the edge. Early visits, when the control
@@ -158,7 +159,54 @@ pub fn survival(res: &AnalysisResult, cohort: &CohortInfo, opt: &AnalysisOptions
     }
     c.y_range = Some((0.0, 1.05));
     c.note = Some(format!("event: {}; + = censored", opt.describe_endpoint()));
+    c.at_risk = Some(km_at_risk(res, cohort, x_max));
     c
+}
+
+/// Numbers at risk under the Kaplan–Meier curves at round days 0, s, 2s, … ≤ `x_max` (s the
+/// first of 1, 2, 5, 10, 20, 50, … giving at most 10 columns): at day t, the arm's animals
+/// whose time to endpoint or censoring is ≥ t (the KM table's n at risk of its first step at
+/// or after t; 0 after its last).
+fn km_at_risk(res: &AnalysisResult, cohort: &CohortInfo, x_max: f64) -> AtRisk {
+    let mut step = 1.0;
+    while x_max / step > 10.0 {
+        step *= if (step / 10f64.powf(step.log10().floor()) - 2.0).abs() < 1e-9 {
+            2.5
+        } else {
+            2.0
+        };
+    }
+    let columns: Vec<f64> = (0..=((x_max / step).floor() as usize))
+        .map(|k| k as f64 * step)
+        .collect();
+    let rows = cohort
+        .arms
+        .iter()
+        .enumerate()
+        .filter_map(|(ai, arm)| {
+            let km = res
+                .km
+                .iter()
+                .find(|k| k.cohort == cohort.name && &k.arm == arm)?;
+            let counts = columns
+                .iter()
+                .map(|&t| {
+                    Some(
+                        km.points
+                            .iter()
+                            .find(|p| p.time >= t - 1e-9)
+                            .map_or(0, |p| p.n_risk),
+                    )
+                })
+                .collect();
+            Some(AtRiskRow { color: ai, counts })
+        })
+        .collect();
+    AtRisk {
+        title: "At risk".into(),
+        columns,
+        rows,
+    }
 }
 
 /// Waterfall of best response (%) per animal, sorted, colored by arm, over the mRECIST zones

@@ -11,7 +11,7 @@
 //! ([`MIN_AT_RISK`]): animals leave for tumor burden, so later means are of the survivors with
 //! the smaller tumors and would show the control "shrinking".
 
-use super::{RefLine, Series, XyChart};
+use super::{AtRisk, RefLine, Series, XyChart};
 use crate::data::Dataset;
 use crate::data::visits::{
     arm_mean_sem, arm_weight_change, arms_in_order, has_body_weights, in_cohort,
@@ -26,7 +26,7 @@ pub const DAY_LABEL: &str = "Study day (day 0 = randomization)";
 pub const MIN_AT_RISK: f64 = 0.5;
 
 /// What the figures say about [`MIN_AT_RISK`] and the legend's n.
-pub const AT_RISK_NOTE: &str = "Each mean curve stops at the first visit where fewer than half of the arm's animals are still measured (later means would be of survivors only). Legend n: animals at the first visit → at the last point drawn.";
+pub const AT_RISK_NOTE: &str = "Each mean curve stops at the first visit where fewer than half of the arm's animals are still measured (later means would be of survivors only). Legend n: animals at the first visit → at the last point drawn; the table under the axis gives n at every visit.";
 
 /// The mean ± SEM series of one arm from its per-visit (day, mean, SEM, n), cut at the first
 /// visit below [`MIN_AT_RISK`] of the arm's largest n; the label shows n at the start and, if
@@ -63,13 +63,18 @@ pub fn growth_chart(
     let mut chart = XyChart::new(title, DAY_LABEL, &format!("{VOLUME_LABEL}, mean ± SEM"));
     chart.note = note.map(str::to_string);
     chart.subtitle = Some(AT_RISK_NOTE.to_string());
+    let mut counts = Vec::new();
     for (i, arm) in arms_in_order(ds, cohort).iter().enumerate() {
-        chart
-            .series
-            .push(mean_series(arm, &arm_mean_sem(ds, cohort, arm), i));
+        let stats = arm_mean_sem(ds, cohort, arm);
+        chart.series.push(mean_series(arm, &stats, i));
+        counts.push((i, stats.iter().map(|s| (s.0, s.3)).collect()));
     }
+    chart.at_risk = Some(AtRisk::from_series(AT_RISK_TITLE, &counts));
     chart
 }
+
+/// Header of the at-risk table under the mean curves.
+pub const AT_RISK_TITLE: &str = "Animals measured";
 
 /// Mean ± SEM % body-weight change from each animal's first weighing, one series per arm
 /// (same at-risk rule as [`growth_chart`]), with a reference line at −`limit_pct` (the
@@ -88,12 +93,15 @@ pub fn body_weight_chart(
         DAY_LABEL,
         "Body weight change from baseline (%), mean ± SEM",
     );
+    let mut counts = Vec::new();
     for (i, arm) in arms_in_order(ds, cohort).iter().enumerate() {
         let stats = arm_weight_change(ds, cohort, arm);
         if !stats.is_empty() {
             chart.series.push(mean_series(arm, &stats, i));
+            counts.push((i, stats.iter().map(|s| (s.0, s.3)).collect()));
         }
     }
+    chart.at_risk = Some(AtRisk::from_series(AT_RISK_TITLE, &counts));
     let limit = match limit_pct {
         Some(l) => {
             chart.ref_lines.push(RefLine {

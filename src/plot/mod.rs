@@ -8,11 +8,13 @@
 //! charts (growth curves, spaghetti, TGI, power, survival, population), and domain modules add
 //! their own figures (waterfall, Gantt) on the same [`save`] path.
 
+mod at_risk;
 pub mod growth;
 mod panels;
 pub mod text;
 mod xy;
 
+pub use at_risk::{AtRisk, AtRiskRow};
 pub use panels::PanelGrid;
 pub use xy::{
     Band, Legend, LegendEntry, Marker, RefLine, Series, SeriesStyle, XyChart, tick_label,

@@ -6,6 +6,7 @@
 //! bottom, an outside legend in its own column on the right ([`XyChart::areas`]), so none of
 //! them can cover the data or the axis titles.
 
+use super::at_risk::AtRisk;
 use super::text::{text_width, wrap};
 use super::{Dash, FONT, Figure, PlotError, color, dash, draw_err};
 use plotters::coord::Shift;
@@ -193,6 +194,8 @@ pub struct XyChart {
     pub clip_y: Option<(f64, f64)>,
     /// Smaller fonts and margins, for panels of a [`super::PanelGrid`].
     pub compact: bool,
+    /// Numbers at risk drawn under the x axis, aligned with its days.
+    pub at_risk: Option<AtRisk>,
 }
 
 impl XyChart {
@@ -214,6 +217,7 @@ impl XyChart {
             legend: Legend::UpperLeft,
             clip_y: None,
             compact: false,
+            at_risk: None,
         }
     }
 
@@ -642,7 +646,31 @@ impl Figure for XyChart {
         } else {
             body
         };
-        self.draw_chart(&plot, f)
+        let Some(table) = &self.at_risk else {
+            return self.draw_chart(&plot, f).map(|_| ());
+        };
+        let (_, ph) = plot.dim_in_pixel();
+        let (plot, strip) = plot.split_vertically(ph.saturating_sub(table.height(f)));
+        let x = self.draw_chart(&plot, f)?;
+        let base = strip.get_base_pixel().0;
+        let px = |v: f64| x.pixel(v) - base;
+        table.draw(&strip, &px, x.px.0 - base, f)
+    }
+}
+
+/// Where the data x range lands in absolute pixels (linear x axis), for what is drawn
+/// aligned with it outside the chart (the at-risk table).
+#[derive(Debug, Clone, Copy)]
+struct XPixels {
+    x: (f64, f64),
+    px: (i32, i32),
+}
+
+impl XPixels {
+    fn pixel(&self, v: f64) -> i32 {
+        let (a, b) = self.x;
+        let t = if b > a { (v - a) / (b - a) } else { 0.0 };
+        self.px.0 + (t * f64::from(self.px.1 - self.px.0)).round() as i32
     }
 }
 
@@ -651,7 +679,7 @@ impl XyChart {
         &self,
         area: &DrawingArea<DB, Shift>,
         f: Fonts,
-    ) -> Result<(), PlotError> {
+    ) -> Result<XPixels, PlotError> {
         let ((x0, x1), (y0, y1)) = self.data_ranges();
         let e = draw_err(&self.title);
         let mut builder = ChartBuilder::on(area);
@@ -698,11 +726,21 @@ impl XyChart {
                 .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
                 .map_err(&e)?;
             mesh!(chart, &|v| log_tick_label(*v));
-            self.draw_content(&mut chart, (x0, x1), (y0, y1))
+            self.draw_content(&mut chart, (x0, x1), (y0, y1))?;
+            let px = (
+                chart.backend_coord(&(x0, y1)).0,
+                chart.backend_coord(&(x1, y1)).0,
+            );
+            Ok(XPixels { x: (x0, x1), px })
         } else {
             let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(&e)?;
             mesh!(chart, &|v| tick_label(*v));
-            self.draw_content(&mut chart, (x0, x1), (y0, y1))
+            self.draw_content(&mut chart, (x0, x1), (y0, y1))?;
+            let px = (
+                chart.backend_coord(&(x0, y1)).0,
+                chart.backend_coord(&(x1, y1)).0,
+            );
+            Ok(XPixels { x: (x0, x1), px })
         }
     }
 }
@@ -1040,12 +1078,13 @@ impl XyChart {
         }
         if !s.markers.is_empty() {
             chart
-                .draw_series(
-                    s.markers
-                        .iter()
-                        .filter(|m| v.ok(m.y))
-                        .map(|m| Cross::new((m.x, v.y(m.y)), 4, c.stroke_width(1))),
-                )
+                .draw_series(s.markers.iter().filter(|m| v.ok(m.y)).map(|m| {
+                    // A "+" (what the footers say), not plotters' diagonal cross.
+                    let st = c.stroke_width(1);
+                    EmptyElement::at((m.x, v.y(m.y)))
+                        + PathElement::new(vec![(-4, 0), (4, 0)], st)
+                        + PathElement::new(vec![(0, -4), (0, 4)], st)
+                }))
                 .map_err(&e)?;
         }
         if v.clip {
