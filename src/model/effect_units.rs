@@ -14,8 +14,9 @@
 //! m·r (m = hormone factor); treated V_T(t) with rate m·(1 − I)·r and the direct kill κ, i.e.
 //! the simulator's closed forms ([`Kinetics::advance`]) or, for Simeoni, its ODE with the
 //! λ0 multiplier m·(1 − I) and kill κ on the proliferating compartment, integrated by RK4.
-//! Both start from the same typical volume V0 at randomization (study day 0) and the effect
-//! acts continuously from day 0.
+//! Both start from the same typical volume V0 at randomization (study day 0); the effect acts
+//! during the curve's effect window (the arm's first dose to its last dose + one interval, as
+//! the simulator switches a direct effect), the control rate outside it.
 //!
 //! Exponential growth has closed forms (g = m·r):
 //! - TGI: ΔT/ΔC = (e^{at} − 1)/(e^{gt} − 1) with a = (1 − I)·g − κ, so
@@ -100,7 +101,15 @@ pub struct Curve {
     pub v0: f64,
     /// Growth multiplier from hormone support on treatment (1 = full support).
     pub hormone: f64,
+    /// Study days [on, off) during which the treated curve's effect acts — the arm's
+    /// direct-effect window ([`crate::model::schedule::direct_effect_window`]: first dose to
+    /// last dose + one interval), so the solved inhibition reproduces the expected effect on
+    /// the schedule the simulator runs. [`ALWAYS_ON`] = from randomization on.
+    pub effect: (f64, f64),
 }
+
+/// An effect acting from randomization (study day 0) on, without end.
+pub const ALWAYS_ON: (f64, f64) = (0.0, f64::INFINITY);
 
 impl Curve {
     /// Model name.
@@ -124,22 +133,49 @@ impl Curve {
             }
     }
 
-    /// Typical volumes at ascending `times` (≥ 0) under inhibition `inh` and kill `kill`.
+    /// Typical volumes at ascending `times` (≥ 0) under inhibition `inh` and kill `kill`
+    /// acting during [`Curve::effect`] (control growth outside it).
     pub fn volumes(&self, inh: f64, kill: f64, times: &[f64]) -> Vec<f64> {
-        let mult = self.hormone * (1.0 - inh);
+        let (on, off) = self.effect;
+        // (growth multiplier, kill) of the segment starting at `t`.
+        let regime = |t: f64| {
+            if t >= on && t < off {
+                (self.hormone * (1.0 - inh), kill)
+            } else {
+                (self.hormone, 0.0)
+            }
+        };
+        // Segment ends in (from, to): the window's edges, then `to`.
+        let ends = move |from: f64, to: f64| {
+            [on, off]
+                .into_iter()
+                .filter(move |&c| c > from && c < to)
+                .chain(std::iter::once(to))
+        };
         match self.shape {
             Shape::Closed { kinetics, rate } => times
                 .iter()
-                .map(|&t| kinetics.advance(self.v0, mult * rate, kill, t))
+                .map(|&t| {
+                    let (mut v, mut t0) = (self.v0, 0.0);
+                    for c in ends(0.0, t) {
+                        let (m, k) = regime(t0);
+                        v = kinetics.advance(v, m * rate, k, c - t0);
+                        t0 = c;
+                    }
+                    v
+                })
                 .collect(),
             Shape::Simeoni(m) => {
-                let mut f = |_t: f64, y: &[f64; 4]| m.rhs(y, mult, kill);
                 let (mut y, mut t0) = ([self.v0, 0.0, 0.0, 0.0], 0.0);
                 times
                     .iter()
                     .map(|&t| {
-                        y = rk4(t0, y, t - t0, SIMEONI_STEP_DAYS, &mut f);
-                        t0 = t;
+                        for c in ends(t0, t) {
+                            let (mult, k) = regime(t0);
+                            let mut f = |_t: f64, y: &[f64; 4]| m.rhs(y, mult, k);
+                            y = rk4(t0, y, c - t0, SIMEONI_STEP_DAYS, &mut f);
+                            t0 = c;
+                        }
                         y.iter().sum()
                     })
                     .collect()
@@ -227,6 +263,16 @@ pub fn solve(
             MIN_CONTROL_GROWTH_FOR_TGI * 100.0
         ));
     }
+    let (on, off) = curve.effect;
+    // Days of [0, day] the effect acts.
+    let acting = off.clamp(0.0, day) - on.clamp(0.0, day);
+    if acting.is_nan() || acting <= 0.0 {
+        return Err(format!(
+            "the treatment acts from study day {} to {}, not before the day of the expected {label} ({day})",
+            crate::output::fmt_value(on),
+            crate::output::fmt_value(off)
+        ));
+    }
     let f = |i: f64| measure(unit, curve, i, kill, day);
     // TGI rises with I and T/C falls — monotone for exponential growth. For saturating growth
     // the rate-based T/C need not be (a slowed tumor stays longer in its exponential phase),
@@ -275,16 +321,23 @@ pub fn solve(
             )
         });
     };
-    if let Shape::Closed {
-        kinetics: Kinetics::Exponential,
-        ..
-    } = curve.shape
+    // Exponential growth: ln V_T(day) = ln V0 + g·day − (g·I + κ)·w with w the acting days,
+    // so I = (g·day − ln(V_T/V0) − κ·w)/(g·w). The rate-based T/C equals T/C only when the
+    // effect acts over all of [0, day]; otherwise it is bisected (monotone in I).
+    let whole = acting >= day;
+    if let (
+        Shape::Closed {
+            kinetics: Kinetics::Exponential,
+            ..
+        },
+        true,
+    ) = (curve.shape, unit != EffectUnit::RateTcPct || whole)
     {
-        let a = match unit {
-            EffectUnit::TgiPct => (1.0 + (1.0 - target / 100.0) * (g * day).exp_m1()).ln() / day,
-            EffectUnit::TcPct | EffectUnit::RateTcPct => g + (target / 100.0).ln() / day,
+        let ln_t = match unit {
+            EffectUnit::TgiPct => (1.0 + (1.0 - target / 100.0) * (g * day).exp_m1()).ln(),
+            EffectUnit::TcPct | EffectUnit::RateTcPct => g * day + (target / 100.0).ln(),
         };
-        return Ok((1.0 - (a + kill) / g).clamp(0.0, 1.0));
+        return Ok(((g * day - ln_t - kill * acting) / (g * acting)).clamp(0.0, 1.0));
     }
     // Bisection inside the first bracket [k, k + 1]/SCAN_GRID.
     let (mut lo, mut hi) = (k as f64 / n as f64, (k + 1) as f64 / n as f64);
@@ -315,6 +368,7 @@ mod tests {
                 },
                 v0,
                 hormone: 1.0,
+                effect: ALWAYS_ON,
             },
             Curve {
                 shape: Shape::Closed {
@@ -323,6 +377,7 @@ mod tests {
                 },
                 v0,
                 hormone: 1.0,
+                effect: ALWAYS_ON,
             },
             Curve {
                 shape: Shape::Closed {
@@ -331,6 +386,7 @@ mod tests {
                 },
                 v0,
                 hormone: 1.0,
+                effect: ALWAYS_ON,
             },
             Curve {
                 shape: Shape::Simeoni(Simeoni {
@@ -341,6 +397,7 @@ mod tests {
                 }),
                 v0,
                 hormone: 1.0,
+                effect: ALWAYS_ON,
             },
         ]
     }
@@ -366,6 +423,34 @@ mod tests {
         let i = solve(EffectUnit::TgiPct, 80.0, &c, 0.02, 21.0).unwrap();
         assert!((measure(EffectUnit::TgiPct, &c, i, 0.02, 21.0) - 80.0).abs() < 1e-9);
         assert!(i < solve(EffectUnit::TgiPct, 80.0, &c, 0.0, 21.0).unwrap());
+    }
+
+    #[test]
+    fn an_effect_window_is_solved_on_and_measured_on() {
+        // Exponential: ln V_T(21) = ln V0 + g·21 − g·I·w with w the acting days in [0, 21].
+        for (on, off) in [(10.0 / 24.0, f64::INFINITY), (2.0, 14.0), (0.0, 7.5)] {
+            for mut c in curves(0.1, 150.0, 20.0) {
+                c.effect = (on, off);
+                for u in [EffectUnit::TgiPct, EffectUnit::TcPct, EffectUnit::RateTcPct] {
+                    let target = if u == EffectUnit::TgiPct { 30.0 } else { 90.0 };
+                    let i = solve(u, target, &c, 0.0, 21.0)
+                        .unwrap_or_else(|e| panic!("{u:?} {on}-{off} {}: {e}", c.model_name()));
+                    let got = measure(u, &c, i, 0.0, 21.0);
+                    assert!((got - target).abs() < 1e-6, "{u:?} {on}-{off}: {got}");
+                }
+            }
+            let mut c = curves(0.1, 150.0, 20.0)[0];
+            c.effect = (on, off);
+            let w = off.min(21.0) - on;
+            let i = 0.5;
+            let tc = measure(EffectUnit::TcPct, &c, i, 0.0, 21.0);
+            assert!((tc - 100.0 * (-i * 0.1 * w).exp()).abs() < 1e-9, "{tc}");
+        }
+        // A window after the day cannot give any effect: a clear error, not a bound.
+        let mut c = curves(0.1, 150.0, 20.0)[0];
+        c.effect = (22.0, f64::INFINITY);
+        let e = solve(EffectUnit::TgiPct, 50.0, &c, 0.0, 21.0).unwrap_err();
+        assert!(e.contains("not before the day"), "{e}");
     }
 
     #[test]

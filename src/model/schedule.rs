@@ -197,10 +197,109 @@ pub fn interval_days(s: &Schedule) -> f64 {
     }
 }
 
+/// First and last of [`planned_days`] without listing them (O(1) in the phase length, so a
+/// protocol with a huge phase cannot make its validation allocate per day).
+pub fn planned_span(s: &Schedule, len: u32, include_end: bool, wd0: u32) -> Option<(u32, u32)> {
+    let last = last_day(s, len, include_end)?;
+    let start = s.start_day;
+    let fires = |d: u32| match &s.frequency {
+        Frequency::Weekdays { days } => days
+            .iter()
+            .any(|w| w.to_monday_zero_offset() as u32 == (wd0 + d) % 7),
+        _ => true,
+    };
+    match &s.frequency {
+        Frequency::Once => Some((start, start)),
+        Frequency::Daily { .. } => Some((start, last)),
+        Frequency::EveryNDays { n } => {
+            let n = (*n).max(1);
+            Some((start, start + (last - start) / n * n))
+        }
+        Frequency::Weekdays { .. } => {
+            let first = (start..=last.min(start.saturating_add(6))).find(|&d| fires(d))?;
+            let latest = (last.saturating_sub(6).max(start)..=last)
+                .rev()
+                .find(|&d| fires(d))?;
+            Some((first, latest))
+        }
+        Frequency::Cycle { on, off, .. } => {
+            let period = (on + off).max(1);
+            let k = (last - start) % period;
+            Some((start, if k < *on { last } else { last - (k + 1 - on) }))
+        }
+    }
+}
+
+/// First and last administration times (study days) of `s` in a treatment phase that starts
+/// on study day `off` and lasts `len` days, for weekday `wd0` of study day 0: the ends of
+/// [`administration_times`], computed without listing them.
+pub fn administration_span(s: &Schedule, off: u32, len: u32, wd0: u32) -> Option<(f64, f64)> {
+    let (a, b) = planned_span(s, len, false, (wd0 + off) % 7)?;
+    let hours: Vec<f64> = dose_times(s).into_iter().map(day_fraction).collect();
+    let lo = hours.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = hours.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((f64::from(a + off) + lo, f64::from(b + off) + hi))
+}
+
+/// Administration times (study days, ascending) of `s` in a treatment phase that starts on
+/// study day `off` and lasts `len` days, for weekday `wd0` (Monday = 0) of study day 0: the
+/// days of [`planned_days`] (0..len: the closing day is a caliper day, not a dosing day) at the
+/// clock times of [`dose_times`]. The simulator, the assumed-effect statement and the
+/// effect-unit solve all read these.
+pub fn administration_times(s: &Schedule, off: u32, len: u32, wd0: u32) -> Vec<f64> {
+    let hours: Vec<f64> = dose_times(s).into_iter().map(day_fraction).collect();
+    let mut v: Vec<f64> = planned_days(s, len, false, (wd0 + off) % 7)
+        .into_iter()
+        .flat_map(|d| hours.iter().map(move |h| f64::from(d + off) + h))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// When a direct (concentration-independent) effect acts: from the first administration to
+/// the last plus one dosing interval ([`interval_days`]; ∞ for a single administration), or
+/// `None` without administrations. The simulator switches direct effects on and off at
+/// these times; the effect-unit solve and the assumed-effect statement integrate over them.
+pub fn direct_effect_window(times: &[f64], s: &Schedule) -> Option<(f64, f64)> {
+    let (&first, &last) = (times.first()?, times.last()?);
+    Some((first, last + interval_days(s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use jiff::civil::Weekday;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The O(1) span equals the ends of the listed days and administration times.
+        #[test]
+        fn span_is_the_ends_of_the_listed_days(
+            kind in 0u8..5, n in 1u32..9, on in 1u32..6, off in 1u32..6,
+            start in 0u32..10, end in proptest::option::of(0u32..40), len in 0u32..40,
+            include_end: bool, wd0 in 0u32..7, mask in 1u8..128,
+        ) {
+            let frequency = match kind {
+                0 => Frequency::Once,
+                1 => Frequency::Daily { per_day: 2 },
+                2 => Frequency::EveryNDays { n },
+                3 => Frequency::Weekdays {
+                    days: (0..7)
+                        .filter(|i| mask & (1 << i) != 0)
+                        .map(|i| Weekday::Monday.wrapping_add(i64::from(i)))
+                        .collect(),
+                },
+                _ => Frequency::Cycle { on, off, per_day: 1 },
+            };
+            let s = Schedule { frequency, start_day: start, end_day: end, times: vec![] };
+            let days = planned_days(&s, len, include_end, wd0);
+            let want = days.first().zip(days.last()).map(|(a, b)| (*a, *b));
+            prop_assert_eq!(planned_span(&s, len, include_end, wd0), want);
+            let t = administration_times(&s, 3, len, wd0);
+            let want = t.first().zip(t.last()).map(|(a, b)| (*a, *b));
+            prop_assert_eq!(administration_span(&s, 3, len, wd0), want);
+        }
+    }
 
     fn sched(frequency: Frequency, end: Option<u32>) -> Schedule {
         Schedule {

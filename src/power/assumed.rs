@@ -21,7 +21,7 @@
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::effect_units::{EffectUnit, MIN_CONTROL_GROWTH_FOR_TGI, measure};
 use crate::model::pk::OneCompartment;
-use crate::model::schedule::{Frequency, day_fraction, dose_times, interval_days, planned_days};
+use crate::model::schedule::{Frequency, administration_times, direct_effect_window};
 use crate::protocol::{
     Arm, Cohort, DrugEffect, EffectMode, EffectTarget, PhaseEnd, Protocol, Route, Treatment,
     Xenograft,
@@ -160,13 +160,13 @@ fn averaged_effect(
         1
     };
     for wd0 in 0..weekdays {
-        let doses = dose_times_days(t, off, len, wd0);
+        let doses = administration_times(&t.schedule, off, len, wd0);
         let (i, k) = match &e.mode {
             EffectMode::Direct {
                 inhibition,
                 kill_rate_per_day,
             } => {
-                let on = on_fraction(&doses, interval_days(&t.schedule), day);
+                let on = on_fraction(direct_effect_window(&doses, &t.schedule), day);
                 (inhibition.value * on, kill_rate_per_day.value * on)
             }
             EffectMode::Exposure {
@@ -191,27 +191,13 @@ fn averaged_effect(
     Ok((inh, kill))
 }
 
-/// Administration times (study days, sorted) of `t` for weekday `wd0` of study day 0.
-fn dose_times_days(t: &Treatment, off: u32, len: u32, wd0: u32) -> Vec<f64> {
-    let hours: Vec<f64> = dose_times(&t.schedule)
-        .into_iter()
-        .map(day_fraction)
-        .collect();
-    let mut v: Vec<f64> = planned_days(&t.schedule, len, false, (wd0 + off) % 7)
-        .into_iter()
-        .flat_map(|d| hours.iter().map(move |h| f64::from(d + off) + h))
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-/// Share of [0, day] during which a direct effect is on: from the first administration to
-/// the last plus one dosing interval.
-fn on_fraction(doses: &[f64], interval: f64, day: f64) -> f64 {
-    let (Some(&first), Some(&last)) = (doses.first(), doses.last()) else {
+/// Share of [0, day] covered by the direct-effect window `w`
+/// ([`direct_effect_window`]).
+fn on_fraction(w: Option<(f64, f64)>, day: f64) -> f64 {
+    let Some((first, end)) = w else {
         return 0.0;
     };
-    let (lo, hi) = (first.clamp(0.0, day), (last + interval).clamp(0.0, day));
+    let (lo, hi) = (first.clamp(0.0, day), end.clamp(0.0, day));
     if day > 0.0 { (hi - lo) / day } else { 0.0 }
 }
 

@@ -97,6 +97,10 @@ pub struct FastArm {
     pub add_mult: f64,
     /// Kill rate subtracted from g, 1/day.
     pub kill: f64,
+    /// Study day the arm's direct effects switch on (first dose, the simulator's
+    /// `direct_onset` on the baseline weekday): the tumor grows at the control rate g_c until
+    /// then, ln V(t) = ln V0 + g·t + (g_c − g)·min(t, onset).
+    pub onset: f64,
 }
 
 /// Measurement and schedule shared by all arms.
@@ -294,8 +298,10 @@ impl FastDesign {
         };
         let g_mean = mean * arm.mult - arm.kill;
         let g_sd = sd * arm.add_mult;
+        // g_c − g is not random for a normal rate: mean·(m_E − mult) + κ.
+        let lag = mean * (arm.add_mult - arm.mult) + arm.kill;
         Some((
-            mu + g_mean * t + self.ln_bias,
+            mu + g_mean * t + lag * t.min(arm.onset) + self.ln_bias,
             sd0 * sd0 + g_sd * g_sd * t * t + self.eps_sd * self.eps_sd,
         ))
     }
@@ -412,6 +418,7 @@ fn cohort_arms(
             mult: m_e * (1.0 - i),
             add_mult: m_e,
             kill,
+            onset: a.direct_onset[p.baseline_wd0()],
         });
     }
 }
@@ -645,26 +652,40 @@ impl FastModel {
                 };
                 // The treatment scales the typical rate and the animal's random effect rides
                 // on top (the simulator's rule, src/sim/mod.rs §5).
-                let g_eff = match arm.rate {
-                    RateDraw::Normal { mean, sd } => mean * arm.mult + arm.add_mult * sd * z1,
-                    RateDraw::LogNormal { median, sdlog } => median * arm.mult * (sdlog * z1).exp(),
-                } - arm.kill;
+                let (g_eff, g_ctl) = match arm.rate {
+                    RateDraw::Normal { mean, sd } => (
+                        mean * arm.mult + arm.add_mult * sd * z1,
+                        (mean + sd * z1) * arm.add_mult,
+                    ),
+                    RateDraw::LogNormal { median, sdlog } => {
+                        let r = median * (sdlog * z1).exp();
+                        (r * arm.mult, r * arm.add_mult)
+                    }
+                };
+                let g_eff = g_eff - arm.kill;
+                // Control growth until the first dose (the simulator's fast path).
+                let lag = g_ctl - g_eff;
                 let base = ln_v0 + d.ln_bias;
                 if has_floor {
                     for (k, &t) in d.visit_days.iter().enumerate() {
                         let eps = self.zig.sample(rng);
-                        let ln_true = ln_v0 + g_eff * t;
+                        let drift = g_eff * t + lag * t.min(arm.onset);
+                        let ln_true = ln_v0 + drift;
                         // Not palpable reads 0 mm³, which the analysis floors at 1 mm³ before the
                         // logarithm (AnalysisOptions::log_floor_mm3): ln 1 = 0.
                         s.y[k] = if ln_true >= d.ln_floor {
-                            (base + g_eff * t + d.eps_sd * eps).max(LN_LOG_FLOOR)
+                            (base + drift + d.eps_sd * eps).max(LN_LOG_FLOOR)
                         } else {
                             LN_LOG_FLOOR
                         };
                     }
                 } else {
                     for (y, &t) in s.y.iter_mut().zip(&d.visit_days) {
-                        *y = (base + g_eff * t + d.eps_sd * self.zig.sample(rng)).max(LN_LOG_FLOOR);
+                        *y = (base
+                            + g_eff * t
+                            + lag * t.min(arm.onset)
+                            + d.eps_sd * self.zig.sample(rng))
+                        .max(LN_LOG_FLOOR);
                     }
                 }
                 s.at_day[ai * self.n_max + i as usize] = s.y[d.analysis_visit];

@@ -24,11 +24,13 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
         pk: None,
         weight_loss_pct_per_week: None,
     }];
+    // P1 grows the treated arms at their rate from t = 0: dosing at 00:00 of day 0 switches
+    // the direct effect on at randomization (it acts from the first dose).
     let daily = Schedule {
         frequency: Frequency::Daily { per_day: 1 },
         start_day: 0,
         end_day: None,
-        times: vec![],
+        times: vec![jiff::civil::Time::midnight()],
     };
     let treat = |agent: &str| Treatment {
         agent: agent.into(),

@@ -107,7 +107,8 @@ pub(crate) fn xenograft(
     let (mut cohorts, pending) = cohorts(&k, cx);
     let enrollment = enrollment(f, cx, until);
     if let (Some(a), Some(e)) = (&animals, &enrollment) {
-        solve_user_effects(cx, &mut cohorts, &pending, a, e);
+        let tphases = treatment_phases(phases, day0_phase(phases));
+        solve_user_effects(cx, &mut cohorts, &pending, (a, e, &tphases));
     }
     let endpoints = endpoints(f, cx);
     let caliper = caliper_model(f, cx);
@@ -1317,7 +1318,8 @@ pub(crate) struct PendingUserEffect {
 /// the animals closest to it); the hormone factor of the simulator's closed-form rule
 /// (`CohortPlan::closed_form_hormone_factor`: 1 while estrogen lasts past study day 0 —
 /// intact hosts, or a pellet neither removed at randomization nor exhausted — else the
-/// cohort's growth without estrogen).
+/// cohort's growth without estrogen). The effect acts from day 0 on ([`effect_units::ALWAYS_ON`]);
+/// the effect-unit solve narrows it to the arm's dosing window.
 pub fn typical_curve(
     c: &Cohort,
     animals: &Animals,
@@ -1341,7 +1343,12 @@ pub fn typical_curve(
         c.growth_without_estrogen.value
     };
     let shape = growth_shape(c);
-    effect_units::Curve { shape, v0, hormone }
+    effect_units::Curve {
+        shape,
+        v0,
+        hormone,
+        effect: effect_units::ALWAYS_ON,
+    }
 }
 
 /// The shape of the cohort's typical growth curve (typical rates and capacity).
@@ -1390,14 +1397,37 @@ fn solve_user_effects(
     cx: &mut Ctx<'_>,
     cohorts: &mut [Cohort],
     pending: &[PendingUserEffect],
-    animals: &Animals,
-    enrollment: &Enrollment,
+    (animals, enrollment, tphases): (&Animals, &Enrollment, &[(String, u32, u32)]),
 ) {
     for p in pending {
         let Some(c) = cohorts.iter_mut().find(|c| c.name == p.cohort) else {
             continue;
         };
-        let curve = typical_curve(c, animals, enrollment);
+        let mut curve = typical_curve(c, animals, enrollment);
+        let Some(agent) = c.effects.get(p.effect).map(|e| e.agent.clone()) else {
+            continue;
+        };
+        let windows = agent_effect_windows(c, &agent, tphases);
+        if let Some((arm, w)) = windows.first() {
+            curve.effect = *w;
+            let differ: Vec<String> = windows
+                .iter()
+                .filter(|(_, v)| (v.0 - w.0).abs() > 1e-9 || (v.1 - w.1).abs() > 1e-9)
+                .map(|(a, v)| format!("`{a}` ({})", window_text(*v)))
+                .collect();
+            if !differ.is_empty() {
+                cx.warn_key(
+                    &p.at,
+                    format!(
+                        "`{}` is solved for the dosing of arm `{arm}` ({}); {} dose `{agent}` over other days and will show a different {}",
+                        p.unit.key(),
+                        window_text(*w),
+                        differ.join(", "),
+                        p.unit.label()
+                    ),
+                );
+            }
+        }
         if c.resistant.is_some() {
             cx.warn_key(
                 &p.at,
@@ -1423,7 +1453,7 @@ fn solve_user_effects(
         match effect_units::solve(p.unit, p.value, &curve, kill, p.day) {
             Ok(i) => {
                 let solved_for = format!(
-                    "solved for {} growth: typical on-treatment control rate {}/day, V0 {} mm³ at randomization{}",
+                    "solved for {} growth: typical on-treatment control rate {}/day, V0 {} mm³ at randomization{}, {} (first dose to last dose + one interval)",
                     curve.model_name(),
                     crate::output::fmt_sig_real(curve.control_rate(), 3),
                     crate::output::fmt_sig_real(curve.v0, 3),
@@ -1431,7 +1461,8 @@ fn solve_user_effects(
                         format!(", kill {kill}/day")
                     } else {
                         String::new()
-                    }
+                    },
+                    window_text(curve.effect)
                 );
                 let fp = FileParam {
                     value: i,
@@ -1459,6 +1490,65 @@ fn solve_user_effects(
                 format!("`{}` in cohort `{}`: {why}", p.unit.key(), c.name),
             ),
         }
+    }
+}
+
+/// The direct-effect window ([`crate::model::schedule::direct_effect_window`]) of `agent` in
+/// each arm of `c` that doses it, in arm order: from its first administration to its last
+/// plus one interval over the arm's treatments of the agent, averaged over the weekdays of
+/// study day 0 when a schedule depends on the weekday (rolling enrollment randomizes on any).
+fn agent_effect_windows(
+    c: &Cohort,
+    agent: &str,
+    tphases: &[(String, u32, u32)],
+) -> Vec<(String, (f64, f64))> {
+    use crate::model::schedule::{Frequency, administration_span, direct_effect_window};
+    let mut out = Vec::new();
+    for arm in &c.arms {
+        let (mut sum, mut count) = ((0.0, 0.0), 0u32);
+        let doses: Vec<&Treatment> = arm.treatments.iter().filter(|t| t.agent == agent).collect();
+        let weekdays: u32 = if doses
+            .iter()
+            .any(|t| matches!(t.schedule.frequency, Frequency::Weekdays { .. }))
+        {
+            7
+        } else {
+            1
+        };
+        for wd0 in 0..weekdays {
+            let mut w: Option<(f64, f64)> = None;
+            for t in &doses {
+                let Some((_, off, len)) = tphases.iter().find(|p| p.0 == t.phase) else {
+                    continue;
+                };
+                // The span, not the list: the phase length is not bounded yet.
+                let Some((a, b)) = administration_span(&t.schedule, *off, *len, wd0) else {
+                    continue;
+                };
+                if let Some(v) = direct_effect_window(&[a, b], &t.schedule) {
+                    w = Some(w.map_or(v, |u| (u.0.min(v.0), u.1.max(v.1))));
+                }
+            }
+            if let Some(v) = w {
+                count += 1;
+                sum = (sum.0 + v.0, sum.1 + v.1);
+            }
+        }
+        if count > 0 {
+            let k = f64::from(count);
+            out.push((arm.name.clone(), (sum.0 / k, sum.1 / k)));
+        }
+    }
+    out
+}
+
+/// "effect on study days a–b" for a direct-effect window.
+fn window_text((on, off): (f64, f64)) -> String {
+    let f = crate::output::fmt_value;
+    if off.is_finite() {
+        format!("effect on study days {}–{}", f(on), f(off))
+    } else {
+        format!("effect from study day {} on", f(on))
     }
 }
 
@@ -1714,11 +1804,14 @@ mod user_effect_tests {
             EffectMode::Direct { inhibition, .. } => inhibition.value,
             m => panic!("{m:?}"),
         };
-        // Exponential closed form, g = ln2/7, t = 21 (day from [analysis] analysis-day).
+        // Exponential closed form, g = ln2/7, t = 21 (day from [analysis] analysis-day); the
+        // effect acts from the first dose (default 10:00 of day 0) on, w = 21 − 10/24 days:
+        // ln(V_T/V0) = g·21 − g·I·w.
         let g = std::f64::consts::LN_2 / 7.0;
-        let a = (1.0 + 0.3 * (g * 21.0).exp_m1()).ln() / 21.0;
-        assert!((inh("drug-tgi70") - (1.0 - a / g)).abs() < 1e-12);
-        assert!((inh("drug-tc25") - (1.0 - (g + 0.25f64.ln() / 21.0) / g)).abs() < 1e-12);
+        let w = 21.0 - 10.0 / 24.0;
+        let ln_t = (1.0 + 0.3 * (g * 21.0).exp_m1()).ln();
+        assert!((inh("drug-tgi70") - (g * 21.0 - ln_t) / (g * w)).abs() < 1e-12);
+        assert!((inh("drug-tc25") - (-(0.25f64.ln()) / (g * w))).abs() < 1e-12);
         assert_eq!(inh("drug-i30"), 0.3);
         let u = c
             .effect("drug-tgi70")

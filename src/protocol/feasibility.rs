@@ -158,6 +158,7 @@ pub(crate) fn typical_reach(
                 shape,
                 v0: v,
                 hormone,
+                effect: effect_units::ALWAYS_ON,
             };
             v = curve.volumes(0.0, 0.0, &[to - t])[0];
             t = to;
@@ -180,6 +181,7 @@ pub(crate) fn typical_reach(
                 shape,
                 v0: v,
                 hormone: if t < support_end { 1.0 } else { without },
+                effect: effect_units::ALWAYS_ON,
             }
             .volumes(0.0, 0.0, &[1.0])[0];
             let g = (next / v).ln();
@@ -260,7 +262,8 @@ pub(crate) fn enrollment_reachable(
                 effect_units::Curve {
                     shape: super::convert_xeno::growth_shape(c),
                     v0: 1.0,
-                    hormone: 1.0
+                    hormone: 1.0,
+                    effect: effect_units::ALWAYS_ON,
                 }
                 .model_name(),
                 sig(c.growth.v0().value),

@@ -255,7 +255,7 @@ impl Engine {
     /// day-0 weekday without a pre-treatment phase (`AtBaseline`), i.e. the common grid of
     /// every animal in such designs.
     pub fn baseline_visit_days(&self) -> &[u32] {
-        &self.plan.visits[((self.plan.start_wd + self.plan.pre_start_abs) % 7) as usize]
+        &self.plan.visits[self.plan.baseline_wd0()]
     }
     /// The protocol's fixed analysis day, if any.
     pub fn analysis_day(&self) -> Option<f64> {
@@ -839,7 +839,7 @@ impl Engine {
     fn at_baseline<R: Rng + ?Sized>(&self, c: usize, rng: &mut R, buf: &mut StudyBuffer) {
         let cp = &self.plan.cohorts[c];
         let day0_abs = self.plan.pre_start_abs;
-        let wd0 = ((self.plan.start_wd + day0_abs) % 7) as usize;
+        let wd0 = self.plan.baseline_wd0();
         let arm0 = buf.cohort_arm0[c];
         let mut implant_no = 0u32;
         let mut total = 0;
@@ -932,6 +932,10 @@ impl Engine {
         let i_comb = bliss(&inh[..arm.treats.len()], acting, arm.interaction);
         let m_e = cp.closed_form_hormone_factor();
         let g = m_e * ((1.0 - i_comb) * rb + ra) - kill;
+        // Control growth until the effects switch on at the first dose (as the event path
+        // switches them): ln V(t) = ln V0 + g·t + lag·min(t, onset), lag = g_control − g.
+        let onset = arm.direct_onset[wd0];
+        let lag = m_e * i_comb * rb + kill;
         let f = &p.fast;
         let ep = &p.endpoints;
         let visits = &p.visits[wd0];
@@ -952,7 +956,10 @@ impl Engine {
             day.copy_from_slice(tf);
             // Two loops: with the branch inside, LLVM computes the (speculatable) exp on
             // every visit and selects, which doubles the cost of the log-volume path.
-            fill_linear_plus_noise(rng, tf, vol, lnv0b, g, sd);
+            fill_linear_plus_noise(rng, tf, vol, lnv0b + lag * onset, g, sd);
+            for (v, &t) in vol.iter_mut().zip(tf).take_while(|(_, t)| **t < onset) {
+                *v += lag * (t - onset);
+            }
             if let Some(k) = vol.iter().position(|&lv| lv >= f.ln_event) {
                 slot.event_day = day[k];
             }
@@ -965,7 +972,7 @@ impl Engine {
             let mut bw_base = f64::NAN;
             for (vi, &vd) in visits.iter().enumerate() {
                 let t = vd as f64;
-                let ln_true = lnv0 + g * t;
+                let ln_true = lnv0 + g * t + lag * t.min(onset);
                 let lv = if ln_true < f.ln_floor {
                     f64::NEG_INFINITY
                 } else {

@@ -309,7 +309,16 @@ pub fn p1(n: u32) -> Protocol {
             &format!("x{mult}"),
             false,
             n,
-            vec![treatment(&name, 1.0, qd())],
+            // P1 grows the treated arms at their rate from t = 0: dosing at 00:00 switches
+            // the direct effect on at randomization.
+            vec![treatment(
+                &name,
+                1.0,
+                Schedule {
+                    times: vec![jiff::civil::Time::midnight()],
+                    ..qd()
+                },
+            )],
         ));
     }
     p

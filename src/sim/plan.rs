@@ -227,8 +227,13 @@ pub(crate) struct ArmPlan {
     pub tox: [Vec<f64>; 7],
     /// True when some treatment is exposure-driven.
     pub exposure: bool,
-    /// Direct effects are on during the whole treatment period (fast path).
+    /// Direct effects switch on at one time (by day 1) and stay on past the horizon (fast
+    /// path).
     pub direct_always_on: bool,
+    /// When the arm's direct effects switch on (their first administration,
+    /// [`crate::model::schedule::direct_effect_window`]), by weekday of study day 0; 0 without
+    /// direct effects. The fast path grows the tumor at the control rate until then.
+    pub direct_onset: [f64; 7],
     /// Exposure quadrature tables by weekday of study day 0 (exponential growth with an
     /// exposure-driven effect; empty otherwise): [`super::exposure`].
     pub expo: Vec<super::exposure::ExposureTable>,
@@ -456,7 +461,8 @@ fn unsupported(p: &Protocol, message: impl Into<String>) -> SimError {
 }
 
 use crate::model::schedule::{
-    day_fraction, dose_times, interval_days, planned_days as schedule_days,
+    administration_times, day_fraction, direct_effect_window, dose_times,
+    planned_days as schedule_days,
 };
 
 /// A treatment phase: the day-0 phase or a fixed phase after it, as (name, offset from study
@@ -476,6 +482,12 @@ struct PlanCx<'a> {
 }
 
 impl Plan {
+    /// Weekday (Monday = 0) of study day 0 for animals randomized at baseline (the fixed
+    /// grid of at-baseline enrollment and of the power fast engine).
+    pub fn baseline_wd0(&self) -> usize {
+        ((self.start_wd + self.pre_start_abs) % 7) as usize
+    }
+
     pub fn new(p: &Protocol, opts: &SimOptions) -> Result<Plan, SimError> {
         let x: &Xenograft = p
             .xenograft()
@@ -785,8 +797,10 @@ struct ArmEvents {
     tox: [Vec<f64>; 7],
     /// Some treatment is exposure-driven.
     exposure: bool,
-    /// Every direct effect is on during the whole treatment period.
+    /// Every direct effect switches on at one time by day 1 and stays on.
     always_on: bool,
+    /// First administration of the direct effects, by weekday of study day 0.
+    onset: [Option<f64>; 7],
 }
 
 /// One treatment's dosing as the weekday step reads it.
@@ -822,6 +836,7 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         tox: Default::default(),
         exposure: false,
         always_on: true,
+        onset: [None; 7],
     };
     for (k, t) in a.treatments.iter().enumerate() {
         treats.push(treatment_plan(cx, c, a, (k, t), &mut acc)?);
@@ -842,6 +857,7 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         tox: acc.tox,
         exposure: acc.exposure,
         direct_always_on: acc.always_on,
+        direct_onset: acc.onset.map(|o| o.unwrap_or(0.0)),
         expo: Vec::new(),
     })
 }
@@ -975,10 +991,6 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
         .map(|tm| 24.0 * day_fraction(tm))
         .collect();
     let ev = &mut acc.events[wd0 as usize];
-    let first = days.first().map(|&d| d as f64 + hours[0] / 24.0);
-    let lastd = days
-        .last()
-        .map(|&d| d as f64 + hours.last().copied().unwrap_or(0.0) / 24.0);
     let k = d.k;
     match d.effect {
         EffectPlan::Exposure { .. } => {
@@ -992,8 +1004,8 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
             }
         }
         EffectPlan::Direct { .. } => {
-            if let (Some(f0), Some(l0)) = (first, lastd) {
-                let off_t = l0 + interval_days(d.schedule);
+            let times = administration_times(d.schedule, d.off, d.len, wd0);
+            if let Some((f0, off_t)) = direct_effect_window(&times, d.schedule) {
                 ev.push(Ev {
                     t: f0,
                     kind: EvKind::On(k),
@@ -1004,11 +1016,17 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
                         kind: EvKind::Off(k),
                     });
                 }
-                // "Always on" for the bench fast path: starts by day 1 and
-                // lasts past the horizon (the day-0 reading is pre-dose).
-                if f0 >= 1.0 || off_t < cx.horizon as f64 {
+                // "Always on" for the fast path: every direct effect of the arm starts at
+                // one time by day 1 (the day-0 reading is pre-dose) and lasts past the
+                // horizon.
+                let onset = &mut acc.onset[wd0 as usize];
+                if f0 >= 1.0
+                    || off_t < cx.horizon as f64
+                    || onset.is_some_and(|o| (o - f0).abs() > 1e-12)
+                {
                     acc.always_on = false;
                 }
+                *onset = Some(f0);
             } else {
                 acc.always_on = false;
             }

@@ -416,7 +416,8 @@ fn fit_to_simulated_tamr_vehicle_recovers_the_protocol_and_pastes_back() {
 
 /// Effects in user units, end to end on tests/fixtures/effects/user_units.toml (exponential,
 /// 40 animals per arm, small spread): `expected-tgi-pct = 70` and `expected-tc-pct = 25` at
-/// day 21 are solved to inhibitions 0.456 and 0.667 (`show` prints both); the simulated study
+/// day 21 are solved to inhibitions 0.465 and 0.680 on the arms' dosing window (first dose at
+/// 10:00 of day 0; `show` prints both); the simulated study
 /// reads TGI ≈ 70% and T/C ≈ 25% at day 21; `fit --control` on its animals emits
 /// `[[cohorts.effects]]` whose inhibitions cover the solved values (and the direct 0.3).
 #[test]
@@ -427,11 +428,11 @@ fn user_unit_effects_simulate_to_their_tgi_and_fit_control_recovers_them() {
     assert!(o.status.success(), "{}", stderr(&o));
     let shown = stdout(&o);
     assert!(
-        shown.contains("expected TGI 70% at day 21 → inhibition 0.456 (solved for exponential growth: typical on-treatment control rate 0.0990/day, V0 175.0 mm³ at randomization)"),
+        shown.contains("expected TGI 70% at day 21 → inhibition 0.465 (solved for exponential growth: typical on-treatment control rate 0.0990/day, V0 175.0 mm³ at randomization, effect on study days 0.4167–21.42 (first dose to last dose + one interval))"),
         "{shown}"
     );
     assert!(
-        shown.contains("expected T/C 25% at day 21 → inhibition 0.667"),
+        shown.contains("expected T/C 25% at day 21 → inhibition 0.680"),
         "{shown}"
     );
 

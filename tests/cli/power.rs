@@ -307,7 +307,7 @@ fn combination_protocol_sizes_each_declared_hypothesis() {
     );
     // The justification states each assumed effect as its parameter and as TGI at the day.
     assert!(
-        text.contains("camizestrant 10 mg/kg: TGI 69.37% at day 28, from camizestrant growth-rate inhibition 0.5353 (expected TGI 70% at day 28"),
+        text.contains("camizestrant 10 mg/kg: TGI 70% at day 28, from camizestrant growth-rate inhibition 0.5426 (expected TGI 70% at day 28"),
         "{text}"
     );
     assert!(

@@ -40,6 +40,9 @@ struct Case {
     rate_lognormal: bool,
     floor_mm3: f64,
     holm: bool,
+    /// Clock hour of every dose on day 0 (the direct effects switch on at the first dose;
+    /// the tight path grows the control rate until then, as the simulator does).
+    dose_hour: u8,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -63,6 +66,7 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         prop_oneof![Just(0.0), Just(60.0)],
         any::<bool>(),
+        0u8..24,
     )
         .prop_map(
             |(
@@ -77,6 +81,7 @@ fn case() -> impl Strategy<Value = Case> {
                 rate_lognormal,
                 floor_mm3,
                 holm,
+                dose_hour,
             )| Case {
                 interaction: interaction.filter(|_| inhibitions.len() >= 2),
                 inhibitions,
@@ -89,6 +94,7 @@ fn case() -> impl Strategy<Value = Case> {
                 rate_lognormal,
                 floor_mm3,
                 holm,
+                dose_hour,
             },
         )
 }
@@ -106,6 +112,8 @@ fn protocol(c: &Case) -> Protocol {
     let cohort = &mut x.cohorts[0];
     for (i, arm) in cohort.arms.iter_mut().skip(1).enumerate() {
         arm.name = format!("drug{}", i + 1);
+        arm.treatments[0].schedule.times =
+            vec![jiff::civil::Time::constant(c.dose_hour as i8, 0, 0, 0)];
     }
     for (k, e) in cohort.effects.iter_mut().enumerate() {
         e.mode = EffectMode::Direct {

@@ -39,25 +39,14 @@ impl Protocol {
     /// Index of the phase whose start is study day 0 (e.g. randomization); the first phase
     /// when none is marked.
     pub fn day0_phase(&self) -> usize {
-        self.phases.iter().position(|p| p.day0).unwrap_or(0)
+        day0_phase(&self.phases)
     }
 
     /// The treatment phases as (name, offset from study day 0, length in days): the day-0
     /// phase and the fixed phases after it, up to the first conditional one. Their total is
     /// the simulator's treatment horizon; the assumed-effect statement reads the same list.
     pub fn treatment_phases(&self) -> Vec<(String, u32, u32)> {
-        let mut out = Vec::new();
-        let mut off = 0;
-        for ph in &self.phases[self.day0_phase()..] {
-            match ph.end {
-                super::PhaseEnd::Fixed { days } => {
-                    out.push((ph.name.clone(), off, days));
-                    off += days;
-                }
-                super::PhaseEnd::Until { .. } => break,
-            }
-        }
-        out
+        treatment_phases(&self.phases, self.day0_phase())
     }
 
     /// Phase by name.
@@ -80,6 +69,29 @@ impl Protocol {
             _ => None,
         }
     }
+}
+
+/// Index of the phase of `phases` that starts study day 0: see [`Protocol::day0_phase`].
+pub fn day0_phase(phases: &[Phase]) -> usize {
+    phases.iter().position(|p| p.day0).unwrap_or(0)
+}
+
+/// The treatment phases of `phases` whose phase `day0` starts study day 0, as (name, offset
+/// from study day 0, length in days): see [`Protocol::treatment_phases`] (also read while the
+/// protocol is converted, before a [`Protocol`] exists).
+pub fn treatment_phases(phases: &[Phase], day0: usize) -> Vec<(String, u32, u32)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    for ph in phases.get(day0..).unwrap_or(&[]) {
+        match ph.end {
+            super::PhaseEnd::Fixed { days } => {
+                out.push((ph.name.clone(), off, days));
+                off += days;
+            }
+            super::PhaseEnd::Until { .. } => break,
+        }
+    }
+    out
 }
 
 /// The four protocol kinds.

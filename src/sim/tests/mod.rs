@@ -46,10 +46,24 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 
 #[test]
 fn p1_log_volume_distribution_matches_theory() {
-    // ln V_m(28) = ln V0 + g·28 + ε: mean ln175 + mult·g·28, variance 0.15² + (28·0.25·g)² + 0.1².
-    let n = 4000;
-    let p = fixture::p1(n as u32);
-    let e = Engine::new(&p, &SimOptions::lean()).unwrap();
+    // ln V_m(28) = ln V0 + g·28 + ε with the effect from the first dose at `on`: mean
+    // ln175 + g·on + mult·g·(28 − on), variance 0.15² + (28·0.25·g)² + 0.1² (the rate's
+    // random effect rides on the control rate before the dose and on top of it after).
+    // P1 doses at 00:00; at 10:00 the fast path must reproduce the event path's onset.
+    for on in [0.0, 10.0 / 24.0] {
+        let n = 4000;
+        let mut p = fixture::p1(n as u32);
+        if on > 0.0 {
+            for a in &mut x(&mut p).cohorts[0].arms {
+                a.treatments[0].schedule.times = vec![jiff::civil::Time::constant(10, 0, 0, 0)];
+            }
+        }
+        p1_moments_match(&p, n, on);
+    }
+}
+
+fn p1_moments_match(p: &Protocol, n: usize, on: f64) {
+    let e = Engine::new(p, &SimOptions::lean()).unwrap();
     assert!(e.is_fast_path(0));
     assert_eq!(e.baseline_visit_days(), &[0, 3, 7, 10, 14, 17, 21, 24, 28]);
     let mut b = StudyBuffer::new(&e);
@@ -60,7 +74,7 @@ fn p1_log_volume_distribution_matches_theory() {
         let last: Vec<f64> = (0..n).map(|j| b.volumes(0, a, j)[8]).collect();
         assert!((0..n).all(|j| b.days(0, a, j)[8] == 28.0));
         let (m, v) = mean_var(&last);
-        let mean_th = 175f64.ln() + mult * g * 28.0;
+        let mean_th = 175f64.ln() + g * on + mult * g * (28.0 - on);
         let se_m = (var_th / n as f64).sqrt();
         let se_v = var_th * (2.0 / (n as f64 - 1.0)).sqrt();
         assert!(
@@ -82,6 +96,9 @@ fn general_path_agrees_with_fast_path_in_distribution() {
     x(&mut p).caliper.error = CaliperError::Diameters {
         cv: Sourced::new(0.1 / 5f64.sqrt(), "test"),
     };
+    for a in &mut x(&mut p).cohorts[0].arms {
+        a.treatments[0].schedule.times = vec![jiff::civil::Time::constant(10, 0, 0, 0)];
+    }
     let (e, b) = run(&p, 3, None);
     assert!(!e.is_fast_path(0));
     let g = std::f64::consts::LN_2 / 7.0;
