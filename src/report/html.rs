@@ -200,13 +200,23 @@ footer { color: var(--muted); font-size: 12px; margin-top: 40px; border-top: 1px
      columns (the tests table's cohort) past the page edge. */
   .tablewrap { overflow: visible; }
   table { width: 100%; font-size: 9pt; }
-  th, td { padding: 2px 4px; overflow-wrap: anywhere; }
+  th, td { padding: 2px 4px; overflow-wrap: break-word; }
+  th { overflow-wrap: normal; }
+  /* A number is never split across lines; a table of many columns gets a landscape page
+     and a smaller font (Chromium's named pages). */
+  td.num { white-space: nowrap; }
+  @page wide { size: A4 landscape; margin: 10mm; }
+  .tablewrap.wide { page: wide; }
+  .tablewrap.wide table { font-size: 7pt; }
   /* Long preformatted lines (the animals-to-implant sentence) wrap instead of being cut. */
   pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; font-size: 8.5pt; }
   figure svg { max-width: 100%; }
   a { color: inherit; }
 }
 "#;
+
+/// Tables with more columns than this print on a landscape page in a smaller font.
+const WIDE_TABLE_COLUMNS: usize = 9;
 
 /// Strips the XML prolog so an SVG file can be inlined in HTML.
 fn inline_svg(svg: &str) -> &str {
@@ -281,13 +291,21 @@ fn render_block(h: &mut String, b: &Block) {
             h.push_str("</ul>\n");
         }
         Block::Table(t) => {
-            h.push_str("<div class=\"tablewrap\"><table>\n");
+            // Wide tables print on a landscape page in a smaller font rather than breaking
+            // numbers into single characters.
+            let wide = t.header.len() > WIDE_TABLE_COLUMNS;
+            h.push_str(if wide {
+                "<div class=\"tablewrap wide\"><table>\n"
+            } else {
+                "<div class=\"tablewrap\"><table>\n"
+            });
             if !t.caption.is_empty() {
                 let _ = writeln!(h, "<caption>{}</caption>", escape(&t.caption));
             }
             h.push_str("<thead><tr>");
             for c in &t.header {
-                let _ = write!(h, "<th>{}</th>", escape(c));
+                // CSV column names break after their underscores, not inside words.
+                let _ = write!(h, "<th>{}</th>", escape(c).replace('_', "_<wbr>"));
             }
             h.push_str("</tr></thead>\n<tbody>\n");
             for r in &t.rows {
@@ -385,6 +403,8 @@ mod tests {
             ".tablewrap { overflow: visible; }",
             "pre { white-space: pre-wrap;",
             "overflow-wrap: anywhere",
+            "td.num { white-space: nowrap; }",
+            ".tablewrap.wide { page: wide; }",
         ] {
             assert!(print.contains(rule), "print CSS lacks {rule}");
         }
