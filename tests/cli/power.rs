@@ -557,7 +557,50 @@ fn assay_power_refuses_options_it_does_not_use() {
     );
     let o = xenoplan(&["power", "examples/p1_power.toml", "--fold-shift", "10"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--fold-shift and --max-inhibition-diff size assay protocols"));
+    assert!(
+        stderr(&o)
+            .contains("--fold-shift, --max-inhibition-diff and --experiments size assay protocols")
+    );
+}
+
+#[test]
+fn assay_power_sizes_wells_times_independent_experiments() {
+    let d = scratch("power-assay-experiments");
+    let o = run_assay(
+        &d,
+        "2",
+        &["--n", "2", "--experiments", "2..3", "--reps", "60"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("Recommended design: n = 2 replicate wells per condition x k = 3 independent experiments (power ")
+            && s.contains("— MCF7 IC50 x10 vs MCF7, log-ic50-welch"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Welch's two-sample t test on the k per-experiment log10 IC50s"),
+        "{s}"
+    );
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    // The contract and earlier columns keep their places; experiments are appended.
+    assert!(
+        csv.starts_with("n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,engine,wells_per_condition,rejections,fit_failed,outside_range,wells_per_line,plates,line,fold_shift,max_inhibition_diff,alpha,experiments,failed_experiments\n"),
+        "{csv}"
+    );
+    // 2 lines × 2 k × 1 n.
+    assert_eq!(csv.lines().count(), 1 + 4);
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",log-ic50-welch,")),
+        "{csv}"
+    );
+    let o = run_assay(&d, "1", &["--experiments", "1..3", "--reps", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--experiments 1: the Welch t test on per-experiment IC50s needs at least 2 independent experiments per line"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Slow statistical check (≈ 30 s): at fold shift 1 the log-IC50 Wald test rejects α within
