@@ -102,6 +102,13 @@ pub struct Args {
 
 /// Runs `xenoplan power`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    // A campaign would otherwise fail as a protocol with unknown top-level keys.
+    if crate::campaign::is_campaign(&args.file) {
+        anyhow::bail!(
+            "{} is a campaign file: `power` sizes one protocol; run it on a xenograft or assay protocol the campaign links (its `file =` entries)",
+            args.file.display()
+        );
+    }
     let loaded = crate::protocol::load(&args.file)?;
     for w in &loaded.warnings {
         diag!("{w}");

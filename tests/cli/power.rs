@@ -603,6 +603,44 @@ fn assay_power_sizes_wells_times_independent_experiments() {
     );
 }
 
+/// `power` on in vitro derivations (with and without split arms), a procedure and a
+/// campaign: exit 1 with what power sizes and what to run instead, never a panic.
+#[test]
+fn power_on_a_derivation_says_what_it_can_size() {
+    for f in [
+        "protocols/tamoxifen_resistant_mcf7_holiday.toml",
+        "protocols/tamoxifen_resistant_mcf7_derivation.toml",
+    ] {
+        for extra in [&[][..], &["--lines", "3"][..]] {
+            let mut args = vec!["power", f, "--reps", "5"];
+            args.extend_from_slice(extra);
+            let o = xenoplan(&args);
+            assert_eq!(o.status.code(), Some(1), "{f} {extra:?}: {}", stderr(&o));
+            let e = stderr(&o);
+            assert!(
+                e.contains(": `power` sizes xenograft protocols (animals per arm, or lines x mice of a [panel]) and assay protocols (replicate wells per condition, and with --experiments independent experiments); a derivation protocol has no comparison of groups to size: its replicate runs (`xenoplan simulate FILE --reps N`)"),
+                "{f}: {e}"
+            );
+            assert!(e.contains("write that check as an assay protocol"), "{e}");
+            assert_eq!(e.lines().count(), 1, "one message: {e}");
+        }
+    }
+    let o = xenoplan(&["power", "protocols/ngs_resistance_profiling.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a procedure protocol schedules steps (`xenoplan timeline`) and has no comparison of groups to size"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["power", "protocols/campaigns/tamr_campaign.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("tamr_campaign.toml is a campaign file: `power` sizes one protocol"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Slow statistical check (≈ 30 s): at fold shift 1 the log-IC50 Wald test rejects α within
 /// 4.5 binomial SE at every n, on the bundled assay's real layout.
 #[test]

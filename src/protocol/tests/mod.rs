@@ -332,6 +332,54 @@ fn an_assay_design_refuses_check_keys() {
 }
 
 #[test]
+fn between_experiment_variability_defaults_and_bad_values_are_positioned() {
+    let text = std::fs::read_to_string(repo("protocols/camizestrant_proliferation_assay.toml"))
+        .expect("read");
+    let ok = parse(&text, "c.toml").expect("bundled assay");
+    let Body::Assay(a) = &ok.protocol.body else {
+        panic!("assay")
+    };
+    assert_eq!(a.lines[0].between_experiment_log10_ic50_sd.value, 0.2);
+    // Omitted: the assumed default, with its source.
+    let key = "between-experiment-log10-ic50-sd = { value = 0.2, source = \"assumed; as MCF7 (2-3-fold between experiments), n/f for CAMA-1\" }\n";
+    let omitted = text.replacen(key, "", 1);
+    assert_ne!(omitted, text);
+    let o = parse(&omitted, "c.toml").expect("default");
+    let Body::Assay(a) = &o.protocol.body else {
+        panic!("assay")
+    };
+    assert_eq!(
+        a.lines[1].between_experiment_log10_ic50_sd,
+        Sourced::new(
+            DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD,
+            DEFAULT_BETWEEN_EXPERIMENT_SOURCE
+        )
+    );
+    // A fold SD in place of log10 units is an error at the value.
+    let bad = text.replacen(
+        "between-experiment-log10-ic50-sd = { value = 0.2,",
+        "between-experiment-log10-ic50-sd = { value = 3,",
+        1,
+    );
+    let e = parse(&bad, "c.toml").expect_err("must fail");
+    let d: Vec<_> = e.errors().collect();
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].message.contains("is in log10 units") && d[0].message.contains("3 is more than 2"),
+        "{}",
+        d[0].message
+    );
+    assert!(d[0].line_text.contains("value = 3"), "{}", d[0].line_text);
+    let under: String = d[0]
+        .line_text
+        .chars()
+        .skip(d[0].caret_at)
+        .take(d[0].width)
+        .collect();
+    assert_eq!(under, "3", "{}", d[0].line_text);
+}
+
+#[test]
 fn expected_null_hypotheses_parse_and_bad_values_are_positioned() {
     let text = std::fs::read_to_string(repo("protocols/tamr_mcf7_xenograft.toml")).expect("read");
     let p = parse(&text, "t.toml").expect("TamR parses");
