@@ -165,3 +165,119 @@ fn protocols_are_not_campaigns() {
     assert!(!is_campaign(&repo("protocols/tamr_mcf7_xenograft.toml")));
     assert!(!is_campaign(&repo("no/such/file.toml")));
 }
+
+/// (line, col, message) of every error of a campaign that must not load.
+fn positioned(path: &std::path::Path) -> Vec<(usize, usize, String)> {
+    match load(path) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(e) => e
+            .errors()
+            .map(|d| (d.line, d.col, d.message.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn file_format_errors_point_at_their_key() {
+    // Lines 1–4 are the header the helper writes; the body starts on line 5. A misspelled
+    // key is an error at the key, and the field it leaves missing an error at its table.
+    let (_d, p) = campaign(
+        r#"[[protocol]]
+id = "x"
+file = "@/tamr_mcf7_xenograft.toml"
+
+[[activity]]
+id = "a"
+title = "a"
+after = "x"
+duraton-days = { value = 3, source = "assumed" }
+"#,
+    );
+    assert_eq!(
+        positioned(&p),
+        [
+            (
+                13,
+                1,
+                "unknown key `duraton-days` in `activity[0]` of a campaign; did you mean `duration-days`?"
+                    .to_string()
+            ),
+            (9, 1, "`activity`: missing field `duration-days`".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn convert_errors_point_at_their_key_or_value() {
+    let (_d, p) = campaign(
+        r#"[[protocol]]
+id = "x"
+file = "@/tamr_mcf7_xenograft.toml"
+
+[[protocol]]
+id = "x"
+file = "@/tamoxifen_resistant_mcf7_derivation.toml"
+
+[[activity]]
+id = "a"
+title = "a"
+after = "x"
+duration-days = { value = 3, source = "assumed" }
+lag-days = { value = -2, source = " " }
+"#,
+    );
+    let e = positioned(&p);
+    let find = |needle: &str| {
+        e.iter()
+            .find(|(_, _, m)| m.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {e:?}"))
+            .clone()
+    };
+    let (l, c, _) = find("stage id `x` is already used");
+    assert_eq!((l, c), (10, 6));
+    let (l, c, m) = find("`lag-days` must be ≥ 0");
+    assert_eq!((l, c), (18, 22), "{m}");
+    let (l, c, _) = find("`source` must name the reference");
+    assert_eq!((l, c), (18, 35));
+    assert_eq!(e.len(), 3, "{e:?}");
+}
+
+#[test]
+fn link_errors_point_at_after_and_cells_for() {
+    let (_d, p) = campaign(
+        r#"[[protocol]]
+id = "d"
+file = "@/tamoxifen_resistant_mcf7_derivation.toml"
+
+[[activity]]
+id = "a"
+title = "a"
+after = "d"
+duration-days = { value = 3, source = "assumed" }
+cells-for = "d: MCF-7"
+
+[[activity]]
+id = "b"
+title = "b"
+after = "a: expansion"
+duration-days = { value = 3, source = "assumed" }
+"#,
+    );
+    let e = positioned(&p);
+    assert_eq!(
+        e,
+        [
+            (
+                14,
+                13,
+                "`cells-for` names stage `d`, which is not a xenograft protocol".to_string()
+            ),
+            (
+                19,
+                9,
+                "stage `a` is an activity without phases; write `after = \"a\"` (not `: expansion`)"
+                    .to_string()
+            ),
+        ]
+    );
+}

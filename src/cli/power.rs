@@ -87,6 +87,11 @@ pub struct Args {
     /// fraction of growth (e.g. 0.2), tested on the fitted maximal inhibition 1 − bottom/top.
     #[arg(long, allow_hyphen_values = true)]
     pub max_inhibition_diff: Option<f64>,
+    /// In vitro sizing (assay protocols): independent experiments per line to size, `A..B`,
+    /// `K` or a list, each ≥ 2 (Welch t test on the per-experiment IC50s; default: one
+    /// experiment, Wald test within it).
+    #[arg(long)]
+    pub experiments: Option<String>,
     /// Print the JSON summary on stdout (instead of the text report).
     #[arg(long)]
     pub json: bool,
@@ -97,6 +102,13 @@ pub struct Args {
 
 /// Runs `xenoplan power`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    // A campaign would otherwise fail as a protocol with unknown top-level keys.
+    if crate::campaign::is_campaign(&args.file) {
+        anyhow::bail!(
+            "{} is a campaign file: `power` sizes one protocol; run it on a xenograft or assay protocol the campaign links (its `file =` entries)",
+            args.file.display()
+        );
+    }
     let loaded = crate::protocol::load(&args.file)?;
     for w in &loaded.warnings {
         diag!("{w}");
@@ -104,9 +116,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if loaded.protocol.kind() == crate::protocol::ProtocolKind::Assay {
         return run_assay(args, &loaded);
     }
-    if args.fold_shift.is_some() || args.max_inhibition_diff.is_some() {
+    if args.fold_shift.is_some() || args.max_inhibition_diff.is_some() || args.experiments.is_some()
+    {
         anyhow::bail!(
-            "--fold-shift and --max-inhibition-diff size assay protocols; {} is a {} protocol",
+            "--fold-shift, --max-inhibition-diff and --experiments size assay protocols; {} is a {} protocol",
             loaded.protocol.id,
             loaded.protocol.kind().as_str()
         );
@@ -164,7 +177,7 @@ fn run_assay(args: Args, loaded: &crate::protocol::Loaded) -> anyhow::Result<()>
     .collect();
     if !not_assay.is_empty() {
         anyhow::bail!(
-            "{} cannot be used on an assay protocol: in vitro sizing takes --n (replicate wells per condition), --reps, --alpha, --target, --fold-shift, --max-inhibition-diff, --seed, --threads",
+            "{} cannot be used on an assay protocol: in vitro sizing takes --n (replicate wells per condition), --reps, --alpha, --target, --fold-shift, --max-inhibition-diff, --experiments, --seed, --threads",
             not_assay.join(", ")
         );
     }
@@ -175,6 +188,7 @@ fn run_assay(args: Args, loaded: &crate::protocol::Loaded) -> anyhow::Result<()>
     job.target = args.target;
     job.fold_shift = args.fold_shift;
     job.max_inhibition_diff = args.max_inhibition_diff;
+    job.experiments = args.experiments;
     job.seed = args.seed;
     job.threads = args.threads;
     job.out = args.out;

@@ -24,7 +24,7 @@
 use super::derivation::{GrowthModel, poisson};
 use super::fit::{Fit4pl, FitError, fit_4pl_relative};
 use crate::protocol::plate_layout::{self as layout, LayoutError, Slot};
-use crate::protocol::{AssayDesign, AssayLine, Readout};
+use crate::protocol::{AssayDesign, AssayLine, Readout, Variability};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
@@ -105,6 +105,25 @@ impl LineModel {
     }
 }
 
+/// What changes in a line from one independent experiment to the next (another thaw or
+/// passage, serum batch, day): the experiment's IC50 and maximal inhibition around the line's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExperimentVariability {
+    /// SD of the experiment's log10 IC50 shift (normal): IC50 × 10^(sd·z).
+    pub log10_ic50_sd: f64,
+    /// Variability of the maximal inhibition (log-normal `cv` around the value as median, or
+    /// normal `sd`), clamped to 0–1.
+    pub max_inhibition: Variability,
+}
+
+impl ExperimentVariability {
+    /// No between-experiment variability (every experiment runs the line's own values).
+    pub const NONE: ExperimentVariability = ExperimentVariability {
+        log10_ic50_sd: 0.0,
+        max_inhibition: Variability::None,
+    };
+}
+
 /// A line on the plate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineSpec {
@@ -112,6 +131,9 @@ pub struct LineSpec {
     pub name: String,
     /// Dose-response model.
     pub model: LineModel,
+    /// Between-experiment variability, drawn by [`LineSpec::in_experiment`] when several
+    /// independent experiments are simulated (a single plate run uses the model as is).
+    pub between: ExperimentVariability,
 }
 
 impl LineSpec {
@@ -125,8 +147,54 @@ impl LineSpec {
                 doubling_h: l.doubling_h.value,
                 max_inhibition: l.max_inhibition.value.clamp(0.0, 1.0),
             },
+            between: ExperimentVariability {
+                log10_ic50_sd: l.between_experiment_log10_ic50_sd.value,
+                max_inhibition: l.max_inhibition.variability,
+            },
         }
     }
+
+    /// The line as run in one independent experiment: two standard normal draws from `rng`
+    /// (always both, so the stream does not depend on which variabilities are zero) shift
+    /// its IC50 by 10^(sd·z₁) and its maximal inhibition by its variability (z₂), clamped to
+    /// 0–1. A mechanistic (derivation) line has no between-experiment model and is returned
+    /// unchanged after the same two draws.
+    pub fn in_experiment<R: Rng + ?Sized>(&self, rng: &mut R) -> LineSpec {
+        let z1: f64 = rand_distr::StandardNormal.sample(rng);
+        let z2: f64 = rand_distr::StandardNormal.sample(rng);
+        let mut out = self.clone();
+        if let LineModel::Endpoint {
+            ic50,
+            max_inhibition,
+            ..
+        } = &mut out.model
+        {
+            *ic50 *= 10f64.powf(self.between.log10_ic50_sd * z1);
+            let m = match self.between.max_inhibition {
+                Variability::None => *max_inhibition,
+                Variability::LogNormal { cv } => {
+                    *max_inhibition * ((1.0 + cv * cv).ln().sqrt() * z2).exp()
+                }
+                Variability::Normal { sd } => *max_inhibition + sd * z2,
+            };
+            *max_inhibition = m.clamp(0.0, 1.0);
+        }
+        out
+    }
+}
+
+/// One of several independent experiments: each line's experiment values are drawn first
+/// ([`LineSpec::in_experiment`], in line order), then the plates are simulated with them by
+/// [`simulate_plate`]. `rng` is that experiment's own stream, so experiment e of a series is
+/// the same whatever else runs. Returns the wells and the lines as run.
+pub fn simulate_experiment<R: Rng + ?Sized>(
+    design: &AssayDesign,
+    lines: &[LineSpec],
+    rng: &mut R,
+) -> Result<(Vec<Well>, Vec<LineSpec>), LayoutError> {
+    let run: Vec<LineSpec> = lines.iter().map(|l| l.in_experiment(rng)).collect();
+    let wells = simulate_plate(design, &run, rng)?;
+    Ok((wells, run))
 }
 
 /// What a well holds.

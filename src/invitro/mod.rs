@@ -29,7 +29,9 @@ use crate::output::{Manifest, OutputError, fmt_f, write_atomic, write_csv_rows};
 use crate::plot::{PlotError, save};
 use crate::protocol::plate_layout::LayoutError;
 use crate::protocol::{Assay, AssayDesign, Body, Derivation, Protocol};
-use assay::{LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate};
+use assay::{
+    ExperimentVariability, LineFit, LineModel, LineSpec, Well, WellRole, fit_lines, simulate_plate,
+};
 use checks::CheckResult;
 use derivation::{
     DayRecord, DerivationRun, GrowthModel, Outcome, simulate_derivation, subpop_ic50s,
@@ -881,10 +883,12 @@ fn validation_pair(d: &Derivation, subpops: Vec<(f64, f64)>) -> Vec<LineSpec> {
                 growth: growth.clone(),
                 subpops: vec![(1.0, s)],
             },
+            between: ExperimentVariability::NONE,
         },
         LineSpec {
             name: d.derived_line.clone(),
             model: LineModel::Mechanistic { growth, subpops },
+            between: ExperimentVariability::NONE,
         },
     ]
 }

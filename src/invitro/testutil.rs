@@ -102,6 +102,7 @@ pub fn assay() -> Assay {
                 hill: a(1.0),
                 doubling_h: a(33.0),
                 max_inhibition: Param::fixed(0.9, "assumed"),
+                between_experiment_log10_ic50_sd: a(0.2),
             },
             AssayLine {
                 name: "CAMA-1".into(),
@@ -109,6 +110,7 @@ pub fn assay() -> Assay {
                 hill: a(1.2),
                 doubling_h: a(60.0),
                 max_inhibition: Param::fixed(0.8, "assumed"),
+                between_experiment_log10_ic50_sd: a(0.2),
             },
         ],
         design: design(Readout::SytoxGreen),

@@ -19,19 +19,35 @@
 //!    global fit with a shared IC50, would need a second (constrained) fit that `simulate` never
 //!    runs, so the sized comparison would not be the one the scientist reads off `ic50.csv`.
 //!
+//! **Independent experiments** (`experiments = [k, …]`, `power --experiments 2..6`): a
+//! simulated study runs k independent experiments of n wells per condition; in each, both
+//! lines take that experiment's values ([`crate::invitro::assay::LineSpec::in_experiment`]: the
+//! line's between-experiment SD of log10 IC50 and variability of the maximal inhibition, each
+//! line drawn on its own), are plated and fitted exactly as above, and the test is Welch's
+//! two-sample t test ([`crate::analysis::stats::welch_t`], Welch 1947, Biometrika 34:28) on
+//! the k per-experiment estimates (log10 IC50, or 1 − bottom/top) of the two lines — the
+//! experiment, not the well, is the unit of replication (Motulsky 2018, *Intuitive
+//! Biostatistics* 4th ed., ch. "pseudoreplication"; Lazic 2010, BMC Neurosci 11:5). One
+//! experiment cannot give a t test (no between-experiment variance), so k ≥ 2; without
+//! `experiments` the single-experiment Wald test above runs, as before.
+//!
 //! An experiment whose fit fails (no fit, a parameter on its bound, no finite SE) or whose
 //! IC50 of either line lies outside the tested positive doses (an extrapolation, reported
 //! censored by `simulate`) counts as not significant and is counted in its row
-//! (`fit_failed`, `outside_range`), never dropped.
+//! (`fit_failed`, `outside_range`), never dropped. With k experiments a study with any such
+//! experiment is not significant (and counted so); `failed_experiments` counts the
+//! experiments themselves.
 //!
 //! Random streams: experiment `r` of line `l` at n wells draws from
-//! `rng::stream(seed, &[ASSAY_POWER_STREAM, l, n, r])`, so every row is byte-identical whatever
-//! the thread count (rows are tallied in replicate order from independent streams).
+//! `rng::stream(seed, &[ASSAY_POWER_STREAM, l, n, r])`; with k experiments, experiment e of
+//! study r from `rng::stream(seed, &[ASSAY_POWER_STREAM, l, n, k, r, e])`. Every row is
+//! byte-identical whatever the thread count (rows are tallied in replicate order from
+//! independent streams).
 
 use super::design::PowerError;
 use super::design::monte_carlo_settings;
 use super::wilson::wilson95;
-use crate::invitro::assay::{LineModel, LineSpec, fit_lines, simulate_plate};
+use crate::invitro::assay::{LineModel, LineSpec, fit_lines, simulate_experiment, simulate_plate};
 use crate::invitro::fit::Fit4pl;
 use crate::protocol::plate_layout;
 use crate::protocol::{Assay, AssayDesign};
@@ -51,6 +67,9 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 pub const DEFAULT_TARGET: f64 = 0.8;
 /// Default replicate wells per condition evaluated.
 pub const DEFAULT_N: &str = "2..8";
+/// Largest number of independent experiments sized (a lab repeats an assay a handful of
+/// times; the cap keeps a run bounded).
+pub const MAX_EXPERIMENTS: u32 = 100;
 
 /// The test of one sized comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,11 +85,20 @@ pub enum AssayTest {
 }
 
 impl AssayTest {
-    /// Name in `power.csv` and the text.
+    /// Name in `power.csv` and the text of the single-experiment Wald test.
     pub fn key(self) -> &'static str {
         match self {
             AssayTest::LogIc50 => "log-ic50-wald",
             AssayTest::MaxInhibition => "max-inhibition-wald",
+        }
+    }
+    /// Name of the test over `k` independent experiments: the Wald key for one experiment,
+    /// the Welch t test on the per-experiment estimates for several.
+    pub fn key_for(self, k: u32) -> &'static str {
+        match (self, k) {
+            (_, 0 | 1) => self.key(),
+            (AssayTest::LogIc50, _) => "log-ic50-welch",
+            (AssayTest::MaxInhibition, _) => "max-inhibition-welch",
         }
     }
     /// The fitted quantity and its asymptotic variance; `None` when not estimable (a top
@@ -123,6 +151,9 @@ pub struct AssaySettings {
     pub threads: usize,
     /// The effect to detect.
     pub alternative: Alternative,
+    /// Independent experiments per line to evaluate (ascending, each ≥ 2: Welch t test on the
+    /// per-experiment estimates); `None` = one experiment, Wald test within it.
+    pub experiments: Option<Vec<u32>>,
 }
 
 impl AssaySettings {
@@ -136,6 +167,21 @@ impl AssaySettings {
             return bad("every n (replicate wells per condition) must be at least 1".into());
         }
         monte_carlo_settings(self.reps, self.alpha, self.target, self.threads)?;
+        if let Some(k) = &self.experiments {
+            if k.is_empty() {
+                return bad("the --experiments range is empty".into());
+            }
+            if let Some(one) = k.iter().find(|&&k| k < 2) {
+                return bad(format!(
+                    "--experiments {one}: the Welch t test on per-experiment IC50s needs at least 2 independent experiments per line (one experiment has no between-experiment variance); omit --experiments for the single-experiment Wald test"
+                ));
+            }
+            if let Some(big) = k.iter().find(|&&k| k > MAX_EXPERIMENTS) {
+                return bad(format!(
+                    "--experiments {big}: at most {MAX_EXPERIMENTS} independent experiments are sized"
+                ));
+            }
+        }
         let f = self.alternative.fold_shift;
         if !(f.is_finite() && f > 0.0) {
             return bad(format!("--fold-shift must be a positive number, got {f}"));
@@ -192,6 +238,12 @@ pub struct AssayPowerRow {
     pub plates: u32,
     /// Reference line.
     pub line: String,
+    /// Independent experiments per line in each simulated study (1 = the Wald test within
+    /// one experiment).
+    pub experiments: u32,
+    /// Experiments (of `reps` × `experiments`) whose fit failed or whose IC50 lay outside the
+    /// tested doses.
+    pub failed_experiments: u64,
 }
 
 /// The smallest n reaching the target, per comparison and test.
@@ -203,6 +255,8 @@ pub struct AssayRecommendation {
     pub endpoint: String,
     /// Replicate wells per condition (`None`: not reached on the grid).
     pub n: Option<u32>,
+    /// Independent experiments per line (1 without `experiments`; `None`: not reached).
+    pub experiments: Option<u32>,
     /// Its power.
     pub power: Option<f64>,
     /// Its Wilson 95% CI.
@@ -227,6 +281,8 @@ pub struct AssayPowerResult {
     pub n_values: Vec<u32>,
     /// n values skipped, with the reason.
     pub skipped: Vec<SkippedN>,
+    /// Independent experiments per line evaluated (`[1]` without `experiments`: Wald test).
+    pub experiments: Vec<u32>,
     /// Experiments per n and line.
     pub reps: u64,
     /// α.
@@ -294,6 +350,33 @@ fn wald(test: AssayTest, reference: &Fit4pl, shifted: &Fit4pl, alpha: f64) -> Ou
     }
 }
 
+/// What one simulated study gives each test, and how many of its experiments were not
+/// testable.
+#[derive(Debug, Clone, Copy)]
+struct Trial {
+    outcomes: [Outcome; 2],
+    failed_experiments: u64,
+}
+
+impl Trial {
+    fn all(o: Outcome, failed_experiments: u64) -> Trial {
+        Trial {
+            outcomes: [o; 2],
+            failed_experiments,
+        }
+    }
+}
+
+/// Which cell a study belongs to: the ids of its random streams.
+#[derive(Debug, Clone, Copy)]
+struct CellId {
+    seed: u64,
+    line: usize,
+    n: u32,
+    /// Independent experiments per study (1 = single experiment, Wald test).
+    k: u32,
+}
+
 /// What a plate pair gives each test.
 struct Experiment<'a> {
     design: &'a AssayDesign,
@@ -304,22 +387,19 @@ struct Experiment<'a> {
 }
 
 impl Experiment<'_> {
-    /// Simulates and tests one experiment (at most two tests).
-    fn run(&self, rng: &mut crate::rng::XRng) -> Result<[Outcome; 2], PowerError> {
-        let wells = simulate_plate(self.design, self.pair, rng)
-            .map_err(|e| PowerError::Unsupported(format!("plate layout: {e}")))?;
-        let fits = fit_lines(&wells, self.pair);
+    /// The two fits of one experiment when both are testable (fitted, off their bounds, with
+    /// a finite SE, IC50 inside the tested doses), else why not.
+    fn testable<'f>(
+        &self,
+        fits: &'f [crate::invitro::assay::LineFit],
+    ) -> Result<[&'f Fit4pl; 2], Outcome> {
         let ok = |i: usize| {
-            fits[i]
-                .fit
-                .as_ref()
-                .ok()
+            fits.get(i)
+                .and_then(|f| f.fit.as_ref().ok())
                 .filter(|f| !f.at_bound && f.se_log_ic50.is_finite())
         };
-        let mut out = [Outcome::Accept; 2];
         let (Some(r), Some(s)) = (ok(0), ok(1)) else {
-            out.iter_mut().for_each(|o| *o = Outcome::FitFailed);
-            return Ok(out);
+            return Err(Outcome::FitFailed);
         };
         let (lo, hi) = self.range;
         // Relative tolerance: a fit exactly on the top dose is not an extrapolation.
@@ -328,13 +408,90 @@ impl Experiment<'_> {
             ic >= lo * (1.0 - 1e-9) && ic <= hi * (1.0 + 1e-9)
         };
         if !(inside(r) && inside(s)) {
-            out.iter_mut().for_each(|o| *o = Outcome::OutsideRange);
-            return Ok(out);
+            return Err(Outcome::OutsideRange);
         }
+        Ok([r, s])
+    }
+
+    /// Simulates and tests one experiment (at most two tests), Wald test within it.
+    fn run(&self, rng: &mut crate::rng::XRng) -> Result<Trial, PowerError> {
+        let wells = simulate_plate(self.design, self.pair, rng)
+            .map_err(|e| PowerError::Unsupported(format!("plate layout: {e}")))?;
+        let fits = fit_lines(&wells, self.pair);
+        let [r, s] = match self.testable(&fits) {
+            Ok(f) => f,
+            Err(o) => return Ok(Trial::all(o, 1)),
+        };
+        let mut out = [Outcome::Accept; 2];
         for (o, &t) in out.iter_mut().zip(self.tests) {
             *o = wald(t, r, s, self.alpha);
         }
-        Ok(out)
+        Ok(Trial {
+            outcomes: out,
+            failed_experiments: 0,
+        })
+    }
+
+    /// Simulates study `rep` of `cell.k` independent experiments (each on its own stream,
+    /// each line with its own between-experiment draw) and tests each quantity with Welch's t
+    /// on the k per-experiment estimates of the two lines. A study with an untestable
+    /// experiment is not significant (its first failure names the outcome).
+    fn run_series(&self, cell: CellId, rep: u64) -> Result<Trial, PowerError> {
+        // est[test][line]: the per-experiment estimates.
+        let mut est: [[Vec<f64>; 2]; 2] = Default::default();
+        let mut missing = [false; 2];
+        let mut first_bad = None;
+        let mut failed = 0;
+        for e in 0..cell.k {
+            let mut rng = crate::rng::stream(
+                cell.seed,
+                &[
+                    ASSAY_POWER_STREAM,
+                    cell.line as u64,
+                    u64::from(cell.n),
+                    u64::from(cell.k),
+                    rep,
+                    u64::from(e),
+                ],
+            );
+            let (wells, run) = simulate_experiment(self.design, self.pair, &mut rng)
+                .map_err(|e| PowerError::Unsupported(format!("plate layout: {e}")))?;
+            match self.testable(&fit_lines(&wells, &run)) {
+                Err(o) => {
+                    failed += 1;
+                    first_bad.get_or_insert(o);
+                }
+                Ok([r, s]) => {
+                    for (ti, t) in self.tests.iter().enumerate() {
+                        match (t.estimate(r), t.estimate(s)) {
+                            (Some((a, _)), Some((b, _))) => {
+                                est[ti][0].push(a);
+                                est[ti][1].push(b);
+                            }
+                            _ => missing[ti] = true,
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(o) = first_bad {
+            return Ok(Trial::all(o, failed));
+        }
+        let mut out = [Outcome::Accept; 2];
+        for (ti, o) in out.iter_mut().enumerate().take(self.tests.len()) {
+            let t = crate::analysis::stats::welch_t(&est[ti][1], &est[ti][0]);
+            *o = if missing[ti] || t.p_value.is_nan() {
+                Outcome::FitFailed
+            } else if t.p_value < self.alpha {
+                Outcome::Reject
+            } else {
+                Outcome::Accept
+            };
+        }
+        Ok(Trial {
+            outcomes: out,
+            failed_experiments: 0,
+        })
     }
 }
 
@@ -369,7 +526,7 @@ fn comparison_label(line: &str, alt: Alternative) -> String {
     }
 }
 
-/// Tally of one (line, n) cell, one entry per test.
+/// Tally of one (line, n, k) cell, one entry per test.
 #[derive(Debug, Clone, Copy, Default)]
 struct Count {
     rejected: u64,
@@ -377,25 +534,32 @@ struct Count {
     outside: u64,
 }
 
-/// Runs `reps` experiments of one (line, n) cell on the current rayon pool.
+/// Runs `reps` studies of one (line, n, k) cell on the current rayon pool; returns the
+/// per-test tallies and the untestable experiments.
 fn run_cell(
     exp: &Experiment<'_>,
-    seed: u64,
-    line: usize,
-    n: u32,
+    cell: CellId,
     reps: u64,
-) -> Result<[Count; 2], PowerError> {
-    let outcomes = (0..reps)
+) -> Result<([Count; 2], u64), PowerError> {
+    let trials = (0..reps)
         .into_par_iter()
         .map(|r| {
-            let mut rng =
-                crate::rng::stream(seed, &[ASSAY_POWER_STREAM, line as u64, u64::from(n), r]);
-            exp.run(&mut rng)
+            if cell.k <= 1 {
+                let mut rng = crate::rng::stream(
+                    cell.seed,
+                    &[ASSAY_POWER_STREAM, cell.line as u64, u64::from(cell.n), r],
+                );
+                exp.run(&mut rng)
+            } else {
+                exp.run_series(cell, r)
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut c = [Count::default(); 2];
-    for o in &outcomes {
-        for (ci, oi) in c.iter_mut().zip(o) {
+    let mut failed = 0;
+    for t in &trials {
+        failed += t.failed_experiments;
+        for (ci, oi) in c.iter_mut().zip(&t.outcomes) {
             match oi {
                 Outcome::Reject => ci.rejected += 1,
                 Outcome::Accept => {}
@@ -404,7 +568,7 @@ fn run_cell(
             }
         }
     }
-    Ok(c)
+    Ok((c, failed))
 }
 
 /// Splits the grid into the n the layout holds and those it cannot.
@@ -454,37 +618,48 @@ pub fn run_assay_power(
         .num_threads(s.threads)
         .build()
         .map_err(|e| PowerError::Settings(format!("thread pool: {e}")))?;
+    let ks = s.experiments.clone().unwrap_or_else(|| vec![1]);
     let mut rows = Vec::new();
     for (li, line) in a.lines.iter().enumerate() {
         let pair = pair_of(a, li, s.alternative);
         let comparison = comparison_label(&line.name, s.alternative);
-        for (n, design, plates) in &grid {
-            let exp = Experiment {
-                design,
-                pair: &pair,
-                tests: &tests,
-                alpha: s.alpha,
-                range,
-            };
-            let counts = pool.install(|| run_cell(&exp, s.seed, li, *n, s.reps))?;
-            progress(s.reps);
-            for (t, c) in tests.iter().zip(counts) {
-                let (lo, hi) = wilson95(c.rejected, s.reps);
-                rows.push(AssayPowerRow {
-                    n_per_arm: *n,
-                    comparison: comparison.clone(),
-                    endpoint: t.key().to_string(),
-                    power: c.rejected as f64 / s.reps as f64,
-                    ci_low: lo,
-                    ci_high: hi,
-                    reps: s.reps,
-                    rejections: c.rejected,
-                    fit_failed: c.fit_failed,
-                    outside_range: c.outside,
-                    wells_per_line: design.doses_nm.len() as u32 * n,
-                    plates: *plates,
-                    line: line.name.clone(),
-                });
+        for &k in &ks {
+            for (n, design, plates) in &grid {
+                let exp = Experiment {
+                    design,
+                    pair: &pair,
+                    tests: &tests,
+                    alpha: s.alpha,
+                    range,
+                };
+                let cell = CellId {
+                    seed: s.seed,
+                    line: li,
+                    n: *n,
+                    k,
+                };
+                let (counts, failed) = pool.install(|| run_cell(&exp, cell, s.reps))?;
+                progress(s.reps);
+                for (t, c) in tests.iter().zip(counts) {
+                    let (lo, hi) = wilson95(c.rejected, s.reps);
+                    rows.push(AssayPowerRow {
+                        n_per_arm: *n,
+                        comparison: comparison.clone(),
+                        endpoint: t.key_for(k).to_string(),
+                        power: c.rejected as f64 / s.reps as f64,
+                        ci_low: lo,
+                        ci_high: hi,
+                        reps: s.reps,
+                        rejections: c.rejected,
+                        fit_failed: c.fit_failed,
+                        outside_range: c.outside,
+                        wells_per_line: design.doses_nm.len() as u32 * n,
+                        plates: *plates,
+                        line: line.name.clone(),
+                        experiments: k,
+                        failed_experiments: failed,
+                    });
+                }
             }
         }
     }
@@ -494,20 +669,31 @@ pub fn run_assay_power(
         protocol_id: protocol_id.to_string(),
         n_values: grid.iter().map(|g| g.0).collect(),
         skipped,
+        experiments: ks,
         reps: s.reps,
         alpha: s.alpha,
         target: s.target,
         alpha_source: s.alpha_source.clone(),
         seed: s.seed,
         alternative: s.alternative,
-        tests: tests.iter().map(|t| t.key().to_string()).collect(),
+        tests: tests
+            .iter()
+            .map(|t| {
+                t.key_for(s.experiments.as_ref().map_or(1, |_| 2))
+                    .to_string()
+            })
+            .collect(),
         rows,
         recommendations,
         warnings,
     })
 }
 
-/// Smallest n with power ≥ target, per (comparison, test) in row order.
+/// Per (comparison, test) in row order: the fewest independent experiments k at which some
+/// n reaches the target, and the smallest such n at that k. Experiments first because an
+/// independent experiment (a new passage, a new week) costs far more than another replicate
+/// well, and beyond the within-experiment noise more wells cannot buy what more experiments
+/// do (assumed ordering of costs).
 fn recommend(rows: &[AssayPowerRow], target: f64) -> Vec<AssayRecommendation> {
     let mut keys: Vec<(&str, &str)> = Vec::new();
     for r in rows {
@@ -519,12 +705,13 @@ fn recommend(rows: &[AssayPowerRow], target: f64) -> Vec<AssayRecommendation> {
         .map(|(c, e)| {
             let hit = rows
                 .iter()
-                .filter(|r| r.comparison == c && r.endpoint == e)
-                .find(|r| r.power >= target);
+                .filter(|r| r.comparison == c && r.endpoint == e && r.power >= target)
+                .min_by_key(|r| (r.experiments, r.n_per_arm));
             AssayRecommendation {
                 comparison: c.to_string(),
                 endpoint: e.to_string(),
                 n: hit.map(|r| r.n_per_arm),
+                experiments: hit.map(|r| r.experiments),
                 power: hit.map(|r| r.power),
                 ci: hit.map(|r| (r.ci_low, r.ci_high)),
             }
@@ -555,6 +742,18 @@ fn warnings(
         ));
     }
     let fmt_num = crate::invitro::figures::fmt_num;
+    if s.experiments.is_some() {
+        for l in &a.lines {
+            let sd = &l.between_experiment_log10_ic50_sd;
+            if sd.source == crate::protocol::DEFAULT_BETWEEN_EXPERIMENT_SOURCE {
+                w.push(format!(
+                    "{}: no `between-experiment-log10-ic50-sd` in the protocol; {} assumed (a 2-3-fold spread of IC50 between experiments) — give the SD of log10 IC50 over your own repeated experiments under the line",
+                    l.name,
+                    fmt_num(sd.value)
+                ));
+            }
+        }
+    }
     for l in &a.lines {
         let shifted = l.ic50_nm.value * s.alternative.fold_shift;
         if !(lo..=hi).contains(&shifted) {
@@ -578,14 +777,28 @@ fn warnings(
             .iter()
             .filter(|r| r.comparison == c && r.endpoint == e && r.fit_failed + r.outside_range > 0)
             .map(|r| {
-                format!(
-                    "n = {}: {} of {} ({} fit failed or on a bound, {} IC50 outside the tested doses)",
-                    r.n_per_arm,
-                    r.fit_failed + r.outside_range,
-                    r.reps,
-                    r.fit_failed,
-                    r.outside_range
-                )
+                if r.experiments <= 1 {
+                    format!(
+                        "n = {}: {} of {} ({} fit failed or on a bound, {} IC50 outside the tested doses)",
+                        r.n_per_arm,
+                        r.fit_failed + r.outside_range,
+                        r.reps,
+                        r.fit_failed,
+                        r.outside_range
+                    )
+                } else {
+                    format!(
+                        "n = {} x k = {}: {} of {} studies ({} with a fit failed or on a bound, {} with an IC50 outside the tested doses; {} of {} experiments)",
+                        r.n_per_arm,
+                        r.experiments,
+                        r.fit_failed + r.outside_range,
+                        r.reps,
+                        r.fit_failed,
+                        r.outside_range,
+                        r.failed_experiments,
+                        r.reps * u64::from(r.experiments)
+                    )
+                }
             })
             .collect();
         w.push(format!(

@@ -6,6 +6,9 @@ use super::diag::{Diagnostic, KeyPath, Severity, SpanIndex, closest};
 use super::domain::*;
 use super::schema::*;
 use jiff::civil::{Time, Weekday};
+
+/// Largest accepted between-experiment SD of log10 IC50 (a 100-fold SD).
+const MAX_LOG10_IC50_SD: f64 = 2.0;
 use std::collections::{HashMap, HashSet};
 
 /// Spellings of the protocol kind (also the `enum` of the JSON Schema).
@@ -1710,6 +1713,24 @@ fn assay(f: &FileProtocol, cx: &mut Ctx<'_>) -> Option<Assay> {
                 hill: cx.sourced(&l.hill, &at.k("hill"), Rule::Pos),
                 doubling_h: cx.sourced(&l.doubling_h, &at.k("doubling-h"), Rule::Pos),
                 max_inhibition: cx.param(&l.max_inhibition, &at.k("max-inhibition"), Rule::Prob),
+                between_experiment_log10_ic50_sd: match &l.between_experiment_log10_ic50_sd {
+                    Some(f) => {
+                        let key = at.k("between-experiment-log10-ic50-sd");
+                        let sd = cx.sourced(f, &key, Rule::NonNeg);
+                        // log10 units: 2 is a 100-fold SD, no longer one assay's line.
+                        if sd.value > MAX_LOG10_IC50_SD {
+                            cx.error(
+                                &key.k("value"),
+                                format!("`between-experiment-log10-ic50-sd` is in log10 units (0.2 = x/÷ 1.6 between experiments); {} is more than {MAX_LOG10_IC50_SD} (a 100-fold SD)", sd.value),
+                            );
+                        }
+                        sd
+                    }
+                    None => Sourced::new(
+                        DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD,
+                        DEFAULT_BETWEEN_EXPERIMENT_SOURCE,
+                    ),
+                },
             }
         })
         .collect();

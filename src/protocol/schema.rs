@@ -937,8 +937,10 @@ pub struct FileAssayLine {
     pub hill: FileSourced,
     /// Doubling time, h.
     pub doubling_h: FileSourced,
-    /// Maximal inhibition (0–1).
+    /// Maximal inhibition (0–1); `cv`/`sd`: its variability between independent experiments.
     pub max_inhibition: FileParam,
+    /// SD of log10 IC50 between independent experiments (default 0.2, assumed).
+    pub between_experiment_log10_ic50_sd: Option<FileSourced>,
 }
 
 /// `[procedure]`.

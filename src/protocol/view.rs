@@ -403,7 +403,18 @@ fn assay(a: &Assay) -> Vec<ViewNode> {
             g.sourced("ic50-nm", "IC50", "nM", &l.ic50_nm);
             g.sourced("hill", "Hill", "", &l.hill);
             g.sourced("doubling-h", "doubling", "h", &l.doubling_h);
-            g.param("max-inhibition", "max inhibition", "", &l.max_inhibition);
+            g.param(
+                "max-inhibition",
+                "max inhibition (variability: between experiments)",
+                "",
+                &l.max_inhibition,
+            );
+            g.sourced(
+                "between-experiment-log10-ic50-sd",
+                "between-experiment SD of log10 IC50",
+                "",
+                &l.between_experiment_log10_ic50_sd,
+            );
             g
         })
         .collect();

@@ -29,6 +29,9 @@ pub struct AssayPowerJob<'a> {
     pub fold_shift: Option<f64>,
     /// Difference in maximal inhibition to detect (`None` = not sized).
     pub max_inhibition_diff: Option<f64>,
+    /// Independent experiments per line: `A..B`, `K` or a list, each ≥ 2 (`None` = one
+    /// experiment, Wald test within it).
+    pub experiments: Option<String>,
     /// Seed of every stream.
     pub seed: u64,
     /// Worker threads (`None` = all cores); results do not depend on it.
@@ -48,6 +51,7 @@ impl<'a> AssayPowerJob<'a> {
             target: None,
             fold_shift: None,
             max_inhibition_diff: None,
+            experiments: None,
             seed: 1,
             threads: None,
             out: None,
@@ -84,6 +88,12 @@ impl<'a> AssayPowerJob<'a> {
                 fold_shift: self.fold_shift.unwrap_or(DEFAULT_FOLD_SHIFT),
                 max_inhibition_diff: self.max_inhibition_diff,
             },
+            experiments: self
+                .experiments
+                .as_deref()
+                .map(crate::power::parse_n_range)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--experiments: {e}"))?,
         };
         s.validate()?;
         Ok(s)
@@ -133,7 +143,9 @@ pub fn run(job: &AssayPowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<AssayP
         .out
         .clone()
         .unwrap_or_else(|| super::default_out(&protocol.id));
-    let cells = s.n_values.len() as u64 * a.lines.len() as u64;
+    let cells = s.n_values.len() as u64
+        * a.lines.len() as u64
+        * s.experiments.as_ref().map_or(1, |k| k.len() as u64);
     obs.progress_start("assay power", s.reps * cells);
     let result = run_assay_power(&protocol.id, a, &s, &|k| obs.progress(k));
     obs.progress_end();
@@ -155,10 +167,24 @@ pub fn run(job: &AssayPowerJob<'_>, obs: &dyn Observer) -> anyhow::Result<AssayP
         "fold_shift": s.alternative.fold_shift,
         "max_inhibition_diff": s.alternative.max_inhibition_diff,
         "tests": result.tests,
-        "test": "Wald test of the difference of fitted log10 IC50 (max-inhibition-wald: 1 − bottom/top, delta-method SE), SE² = SE₁² + SE₂² from each 4PL fit's asymptotic covariance, Satterthwaite df, two-sided",
+        "experiments": result.experiments,
+        "between_experiment_log10_ic50_sd": a.lines.iter().map(|l| serde_json::json!({
+            "line": l.name,
+            "value": l.between_experiment_log10_ic50_sd.value,
+            "source": l.between_experiment_log10_ic50_sd.source,
+        })).collect::<Vec<_>>(),
+        "test": if s.experiments.is_some() {
+            "Welch two-sample t test (Welch 1947) on the k per-experiment fitted log10 IC50 (max-inhibition-welch: 1 − bottom/top) of the two lines, each experiment fitted separately; two-sided"
+        } else {
+            "Wald test of the difference of fitted log10 IC50 (max-inhibition-wald: 1 − bottom/top, delta-method SE), SE² = SE₁² + SE₂² from each 4PL fit's asymptotic covariance, Satterthwaite df, two-sided"
+        },
         "fit": "4PL, IRLS with 1/ŷ² weights (invitro::fit::fit_4pl_relative), as simulate",
         "not_significant": "fit failed or a parameter on its bound; IC50 of either line outside the tested positive doses",
-        "stream_ids": format!("stream(seed, [{}, line index, n, experiment])", assay::ASSAY_POWER_STREAM),
+        "stream_ids": if s.experiments.is_some() {
+            format!("stream(seed, [{}, line index, n, k, study, experiment])", assay::ASSAY_POWER_STREAM)
+        } else {
+            format!("stream(seed, [{}, line index, n, experiment])", assay::ASSAY_POWER_STREAM)
+        },
     });
     files.push("manifest.json".into());
     manifest.files = files;

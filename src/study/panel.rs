@@ -61,9 +61,7 @@ impl<'a> PanelJob<'a> {
     /// Validated settings.
     pub fn settings(&self) -> anyhow::Result<PanelSettings> {
         let p = &self.protocol.protocol;
-        let x = p
-            .xenograft()
-            .ok_or_else(|| anyhow::anyhow!("{}: `power` needs a xenograft protocol", p.id))?;
+        let x = p.xenograft().ok_or_else(|| super::power::not_sizable(p))?;
         let panel = x
             .panel
             .as_ref()

@@ -79,9 +79,7 @@ impl<'a> PowerJob<'a> {
     /// The job's values and the protocol's analysis plan as validated settings.
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let protocol: &Protocol = &self.protocol.protocol;
-        let x = protocol.xenograft().ok_or_else(|| {
-            anyhow::anyhow!("{}: `power` needs a xenograft protocol", protocol.id)
-        })?;
+        let x = protocol.xenograft().ok_or_else(|| not_sizable(protocol))?;
         let endpoints = if self.endpoints.is_empty() {
             power::results::default_endpoints(protocol)?
         } else {
@@ -457,4 +455,27 @@ fn recommendations_text(r: &PowerResult) -> String {
         }
     }
     o
+}
+
+/// Why `power` cannot size a protocol of this kind, and what it can size instead: the one
+/// message of every power entry point (xenograft per-arm, panel) given a protocol that is
+/// not a xenograft.
+pub fn not_sizable(p: &Protocol) -> anyhow::Error {
+    use crate::protocol::ProtocolKind;
+    let what = match p.kind() {
+        ProtocolKind::Derivation => {
+            "a derivation protocol has no comparison of groups to size: its replicate runs (`xenoplan simulate FILE --reps N`) give the distribution of time to resistance and IC50 shift, per arm when it has arms. To size the IC50 check that confirms the derived line, write that check as an assay protocol (the parental and the derived line as `[[lines]]`, like protocols/camizestrant_proliferation_assay.toml) and run `xenoplan power` on it"
+        }
+        ProtocolKind::Procedure => {
+            "a procedure protocol schedules steps (`xenoplan timeline`) and has no comparison of groups to size"
+        }
+        ProtocolKind::Assay => {
+            "an assay protocol is sized by `xenoplan power` itself (replicate wells per condition), not by the xenograft engines"
+        }
+        ProtocolKind::Xenograft => "this one is a xenograft protocol",
+    };
+    anyhow::anyhow!(
+        "{}: `power` sizes xenograft protocols (animals per arm, or lines x mice of a [panel]) and assay protocols (replicate wells per condition, and with --experiments independent experiments); {what}",
+        p.id
+    )
 }

@@ -557,7 +557,88 @@ fn assay_power_refuses_options_it_does_not_use() {
     );
     let o = xenoplan(&["power", "examples/p1_power.toml", "--fold-shift", "10"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--fold-shift and --max-inhibition-diff size assay protocols"));
+    assert!(
+        stderr(&o)
+            .contains("--fold-shift, --max-inhibition-diff and --experiments size assay protocols")
+    );
+}
+
+#[test]
+fn assay_power_sizes_wells_times_independent_experiments() {
+    let d = scratch("power-assay-experiments");
+    let o = run_assay(
+        &d,
+        "2",
+        &["--n", "2", "--experiments", "2..3", "--reps", "60"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("Recommended design: n = 2 replicate wells per condition x k = 3 independent experiments (power ")
+            && s.contains("— MCF7 IC50 x10 vs MCF7, log-ic50-welch"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Welch's two-sample t test on the k per-experiment log10 IC50s"),
+        "{s}"
+    );
+    let csv = std::fs::read_to_string(d.join("power.csv")).expect("power.csv");
+    // The contract and earlier columns keep their places; experiments are appended.
+    assert!(
+        csv.starts_with("n_per_arm,comparison,endpoint,power,ci_low,ci_high,reps,engine,wells_per_condition,rejections,fit_failed,outside_range,wells_per_line,plates,line,fold_shift,max_inhibition_diff,alpha,experiments,failed_experiments\n"),
+        "{csv}"
+    );
+    // 2 lines × 2 k × 1 n.
+    assert_eq!(csv.lines().count(), 1 + 4);
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",log-ic50-welch,")),
+        "{csv}"
+    );
+    let o = run_assay(&d, "1", &["--experiments", "1..3", "--reps", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--experiments 1: the Welch t test on per-experiment IC50s needs at least 2 independent experiments per line"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `power` on in vitro derivations (with and without split arms), a procedure and a
+/// campaign: exit 1 with what power sizes and what to run instead, never a panic.
+#[test]
+fn power_on_a_derivation_says_what_it_can_size() {
+    for f in [
+        "protocols/tamoxifen_resistant_mcf7_holiday.toml",
+        "protocols/tamoxifen_resistant_mcf7_derivation.toml",
+    ] {
+        for extra in [&[][..], &["--lines", "3"][..]] {
+            let mut args = vec!["power", f, "--reps", "5"];
+            args.extend_from_slice(extra);
+            let o = xenoplan(&args);
+            assert_eq!(o.status.code(), Some(1), "{f} {extra:?}: {}", stderr(&o));
+            let e = stderr(&o);
+            assert!(
+                e.contains(": `power` sizes xenograft protocols (animals per arm, or lines x mice of a [panel]) and assay protocols (replicate wells per condition, and with --experiments independent experiments); a derivation protocol has no comparison of groups to size: its replicate runs (`xenoplan simulate FILE --reps N`)"),
+                "{f}: {e}"
+            );
+            assert!(e.contains("write that check as an assay protocol"), "{e}");
+            assert_eq!(e.lines().count(), 1, "one message: {e}");
+        }
+    }
+    let o = xenoplan(&["power", "protocols/ngs_resistance_profiling.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a procedure protocol schedules steps (`xenoplan timeline`) and has no comparison of groups to size"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenoplan(&["power", "protocols/campaigns/tamr_campaign.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("tamr_campaign.toml is a campaign file: `power` sizes one protocol"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Slow statistical check (≈ 30 s): at fold shift 1 the log-IC50 Wald test rejects α within

@@ -609,6 +609,47 @@ fn list_shows_all_bundled_protocols_of_all_kinds() {
 }
 
 #[test]
+fn list_shows_campaigns_with_their_kind_and_names_invalid_ones() {
+    let o = xenoplan(&["list", "protocols/campaigns"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("tamr-campaign"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(row.split_whitespace().nth(1), Some("campaign"), "{row}");
+    assert!(row.contains("TamR-MCF-7"), "{row}");
+    // A campaign that does not load is named, with the command that shows why.
+    let d = crate::scratch("list-campaigns");
+    std::fs::write(
+        d.join("c.toml"),
+        "[campaign]\nid = \"c\"\ntitle = \"t\"\n\n[[protocol]]\nid = \"x\"\nfile = \"missing.toml\"\n",
+    )
+    .expect("write");
+    let dir = d.to_str().expect("utf-8 path");
+    let o = xenoplan(&["list", dir]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("c.toml: invalid (1 error; run `xenoplan check "),
+        "{e}"
+    );
+    // The campaign's error itself, positioned at the `file` value.
+    let c = d.join("c.toml");
+    let o = xenoplan(&["check", c.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("c.toml:7:8: error: cannot read protocol file `"),
+        "{e}"
+    );
+    assert!(
+        e.contains("paths are relative to the campaign file's folder"),
+        "{e}"
+    );
+}
+
+#[test]
 fn show_prints_every_parameter_with_its_source() {
     let o = xenoplan(&["show", "protocols/tamr_mcf7_xenograft.toml"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -32,6 +32,7 @@ fn plate_layout_and_edge_effect() {
             doubling_h: 30.0,
             max_inhibition: 0.9,
         },
+        between: ExperimentVariability::NONE,
     }];
     let wells = simulate_plate(&design, &lines, &mut crate::rng::stream(1, &[])).unwrap();
     assert_eq!(wells.len(), 36);
@@ -86,6 +87,7 @@ fn readouts_produce_their_signals() {
             doubling_h: 30.0,
             max_inhibition: 0.9,
         },
+        between: ExperimentVariability::NONE,
     }];
     for readout in [Readout::Mtt, Readout::CrystalViolet, Readout::SytoxGreen] {
         let wells = simulate_plate(
@@ -153,4 +155,58 @@ fn inner_wells_with_blanks_keep_samples_off_the_edge_and_blank_correct_per_plate
         );
     }
     assert!(fit_lines(&wells, &lines).iter().all(|f| f.fit.is_ok()));
+}
+
+#[test]
+fn each_experiment_draws_its_own_ic50_and_max_inhibition() {
+    let line = LineSpec {
+        name: "L".into(),
+        model: LineModel::Endpoint {
+            ic50: 10.0,
+            hill: 1.0,
+            doubling_h: 30.0,
+            max_inhibition: 0.9,
+        },
+        between: ExperimentVariability {
+            log10_ic50_sd: 0.25,
+            max_inhibition: crate::protocol::Variability::Normal { sd: 0.2 },
+        },
+    };
+    let draws = 4000;
+    let (mut logs, mut maxes) = (Vec::new(), Vec::new());
+    for e in 0..draws {
+        let run = line.in_experiment(&mut crate::rng::stream(5, &[e]));
+        let LineModel::Endpoint {
+            ic50,
+            max_inhibition,
+            ..
+        } = run.model
+        else {
+            panic!("endpoint model");
+        };
+        logs.push(ic50.log10());
+        maxes.push(max_inhibition);
+    }
+    // Mean and sample variance inline: `analysis` sits above `invitro` in the layers.
+    let m = logs.iter().sum::<f64>() / logs.len() as f64;
+    let v = logs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (logs.len() - 1) as f64;
+    // SE of the mean 0.25/√N; SE of the SD ≈ sd/√(2N).
+    let n = draws as f64;
+    assert!((m - 1.0).abs() < 4.5 * 0.25 / n.sqrt(), "mean {m}");
+    assert!(
+        (v.sqrt() - 0.25).abs() < 4.5 * 0.25 / (2.0 * n).sqrt(),
+        "sd {}",
+        v.sqrt()
+    );
+    assert!(maxes.iter().all(|x| (0.0..=1.0).contains(x)));
+    assert!(maxes.contains(&1.0), "0.9 + 0.2 z is clamped at 1");
+    // Without variability every experiment runs the line as written.
+    let fixed = LineSpec {
+        between: ExperimentVariability::NONE,
+        ..line.clone()
+    };
+    assert_eq!(
+        fixed.in_experiment(&mut crate::rng::stream(5, &[1])).model,
+        fixed.model
+    );
 }

@@ -23,6 +23,7 @@ fn settings(n: Vec<u32>, reps: u64, fold: f64) -> AssaySettings {
             fold_shift: fold,
             max_inhibition_diff: None,
         },
+        experiments: None,
     }
 }
 
@@ -144,5 +145,117 @@ fn null_max_inhibition_difference_rejects_about_alpha() {
         "type I error {} (± {})",
         row.power,
         4.5 * se
+    );
+}
+
+#[test]
+fn independent_experiments_null_holds_alpha_with_welch() {
+    // Fold shift 1: both lines are the same line; Welch's t on k = 3 per-experiment log10
+    // IC50s per line rejects α within ±4.5 binomial SE.
+    let reps = 1000;
+    let mut s = settings(vec![2], reps, 1.0);
+    s.experiments = Some(vec![3]);
+    let r = run_assay_power("t", &one_line_assay(), &s, &|_| {}).expect("runs");
+    assert_eq!(r.tests, ["log-ic50-welch"]);
+    let row = power_at(&r, 2, "log-ic50-welch");
+    assert_eq!(row.experiments, 3);
+    let se = (0.05f64 * 0.95 / reps as f64).sqrt();
+    assert!(
+        (row.power - 0.05).abs() < 4.5 * se,
+        "type I error {} (± {})",
+        row.power,
+        4.5 * se
+    );
+}
+
+#[test]
+fn more_experiments_buy_power_that_more_wells_cannot() {
+    // Between-experiment SD 0.3 log10 dominates the within-experiment SE (≈ 0.05), so a 6x
+    // shift needs experiments: k = 2 stays low at any n, k = 5 is high already at n = 2.
+    let reps = 300;
+    let mut a = one_line_assay();
+    a.lines[0].between_experiment_log10_ic50_sd.value = 0.3;
+    let mut s = settings(vec![2, 4], reps, 6.0);
+    s.experiments = Some(vec![2, 5]);
+    let r = run_assay_power("t", &a, &s, &|_| {}).expect("runs");
+    let p = |n: u32, k: u32| {
+        r.rows
+            .iter()
+            .find(|x| x.n_per_arm == n && x.experiments == k)
+            .expect("row")
+            .power
+    };
+    let se = (0.25 / reps as f64).sqrt();
+    assert!(p(2, 5) > p(4, 2) + 4.5 * se, "{} vs {}", p(2, 5), p(4, 2));
+    // Doubling the wells at k = 2 changes little (within 4.5 SE of each other).
+    assert!(
+        (p(4, 2) - p(2, 2)).abs() < 4.5 * (2.0f64).sqrt() * se,
+        "{} {}",
+        p(2, 2),
+        p(4, 2)
+    );
+    let rec = &r.recommendations[0];
+    assert_eq!((rec.n, rec.experiments), (Some(2), Some(5)), "{rec:?}");
+}
+
+#[test]
+fn independent_experiments_do_not_depend_on_the_thread_count() {
+    let a = one_line_assay();
+    let mut s = settings(vec![2, 3], 30, 3.0);
+    s.alternative.max_inhibition_diff = Some(0.2);
+    s.experiments = Some(vec![2, 3]);
+    s.threads = 1;
+    let one = run_assay_power("t", &a, &s, &|_| {}).expect("runs");
+    s.threads = 2;
+    let two = run_assay_power("t", &a, &s, &|_| {}).expect("runs");
+    assert_eq!(one, two);
+    assert_eq!(one.tests, ["log-ic50-welch", "max-inhibition-welch"]);
+    assert_eq!(one.rows.len(), 2 * 2 * 2);
+    // The single-experiment rows keep their streams: experiments do not change them.
+    s.experiments = None;
+    let single = run_assay_power("t", &a, &s, &|_| {}).expect("runs");
+    assert!(single.rows.iter().all(|x| x.experiments == 1));
+}
+
+#[test]
+fn one_experiment_cannot_give_a_t_test() {
+    let a = one_line_assay();
+    for k in [vec![1, 2], vec![], vec![2, MAX_EXPERIMENTS + 1]] {
+        let mut s = settings(vec![2], 10, 10.0);
+        s.experiments = Some(k.clone());
+        let e = run_assay_power("t", &a, &s, &|_| {}).expect_err("refused");
+        let msg = e.to_string();
+        assert!(msg.contains("--experiments"), "{k:?}: {msg}");
+    }
+    let mut s = settings(vec![2], 10, 10.0);
+    s.experiments = Some(vec![1]);
+    let msg = run_assay_power("t", &a, &s, &|_| {})
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        msg.contains("needs at least 2 independent experiments"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_failed_experiment_fails_its_study_and_is_counted() {
+    // A shift far beyond the top dose: every shifted fit is an extrapolation.
+    let mut s = settings(vec![2], 10, 1e5);
+    s.experiments = Some(vec![2]);
+    let r = run_assay_power("t", &one_line_assay(), &s, &|_| {}).expect("runs");
+    let row = power_at(&r, 2, "log-ic50-welch");
+    assert_eq!(row.rejections, 0);
+    let failed_studies = row.fit_failed + row.outside_range;
+    assert!(failed_studies > 0, "{row:?}");
+    // Every failed study holds at least one failed experiment, and no study more than k.
+    assert!(
+        row.failed_experiments >= failed_studies && row.failed_experiments <= 2 * failed_studies,
+        "{row:?}"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("n = 2 x k = 2")),
+        "{:?}",
+        r.warnings
     );
 }

@@ -335,9 +335,23 @@ pub struct AssayLine {
     pub hill: Sourced,
     /// Doubling time in assay medium, h.
     pub doubling_h: Sourced,
-    /// Maximal inhibition (0–1): the fraction of growth removed at saturating dose.
+    /// Maximal inhibition (0–1): the fraction of growth removed at saturating dose. Its
+    /// `cv`/`sd` is the variability of the maximal inhibition between independent experiments
+    /// (an assay has no other unit it could vary over); used when several experiments are
+    /// simulated (`power --experiments`), clamped to 0–1.
     pub max_inhibition: Param,
+    /// SD of the line's log10 IC50 between independent experiments (normal, log10 units):
+    /// each experiment's IC50 is the line's × 10^(sd·z). Used when several experiments are
+    /// simulated; [`DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD`] when the protocol omits it.
+    pub between_experiment_log10_ic50_sd: Sourced,
 }
+
+/// Between-experiment SD of log10 IC50 when a line gives none: 0.2 (a 95% range of ×/÷ 2.5,
+/// the 2–3-fold spread usual between independent MTT / CellTiter-Glo experiments).
+pub const DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD: f64 = 0.2;
+
+/// Source of [`DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD`].
+pub const DEFAULT_BETWEEN_EXPERIMENT_SOURCE: &str = "assumed (default; the line gives no `between-experiment-log10-ic50-sd`): a 2-3-fold spread of IC50 between independent experiments; the minimum significant ratio MSR = 10^(2*sqrt(2)*s) of Eastwood et al. 2006 (J Biomol Screen 11:253) at the usual acceptance bound MSR <= 3 gives s = 0.17";
 
 /// A dose-response / proliferation assay protocol.
 #[derive(Debug, Clone, PartialEq)]

@@ -332,6 +332,154 @@ fn an_assay_design_refuses_check_keys() {
 }
 
 #[test]
+fn between_experiment_variability_defaults_and_bad_values_are_positioned() {
+    let text = std::fs::read_to_string(repo("protocols/camizestrant_proliferation_assay.toml"))
+        .expect("read");
+    let ok = parse(&text, "c.toml").expect("bundled assay");
+    let Body::Assay(a) = &ok.protocol.body else {
+        panic!("assay")
+    };
+    assert_eq!(a.lines[0].between_experiment_log10_ic50_sd.value, 0.2);
+    // Omitted: the assumed default, with its source.
+    let key = "between-experiment-log10-ic50-sd = { value = 0.2, source = \"assumed; as MCF7 (2-3-fold between experiments), n/f for CAMA-1\" }\n";
+    let omitted = text.replacen(key, "", 1);
+    assert_ne!(omitted, text);
+    let o = parse(&omitted, "c.toml").expect("default");
+    let Body::Assay(a) = &o.protocol.body else {
+        panic!("assay")
+    };
+    assert_eq!(
+        a.lines[1].between_experiment_log10_ic50_sd,
+        Sourced::new(
+            DEFAULT_BETWEEN_EXPERIMENT_LOG10_IC50_SD,
+            DEFAULT_BETWEEN_EXPERIMENT_SOURCE
+        )
+    );
+    // A fold SD in place of log10 units is an error at the value.
+    let bad = text.replacen(
+        "between-experiment-log10-ic50-sd = { value = 0.2,",
+        "between-experiment-log10-ic50-sd = { value = 3,",
+        1,
+    );
+    let e = parse(&bad, "c.toml").expect_err("must fail");
+    let d: Vec<_> = e.errors().collect();
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].message.contains("is in log10 units") && d[0].message.contains("3 is more than 2"),
+        "{}",
+        d[0].message
+    );
+    assert!(d[0].line_text.contains("value = 3"), "{}", d[0].line_text);
+    let under: String = d[0]
+        .line_text
+        .chars()
+        .skip(d[0].caret_at)
+        .take(d[0].width)
+        .collect();
+    assert_eq!(under, "3", "{}", d[0].line_text);
+}
+
+/// The bundled holiday derivation with `from` replaced by `to` (once): its errors as
+/// (line, message), and the 1-based line of `marker` in the changed text.
+fn holiday_errors(from: &str, to: &str, marker: &str) -> (Vec<(usize, String)>, usize) {
+    let text = std::fs::read_to_string(repo("protocols/tamoxifen_resistant_mcf7_holiday.toml"))
+        .expect("read");
+    let bad = text.replacen(from, to, 1);
+    assert_ne!(bad, text, "`{from}` not in the protocol");
+    let line = bad
+        .lines()
+        .position(|l| l.contains(marker))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no `{marker}`"));
+    let e = parse(&bad, "h.toml").expect_err("must fail");
+    let errs = e.errors().map(|d| (d.line, d.message.clone())).collect();
+    (errs, line)
+}
+
+#[test]
+fn split_key_errors_are_positioned() {
+    let holiday = "kind = \"holiday\"\nholiday-days = 112\nrechallenge = true\n";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "[split]\nday = 168\n",
+            "[split]\nday = 400\n",
+            "day = 400",
+            "split day 400 is not before the end of the derivation (336 days): the arms would have no day to run",
+        ),
+        (
+            "[split]\nday = 168\n",
+            "[split]\n",
+            "[split]",
+            "give exactly one of `day = N` or `at = \"target-fold-shift\"`",
+        ),
+        (
+            "kind = \"holiday\"\n",
+            "kind = \"holidy\"\n",
+            "holidy",
+            "unknown arm kind `holidy`; did you mean `holiday`?",
+        ),
+        (
+            holiday,
+            "kind = \"holiday\"\nrechallenge = true\n",
+            "rechallenge = true",
+            "`rechallenge = true` needs `holiday-days`: the drug comes back when the holiday ends",
+        ),
+        (
+            holiday,
+            "kind = \"holiday\"\nholiday-days = 400\nrechallenge = true\n",
+            "holiday-days = 400",
+            "a holiday of 400 days does not end within the derivation (336 days); leave `holiday-days` out for a holiday to the end",
+        ),
+        (
+            "concentrations-nm = [300, 1000]",
+            "concentrations-nm = [300, 200]",
+            "concentrations-nm = [300, 200]",
+            "200 nM is not above the previous concentration (300 nM)",
+        ),
+        (
+            "name = \"escalate\"\nkind = \"escalate\"\n",
+            "name = \"escalate\"\nkind = \"escalate\"\nfraction = 0.5\n",
+            "fraction = 0.5",
+            "arm fractions add up to 1.1666666666666665 so far; the arms share the cells at the split, at most 1 in all",
+        ),
+    ];
+    for &(from, to, marker, message) in cases {
+        let (errs, line) = holiday_errors(from, to, marker);
+        assert_eq!(errs.len(), 1, "{to}: {errs:?}");
+        assert!(errs[0].1.contains(message), "{to}: {errs:?}");
+        assert_eq!(errs[0].0, line, "{to}: {errs:?}");
+    }
+    // A key of another arm kind: an error at that key.
+    let (errs, _) = holiday_errors(
+        holiday,
+        "kind = \"holiday\"\nholiday-days = 112\nrechallenge = true\nevery-days = 28\n",
+        "every-days = 28",
+    );
+    let text = std::fs::read_to_string(repo("protocols/tamoxifen_resistant_mcf7_holiday.toml"))
+        .expect("read");
+    let holiday_arm_line = text
+        .lines()
+        .position(|l| l == "rechallenge = true")
+        .expect("line")
+        + 2;
+    assert_eq!(
+        errs,
+        [(
+            holiday_arm_line,
+            "`every-days` does not apply to a `holiday` arm".to_string()
+        )]
+    );
+    // Two arms of one name: the duplicate is an error at its name.
+    let (errs, _) = holiday_errors(
+        "name = \"escalate\"\n",
+        "name = \"holiday\"\n",
+        "kind = \"escalate\"",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].1.contains("holiday"), "{errs:?}");
+}
+
+#[test]
 fn expected_null_hypotheses_parse_and_bad_values_are_positioned() {
     let text = std::fs::read_to_string(repo("protocols/tamr_mcf7_xenograft.toml")).expect("read");
     let p = parse(&text, "t.toml").expect("TamR parses");
