@@ -601,126 +601,7 @@ impl fmt::Display for InvitroReport {
                     writeln!(f, "  IC50 {}", fmt_ic(r))?;
                 }
             }
-            ReportBody::Derivation(d) => {
-                let r = &d.first;
-                writeln!(
-                    f,
-                    "Derivation of {} from {} under {}, {} days",
-                    d.derived, d.parental, d.drug, d.duration_days
-                )?;
-                let ttr = match r.time_to_resistance_days {
-                    Some(t) => format!("resistant fraction > 50% on day {t}"),
-                    None => "resistant fraction never exceeded 50%".to_string(),
-                };
-                writeln!(
-                    f,
-                    "  Run 1: {ttr}; {} passages; outcome {}; final resistant fraction {}",
-                    r.passages,
-                    r.outcome.as_str(),
-                    fmt_f(100.0 * r.final_resistant_fraction, 1) + "%"
-                )?;
-                if !r.escalations.is_empty() {
-                    let steps: Vec<String> = r
-                        .escalations
-                        .iter()
-                        .map(|(day, c)| format!("day {day} → {} nM", fmt_num(*c)))
-                        .collect();
-                    writeln!(f, "  Dose steps: {}", steps.join(", "))?;
-                }
-                if let Some((n, k)) = r.clones {
-                    writeln!(f, "  Cloning: {k} of {n} clones resistant")?;
-                }
-                match &d.validation {
-                    Some(a) => {
-                        let lines: Vec<String> = a.lines.iter().map(fmt_ic).collect();
-                        writeln!(
-                            f,
-                            "  Validation ({}, {} days): IC50 {}",
-                            a.readout,
-                            fmt_num(a.duration_days),
-                            lines.join("; ")
-                        )?;
-                        match r.shift() {
-                            Some(s) => writeln!(
-                                f,
-                                "  IC50 fold shift ({} / {}): {}{}",
-                                d.derived,
-                                d.parental,
-                                s.label(),
-                                if s.lower_bound {
-                                    " (lower bound: the derived IC50 lies above the top dose)"
-                                } else {
-                                    ""
-                                }
-                            )?,
-                            None => writeln!(f, "  IC50 fold shift: not estimable")?,
-                        }
-                    }
-                    None if r.outcome == Outcome::Extinct => {
-                        writeln!(f, "  No validation assay: the culture died out")?
-                    }
-                    None => writeln!(f, "  No validation assay in the protocol")?,
-                }
-                fmt_checks(f, d)?;
-                let target = d.checks.as_ref().and_then(|c| c.target_fold_shift);
-                arms::fmt_first(f, target, &d.first.arms)?;
-                if let Some(v) = &d.variability {
-                    writeln!(f, "Over {} runs:", v.reps)?;
-                    match &v.time_to_resistance {
-                        Some(i) => writeln!(
-                            f,
-                            "  time to resistance (>50% resistant): {} ({} of {} runs reached it)",
-                            fmt_interval(i, " d", 0),
-                            i.n,
-                            v.reps
-                        )?,
-                        None => writeln!(
-                            f,
-                            "  time to resistance: no run reached 50% resistant cells"
-                        )?,
-                    }
-                    fmt_expected_ttr(f, d, v)?;
-                    if let Some(i) = &v.passages {
-                        writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
-                    }
-                    match &v.ic50_shift {
-                        Some(i) => {
-                            writeln!(
-                                f,
-                                "  IC50 fold shift: {} over {} runs with both fits",
-                                fmt_interval(i, "x", 1),
-                                i.n
-                            )?;
-                            if i.censored > 0 {
-                                writeln!(
-                                    f,
-                                    "  derived IC50 not reached (above the top tested dose) in {} of {} runs: their fold shifts are lower bounds, ranked above the others",
-                                    i.censored, i.n
-                                )?;
-                            }
-                        }
-                        None => writeln!(f, "  IC50 fold shift: not estimable")?,
-                    }
-                    if let Some(i) = &v.ic50_shift_resistant {
-                        writeln!(
-                            f,
-                            "  IC50 fold shift, runs that ended resistant: {} ({} runs)",
-                            fmt_interval(i, "x", 1),
-                            i.n
-                        )?;
-                    }
-                    fmt_target_over_runs(f, d, v)?;
-                    f.write_str(&d.arms_over_runs)?;
-                    writeln!(
-                        f,
-                        "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
-                        100.0 * v.failed_fraction(),
-                        100.0 * v.extinct_fraction,
-                        d.duration_days,
-                        100.0 * v.not_resistant_fraction
-                    )?;
-                }
-            }
+            ReportBody::Derivation(d) => fmt_derivation(f, d)?,
         }
         write!(
             f,
@@ -729,6 +610,140 @@ impl fmt::Display for InvitroReport {
             self.files.join(", ")
         )
     }
+}
+
+/// The derivation part of the `simulate` summary: replicate 0, its checks and arms, then the
+/// distribution over runs.
+fn fmt_derivation(f: &mut fmt::Formatter<'_>, d: &DerivationSummary) -> fmt::Result {
+    let r = &d.first;
+    writeln!(
+        f,
+        "Derivation of {} from {} under {}, {} days",
+        d.derived, d.parental, d.drug, d.duration_days
+    )?;
+    let ttr = match r.time_to_resistance_days {
+        Some(t) => format!("resistant fraction > 50% on day {t}"),
+        None => "resistant fraction never exceeded 50%".to_string(),
+    };
+    writeln!(
+        f,
+        "  Run 1: {ttr}; {} passages; outcome {}; final resistant fraction {}",
+        r.passages,
+        r.outcome.as_str(),
+        fmt_f(100.0 * r.final_resistant_fraction, 1) + "%"
+    )?;
+    if !r.escalations.is_empty() {
+        let steps: Vec<String> = r
+            .escalations
+            .iter()
+            .map(|(day, c)| format!("day {day} → {} nM", fmt_num(*c)))
+            .collect();
+        writeln!(f, "  Dose steps: {}", steps.join(", "))?;
+    }
+    if let Some((n, k)) = r.clones {
+        writeln!(f, "  Cloning: {k} of {n} clones resistant")?;
+    }
+    match &d.validation {
+        Some(a) => {
+            let lines: Vec<String> = a.lines.iter().map(fmt_ic).collect();
+            writeln!(
+                f,
+                "  Validation ({}, {} days): IC50 {}",
+                a.readout,
+                fmt_num(a.duration_days),
+                lines.join("; ")
+            )?;
+            match r.shift() {
+                Some(s) => writeln!(
+                    f,
+                    "  IC50 fold shift ({} / {}): {}{}",
+                    d.derived,
+                    d.parental,
+                    s.label(),
+                    if s.lower_bound {
+                        " (lower bound: the derived IC50 lies above the top dose)"
+                    } else {
+                        ""
+                    }
+                )?,
+                None => writeln!(f, "  IC50 fold shift: not estimable")?,
+            }
+        }
+        None if r.outcome == Outcome::Extinct => {
+            writeln!(f, "  No validation assay: the culture died out")?
+        }
+        None => writeln!(f, "  No validation assay in the protocol")?,
+    }
+    fmt_checks(f, d)?;
+    let target = d.checks.as_ref().and_then(|c| c.target_fold_shift);
+    arms::fmt_first(f, target, &d.first.arms)?;
+    if let Some(v) = &d.variability {
+        fmt_over_runs(f, d, v)?;
+    }
+    Ok(())
+}
+
+/// Time to resistance, passages, IC50 shifts and failures over the replicate runs.
+fn fmt_over_runs(
+    f: &mut fmt::Formatter<'_>,
+    d: &DerivationSummary,
+    v: &Variability,
+) -> fmt::Result {
+    writeln!(f, "Over {} runs:", v.reps)?;
+    match &v.time_to_resistance {
+        Some(i) => writeln!(
+            f,
+            "  time to resistance (>50% resistant): {} ({} of {} runs reached it)",
+            fmt_interval(i, " d", 0),
+            i.n,
+            v.reps
+        )?,
+        None => writeln!(
+            f,
+            "  time to resistance: no run reached 50% resistant cells"
+        )?,
+    }
+    fmt_expected_ttr(f, d, v)?;
+    if let Some(i) = &v.passages {
+        writeln!(f, "  passages: {}", fmt_interval(i, "", 0))?;
+    }
+    match &v.ic50_shift {
+        Some(i) => {
+            writeln!(
+                f,
+                "  IC50 fold shift: {} over {} runs with both fits",
+                fmt_interval(i, "x", 1),
+                i.n
+            )?;
+            if i.censored > 0 {
+                writeln!(
+                    f,
+                    "  derived IC50 not reached (above the top tested dose) in {} of {} runs: their fold shifts are lower bounds, ranked above the others",
+                    i.censored, i.n
+                )?;
+            }
+        }
+        None => writeln!(f, "  IC50 fold shift: not estimable")?,
+    }
+    if let Some(i) = &v.ic50_shift_resistant {
+        writeln!(
+            f,
+            "  IC50 fold shift, runs that ended resistant: {} ({} runs)",
+            fmt_interval(i, "x", 1),
+            i.n
+        )?;
+    }
+    fmt_target_over_runs(f, d, v)?;
+    f.write_str(&d.arms_over_runs)?;
+    writeln!(
+        f,
+        "  failed runs: {:.1}% (extinct {:.1}%, not resistant by day {} {:.1}%)",
+        100.0 * v.failed_fraction(),
+        100.0 * v.extinct_fraction,
+        d.duration_days,
+        100.0 * v.not_resistant_fraction
+    )?;
+    Ok(())
 }
 
 /// Replicate 0's IC50 checks, one line per check (day: IC50 (CI) or "> top dose", fold shift),

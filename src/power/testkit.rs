@@ -8,13 +8,10 @@ pub fn g_ctrl() -> f64 {
     std::f64::consts::LN_2 / 7.0
 }
 
-/// Bench P1 (../shared/bench/P1.md) with the given growth-rate multipliers for the treated
-/// arms (control first): V0 log-normal (sdlog 0.15), g ~ N(mult·g_ctrl, 0.25·g_ctrl), caliper
-/// ln-error SD 0.10, 9 visits Mon/Thu over 28 days, Welch on ln V at day 28, α = 0.05.
-pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
+/// P1's agents, effects (treated rate = multiplier × control, as a kill term) and arms
+/// (control + one arm per multiplier, 10 animals each).
+fn p1_arms(multipliers: &[f64]) -> (Vec<Agent>, Vec<DrugEffect>, Vec<Arm>) {
     let g = g_ctrl();
-    // cv such that sdlog = 0.15.
-    let cv = (0.15_f64.powi(2).exp() - 1.0).sqrt();
     let src = "bench P1";
     let mut agents = vec![Agent {
         name: "vehicle".into(),
@@ -76,6 +73,18 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             interaction: 0.0,
         });
     }
+    (agents, effects, arms)
+}
+
+/// Bench P1 (../shared/bench/P1.md) with the given growth-rate multipliers for the treated
+/// arms (control first): V0 log-normal (sdlog 0.15), g ~ N(mult·g_ctrl, 0.25·g_ctrl), caliper
+/// ln-error SD 0.10, 9 visits Mon/Thu over 28 days, Welch on ln V at day 28, α = 0.05.
+pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
+    let g = g_ctrl();
+    // cv such that sdlog = 0.15.
+    let cv = (0.15_f64.powi(2).exp() - 1.0).sqrt();
+    let src = "bench P1";
+    let (agents, effects, arms) = p1_arms(multipliers);
     let x = Xenograft {
         animals: Animals {
             species: "mouse".into(),

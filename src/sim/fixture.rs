@@ -75,6 +75,56 @@ pub fn agent(name: &str, vehicle: bool) -> Agent {
     }
 }
 
+/// The basic protocol's one cohort (TamR-MCF-7 with an E2 pellet removed at randomization,
+/// vehicle and one drug arm of 8).
+fn basic_cohort(growth: GrowthModel) -> Cohort {
+    Cohort {
+        name: "TamR-MCF-7".into(),
+        model_type: TumorModelType::CellLine,
+        line: "TamR-MCF-7".into(),
+        implantation: Implantation {
+            cells: Some(5e6),
+            matrigel_fraction: 0.5,
+            volume_ul: 100.0,
+            site: "s.c. flank".into(),
+            animals: None,
+        },
+        hormone: Some(HormoneSupport {
+            name: "E2 0.72 mg 60-day".into(),
+            kind: HormoneKind::Pellet {
+                dose_mg: 0.72,
+                release_days: 60.0,
+                reimplant_every_days: None,
+            },
+            implant_offset_days: -1,
+            removal: PelletRemoval::AtRandomization,
+        }),
+        growth,
+        take_rate: s(0.9),
+        latency_days: Param::new(10.0, 0.2, "assumed; test fixture"),
+        growth_without_estrogen: s(1.0),
+        effects: vec![DrugEffect {
+            agent: "drug".into(),
+            mode: EffectMode::Direct {
+                inhibition: Param::fixed(0.7, "assumed; test fixture"),
+                kill_rate_per_day: Param::fixed(0.0, "assumed; test fixture"),
+            },
+            source: src(),
+            specified_as: None,
+        }],
+        resistant: None,
+        arms: vec![
+            arm("vehicle", true, 8, vec![treatment("vehicle", 0.0, qd())]),
+            arm(
+                "drug 10 mg/kg",
+                false,
+                8,
+                vec![treatment("drug", 10.0, qd())],
+            ),
+        ],
+    }
+}
+
 /// The basic protocol with the given growth model (see the module docs).
 pub fn basic(growth: GrowthModel) -> Protocol {
     let caliper_days = Schedule {
@@ -97,51 +147,7 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             weight_noise_cv: s(0.02),
         },
         agents: vec![agent("vehicle", true), agent("drug", false)],
-        cohorts: vec![Cohort {
-            name: "TamR-MCF-7".into(),
-            model_type: TumorModelType::CellLine,
-            line: "TamR-MCF-7".into(),
-            implantation: Implantation {
-                cells: Some(5e6),
-                matrigel_fraction: 0.5,
-                volume_ul: 100.0,
-                site: "s.c. flank".into(),
-                animals: None,
-            },
-            hormone: Some(HormoneSupport {
-                name: "E2 0.72 mg 60-day".into(),
-                kind: HormoneKind::Pellet {
-                    dose_mg: 0.72,
-                    release_days: 60.0,
-                    reimplant_every_days: None,
-                },
-                implant_offset_days: -1,
-                removal: PelletRemoval::AtRandomization,
-            }),
-            growth,
-            take_rate: s(0.9),
-            latency_days: Param::new(10.0, 0.2, "assumed; test fixture"),
-            growth_without_estrogen: s(1.0),
-            effects: vec![DrugEffect {
-                agent: "drug".into(),
-                mode: EffectMode::Direct {
-                    inhibition: Param::fixed(0.7, "assumed; test fixture"),
-                    kill_rate_per_day: Param::fixed(0.0, "assumed; test fixture"),
-                },
-                source: src(),
-                specified_as: None,
-            }],
-            resistant: None,
-            arms: vec![
-                arm("vehicle", true, 8, vec![treatment("vehicle", 0.0, qd())]),
-                arm(
-                    "drug 10 mg/kg",
-                    false,
-                    8,
-                    vec![treatment("drug", 10.0, qd())],
-                ),
-            ],
-        }],
+        cohorts: vec![basic_cohort(growth)],
         measurements: vec![
             Measurement {
                 name: "calipers".into(),

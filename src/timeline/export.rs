@@ -90,6 +90,26 @@ pub fn markdown(tl: &Timeline) -> String {
         cal.policy,
         tl.events.len()
     );
+    md_phases(&mut s, tl);
+    md_conditions(&mut s, tl);
+    if !tl.notes.is_empty() {
+        let _ = writeln!(s, "## Notes\n");
+        for n in &tl.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "Peak days (**PEAK**): procedures on the date ≥ the 90th percentile over all dates with events. Procedures count one per animal for animal work. Weekend/holiday work is marked ⚠.\n"
+    );
+    md_weeks(&mut s, tl, &loads);
+    s
+}
+
+/// The "Phases" table of [`markdown`].
+fn md_phases(s: &mut String, tl: &Timeline) {
+    let cal = &tl.calendar;
     if !tl.spans.is_empty() {
         let _ = writeln!(
             s,
@@ -114,6 +134,11 @@ pub fn markdown(tl: &Timeline) -> String {
         }
         s.push('\n');
     }
+}
+
+/// The "Conditional phases (simulated)" table of [`markdown`].
+fn md_conditions(s: &mut String, tl: &Timeline) {
+    let cal = &tl.calendar;
     if !tl.conditions.is_empty() {
         let _ = writeln!(
             s,
@@ -146,17 +171,10 @@ pub fn markdown(tl: &Timeline) -> String {
         }
         s.push('\n');
     }
-    if !tl.notes.is_empty() {
-        let _ = writeln!(s, "## Notes\n");
-        for n in &tl.notes {
-            let _ = writeln!(s, "- {n}");
-        }
-        s.push('\n');
-    }
-    let _ = writeln!(
-        s,
-        "Peak days (**PEAK**): procedures on the date ≥ the 90th percentile over all dates with events. Procedures count one per animal for animal work. Weekend/holiday work is marked ⚠.\n"
-    );
+}
+
+/// One table per ISO week of [`markdown`]: every event, with each day's workload row.
+fn md_weeks(s: &mut String, tl: &Timeline, loads: &[DayLoad]) {
     let mut week: Option<(i16, i8)> = None;
     for (i, e) in tl.events.iter().enumerate() {
         let iso = e.date.iso_week_date();
@@ -228,7 +246,6 @@ pub fn markdown(tl: &Timeline) -> String {
             );
         }
     }
-    s
 }
 
 /// Escapes a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma, newline.
