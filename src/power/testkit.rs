@@ -23,6 +23,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
         formulation: String::new(),
         pk: None,
         weight_loss_pct_per_week: None,
+        weight_loss_reference: None,
     }];
     let daily = Schedule {
         frequency: Frequency::Daily { per_day: 1 },
@@ -56,6 +57,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             formulation: String::new(),
             pk: None,
             weight_loss_pct_per_week: None,
+            weight_loss_reference: None,
         });
         effects.push(DrugEffect {
             agent: name.clone(),
@@ -84,6 +86,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             body_weight_g: Param::fixed(20.0, src),
             weight_gain_g_per_day: Sourced::new(0.0, src),
             weight_noise_cv: Sourced::new(0.0, src),
+            weight_recovery_pct_per_week: None,
         },
         agents,
         cohorts: vec![Cohort {
@@ -166,6 +169,8 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             attrition: Sourced::new(0.0, src),
         },
         panel: None,
+        dose_modification: None,
+        study_stop: None,
     };
     Protocol {
         id: "p1-power".into(),
