@@ -310,6 +310,28 @@ impl Engine {
         }
         (ep.event_volume.min(ep.max_volume), label)
     }
+    /// Whether arm `a` of cohort `c` follows the `[dose-modification]` rule.
+    pub fn dose_modified(&self, c: usize, a: usize) -> bool {
+        self.plan.cohorts[c].arms[a].dose_mod.is_some()
+    }
+    /// Whether any arm follows the `[dose-modification]` rule.
+    pub fn has_dose_modification(&self) -> bool {
+        self.plan
+            .cohorts
+            .iter()
+            .any(|c| c.arms.iter().any(|a| a.dose_mod.is_some()))
+    }
+    /// Cohort `c`'s `[study-stop]` rule as (deciding arm, statistic, volume mm³), if any.
+    pub fn stop_rule(&self, c: usize) -> Option<(&str, &'static str, f64)> {
+        let cp = &self.plan.cohorts[c];
+        cp.stop.map(|s| {
+            (
+                cp.arms[s.arm].name.as_str(),
+                if s.median { "median" } else { "mean" },
+                s.volume,
+            )
+        })
+    }
     /// The protocol's enrollment window (min, max) in mm³.
     pub fn window(&self) -> (f64, f64) {
         (self.plan.enroll.min, self.plan.enroll.max)
