@@ -315,7 +315,8 @@ pub struct FileDoseLevel {
 /// `weight-loss-pct`, its dosing pauses for `holiday-days` days (doses skipped, direct effects
 /// off, toxicity stops and the weight recovers at `[animals] weight-recovery-pct-per-week`),
 /// then resumes at `resume-dose-fraction` × the protocol dose; when the threshold is reached
-/// again after `max-holidays` holidays, dosing stops for good.
+/// again after `max-holidays` holidays, dosing stops for good. A loss read after the arm's last
+/// planned dose (a follow-up off treatment) starts nothing.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct FileDoseModification {
@@ -334,8 +335,9 @@ pub struct FileDoseModification {
 }
 
 /// `[study-stop]`: the study ends at the end of its phases (the fixed end) or on the first
-/// caliper day when `arm`'s `statistic` of the measured volumes of its animals on study
-/// reaches `volume-mm3`, whichever comes first (per cohort, per simulated study).
+/// caliper day when `arm`'s `statistic` of the measured volumes of its animals reaches
+/// `volume-mm3`, whichever comes first (per cohort, per simulated study). Animals that left
+/// the arm earlier on a humane endpoint count with their last reading.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct FileStudyStop {

@@ -819,6 +819,7 @@ impl Engine {
                         end = Some(EndReason::HumaneWeightLoss);
                     } else if let Some(m) = &dm
                         && loss >= m.threshold_pct
+                        && tv <= arm.last_dose[wd0]
                         && ds.can_pause(tv)
                     {
                         ds.pause(m, vd, &mut slot);

@@ -231,6 +231,9 @@ pub(crate) struct ArmPlan {
     pub tox_day: [Vec<f64>; 7],
     /// The `[dose-modification]` rule when it applies to this arm.
     pub dose_mod: Option<DoseModPlan>,
+    /// Time of the arm's last planned dose, by weekday (−∞ without doses): a weight loss
+    /// read after it starts no holiday (there is no dosing left to pause).
+    pub last_dose: [f64; 7],
     /// True when some treatment is exposure-driven.
     pub exposure: bool,
     /// Direct effects are on during the whole treatment period (fast path).
@@ -852,6 +855,7 @@ struct ArmEvents {
     events: [Vec<Ev>; 7],
     tox: [Vec<f64>; 7],
     tox_day: [Vec<f64>; 7],
+    last_dose: [f64; 7],
     /// Some treatment is exposure-driven.
     exposure: bool,
     /// Every direct effect is on during the whole treatment period.
@@ -890,6 +894,7 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         events: Default::default(),
         tox: Default::default(),
         tox_day: std::array::from_fn(|_| vec![0.0; cx.horizon as usize]),
+        last_dose: [f64::NEG_INFINITY; 7],
         exposure: false,
         always_on: true,
     };
@@ -933,6 +938,7 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         tox: acc.tox,
         tox_day: acc.tox_day,
         dose_mod,
+        last_dose: acc.last_dose,
         exposure: acc.exposure,
         direct_always_on: acc.always_on,
         expo: Vec::new(),
@@ -1082,6 +1088,10 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
         .last()
         .map(|&d| d as f64 + hours.last().copied().unwrap_or(0.0) / 24.0);
     let k = d.k;
+    if let Some(l) = lastd {
+        let slot = &mut acc.last_dose[wd0 as usize];
+        *slot = slot.max(l);
+    }
     match d.effect {
         EffectPlan::Exposure { .. } => {
             for &day in &days {

@@ -120,7 +120,8 @@ impl DoseState {
 impl Engine {
     /// Applies cohort `c`'s `[study-stop]` rule to its simulated animals: the first caliper
     /// day on which the deciding arm's mean (or median) measured volume over its animals
-    /// read that day reaches the limit ends the study — readings after it are dropped and
+    /// read that day (and those that left before on a humane endpoint, at their last
+    /// reading) reaches the limit ends the study — readings after it are dropped and
     /// the animals still on study complete there. `days`/`vals` are reused scratch.
     pub(crate) fn study_stop(
         &self,
@@ -150,10 +151,20 @@ impl Engine {
             for s in slots(buf, sp.arm) {
                 let n = buf.slots[s].n_visits as usize;
                 let row = s * buf.stride;
-                if let Some(k) = buf.day[row..row + n].iter().position(|&x| x == d) {
-                    let v = buf.vol[row + k];
-                    vals.push(if buf.log_volumes { v.exp() } else { v });
-                }
+                let k = match buf.day[row..row + n].iter().position(|&x| x == d) {
+                    Some(k) => k,
+                    // An animal that left earlier on a humane endpoint still belongs to the
+                    // arm's mean, with its last reading (it left because it was large).
+                    None if n > 0
+                        && buf.day[row + n - 1] < d
+                        && buf.slots[s].end != EndReason::Completed =>
+                    {
+                        n - 1
+                    }
+                    None => continue,
+                };
+                let v = buf.vol[row + k];
+                vals.push(if buf.log_volumes { v.exp() } else { v });
             }
             if !vals.is_empty() && statistic(vals, sp.median) >= sp.volume {
                 stop = Some(d);

@@ -394,8 +394,13 @@ fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     let _ = writeln!(o, "\n{}\n", r.justification);
     let _ = writeln!(
         o,
-        "Wrote {}/power.csv, plots/power.svg, plots/power.png, manifest.json",
-        out_dir.display()
+        "Wrote {}/power.csv, {}plots/power.svg, plots/power.png, manifest.json",
+        out_dir.display(),
+        if r.stop_days.is_empty() {
+            ""
+        } else {
+            "stop_days.csv, "
+        }
     );
     o
 }
