@@ -275,27 +275,54 @@ fn study_stops_on_the_first_day_the_control_mean_reaches_the_volume() {
 }
 
 #[test]
-fn rules_route_power_to_the_full_simulator() {
-    use crate::power::fast::FastDesign;
-    use crate::power::units::UnitPlan;
-    let base = fixture::p1(6);
-    let settings = crate::power::tests::settings(vec![6], 10, 1);
-    let units = UnitPlan::new(&base, &settings).expect("units");
-    let eng = |p: &Protocol| {
-        let opts = crate::power::fast::power_sim_options(p.xenograft().expect("x"), settings.start);
-        Engine::new(p, &opts).expect("engine")
+fn animals_gone_on_the_humane_limit_count_in_the_stop_mean_at_their_last_reading() {
+    let mut p = toxic();
+    x(&mut p).endpoints.max_volume_mm3 = Some(Sourced::new(400.0, "test"));
+    // Rates that differ between animals, so they reach the limit on different days.
+    x(&mut p).cohorts[0].growth = GrowthModel::Exponential {
+        v0_mm3: Param::fixed(30.0, "test"),
+        rate: Param::new(0.08, 0.4, "test"),
     };
-    assert!(FastDesign::from_engine(&eng(&base), &units).is_ok());
-    let mut p = base.clone();
-    x(&mut p).dose_modification = Some(holiday_rule());
-    let why = FastDesign::from_engine(&eng(&p), &units).expect_err("full simulator");
-    assert!(why.to_string().contains("[dose-modification]"), "{why}");
-    let mut p = base.clone();
+    let (_, full) = run(&p, 17, None);
+    let n0 = full.n_enrolled(0, 0);
+    // The arm's mean on day d: animals read that day, and those gone before at their last
+    // reading (`locf`), or only those read that day.
+    let mean_on = |d: f64, locf: bool| {
+        let v: Vec<f64> = (0..n0)
+            .filter_map(|j| {
+                let n = full.visit_count(0, 0, j);
+                let days = &full.days(0, 0, j)[..n];
+                match days.iter().position(|&x| x == d) {
+                    Some(k) => Some(full.volumes(0, 0, j)[k]),
+                    None if locf && days[n - 1] < d => Some(full.volumes(0, 0, j)[n - 1]),
+                    None => None,
+                }
+            })
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let days: Vec<f64> = full
+        .days(0, 0, 0)
+        .iter()
+        .copied()
+        .filter(|d| d.is_finite())
+        .collect();
+    let first = |locf: bool, v: f64| days.iter().copied().find(|&d| mean_on(d, locf) >= v);
+    // A stop volume at which the two readings differ: the large animals have left at
+    // 400 mm³ and those still read are smaller or larger than the arm as a whole.
+    let v = (41..120)
+        .map(|k| f64::from(k) * 10.0)
+        .find(|&v| first(true, v) != first(false, v))
+        .expect("a stop volume that tells the two rules apart");
     x(&mut p).study_stop = Some(StudyStop {
-        arm: None,
+        arm: Some("vehicle".into()),
         statistic: StopStatistic::Mean,
-        volume_mm3: 1500.0,
+        volume_mm3: v,
     });
-    let why = FastDesign::from_engine(&eng(&p), &units).expect_err("full simulator");
-    assert!(why.to_string().contains("[study-stop]"), "{why}");
+    let (_, b) = run(&p, 17, None);
+    assert_eq!(
+        b.cohort(0).stop_day,
+        first(true, v).map(|d| d as u32),
+        "{v}"
+    );
 }
