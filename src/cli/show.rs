@@ -212,6 +212,16 @@ fn agents(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
         };
         let _ = writeln!(o, "  {}{v}: {}{f}", ag.name, ag.class);
         group(o, 4, view, &format!("agents.{}", ag.name));
+        if let (Some(_), Some(r)) = (&ag.weight_loss_pct_per_week, &ag.weight_loss_reference) {
+            let _ = writeln!(
+                o,
+                "    body-weight loss holds at {} {} and scales with dose / {} {} (ln weight falls by ln(1 − loss/100)/7 × dose/reference per dosing day)",
+                num(r.dose),
+                r.unit.as_str(),
+                num(r.dose),
+                r.unit.as_str()
+            );
+        }
     }
 }
 
