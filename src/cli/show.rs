@@ -212,6 +212,16 @@ fn agents(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
         };
         let _ = writeln!(o, "  {}{v}: {}{f}", ag.name, ag.class);
         group(o, 4, view, &format!("agents.{}", ag.name));
+        if let (Some(_), Some(r)) = (&ag.weight_loss_pct_per_week, &ag.weight_loss_reference) {
+            let _ = writeln!(
+                o,
+                "    body-weight loss holds at {} {} and scales with dose / {} {} (ln weight falls by ln(1 − loss/100)/7 × dose/reference per dosing day)",
+                num(r.dose),
+                r.unit.as_str(),
+                num(r.dose),
+                r.unit.as_str()
+            );
+        }
     }
 }
 
@@ -313,6 +323,34 @@ fn study_rules(o: &mut String, x: &Xenograft, view: &[ViewNode]) {
         for s in &x.end_of_study {
             let _ = writeln!(o, "  - {s}");
         }
+    }
+    if let Some(r) = &x.study_stop {
+        let control = x
+            .cohorts
+            .first()
+            .map_or("control", |c| c.control().name.as_str());
+        let _ = writeln!(
+            o,
+            "\nStudy stop: the fixed end of the phases or {}, whichever comes first (per cohort; each cohort's own `{}` arm)",
+            r.describe(control),
+            r.arm.as_deref().unwrap_or("control")
+        );
+    }
+    if let Some(m) = &x.dose_modification {
+        let _ = writeln!(
+            o,
+            "\nDose modification ({}): loss ≥ {}% from day 0 → {}-day dosing holiday, then {}% of the dose; at most {} holiday(s), then dosing stops",
+            if m.arms.is_empty() {
+                "every arm with a drug".to_string()
+            } else {
+                m.arms.join(", ")
+            },
+            num(m.weight_loss_pct.value),
+            m.holiday_days,
+            num(m.resume_dose_fraction * 100.0),
+            m.max_holidays
+        );
+        group(o, 2, view, "dose-modification");
     }
     let c = &x.caliper;
     let _ = writeln!(o, "\nCalipers: {:?}", c.formula);

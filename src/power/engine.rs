@@ -32,6 +32,11 @@ pub struct Tally {
     pub took: Vec<u64>,
     /// Animals that took and reached the enrollment window in time, per cohort.
     pub eligible: Vec<u64>,
+    /// Studies ending on each study day under a `[study-stop]` rule, `[n][cohort][day]`
+    /// flattened, days 0..=`stop_len` − 1 (the last = the fixed end); empty without a rule.
+    pub stop_days: Vec<u64>,
+    /// Days per (n, cohort) in `stop_days`.
+    pub stop_len: usize,
 }
 
 impl Tally {
@@ -48,6 +53,27 @@ impl Tally {
             implanted: vec![0; cohorts],
             took: vec![0; cohorts],
             eligible: vec![0; cohorts],
+            stop_days: Vec::new(),
+            stop_len: 0,
+        }
+    }
+
+    /// This tally with a stop-day histogram of `len` days per (n, cohort).
+    pub fn with_stop_days(mut self, len: usize) -> Self {
+        self.stop_days = vec![0; self.n_count * self.implanted.len() * len];
+        self.stop_len = len;
+        self
+    }
+
+    /// Counts one study of cohort `c` at n index `n` ending on study day `day`.
+    #[inline]
+    pub fn record_stop(&mut self, n: usize, c: usize, day: usize) {
+        let cohorts = self.implanted.len();
+        if let Some(v) = self
+            .stop_days
+            .get_mut((n * cohorts + c) * self.stop_len + day.min(self.stop_len.saturating_sub(1)))
+        {
+            *v += 1;
         }
     }
 
@@ -89,6 +115,7 @@ impl Tally {
         add(&mut self.implanted, &other.implanted);
         add(&mut self.took, &other.took);
         add(&mut self.eligible, &other.eligible);
+        add(&mut self.stop_days, &other.stop_days);
     }
 }
 

@@ -218,6 +218,9 @@ impl FastDesign {
         if p.endpoints.max_volume.is_finite() || p.endpoints.max_diameter.is_finite() {
             no("humane tumor endpoints need the full simulator".into());
         }
+        if p.cohorts.iter().any(|c| c.stop.is_some()) {
+            no("a [study-stop] rule (the study ends when an arm's volume reaches a limit) needs the full simulator".into());
+        }
         let eps_sd = match p.caliper.error {
             ErrPlan::LogVolume { sd } => sd,
             ErrPlan::Diameters { .. } => {
@@ -402,6 +405,12 @@ fn cohort_arms(
                     acting += 1;
                 }
             }
+        }
+        if a.dose_mod.is_some() {
+            no(format!(
+                "arm `{}`: [dose-modification] holidays are decided animal by animal on body weight and need the full simulator",
+                a.name
+            ));
         }
         if p.endpoints.max_loss_pct.is_finite() && a.tox.iter().flatten().any(|&f| f != 0.0) {
             no(format!(

@@ -120,6 +120,107 @@ pub struct PowerResult {
     pub scenarios: Vec<super::scenario::ScenarioSummary>,
     /// What the settings left out of the protocol's plan (printed as warnings).
     pub warnings: Vec<String>,
+    /// Distribution of the day each simulated study ended under `[study-stop]` (empty
+    /// without the rule): per n and cohort, the studies ending on each day.
+    pub stop_days: Vec<StopDays>,
+}
+
+/// How many simulated studies ended on each study day (`[study-stop]`), at one n, in one
+/// cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StopDays {
+    /// Animals per arm.
+    pub n_per_arm: u32,
+    /// Cohort name.
+    pub cohort: String,
+    /// The fixed end (the phases' last day): studies that never met the rule end here.
+    pub fixed_end_day: u32,
+    /// (study day, studies ending that day), days with at least one study, ascending.
+    pub counts: Vec<(u32, u64)>,
+}
+
+impl StopDays {
+    /// Studies counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|c| c.1).sum()
+    }
+    /// The day by which at least fraction `q` of the studies had ended.
+    pub fn quantile(&self, q: f64) -> u32 {
+        let need = (q * self.total() as f64).ceil().max(1.0) as u64;
+        let mut acc = 0;
+        for &(d, k) in &self.counts {
+            acc += k;
+            if acc >= need {
+                return d;
+            }
+        }
+        self.fixed_end_day
+    }
+    /// Studies that ran to the fixed end.
+    pub fn at_fixed_end(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|c| c.0 == self.fixed_end_day)
+            .map(|c| c.1)
+            .sum()
+    }
+}
+
+/// The stop-day histogram of a tally as rows per n and cohort.
+fn stop_day_rows(protocol: &Protocol, settings: &Settings, t: &Tally) -> Vec<StopDays> {
+    let Some(x) = protocol.xenograft() else {
+        return Vec::new();
+    };
+    if t.stop_len == 0 {
+        return Vec::new();
+    }
+    let cohorts = t.implanted.len();
+    let mut out = Vec::new();
+    for (ni, &n) in settings.n_values.iter().enumerate() {
+        for (c, cohort) in x.cohorts.iter().enumerate().take(cohorts) {
+            let base = (ni * cohorts + c) * t.stop_len;
+            let counts = t.stop_days[base..base + t.stop_len]
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k > 0)
+                .map(|(d, k)| (d as u32, *k))
+                .collect();
+            out.push(StopDays {
+                n_per_arm: n,
+                cohort: cohort.name.clone(),
+                fixed_end_day: (t.stop_len - 1) as u32,
+                counts,
+            });
+        }
+    }
+    out
+}
+
+/// Writes `stop_days.csv`: `n_per_arm,cohort,stop_day,studies,fraction,fixed_end_day`.
+pub fn write_stop_days_csv(r: &PowerResult, path: &Path) -> Result<(), OutputError> {
+    let header = [
+        "n_per_arm",
+        "cohort",
+        "stop_day",
+        "studies",
+        "fraction",
+        "fixed_end_day",
+    ];
+    let mut rows = Vec::new();
+    for s in &r.stop_days {
+        let total = s.total().max(1) as f64;
+        for &(d, k) in &s.counts {
+            rows.push(vec![
+                s.n_per_arm.to_string(),
+                s.cohort.clone(),
+                d.to_string(),
+                k.to_string(),
+                crate::output::fmt_f(k as f64 / total, 4),
+                s.fixed_end_day.to_string(),
+            ]);
+        }
+    }
+    crate::output::write_csv_rows(path, &header, &rows)
 }
 
 /// Runs the Monte Carlo power analysis of `protocol`. `progress` receives finished replicates.
@@ -313,6 +414,7 @@ pub fn assemble(
         scenario: super::scenario::Scenario::expected(),
         scenarios: Vec::new(),
         warnings: units.notes.clone(),
+        stop_days: stop_day_rows(protocol, settings, run.tally),
     };
     result.warnings.extend(exact_floor_warnings(
         &units.tests(),
@@ -732,6 +834,10 @@ pub fn write_outputs(r: &PowerResult, dir: &Path) -> Result<Vec<String>, PlotErr
         chart.size((400, 300)),
     )?;
     let mut out = vec!["power.csv".to_string()];
+    if !r.stop_days.is_empty() {
+        write_stop_days_csv(r, &dir.join("stop_days.csv"))?;
+        out.push("stop_days.csv".to_string());
+    }
     for f in files {
         if let Ok(rel) = f.strip_prefix(dir) {
             out.push(rel.display().to_string());

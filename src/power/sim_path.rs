@@ -120,7 +120,13 @@ impl ReplicateModel for SimModel {
     }
 
     fn empty_tally(&self) -> Tally {
-        Tally::new(self.n_values.len(), self.keys.len(), self.cohorts)
+        let t = Tally::new(self.n_values.len(), self.keys.len(), self.cohorts);
+        if (0..self.cohorts).any(|c| self.engine.stop_rule(c).is_some()) {
+            // Days 0..=fixed end.
+            t.with_stop_days(self.engine.horizon_days() as usize + 1)
+        } else {
+            t
+        }
     }
 
     fn replicate(&self, rep: u64, s: &mut SimScratch, tally: &mut Tally) {
@@ -140,6 +146,10 @@ impl ReplicateModel for SimModel {
                 tally.implanted[c] += o.implanted as u64;
                 tally.took[c] += o.takes as u64;
                 tally.eligible[c] += o.eligible as u64;
+                if tally.stop_len > 0 {
+                    let day = o.stop_day.unwrap_or(self.engine.horizon_days());
+                    tally.record_stop(slot, c, day as usize);
+                }
             }
             s.buf
                 .fill_animals(&self.engine, &mut s.animals, &mut s.readings);

@@ -20,6 +20,7 @@ fn p1_arms(multipliers: &[f64]) -> (Vec<Agent>, Vec<DrugEffect>, Vec<Arm>) {
         formulation: String::new(),
         pk: None,
         weight_loss_pct_per_week: None,
+        weight_loss_reference: None,
     }];
     // P1 grows the treated arms at their rate from t = 0: dosing at 00:00 of day 0 switches
     // the direct effect on at randomization (it acts from the first dose).
@@ -55,6 +56,7 @@ fn p1_arms(multipliers: &[f64]) -> (Vec<Agent>, Vec<DrugEffect>, Vec<Arm>) {
             formulation: String::new(),
             pk: None,
             weight_loss_pct_per_week: None,
+            weight_loss_reference: None,
         });
         effects.push(DrugEffect {
             agent: name.clone(),
@@ -95,6 +97,7 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             body_weight_g: Param::fixed(20.0, src),
             weight_gain_g_per_day: Sourced::new(0.0, src),
             weight_noise_cv: Sourced::new(0.0, src),
+            weight_recovery_pct_per_week: None,
         },
         agents,
         cohorts: vec![Cohort {
@@ -177,6 +180,8 @@ pub fn p1_protocol(multipliers: &[f64]) -> Protocol {
             attrition: Sourced::new(0.0, src),
         },
         panel: None,
+        dose_modification: None,
+        study_stop: None,
     };
     Protocol {
         id: "p1-power".into(),

@@ -646,6 +646,12 @@ fn kind_sections(f: &FileProtocol) -> Vec<(&'static str, ProtocolKind, bool)> {
         ("analysis", Xenograft, f.analysis.is_some()),
         ("husbandry", Xenograft, f.husbandry.is_some()),
         ("panel", Xenograft, f.panel.is_some()),
+        (
+            "dose-modification",
+            Xenograft,
+            f.dose_modification.is_some(),
+        ),
+        ("study-stop", Xenograft, f.study_stop.is_some()),
         ("derivation", Derivation, f.derivation.is_some()),
         ("culture", Derivation, f.culture.is_some()),
         ("escalation", Derivation, !f.escalation.is_empty()),

@@ -117,6 +117,9 @@ pub(crate) fn xenograft(
         .as_ref()
         .and_then(|a| super::convert_analysis::analysis_plan(a, cx, &cohorts, &agents));
     let husbandry = husbandry(f, cx);
+    let dose_modification =
+        super::convert_rules::dose_modification(f, cx, &cohorts, endpoints.as_ref());
+    let study_stop = super::convert_rules::study_stop(f, cx, &cohorts);
 
     let panel = f
         .panel
@@ -156,6 +159,8 @@ pub(crate) fn xenograft(
             Some(p) => Some(Box::new(p?)),
             None => None,
         },
+        dose_modification,
+        study_stop,
     };
     if !cx.has_errors() {
         super::runnable::xenograft(cx, f, phases, &x);
@@ -234,6 +239,20 @@ fn animals(f: &FileProtocol, cx: &mut Ctx<'_>, phases: &[Phase]) -> Option<Anima
                 );
                 w
             },
+            weight_recovery_pct_per_week: a.weight_recovery_pct_per_week.as_ref().map(|r| {
+                let rat = at.k("weight-recovery-pct-per-week");
+                let s = cx.src(r, &rat, R::NonNeg);
+                if s.value >= 100.0 {
+                    cx.error(
+                        &rat.k("value"),
+                        format!(
+                            "`weight-recovery-pct-per-week` must be < 100, got {}",
+                            s.value
+                        ),
+                    );
+                }
+                s
+            }),
         }
     })
 }
@@ -270,6 +289,16 @@ fn agents(f: &FileProtocol, cx: &mut Ctx<'_>) -> Vec<Agent> {
                 .weight_loss_pct_per_week
                 .as_ref()
                 .map(|w| cx.src(w, &at.k("weight-loss-pct-per-week"), R::NonNeg));
+            let weight_loss_reference = a.weight_loss_reference_dose.as_ref().and_then(|d| {
+                let dat = at.k("weight-loss-reference-dose");
+                if a.weight_loss_pct_per_week.is_none() {
+                    cx.error(
+                        &dat,
+                        "`weight-loss-reference-dose` is the dose of `weight-loss-pct-per-week`, which is not given",
+                    );
+                }
+                super::convert_rules::dose_level(cx, d, &dat)
+            });
             Agent {
                 name: a.name.clone(),
                 class: a.class.clone(),
@@ -277,6 +306,7 @@ fn agents(f: &FileProtocol, cx: &mut Ctx<'_>) -> Vec<Agent> {
                 formulation: a.formulation.clone(),
                 pk,
                 weight_loss_pct_per_week,
+                weight_loss_reference,
             }
         })
         .collect()

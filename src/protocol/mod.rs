@@ -10,6 +10,7 @@
 mod convert;
 mod convert_analysis;
 mod convert_panel;
+mod convert_rules;
 mod convert_xeno;
 pub mod diag;
 pub mod domain;

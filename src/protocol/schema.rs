@@ -60,6 +60,10 @@ pub struct FileProtocol {
     pub husbandry: Option<FileHusbandry>,
     /// A panel design: one treatment vs control pooled across lines (xenograft).
     pub panel: Option<FilePanel>,
+    /// Dose holidays and dose reduction on body-weight loss, per animal (xenograft).
+    pub dose_modification: Option<FileDoseModification>,
+    /// The study ends early when an arm's mean or median volume reaches a limit (xenograft).
+    pub study_stop: Option<FileStudyStop>,
 
     // ---- derivation ----
     /// Resistant-line derivation settings (derivation).
@@ -250,6 +254,10 @@ pub struct FileAnimals {
     /// At most 0.1: beyond it readings turn negative (z < −1/cv; 2.3% of readings at 0.5),
     /// and a mouse's day-to-day scale and hydration noise is 1–3%.
     pub weight_noise_cv: FileSourced,
+    /// Body-weight recovery on days without a toxic dose, %/week of the deficit's ln factor
+    /// (ln weight rises by −ln(1 − r/100)/7 per day, up to the untreated weight). Default 0:
+    /// a drug-induced loss stays after dosing stops.
+    pub weight_recovery_pct_per_week: Option<FileSourced>,
 }
 
 /// `[agents.pk]`: one-compartment PK with first-order absorption.
@@ -283,8 +291,62 @@ pub struct FileAgent {
     pub formulation: String,
     /// PK (needed by exposure-driven effects).
     pub pk: Option<FilePk>,
-    /// Body-weight loss per week of dosing, %.
+    /// Body-weight loss per week of dosing, %: the ln body-weight factor
+    /// ln(1 − loss/100)/7 accrues on every dosing day, × dose / `weight-loss-reference-dose`
+    /// when a reference dose is given (else at the treatment's own dose, whatever it is).
     pub weight_loss_pct_per_week: Option<FileSourced>,
+    /// The dose at which `weight-loss-pct-per-week` was observed: the loss then scales with
+    /// the dose given (dose / reference, both in mg per animal at the typical body weight).
+    pub weight_loss_reference_dose: Option<FileDoseLevel>,
+}
+
+/// `{ dose = 30, unit = "mg/kg" }`: a dose level.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileDoseLevel {
+    /// The dose, > 0.
+    pub dose: f64,
+    /// `mg/kg`, `ug/kg`, `mg` or `ug` (per animal).
+    pub unit: String,
+}
+
+/// `[dose-modification]`: dose holidays on body-weight loss, simulated animal by animal.
+/// On a body-weight day where the animal's loss from its day-0 weight is at least
+/// `weight-loss-pct`, its dosing pauses for `holiday-days` days (doses skipped, direct effects
+/// off, toxicity stops and the weight recovers at `[animals] weight-recovery-pct-per-week`),
+/// then resumes at `resume-dose-fraction` × the protocol dose; when the threshold is reached
+/// again after `max-holidays` holidays, dosing stops for good. A loss read after the arm's last
+/// planned dose (a follow-up off treatment) starts nothing.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileDoseModification {
+    /// Body-weight loss from the day-0 weight that starts a holiday, % (below the humane
+    /// `max-weight-loss-pct`, else the animal leaves first).
+    pub weight_loss_pct: FileSourced,
+    /// Days without dosing from the body-weight day that triggers the holiday (≥ 1).
+    pub holiday_days: i64,
+    /// Fraction of the protocol dose given after a holiday, in (0, 1].
+    pub resume_dose_fraction: f64,
+    /// Holidays an animal may take; the next trigger stops its dosing (default 1).
+    pub max_holidays: Option<i64>,
+    /// Arms the rule applies to (default: every arm with a drug).
+    #[serde(default)]
+    pub arms: Vec<String>,
+}
+
+/// `[study-stop]`: the study ends at the end of its phases (the fixed end) or on the first
+/// caliper day when `arm`'s `statistic` of the measured volumes of its animals reaches
+/// `volume-mm3`, whichever comes first (per cohort, per simulated study). Animals that left
+/// the arm earlier on a humane endpoint count with their last reading.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileStudyStop {
+    /// The arm whose volumes decide (default: the cohort's control arm).
+    pub arm: Option<String>,
+    /// `mean` (default) or `median`.
+    pub statistic: Option<String>,
+    /// The volume that ends the study, mm³.
+    pub volume_mm3: f64,
 }
 
 /// `[cohorts.implantation]`.
@@ -1025,6 +1087,7 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         SPLIT_MILESTONES, WEEKEND_POLICIES,
     };
     use super::convert_analysis::{ALTERNATIVES, ROLES};
+    use super::convert_rules::STOP_STATISTICS;
     use super::convert_xeno::*;
     use super::domain::{Adjustment, Expectation, HypothesisKind, TestKey};
     use ValueSet::{Enum, Pattern};
@@ -1047,6 +1110,8 @@ fn closed_value_sets() -> Vec<(&'static str, &'static str, ValueSet)> {
         ("FileTreatment", "weekdays", Pattern(weekday)),
         ("FileTreatment", "times", Pattern(time)),
         ("FileTreatment", "unit", names(UNITS)),
+        ("FileDoseLevel", "unit", names(UNITS)),
+        ("FileStudyStop", "statistic", names(STOP_STATISTICS)),
         ("FileTreatment", "route", names(ROUTES)),
         ("FileMeasurement", "kind", names(MEASUREMENT_KINDS)),
         ("FileMeasurement", "frequency", Pattern(freq)),

@@ -151,6 +151,17 @@ fn xenograft(x: &Xenograft) -> Vec<ViewNode> {
     let gain = &a.weight_gain_g_per_day;
     animals.sourced("weight-gain-g-per-day", "weight gain", "g/day", gain);
     animals.sourced("weight-noise-cv", "weight noise CV", "", &a.weight_noise_cv);
+    if let Some(r) = &a.weight_recovery_pct_per_week {
+        animals.notes.push(
+            "a drug-induced weight deficit recovers on days without a toxic dose: ln weight rises by −ln(1 − r/100)/7 per day, up to the untreated weight".into(),
+        );
+        animals.sourced(
+            "weight-recovery-pct-per-week",
+            "weight recovery off dosing",
+            "%/week",
+            r,
+        );
+    }
     let mut out = vec![animals];
     out.extend(x.agents.iter().map(agent));
     out.extend(x.cohorts.iter().map(cohort));
@@ -180,6 +191,22 @@ fn xenograft(x: &Xenograft) -> Vec<ViewNode> {
         }
     }
     out.push(endpoints);
+    if let Some(m) = &x.dose_modification {
+        let mut g = ViewNode::group("dose-modification", "dose modification");
+        g.notes.push(format!(
+            "a loss ≥ this from the day-0 body weight on a body-weight day starts a {}-day dosing holiday, then dosing resumes at {}% of the dose; the trigger after {} holiday(s) stops dosing",
+            m.holiday_days,
+            crate::output::fmt_value(m.resume_dose_fraction * 100.0),
+            m.max_holidays
+        ));
+        g.sourced(
+            "weight-loss-pct",
+            "holiday threshold",
+            "%",
+            &m.weight_loss_pct,
+        );
+        out.push(g);
+    }
     out.push(caliper(&x.caliper));
     let mut husbandry = ViewNode::group("husbandry", "");
     husbandry.sourced("attrition", "attrition", "", &x.husbandry.attrition);
@@ -202,6 +229,16 @@ fn agent(a: &Agent) -> ViewNode {
         );
     }
     if let Some(w) = &a.weight_loss_pct_per_week {
+        g.notes.push(match &a.weight_loss_reference {
+            Some(r) => format!(
+                "body-weight loss at {} {}, scaled by the dose given: ln weight falls by ln(1 − loss/100)/7 × dose/{} {} on every dosing day",
+                crate::output::fmt_value(r.dose),
+                r.unit.as_str(),
+                crate::output::fmt_value(r.dose),
+                r.unit.as_str()
+            ),
+            None => "body-weight loss at whatever dose a treatment gives (no weight-loss-reference-dose): ln weight falls by ln(1 − loss/100)/7 on every dosing day".into(),
+        });
         g.sourced("weight-loss-pct-per-week", "body-weight loss", "%/week", w);
     }
     g

@@ -317,6 +317,18 @@ fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
         "Tumor volume summary by arm and day",
         Some(60),
     ));
+    s.blocks.extend(csv_table(
+        dir,
+        "dose_modifications.csv",
+        "Dose holidays per animal ([dose-modification]): how many, the study day each started, and when dosing stopped",
+        Some(120),
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "study_stop.csv",
+        "Study stop ([study-stop]): the fixed end and the day this simulated study ended",
+        None,
+    ));
     let study = s;
 
     let mut s = Section::new("power", "Power and arm size");
@@ -338,6 +350,12 @@ fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
         dir,
         "power.csv",
         "Power by n per arm, comparison and endpoint",
+        Some(120),
+    ));
+    s.blocks.extend(csv_table(
+        dir,
+        "stop_days.csv",
+        "Day the simulated studies ended under [study-stop], by n per arm (the fixed end when the rule was not met)",
         Some(120),
     ));
     [study, s]

@@ -92,6 +92,9 @@ pub struct CohortOutcome {
     pub pre_lengths: Vec<f64>,
     /// Pre-treatment measured widths (mm), same layout.
     pub pre_widths: Vec<f64>,
+    /// Study day on which the `[study-stop]` rule ended this cohort's study before its fixed
+    /// end (`None`: it ran to the fixed end, or there is no rule).
+    pub stop_day: Option<u32>,
 }
 
 /// Metadata of one enrolled animal.
@@ -104,7 +107,15 @@ pub(crate) struct Slot {
     pub end: EndReason,
     pub event_day: f64,
     pub last_day: f64,
+    /// Dose holidays taken (`[dose-modification]`) and the study day each started on.
+    pub holidays: u8,
+    pub holiday_days: [u16; MAX_HOLIDAYS],
+    /// Study day from which the animal's dosing stopped for good (after its last holiday).
+    pub dosing_stopped: Option<u16>,
 }
+
+/// Most dose holidays an animal can take (`check` caps `max-holidays` at this).
+pub const MAX_HOLIDAYS: usize = crate::protocol::MAX_HOLIDAYS as usize;
 
 /// Results of one simulated study, laid out per (cohort, arm, animal, visit) with a fixed
 /// visit stride. Reused across replicates: [`super::Engine::simulate`] only grows it.
@@ -209,6 +220,17 @@ impl StudyBuffer {
     /// Study day of the animal's last recorded visit.
     pub fn last_day(&self, c: usize, a: usize, j: usize) -> f64 {
         self.slots[self.slot(c, a, j)].last_day
+    }
+
+    /// Study days on which the animal's dose holidays started (`[dose-modification]`).
+    pub fn holiday_days(&self, c: usize, a: usize, j: usize) -> &[u16] {
+        let s = &self.slots[self.slot(c, a, j)];
+        &s.holiday_days[..s.holidays as usize]
+    }
+
+    /// Study day from which the animal's dosing stopped for good, if it did.
+    pub fn dosing_stopped(&self, c: usize, a: usize, j: usize) -> Option<u16> {
+        self.slots[self.slot(c, a, j)].dosing_stopped
     }
 
     /// Implant number (1-based, per cohort) of the animal: its ear tag.

@@ -7,6 +7,7 @@ use super::plan::{
     ArmPlan, CohortPlan, EffectPlan, ErrPlan, EvKind, KinKind, MAX_TREAT, Meas, ModelPlan, Plan,
     Ratio, u01, z,
 };
+use super::rules::DoseState;
 use super::{SimError, SimOptions};
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::growth::{Simeoni, rk4};
@@ -32,25 +33,28 @@ pub(crate) struct Animal {
     frac: f64,
     rho: Ratio,
     bw0: f64,
-    inh: [f64; MAX_TREAT],
-    kill: [f64; MAX_TREAT],
+    pub(super) inh: [f64; MAX_TREAT],
+    pub(super) kill: [f64; MAX_TREAT],
     emax: [f64; MAX_TREAT],
     ec50: [f64; MAX_TREAT],
     k2: [f64; MAX_TREAT],
     pk: [OneCompartment; MAX_TREAT],
-    dose_mg: [f64; MAX_TREAT],
+    pub(super) dose_mg: [f64; MAX_TREAT],
 }
 
 /// Drug state during a segment without events.
 #[derive(Debug, Clone, Copy)]
 struct Drug {
     on: u8,
+    /// Direct effects allowed to act (all but during a dose holiday or after dosing stops).
+    mask: u8,
     pk: [PkState; MAX_TREAT],
     pk_t: f64,
 }
 
 const NO_DRUG: Drug = Drug {
     on: 0,
+    mask: u8::MAX,
     pk: [PkState {
         gut: 0.0,
         central: 0.0,
@@ -98,6 +102,9 @@ pub(crate) struct Scratch {
     order: Vec<(f64, u32)>,
     deck: Vec<u16>,
     left: Vec<usize>,
+    /// `[study-stop]` scratch: candidate days and one day's volumes.
+    stop_days: Vec<f64>,
+    stop_vals: Vec<f64>,
 }
 
 /// A reusable simulation engine for one protocol (see the module docs of [`crate::sim`]).
@@ -303,6 +310,28 @@ impl Engine {
         }
         (ep.event_volume.min(ep.max_volume), label)
     }
+    /// Whether arm `a` of cohort `c` follows the `[dose-modification]` rule.
+    pub fn dose_modified(&self, c: usize, a: usize) -> bool {
+        self.plan.cohorts[c].arms[a].dose_mod.is_some()
+    }
+    /// Whether any arm follows the `[dose-modification]` rule.
+    pub fn has_dose_modification(&self) -> bool {
+        self.plan
+            .cohorts
+            .iter()
+            .any(|c| c.arms.iter().any(|a| a.dose_mod.is_some()))
+    }
+    /// Cohort `c`'s `[study-stop]` rule as (deciding arm, statistic, volume mm³), if any.
+    pub fn stop_rule(&self, c: usize) -> Option<(&str, &'static str, f64)> {
+        let cp = &self.plan.cohorts[c];
+        cp.stop.map(|s| {
+            (
+                cp.arms[s.arm].name.as_str(),
+                if s.median { "median" } else { "mean" },
+                s.volume,
+            )
+        })
+    }
     /// The protocol's enrollment window (min, max) in mm³.
     pub fn window(&self) -> (f64, f64) {
         (self.plan.enroll.min, self.plan.enroll.max)
@@ -401,6 +430,8 @@ impl Engine {
                 EnrollmentMode::AtBaseline => self.at_baseline(c, rng, buf),
                 _ => self.with_enrollment(c, n_per_arm, rng, buf, &mut scratch),
             }
+            // Every animal's record is causal, so ending the study later cuts it exactly.
+            self.study_stop(c, buf, &mut scratch.stop_days, &mut scratch.stop_vals);
         }
         buf.scratch = scratch;
         Ok(())
@@ -498,7 +529,7 @@ impl Engine {
             match tp.effect {
                 EffectPlan::None => {}
                 EffectPlan::Direct { .. } => {
-                    if d.on & (1 << k) != 0 {
+                    if d.on & d.mask & (1 << k) != 0 {
                         inh[k] = an.inh[k];
                         kill += an.kill[k];
                     }
@@ -689,6 +720,12 @@ impl Engine {
         s: usize,
     ) {
         let p = &self.plan;
+        // The animal's own copy: a dose holiday lowers its doses (`[dose-modification]`).
+        let orig = an;
+        let mut own = *an;
+        let an = &mut own;
+        let dm = arm.dose_mod;
+        let mut ds = DoseState::new();
         let visits = &p.visits[wd0];
         let tox = &arm.tox[wd0];
         let events = &arm.events[wd0];
@@ -706,10 +743,10 @@ impl Engine {
         };
         let mut n = 0;
         let last_visit = visits.last().map_or(0.0, |&v| v as f64);
-        let table = arm
-            .expo
-            .get(wd0)
-            .filter(|_| self.quadrature && (e_end <= 0.0 || e_end >= last_visit));
+        let table = arm.expo.get(wd0).filter(|_| {
+            // Per-animal holidays change the dosing the tables were built for.
+            self.quadrature && dm.is_none() && (e_end <= 0.0 || e_end >= last_visit)
+        });
         let (drugs, rates) = Self::quadrature_inputs(cp, an, e_end);
         for (vi, &vd) in visits.iter().enumerate() {
             let tv = vd as f64;
@@ -724,6 +761,11 @@ impl Engine {
             }
             while ei < events.len() && events[ei].t < tv {
                 let ev = events[ei];
+                if ds.resume_due(ev.t) {
+                    y = self.advance(cp, Some(arm), an, &d, y, t, ds.resume_t, e_end);
+                    t = ds.resume_t;
+                    d.mask = u8::MAX;
+                }
                 y = self.advance(cp, Some(arm), an, &d, y, t, ev.t, e_end);
                 t = ev.t;
                 for k in 0..arm.treats.len() {
@@ -731,13 +773,20 @@ impl Engine {
                 }
                 d.pk_t = t;
                 match ev.kind {
-                    EvKind::Dose(k) => {
+                    // Doses in a holiday or after dosing stopped are not given.
+                    EvKind::Dose(k) if ds.gives(t) => {
                         d.pk[k as usize].dose(&an.pk[k as usize], an.dose_mg[k as usize])
                     }
+                    EvKind::Dose(_) => {}
                     EvKind::On(k) => d.on |= 1 << k,
                     EvKind::Off(k) => d.on &= !(1 << k),
                 }
                 ei += 1;
+            }
+            if ds.resume_due(tv) {
+                y = self.advance(cp, Some(arm), an, &d, y, t, ds.resume_t, e_end);
+                t = ds.resume_t;
+                d.mask = u8::MAX;
             }
             y = self.advance(cp, Some(arm), an, &d, y, t, tv, e_end);
             t = tv;
@@ -755,13 +804,29 @@ impl Engine {
             }
             let mut end = None;
             if p.body_weight {
+                let deficit = match dm {
+                    Some(_) => ds.deficit(&arm.tox_day[wd0], p.body.recovery, vd),
+                    None => tox[vi],
+                };
                 let bw =
-                    (an.bw0 + p.body.gain * tv) * tox[vi].exp() * (1.0 + p.body.noise_cv * z(rng));
+                    (an.bw0 + p.body.gain * tv) * deficit.exp() * (1.0 + p.body.noise_cv * z(rng));
                 buf.bw[i] = bw;
                 if vi == 0 {
                     bw_base = bw;
-                } else if (1.0 - bw / bw_base) * 100.0 >= ep.max_loss_pct {
-                    end = Some(EndReason::HumaneWeightLoss);
+                } else {
+                    let loss = (1.0 - bw / bw_base) * 100.0;
+                    if loss >= ep.max_loss_pct {
+                        end = Some(EndReason::HumaneWeightLoss);
+                    } else if let Some(m) = &dm
+                        && loss >= m.threshold_pct
+                        && tv <= arm.last_dose[wd0]
+                        && ds.can_pause(tv)
+                    {
+                        ds.pause(m, vd, &mut slot);
+                        // The next doses (and direct effects) resume at the reduced dose.
+                        d.mask = 0;
+                        ds.reduce(m, arm, orig, an);
+                    }
                 }
             }
             n = vi + 1;
@@ -821,7 +886,7 @@ impl Engine {
         (drugs, rates)
     }
 
-    fn clear_tail(&self, buf: &mut StudyBuffer, s: usize, from: usize) {
+    pub(super) fn clear_tail(&self, buf: &mut StudyBuffer, s: usize, from: usize) {
         let (a, b) = (s * buf.stride + from, (s + 1) * buf.stride);
         buf.vol[a..b].fill(f64::NAN);
         buf.day[a..b].fill(f64::NAN);

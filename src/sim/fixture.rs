@@ -72,6 +72,7 @@ pub fn agent(name: &str, vehicle: bool) -> Agent {
             })
         },
         weight_loss_pct_per_week: None,
+        weight_loss_reference: None,
     }
 }
 
@@ -145,6 +146,7 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             body_weight_g: Param::new(20.0, 0.08, "assumed; test fixture"),
             weight_gain_g_per_day: s(0.03),
             weight_noise_cv: s(0.02),
+            weight_recovery_pct_per_week: None,
         },
         agents: vec![agent("vehicle", true), agent("drug", false)],
         cohorts: vec![basic_cohort(growth)],
@@ -200,6 +202,8 @@ pub fn basic(growth: GrowthModel) -> Protocol {
             attrition: s(0.0),
         },
         panel: None,
+        dose_modification: None,
+        study_stop: None,
     };
     Protocol {
         id: "fixture-xenograft".into(),

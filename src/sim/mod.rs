@@ -76,6 +76,7 @@ mod engine;
 mod exposure;
 pub mod fixture;
 pub(crate) mod plan;
+mod rules;
 mod timeline;
 mod write;
 

@@ -225,6 +225,15 @@ pub(crate) struct ArmPlan {
     pub events: [Vec<Ev>; 7],
     /// Cumulative ln body-weight factor from toxicity at each treatment visit, by weekday.
     pub tox: [Vec<f64>; 7],
+    /// ln body-weight factor each study day's toxic doses add (0: no toxic dose that day),
+    /// days 0..horizon, by weekday: what [`tox_day_step`] reads where the deficit recovers
+    /// or an animal's dosing is modified.
+    pub tox_day: [Vec<f64>; 7],
+    /// The `[dose-modification]` rule when it applies to this arm.
+    pub dose_mod: Option<DoseModPlan>,
+    /// Time of the arm's last planned dose, by weekday (−∞ without doses): a weight loss
+    /// read after it starts no holiday (there is no dosing left to pause).
+    pub last_dose: [f64; 7],
     /// True when some treatment is exposure-driven.
     pub exposure: bool,
     /// Direct effects switch on at one time (by day 1) and stay on past the horizon (fast
@@ -259,6 +268,8 @@ pub(crate) struct CohortPlan {
     pub needs_ode: bool,
     /// Bench-style closed-form loop applies.
     pub fast: bool,
+    /// The `[study-stop]` rule with this cohort's deciding arm.
+    pub stop: Option<StopPlan>,
 }
 
 impl CohortPlan {
@@ -401,6 +412,41 @@ pub(crate) struct BodyPlan {
     pub bw: RParam,
     pub gain: f64,
     pub noise_cv: f64,
+    /// Recovery of the toxic deficit per day without a toxic dose, ln units (≥ 0).
+    pub recovery: f64,
+}
+
+/// `[dose-modification]` as the engine reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DoseModPlan {
+    /// Loss from the day-0 weight that starts a holiday, %.
+    pub threshold_pct: f64,
+    /// Holiday length, days.
+    pub holiday_days: u32,
+    /// Dose fraction after a holiday.
+    pub resume: f64,
+    /// Holidays allowed before dosing stops.
+    pub max_holidays: u32,
+}
+
+/// Study stop rule as the engine reads it (per cohort: the deciding arm's index).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StopPlan {
+    pub arm: usize,
+    pub median: bool,
+    pub volume: f64,
+}
+
+/// One day of the drug-induced body-weight deficit (a ln factor ≤ 0): a day with toxic doses
+/// adds their `inc` (< 0); a day without one recovers `rec` (≥ 0), up to no deficit. The one
+/// rule of the plan's recovering tables and of animals whose dosing is modified.
+#[inline]
+pub(crate) fn tox_day_step(l: f64, inc: f64, rec: f64) -> f64 {
+    if inc != 0.0 {
+        l + inc
+    } else {
+        (l + rec).min(0.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -516,6 +562,11 @@ impl Plan {
             bw: RParam::from(&x.animals.body_weight_g),
             gain: x.animals.weight_gain_g_per_day.value,
             noise_cv: x.animals.weight_noise_cv.value,
+            recovery: x
+                .animals
+                .weight_recovery_pct_per_week
+                .as_ref()
+                .map_or(0.0, |r| -(1.0 - r.value / 100.0).ln() / 7.0),
         };
         let enroll = EnrollPlan {
             min: x.enrollment.min_mm3,
@@ -563,7 +614,8 @@ impl Plan {
                 ln_event: endpoints.event_volume.ln(),
             },
             analysis_day: x.analysis.analysis_day,
-            body_weight: opts.body_weight || weight_endpoint,
+            // Holidays are decided on the measured weight.
+            body_weight: opts.body_weight || weight_endpoint || x.dose_modification.is_some(),
             diameters: opts.record_diameters || endpoints.max_diameter.is_finite(),
         })
     }
@@ -717,8 +769,26 @@ fn cohort_plan(cx: &PlanCx, c: &Cohort) -> Result<CohortPlan, SimError> {
         && matches!(cx.caliper.error, ErrPlan::LogVolume { .. })
         && arms.iter().all(|a| {
             !a.exposure
+                && a.dose_mod.is_none()
                 && (a.direct_always_on || a.treats.iter().all(|t| t.effect == EffectPlan::None))
         });
+    let stop = match &cx.x.study_stop {
+        None => None,
+        Some(r) => {
+            let name = r.arm.as_deref().unwrap_or(c.control().name.as_str());
+            let arm = c.arms.iter().position(|a| a.name == name).ok_or_else(|| {
+                unsupported(
+                    cx.p,
+                    format!("[study-stop] arm `{name}` is not in cohort `{}`", c.name),
+                )
+            })?;
+            Some(StopPlan {
+                arm,
+                median: r.statistic == crate::protocol::StopStatistic::Median,
+                volume: r.volume_mm3,
+            })
+        }
+    };
     Ok(CohortPlan {
         name: c.name.clone(),
         slug: slug(&c.name),
@@ -734,6 +804,7 @@ fn cohort_plan(cx: &PlanCx, c: &Cohort) -> Result<CohortPlan, SimError> {
         yield_est: f64::NAN,
         needs_ode,
         fast,
+        stop,
     })
 }
 
@@ -795,6 +866,8 @@ fn estrogen_plan(x: &Xenograft, c: &Cohort) -> EstrogenPlan {
 struct ArmEvents {
     events: [Vec<Ev>; 7],
     tox: [Vec<f64>; 7],
+    tox_day: [Vec<f64>; 7],
+    last_dose: [f64; 7],
     /// Some treatment is exposure-driven.
     exposure: bool,
     /// Every direct effect switches on at one time by day 1 and stays on.
@@ -834,6 +907,8 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
     let mut acc = ArmEvents {
         events: Default::default(),
         tox: Default::default(),
+        tox_day: std::array::from_fn(|_| vec![0.0; cx.horizon as usize]),
+        last_dose: [f64::NEG_INFINITY; 7],
         exposure: false,
         always_on: true,
         onset: [None; 7],
@@ -846,7 +921,28 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         if acc.tox[wd0].is_empty() {
             acc.tox[wd0].resize(cx.visits[wd0].len(), 0.0);
         }
+        if cx.body.recovery > 0.0 {
+            // A recovering deficit is not a sum of dosing days: step the days.
+            recovering_tox(
+                &acc.tox_day[wd0],
+                &cx.visits[wd0],
+                cx.body.recovery,
+                &mut acc.tox[wd0],
+            );
+        }
     }
+    let dose_mod = cx.x.dose_modification.as_ref().and_then(|m| {
+        let drug = a
+            .treatments
+            .iter()
+            .any(|t| cx.x.agent(&t.agent).is_some_and(|g| !g.vehicle));
+        (drug && m.applies_to(&a.name)).then_some(DoseModPlan {
+            threshold_pct: m.weight_loss_pct.value,
+            holiday_days: m.holiday_days,
+            resume: m.resume_dose_fraction,
+            max_holidays: m.max_holidays,
+        })
+    });
     Ok(ArmPlan {
         name: a.name.clone(),
         control: a.control,
@@ -855,6 +951,9 @@ fn arm_plan(cx: &PlanCx, c: &Cohort, a: &Arm) -> Result<ArmPlan, SimError> {
         treats,
         events: acc.events,
         tox: acc.tox,
+        tox_day: acc.tox_day,
+        dose_mod,
+        last_dose: acc.last_dose,
         exposure: acc.exposure,
         direct_always_on: acc.always_on,
         direct_onset: acc.onset.map(|o| o.unwrap_or(0.0)),
@@ -907,11 +1006,20 @@ fn treatment_plan(
         .weight_loss_pct_per_week
         .as_ref()
         .map_or(0.0, |s| s.value);
-    let tox_rate = if loss > 0.0 && loss < 100.0 {
+    let mut tox_rate = if loss > 0.0 && loss < 100.0 {
         (1.0 - loss / 100.0).ln() / 7.0
     } else {
         0.0
     };
+    // Exposure-driven toxicity: the loss holds at the reference dose and scales with the
+    // dose given (mg per animal at the typical weight, so per-kg and flat doses compare).
+    if let Some(r) = agent.weight_loss_reference {
+        let bw = cx.body.bw.typ;
+        let reference = r.unit.mg_per_animal(r.dose, bw);
+        if reference > 0.0 {
+            tox_rate *= t.unit.mg_per_animal(t.dose, bw) / reference;
+        }
+    }
     let dosing = Dosing {
         k: k as u8,
         schedule: &t.schedule,
@@ -992,6 +1100,10 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
         .collect();
     let ev = &mut acc.events[wd0 as usize];
     let k = d.k;
+    if let Some(l) = lastd {
+        let slot = &mut acc.last_dose[wd0 as usize];
+        *slot = slot.max(l);
+    }
     match d.effect {
         EffectPlan::Exposure { .. } => {
             for &day in &days {
@@ -1044,6 +1156,25 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
             let n = days.iter().filter(|&&day| day < vd).count();
             tv[vi] += d.tox_rate * n as f64;
         }
+        let td = &mut acc.tox_day[wd0 as usize];
+        for &day in &days {
+            if let Some(v) = td.get_mut(day as usize) {
+                *v += d.tox_rate;
+            }
+        }
+    }
+}
+
+/// The deficit at each visit of a recovering arm: [`tox_day_step`] over the days before it.
+fn recovering_tox(tox_day: &[f64], visits: &[u32], rec: f64, out: &mut [f64]) {
+    let mut l = 0.0;
+    let mut day = 0usize;
+    for (vi, &vd) in visits.iter().enumerate() {
+        while day < vd as usize {
+            l = tox_day_step(l, tox_day.get(day).copied().unwrap_or(0.0), rec);
+            day += 1;
+        }
+        out[vi] = l;
     }
 }
 

@@ -61,6 +61,14 @@ pub fn write_study(
     if write_enrollment_csv(engine, buf, dir)? {
         files.push("enrollment.csv".to_string());
     }
+    if engine.has_dose_modification() {
+        write_dose_modifications(engine, buf, dir)?;
+        files.push("dose_modifications.csv".to_string());
+    }
+    if (0..engine.cohort_count()).any(|c| engine.stop_rule(c).is_some()) {
+        write_study_stop(engine, buf, dir)?;
+        files.push("study_stop.csv".to_string());
+    }
     files.extend(write_growth_plots(engine, &ds, info, dir)?);
     Ok(files)
 }
@@ -113,6 +121,76 @@ fn write_animals_csv(engine: &Engine, buf: &StudyBuffer, dir: &Path) -> Result<(
         }
     }
     Ok(write_csv_rows(&dir.join("animals.csv"), &header, &rows)?)
+}
+
+/// `dose_modifications.csv`: one row per enrolled animal of an arm under
+/// `[dose-modification]`: `animal_id,arm,cohort,holidays,holiday_days,dosing_stopped_day`
+/// (holiday start days `;`-separated; the stop day empty when dosing never stopped).
+fn write_dose_modifications(
+    engine: &Engine,
+    buf: &StudyBuffer,
+    dir: &Path,
+) -> Result<(), WriteError> {
+    let header = [
+        "animal_id",
+        "arm",
+        "cohort",
+        "holidays",
+        "holiday_days",
+        "dosing_stopped_day",
+    ];
+    let mut rows = Vec::new();
+    for c in 0..engine.cohort_count() {
+        for a in (0..engine.arm_count(c)).filter(|&a| engine.dose_modified(c, a)) {
+            for j in 0..buf.n_enrolled(c, a) {
+                let days = buf.holiday_days(c, a, j);
+                rows.push(vec![
+                    buf.animal_id(engine, c, a, j),
+                    engine.arm_name(c, a).to_string(),
+                    engine.cohort_name(c).to_string(),
+                    days.len().to_string(),
+                    days.iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    buf.dosing_stopped(c, a, j)
+                        .map_or(String::new(), |d| d.to_string()),
+                ]);
+            }
+        }
+    }
+    Ok(write_csv_rows(
+        &dir.join("dose_modifications.csv"),
+        &header,
+        &rows,
+    )?)
+}
+
+/// `study_stop.csv`: per cohort, the `[study-stop]` rule, the fixed end and the day the
+/// study actually ended (`cohort,rule,fixed_end_day,stop_day,stopped_early`).
+fn write_study_stop(engine: &Engine, buf: &StudyBuffer, dir: &Path) -> Result<(), WriteError> {
+    let header = [
+        "cohort",
+        "rule",
+        "fixed_end_day",
+        "stop_day",
+        "stopped_early",
+    ];
+    let horizon = engine.horizon_days();
+    let rows: Vec<Vec<String>> = (0..engine.cohort_count())
+        .filter_map(|c| {
+            let (arm, stat, v) = engine.stop_rule(c)?;
+            let stop = buf.cohort(c).stop_day;
+            Some(vec![
+                engine.cohort_name(c).to_string(),
+                format!("{arm} {stat} volume >= {} mm3", fmt_f(v, 0)),
+                horizon.to_string(),
+                stop.unwrap_or(horizon).to_string(),
+                stop.is_some().to_string(),
+            ])
+        })
+        .collect();
+    Ok(write_csv_rows(&dir.join("study_stop.csv"), &header, &rows)?)
 }
 
 /// `volumes_wide.csv`: day rows; columns "cohort | arm | animal" grouped by cohort and arm
@@ -326,7 +404,49 @@ pub fn summary_text(engine: &Engine, buf: &StudyBuffer) -> String {
                 fmt_f(m, 1),
                 fmt_f(sd, 1)
             ));
+            if engine.dose_modified(c, a) {
+                s.push_str(&holiday_line(buf, c, a));
+            }
+        }
+        if let Some((arm, stat, v)) = engine.stop_rule(c) {
+            let h = engine.horizon_days();
+            s.push_str(&match buf.cohort(c).stop_day {
+                Some(d) => format!(
+                    "  study stopped on day {d} (fixed end day {h}): the `{arm}` {stat} volume reached {} mm³\n",
+                    fmt_f(v, 0)
+                ),
+                None => format!(
+                    "  study ran to its fixed end, day {h}: the `{arm}` {stat} volume stayed below {} mm³\n",
+                    fmt_f(v, 0)
+                ),
+            });
         }
     }
     s
+}
+
+/// "    dose holidays: 5 in 4 of 10 animals (days 7, 9, 11, 14, 18); dosing stopped in 1".
+fn holiday_line(buf: &StudyBuffer, c: usize, a: usize) -> String {
+    let n = buf.n_enrolled(c, a);
+    let mut days: Vec<u16> = Vec::new();
+    let mut animals = 0;
+    for j in 0..n {
+        let h = buf.holiday_days(c, a, j);
+        animals += usize::from(!h.is_empty());
+        days.extend_from_slice(h);
+    }
+    days.sort_unstable();
+    let stopped = (0..n)
+        .filter(|&j| buf.dosing_stopped(c, a, j).is_some())
+        .count();
+    let list: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+    format!(
+        "      dose holidays: {} in {animals} of {n} animals{}; dosing stopped in {stopped}\n",
+        days.len(),
+        if list.is_empty() {
+            String::new()
+        } else {
+            format!(" (days {})", list.join(", "))
+        }
+    )
 }

@@ -266,6 +266,7 @@ fn summary_json(r: &PowerResult, out_dir: &Path) -> serde_json::Value {
         "scenarios": r.scenarios,
         "precision": r.precision,
         "rows": r.rows.iter().chain(&r.joint_rows).collect::<Vec<_>>(),
+        "stop_days": r.stop_days,
         "output_dir": out_dir.display().to_string(),
     })
 }
@@ -354,6 +355,20 @@ fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     for w in &r.warnings {
         let _ = writeln!(o, "warning: {w}");
     }
+    for sd in &r.stop_days {
+        let total = sd.total().max(1);
+        let _ = writeln!(
+            o,
+            "study stop day ([study-stop]), {}, n = {}: median day {}, 5-95% days {}-{}, {:.1}% of studies ran to the fixed end (day {}); stop_days.csv",
+            sd.cohort,
+            sd.n_per_arm,
+            sd.quantile(0.5),
+            sd.quantile(0.05),
+            sd.quantile(0.95),
+            100.0 * sd.at_fixed_end() as f64 / total as f64,
+            sd.fixed_end_day
+        );
+    }
     for row in r.rows.iter().filter(|x| x.not_computable > 0) {
         let _ = writeln!(
             o,
@@ -377,8 +392,13 @@ fn text_report(r: &PowerResult, out_dir: &Path) -> String {
     let _ = writeln!(o, "\n{}\n", r.justification);
     let _ = writeln!(
         o,
-        "Wrote {}/power.csv, plots/power.svg, plots/power.png, manifest.json",
-        out_dir.display()
+        "Wrote {}/power.csv, {}plots/power.svg, plots/power.png, manifest.json",
+        out_dir.display(),
+        if r.stop_days.is_empty() {
+            ""
+        } else {
+            "stop_days.csv, "
+        }
     );
     o
 }

@@ -239,7 +239,32 @@ pub(super) fn expand(
             ctx.merged
         ));
     }
+    rule_notes(x, tl);
     Ok(())
+}
+
+/// What the in-study rules do to the dated plan: the dates above are the fixed plan; an
+/// early end and dose holidays depend on the measurements, so they are ranges, not dates.
+fn rule_notes(x: &Xenograft, tl: &mut Timeline) {
+    if let Some(s) = &x.study_stop {
+        let control = x
+            .cohorts
+            .first()
+            .map_or("control", |c| c.control().name.as_str());
+        tl.notes.push(format!(
+            "[study-stop]: the end of study dated here is the fixed end; the study ends earlier on {} (a conditional end: a range of days, not a date; `simulate` gives one study's stop day, `power` the distribution in stop_days.csv); dosing, calipers and the harvest after that day do not happen",
+            s.describe(control)
+        ));
+    }
+    if let Some(m) = &x.dose_modification {
+        tl.notes.push(format!(
+            "[dose-modification]: dosing is dated as planned; an animal whose body weight falls {}% or more below its day-0 weight skips {} day(s) of dosing and resumes at {}% of the dose (at most {} holiday(s), then its dosing stops): per animal and not dated (`simulate` writes dose_modifications.csv); drug amounts in resources.csv are for the planned doses",
+            crate::output::fmt_value(m.weight_loss_pct.value),
+            m.holiday_days,
+            crate::output::fmt_value(m.resume_dose_fraction * 100.0),
+            m.max_holidays
+        ));
+    }
 }
 
 /// Gantt bars of the phases (once when the layouts are shared, else per cohort) and the

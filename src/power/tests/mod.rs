@@ -589,3 +589,62 @@ fn precision_rounds_are_thread_independent_and_equal_a_fixed_run() {
         "{c:?}"
     );
 }
+
+/// A rule only the whole-study simulator implements sends the protocol to it: the tight
+/// path refuses with the rule named, and `run_power` runs the full engine.
+#[test]
+fn in_study_rules_route_power_to_the_full_simulator() {
+    use crate::power::fast::{FastDesign, power_sim_options};
+    use crate::power::units::UnitPlan;
+    use crate::protocol::{Body, DoseModification, Sourced, StopStatistic, StudyStop};
+    use crate::sim::Engine;
+    let base = crate::sim::fixture::p1(6);
+    let s = settings(vec![4, 6], 24, 2);
+    let units = UnitPlan::new(&base, &s).expect("units");
+    let tight = |p: &crate::protocol::Protocol| {
+        let opts = power_sim_options(p.xenograft().expect("xenograft"), s.start);
+        FastDesign::from_engine(&Engine::new(p, &opts).expect("engine"), &units)
+    };
+    assert!(tight(&base).is_ok());
+    let with = |f: &dyn Fn(&mut crate::protocol::Xenograft)| {
+        let mut p = base.clone();
+        if let Body::Xenograft(x) = &mut p.body {
+            f(x);
+        }
+        p
+    };
+    let holidays = with(&|x| {
+        x.dose_modification = Some(DoseModification {
+            weight_loss_pct: Sourced::new(10.0, "test"),
+            holiday_days: 2,
+            resume_dose_fraction: 0.5,
+            max_holidays: 1,
+            arms: Vec::new(),
+        })
+    });
+    let why = tight(&holidays).expect_err("full simulator");
+    assert!(why.to_string().contains("[dose-modification]"), "{why}");
+    let stop = with(&|x| {
+        x.study_stop = Some(StudyStop {
+            arm: None,
+            statistic: StopStatistic::Mean,
+            volume_mm3: 400.0,
+        })
+    });
+    let why = tight(&stop).expect_err("full simulator");
+    assert!(why.to_string().contains("[study-stop]"), "{why}");
+    // The router picks the full engine, and every replicate's stop day is counted.
+    let r = crate::power::results::run_power(&stop, &s, &|_| {}).expect("power");
+    assert_eq!(r.engine, crate::power::results::FULL_ENGINE);
+    assert!(r.engine_note.contains("[study-stop]"), "{}", r.engine_note);
+    assert_eq!(r.stop_days.len(), 2);
+    for sd in &r.stop_days {
+        assert_eq!(sd.total(), 24);
+        // Control ln V grows ln2/7 per day from 175 mm³: 400 mm³ near day 8, before day 28.
+        let median = sd.quantile(0.5);
+        assert!((5..=14).contains(&median), "{sd:?}");
+    }
+    // Without the rule the tally has no stop days.
+    let r = crate::power::results::run_power(&base, &s, &|_| {}).expect("power");
+    assert!(r.stop_days.is_empty());
+}

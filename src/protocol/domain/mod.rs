@@ -10,6 +10,7 @@ mod hypothesis;
 mod invitro;
 mod panel;
 mod procedure;
+mod rules;
 mod xenograft;
 
 pub use common::*;
@@ -17,4 +18,5 @@ pub use hypothesis::*;
 pub use invitro::*;
 pub use panel::*;
 pub use procedure::*;
+pub use rules::*;
 pub use xenograft::*;

@@ -32,6 +32,10 @@ pub struct Xenograft {
     pub husbandry: Husbandry,
     /// A panel design: one treatment vs control pooled across lines (`[panel]`).
     pub panel: Option<Box<super::Panel>>,
+    /// Dose holidays on body-weight loss (`[dose-modification]`).
+    pub dose_modification: Option<super::DoseModification>,
+    /// Early end on an arm's volume (`[study-stop]`).
+    pub study_stop: Option<super::StudyStop>,
 }
 
 impl Xenograft {
@@ -70,6 +74,9 @@ pub struct Animals {
     pub weight_gain_g_per_day: Sourced,
     /// Day-to-day body-weight noise (CV of a proportional error).
     pub weight_noise_cv: Sourced,
+    /// Recovery of a drug-induced body-weight deficit on days without a toxic dose, %/week
+    /// (`None`: the loss stays after dosing stops).
+    pub weight_recovery_pct_per_week: Option<Sourced>,
 }
 
 /// Tumor model type.
@@ -544,8 +551,12 @@ pub struct Agent {
     pub formulation: String,
     /// One-compartment PK, if exposure-driven effects use it.
     pub pk: Option<Pk>,
-    /// Body-weight loss caused per week of dosing, % (toxicity), if any.
+    /// Body-weight loss caused per week of dosing, % (toxicity), if any: at
+    /// `weight_loss_reference` when given (scaled by dose / reference), else at whatever dose
+    /// a treatment gives.
     pub weight_loss_pct_per_week: Option<Sourced>,
+    /// The dose at which `weight_loss_pct_per_week` holds.
+    pub weight_loss_reference: Option<super::DoseLevel>,
 }
 
 /// One-compartment PK with first-order absorption (Bateman function), superposed per dose.

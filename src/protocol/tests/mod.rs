@@ -528,3 +528,56 @@ fn expected_null_hypotheses_parse_and_bad_values_are_positioned() {
         "{e}"
     );
 }
+
+#[test]
+fn in_study_rules_are_checked_with_their_positions() {
+    let text = std::fs::read_to_string(repo("protocols/tamr_mcf7_xenograft.toml")).expect("read");
+    let bad = format!(
+        "{text}\n[dose-modification]\nweight-loss-pct = {{ value = 25, source = \"t\" }}\nholiday-days = 0\nresume-dose-fraction = 1.5\nmax-holidays = 99\narms = [\"vehicel\"]\ntreshold = 3\n\n[study-stop]\narm = \"nope\"\nstatistic = \"mode\"\nvolume-mm3 = -5\n"
+    );
+    let e = parse(&bad, "t.toml").expect_err("must fail");
+    let appended = text.lines().count();
+    let line_of = |needle: &str| {
+        bad.lines()
+            .skip(appended)
+            .position(|l| l.starts_with(needle))
+            .map(|i| i + appended + 1)
+            .unwrap_or(0)
+    };
+    let errs: Vec<(usize, &str)> = e.errors().map(|d| (d.line, d.message.as_str())).collect();
+    for (needle, msg) in [
+        (
+            "weight-loss-pct",
+            "is not below the humane `[endpoints] max-weight-loss-pct`",
+        ),
+        ("holiday-days", "holiday-days"),
+        ("resume-dose-fraction", "in (0, 1]"),
+        ("max-holidays", "max-holidays"),
+        ("arms", "unknown arm `vehicel`; did you mean `vehicle`?"),
+        ("treshold", "unknown key `treshold` in `dose-modification`"),
+        ("arm =", "unknown arm `nope`"),
+        ("statistic", "mode"),
+        ("volume-mm3", "`volume-mm3` must be > 0"),
+    ] {
+        let line = line_of(needle);
+        assert!(
+            errs.iter().any(|(l, m)| m.contains(msg) && *l == line),
+            "{needle} (line {line}): {errs:?}"
+        );
+    }
+    // A reference dose needs the loss it refers to.
+    let bad = text.replacen(
+        "[[agents]]\nname = \"vehicle\"",
+        "[[agents]]\nname = \"vehicle\"\nweight-loss-reference-dose = { dose = 3, unit = \"mg/kgg\" }",
+        1,
+    );
+    assert_ne!(bad, text);
+    let e = parse(&bad, "t.toml").expect_err("must fail");
+    let msgs: Vec<&str> = e.errors().map(|d| d.message.as_str()).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("`weight-loss-pct-per-week`, which is not given")),
+        "{msgs:?}"
+    );
+    assert!(msgs.iter().any(|m| m.contains("mg/kgg")), "{msgs:?}");
+}

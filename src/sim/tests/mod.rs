@@ -5,6 +5,8 @@ use super::*;
 use crate::protocol::*;
 use crate::rng::stream;
 
+mod rules;
+
 fn x(p: &mut Protocol) -> &mut Xenograft {
     match &mut p.body {
         Body::Xenograft(x) => x,

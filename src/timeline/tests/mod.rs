@@ -51,6 +51,7 @@ fn agent(name: &str, vehicle: bool) -> Agent {
         formulation: "0.5% methylcellulose".into(),
         pk: None,
         weight_loss_pct_per_week: None,
+        weight_loss_reference: None,
     }
 }
 
@@ -133,6 +134,7 @@ pub(super) fn tamr() -> Protocol {
             body_weight_g: p(20.0),
             weight_gain_g_per_day: s(0.05),
             weight_noise_cv: s(0.02),
+            weight_recovery_pct_per_week: None,
         },
         agents: vec![
             agent("vehicle", true),
@@ -199,6 +201,8 @@ pub(super) fn tamr() -> Protocol {
             attrition: s(0.05),
         },
         panel: None,
+        dose_modification: None,
+        study_stop: None,
     };
     Protocol {
         id: "tamr-test".into(),
