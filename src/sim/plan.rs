@@ -1100,7 +1100,8 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
         .collect();
     let ev = &mut acc.events[wd0 as usize];
     let k = d.k;
-    if let Some(l) = lastd {
+    let times = administration_times(d.schedule, d.off, d.len, wd0);
+    if let Some(&l) = times.last() {
         let slot = &mut acc.last_dose[wd0 as usize];
         *slot = slot.max(l);
     }
@@ -1116,7 +1117,6 @@ fn dosing_weekday(cx: &PlanCx, d: &Dosing, wd0: u32, acc: &mut ArmEvents) {
             }
         }
         EffectPlan::Direct { .. } => {
-            let times = administration_times(d.schedule, d.off, d.len, wd0);
             if let Some((f0, off_t)) = direct_effect_window(&times, d.schedule) {
                 ev.push(Ev {
                     t: f0,
