@@ -187,56 +187,42 @@ pub fn assay_text(r: &AssayPowerResult) -> String {
         .max()
         .unwrap_or(10)
         .max(10);
-    if welch(r) {
+    // One table; studies of several experiments add a leading k column.
+    let k = welch(r);
+    let (k_head, tw) = if k { ("  k ", 20) } else { ("", 19) };
+    let _ = writeln!(
+        o,
+        "\n{k_head}{:>3}  {:<w$} {:<tw$} {:>7}  {:<17} {:>6} {:>7}",
+        "n", "comparison", "test", "power", "95% CI (Wilson)", "failed", "outside"
+    );
+    for x in &r.rows {
+        let k_cell = if k {
+            format!("{:>3} ", x.experiments)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "\n{:>3} {:>3}  {:<w$} {:<20} {:>7}  {:<17} {:>6} {:>7}",
-            "k", "n", "comparison", "test", "power", "95% CI (Wilson)", "failed", "outside"
-        );
-        for x in &r.rows {
-            let _ = writeln!(
-                o,
-                "{:>3} {:>3}  {:<w$} {:<20} {:>7.4}  [{:.4}, {:.4}] {:>6} {:>7}",
-                x.experiments,
-                x.n_per_arm,
-                x.comparison,
-                x.endpoint,
-                x.power,
-                x.ci_low,
-                x.ci_high,
-                x.fit_failed,
-                x.outside_range
-            );
-        }
-        let _ = writeln!(
-            o,
-            "k: independent experiments per line; n: replicate wells per condition (line × dose) in each; failed / outside: studies with an experiment whose fit failed or hit a bound / whose IC50 lay outside the tested doses (both count as not significant)."
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "\n{:>3}  {:<w$} {:<19} {:>7}  {:<17} {:>6} {:>7}",
-            "n", "comparison", "test", "power", "95% CI (Wilson)", "failed", "outside"
-        );
-        for x in &r.rows {
-            let _ = writeln!(
-                o,
-                "{:>3}  {:<w$} {:<19} {:>7.4}  [{:.4}, {:.4}] {:>6} {:>7}",
-                x.n_per_arm,
-                x.comparison,
-                x.endpoint,
-                x.power,
-                x.ci_low,
-                x.ci_high,
-                x.fit_failed,
-                x.outside_range
-            );
-        }
-        let _ = writeln!(
-            o,
-            "n: replicate wells per condition (line × dose); failed: fits that failed or hit a bound; outside: an IC50 outside the tested doses (both count as not significant)."
+            "{k_cell}{:>3}  {:<w$} {:<tw$} {:>7.4}  [{:.4}, {:.4}] {:>6} {:>7}",
+            x.n_per_arm,
+            x.comparison,
+            x.endpoint,
+            x.power,
+            x.ci_low,
+            x.ci_high,
+            x.fit_failed,
+            x.outside_range
         );
     }
+    let _ = writeln!(
+        o,
+        "{}",
+        if k {
+            "k: independent experiments per line; n: replicate wells per condition (line × dose) in each; failed / outside: studies with an experiment whose fit failed or hit a bound / whose IC50 lay outside the tested doses (both count as not significant)."
+        } else {
+            "n: replicate wells per condition (line × dose); failed: fits that failed or hit a bound; outside: an IC50 outside the tested doses (both count as not significant)."
+        }
+    );
     o.push('\n');
     o.push_str(&summary_text(r));
     let _ = writeln!(o, "\n{}", justification(r));

@@ -263,72 +263,46 @@ fn xenograft_sections(dir: &Path, info: &ReportInfo) -> [Section; 2] {
     if !info.simulate_text.is_empty() {
         s.push(Block::Pre(info.simulate_text.clone()));
     }
-    s.blocks.extend(figure_blocks(
-        dir,
-        "growth",
-        "Tumor volume, mean ± SEM per arm",
-    ));
-    s.blocks.extend(figure_blocks(
-        dir,
-        "spaghetti",
-        "Every animal, colored by arm",
-    ));
-    s.blocks.extend(figure_blocks(
-        dir,
-        "body_weight",
-        "Body weight, mean ± SEM % change from baseline, with the weight-loss limit",
-    ));
-    s.blocks.extend(figure_blocks(
-        dir,
-        "tgi",
-        "TGI% over time with bootstrap 95% CI",
-    ));
-    s.blocks.extend(figure_blocks(
-        dir,
-        "waterfall",
-        "Best response per animal (mRECIST bands)",
-    ));
-    s.blocks.extend(figure_blocks(
-        dir,
-        "survival",
-        "Kaplan–Meier time to endpoint",
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "tests.csv",
-        "Tests, each arm vs its control (raw and Holm-adjusted p-values)",
-        None,
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "tgi.csv",
-        "TGI and T/C by arm and day",
-        Some(60),
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "response.csv",
-        "mRECIST per animal",
-        Some(80),
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "summary.csv",
-        "Tumor volume summary by arm and day",
-        Some(60),
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "dose_modifications.csv",
-        "Dose holidays per animal ([dose-modification]): how many, the study day each started, and when dosing stopped",
-        Some(120),
-    ));
-    s.blocks.extend(csv_table(
-        dir,
-        "study_stop.csv",
-        "Study stop ([study-stop]): the fixed end and the day this simulated study ended",
-        None,
-    ));
+    // The study's figures, then its tables (file, caption, row cap), in reading order.
+    for (stem, caption) in [
+        ("growth", "Tumor volume, mean ± SEM per arm"),
+        ("spaghetti", "Every animal, colored by arm"),
+        (
+            "body_weight",
+            "Body weight, mean ± SEM % change from baseline, with the weight-loss limit",
+        ),
+        ("tgi", "TGI% over time with bootstrap 95% CI"),
+        ("waterfall", "Best response per animal (mRECIST bands)"),
+        ("survival", "Kaplan–Meier time to endpoint"),
+    ] {
+        s.blocks.extend(figure_blocks(dir, stem, caption));
+    }
+    for (file, caption, rows) in [
+        (
+            "tests.csv",
+            "Tests, each arm vs its control (raw and Holm-adjusted p-values)",
+            None,
+        ),
+        ("tgi.csv", "TGI and T/C by arm and day", Some(60)),
+        ("response.csv", "mRECIST per animal", Some(80)),
+        (
+            "summary.csv",
+            "Tumor volume summary by arm and day",
+            Some(60),
+        ),
+        (
+            "dose_modifications.csv",
+            "Dose holidays per animal ([dose-modification]): how many, the study day each started, and when dosing stopped",
+            Some(120),
+        ),
+        (
+            "study_stop.csv",
+            "Study stop ([study-stop]): the fixed end and the day this simulated study ended",
+            None,
+        ),
+    ] {
+        s.blocks.extend(csv_table(dir, file, caption, rows));
+    }
     let study = s;
 
     let mut s = Section::new("power", "Power and arm size");
