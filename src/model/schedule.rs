@@ -197,6 +197,17 @@ pub fn interval_days(s: &Schedule) -> f64 {
     }
 }
 
+/// How many weekdays of study day 0 give `s` different dosing days: 7 for a weekday
+/// schedule, 1 otherwise (every other schedule counts from its first day). Averages over
+/// rolling enrollment, which randomizes on any weekday, loop over these.
+pub fn weekday_variants(s: &Schedule) -> u32 {
+    if matches!(s.frequency, Frequency::Weekdays { .. }) {
+        7
+    } else {
+        1
+    }
+}
+
 /// First and last of [`planned_days`] without listing them (O(1) in the phase length, so a
 /// protocol with a huge phase cannot make its validation allocate per day).
 pub fn planned_span(s: &Schedule, len: u32, include_end: bool, wd0: u32) -> Option<(u32, u32)> {

@@ -21,7 +21,7 @@
 use crate::model::effect::{bliss, emax_hill};
 use crate::model::effect_units::{EffectUnit, MIN_CONTROL_GROWTH_FOR_TGI, measure};
 use crate::model::pk::OneCompartment;
-use crate::model::schedule::{Frequency, administration_times, direct_effect_window};
+use crate::model::schedule::{administration_times, direct_effect_window, weekday_variants};
 use crate::protocol::{
     Arm, Cohort, DrugEffect, EffectMode, EffectTarget, PhaseEnd, Protocol, Route, Treatment,
     Xenograft,
@@ -153,12 +153,7 @@ fn averaged_effect(
         )
     })?;
     let (mut inh, mut kill) = (0.0, 0.0);
-    // Only weekday schedules depend on the weekday of study day 0.
-    let weekdays = if matches!(t.schedule.frequency, Frequency::Weekdays { .. }) {
-        7
-    } else {
-        1
-    };
+    let weekdays = weekday_variants(&t.schedule);
     for wd0 in 0..weekdays {
         let doses = administration_times(&t.schedule, off, len, wd0);
         let (i, k) = match &e.mode {

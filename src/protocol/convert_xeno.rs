@@ -1532,19 +1532,16 @@ fn agent_effect_windows(
     agent: &str,
     tphases: &[(String, u32, u32)],
 ) -> Vec<(String, (f64, f64))> {
-    use crate::model::schedule::{Frequency, administration_span, direct_effect_window};
+    use crate::model::schedule::{administration_span, direct_effect_window, weekday_variants};
     let mut out = Vec::new();
     for arm in &c.arms {
         let (mut sum, mut count) = ((0.0, 0.0), 0u32);
         let doses: Vec<&Treatment> = arm.treatments.iter().filter(|t| t.agent == agent).collect();
-        let weekdays: u32 = if doses
+        let weekdays = doses
             .iter()
-            .any(|t| matches!(t.schedule.frequency, Frequency::Weekdays { .. }))
-        {
-            7
-        } else {
-            1
-        };
+            .map(|t| weekday_variants(&t.schedule))
+            .max()
+            .unwrap_or(1);
         for wd0 in 0..weekdays {
             let mut w: Option<(f64, f64)> = None;
             for t in &doses {
